@@ -1,0 +1,119 @@
+"""`workbench presets` and `workbench describe`, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from workbench.cli import main
+from workbench.presets import read_experiment, save_user_preset
+
+REQUIRED_PRESETS = {
+    "digits-cnn",
+    "digits-mlp",
+    "spirals-mlp",
+    "diabetes-regression",
+    "mnist-mlp",
+    "mnist-lenet5",
+    "fashion-mnist-lenet5",
+    "cifar10-tutorial",
+    "cifar10-resnet",
+}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_presets_lists_every_shipped_preset_with_its_size(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "presets", "--json")
+    assert status == 0
+    rows = {row["name"]: row for row in json.loads(out)}
+    assert REQUIRED_PRESETS <= set(rows)
+    assert all(not row["error"] for row in rows.values()), [r["error"] for r in rows.values() if r["error"]]
+    assert rows["mnist-lenet5"]["params"] == 61_706
+    assert rows["digits-cnn"]["availability"] == "offline"
+    assert rows["mnist-lenet5"]["availability"].startswith("download")
+
+
+def test_presets_table_shows_names_and_default_first(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "presets")
+    assert status == 0
+    assert out.index("digits-cnn") < out.index("cifar10-resnet")
+    assert "61,706" in out
+
+
+def test_a_user_preset_shadows_the_shipped_one_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    mine = read_experiment("digits-mlp")
+    mine.train.epochs = 2
+    save_user_preset(mine, "digits-mlp")
+    status, out, _ = run(capsys, "presets", "--json")
+    row = next(r for r in json.loads(out) if r["name"] == "digits-mlp")
+    assert (row["source"], row["shadows"]) == ("user", True)
+    assert read_experiment("digits-mlp").train.epochs == 2
+
+
+@pytest.mark.parametrize(("preset", "params"), [("mnist-lenet5", "61,706"), ("cifar10-tutorial", "62,006")])
+def test_describe_reports_the_classic_parameter_counts(
+    capsys: pytest.CaptureFixture[str], preset: str, params: str
+) -> None:
+    status, out, _ = run(capsys, "describe", preset)
+    assert status == 0
+    assert f"Total params: {params}" in out
+
+
+def test_describe_shows_each_layers_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "describe", "mnist-lenet5", "--json")
+    facts = json.loads(out)
+    shapes = [tuple(layer["output_shape"]) for layer in facts["model"]["layers"]]
+    assert shapes[:3] == [(6, 28, 28), (6, 28, 28), (6, 14, 14)]
+    assert (16, 5, 5) in shapes and shapes[-1] == (10,)
+    assert [layer["name"] for layer in facts["model"]["layers"]][:3] == ["conv1", "relu1", "pool1"]
+
+
+def test_describe_applies_overrides_and_previews_the_lr_per_epoch(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(
+        capsys, "describe", "digits-mlp", "--json", "--set", "optimizer.lr=0.5", "--set", "train.epochs=3"
+    )
+    assert status == 0
+    facts = json.loads(out)
+    assert facts["optimizer"]["lr"] == 0.5
+    assert facts["train"]["epochs"] == 3
+    assert len(facts["schedule"]["lr_at_epochs"]) == 4
+    assert facts["schedule"]["lr_at_epochs"][0] == pytest.approx(0.5)
+
+
+def test_describe_of_an_impossible_stack_exits_2_naming_the_layer(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[data]\ndataset = "digits"\n'
+        '[[model.layers]]\ntype = "Conv2d"\nout_channels = 4\nkernel_size = 9\n'
+        '[[model.layers]]\ntype = "Flatten"\n'
+        '[[model.layers]]\ntype = "Linear"\nout_features = "auto"\n'
+    )
+    status, out, err = run(capsys, "describe", str(path))
+    assert status == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1
+    assert "model.layers.0" in lines[0] and "conv1" in lines[0]
+
+
+def test_describe_of_malformed_toml_exits_2_naming_the_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "typo.toml"
+    path.write_text('[train]\nepochs = 3\nseed = \n')
+    status, _, err = run(capsys, "describe", str(path))
+    assert status == 2
+    assert "typo.toml" in err and "line 3" in err
+
+
+def test_describe_of_an_unknown_preset_lists_the_presets(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "describe", "mnist-lenet")
+    assert status == 2
+    assert "mnist-lenet5" in err

@@ -1,0 +1,27 @@
+"""Shared fixtures: every test runs with its own empty WORKBENCH_HOME."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def workbench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point all of Workbench's folders at a temp dir, so no test touches a real user's files."""
+    home = tmp_path / "workbench-home"
+    home.mkdir()
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    return home
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under ``pytest -n 2`` each worker gets one torch thread: two workers with two threads each
+    on a 2-core machine slowed training tests several-fold by oversubscription."""
+    import os
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(1)

@@ -1,0 +1,296 @@
+"""The training loop: events, control, resume identity, failures, early stopping, checkpoints."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+import torch
+
+from workbench.checkpoint import read_checkpoint
+from workbench.engine import events as ev
+from workbench.engine.control import Control
+from workbench.engine.trainer import Trainer, TrainingFailed
+from workbench.errors import ConfigError
+from workbench.store import RunDir, find_run
+
+from .tiny import Recorder, tiny_digits, tiny_spirals
+
+
+def train(config, control: Control | None = None, *sinks, **kwargs) -> tuple[ev.RunFinished, Recorder]:
+    recorder = Recorder()
+    finished = Trainer(config, [recorder, *sinks], control, **kwargs).run()
+    return finished, recorder
+
+
+def run_of(recorder: Recorder) -> RunDir:
+    return find_run(recorder.of(ev.RunStarted)[0].run_id)
+
+
+# ----------------------------------------------------------------------------- events and files
+
+
+def test_a_run_emits_start_epochs_checkpoints_and_finish_in_order() -> None:
+    finished, rec = train(tiny_spirals("train.epochs=2"))
+    assert rec.kinds() == [
+        "RunStarted",
+        "EpochEnded", "CheckpointSaved",
+        "EpochEnded", "CheckpointSaved",
+        "RunFinished",
+    ]
+    started = rec.of(ev.RunStarted)[0]
+    assert (started.epochs, started.start_epoch, started.task) == (2, 1, "classification")
+    assert started.train_size + started.val_size == 96 and started.test_size == 24
+    epochs = rec.of(ev.EpochEnded)
+    assert [e.epoch for e in epochs] == [1, 2]
+    assert set(epochs[0].train) == {"loss", "acc"} and set(epochs[0].val) == {"loss", "acc"}
+    assert finished.state == "finished" and finished.epochs_done == 2
+    assert set(finished.test) == {"loss", "acc"}
+    assert finished.checkpoint.endswith("best.pt")
+
+
+def test_metrics_file_keeps_every_event_but_progress_and_status_records_the_result() -> None:
+    finished, rec = train(tiny_spirals("train.epochs=2"), progress_interval_s=0)
+    run = run_of(rec)
+    logged = [line["event"] for line in map(json.loads, run.metrics_path.read_text().splitlines())]
+    assert [k for k in logged if k != "Progress"] == rec.kinds()
+    assert logged.count("Progress") <= 1  # thinned to one per few seconds
+    status = run.read_status()
+    assert status["state"] == "finished" and status["epochs_done"] == 2
+    assert status["test"] == finished.test
+    assert status["num_params"] == rec.of(ev.RunStarted)[0].num_params
+    assert run.config_path.read_text().count("spirals") >= 1
+    assert sorted(p.name for p in run.checkpoints_dir.iterdir()) == ["best.pt", "epoch-001.pt", "epoch-002.pt", "last.pt"]
+
+
+def test_progress_is_sent_at_a_bounded_rate_never_per_step_by_default() -> None:
+    _, every_step = train(tiny_spirals("train.epochs=1"), progress_interval_s=0)
+    steps = every_step.of(ev.RunStarted)[0].steps_per_epoch
+    progress = every_step.of(ev.Progress)
+    assert [p.step for p in progress] == list(range(1, steps + 1))
+    assert all(p.loss > 0 and 0 <= p.acc <= 1 and p.lr > 0 for p in progress)
+    _, bounded = train(tiny_spirals("train.epochs=1"), progress_interval_s=3600)
+    assert bounded.of(ev.Progress) == []
+
+
+# ----------------------------------------------------------------------------- stop and resume
+
+
+def _final_state(finished: ev.RunFinished) -> dict:
+    return read_checkpoint(finished.checkpoint.replace("best.pt", "last.pt"))
+
+
+def _assert_identical(a: dict, b: dict) -> None:
+    assert a["model"].keys() == b["model"].keys()
+    for key in a["model"]:
+        assert torch.equal(a["model"][key], b["model"][key]), key
+    for sa, sb in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values()):
+        for key in sa:
+            assert torch.equal(torch.as_tensor(sa[key]), torch.as_tensor(sb[key])), key
+    assert a["schedule"] == b["schedule"]
+
+
+def _stop_when(control: Control, predicate) -> callable:
+    def sink(event: ev.Event) -> None:
+        if predicate(event):
+            control.stop()
+
+    return sink
+
+
+def test_stop_after_epoch_two_and_resume_is_bit_identical_to_training_straight_through() -> None:
+    straight, straight_rec = train(tiny_digits())
+
+    control = Control()
+    stopped, first = train(tiny_digits(), control, _stop_when(control, lambda e: isinstance(e, ev.EpochEnded) and e.epoch == 2))
+    assert (stopped.state, stopped.epochs_done, stopped.test) == ("stopped", 2, {})
+    run = run_of(first)
+    assert run.read_status()["state"] == "stopped"
+
+    second = Recorder()
+    resumed = Trainer.resume(run, [second]).run()
+    assert second.of(ev.RunStarted)[0].start_epoch == 3
+    _assert_identical(_final_state(straight), _final_state(resumed))
+    tail = [(e.epoch, e.train, e.val, e.lr) for e in straight_rec.of(ev.EpochEnded)[2:]]
+    assert [(e.epoch, e.train, e.val, e.lr) for e in second.of(ev.EpochEnded)] == tail
+    assert resumed.test == straight.test
+
+
+def test_stop_mid_epoch_and_resume_is_bit_identical_to_training_straight_through() -> None:
+    straight, straight_rec = train(tiny_digits())
+
+    control = Control()
+    at_step_3 = _stop_when(control, lambda e: isinstance(e, ev.Progress) and (e.epoch, e.step) == (3, 3))
+    stopped, first = train(tiny_digits(), control, at_step_3, progress_interval_s=0)
+    assert stopped.state == "stopped"
+    saved = read_checkpoint(run_of(first).last_checkpoint)
+    assert (saved["epoch"], saved["step"]) == (2, 3)
+
+    second = Recorder()
+    resumed = Trainer.resume(run_of(first), [second]).run()
+    assert (second.of(ev.RunStarted)[0].start_epoch, second.of(ev.RunStarted)[0].start_step) == (3, 3)
+    _assert_identical(_final_state(straight), _final_state(resumed))
+    # The interrupted epoch's training metrics include the steps done before the stop.
+    tail = [(e.epoch, e.train, e.val) for e in straight_rec.of(ev.EpochEnded)[2:]]
+    assert [(e.epoch, e.train, e.val) for e in second.of(ev.EpochEnded)] == tail
+    assert resumed.test == straight.test
+
+
+def test_resume_with_a_larger_total_extends_a_finished_run() -> None:
+    finished, rec = train(tiny_spirals("train.epochs=2"))
+    run = run_of(rec)
+    with pytest.raises(ConfigError, match="has done all 2 epochs"):
+        Trainer.resume(run)
+    with pytest.raises(ConfigError, match="larger total"):
+        Trainer.resume(run, epochs=2)
+    more = Recorder()
+    extended = Trainer.resume(run, [more], epochs=4).run()
+    assert [e.epoch for e in more.of(ev.EpochEnded)] == [3, 4]
+    assert extended.epochs_done == 4
+    assert run.read_config().train.epochs == 4
+    assert run.read_status()["epochs"] == 4
+
+
+# ----------------------------------------------------------------------------- pause
+
+
+def test_pause_takes_effect_between_steps_and_marks_the_run_paused_until_resumed() -> None:
+    control = Control()
+    seen_on_disk: list[str] = []
+
+    def pause_at_step_2(event: ev.Event) -> None:
+        if isinstance(event, ev.Progress) and (event.epoch, event.step) == (1, 2):
+            control.pause()
+        if isinstance(event, ev.StateChanged) and event.state == "paused":
+            seen_on_disk.append(RunDir(find_run("latest").path).read_status()["state"])
+            threading.Timer(0.3, control.resume).start()
+
+    started = time.monotonic()
+    finished, rec = train(tiny_spirals("train.epochs=1"), control, pause_at_step_2, progress_interval_s=0)
+    assert time.monotonic() - started >= 0.3
+    changes = rec.of(ev.StateChanged)
+    assert [(c.state, c.epoch, c.step) for c in changes] == [("paused", 1, 2), ("running", 1, 2)]
+    assert seen_on_disk == ["paused"]
+    progress_steps = [p.step for p in rec.of(ev.Progress)]
+    assert progress_steps == sorted(progress_steps)  # nothing ran while paused
+    assert finished.state == "finished" and run_of(rec).read_status()["state"] == "finished"
+
+
+def test_stop_while_paused_checkpoints_and_ends_stopped() -> None:
+    control = Control()
+
+    def pause_then_stop(event: ev.Event) -> None:
+        if isinstance(event, ev.Progress) and (event.epoch, event.step) == (2, 1):
+            control.pause()
+        if isinstance(event, ev.StateChanged):
+            threading.Timer(0.1, control.stop).start()
+
+    finished, rec = train(tiny_spirals(), control, pause_then_stop, progress_interval_s=0)
+    assert finished.state == "stopped" and finished.epochs_done == 1
+    saved = read_checkpoint(run_of(rec).last_checkpoint)
+    assert (saved["epoch"], saved["step"]) == (1, 1)
+    assert rec.kinds()[-2:] == ["CheckpointSaved", "RunFinished"]
+
+
+# ----------------------------------------------------------------------------- failures
+
+
+DIVERGING = ["optimizer.name=sgd", "optimizer.lr=3.0", "schedule.name=constant", "schedule.warmup_epochs=2", "train.epochs=4"]
+
+
+def _diverging_regression():
+    """Linear regression on diabetes whose warmup pushes SGD past stability during epoch 2."""
+    from workbench.presets import load_experiment
+
+    config = load_experiment("diabetes-regression", DIVERGING)
+    config.model.layers = config.model.layers[-1:]  # one Linear: the loss grows geometrically to inf
+    return config
+
+
+def test_a_non_finite_loss_stops_the_run_naming_epoch_step_and_last_good_checkpoint() -> None:
+    named = []
+    for interval in (0, 3600):  # the host looks after every step, or only at the end of the epoch
+        rec = Recorder()
+        with pytest.raises(TrainingFailed) as failure:
+            Trainer(_diverging_regression(), [rec], progress_interval_s=interval).run()
+        failed = rec.of(ev.RunFailed)[0]
+        run = run_of(rec)
+        assert f"at epoch 2, step {failed.step}" in str(failure.value)
+        assert "last good checkpoint" in str(failure.value).lower() and str(run.last_checkpoint) in str(failure.value)
+        assert failed.last_checkpoint == str(run.last_checkpoint)
+        assert read_checkpoint(run.last_checkpoint)["epoch"] == 1  # intact; nothing non-finite was saved
+        status = run.read_status()
+        assert status["state"] == "failed" and f"epoch 2, step {failed.step}" in status["message"]
+        named.append((failed.epoch, failed.step))
+    assert named[0] == named[1] and named[0][1] > 1  # the same step however rarely the host looks
+
+
+# ----------------------------------------------------------------------------- early stopping, best, policy
+
+
+def test_early_stopping_ends_when_the_monitor_stops_improving_and_tests_the_best_epoch() -> None:
+    config = tiny_spirals(
+        "train.epochs=10",
+        "train.early_stopping.enabled=true",
+        "train.early_stopping.patience=2",
+        "train.early_stopping.min_delta=100.0",  # nothing after the first epoch counts as better
+    )
+    finished, rec = train(config)
+    assert finished.state == "early_stopped"
+    assert [e.epoch for e in rec.of(ev.EpochEnded)] == [1, 2, 3]
+    assert finished.checkpoint.endswith("best.pt")
+    assert read_checkpoint(finished.checkpoint)["epoch"] == finished.best_epoch
+    assert run_of(rec).read_status()["state"] == "finished"
+    assert run_of(rec).read_status()["outcome"] == "early_stopped"
+
+
+def test_without_restore_best_the_test_uses_the_last_weights() -> None:
+    finished, _ = train(tiny_spirals("train.epochs=2", "train.early_stopping.restore_best=false"))
+    assert finished.checkpoint.endswith("last.pt")
+
+
+def test_checkpoints_follow_every_and_keep_last_and_best_follows_the_monitors_direction() -> None:
+    config = tiny_spirals(
+        "train.epochs=5",
+        "train.checkpoint.every=1",
+        "train.checkpoint.keep_last=2",
+        "train.checkpoint.monitor=val_acc",
+        "train.early_stopping.monitor=val_acc",
+    )
+    finished, rec = train(config)
+    run = run_of(rec)
+    assert [e for e, _ in run.epoch_checkpoints()] == [4, 5]
+    accs = [e.val["acc"] for e in rec.of(ev.EpochEnded)]
+    best_epoch = accs.index(max(accs)) + 1  # higher is better; the first epoch to reach the maximum
+    assert finished.best_epoch == best_epoch and finished.best_value == max(accs)
+    assert read_checkpoint(run.best_checkpoint)["epoch"] == best_epoch
+    assert [e.is_best for e in rec.of(ev.EpochEnded)][best_epoch - 1]
+    assert read_checkpoint(run.last_checkpoint)["epoch"] == 5
+
+
+def test_gradient_clipping_bounds_how_far_each_step_moves_the_weights() -> None:
+    config = tiny_spirals("train.epochs=1", "optimizer.name=sgd", "optimizer.lr=1.0", "train.grad_clip=0.001")
+    trainer = Trainer(config)
+    finished = trainer.run()
+    first = read_checkpoint(finished.checkpoint)
+    steps = first["global_step"]
+    from workbench.engine.setup import build_parts
+
+    initial = build_parts(config, for_training=False).prepared.module.state_dict()
+    moved = torch.sqrt(sum(((first["model"][k] - initial[k]) ** 2).sum() for k in initial))
+    assert 0 < moved <= steps * 1.0 * 0.001 * 1.0001
+
+
+def test_the_plateau_schedule_reads_the_metric_it_monitors() -> None:
+    config = tiny_spirals(
+        "schedule.name=plateau",
+        "schedule.monitor=train_loss",
+        "schedule.patience=0",
+        "schedule.factor=0.5",
+        "schedule.threshold=10.0",  # no epoch improves by 1000%: every epoch after the first is a plateau
+    )
+    _, rec = train(config)
+    lrs = [e.lr for e in rec.of(ev.EpochEnded)]
+    assert lrs == pytest.approx([0.01, 0.005, 0.0025])

@@ -1,0 +1,81 @@
+"""build_model: the layer list becomes a real, trainable nn.Sequential with readable names."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from workbench.config import ModelConfig
+from workbench.errors import ConfigError
+from workbench.model.blocks import ResidualBlock
+from workbench.model.build import build_model
+from workbench.model.shapes import layer_names
+
+from .stacks import layer, lenet5, mlp, small_resnet
+
+
+def test_modules_are_named_like_the_layer_table() -> None:
+    model = build_model(ModelConfig(layers=lenet5()), (1, 28, 28), 10)
+    assert isinstance(model, nn.Sequential)
+    assert [name for name, _ in model.named_children()] == layer_names(lenet5())
+    assert isinstance(model.conv1, nn.Conv2d) and model.conv1.in_channels == 1
+    assert isinstance(model.fc1, nn.Linear) and model.fc1.in_features == 400
+    assert model.fc3.out_features == 10
+
+
+def test_state_dict_keys_are_readable() -> None:
+    keys = list(build_model(ModelConfig(layers=small_resnet()), (3, 16, 16), 10).state_dict())
+    assert "conv1.weight" in keys
+    assert "res2.skip.0.weight" in keys  # the projection of the downsampling block
+    assert "fc1.bias" in keys
+
+
+def test_an_impossible_stack_raises_the_error_naming_the_layer() -> None:
+    layers = lenet5()
+    layers[7].params["in_features"] = 100
+    with pytest.raises(ConfigError, match=r"^model\.layers\.7 \(fc1, Linear\): in_features=100") as caught:
+        build_model(ModelConfig(layers=layers), (1, 28, 28), 10)
+    assert caught.value.field == "model.layers.7"
+
+
+def test_a_layer_named_like_a_module_attribute_is_refused_readably() -> None:
+    layers = [layer("Flatten", name="eval"), layer("Linear")]
+    with pytest.raises(ConfigError, match=r"^model\.layers\.0 \(eval, Flatten\): the name 'eval' is taken by nn\.Sequential"):
+        build_model(ModelConfig(layers=layers), (4,), 2)
+
+
+def test_residual_block_projects_the_skip_only_when_the_shape_changes() -> None:
+    same = ResidualBlock(8, 8)
+    assert isinstance(same.skip, nn.Identity)
+    for block in (ResidualBlock(8, 16), ResidualBlock(8, 8, stride=2)):
+        assert isinstance(block.skip, nn.Sequential)
+        assert isinstance(block.skip[0], nn.Conv2d) and block.skip[0].kernel_size == (1, 1)
+        assert isinstance(block.skip[1], nn.BatchNorm2d)
+
+
+def test_residual_block_adds_its_input_back() -> None:
+    block = ResidualBlock(4, 4).eval()
+    for module in (block.conv1, block.conv2):
+        nn.init.zeros_(module.weight)  # the residual branch now outputs only BN's shift, 0
+    x = torch.randn(2, 4, 5, 5)
+    assert torch.equal(block(x), torch.relu(x))
+
+
+@pytest.mark.parametrize(
+    ("stack", "input_shape"), [(mlp, (2, 4, 4)), (small_resnet, (3, 8, 8))], ids=["mlp", "resnet"]
+)
+def test_built_models_learn(stack, input_shape: tuple[int, ...]) -> None:
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(layers=stack(), init="kaiming_normal"), input_shape, 3)
+    x = torch.randn(32, *input_shape)
+    y = torch.randint(0, 3, (32,))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    losses = []
+    for _ in range(30):
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]

@@ -1,0 +1,86 @@
+"""shapes.py is pure arithmetic; these tests hold it to the real torch modules build.py makes.
+
+Every catalog layer type (with its interesting parameter combinations) and several whole stacks
+are built and run on a dummy batch: each layer's output shape and parameter count must equal
+what shape inference predicted.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from workbench.config import LayerSpec, ModelConfig
+from workbench.model.build import build_model
+from workbench.model.catalog import LAYER_TYPES
+from workbench.model.shapes import analyse
+
+from .stacks import cifar_tutorial, layer, lenet5, mlp, small_resnet
+
+# (input shape per sample, layers under test). Non-square images catch height/width mix-ups.
+LAYER_CASES: dict[str, tuple[tuple[int, ...], list[LayerSpec]]] = {
+    "Linear": ((20,), [layer("Linear", out_features=7)]),
+    "Linear-no-bias": ((20,), [layer("Linear", out_features=7, bias=False)]),
+    "Conv2d": ((3, 9, 7), [layer("Conv2d", out_channels=5, kernel_size=3)]),
+    "Conv2d-stride-padding-no-bias": (
+        (3, 9, 7),
+        [layer("Conv2d", out_channels=4, kernel_size=4, stride=2, padding=1, bias=False)],
+    ),
+    "MaxPool2d": ((2, 9, 7), [layer("MaxPool2d", kernel_size=2)]),
+    "MaxPool2d-stride-padding": ((2, 9, 7), [layer("MaxPool2d", kernel_size=3, stride=2, padding=1)]),
+    "AvgPool2d": ((2, 9, 7), [layer("AvgPool2d", kernel_size=3, stride=1, padding=1)]),
+    "AdaptiveAvgPool2d": ((2, 9, 7), [layer("AdaptiveAvgPool2d", output_size=3)]),
+    "BatchNorm1d-features": ((6,), [layer("BatchNorm1d")]),
+    "BatchNorm1d-channels-length": ((6, 5), [layer("BatchNorm1d", num_features=6)]),
+    "BatchNorm1d-no-affine": ((6,), [layer("BatchNorm1d", affine=False)]),
+    "BatchNorm2d": ((4, 5, 3), [layer("BatchNorm2d", eps=1e-3, momentum=0.2)]),
+    "Dropout": ((10,), [layer("Dropout", p=0.3)]),
+    "Flatten": ((2, 3, 4), [layer("Flatten")]),
+    "ReLU": ((3, 4, 4), [layer("ReLU")]),
+    "LeakyReLU": ((3, 4, 4), [layer("LeakyReLU", negative_slope=0.2)]),
+    "GELU": ((3, 4, 4), [layer("GELU", approximate="tanh")]),
+    "SiLU": ((3, 4, 4), [layer("SiLU")]),
+    "Sigmoid": ((5,), [layer("Sigmoid")]),
+    "Tanh": ((5,), [layer("Tanh")]),
+    "ResidualBlock-identity-skip": ((4, 8, 6), [layer("ResidualBlock", out_channels=4)]),
+    "ResidualBlock-stride-2": ((4, 9, 7), [layer("ResidualBlock", out_channels=4, stride=2)]),
+    "ResidualBlock-more-channels": ((4, 8, 6), [layer("ResidualBlock", out_channels=6)]),
+}
+
+STACKS = {
+    "lenet5-mnist": ((1, 28, 28), lenet5(), 10),
+    "cifar-tutorial": ((3, 32, 32), cifar_tutorial(), 10),
+    "small-resnet": ((3, 16, 16), small_resnet(), 10),
+    "mlp-with-batchnorm": ((2, 4, 4), mlp(), 3),
+}
+
+
+def assert_matches_torch(layers: list[LayerSpec], input_shape: tuple[int, ...], num_outputs: int) -> None:
+    analysis = analyse(layers, input_shape, num_outputs)
+    assert analysis.ok, analysis.error
+    model = build_model(ModelConfig(layers=layers), input_shape, num_outputs).eval()
+    x = torch.randn(2, *input_shape)
+    for info, (name, module) in zip(analysis.layers, model.named_children(), strict=True):
+        assert name == info.name
+        x = module(x)
+        assert tuple(x.shape[1:]) == info.output_shape, f"{name}: output shape"
+        assert sum(p.numel() for p in module.parameters()) == info.num_params, f"{name}: parameter count"
+    assert sum(p.numel() for p in model.parameters()) == analysis.total_params
+
+
+@pytest.mark.parametrize("case", LAYER_CASES)
+def test_each_layer_type_predicts_torchs_output_shape_and_parameter_count(case: str) -> None:
+    input_shape, layers = LAYER_CASES[case]
+    # A Flatten + Linear head makes any stack a complete model for a 3-output task.
+    assert_matches_torch([*layers, layer("Flatten"), layer("Linear")], input_shape, 3)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_whole_stacks_predict_torchs_shapes_and_parameter_counts(stack: str) -> None:
+    input_shape, layers, num_outputs = STACKS[stack]
+    assert_matches_torch(layers, input_shape, num_outputs)
+
+
+def test_every_catalog_layer_type_is_checked_against_torch() -> None:
+    covered = {spec.type for _, layers in LAYER_CASES.values() for spec in layers}
+    assert covered == set(LAYER_TYPES)

@@ -1,0 +1,122 @@
+"""The experiment file: TOML in and out, overrides, and field-level messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workbench import config as config_io
+from workbench.config import LayerSpec, RunConfig
+from workbench.errors import ConfigError
+from workbench.presets import list_presets, read_experiment
+
+
+@pytest.mark.parametrize("preset", [e.name for e in list_presets()])
+def test_toml_round_trip_is_lossless_for_every_preset(preset: str) -> None:
+    experiment = read_experiment(preset)
+    again = config_io.loads(config_io.dumps(experiment))
+    assert again == experiment
+    assert config_io.dumps(again) == config_io.dumps(experiment)
+
+
+def test_round_trip_keeps_explicit_layer_names_and_flat_params() -> None:
+    experiment = RunConfig()
+    experiment.model.layers = [LayerSpec("Linear", "classifier", {"out_features": "auto"})]
+    experiment.optimizer.params = {"momentum": 0.9, "nesterov": True}
+    text = config_io.dumps(experiment)
+    assert 'name = "classifier"' in text
+    assert "momentum = 0.9" in text  # flat in [optimizer], as a person writes it
+    assert config_io.loads(text) == experiment
+
+
+def test_write_then_read_gives_the_same_experiment(tmp_path: Path) -> None:
+    experiment = read_experiment("digits-cnn")
+    path = tmp_path / "exp.toml"
+    config_io.write(experiment, path)
+    assert config_io.read(path) == experiment
+
+
+def test_override_is_typed_by_the_field() -> None:
+    experiment = read_experiment("digits-mlp")
+    changed = config_io.apply_overrides(experiment, ["optimizer.lr=1", "train.epochs=3", "data.normalize=false"])
+    assert changed.optimizer.lr == 1.0 and isinstance(changed.optimizer.lr, float)
+    assert changed.train.epochs == 3
+    assert changed.data.normalize is False
+    assert experiment.train.epochs != 3  # the original is untouched
+
+
+def test_override_reaches_a_layer_parameter_by_index() -> None:
+    experiment = read_experiment("digits-mlp")
+    changed = config_io.apply_overrides(experiment, ["model.layers.3.out_features=32"])
+    assert changed.model.layers[3].params["out_features"] == 32
+
+
+def test_override_of_a_missing_layer_names_the_range() -> None:
+    experiment = read_experiment("digits-mlp")
+    with pytest.raises(ConfigError, match=r"model\.layers\.40 is out of range \(there are 6 items\)"):
+        config_io.apply_overrides(experiment, ["model.layers.40.out_features=3"])
+
+
+def test_override_with_a_wrong_type_names_field_value_and_allowed() -> None:
+    experiment = read_experiment("digits-mlp")
+    with pytest.raises(ConfigError, match=r"train\.epochs: 'many' is not allowed; expected an integer >= 1"):
+        config_io.apply_overrides(experiment, ["train.epochs=many"])
+
+
+def test_override_without_equals_explains_the_form() -> None:
+    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+        config_io.apply_overrides(RunConfig(), ["optimizer.lr"])
+
+
+def test_malformed_toml_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text('[data]\ndataset = "digits"\nbatch_size = = 3\n')
+    with pytest.raises(ConfigError) as caught:
+        config_io.read(path)
+    message = str(caught.value)
+    assert "broken.toml" in message and "line 3" in message and "\n" not in message
+
+
+def test_unknown_field_lists_the_allowed_ones() -> None:
+    with pytest.raises(ConfigError, match=r"train\.epoch: unknown field; allowed here: epochs, seed"):
+        config_io.loads("[train]\nepoch = 3\n")
+
+
+def test_out_of_range_value_names_the_range() -> None:
+    with pytest.raises(ConfigError, match=r"data\.val_fraction: 1\.5 is not allowed; expected a number >= 0 and <= 0\.9"):
+        config_io.loads("[data]\nval_fraction = 1.5\n")
+
+
+def test_learning_rate_must_be_positive() -> None:
+    with pytest.raises(ConfigError, match=r"optimizer\.lr: 0\.0 is not allowed; expected a number > 0"):
+        config_io.loads("[optimizer]\nlr = 0.0\n")
+
+
+def test_validate_fills_in_catalog_defaults_without_changing_the_draft() -> None:
+    experiment = read_experiment("digits-mlp")
+    normalised = config_io.validate(experiment)
+    assert "weight_decay" in normalised.optimizer.params
+    assert "weight_decay" not in experiment.optimizer.params
+
+
+def test_problems_are_collected_per_field() -> None:
+    experiment = read_experiment("digits-mlp")
+    experiment.optimizer.name = "sgdd"
+    experiment.loss.name = "mse"
+    fields = {problem.field for problem in config_io.problems(experiment)}
+    assert {"optimizer.name", "loss.name"} <= fields
+
+
+def test_unknown_dataset_lists_the_known_ones() -> None:
+    experiment = read_experiment("digits-mlp")
+    experiment.data.dataset = "imagenet"
+    with pytest.raises(ConfigError, match=r"data\.dataset.*imagenet.*digits"):
+        config_io.validate(experiment)
+
+
+def test_monitoring_validation_metrics_needs_a_validation_split() -> None:
+    experiment = read_experiment("digits-mlp")
+    experiment.data.val_fraction = 0.0
+    with pytest.raises(ConfigError, match=r"train\.early_stopping\.monitor: val_loss needs a validation split"):
+        config_io.validate(experiment)

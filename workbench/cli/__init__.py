@@ -1,0 +1,83 @@
+"""Headless commands: ``workbench train``, ``runs``, ``eval``, ... on the same engine as the app.
+
+Each command module registers its sub-commands with :func:`register` and handles them with a
+function ``handler(args, console) -> exit status``. This module owns what every command shares:
+argument parsing, the one-line error contract (``WorkbenchError`` -> its message on stderr and
+its exit code; anything else -> one line, traceback only with ``--verbose``) and Ctrl+C (130).
+With no sub-command, ``workbench [PRESET|FILE]`` opens the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from workbench import __version__
+from workbench.errors import WorkbenchError
+
+#: Sub-command modules, each with ``register(subparsers)``. Imported lazily: torch loads only
+#: for the commands that need it.
+COMMAND_MODULES = ("workbench.cli.setup_commands", "workbench.cli.run_commands")
+
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Train PyTorch models from a terminal. With no command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks for unexpected errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    app = sub.add_parser("app", help="open the app (the default with no command)")
+    app.add_argument("experiment", nargs="?", default=None, help="preset name or TOML file to open")
+    app.set_defaults(handler=_open_app)
+    return parser
+
+
+def _open_app(args: argparse.Namespace, console: Console) -> int:
+    from workbench.tui.app import run_app
+
+    return run_app(args.experiment)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    known = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    first_positional = next((a for a in argv if not a.startswith("-")), None)
+    if first_positional is None or first_positional not in known:
+        # `workbench` or `workbench digits-mlp` / `workbench my.toml`: open the app.
+        if not any(a in ("-h", "--help", "--version") for a in argv):
+            argv = ["app", *argv]
+    args = parser.parse_args(argv)
+    console = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    try:
+        return int(args.handler(args, console) or 0)
+    except WorkbenchError as error:
+        err.print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True)
+        if args.verbose:
+            err.print_exception()
+        return error.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the CLI promises one readable line
+        if args.verbose:
+            err.print_exception()
+        else:
+            err.print(f"[bold red]error:[/] {type(error).__name__}: {error} (run with --verbose for details)", soft_wrap=True)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

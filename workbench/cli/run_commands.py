@@ -1,0 +1,406 @@
+"""``workbench train``, ``runs``, ``eval``, ``resume`` and ``delete``: runs from the shell.
+
+Training renders the engine's events: on a terminal a live bar per epoch (ETA, loss, accuracy,
+LR, samples/s) above which each finished epoch leaves one line; elsewhere (a pipe, nohup, CI)
+only plain lines. Ctrl+C asks the trainer to stop between two steps: it checkpoints, marks the
+run stopped and the command exits 130; ``workbench resume`` continues it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from workbench.cli.setup_commands import add_override_argument
+from workbench.engine import events as ev
+from workbench.engine.control import Control
+from workbench.errors import WorkbenchError
+from workbench.formatting import count, duration
+
+if TYPE_CHECKING:
+    from workbench.engine.trainer import Trainer
+    from workbench.evaluate import Evaluation
+
+EXIT_STOPPED = 130
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    train = sub.add_parser("train", help="train an experiment headless, one line per epoch")
+    train.add_argument("experiment", metavar="PRESET|FILE", help="preset name or TOML file")
+    add_override_argument(train)
+    train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the experiment's train.device)")
+    train.add_argument("--name", help="name of the run (default: the experiment's name)")
+    train.add_argument("--epochs", type=int, help="number of epochs (same as --set train.epochs=N)")
+    train.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")
+    train.set_defaults(handler=train_command)
+
+    runs = sub.add_parser("runs", help="list the runs, newest last")
+    runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    runs.set_defaults(handler=runs_command)
+
+    evaluate = sub.add_parser("eval", help="evaluate a run's checkpoint on the test or validation split")
+    evaluate.add_argument("run", metavar="RUN", help="run id, a unique prefix of one, or 'latest'")
+    evaluate.add_argument(
+        "--checkpoint", help="best, last, an epoch number, or a file (default: the one the run's test used)"
+    )
+    evaluate.add_argument("--split", choices=("test", "val"), default="test")
+    evaluate.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the run's train.device)")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.set_defaults(handler=eval_command)
+
+    resume = sub.add_parser("resume", help="continue a stopped, interrupted or finished run")
+    resume.add_argument("run", metavar="RUN", help="run id, a unique prefix of one, or 'latest'")
+    resume.add_argument("--epochs", type=int, help="new total number of epochs")
+    resume.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the run's train.device)")
+    resume.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")
+    resume.set_defaults(handler=resume_command)
+
+    delete = sub.add_parser("delete", help="delete a run and its checkpoints")
+    delete.add_argument("run", metavar="RUN", help="run id, a unique prefix of one, or 'latest'")
+    delete.add_argument("--yes", action="store_true", help="do not ask")
+    delete.set_defaults(handler=delete_command)
+
+
+# ----------------------------------------------------------------------------- train and resume
+
+
+def train_command(args: argparse.Namespace, console: Console) -> int:
+    from workbench.engine.trainer import Trainer
+    from workbench.presets import load_experiment
+
+    overrides = list(args.overrides) + ([f"train.epochs={args.epochs}"] if args.epochs is not None else [])
+    experiment = load_experiment(args.experiment, overrides)
+    if args.name:
+        experiment.name = args.name
+    return _drive(lambda sinks, control: Trainer(experiment, sinks, control, device=args.device), args, console)
+
+
+def resume_command(args: argparse.Namespace, console: Console) -> int:
+    from workbench.engine.trainer import Trainer
+    from workbench.store import find_run
+
+    run = find_run(args.run)
+    return _drive(
+        lambda sinks, control: Trainer.resume(run, sinks, control, epochs=args.epochs, device=args.device), args, console
+    )
+
+
+def _drive(
+    make_trainer: Callable[[Sequence[ev.Sink], Control], Trainer], args: argparse.Namespace, console: Console
+) -> int:
+    """Run a trainer with a console view and Ctrl+C wired to a clean stop; returns the exit status.
+
+    ``make_trainer`` gets the sinks and the control (the trainer module loads torch, so it is
+    imported only by the commands that train).
+    """
+    from workbench.engine.trainer import TrainingFailed
+
+    control = Control()
+    view_console = Console(stderr=True, highlight=False) if args.json else console
+    view = TrainView(view_console)
+    trainer = make_trainer([view], control)
+    try:
+        with _stop_on_interrupt(control, view), view:
+            finished = trainer.run()
+    except TrainingFailed as failure:
+        if args.json:
+            console.print_json(json.dumps({"state": "failed", "message": str(failure), **_run_ids(trainer)}))
+        raise
+    if args.json:
+        console.print_json(json.dumps(_summary(trainer, finished, view), allow_nan=True))
+    if finished.state == "stopped":
+        view.say(f"stopped; continue with: workbench resume {trainer.run_dir.id}")
+        return EXIT_STOPPED
+    return 0
+
+
+@contextmanager
+def _stop_on_interrupt(control: Control, view: TrainView) -> Iterator[None]:
+    """First Ctrl+C: stop cleanly after the current step. Second: give up at once."""
+
+    def handler(signum: int, frame: Any) -> None:
+        if control.stop_requested:
+            raise KeyboardInterrupt
+        view.stopping = True
+        control.stop()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _run_ids(trainer: Trainer) -> dict[str, str]:
+    run = trainer.run_dir
+    return {"run_id": run.id, "run_dir": str(run.path)} if run is not None else {}
+
+
+def _summary(trainer: Trainer, finished: ev.RunFinished, view: TrainView) -> dict[str, Any]:
+    return {
+        **_run_ids(trainer),
+        "state": finished.state,
+        "epochs_done": finished.epochs_done,
+        "epochs": trainer.config.train.epochs,
+        "monitor": finished.monitor,
+        "best_epoch": finished.best_epoch,
+        "best_value": finished.best_value,
+        "test": finished.test,
+        "checkpoint": finished.checkpoint,
+        "duration_s": round(finished.duration_s, 3),
+        "history": view.history,
+    }
+
+
+class TrainView:
+    """A sink that renders training events: a live bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.live = console.is_terminal
+        self.history: list[dict[str, Any]] = []
+        self.stopping = False
+        self.run_id = self.run_dir = ""
+        self._task: str = "classification"
+        self._epochs = 0
+        self._progress: Progress | None = None
+        self._bar: Any = None
+
+    def __enter__(self) -> TrainView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._close_bar()
+
+    def say(self, line: str, style: str = "") -> None:
+        self.console.print(line, style=style or None, markup=False, highlight=False, soft_wrap=True)
+
+    def __call__(self, event: ev.Event) -> None:
+        if isinstance(event, ev.RunStarted):
+            self._started(event)
+        elif isinstance(event, ev.Progress):
+            self._progressed(event)
+        elif isinstance(event, ev.EpochEnded):
+            self.history.append({"epoch": event.epoch, "train": event.train, "val": event.val, "lr": event.lr})
+            self.say(epoch_line(event, self._task))
+            self._reset_bar(event.epoch + 1)
+        elif isinstance(event, ev.StateChanged):
+            self.say("paused" if event.state == "paused" else "resumed")
+        elif isinstance(event, ev.Warning):
+            self.say(f"warning: {event.message}", "yellow")
+        elif isinstance(event, ev.RunFinished):
+            self._close_bar()
+            self._finished(event)
+        elif isinstance(event, ev.RunFailed):
+            self._close_bar()
+
+    def _started(self, event: ev.RunStarted) -> None:
+        self._task, self._epochs = event.task, event.epochs
+        self.run_id, self.run_dir = event.run_id, event.run_dir
+        verb = "resuming" if event.start_epoch > 1 or event.start_step else "run"
+        self.say(
+            f"{verb} {event.run_id}  {event.name} on {event.device} ({event.device_name})  "
+            f"{count(event.num_params)} params  {count(event.train_size)} train / {count(event.val_size)} val / "
+            f"{count(event.test_size)} test"
+        )
+        if self.live:
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=24),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[stats]}"),
+                console=self.console,
+                transient=True,
+            )
+            self._progress.start()
+            self._bar = self._progress.add_task("", total=event.steps_per_epoch, stats="")
+            self._reset_bar(event.start_epoch, completed=event.start_step)
+
+    def _progressed(self, event: ev.Progress) -> None:
+        if self._progress is None:
+            return
+        parts = [f"loss {event.loss:.4f}"]
+        if event.acc is not None:
+            parts.append(f"acc {event.acc:.3f}")
+        parts += [f"lr {event.lr:.3g}", f"{event.samples_per_s:,.0f}/s", f"eta {duration(event.eta_s)}"]
+        if self.stopping:
+            parts.append("stopping...")
+        self._progress.update(self._bar, completed=event.step, stats="  ".join(parts))
+
+    def _reset_bar(self, epoch: int, completed: int = 0) -> None:
+        if self._progress is not None and epoch <= self._epochs:
+            self._progress.update(self._bar, description=f"epoch {epoch}/{self._epochs}", completed=completed, stats="")
+
+    def _close_bar(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def _finished(self, event: ev.RunFinished) -> None:
+        if event.state == "early_stopped":
+            self.say(f"early stopping: {event.monitor} has not improved since epoch {event.best_epoch}")
+        if event.test:
+            source = event.checkpoint.rsplit("/", 1)[-1]
+            self.say(f"test  {metrics_text(event.test)}  ({source}, best epoch {event.best_epoch})", "bold")
+        self.say(f"run {self.run_id}  {self.run_dir}  ({duration(event.duration_s)})")
+
+
+def epoch_line(event: ev.EpochEnded, task: str) -> str:
+    """``epoch 3/10  loss 0.4123  train acc 0.871  val loss 0.3311  val acc 0.902  lr 0.01  12.3s``."""
+    key = "acc" if task == "classification" else "mae"
+    parts = [f"epoch {event.epoch}/{event.epochs}", f"loss {event.train['loss']:.4f}", f"train {key} {event.train[key]:.3f}"]
+    if event.val:
+        parts += [f"val loss {event.val['loss']:.4f}", f"val {key} {event.val[key]:.3f}"]
+        if task == "regression":
+            parts.append(f"val r2 {event.val['r2']:.3f}")
+    parts += [f"lr {event.lr:.3g}", duration(event.duration_s)]
+    return "  ".join(parts) + ("  *" if event.is_best else "")
+
+
+def metrics_text(metrics: dict[str, float]) -> str:
+    return "  ".join(f"{name} {value:.4f}" if name in ("loss", "mse", "mae") else f"{name} {value:.3f}" for name, value in metrics.items())
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+def runs_command(args: argparse.Namespace, console: Console) -> int:
+    from workbench.store import list_runs
+
+    summaries = list_runs()
+    if args.json:
+        console.print_json(json.dumps([s.to_dict() for s in summaries], allow_nan=True))
+        return 0
+    if not summaries:
+        console.print("no runs yet; start one with: workbench train digits-cnn", markup=False)
+        return 0
+    table = Table(box=box.SIMPLE_HEAD if console.is_terminal else None, pad_edge=False)
+    for column, justify in (
+        ("id", "left"), ("dataset", "left"), ("params", "right"), ("epochs", "right"),
+        ("best", "left"), ("test", "left"), ("state", "left"), ("started", "left"), ("time", "right"),
+    ):
+        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for s in summaries:
+        best = f"{s.monitor} {s.best_value:.4g} @{s.best_epoch}" if s.best_value is not None else "-"
+        headline = "acc" if "acc" in s.test else "r2"
+        test = f"{headline} {s.test[headline]:.3f}" if headline in s.test else "-"
+        table.add_row(
+            s.id,
+            s.dataset,
+            count(s.num_params) if s.num_params is not None else "-",
+            f"{s.epochs_done}/{s.epochs}",
+            best,
+            test,
+            s.state if s.outcome in ("", "finished", "stopped") else s.outcome.replace("_", " "),
+            _short_time(s.created_at),
+            duration(s.train_seconds),
+        )
+    _tables(console).print(table)
+    return 0
+
+
+def _tables(console: Console) -> Console:
+    """The console for tables: a pipe gets every column at full width, not the 80 columns rich assumes."""
+    if console.is_terminal:
+        return console
+    return Console(file=console.file, width=1000, highlight=False, color_system=None)
+
+
+def _short_time(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso or "-"
+
+
+# ----------------------------------------------------------------------------- eval
+
+
+def eval_command(args: argparse.Namespace, console: Console) -> int:
+    from workbench.evaluate import evaluate_checkpoint, write_report
+    from workbench.store import find_run, resolve_checkpoint
+
+    run = find_run(args.run)
+    path = resolve_checkpoint(run, args.checkpoint)
+    evaluation = evaluate_checkpoint(path, args.split, device=args.device)
+    if not evaluation.run_id:
+        evaluation.run_id = run.id
+    report = write_report(run, evaluation)
+    if args.json:
+        console.print_json(json.dumps(evaluation.to_dict(), allow_nan=True))
+        return 0
+    say = lambda line="": console.print(line, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+    epoch = f", epoch {evaluation.epoch}" if evaluation.epoch is not None else ""
+    say(f"{run.id}  {path.name}{epoch}  {evaluation.split} split, {count(evaluation.num_samples)} samples")
+    say(f"{evaluation.split}  {metrics_text(evaluation.metrics)}")
+    if evaluation.task == "classification":
+        _print_classification(evaluation, console)
+    for example in evaluation.worst[:5]:
+        if evaluation.task == "classification":
+            say(
+                f"  #{example['index']:<6} true {example['true']:<10} predicted {example['predicted']:<10} "
+                f"confidence {example['confidence']:.2f}  loss {example['loss']:.2f}"
+            )
+        else:
+            say(f"  #{example['index']:<6} true {_numbers(example['true'])}  predicted {_numbers(example['predicted'])}")
+    say(f"report: {report}")
+    return 0
+
+
+def _print_classification(evaluation: Evaluation, console: Console) -> None:
+    """Per-class scores (up to 20 classes), the confusion matrix (up to 12) and the worst mix-ups."""
+    names = evaluation.class_names
+    if len(names) <= 20:
+        table = Table(box=box.SIMPLE_HEAD if console.is_terminal else None, pad_edge=False)
+        for column in ("class", "precision", "recall", "f1", "support"):
+            table.add_column(column, justify="left" if column == "class" else "right", no_wrap=True)
+        for row in evaluation.per_class:
+            table.add_row(row["class"], f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"]))
+        _tables(console).print(table)
+    if len(names) <= 12:
+        matrix = Table(title="confusion (rows: true, columns: predicted)", title_justify="left",
+                       box=box.SIMPLE_HEAD if console.is_terminal else None, pad_edge=False)
+        matrix.add_column("")
+        for name in names:
+            matrix.add_column(name[:6], justify="right")
+        for name, row in zip(names, evaluation.confusion):
+            matrix.add_row(name[:10], *(str(v) if v else "." for v in row))
+        _tables(console).print(matrix)
+    if evaluation.most_confused:
+        pairs = ", ".join(f"{p['true']}->{p['predicted']} x{p['count']}" for p in evaluation.most_confused[:5])
+        console.print(f"most confused: {pairs}", markup=False, highlight=False, soft_wrap=True)
+    console.print("worst predictions:", markup=False)
+
+
+def _numbers(values: list[float]) -> str:
+    return ", ".join(f"{v:.3f}" for v in values)
+
+
+# ----------------------------------------------------------------------------- delete
+
+
+def delete_command(args: argparse.Namespace, console: Console) -> int:
+    from workbench.store import delete_run, find_run
+
+    run = find_run(args.run)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise WorkbenchError(f"delete {run.id}: not asking on a non-interactive input; add --yes to delete it")
+        answer = console.input(f"delete run {run.id} and its checkpoints ({run.path})? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            console.print("kept", markup=False)
+            return 1
+    delete_run(run)
+    console.print(f"deleted {run.id}", markup=False, highlight=False)
+    return 0

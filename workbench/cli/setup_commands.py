@@ -1,0 +1,132 @@
+"""``workbench presets`` and ``workbench describe``: what can be trained, and what exactly an
+experiment is, before anything trains."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from workbench.formatting import count, shape
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    presets = sub.add_parser("presets", help="list the ready experiments")
+    presets.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    presets.set_defaults(handler=list_presets)
+
+    describe = sub.add_parser("describe", help="show an experiment: dataset, model summary, optimizer, LR schedule")
+    describe.add_argument("experiment", help="preset name or TOML file")
+    add_override_argument(describe)
+    describe.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    describe.set_defaults(handler=describe_experiment)
+
+
+def add_override_argument(parser: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE``, shared by every command that takes an experiment."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a field, e.g. --set optimizer.lr=0.05 --set model.layers.3.out_features=64",
+    )
+
+
+def list_presets(args: argparse.Namespace, console: Console) -> int:
+    from workbench.presets import preset_rows
+
+    rows = preset_rows()
+    if args.json:
+        console.print_json(json.dumps(rows))
+        return 0
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    for column in ("name", "dataset", "task", "model", "params", "data"):
+        table.add_column(column, justify="right" if column == "params" else "left", no_wrap=column != "model")
+    for row in rows:
+        name = row["name"] + (" (user, shadows shipped)" if row["shadows"] else " (user)" if row["source"] == "user" else "")
+        task = f"{row['outputs']} classes" if row["task"] == "classification" else row["task"]
+        table.add_row(
+            name,
+            row["dataset"],
+            task,
+            row["model"],
+            count(row["params"]) if row["params"] is not None else "-",
+            row["availability"].removeprefix("download "),
+        )
+        if row["error"]:
+            table.add_row("", f"[red]{row['error']}[/]", "", "", "", "")
+    console.print(table)
+    return 0
+
+
+def describe_experiment(args: argparse.Namespace, console: Console) -> int:
+    from workbench.describe import describe_experiment as describe
+    from workbench.presets import load_experiment
+
+    experiment = load_experiment(args.experiment, args.overrides)
+    facts = describe(experiment)
+    if args.json:
+        console.print_json(json.dumps(facts))
+        return 0
+    _print_description(facts, console)
+    return 0
+
+
+def _print_description(facts: dict[str, Any], console: Console) -> None:
+    data = facts["dataset"]
+    console.print(f"[bold]{facts['name']}[/]" + (f"  {facts['description']}" if facts["description"] else ""))
+    console.print()
+    splits = data["splits"]
+    where = "bundled" if data["offline"] else ("cached" if data["cached"] else f"download {data['download_mb']:g} MB")
+    console.print(f"[bold]Dataset[/]  {data['name']} ({data['title']}), {data['task']}, input {shape(data['input_shape'])}")
+    if data["task"] == "classification":
+        names = ", ".join(data["class_names"][:12]) + (" ..." if len(data["class_names"]) > 12 else "")
+        console.print(f"  classes  {len(data['class_names'])}: {names}")
+    else:
+        console.print(f"  targets  {data['num_outputs']}")
+    console.print(f"  samples  train {splits['train']:,}  val {splits['val']:,}  test {splits['test']:,}")
+    console.print(f"  source   {data['source']} ({where})")
+    console.print(f"  licence  {data['licence']}")
+    console.print()
+
+    model = facts["model"]
+    table = Table(title=f"Model  (input {shape(model['input_shape'])})", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("name")
+    table.add_column("type")
+    table.add_column("output shape")
+    table.add_column("params", justify="right")
+    for layer in model["layers"]:
+        table.add_row(str(layer["index"]), layer["name"], layer["type"], shape(layer["output_shape"]), count(layer["params"]))
+    table.add_section()
+    table.add_row("", "", "total", "", count(model["total_params"]))
+    console.print(table)
+    console.print(f"Total params: {model['total_params']:,}")
+    console.print()
+
+    console.print(f"[bold]Loss[/]       {_knobs(facts['loss'])}")
+    console.print(f"[bold]Optimizer[/]  {_knobs(facts['optimizer'])}")
+    schedule = facts["schedule"]
+    lrs = schedule["lr_at_epochs"]
+    shown = {k: v for k, v in schedule.items() if k not in ("lr_at_epochs", "note", "steps_per_epoch")}
+    console.print(f"[bold]Schedule[/]   {_knobs(shown)}  ({schedule['steps_per_epoch']} steps per epoch)")
+    console.print("  LR at epoch start: " + "  ".join(f"{i + 1}: {lr:.4g}" for i, lr in enumerate(lrs[:-1])) + f"  end: {lrs[-1]:.4g}")
+    if schedule["note"]:
+        console.print(f"  note: {schedule['note']}")
+    train = facts["train"]
+    console.print(
+        f"[bold]Train[/]      epochs {train['epochs']}, seed {train['seed']}, device {train['device']}, "
+        f"precision {train['precision']}"
+    )
+
+
+def _knobs(values: dict[str, Any]) -> str:
+    name = values.get("name", "")
+    rest = ", ".join(f"{k}={v}" for k, v in values.items() if k != "name")
+    return f"{name} ({rest})" if rest else name

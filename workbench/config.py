@@ -1,0 +1,332 @@
+"""The experiment as plain dataclasses, read from and written to TOML.
+
+A :class:`RunConfig` holds everything a run needs: data, model, loss, optimizer, schedule and
+training options. Plain fields carry their :class:`~workbench.params.Param` schema in the
+dataclass field metadata, so the config validates them, ``--set`` types them and the app draws
+forms for them from one declaration. Catalog-driven parts (a layer's parameters, an optimizer's
+momentum) are flat in TOML and kept in a ``params`` dict, checked against their catalog.
+
+The dataclasses may hold an invalid draft (the app edits one); :func:`problems` lists what is
+wrong and :func:`validate` raises the first problem. Loading a file validates.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import tomli_w
+
+from workbench.errors import ConfigError
+from workbench.params import Param, coerce_all, parse_literal
+
+
+def knob(default: Any, kind: str, help: str, **schema: Any) -> Any:
+    """A dataclass field with its Param schema attached (name filled in from the field)."""
+    return field(default=default, metadata={"param": Param("", kind, default, help, **schema)})  # type: ignore[arg-type]
+
+
+def section_params(section: type) -> tuple[Param, ...]:
+    """The Param schema of every plain field of a config section, in declaration order."""
+    return tuple(
+        dataclasses.replace(f.metadata["param"], name=f.name)
+        for f in dataclasses.fields(section)
+        if "param" in f.metadata
+    )
+
+
+# ----------------------------------------------------------------------------- sections
+
+
+@dataclass
+class AugmentConfig:
+    """Per-batch, vectorised augmentation of image datasets (training split only)."""
+
+    random_crop_padding: int = knob(0, "int", "pad by this many pixels, then crop back at random (0 = off)", min=0, max=32)
+    horizontal_flip: bool = knob(False, "bool", "flip half of each batch left-right")
+
+
+@dataclass
+class DataConfig:
+    dataset: str = knob("digits", "str", "dataset name (see `workbench presets` / the Data screen)")
+    batch_size: int = knob(64, "int", "training samples per step", min=1, max=65536)
+    eval_batch_size: int = knob(1000, "int", "samples per step when validating and testing", min=1, max=65536)
+    val_fraction: float = knob(0.1, "float", "share of the training set held out for validation", min=0.0, max=0.9)
+    subset: int = knob(0, "int", "train on only this many samples, for quick runs (0 = all)", min=0)
+    normalize: bool = knob(True, "bool", "standardise inputs with the training set's mean and std")
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    #: Dataset-specific options (spirals noise, csv path, ...), checked by the dataset registry.
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LayerSpec:
+    """One layer: its catalog type, an optional explicit name, and its parameters."""
+
+    type: str
+    name: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelConfig:
+    layers: list[LayerSpec] = field(default_factory=list)
+    init: str = knob(
+        "default",
+        "choice",
+        "weight initialisation of Linear and Conv layers",
+        choices=("default", "kaiming_normal", "kaiming_uniform", "xavier_normal", "xavier_uniform", "orthogonal"),
+    )
+    bias_init: str = knob("default", "choice", "bias initialisation", choices=("default", "zeros"))
+
+
+@dataclass
+class LossConfig:
+    name: str = knob("cross_entropy", "str", "loss function")
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OptimizerConfig:
+    name: str = knob("sgd", "str", "optimizer")
+    lr: float = knob(0.01, "float", "base learning rate", min=0.0, max=10.0, min_exclusive=True)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ScheduleConfig:
+    name: str = knob("constant", "str", "learning-rate schedule")
+    warmup_epochs: float = knob(0.0, "float", "linear warmup from 0 over this many epochs (0 = none)", min=0.0)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EarlyStoppingConfig:
+    enabled: bool = knob(False, "bool", "stop when the monitored metric stops improving")
+    monitor: str = knob("val_loss", "str", "metric to watch (val_loss, val_acc, val_r2, ...)")
+    patience: int = knob(5, "int", "epochs without improvement before stopping", min=1)
+    min_delta: float = knob(0.0, "float", "smallest change that counts as an improvement", min=0.0)
+    restore_best: bool = knob(True, "bool", "end with the weights of the best epoch")
+
+
+@dataclass
+class CheckpointConfig:
+    every: int = knob(1, "int", "save epoch-NNN.pt every N epochs (0 = only last and best)", min=0)
+    keep_last: int = knob(3, "int", "keep this many epoch-NNN.pt files (0 = all)", min=0)
+    monitor: str = knob("val_loss", "str", "metric that decides best.pt")
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = knob(10, "int", "passes over the training set", min=1, max=100000)
+    seed: int = knob(0, "int", "seed for weights, data split and batch order", min=0)
+    device: str = knob("auto", "str", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
+    data_parallel: bool = knob(False, "bool", "split each batch over every visible GPU (nn.DataParallel)")
+    precision: str = knob("fp32", "choice", "autocast precision on CUDA", choices=("fp32", "bf16", "fp16", "auto"))
+    channels_last: bool = knob(False, "bool", "channels_last memory format for conv nets on GPU")
+    compile: bool = knob(False, "bool", "torch.compile the model (slow start, faster steps)")
+    grad_clip: float = knob(0.0, "float", "clip the gradient norm to this value (0 = off)", min=0.0)
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+
+
+@dataclass
+class RunConfig:
+    """One experiment: everything needed to reproduce a run."""
+
+    name: str = knob("", "str", "experiment name (defaults to the preset or file name)")
+    description: str = knob("", "str", "one line about the experiment")
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def copy(self) -> RunConfig:
+        return copy.deepcopy(self)
+
+
+#: Sections whose catalog parameters sit flat in the TOML table next to the plain fields.
+_FLAT_PARAMS = (LossConfig, OptimizerConfig, ScheduleConfig, LayerSpec)
+
+
+# ----------------------------------------------------------------------------- dict <-> dataclass
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """Plain TOML-ready data for a config or any section of it."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if f.name == "params" and isinstance(config, _FLAT_PARAMS):
+            out.update(value)
+        elif dataclasses.is_dataclass(value):
+            out[f.name] = to_dict(value)
+        elif isinstance(value, list):
+            out[f.name] = [to_dict(item) for item in value]
+        elif isinstance(value, dict):
+            out[f.name] = dict(value)
+        elif f.name == "name" and isinstance(config, LayerSpec) and not value:
+            continue
+        else:
+            out[f.name] = value
+    return out
+
+
+def from_dict(data: dict[str, Any], section: type = RunConfig, where: str = "") -> Any:
+    """Build a config (or a section) from plain data, type-checking every plain field."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where or 'config'}: expected a table, got {data!r}", field=where)
+    hints = get_type_hints(section)
+    kwargs: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    fields = {f.name: f for f in dataclasses.fields(section)}
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else key
+        f = fields.get(key)
+        if f is None or (key == "params" and section in _FLAT_PARAMS):
+            if section in _FLAT_PARAMS:
+                extra[key] = value
+                continue
+            allowed = ", ".join(n for n in fields)
+            raise ConfigError(f"{path}: unknown field; allowed here: {allowed}", field=path)
+        hint = hints[key]
+        if "param" in f.metadata:
+            kwargs[key] = dataclasses.replace(f.metadata["param"], name=key).coerce(value, path)
+        elif dataclasses.is_dataclass(hint):
+            kwargs[key] = from_dict(value, hint, path)
+        elif key == "layers":
+            if not isinstance(value, list):
+                raise ConfigError(f"{path}: expected a list of layers ([[model.layers]] tables)", field=path)
+            kwargs[key] = [from_dict(item, LayerSpec, f"{path}.{i}") for i, item in enumerate(value)]
+        elif key == "type" and section is LayerSpec:
+            if not isinstance(value, str):
+                raise ConfigError(f"{path}: expected a layer type name, got {value!r}", field=path)
+            kwargs[key] = value
+        elif key == "name" and section is LayerSpec:
+            if not isinstance(value, str) or not (value == "" or value.isidentifier()):
+                raise ConfigError(f"{path}: {value!r} is not a valid layer name (letters, digits, _)", field=path)
+            kwargs[key] = value
+        elif key == "options":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: expected a table of dataset options", field=path)
+            kwargs[key] = dict(value)
+        else:  # pragma: no cover - every field kind is handled above
+            raise AssertionError(f"unhandled config field {path}")
+    if section is LayerSpec and "type" not in kwargs:
+        raise ConfigError(f"{where}: a layer needs a type", field=where)
+    if extra:
+        kwargs["params"] = extra
+    return section(**kwargs)
+
+
+# ----------------------------------------------------------------------------- TOML
+
+
+def loads(text: str, source: str = "<string>") -> RunConfig:
+    """Parse TOML text into a RunConfig (structure and plain fields checked, not yet validated)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    try:
+        return from_dict(data)
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}", field=error.field) from None
+
+
+def dumps(config: RunConfig) -> str:
+    return tomli_w.dumps(to_dict(config))
+
+
+def read(path: Path) -> RunConfig:
+    """Read a TOML experiment file (not yet validated); errors name the file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    config = loads(text, source=str(path))
+    if not config.name:
+        config.name = Path(path).stem
+    return config
+
+
+def write(config: RunConfig, path: Path) -> None:
+    """Write the experiment as TOML, atomically (a crash leaves the old file or the new one)."""
+    from workbench.atomic import atomic_write_bytes
+
+    atomic_write_bytes(Path(path), dumps(config).encode("utf-8"))
+
+
+# ----------------------------------------------------------------------------- overrides
+
+
+def apply_overrides(config: RunConfig, overrides: list[str]) -> RunConfig:
+    """Return a copy with ``section.field=value`` overrides applied.
+
+    Paths walk tables and list indices (``model.layers.3.out_features=64``); values are read as
+    TOML literals and then typed by the field or catalog parameter they land on.
+    """
+    data = to_dict(config)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. optimizer.lr=0.05")
+        _set_path(data, key.split("."), parse_literal(text), key)
+    return from_dict(data)
+
+
+def _set_path(node: Any, parts: list[str], value: Any, key: str) -> None:
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(f"--set {key}: {where} is out of range (there are {len(node)} items)", field=where)
+            index = int(part)
+            if last:
+                raise ConfigError(f"--set {key}: cannot replace a whole list item; set one of its fields", field=where)
+            node = node[index]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+                return
+            if part not in node:
+                node[part] = {}
+            node = node[part]
+        else:
+            raise ConfigError(f"--set {key}: {'.'.join(parts[:depth])} is a value, not a table", field=where)
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def problems(config: RunConfig) -> list[ConfigError]:
+    """Every problem of the experiment, each naming its field; empty when it can train.
+
+    Checks plain fields, the dataset and its options, the loss, optimizer and schedule against
+    their catalogs, and the layer stack by shape inference. Pure Python: no torch needed.
+    """
+    from workbench.validation import check_experiment
+
+    return check_experiment(config)[1]
+
+
+def validate(config: RunConfig) -> RunConfig:
+    """Raise the first problem of the experiment, or return a normalised copy ready to train:
+    every catalog parameter present with its default filled in, so that the config a run
+    saves is the exact experiment even if defaults change later."""
+    from workbench.validation import check_experiment
+
+    normalised, found = check_experiment(config)
+    if found:
+        raise found[0]
+    return normalised

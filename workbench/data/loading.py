@@ -1,0 +1,118 @@
+"""Load a dataset for a run: train, validation and test splits, ready to batch on the device.
+
+Small sets (all the presets) are materialised once as tensors on the training device (uint8
+for images), then batched by slicing; image folders too large for memory stream from disk.
+The validation split is carved from the training split with the run's seed; the test split
+is the dataset's fixed one and is never touched. Normalisation statistics come from the
+training samples only. Regression targets are standardised with training statistics too, so
+losses have the same scale on every dataset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from workbench.config import DataConfig
+from workbench.data.batching import Batches, TensorBatches
+from workbench.data.normalise import Normaliser
+from workbench.data.raw import RawDataset, RawSplit
+from workbench.data.reading import read_raw
+from workbench.data.registry import DatasetInfo, dataset_options, describe
+from workbench.data.sources.image_folder import FolderScan, decode_scan, scan_image_folder
+from workbench.data.splitting import carve_validation
+from workbench.data.streaming import ImageFiles, LoaderBatches, fit_streamed
+
+#: An image folder whose decoded pixels would take more than this streams from disk (storage = "auto").
+IN_MEMORY_LIMIT_BYTES = 1 << 30
+
+__all__ = ["Batches", "Splits", "load_splits"]
+
+
+@dataclass
+class Splits:
+    info: DatasetInfo  # sizes are those actually loaded
+    train: Batches
+    val: Batches | None  # None when data.val_fraction is 0
+    test: Batches
+
+
+def load_splits(data: DataConfig, seed: int, device: torch.device | str) -> Splits:
+    """Read, split and place the dataset of ``data`` on ``device``; downloads a missing set once."""
+    info = describe(data)
+    options = dataset_options(data)
+    device = torch.device(device)
+    if data.dataset != "image-folder":
+        return _tensor_splits(data, seed, device, info, read_raw(data.dataset, options))
+    scan = scan_image_folder(options)
+    if _streams(scan, options):
+        return _streamed_splits(data, seed, device, info, scan, options)
+    return _tensor_splits(data, seed, device, info, decode_scan(scan, options))
+
+
+def _tensor_splits(data: DataConfig, seed: int, device: torch.device, info: DatasetInfo, raw: RawDataset) -> Splits:
+    train_idx, val_idx = carve_validation(len(raw.train), data.val_fraction, data.subset, seed)
+    train, val, test = raw.train.take(train_idx), raw.train.take(val_idx), raw.test
+    normaliser = Normaliser.fit(torch.from_numpy(train.inputs), data.normalize)
+    rescale_targets = None
+    if info.task == "regression":
+        rescale_targets = Normaliser.fit(torch.from_numpy(train.targets), standardise=True)
+    augment = data.augment if info.kind == "image" else None
+
+    def batches(split: RawSplit, training: bool) -> TensorBatches:
+        targets = torch.from_numpy(split.targets)
+        return TensorBatches(
+            torch.from_numpy(split.inputs).to(device),
+            (rescale_targets(targets) if rescale_targets else targets).to(device),
+            batch_size=data.batch_size if training else data.eval_batch_size,
+            normaliser=normaliser,
+            shuffle_seed=seed if training else None,
+            augment=augment if training else None,
+        )
+
+    return Splits(
+        info=dataclasses.replace(info, train_size=len(raw.train), test_size=len(raw.test), cached=True),
+        train=batches(train, training=True),
+        val=batches(val, training=False) if len(val) else None,
+        test=batches(test, training=False),
+    )
+
+
+def _streams(scan: FolderScan, options: dict[str, Any]) -> bool:
+    if options["storage"] == "auto":
+        return scan.estimated_bytes(options["size"]) > IN_MEMORY_LIMIT_BYTES
+    return options["storage"] == "stream"
+
+
+def _streamed_splits(
+    data: DataConfig, seed: int, device: torch.device, info: DatasetInfo, scan: FolderScan, options: dict[str, Any]
+) -> Splits:
+    train_idx, val_idx = carve_validation(len(scan.train_files), data.val_fraction, data.subset, seed)
+    size, workers = options["size"], options["workers"]
+    files = np.array(scan.train_files, dtype=object)
+
+    def image_files(picked: np.ndarray | None) -> ImageFiles:
+        if picked is None:
+            return ImageFiles(scan.test_files, scan.test_labels, size)
+        return ImageFiles(files[picked].tolist(), scan.train_labels[picked], size)
+
+    train_files = image_files(train_idx)
+    normaliser = fit_streamed(train_files, data.normalize, seed, workers)
+
+    def batches(split: ImageFiles, training: bool) -> LoaderBatches:
+        return LoaderBatches(
+            split, batch_size=data.batch_size if training else data.eval_batch_size, workers=workers,
+            device=device, normaliser=normaliser, shuffle_seed=seed if training else None,
+            augment=data.augment if training else None,
+        )
+
+    return Splits(
+        info=info,
+        train=batches(train_files, training=True),
+        val=batches(image_files(val_idx), training=False) if len(val_idx) else None,
+        test=batches(image_files(None), training=False),
+    )

@@ -1,0 +1,58 @@
+"""Standardisation with training statistics, applied per batch on the training device.
+
+Images stay uint8 in memory (4x smaller than float, and what pictures are drawn from); each
+batch becomes float only when it is used. Statistics are per channel for images and per
+column for tabular data, always computed from the training samples alone, so nothing about
+the validation or test sets leaks into training.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+#: Samples per chunk when summing statistics, to bound the float64 temporary.
+STATS_CHUNK = 1024
+#: A channel or column with a smaller spread is left unscaled rather than blown up.
+MIN_STD = 1e-6
+
+
+class Normaliser:
+    """``(batch - mean) / std`` with broadcastable ``mean`` and ``std`` of shape (1, C, 1, 1) or (1, F)."""
+
+    def __init__(self, mean: Tensor, std: Tensor) -> None:
+        self.mean = mean
+        self.std = std
+        self._scale = 1.0 / std
+
+    @classmethod
+    def fit(cls, train_inputs: Tensor, standardise: bool) -> Normaliser:
+        """Statistics of ``train_inputs``, or, without ``standardise``, just uint8 0..255 -> 0..1."""
+        shape = (1, train_inputs.shape[1]) + (1,) * (train_inputs.ndim - 2)
+        if not standardise:
+            spread = 255.0 if train_inputs.dtype == torch.uint8 else 1.0
+            return cls(torch.zeros(shape), torch.full(shape, spread))
+        mean, std = channel_stats(train_inputs)
+        return cls(mean.reshape(shape), std.reshape(shape))
+
+    def to(self, device: torch.device) -> Normaliser:
+        return Normaliser(self.mean.to(device), self.std.to(device))
+
+    def __call__(self, batch: Tensor) -> Tensor:
+        return (batch.float() - self.mean) * self._scale
+
+
+def channel_stats(inputs: Tensor) -> tuple[Tensor, Tensor]:
+    """Float32 mean and std over every dimension but the second (channels or columns)."""
+    dims = [0, *range(2, inputs.ndim)]
+    total = torch.zeros(inputs.shape[1], dtype=torch.float64, device=inputs.device)
+    squares = torch.zeros_like(total)
+    for chunk in inputs.split(STATS_CHUNK):
+        values = chunk.double()
+        total += values.sum(dims)
+        squares += values.square().sum(dims)
+    count = max(1, inputs.numel() // max(1, inputs.shape[1]))
+    mean = total / count
+    std = (squares / count - mean.square()).clamp_min(0).sqrt()
+    std = torch.where(std < MIN_STD, torch.ones_like(std), std)
+    return mean.float(), std.float()

@@ -1,0 +1,77 @@
+"""A few samples of a dataset for the app's Data screen, before any training.
+
+Samples come from the fixed test split: it is the same whatever the seed, and for downloaded
+sets it is the smaller file to read. Classification previews visit the classes in turn, so a
+handful of samples already shows every class. Nothing here fetches from the network, and
+offline sets need no torch at all, so the screen can show them while torch is still loading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from workbench.config import DataConfig
+from workbench.data.download import download, missing_message
+from workbench.data.raw import RawSplit
+from workbench.data.reading import read_raw
+from workbench.data.registry import DatasetInfo, dataset_options, describe, is_cached
+from workbench.data.sources.image_folder import decode_images, scan_image_folder
+from workbench.data.sources.torchvision_sets import read_split
+from workbench.errors import DataError
+
+#: Constant, so that the Data screen shows the same samples every time.
+PREVIEW_SEED = 0
+
+
+@dataclass(frozen=True)
+class Sample:
+    image: np.ndarray | None  # uint8 (H, W, C) as stored, for image datasets
+    features: tuple[float, ...] | None  # the raw values, for tabular data and points
+    label: str  # class name, or the regression target as written in the data
+
+
+def preview_samples(data: DataConfig, count: int = 16) -> list[Sample]:
+    info = describe(data)
+    split = _preview_split(info, dataset_options(data), count)
+    samples = []
+    for inputs, target in zip(split.inputs, split.targets):
+        image = inputs.transpose(1, 2, 0) if info.kind == "image" else None
+        # str() of a float32 is its shortest text (23.4, not 23.399999618530273).
+        features = None if image is not None else tuple(float(str(v)) for v in inputs)
+        label = info.class_names[int(target)] if info.task == "classification" else f"{float(target[0]):.6g}"
+        samples.append(Sample(image, features, label))
+    return samples
+
+
+def pick_samples(targets: np.ndarray, count: int, classification: bool) -> np.ndarray:
+    """Indices of ``count`` samples in a fixed random order; classes take turns when classifying."""
+    order = np.random.default_rng(PREVIEW_SEED).permutation(len(targets))
+    if classification:
+        labels = targets[order]
+        by_class = np.argsort(labels, kind="stable")
+        sorted_labels = labels[by_class]
+        turn = np.empty(len(order), dtype=np.int64)
+        turn[by_class] = np.arange(len(order)) - np.searchsorted(sorted_labels, sorted_labels)
+        order = order[np.lexsort((labels, turn))]
+    return order[:count]
+
+
+def _preview_split(info: DatasetInfo, options: dict[str, Any], count: int) -> RawSplit:
+    """The shown samples of the test split, reading no more than needed."""
+    classification = info.task == "classification"
+    if info.name == "image-folder":  # decode only the images shown
+        scan = scan_image_folder(options)
+        picked = pick_samples(scan.test_labels, count, classification)
+        files = tuple(scan.test_files[i] for i in picked)
+        return RawSplit(decode_images(files, options["size"], options["workers"]), scan.test_labels[picked])
+    if not info.offline:
+        if not is_cached(info.name):
+            raise DataError(missing_message(info.name, f"not downloaded yet ({info.download_mb} MB)"))
+        download(info.name)  # at most unpacks the archives already in the cache
+        split = read_split(info.name, train=False)
+    else:
+        split = read_raw(info.name, options).test
+    return split.take(pick_samples(split.targets, count, classification))

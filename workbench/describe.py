@@ -1,0 +1,72 @@
+"""What an experiment is, as plain data: the dataset, the model summary, loss, optimizer and
+the LR at each epoch boundary. ``workbench describe`` renders it as tables or prints it as
+JSON; one structure serves both so they cannot disagree."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from workbench.config import RunConfig, TrainConfig, section_params, to_dict
+from workbench.data.registry import DatasetInfo, split_sizes
+from workbench.data.splitting import steps_per_epoch
+from workbench.model.shapes import ModelAnalysis, analyse
+from workbench.validation import dataset_info
+
+
+def describe_experiment(config: RunConfig) -> dict[str, Any]:
+    """Plain data describing a validated experiment."""
+    from workbench.optim.preview import lr_preview
+
+    info = dataset_info(config)
+    sizes = split_sizes(config.data, info)
+    analysis = analyse(config.model.layers, info.input_shape, info.num_outputs)
+    steps = steps_per_epoch(sizes.train, config.data.batch_size)
+    preview = lr_preview(config.optimizer, config.schedule, config.train.epochs, steps)
+    return {
+        "name": config.name,
+        "description": config.description,
+        "dataset": _dataset(info, sizes),
+        "model": _model(analysis),
+        "loss": {"name": config.loss.name, **config.loss.params},
+        "optimizer": {"name": config.optimizer.name, "lr": config.optimizer.lr, **config.optimizer.params},
+        "schedule": {
+            "name": config.schedule.name,
+            "warmup_epochs": config.schedule.warmup_epochs,
+            **config.schedule.params,
+            "steps_per_epoch": steps,
+            "lr_at_epochs": list(preview.at_epoch_boundaries()),
+            "note": preview.note,
+        },
+        "train": {p.name: getattr(config.train, p.name) for p in section_params(TrainConfig)}
+        | {
+            "early_stopping": to_dict(config.train.early_stopping),
+            "checkpoint": to_dict(config.train.checkpoint),
+        },
+    }
+
+
+def _dataset(info: DatasetInfo, sizes: Any) -> dict[str, Any]:
+    return {
+        **dataclasses.asdict(info),
+        "input_shape": list(info.input_shape),
+        "class_names": list(info.class_names),
+        "splits": {"train": sizes.train, "val": sizes.val, "test": sizes.test},
+    }
+
+
+def _model(analysis: ModelAnalysis) -> dict[str, Any]:
+    return {
+        "input_shape": list(analysis.input_shape),
+        "layers": [
+            {
+                "index": layer.index,
+                "name": layer.name,
+                "type": layer.type,
+                "output_shape": list(layer.output_shape),
+                "params": layer.num_params,
+            }
+            for layer in analysis.layers
+        ],
+        "total_params": analysis.total_params,
+    }

@@ -1,0 +1,100 @@
+"""Running metric totals kept on the device: added to per batch without a host sync.
+
+One class serves the training loop (per step), validation and the test evaluation, so that a
+metric is computed the same way everywhere: ``loss`` (mean over samples of the configured loss),
+``acc`` and ``top5`` (more than 5 classes) for classification; ``loss``, ``mae``, ``r2`` (and
+``mse`` for reports) for regression. The host reads the totals once per report.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from workbench.monitor import metric_names
+
+
+class MetricTotals:
+    """Sums over the batches seen so far, on the device; :meth:`compute` syncs once."""
+
+    def __init__(self, task: str, num_outputs: int, device: torch.device) -> None:
+        self.task = task
+        self.names = metric_names(task, num_outputs if task == "classification" else 0)
+        self.count = 0  # samples, known on the host from batch shapes: no sync
+        # float64 keeps long sums exact enough; Apple's mps has no float64.
+        dtype = torch.float32 if device.type == "mps" else torch.float64
+        width = num_outputs if task == "regression" else 0
+        self.loss = torch.zeros((), dtype=dtype, device=device)
+        self.correct = torch.zeros((), dtype=dtype, device=device)
+        self.top5 = torch.zeros((), dtype=dtype, device=device)
+        self.abs_err = torch.zeros((), dtype=dtype, device=device)
+        self.sq_err = torch.zeros(width, dtype=dtype, device=device)
+        self.target_sum = torch.zeros(width, dtype=dtype, device=device)
+        self.target_sq = torch.zeros(width, dtype=dtype, device=device)
+
+    def reset(self) -> None:
+        self.count = 0
+        for name in _TENSORS:
+            getattr(self, name).zero_()
+
+    def add(self, outputs: torch.Tensor, targets: torch.Tensor, loss: torch.Tensor) -> None:
+        """Add one batch: its outputs, targets and mean loss. Device ops only."""
+        n = targets.shape[0]
+        self.count += n
+        outputs = outputs.detach()
+        self.loss.add_(loss.detach(), alpha=n)
+        if self.task == "classification":
+            self.correct.add_((outputs.argmax(1) == targets).sum())
+            if "top5" in self.names:
+                self.top5.add_((outputs.topk(5, dim=1).indices == targets[:, None]).any(1).sum())
+        else:
+            error = outputs.to(self.sq_err.dtype) - targets
+            self.abs_err.add_(error.abs().sum())
+            self.sq_err.add_(error.square().sum(0))
+            self.target_sum.add_(targets.sum(0, dtype=self.target_sum.dtype))
+            self.target_sq.add_(targets.to(self.target_sq.dtype).square().sum(0))
+
+    def state_dict(self) -> dict[str, object]:
+        """The totals as CPU tensors, so a run stopped mid-epoch resumes its epoch's metrics exactly."""
+        return {"count": self.count, **{name: getattr(self, name).cpu() for name in _TENSORS}}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        self.count = int(state["count"])  # type: ignore[arg-type]
+        for name in _TENSORS:
+            getattr(self, name).copy_(state[name])  # type: ignore[arg-type]
+
+    def loss_total(self) -> float:
+        """Sum of the loss over samples (one sync); non-finite once any step's loss was."""
+        return float(self.loss)
+
+    def compute(self, *, extra: bool = False) -> dict[str, float]:
+        """The metrics of everything added so far (one host sync). ``extra`` adds ``mse`` for regression."""
+        if self.count == 0:
+            return {}
+        n = self.count
+        if self.task == "classification":
+            loss, correct, top5 = torch.stack([self.loss, self.correct, self.top5]).tolist()
+            result = {"loss": loss / n, "acc": correct / n}
+            if "top5" in self.names:
+                result["top5"] = top5 / n
+            return result
+        loss, abs_err = torch.stack([self.loss, self.abs_err]).tolist()
+        sq_err, target_sum, target_sq = (t.tolist() for t in (self.sq_err, self.target_sum, self.target_sq))
+        width = len(sq_err)
+        result = {"loss": loss / n, "mae": abs_err / (n * width), "r2": _r2(sq_err, target_sum, target_sq, n)}
+        if extra:
+            result["mse"] = sum(sq_err) / (n * width)
+        return result
+
+
+_TENSORS = ("loss", "correct", "top5", "abs_err", "sq_err", "target_sum", "target_sq")
+
+
+def _r2(sq_err: list[float], target_sum: list[float], target_sq: list[float], n: int) -> float:
+    """Coefficient of determination, averaged over targets (scikit-learn's ``uniform_average``)."""
+    scores = []
+    for sse, total, total_sq in zip(sq_err, target_sum, target_sq):
+        spread = total_sq - total * total / n
+        scores.append(1.0 - sse / spread if spread > 0 else (1.0 if sse == 0 else 0.0))
+    return sum(scores) / len(scores) if scores else math.nan

@@ -1,0 +1,53 @@
+"""Build what a run computes with from its config: device, data, model, loss, precision.
+
+Training and evaluation share this, so a checkpoint evaluated later sees the same splits (the
+validation split is carved with the run's seed), the same model layout and the same device rules
+as the run that wrote it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from workbench.config import RunConfig
+from workbench.data.loading import Splits, load_splits
+from workbench.engine.device import Precision, PreparedModel, prepare_model, resolve_device, resolve_precision
+from workbench.engine.seeding import seed_everything
+from workbench.model.build import build_model
+from workbench.optim.build import build_loss
+
+
+@dataclass
+class Parts:
+    device: torch.device
+    precision: Precision
+    splits: Splits
+    prepared: PreparedModel
+    loss_fn: nn.Module
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def task(self) -> str:
+        return self.splits.info.task
+
+    @property
+    def num_outputs(self) -> int:
+        return self.splits.info.num_outputs
+
+
+def build_parts(config: RunConfig, *, device: str | None = None, for_training: bool) -> Parts:
+    """Everything but the optimizer. Seeds before the data split and again before the weights,
+    so that the initial weights depend on the seed alone (not on how the data was loaded)."""
+    where = "--device" if device else "train.device"
+    resolved = resolve_device(device or config.train.device, where)
+    seed_everything(config.train.seed)
+    splits = load_splits(config.data, config.train.seed, resolved)
+    seed_everything(config.train.seed)
+    module = build_model(config.model, splits.info.input_shape, splits.info.num_outputs)
+    prepared = prepare_model(module, config.train, resolved, for_training=for_training)
+    precision, warnings = resolve_precision(config.train.precision, resolved)
+    loss_fn = build_loss(config.loss).to(resolved)
+    return Parts(resolved, precision, splits, prepared, loss_fn, warnings + prepared.warnings)

@@ -1,0 +1,100 @@
+"""Sinks that keep a run's files current: the metrics log and the status file.
+
+The trainer adds a :class:`RunRecorder` for its run folder; the console view and the app are
+other sinks of the same events. Any process can read the files while the run is in progress.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from typing import Any
+
+from workbench.engine import events as ev
+from workbench.store import RunDir, now_iso
+
+#: Progress events are kept in metrics.jsonl at most this often (the app draws within-epoch
+#: curves of a long epoch from them; every Progress would bloat the file).
+PROGRESS_LOG_INTERVAL_S = 5.0
+
+
+class RunRecorder:
+    """Sink that appends events to metrics.jsonl (flushed per line) and keeps status.json current."""
+
+    def __init__(self, run: RunDir) -> None:
+        self.run = run
+        self._session_start = time.time()
+        self._base_seconds = float(run.read_status().get("train_seconds", 0.0))
+        self._last_progress_logged = float("-inf")
+        self._end_torn_line()
+
+    def __call__(self, event: ev.Event) -> None:
+        if isinstance(event, ev.Progress):
+            if time.monotonic() - self._last_progress_logged < PROGRESS_LOG_INTERVAL_S:
+                return
+            self._last_progress_logged = time.monotonic()
+        self._append(event.to_dict())
+        changes = self._status_changes(event)
+        if changes is not None:
+            self.run.update_status(**changes, train_seconds=self._train_seconds())
+
+    def _status_changes(self, event: ev.Event) -> dict[str, Any] | None:
+        if isinstance(event, ev.RunStarted):
+            return {
+                "state": "running",
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started_at": now_iso(),
+                "ended_at": None,
+                "epochs": event.epochs,
+                "task": event.task,
+                "num_params": event.num_params,
+                "device": event.device,
+                "message": "",
+                "outcome": "",
+            }
+        if isinstance(event, ev.EpochEnded):
+            return {
+                "epochs_done": event.epoch,
+                "monitor": event.monitor,
+                "best_value": event.best_value,
+                "best_epoch": event.best_epoch,
+                "last_train": event.train,
+                "last_val": event.val,
+            }
+        if isinstance(event, ev.StateChanged):
+            return {"state": event.state}
+        if isinstance(event, ev.RunFinished):
+            return {
+                "state": "stopped" if event.state == "stopped" else "finished",
+                "outcome": event.state,
+                "epochs_done": event.epochs_done,
+                "test": event.test,
+                "test_checkpoint": event.checkpoint,
+                "ended_at": now_iso(),
+            }
+        if isinstance(event, ev.RunFailed):
+            return {"state": "failed", "message": event.message, "ended_at": now_iso()}
+        return None
+
+    def _train_seconds(self) -> float:
+        return round(self._base_seconds + time.time() - self._session_start, 3)
+
+    def _append(self, record: dict[str, Any]) -> None:
+        with self.run.metrics_path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, allow_nan=True) + "\n")
+            handle.flush()
+
+    def _end_torn_line(self) -> None:
+        """A crash mid-write leaves a line without its newline; end it so the next event stays whole."""
+        try:
+            with self.run.metrics_path.open("rb") as handle:
+                handle.seek(-1, os.SEEK_END)
+                torn = handle.read(1) != b"\n"
+        except OSError:
+            return
+        if torn:
+            with self.run.metrics_path.open("a", encoding="utf-8") as handle:
+                handle.write("\n")

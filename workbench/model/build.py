@@ -1,0 +1,58 @@
+"""Turn a validated layer list into a real ``nn.Sequential`` with readable module names.
+
+Sizes come from shape inference, so the module is exactly what the layer table shows; each
+layer is its catalog constructor called with its resolved parameters.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from torch import nn
+
+from workbench.config import ModelConfig
+from workbench.errors import ConfigError
+from workbench.model import blocks
+from workbench.model.catalog import LAYER_TYPES
+from workbench.model.init import init_parameters
+from workbench.model.shapes import LayerInfo, analyse
+
+#: An empty Sequential, to ask which names its attributes already take.
+_PROBE = nn.Sequential()
+
+
+def build_model(model: ModelConfig, input_shape: tuple[int, ...], num_outputs: int) -> nn.Sequential:
+    """The model as ``nn.Sequential(OrderedDict(conv1=..., relu1=..., ...))``, initialised.
+
+    Raises the ConfigError of shape inference (naming the layer) if the stack cannot work.
+    Seeding is the caller's business.
+    """
+    analysis = analyse(model.layers, input_shape, num_outputs)
+    if analysis.error is not None:
+        raise analysis.error
+    for info in analysis.layers:
+        _check_free_name(info)
+    sequential = nn.Sequential(OrderedDict((info.name, build_layer(info)) for info in analysis.layers))
+    init_parameters(sequential, model.init, model.bias_init)
+    return sequential
+
+
+def build_layer(info: LayerInfo) -> nn.Module:
+    """One analysed layer as its torch module (PyTorch's default initialisation)."""
+    return layer_class(info.type)(**info.params)
+
+
+def layer_class(type_name: str) -> type[nn.Module]:
+    """The torch class of a catalog type: ``nn.Conv2d``, or a block from ``blocks``."""
+    owner, _, name = LAYER_TYPES[type_name].constructor.rpartition(".")
+    return getattr(nn if owner == "nn" else blocks, name)
+
+
+def _check_free_name(info: LayerInfo) -> None:
+    """nn.Sequential refuses a child named like one of its attributes (eval, training, ...)."""
+    if hasattr(_PROBE, info.name):
+        where = f"model.layers.{info.index}"
+        raise ConfigError(
+            f"{where} ({info.name}, {info.type}): the name {info.name!r} is taken by nn.Sequential itself; choose another",
+            field=where,
+        )

@@ -1,0 +1,331 @@
+"""Shape inference and parameter counting for a layer list, by arithmetic alone.
+
+This is what lets a person write ``Linear(out_features=120)`` after a conv stack without working
+out ``16*5*5`` by hand: each layer's input sizes ("auto") are read off the previous layer's
+output, and every impossible stack is reported naming the layer, what it expects and what it
+gets. It runs without torch so the app can redraw the layer table on every keystroke and config
+validation works before torch has loaded; a test checks it against the real torch modules.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.config import LayerSpec
+from workbench.errors import ConfigError
+from workbench.model.catalog import LAYER_TYPES, layer_type
+from workbench.params import AUTO, coerce_all
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One analysed layer: its resolved parameters and what goes in and out of it."""
+
+    index: int
+    name: str
+    type: str
+    params: dict[str, Any]  # every catalog param, "auto" replaced by the inferred number
+    input_shape: Shape  # per sample, without the batch dimension, e.g. (1, 28, 28)
+    output_shape: Shape
+    num_params: int
+
+
+@dataclass(frozen=True)
+class ModelAnalysis:
+    """The layer table up to the first problem, and that problem (None when the model works)."""
+
+    layers: tuple[LayerInfo, ...]
+    error: ConfigError | None
+    input_shape: Shape
+    total_params: int
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.layers[-1].output_shape if self.layers else self.input_shape
+
+
+def layer_names(layers: Sequence[LayerSpec]) -> list[str]:
+    """Module names: explicit ones kept; the rest numbered per prefix (conv1, relu1, pool1, fc1...).
+
+    Auto names skip every name given explicitly anywhere in the stack, so they never collide.
+    """
+    taken = {spec.name for spec in layers if spec.name}
+    counters: Counter[str] = Counter()
+    names = []
+    for spec in layers:
+        name = spec.name
+        if not name:
+            prefix = LAYER_TYPES[spec.type].prefix if spec.type in LAYER_TYPES else "layer"
+            while not name or name in taken:
+                counters[prefix] += 1
+                name = f"{prefix}{counters[prefix]}"
+            taken.add(name)
+        names.append(name)
+    return names
+
+
+def analyse(
+    layers: Sequence[LayerSpec], input_shape: Shape, num_outputs: int, *, outputs_text: str = ""
+) -> ModelAnalysis:
+    """Infer every layer's sizes and parameter count; never raises.
+
+    ``outputs_text`` words what the data needs for the final error ("digits has 10 classes");
+    by default "the task needs N outputs".
+    """
+    input_shape = tuple(input_shape)
+    if not layers:
+        error = ConfigError(
+            'model.layers: the model has no layers; add some, ending with a Linear whose out_features is "auto"',
+            field="model.layers",
+        )
+        return ModelAnalysis((), error, input_shape, 0)
+    names = layer_names(layers)
+    head = max((i for i, spec in enumerate(layers) if _has_out_features(spec)), default=-1)
+    infos: list[LayerInfo] = []
+    current = _Input(input_shape, "")
+    for index, (spec, name) in enumerate(zip(layers, names)):
+        try:
+            info, current = _analyse_layer(index, spec, name, names, current, _Context(num_outputs, index == head))
+        except ConfigError as error:
+            return _result(infos, error, input_shape)
+        infos.append(info)
+    return _result(infos, _output_problem(infos, num_outputs, outputs_text), input_shape)
+
+
+# ----------------------------------------------------------------------------- per-layer analysis
+
+
+@dataclass(frozen=True)
+class _Input:
+    shape: Shape
+    origin: str  # how the shape came about, for messages: "16x5x5 flattened"
+
+
+@dataclass(frozen=True)
+class _Context:
+    num_outputs: int
+    is_head: bool  # the last layer with out_features: the only one that may say "auto"
+
+
+class _Problem(Exception):
+    """A layer cannot take its input; the text is turned into a ConfigError naming the layer."""
+
+
+def _analyse_layer(
+    index: int, spec: LayerSpec, name: str, names: list[str], current: _Input, context: _Context
+) -> tuple[LayerInfo, _Input]:
+    where = f"model.layers.{index}"
+    kind = layer_type(spec.type, where)
+    label = f"{where} ({name}, {spec.type})"
+    try:
+        params = coerce_all(kind.params, spec.params, where, what=spec.type)
+    except ConfigError as error:
+        raise _labelled(error, f"({name}, {spec.type})") from None
+    try:
+        _check_name(name, names[:index])
+        output, count = _RULES[spec.type](params, current, context)
+    except _Problem as problem:
+        raise ConfigError(f"{label}: {problem}", field=where) from None
+    info = LayerInfo(index, name, spec.type, params, current.shape, output, count)
+    return info, _Input(output, _origin(current, output))
+
+
+def _labelled(error: ConfigError, tag: str) -> ConfigError:
+    """Put the layer's name and type into a parameter error: "model.layers.2.kernel_size (conv1, Conv2d): ..."."""
+    text, path = str(error), error.field
+    if path and text.startswith(path):
+        text = f"{path} {tag}{text[len(path):]}"
+    return ConfigError(text, field=path)
+
+
+def _check_name(name: str, earlier: list[str]) -> None:
+    if not name.isidentifier():
+        raise _Problem(f"{name!r} is not a valid layer name (letters, digits, _)")
+    if name in earlier:
+        raise _Problem(f"the name {name!r} is already used by model.layers.{earlier.index(name)}")
+
+
+def _origin(current: _Input, output: Shape) -> str:
+    if output == current.shape:
+        return current.origin
+    if len(current.shape) > 1 and output == (math.prod(current.shape),):
+        return "x".join(map(str, current.shape)) + " flattened"
+    return ""
+
+
+def _has_out_features(spec: LayerSpec) -> bool:
+    kind = LAYER_TYPES.get(spec.type)
+    return kind is not None and any(p.name == "out_features" for p in kind.params)
+
+
+def _result(infos: list[LayerInfo], error: ConfigError | None, input_shape: Shape) -> ModelAnalysis:
+    return ModelAnalysis(tuple(infos), error, input_shape, sum(i.num_params for i in infos))
+
+
+def _output_problem(infos: list[LayerInfo], num_outputs: int, outputs_text: str) -> ConfigError | None:
+    last = infos[-1]
+    if last.output_shape == (num_outputs,):
+        return None
+    if len(last.output_shape) != 1:
+        hint = 'end with a Flatten and a Linear whose out_features is "auto"'
+    elif any(i.type == "Linear" for i in infos):
+        hint = f"set the last Linear's out_features to {num_outputs} or \"auto\""
+    else:
+        hint = 'end with a Linear whose out_features is "auto"'
+    needs = outputs_text or f"the task needs {num_outputs} output{'s' if num_outputs != 1 else ''}"
+    where = f"model.layers.{last.index}"
+    return ConfigError(
+        f"{where} ({last.name}, {last.type}): the model ends with {last.output_shape} but {needs}; {hint}",
+        field=where,
+    )
+
+
+# ----------------------------------------------------------------------------- shape rules
+#
+# One rule per layer type: it resolves the "auto" params in place from the input and returns
+# (output shape, number of parameters), or raises _Problem.
+
+Rule = Callable[[dict[str, Any], _Input, _Context], tuple[Shape, int]]
+
+
+def _same(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    return current.shape, 0
+
+
+def _flatten(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    return (math.prod(current.shape),), 0
+
+
+def _linear(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    if len(current.shape) != 1:
+        raise _Problem(f"expects flat features but gets {current.shape}; add a Flatten before it")
+    features = current.shape[0]
+    origin = f" ({current.origin})" if current.origin else ""
+    _infer(params, "in_features", features, f"the input of {features} features{origin}")
+    if params["out_features"] == AUTO:
+        if not context.is_head:
+            raise _Problem(
+                f'out_features="auto" is only allowed on the last Linear (where it becomes the '
+                f"{context.num_outputs} outputs); give this one a number"
+            )
+        params["out_features"] = context.num_outputs
+    out = params["out_features"]
+    return (out,), features * out + (out if params["bias"] else 0)
+
+
+def _conv2d(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    channels = _channels(params, current)
+    out = params["out_channels"]
+    shape = _window(current.shape, out, params["kernel_size"], params["stride"], params["padding"])
+    return shape, _conv_params(channels, out, params["kernel_size"], params["bias"])
+
+
+def _pool(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    channels = _image(current)[0]
+    kernel, padding = params["kernel_size"], params["padding"]
+    if params["stride"] == AUTO:
+        params["stride"] = kernel
+    if padding > kernel // 2:
+        raise _Problem(f"padding={padding} is more than half of kernel_size={kernel}")
+    return _window(current.shape, channels, kernel, params["stride"], padding), 0
+
+
+def _adaptive_pool(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    size = params["output_size"]
+    return (_image(current)[0], size, size), 0
+
+
+def _batch_norm_1d(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    if len(current.shape) not in (1, 2):
+        raise _Problem(f"expects (features,) or (channels, length) but gets {current.shape}; use BatchNorm2d on images")
+    return _batch_norm(params, current)
+
+
+def _batch_norm_2d(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    _image(current)
+    return _batch_norm(params, current)
+
+
+def _residual(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    channels = _channels(params, current)
+    out, stride = params["out_channels"], params["stride"]
+    count = _conv_params(channels, out, 3, False) + _conv_params(out, out, 3, False) + 2 * (2 * out)
+    if stride != 1 or channels != out:  # the skip path needs a 1x1 conv + BN projection
+        count += _conv_params(channels, out, 1, False) + 2 * out
+    return _window(current.shape, out, 3, stride, 1), count
+
+
+_RULES: dict[str, Rule] = {
+    "Linear": _linear,
+    "Conv2d": _conv2d,
+    "MaxPool2d": _pool,
+    "AvgPool2d": _pool,
+    "AdaptiveAvgPool2d": _adaptive_pool,
+    "BatchNorm1d": _batch_norm_1d,
+    "BatchNorm2d": _batch_norm_2d,
+    "Dropout": _same,
+    "Flatten": _flatten,
+    "ReLU": _same,
+    "LeakyReLU": _same,
+    "GELU": _same,
+    "SiLU": _same,
+    "Sigmoid": _same,
+    "Tanh": _same,
+    "ResidualBlock": _residual,
+}
+
+
+# ----------------------------------------------------------------------------- shared arithmetic
+
+
+def _infer(params: dict[str, Any], name: str, actual: int, described: str) -> None:
+    """Resolve an "auto" size to ``actual``, or check that an explicit one agrees with it."""
+    if params[name] == AUTO:
+        params[name] = actual
+    elif params[name] != actual:
+        raise _Problem(f'{name}={params[name]} does not match {described}; use {actual} or "auto"')
+
+
+def _image(current: _Input) -> Shape:
+    if len(current.shape) != 3:
+        raise _Problem(f"expects an image-like input (channels, height, width) but gets {current.shape}")
+    return current.shape
+
+
+def _channels(params: dict[str, Any], current: _Input) -> int:
+    channels = _image(current)[0]
+    _infer(params, "in_channels", channels, f"the input's {channels} channels {current.shape}")
+    return channels
+
+
+def _window(shape: Shape, channels: int, kernel: int, stride: int, padding: int) -> Shape:
+    """Output of a square window slid over (C, H, W); a _Problem if a side collapses to nothing."""
+    sides = tuple((side + 2 * padding - kernel) // stride + 1 for side in shape[1:])
+    if min(sides) < 1:
+        collapsed = (channels, *(max(side, 0) for side in sides))
+        raise _Problem(
+            f"the input {shape} is too small for kernel_size={kernel} with padding={padding}; "
+            f"the output would collapse to {collapsed}"
+        )
+    return (channels, *sides)
+
+
+def _conv_params(in_channels: int, out_channels: int, kernel: int, bias: bool) -> int:
+    return out_channels * in_channels * kernel * kernel + (out_channels if bias else 0)
+
+
+def _batch_norm(params: dict[str, Any], current: _Input) -> tuple[Shape, int]:
+    channels = current.shape[0]
+    noun = "features" if len(current.shape) == 1 else "channels"
+    _infer(params, "num_features", channels, f"the input's {channels} {noun} {current.shape}")
+    return current.shape, 2 * channels if params["affine"] else 0

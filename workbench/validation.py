@@ -1,0 +1,113 @@
+"""Whole-experiment validation: every problem, each naming its field, without torch.
+
+The config module checks each plain field's type and range as it is read; this module checks
+what needs the catalogs: the dataset and its options, the loss, optimizer and schedule with
+their parameters, the layer stack (by shape inference), and fields that must agree with each
+other (a monitored metric the task has, a validation split for ``val_*`` monitors).
+It collects all problems rather than stopping at the first, so the app can mark each in place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from workbench.config import RunConfig
+from workbench.data.registry import DatasetInfo, dataset_options, describe
+from workbench.errors import ConfigError, WorkbenchError
+from workbench.model.shapes import analyse
+from workbench.monitor import monitor_choices
+from workbench.optim.catalog import (
+    check_loss,
+    check_optimizer,
+    check_schedule,
+    loss_settings,
+    optimizer_settings,
+    schedule_settings,
+)
+
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def check_experiment(config: RunConfig) -> tuple[RunConfig, list[ConfigError]]:
+    """Return a normalised copy (every catalog parameter present, defaults filled in) and
+    every problem found. The given config is not changed."""
+    config = config.copy()
+    found: list[ConfigError] = []
+
+    def check(step: Callable[[], Any]) -> Any:
+        try:
+            return step()
+        except ConfigError as error:
+            found.append(error)
+        except WorkbenchError as error:  # a dataset file that cannot be read, say
+            found.append(ConfigError(str(error), field="data"))
+        return None
+
+    info = check(lambda: _dataset(config))
+    task = info.task if info is not None else None
+    found += _settle(config.loss, check_loss(config.loss, task), loss_settings)
+    found += _settle(config.optimizer, check_optimizer(config.optimizer), optimizer_settings)
+    found += _settle(
+        config.schedule,
+        check_schedule(config.schedule, config.train.epochs),
+        lambda schedule: schedule_settings(schedule, config.train.epochs),
+    )
+    check(lambda: _device(config))
+    if info is not None:
+        analysis = analyse(config.model.layers, info.input_shape, info.num_outputs, outputs_text=outputs_text(info))
+        if analysis.error is not None:
+            found.append(analysis.error)
+        check(lambda: _monitors(config, info))
+    return config, found
+
+
+def dataset_info(config: RunConfig) -> DatasetInfo:
+    """The dataset facts the experiment trains on (options checked first)."""
+    return _dataset(config)
+
+
+def outputs_text(info: DatasetInfo) -> str:
+    """How the task's output size reads in messages: "digits has 10 classes"."""
+    noun = "classes" if info.task == "classification" else "regression targets"
+    return f"{info.name} has {info.num_outputs} {noun}"
+
+
+def _dataset(config: RunConfig) -> DatasetInfo:
+    config.data.options = dataset_options(config.data)
+    return describe(config.data)
+
+
+def _settle(section: Any, problems: list[ConfigError], settings: Callable[[Any], tuple[Any, dict]]) -> list[ConfigError]:
+    """Fill in the section's catalog defaults when it has no problems; return the problems."""
+    if not problems:
+        section.params = settings(section)[1]
+    return problems
+
+
+def _device(config: RunConfig) -> None:
+    if not _DEVICE.match(config.train.device):
+        raise ConfigError(
+            f"train.device: {config.train.device!r} is not a device; use auto, cpu, cuda, cuda:N or mps",
+            field="train.device",
+        )
+
+
+def _monitors(config: RunConfig, info: DatasetInfo) -> None:
+    allowed = monitor_choices(info.task, info.num_outputs if info.task == "classification" else 0)
+    monitors = [
+        ("train.early_stopping.monitor", config.train.early_stopping.monitor),
+        ("train.checkpoint.monitor", config.train.checkpoint.monitor),
+    ]
+    if "monitor" in config.schedule.params:  # plateau watches a metric too
+        monitors.append(("schedule.monitor", config.schedule.params["monitor"]))
+    for field, monitor in monitors:
+        if monitor not in allowed:
+            raise ConfigError(f"{field}: {monitor!r} is not a metric of this task; use one of {', '.join(allowed)}", field=field)
+        if monitor.startswith("val_") and config.data.val_fraction == 0:
+            raise ConfigError(
+                f"{field}: {monitor} needs a validation split, but data.val_fraction is 0; "
+                "set data.val_fraction or monitor a train_ metric",
+                field=field,
+            )
