@@ -41,8 +41,8 @@ def check_experiment(config: RunConfig) -> tuple[RunConfig, list[ConfigError]]:
             return step()
         except ConfigError as error:
             found.append(error)
-        except WorkbenchError as error:  # a dataset file that cannot be read, say
-            found.append(ConfigError(str(error), field="data"))
+        except WorkbenchError as error:  # a dataset file that cannot be read: its path is the field
+            found.append(ConfigError(str(error), field="data.options.path" if "path" in config.data.options else "data"))
         return None
 
     info = check(lambda: _dataset(config))

@@ -55,6 +55,18 @@ def device_name(device: torch.device) -> str:
     return f"CPU ({torch.get_num_threads()} threads)"
 
 
+def available_devices() -> list[tuple[str, str]]:
+    """(name for ``train.device``, description) of cpu, each CUDA GPU with its memory, and mps."""
+    found = [("cpu", device_name(torch.device("cpu")))]
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(index)
+            found.append((f"cuda:{index}", f"{props.name}, {props.total_memory / 2**30:.0f} GiB"))
+    if _mps_available():
+        found.append(("mps", device_name(torch.device("mps"))))
+    return found
+
+
 def _mps_available() -> bool:
     backend = getattr(torch.backends, "mps", None)
     return bool(backend and backend.is_available())

@@ -1,0 +1,159 @@
+"""The Model screen: the layer table follows every edit; a broken stack is shown, not fatal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.widgets import DataTable, Input, OptionList, Static
+
+from workbench.model.codegen import model_source
+from workbench.tui.app import WorkbenchApp
+from workbench.tui.screens.layer_dialogs import LayerEditor, LayerPicker, PresetModelPicker
+
+from .helpers import SIZE, screen_text
+
+
+def _row(app: WorkbenchApp, index: int) -> list[str]:
+    table = app.screen.query_one("#layers", DataTable)
+    return [str(cell) for cell in table.get_row_at(index)]
+
+
+def _totals(app: WorkbenchApp) -> str:
+    return str(app.screen.query_one("#totals", Static).render())
+
+
+async def test_editing_a_layer_updates_its_shape_the_next_layers_and_the_totals(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        assert _row(app, 0)[4] == "8x8x8"
+        assert "5 layers · 1,370 params" in _totals(app)
+        await pilot.press("e")  # the cursor starts on layer 0, the Conv2d
+        await pilot.pause()
+        assert isinstance(app.screen, LayerEditor)
+        field = app.screen.query_one("#field-out_channels", Input)
+        field.focus()
+        field.value = "16"
+        await pilot.pause()
+        assert "→ output 16x8x8 · 160 params" in str(app.screen.query_one("#preview", Static).render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, LayerEditor)
+        assert _row(app, 0)[4] == "16x8x8"
+        assert _row(app, 4)[3] == "in=256 out=10"  # the Linear's input follows
+        assert "2,730 params" in _totals(app)
+
+
+async def test_an_edit_that_breaks_the_stack_is_shown_and_the_draft_stays_editable(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.table.move_cursor(row=4)
+        await pilot.press("e")
+        await pilot.pause()
+        field = app.screen.query_one("#field-in_features", Input)
+        field.value = "100"
+        await pilot.pause()
+        assert "✗" in str(app.screen.query_one("#preview", Static).render())
+        await pilot.press("enter")  # applying a breaking edit is allowed: it is shown, not lost
+        await pilot.pause()
+        error_line = str(app.screen.query_one("#stack-error", Static).render())
+        assert error_line.startswith("✗ model.layers.4") and "100" in error_line
+        assert _row(app, 4)[4] == "?"
+        assert "✗ 1 problem" in screen_text(app)
+        # still editable: undo brings the working stack back
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert str(app.screen.query_one("#stack-error", Static).render()) == ""
+        assert _row(app, 4)[4] == "10"
+        assert app.draft.problems == []
+
+
+async def test_a_value_the_layer_does_not_take_is_flagged_and_not_applied(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        field = app.screen.query_one("#field-out_channels", Input)
+        field.focus()
+        field.value = "0"
+        await pilot.pause()
+        assert "0 is not allowed" in str(app.screen.query_one("#preview", Static).render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LayerEditor)  # not applied; the editor stays open
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.draft.config.model.layers[0].params["out_channels"] == 8
+        assert not app.draft.dirty
+
+
+async def test_adding_a_layer_inserts_it_after_the_cursor(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.table.move_cursor(row=3)  # Flatten
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, LayerPicker)
+        picker = app.screen.query_one(OptionList)
+        picker.highlighted = picker.get_option_index("Dropout")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LayerEditor)  # Dropout has a parameter to set
+        app.screen.query_one("#field-p", Input).value = "0.3"
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        layers = app.draft.config.model.layers
+        assert [layer.type for layer in layers] == ["Conv2d", "ReLU", "MaxPool2d", "Flatten", "Dropout", "Linear"]
+        assert layers[4].params == {"p": 0.3}
+        assert app.screen.table.cursor_row == 4
+        assert _row(app, 4)[1:4] == ["drop1", "Dropout", "p=0.3"]
+
+
+async def test_delete_and_move_act_on_the_cursor_and_undo_restores(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        original = [layer.type for layer in app.draft.config.model.layers]
+        app.screen.table.move_cursor(row=1)
+        await pilot.press("J")  # ReLU down, below the pool
+        await pilot.pause()
+        assert [layer.type for layer in app.draft.config.model.layers][1:3] == ["MaxPool2d", "ReLU"]
+        assert app.screen.table.cursor_row == 2
+        await pilot.press("d")
+        await pilot.pause()
+        assert len(app.draft.config.model.layers) == 4
+        await pilot.press("ctrl+z", "ctrl+z")
+        await pilot.pause()
+        assert [layer.type for layer in app.draft.config.model.layers] == original
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert [layer.type for layer in app.draft.config.model.layers][1:3] == ["MaxPool2d", "ReLU"]
+
+
+async def test_the_code_view_shows_exactly_the_generated_source(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        shown = app.screen.query_one("#source", Static).content
+        assert shown.code == model_source(app.draft.analysis, "default", "default")  # a rich Syntax
+        assert "nn.Conv2d(1, 8" in screen_text(app) or "nn.Conv2d" in shown.code
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen.query_one("#layers").display
+
+
+async def test_picking_a_presets_model_replaces_the_layers_in_one_undo_step(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, PresetModelPicker)
+        options = app.screen.query_one(OptionList)
+        options.highlighted = options.get_option_index("digits-mlp")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.draft.config.model.layers[0].type == "Flatten"
+        assert app.draft.problems == []
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert app.draft.config.model.layers[0].type == "Conv2d"

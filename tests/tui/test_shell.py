@@ -1,0 +1,261 @@
+"""The shell: five screens on number keys, help, palette, header, save, open and quit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+
+from textual.widgets import Input, OptionList
+
+from workbench import config as config_io
+from workbench.paths import runs_dir, user_presets_dir
+from workbench.presets import load_experiment, read_experiment
+from workbench.tui.app import WorkbenchApp
+from workbench.tui.commands import palette_commands
+from workbench.tui.screens.dialogs import ConfirmScreen, OpenScreen, ProblemsScreen, SaveScreen
+from workbench.tui.screens.help import HelpScreen
+from workbench.tui.widgets.bars import SCREENS
+
+from .helpers import SIZE, screen_text, wait_for
+
+
+async def test_number_keys_switch_between_the_five_screens(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for mode, title, key in (*SCREENS[1:], SCREENS[0]):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.current_mode == mode
+            assert f"{key} {title}" in screen_text(app).splitlines()[0]
+
+
+async def test_the_screen_tabs_in_the_top_bar_take_a_mouse_click(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        top = screen_text(app).splitlines()[0]
+        await pilot.click(offset=(top.index("3 Optimize") + 1, 0))
+        await pilot.pause()
+        assert app.current_mode == "optimize"
+
+
+async def test_number_keys_type_into_a_text_field_and_escape_gives_them_back(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="optimize")
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.screen.query_one("#optimizer-form #field-lr", Input)
+        field.focus()
+        await pilot.press("end", "2")
+        await pilot.pause()
+        assert app.current_mode == "optimize"
+        assert field.value == "0.12"
+        await pilot.press("escape", "2")
+        await pilot.pause()
+        assert app.current_mode == "model"
+
+
+async def test_the_header_shows_the_name_and_unsaved_changes(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        top = screen_text(app).splitlines()[0]
+        assert "fixed-digits" in top and "unsaved" not in top
+        await pilot.press("d")  # delete the first layer
+        await pilot.pause()
+        assert "● unsaved" in screen_text(app).splitlines()[0]
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert "unsaved" not in screen_text(app).splitlines()[0]
+
+
+async def test_help_lists_the_keys_of_every_screen(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        listed = "\n".join(str(row) for row in _help_rows(app.screen))
+        for mode, _title, _key in SCREENS:
+            for binding in app.screen_bindings(mode):
+                assert (binding.tooltip or binding.description) in listed
+        for binding in app.BINDINGS:
+            assert binding.description in listed
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+def _help_rows(help_screen: HelpScreen) -> list[str]:
+    from workbench.tui.screens.help import key_table
+
+    table = key_table(help_screen.sections)
+    return [str(cell) for column in table.columns for cell in column._cells]
+
+
+async def test_the_palette_reaches_every_screen_and_every_screen_action(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        titles = [c.title for c in palette_commands(app)]
+        for mode, title, _key in SCREENS:
+            assert f"Go to {title}" in titles
+            for binding in app.screen_bindings(mode):
+                assert f"{title}: {binding.tooltip or binding.description}" in titles
+        assert "Save as preset" in titles and "Open preset or run" in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"model: add a layer")
+        await wait_for(pilot, lambda: "Model: Add a layer" in screen_text(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.current_mode == "model" and type(app.screen).__name__ == "LayerPicker")
+
+
+async def test_ctrl_s_saves_a_preset_that_loads(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="optimize")
+    async with app.run_test(size=SIZE) as pilot:
+        app.draft.set_text("train.epochs", "3")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SaveScreen)
+        app.screen.query_one("#name", Input).value = "my-digits"
+        app.screen.query_one("#description", Input).value = "three epochs only"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, SaveScreen)
+        assert "my-digits" in screen_text(app).splitlines()[0]
+        assert not app.draft.dirty
+    saved = user_presets_dir() / "my-digits.toml"
+    assert saved.is_file()
+    loaded = load_experiment("my-digits")  # what `workbench describe my-digits` reads
+    assert loaded.name == "my-digits" and loaded.description == "three epochs only"
+    assert loaded.train.epochs == 3
+    assert loaded.model == app.draft.config.model
+
+
+async def test_a_bad_preset_name_is_refused_in_the_dialog(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.screen.query_one("#name", Input).value = "no/slashes"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SaveScreen)
+        assert "not a usable preset name" in screen_text(app)
+        assert not any(user_presets_dir().glob("*.toml")) if user_presets_dir().is_dir() else True
+
+
+async def test_ctrl_o_opens_the_config_of_a_past_run(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    run = runs_dir() / "20250101-120000-spirals"
+    experiment = read_experiment("spirals-mlp")
+    experiment.train.epochs = 5
+    config_io.write(experiment, run / "config.toml")
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, OpenScreen)
+        await pilot.press(*"20250101")
+        await pilot.pause()
+        assert app.screen.query_one(OptionList).option_count == 1
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.draft.config.data.dataset == "spirals"
+        assert app.draft.config.train.epochs == 5
+        assert app.draft.source == "run 20250101-120000-spirals"
+
+
+async def test_opening_over_unsaved_changes_asks_first(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.draft.set_text("train.epochs", "3")
+        app.open_preset("spirals-mlp")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.draft.name == "fixed-digits"
+        app.open_preset("spirals-mlp")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.draft.name == "spirals-mlp"
+
+
+async def test_problems_are_summarised_and_listed_and_lead_to_their_field(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert "✓ ready to train" in screen_text(app)
+        app.draft.set_layer_text(4, "in_features", "100")
+        await pilot.pause()
+        status = screen_text(app).splitlines()[-2]
+        assert "✗ 1 problem: model.layers.4" in status
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, ProblemsScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.current_mode == "model"
+        assert app.screen.table.cursor_row == 4
+
+
+class _RunningTraining:
+    """Stands in for the Train screen's session: the app only asks it these two things."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def is_running(self) -> bool:
+        return not self.stopped
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+async def test_quitting_while_training_asks_then_stops_the_run_first(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app()
+    training = _RunningTraining()
+    async with app.run_test(size=SIZE) as pilot:
+        app.training = training
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.is_running and not training.stopped
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+    assert training.stopped
+    assert app.return_code == 0
+
+
+async def test_q_quits_at_once_when_nothing_would_be_lost(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_every_screen_and_dialog_renders_at_80x24(preset_app: Callable[..., WorkbenchApp]) -> None:
+    app = preset_app("digits-cnn")
+    async with app.run_test(size=SIZE) as pilot:
+        for _mode, _title, key in SCREENS:
+            await pilot.press(key)
+            await pilot.pause()
+            text = screen_text(app)
+            assert len(text.splitlines()) == 24
+            assert "Traceback" not in text
+        for key in ("question_mark", "ctrl+o", "ctrl+s"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert "Traceback" not in screen_text(app)
+            await pilot.press("escape")
+            await pilot.pause()
+        await app.workers.wait_for_complete()
+    assert app.return_code in (None, 0)
+
+
+def test_importing_the_app_does_not_import_torch() -> None:
+    code = "import sys, workbench.tui.app, workbench.cli; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -1,0 +1,484 @@
+"""The experiment being edited: one shared draft with undo, redo and live validation.
+
+Every screen of the app edits the same :class:`Draft`. Each change goes through one method
+that copies the current :class:`~workbench.config.RunConfig`, applies the change, records the
+previous state for undo and revalidates with :func:`workbench.config.problems`, so a screen can
+never show a stale problem list and a test can drive every edit without the app.
+
+A draft may be invalid (that is what editing looks like); values a field's schema rejects
+outright (``-3`` for a batch size, ``abc`` for a rate) are refused with a ConfigError and leave
+the draft unchanged, while values that only clash with the rest of the experiment (a Linear
+whose size no longer matches) are kept and reported by :attr:`Draft.problems`.
+
+Below the UI line: no textual, no rich, no torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from workbench import config as config_io
+from workbench.config import DataConfig, LayerSpec, ModelConfig, RunConfig, section_params
+from workbench.data.registry import DatasetInfo, dataset_spec, split_sizes
+from workbench.data.splitting import steps_per_epoch
+from workbench.errors import ConfigError, WorkbenchError
+from workbench.model.catalog import GROUPS, LAYER_TYPES, layer_type
+from workbench.model.shapes import ModelAnalysis, analyse, layer_names
+from workbench.optim.catalog import LOSSES, OPTIMIZERS, SCHEDULES, Choice
+from workbench.params import Param
+from workbench.validation import dataset_info
+
+#: How much undo history a draft keeps; older steps are dropped.
+HISTORY_LIMIT = 200
+
+#: The catalog behind each choosable section: its name picks an entry whose params sit in ``params``.
+CATALOGS: dict[str, dict[str, Choice]] = {"loss": LOSSES, "optimizer": OPTIMIZERS, "schedule": SCHEDULES}
+
+#: The schema of a layer's optional explicit name (not a catalog parameter, but edited like one).
+LAYER_NAME = Param("name", "str", "", "name in the model and the code view; empty = automatic (conv1, fc2, ...)")
+
+
+@dataclass(frozen=True)
+class _Step:
+    config: RunConfig
+    label: str
+
+
+class Draft:
+    """The experiment being edited, with undo/redo and its current problems.
+
+    ``config`` is the current state; treat it as read-only and change it through the methods
+    here (each one is a single undo step). Subscribers are called after every change.
+    """
+
+    def __init__(self, config: RunConfig, source: str = "") -> None:
+        self._subscribers: list[Callable[[], None]] = []
+        self.version = 0
+        self._load(config, source)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def config(self) -> RunConfig:
+        return self._config
+
+    @property
+    def name(self) -> str:
+        return self._config.name or "untitled"
+
+    @property
+    def dirty(self) -> bool:
+        """True when the experiment differs from what was last opened or saved."""
+        return self._config != self._saved
+
+    @property
+    def problems(self) -> list[ConfigError]:
+        """Every problem of the current experiment, each naming its field; empty when it can train."""
+        return self._problems
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._past)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._future)
+
+    def problems_under(self, prefix: str) -> list[ConfigError]:
+        """Problems whose field is ``prefix`` or lies below it (``optimizer`` -> ``optimizer.lr``)."""
+        return [p for p in self._problems if _under(p.field, prefix)]
+
+    @property
+    def dataset_info(self) -> DatasetInfo | None:
+        """Facts about the chosen dataset, or None while the data section is invalid."""
+        return self._info
+
+    @property
+    def analysis(self) -> ModelAnalysis | None:
+        """Shape inference of the layer stack (None while the dataset is unknown)."""
+        return self._analysis
+
+    def layer_error_index(self) -> int | None:
+        """Index of the first layer that breaks the stack, if one does (None for an empty stack)."""
+        if self._analysis is None or self._analysis.error is None or not self._config.model.layers:
+            return None
+        parts = self._analysis.error.field.split(".")
+        if len(parts) >= 3 and parts[:2] == ["model", "layers"] and parts[2].isdigit():
+            return min(int(parts[2]), len(self._config.model.layers) - 1)
+        return min(len(self._analysis.layers), len(self._config.model.layers) - 1)
+
+    def steps_per_epoch(self) -> int | None:
+        """Optimizer steps per epoch for the current data settings, or None while they are invalid."""
+        if self._info is None:
+            return None
+        train = split_sizes(self._config.data, self._info).train
+        return steps_per_epoch(train, self._config.data.batch_size)
+
+    def ready_to_train(self) -> RunConfig:
+        """A copy of the experiment to hand to the trainer; raises the first problem while there is one."""
+        if self._problems:
+            raise self._problems[0]
+        return self._config.copy()
+
+    # ------------------------------------------------------------------ subscribers
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after every change (edits, undo, redo, load, save)."""
+        self._subscribers.append(callback)
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._revalidate()
+        for callback in list(self._subscribers):
+            callback()
+
+    # ------------------------------------------------------------------ whole experiment
+
+    def load(self, config: RunConfig, source: str = "") -> None:
+        """Replace the experiment (a preset or a run's config was opened); history starts afresh."""
+        self._load(config, source)
+        self._changed()
+
+    def mark_saved(self, name: str, source: str = "") -> None:
+        """The experiment was saved as ``name``: it is clean again (undo history is kept)."""
+        self._config = self._config.copy()
+        self._config.name = name
+        self._saved = self._config.copy()
+        self.source = source or self.source
+        self._merge_key = None
+        self._changed()
+
+    def _load(self, config: RunConfig, source: str) -> None:
+        self._config = config.copy()
+        self._saved = config.copy()
+        self.source = source
+        self._past: list[_Step] = []
+        self._future: list[_Step] = []
+        self._merge_key: str | None = None
+        self._revalidate()
+
+    # ------------------------------------------------------------------ the one way to change it
+
+    def edit(self, label: str, change: Callable[[RunConfig], None], *, merge_key: str | None = None) -> bool:
+        """Apply ``change`` to a copy of the experiment as one undo step labelled ``label``.
+
+        Consecutive edits with the same ``merge_key`` (typing into one field) form a single
+        undo step. Returns False (and records nothing) when the change changed nothing.
+        A ConfigError raised by ``change`` propagates and leaves the draft as it was.
+        """
+        updated = self._config.copy()
+        change(updated)
+        if updated == self._config:
+            return False
+        if merge_key is None or merge_key != self._merge_key or not self._past:
+            self._past.append(_Step(self._config, label))
+            del self._past[:-HISTORY_LIMIT]
+        self._future.clear()
+        self._merge_key = merge_key
+        self._config = updated
+        self._changed()
+        return True
+
+    def undo(self) -> str | None:
+        """Go back one step; returns what was undone, or None when there is nothing to undo."""
+        if not self._past:
+            return None
+        step = self._past.pop()
+        self._future.append(_Step(self._config, step.label))
+        self._config = step.config
+        self._merge_key = None
+        self._changed()
+        return step.label
+
+    def redo(self) -> str | None:
+        """Re-apply the last undone step; returns what was redone, or None."""
+        if not self._future:
+            return None
+        step = self._future.pop()
+        self._past.append(_Step(self._config, step.label))
+        self._config = step.config
+        self._merge_key = None
+        self._changed()
+        return step.label
+
+    # ------------------------------------------------------------------ fields by path
+
+    def param_at(self, path: str) -> Param:
+        """The schema of the field at ``path`` (``data.batch_size``, ``optimizer.momentum``, ...)."""
+        return param_at(self._config, path)
+
+    def value_at(self, path: str) -> Any:
+        """The current value at ``path``; a catalog parameter that is not set gives its default."""
+        return value_at(self._config, path)
+
+    def set_value(self, path: str, value: Any) -> bool:
+        """Set the field at ``path`` to ``value``, checked by its schema (ConfigError if refused).
+
+        Naming another loss, optimizer, schedule or dataset goes through :meth:`select` and
+        :meth:`set_dataset`, which also tidy the parameters that belong to the old choice.
+        """
+        value = param_at(self._config, path).coerce(value, path)
+        if path == "data.dataset":
+            return self.set_dataset(value)
+        if _section_name(path) in CATALOGS and path.count(".") == 1 and path.endswith(".name"):
+            return self.select(_section_name(path), value)
+        return self.edit(f"set {path}", lambda c: _assign(c, path, value), merge_key=path)
+
+    def set_text(self, path: str, text: str) -> bool:
+        """Set the field at ``path`` from what a person typed (ConfigError if the schema refuses it)."""
+        return self.set_value(path, parse_field_text(param_at(self._config, path), text, path))
+
+    def select(self, section: str, name: str) -> bool:
+        """Pick the loss, optimizer or schedule ``name``; parameters the new choice shares are kept."""
+        entry = _choice(section, name)
+        known = {p.name for p in entry.params}
+
+        def change(config: RunConfig) -> None:
+            part = getattr(config, section)
+            part.name = name
+            part.params = {k: v for k, v in part.params.items() if k in known}
+
+        return self.edit(f"{section} {name}", change)
+
+    def set_dataset(self, name: str) -> bool:
+        """Train on dataset ``name``; its options start from their defaults."""
+        dataset_spec(name, "data.dataset")
+
+        def change(config: RunConfig) -> None:
+            if config.data.dataset != name:
+                config.data.dataset = name
+                config.data.options = {}
+
+        return self.edit(f"dataset {name}", change)
+
+    # ------------------------------------------------------------------ layers
+
+    def add_layer(self, after: int, type_name: str) -> int:
+        """Insert a ``type_name`` layer with default parameters after index ``after`` (-1: first).
+
+        Returns the new layer's index.
+        """
+        layer_type(type_name, "model.layers")
+        index = max(0, min(after + 1, len(self._config.model.layers)))
+        self.edit(f"add {type_name}", lambda c: c.model.layers.insert(index, LayerSpec(type_name)))
+        return index
+
+    def delete_layer(self, index: int) -> None:
+        self._layer(index)
+        self.edit(f"delete {self._layer_label(index)}", lambda c: c.model.layers.pop(index))
+
+    def move_layer(self, index: int, delta: int) -> int:
+        """Move a layer up (``delta=-1``) or down (``+1``); returns its new index."""
+        self._layer(index)
+        target = max(0, min(index + delta, len(self._config.model.layers) - 1))
+        if target != index:
+
+            def change(config: RunConfig) -> None:
+                config.model.layers.insert(target, config.model.layers.pop(index))
+
+            self.edit(f"move {self._layer_label(index)} {'up' if delta < 0 else 'down'}", change)
+        return target
+
+    def set_layer_text(self, index: int, name: str, text: str) -> bool:
+        """Set one parameter (or the name) of a layer from typed text."""
+        return self.set_text(f"model.layers.{index}.{name}", text)
+
+    def replace_layer(self, index: int, layer: LayerSpec) -> bool:
+        """Replace a layer as one step (the layer editor applies all its fields at once)."""
+        new = self.checked_layer(index, layer)
+
+        def change(config: RunConfig) -> None:
+            config.model.layers[index] = new
+
+        return self.edit(f"edit {self._layer_label(index)}", change)
+
+    def checked_layer(self, index: int, layer: LayerSpec) -> LayerSpec:
+        """``layer`` as it would replace layer ``index``: parameters checked against its schema.
+
+        Values equal to the default that were not set before are left out, so the saved TOML
+        stays as short as a person writes it. ConfigError (naming the field) if one is refused.
+        """
+        where = f"model.layers.{index}"
+        old = self._layer(index)
+        kind = layer_type(layer.type, f"{where}.type")
+        if layer.name and not layer.name.isidentifier():
+            raise ConfigError(
+                f"{where}.name: {layer.name!r} is not a valid layer name (letters, digits, _)", field=f"{where}.name"
+            )
+        params = {}
+        for param in kind.params:
+            if param.name in layer.params:
+                value = param.coerce(layer.params[param.name], f"{where}.{param.name}")
+                if value != param.default or param.name in old.params:
+                    params[param.name] = value
+        return LayerSpec(layer.type, layer.name, params)
+
+    def replace_model(self, model: ModelConfig, label: str = "replace the model") -> bool:
+        """Start from another model (e.g. a preset's); one undo step."""
+
+        def change(config: RunConfig) -> None:
+            config.model = dataclasses.replace(model, layers=[dataclasses.replace(l, params=dict(l.params)) for l in model.layers])
+
+        return self.edit(label, change)
+
+    def _layer_label(self, index: int) -> str:
+        """``conv1``: the layer's name as the table and the code show it."""
+        return layer_names(self._config.model.layers)[index]
+
+    def _layer(self, index: int) -> LayerSpec:
+        layers = self._config.model.layers
+        if not 0 <= index < len(layers):
+            raise ConfigError(f"model.layers.{index}: no such layer (there are {len(layers)})", field="model.layers")
+        return layers[index]
+
+    # ------------------------------------------------------------------ validation
+
+    def _revalidate(self) -> None:
+        try:
+            self._problems = list(config_io.problems(self._config))
+        except Exception as error:  # noqa: BLE001 - a draft can hold anything; say why it cannot be checked
+            self._problems = [ConfigError(f"the experiment cannot be checked: {describe_error(error)}")]
+        self._info = _dataset_info(self._config)
+        self._analysis = (
+            analyse(self._config.model.layers, self._info.input_shape, self._info.num_outputs)
+            if self._info is not None
+            else None
+        )
+
+
+# ---------------------------------------------------------------------- field paths
+
+
+def param_at(config: RunConfig, path: str) -> Param:
+    """The schema of the field at a dotted ``path`` of the experiment.
+
+    Plain fields carry their Param in the dataclass metadata; catalog parameters come from the
+    catalog entry the section currently names (the optimizer's, the layer type's, the
+    dataset's options). ConfigError when the path leads nowhere.
+    """
+    node, last = _parent(config, path)
+    if isinstance(node, DataConfig) and last == "options":
+        raise ConfigError(f"{path}: name a dataset option, e.g. {path}.noise", field=path)
+    if isinstance(node, dict):  # data.options.<name>
+        spec = dataset_spec(config.data.dataset)
+        return _find(spec.options, last, path, f"dataset {spec.name}")
+    if isinstance(node, LayerSpec):
+        if last == "name":
+            return LAYER_NAME
+        kind = layer_type(node.type, path.rsplit(".", 1)[0] + ".type")
+        return _find(kind.params, last, path, f"layer {kind.name}")
+    plain = {p.name: p for p in section_params(type(node))}
+    if last in plain:
+        param = plain[last]
+        section = _section_name(path)
+        if last == "name" and section in CATALOGS:
+            return dataclasses.replace(param, kind="choice", choices=tuple(CATALOGS[section]))
+        return param
+    section = _section_name(path)
+    if section in CATALOGS:
+        entry = _choice(section, node.name)
+        return _find(entry.params, last, path, f"{section} {entry.name}")
+    raise ConfigError(f"{path}: no such field", field=path)
+
+
+def value_at(config: RunConfig, path: str) -> Any:
+    """The value at ``path``; an unset catalog parameter reads as its default."""
+    node, last = _parent(config, path)
+    if isinstance(node, dict):
+        return node.get(last, param_at(config, path).default)
+    if isinstance(node, LayerSpec) and last != "name":
+        return node.params.get(last, param_at(config, path).default)
+    if dataclasses.is_dataclass(node) and last in {f.name for f in dataclasses.fields(node)} and last != "params":
+        return getattr(node, last)
+    return node.params.get(last, param_at(config, path).default)
+
+
+def parse_field_text(param: Param, text: str, where: str) -> Any:
+    """What a person typed into a field, as the field's type (ConfigError naming ``where``).
+
+    Text fields take the text as it is (``cuda:0`` or ``true`` are names there, not TOML).
+    """
+    if param.kind == "str":
+        return param.coerce(text.strip(), where)
+    if param.kind == "choice":
+        return param.coerce(text.strip().strip('"'), where)
+    return param.parse_text(text, where)
+
+
+def format_value(value: Any) -> str:
+    """A value as a person would type it back into its field."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _parent(config: RunConfig, path: str) -> tuple[Any, str]:
+    """The object holding the last part of ``path``, and that last part."""
+    parts = path.split(".")
+    node: Any = config
+    for depth, part in enumerate(parts[:-1]):
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(f"{where}: no such item (there are {len(node)})", field=where)
+            node = node[int(part)]
+        elif dataclasses.is_dataclass(node) and part in {f.name for f in dataclasses.fields(node)}:
+            node = getattr(node, part)
+        else:
+            raise ConfigError(f"{path}: no such field", field=path)
+    return node, parts[-1]
+
+
+def _assign(config: RunConfig, path: str, value: Any) -> None:
+    node, last = _parent(config, path)
+    if isinstance(node, dict):
+        node[last] = value
+    elif isinstance(node, LayerSpec) and last == "name":
+        node.name = value
+    elif isinstance(node, LayerSpec) or last not in {f.name for f in dataclasses.fields(node)}:
+        node.params[last] = value
+    else:
+        setattr(node, last, value)
+
+
+def _section_name(path: str) -> str:
+    return path.split(".", 1)[0]
+
+
+def _under(field: str, prefix: str) -> bool:
+    return field == prefix or field.startswith(prefix + ".")
+
+
+def _find(params: Sequence[Param], name: str, path: str, what: str) -> Param:
+    for param in params:
+        if param.name == name:
+            return param
+    allowed = ", ".join(p.name for p in params) or "none"
+    raise ConfigError(f"{path}: unknown parameter for {what}; allowed: {allowed}", field=path)
+
+
+def _choice(section: str, name: str) -> Choice:
+    table = CATALOGS[section]
+    if name not in table:
+        raise ConfigError(f"{section}.name: unknown {section} {name!r}; allowed: {', '.join(table)}", field=f"{section}.name")
+    return table[name]
+
+
+def _dataset_info(config: RunConfig) -> DatasetInfo | None:
+    try:
+        return dataset_info(config.copy())
+    except Exception:  # noqa: BLE001 - the problem list already says what is wrong with the data
+        return None
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for any error: a WorkbenchError's own message, else its type and text."""
+    return str(error) if isinstance(error, WorkbenchError) else f"{type(error).__name__}: {error}"
+
+
+def layer_types_by_group() -> dict[str, list[str]]:
+    """Layer type names in catalog order, grouped as the layer picker shows them."""
+    return {group: [name for name, t in LAYER_TYPES.items() if t.group == group] for group in GROUPS}

@@ -1,0 +1,309 @@
+"""The Workbench app: five screens over one shared draft experiment.
+
+Structure (small modules, one job each):
+
+- ``app.py`` (this file): the App, its global keys, opening/saving experiments, quitting.
+- ``screens/``: one module per main screen (Data, Model, Optimize, Train, Runs), each a Textual
+  *mode* with its own footer, plus the dialogs (confirm, save, open, problems, help, layer editor).
+- ``widgets/``: reusable pieces: the bars, the generic :class:`ParamForm`, pictures, the LR chart.
+- ``commands.py``: the command palette provider.
+
+The experiment being edited is ``app.draft`` (:class:`workbench.draft.Draft`, below the UI
+line). Every change bumps the reactive ``draft_version``; screens and bars watch it and redraw.
+
+Startup is kept light so the first frame paints within a second: this module imports no
+torch (a test checks it), screens are built when first shown, and torch-heavy work (sample
+pictures, the LR preview, device detection) runs in thread workers after mount.
+
+Hooks for the Train and Runs screens (the next issue):
+
+- ``app.training``: set it to an object with ``is_running() -> bool`` and
+  ``async stop() -> None`` (stop cleanly, checkpoint first). ``app.is_training`` reads it;
+  quitting while it runs asks, then awaits ``stop()`` before exiting.
+- ``app.devices``: the detected devices, filled in by a worker once torch has loaded.
+- ``app.activity``: a short line (``▶ epoch 3/12 loss 0.231``) shown in every screen's status bar.
+- ``app.draft.problems``: training must not start while it is non-empty; ``problems_summary``
+  in ``widgets/bars.py`` says why in one line.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.command import CommandPalette, SearchIcon
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+
+from workbench.config import RunConfig
+from workbench.draft import Draft, describe_error
+from workbench.errors import ConfigError, WorkbenchError
+from workbench.presets import DEFAULT_PRESET, read_experiment, save_user_preset
+from workbench.tui.commands import WorkbenchCommands
+from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.widgets.bars import SCREENS
+
+#: Where each main screen's class lives; imported when the screen is first shown.
+SCREEN_CLASSES: dict[str, str] = {
+    "data": "workbench.tui.screens.data:DataScreen",
+    "model": "workbench.tui.screens.model:ModelScreen",
+    "optimize": "workbench.tui.screens.optimize:OptimizeScreen",
+    "train": "workbench.tui.screens.train:TrainScreen",
+    "runs": "workbench.tui.screens.runs:RunsScreen",
+}
+
+#: Seconds after the first frame before torch starts loading in a worker.
+WARM_UP_DELAY = 0.5
+
+#: Which screen owns the fields under each top-level section (to go to a problem).
+SECTION_SCREENS = {"data": "data", "model": "model", "loss": "optimize", "optimizer": "optimize", "schedule": "optimize", "train": "optimize"}
+
+
+class Training(Protocol):
+    """What the app needs from a running training session (provided by the Train screen)."""
+
+    def is_running(self) -> bool: ...
+
+    async def stop(self) -> None: ...
+
+
+def screen_class(mode: str) -> type[WorkbenchScreen]:
+    module, _, name = SCREEN_CLASSES[mode].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _mode_factory(mode: str) -> Callable[[], WorkbenchScreen]:
+    return lambda: screen_class(mode)()
+
+
+_UNDO_REDO = Binding.Group("Undo", compact=True)
+
+
+class WorkbenchApp(App[int]):
+    """The app. Build it with :func:`build_app` (tests pass their own draft)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Workbench"
+    MODES = {mode: _mode_factory(mode) for mode in SCREEN_CLASSES}
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+
+    BINDINGS = [
+        *[Binding(key, f"show('{mode}')", f"{title} screen", show=False) for mode, title, key in SCREENS],
+        Binding("ctrl+s", "save", "Save as preset", show=False),
+        Binding("ctrl+o", "open", "Open preset or run", show=False),
+        Binding("ctrl+z", "undo", "Undo", group=_UNDO_REDO),
+        Binding("ctrl+y", "redo", "Redo", group=_UNDO_REDO),
+        Binding("exclamation_mark", "problems", "List problems", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit, even from a text field", show=False, priority=True),
+    ]
+
+    #: Bumped after every change of the draft; screens and bars watch it.
+    draft_version = reactive(0)
+    #: A compact line about background work (a training run), shown in every status bar.
+    activity = reactive("")
+    #: (train.device name, description) of each device torch can use; empty until detected.
+    devices: reactive[tuple[tuple[str, str], ...]] = reactive(())
+
+    def __init__(self, draft: Draft, *, start: str = "data") -> None:
+        super().__init__()
+        self.draft = draft
+        self.start = start
+        self.training: Training | None = None
+        draft.subscribe(self._draft_changed)
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start)
+
+    @on(CommandPalette.Opened)
+    def _plain_palette_icon(self) -> None:
+        """The palette's magnifier is an emoji that many terminal fonts lack or draw wide."""
+        for icon in self.screen.query(SearchIcon):
+            icon.icon = ">"
+
+    def on_ready(self) -> None:
+        """After the first frame: load torch in the background, so no screen waits for it later.
+
+        It starts a moment later so that writing the first frame to a slow terminal is not
+        competing with the import for the interpreter.
+        """
+        self.set_timer(WARM_UP_DELAY, self._warm_up)
+
+    @work(thread=True, exclusive=True, group="warm-up")
+    def _warm_up(self) -> None:
+        try:
+            from workbench.optim import preview  # noqa: F401 - torch and the LR preview, loaded once
+            from workbench.engine.device import available_devices
+
+            devices = tuple(available_devices())
+        except Exception as error:  # noqa: BLE001 - a worker reports in one line, never crashes the app
+            self.call_from_thread(self.notify, f"PyTorch could not be loaded: {describe_error(error)}", severity="error")
+            return
+        self.call_from_thread(setattr, self, "devices", devices)
+
+    def _draft_changed(self) -> None:
+        self.draft_version = self.draft.version
+
+    @property
+    def is_training(self) -> bool:
+        return self.training is not None and self.training.is_running()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Global keys wait while a dialog is open (escape it first); quitting always works."""
+        return not (isinstance(self.screen, ModalScreen) and action in {"show", "save", "open", "undo", "redo", "problems", "help"})
+
+    # ------------------------------------------------------------------ screens
+
+    def action_show(self, mode: str) -> None:
+        self.switch_mode(mode)
+
+    async def run_on_screen(self, mode: str, action: str) -> None:
+        """Switch to ``mode`` and run one of its screen's actions (used by the palette)."""
+        await self.switch_mode(mode)
+        await self.run_action(action, self.screen)
+
+    def screen_bindings(self, mode: str) -> list[Binding]:
+        """The bindings a main screen declares (for the help screen and the palette)."""
+        return [b for b in vars(screen_class(mode)).get("BINDINGS", []) if isinstance(b, Binding)]
+
+    def action_help(self) -> None:
+        from workbench.tui.screens.help import HelpScreen
+
+        sections = [("Everywhere", [*self.BINDINGS, *WorkbenchScreen.BINDINGS])]
+        sections += [(f"{title} screen ({key})", self.screen_bindings(mode)) for mode, title, key in SCREENS]
+        self.push_screen(HelpScreen(sections))
+
+    # ------------------------------------------------------------------ the draft
+
+    def action_undo(self) -> None:
+        label = self.draft.undo()
+        self.notify(f"Undone: {label}" if label else "Nothing to undo", timeout=2)
+
+    def action_redo(self) -> None:
+        label = self.draft.redo()
+        self.notify(f"Redone: {label}" if label else "Nothing to redo", timeout=2)
+
+    def action_problems(self) -> None:
+        from workbench.tui.screens.dialogs import ProblemsScreen
+
+        if not self.draft.problems:
+            self.notify("No problems: the experiment is ready to train", timeout=3)
+            return
+        self.push_screen(ProblemsScreen(self.draft.problems), self.go_to_field)
+
+    def go_to_field(self, path: str | None) -> None:
+        """Show the screen that edits ``path`` and put the focus on it."""
+        if not path:
+            return
+        mode = SECTION_SCREENS.get(path.split(".", 1)[0])
+        if mode is None:
+            return
+        self.switch_mode(mode)
+        self.call_after_refresh(self.screen.focus_field, path)  # type: ignore[attr-defined]
+
+    def use_dataset(self, name: str) -> None:
+        try:
+            self.draft.set_dataset(name)
+        except ConfigError as error:
+            self.notify(str(error), severity="error")
+
+    # ------------------------------------------------------------------ open and save
+
+    def action_save(self) -> None:
+        from workbench.tui.screens.dialogs import SaveScreen
+
+        def saved(path: object) -> None:
+            if path is not None:
+                self.notify(f"Saved {self.draft.name} to {path}", timeout=4)
+
+        config = self.draft.config
+        self.push_screen(SaveScreen(self.draft.name, config.description, self._save_as, len(self.draft.problems)), saved)
+
+    def _save_as(self, name: str, description: str) -> Path:
+        experiment = self.draft.config.copy()
+        experiment.description = description
+        path = save_user_preset(experiment, name)
+        self.draft.set_value("description", description)
+        self.draft.mark_saved(name, source=name)
+        return path
+
+    def action_open(self) -> None:
+        from workbench.tui.screens.dialogs import OpenScreen
+
+        def opened(choice: object) -> None:
+            if choice is not None:
+                self.open_experiment(choice.config, choice.source)  # type: ignore[attr-defined]
+
+        self.push_screen(OpenScreen(), opened)
+
+    def open_preset(self, name: str) -> None:
+        try:
+            config = read_experiment(name)
+        except WorkbenchError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.open_experiment(config, name)
+
+    def open_experiment(self, config: RunConfig, source: str) -> None:
+        """Replace the draft with another experiment, asking first if changes would be lost."""
+        from workbench.tui.screens.dialogs import ConfirmScreen
+
+        def load(confirmed: bool | None = True) -> None:
+            if confirmed:
+                self.draft.load(config, source)
+                self.notify(f"Opened {self.draft.name}", timeout=3)
+
+        if self.draft.dirty:
+            question = f"Open {config.name or source} and lose the unsaved changes to {self.draft.name}? (ctrl+s saves them)"
+            self.push_screen(ConfirmScreen(question, yes="Open", no="Cancel"), load)
+        else:
+            load()
+
+    # ------------------------------------------------------------------ quitting
+
+    async def action_quit(self) -> None:
+        from workbench.tui.screens.dialogs import ConfirmScreen
+
+        if self.is_training:
+            question = "A run is training. Stop it (a checkpoint is saved first) and quit?"
+            self.push_screen(ConfirmScreen(question, yes="Stop and quit", no="Keep training"), self._stop_and_quit)
+        elif self.draft.dirty:
+            question = f"Quit and lose the unsaved changes to {self.draft.name}? (ctrl+s saves them)"
+            self.push_screen(ConfirmScreen(question, yes="Quit", no="Stay"), self._quit)
+        else:
+            self.exit(0)
+
+    def _quit(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self.exit(0)
+
+    async def _stop_and_quit(self, confirmed: bool | None) -> None:
+        if confirmed:
+            if self.training is not None:
+                self.notify("Stopping the run (saving a checkpoint)...", timeout=10)
+                await self.training.stop()
+            self.exit(0)
+
+
+def build_app(experiment: str | None = None, *, start: str = "data") -> WorkbenchApp:
+    """The app with ``experiment`` (a preset name or TOML path; the default preset if None) loaded.
+
+    Reading the file is checked here, before the app starts, so a missing or malformed file is
+    one readable ConfigError for the command line; an experiment that reads but is invalid
+    opens fine and shows its problems.
+    """
+    ref = experiment or DEFAULT_PRESET
+    return WorkbenchApp(Draft(read_experiment(ref), source=ref), start=start)
+
+
+def run_app(experiment: str | None) -> int:
+    """Open the app (``workbench [PRESET|FILE]``); returns the process exit status."""
+    app = build_app(experiment)
+    app.run()
+    return app.return_code or 0

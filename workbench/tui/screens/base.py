@@ -1,0 +1,93 @@
+"""What every main screen shares: the top bar, a help line, the status bar and the footer.
+
+A main screen (Data, Model, Optimize, Train, Runs) subclasses :class:`WorkbenchScreen`, lays
+out its body in :meth:`compose_body` and redraws from the shared draft in :meth:`draft_changed`,
+which runs once on mount and after every change of the draft (an edit on any screen, undo,
+redo, opening another experiment). Values typed into any :class:`ParamForm` on the screen go
+to the draft here, in one place; refused values are flagged on their row.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from workbench.errors import ConfigError
+from workbench.tui.widgets.bars import HelpLine, StatusBar, TopBar
+from workbench.tui.widgets.param_form import ParamForm
+
+if TYPE_CHECKING:
+    from workbench.draft import Draft
+    from workbench.tui.app import WorkbenchApp
+
+
+class WorkbenchScreen(Screen[None]):
+    """A main screen of the app (one per mode)."""
+
+    #: The mode name the app switches to with this screen's number key.
+    MODE: ClassVar[str] = ""
+    #: What the help line says when no field has the focus.
+    HINT: ClassVar[str] = ""
+
+    BINDINGS = [Binding("escape", "leave_field", "Leave field")]
+
+    app: WorkbenchApp  # type: ignore[assignment]
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(self.MODE)
+        yield from self.compose_body()
+        yield HelpLine(self.HINT)
+        yield StatusBar()
+        yield Footer(compact=True, show_command_palette=False)
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's own widgets, between the top bar and the help line."""
+        yield from ()
+
+    @property
+    def draft(self) -> Draft:
+        return self.app.draft
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "draft_version", self._draft_version_changed, init=False)
+        self.draft_changed()
+
+    def _draft_version_changed(self, _version: int) -> None:
+        self.draft_changed()
+
+    def draft_changed(self) -> None:
+        """Redraw from ``self.draft`` (called on mount and after every change)."""
+
+    def focus_field(self, path: str) -> None:
+        """Put the focus on what edits ``path`` (``model.layers.3``), to go to a problem."""
+
+    # ------------------------------------------------------------------ forms
+
+    def on_param_form_changed(self, event: ParamForm.Changed) -> None:
+        try:
+            self.draft.set_value(event.path, event.value)
+        except ConfigError as error:
+            event.form.set_error(event.name, str(error).removeprefix(f"{event.path}: "))
+
+    def on_param_form_field_focused(self, event: ParamForm.FieldFocused) -> None:
+        param = event.param
+        self.query_one(HelpLine).show(f"{event.path}: {param.help} ({param.allowed()})")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape is offered (and shown) only while a text field has the focus."""
+        if action == "leave_field":
+            return isinstance(self.focused, Input)
+        return True
+
+    def action_leave_field(self) -> None:
+        """Escape from a text field, so that 1-5, q and ? act as keys again."""
+        if isinstance(self.focused, Input):
+            self.set_focus(None)
+
+    def set_hint(self, text: str) -> None:
+        """Say something about the current selection on the help line."""
+        self.query_one(HelpLine).show(text)

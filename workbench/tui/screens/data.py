@@ -1,0 +1,389 @@
+"""The Data screen: datasets and presets, facts and real samples of the highlighted one, options.
+
+Moving through the list shows the highlighted dataset (or a preset's dataset) on the right:
+what it is, its sizes, source and licence, and a few real samples: pictures drawn with
+half-blocks for image sets, rows for tabular data and points. Enter makes the highlighted
+dataset the experiment's (or opens the highlighted preset). The options below always belong to
+the experiment's dataset. Samples are read in a thread worker: some sources import torch or
+scikit-learn, and nothing may stall the screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+from workbench.config import AugmentConfig, DataConfig, RunConfig, section_params
+from workbench.data.registry import DATASETS, DatasetInfo, dataset_spec, describe, is_cached, split_sizes
+from workbench.draft import describe_error, value_at
+from workbench.errors import ConfigError, WorkbenchError
+from workbench.formatting import count, shape
+from workbench.presets import list_presets, read_experiment
+from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.widgets.param_form import ParamForm
+from workbench.tui.widgets.picture import Captioned, PictureGrid
+
+#: Rows of pictures shown for an image dataset (as many per row as fit).
+PICTURE_ROWS = 2
+#: Rows shown for tabular data and points.
+ROW_COUNT = 6
+#: Seconds the highlight must rest before samples are read (scrolling the list stays smooth).
+SAMPLE_DELAY = 0.15
+
+#: Plain DataConfig fields edited in the options form (the dataset is picked from the list).
+_DATA_FIELDS = tuple(p for p in section_params(DataConfig) if p.name != "dataset")
+
+
+class Catalog(OptionList):
+    """The list of datasets and presets; its footer entry says what enter does here."""
+
+    BINDINGS = [Binding("enter", "select", "Use", key_display="enter")]
+
+
+class DataScreen(WorkbenchScreen):
+    MODE = "data"
+    HINT = "↑↓ look at a dataset or preset · enter uses it · tab moves to the options."
+
+    BINDINGS = [
+        Binding("enter", "use", "Use", show=False, tooltip="Train on the highlighted dataset, or open the highlighted preset"),
+        Binding("D", "download", "Download", tooltip="Download the highlighted dataset into the cache"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.highlighted: str = ""  # "dataset:NAME" or "preset:NAME"
+        self._samples: dict[str, Any] = {}
+        self._sample_timer: Timer | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(classes="body"):
+            yield Catalog(id="catalog")
+            with VerticalScroll(id="details"):
+                yield Static(id="about")
+                yield ProgressBar(id="download-progress", classes="hidden", show_eta=False)
+                yield Static(id="samples-note", classes="muted", markup=False)
+                yield PictureGrid(16, 8, id="pictures")
+                yield Static(id="rows")
+                yield Static(id="options-title", classes="heading")
+                yield ParamForm(_DATA_FIELDS, {}, where="data", id="data-form")
+                yield ParamForm(section_params(AugmentConfig), {}, where="data.augment", title="Augmentation (training only)", id="augment-form")
+                yield ParamForm((), {}, where="data.options", title="Dataset options", id="options-form")
+
+    def on_mount(self) -> None:
+        catalog = self.query_one("#catalog", OptionList)
+        catalog.add_options(self._catalog_options())
+        current = f"dataset:{self.draft.config.data.dataset}"
+        index = next((i for i in range(catalog.option_count) if catalog.get_option_at_index(i).id == current), 1)
+        catalog.highlighted = index
+        catalog.focus()
+
+    def _catalog_options(self) -> list[Option]:
+        options = [Option(Text("Datasets", style="bold"), disabled=True)]
+        for name in DATASETS:
+            options.append(Option(self._dataset_label(name), id=f"dataset:{name}"))
+        options.append(Option(Text("Presets", style="bold"), disabled=True))
+        for entry in list_presets():
+            mark = "*" if entry.source == "user" else " "
+            options.append(Option(Text(f" {entry.name}{mark}"), id=f"preset:{entry.name}"))
+        return options
+
+    def _dataset_label(self, name: str) -> Text:
+        spec = DATASETS[name]
+        chosen = name == self.draft.config.data.dataset
+        text = Text("●" if chosen else " ", style="bold green")
+        text.append(f"{name:<14}")
+        if spec.offline:
+            text.append("offline", style="green")
+        elif is_cached(name):
+            text.append("cached", style="green")
+        else:
+            text.append(f"{spec.download_mb:.0f} MB", style="yellow")
+        return text
+
+    # ------------------------------------------------------------------ the draft
+
+    def draft_changed(self) -> None:
+        self._show_catalog_marks()
+        self._show_highlighted()
+        self._show_options()
+
+    def _show_options(self) -> None:
+        data = self.draft.config.data
+        info = self.draft.dataset_info
+        self.query_one("#options-title", Static).update(f"Options for {data.dataset} (this experiment's data)")
+        data_form = self.query_one("#data-form", ParamForm)
+        data_form.set_values({p.name: getattr(data, p.name) for p in _DATA_FIELDS})
+        data_form.show_problems(self._own_problems("data"))
+        augment = self.query_one("#augment-form", ParamForm)
+        augment.set_class(info is not None and info.kind != "image" and not self.draft.problems_under("data.augment"), "hidden")
+        augment.set_values({p.name: getattr(data.augment, p.name) for p in section_params(AugmentConfig)})
+        augment.show_problems(self.draft.problems_under("data.augment"))
+        self.call_next(self._show_dataset_options)
+
+    def _show_catalog_marks(self) -> None:
+        catalog = self.query_one("#catalog", OptionList)
+        for name in DATASETS:  # the ● follows the experiment's dataset
+            index = self._index_of(f"dataset:{name}")
+            if index is not None:
+                catalog.replace_option_prompt_at_index(index, self._dataset_label(name))
+
+    async def _show_dataset_options(self) -> None:
+        data = self.draft.config.data
+        form = self.query_one("#options-form", ParamForm)
+        try:
+            schema = dataset_spec(data.dataset).options
+        except WorkbenchError:
+            schema = ()
+        values = {p.name: value_at(self.draft.config, f"data.options.{p.name}") for p in schema}
+        await form.set_schema(schema, values)
+        form.set_class(not schema, "hidden")
+        form.show_problems(self.draft.problems_under("data.options"))
+
+    def _own_problems(self, where: str) -> list[ConfigError]:
+        """Problems of the data section that the augmentation and options forms do not show."""
+        return [p for p in self.draft.problems_under(where) if not p.field.startswith(("data.augment", "data.options"))]
+
+    def focus_field(self, path: str) -> None:
+        section, _, name = path.rpartition(".")
+        form_id = {"data": "data-form", "data.augment": "augment-form", "data.options": "options-form"}.get(section)
+        if form_id is None or name == "dataset":
+            self.query_one("#catalog").focus()
+            return
+        for widget in self.query(f"#{form_id} #field-{name}"):
+            widget.focus()
+
+    # ------------------------------------------------------------------ the highlighted entry
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list.id == "catalog" and event.option.id:
+            self.highlighted = event.option.id
+            self._show_highlighted()
+            self.refresh_bindings()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id == "catalog":
+            self.action_use()
+
+    def _show_highlighted(self) -> None:
+        kind, _, name = self.highlighted.partition(":")
+        if not name:
+            return
+        about = self.query_one("#about", Static)
+        try:
+            data, preset = self._entry(kind, name)
+        except WorkbenchError as error:
+            about.update(Text(str(error), style="red"))
+            self._show_samples_message("")
+            return
+        try:
+            info = describe(data)
+        except WorkbenchError as error:  # a csv without a path, an unknown dataset in a preset...
+            spec = DATASETS.get(data.dataset)
+            heading = _heading(spec.title, spec.help) if spec else Text("")
+            about.update(Group(heading, Text(f"\n{error}", style="red")))
+            self._show_samples_message("")
+            return
+        about.update(_about(info, data, preset, in_use=kind == "dataset" and name == self.draft.config.data.dataset))
+        self._request_samples(data)
+
+    def _entry(self, kind: str, name: str) -> tuple[DataConfig, RunConfig | None]:
+        """The data settings to show for a list entry, and the preset it belongs to (if one)."""
+        if kind == "preset":
+            preset = read_experiment(name)
+            return preset.data, preset
+        if name == self.draft.config.data.dataset:
+            return self.draft.config.data, None
+        return DataConfig(dataset=name), None
+
+    # ------------------------------------------------------------------ samples
+
+    def _sample_count(self, data: DataConfig) -> int:
+        """Enough pictures to fill two rows of the details pane (3 per row at 80 columns)."""
+        if DATASETS[data.dataset].kind != "image":
+            return ROW_COUNT
+        grid = self.query_one("#pictures", PictureGrid)
+        per_row = max(3, (self.query_one("#details").size.width + 1) // (grid.tile_width + 1))
+        return PICTURE_ROWS * per_row
+
+    def _request_samples(self, data: DataConfig) -> None:
+        count = self._sample_count(data)
+        key = repr((data.dataset, sorted(data.options.items()), count))
+        if key in self._samples:
+            self._show_samples(data.dataset, self._samples[key])
+            return
+        self._show_samples_message("reading samples…")
+        if self._sample_timer is not None:
+            self._sample_timer.stop()
+        self._sample_timer = self.set_timer(SAMPLE_DELAY, lambda: self._read_samples(key, data, count))
+
+    @work(thread=True, exclusive=True, group="samples")
+    def _read_samples(self, key: str, data: DataConfig, count: int) -> None:
+        from workbench.data.preview import preview_samples  # may import torch: only in this worker
+
+        try:
+            result: Any = preview_samples(data, count)
+        except Exception as error:  # noqa: BLE001 - a worker reports in one line, never crashes the app
+            result = describe_error(error)
+        self.app.call_from_thread(self._samples_read, key, data.dataset, result)
+
+    def _samples_read(self, key: str, dataset: str, result: Any) -> None:
+        if isinstance(result, list):
+            self._samples[key] = result
+        kind, _, name = self.highlighted.partition(":")
+        try:
+            still_shown = self._entry(kind, name)[0].dataset == dataset
+        except WorkbenchError:
+            still_shown = False
+        if still_shown:
+            self._show_samples(dataset, result)
+
+    def _show_samples(self, dataset: str, result: Any) -> None:
+        pictures = self.query_one("#pictures", PictureGrid)
+        rows = self.query_one("#rows", Static)
+        if isinstance(result, str):
+            self._show_samples_message(result, error=True)
+            return
+        note = self.query_one("#samples-note", Static)
+        note.remove_class("error")
+        if result and result[0].image is not None:
+            note.update(f"Samples of the test split ({len(result)})")
+            pictures.set_pictures([Captioned(s.image, s.label) for s in result])
+            rows.update("")
+        else:
+            note.update(f"Rows of the test split ({len(result)})")
+            pictures.set_pictures([])
+            rows.update(_rows_table(result))
+
+    def _show_samples_message(self, message: str, error: bool = False) -> None:
+        note = self.query_one("#samples-note", Static)
+        note.update(message)
+        note.set_class(error, "error")
+        self.query_one("#pictures", PictureGrid).set_pictures([])
+        self.query_one("#rows", Static).update("")
+
+    # ------------------------------------------------------------------ actions
+
+    def action_use(self) -> None:
+        kind, _, name = self.highlighted.partition(":")
+        if kind == "dataset":
+            if self.draft.set_dataset(name):
+                self.notify(f"The experiment now trains on {name} (ctrl+z undoes)", timeout=3)
+        elif kind == "preset":
+            self.app.open_preset(name)
+
+    def action_download(self) -> None:
+        kind, _, name = self.highlighted.partition(":")
+        if kind != "dataset" or DATASETS[name].download is None:
+            return
+        bar = self.query_one("#download-progress", ProgressBar)
+        bar.remove_class("hidden")
+        bar.update(total=None, progress=0)
+        self._download(name)
+
+    @work(thread=True, exclusive=True, group="download")
+    def _download(self, name: str) -> None:
+        from workbench.data.download import download
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(self._download_progress, done, total)
+
+        try:
+            download(name, progress)
+        except Exception as error:  # noqa: BLE001 - a worker reports in one line, never crashes the app
+            self.app.call_from_thread(self._download_done, name, describe_error(error))
+            return
+        self.app.call_from_thread(self._download_done, name, None)
+
+    def _download_progress(self, done: int, total: int) -> None:
+        self.query_one("#download-progress", ProgressBar).update(total=total, progress=done)
+
+    def _download_done(self, name: str, error: str | None) -> None:
+        self.query_one("#download-progress", ProgressBar).add_class("hidden")
+        if error:
+            self.notify(error.split(";")[0], title=f"{name} was not downloaded", severity="error", timeout=8)
+            self._show_samples_message(error, error=True)
+            return
+        self.notify(f"{name} downloaded", timeout=4)
+        self._samples.clear()
+        index = self._index_of(f"dataset:{name}")
+        if index is not None:
+            self.query_one("#catalog", OptionList).replace_option_prompt_at_index(index, self._dataset_label(name))
+        self._show_highlighted()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "download":
+            kind, _, name = self.highlighted.partition(":")
+            return kind == "dataset" and DATASETS[name].download is not None and not is_cached(name)
+        return super().check_action(action, parameters)
+
+    def _index_of(self, option_id: str) -> int | None:
+        catalog = self.query_one("#catalog", OptionList)
+        try:
+            return catalog.get_option_index(option_id)
+        except OptionDoesNotExist:
+            return None
+
+
+def _heading(title: str, help: str) -> Text:
+    return Text.assemble((title, "bold"), "\n", (help, "italic"))
+
+
+def _about(info: DatasetInfo, data: DataConfig, preset: RunConfig | None, in_use: bool) -> Group:
+    """The facts of a dataset as a small two-column table, under a title."""
+    facts = Table.grid(padding=(0, 1))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column()
+    if info.task == "classification":
+        names = " ".join(info.class_names[:10]) + (" …" if len(info.class_names) > 10 else "")
+        facts.add_row("task", f"classification, {len(info.class_names)} classes: {names}")
+    else:
+        facts.add_row("task", f"regression, {info.num_outputs} target(s)")
+    facts.add_row("input", f"{shape(info.input_shape)} ({info.kind})")
+    sizes = split_sizes(data, info)
+    facts.add_row("samples", f"train {count(sizes.train)} · validation {count(sizes.val)} · test {count(sizes.test)}")
+    facts.add_row("source", info.source)
+    facts.add_row("licence", info.licence)
+    if info.offline:
+        status = Text("offline: ready", style="green")
+    elif info.cached:
+        status = Text(f"downloaded ({info.download_mb} MB, cached)", style="green")
+    else:
+        status = Text(f"not downloaded: {info.download_mb} MB; press D to download", style="yellow")
+    facts.add_row("files", status)
+    parts: list[Any] = [_heading(info.title, dataset_spec(info.name).help)]
+    if preset is not None:
+        parts.insert(0, Text.assemble(("preset ", "bold"), (preset.name, "bold cyan"), f": {preset.description}\nenter opens this preset\n"))
+    elif in_use:
+        parts.append(Text("this experiment's dataset", style="green"))
+    else:
+        parts.append(Text("enter: train this experiment on it", style="dim"))
+    parts.append(facts)
+    return Group(*parts)
+
+
+def _rows_table(samples: list[Any]) -> Table:
+    """A few rows of tabular data or points: their values and label."""
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+    width = len(samples[0].features or ()) if samples else 0
+    shown = min(width, 6)
+    for column in range(shown):
+        table.add_column(f"x{column + 1}", justify="right")
+    if width > shown:
+        table.add_column("…")
+    table.add_column("label", style="bold")
+    for sample in samples:
+        values = [f"{v:.3g}" for v in (sample.features or ())[:shown]]
+        if width > shown:
+            values.append("…")
+        table.add_row(*values, sample.label)
+    return table

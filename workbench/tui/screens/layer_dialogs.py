@@ -1,0 +1,193 @@
+"""Dialogs of the Model screen: pick a layer type, edit a layer, start from a preset's model.
+
+The editor is a :class:`ParamForm` over the layer type's catalog params plus its name. As
+values are typed it reruns shape inference on the edited stack (torch-free, instant) and says
+what the layer will output, or why the stack breaks; the draft changes only when the edit is
+applied, as one undo step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from workbench.config import LayerSpec, ModelConfig
+from workbench.draft import LAYER_NAME, Draft, layer_types_by_group
+from workbench.errors import ConfigError, WorkbenchError
+from workbench.formatting import count, shape
+from workbench.model.catalog import LAYER_TYPES
+from workbench.model.shapes import analyse
+from workbench.presets import list_presets, read_experiment
+from workbench.tui.screens.dialogs import Dialog
+from workbench.tui.widgets.param_form import ParamForm
+
+
+class LayerPicker(Dialog):
+    """Layer types grouped as linear / convolution / ... / blocks; dismisses with a type name."""
+
+    DEFAULT_CSS = """
+    LayerPicker OptionList { height: auto; max-height: 18; }
+    """
+
+    def __init__(self, title: str = "Add a layer") -> None:
+        super().__init__()
+        self.title_text = title
+
+    def compose_dialog(self) -> ComposeResult:
+        options: list[Option] = []
+        for group, names in layer_types_by_group().items():
+            if not names:
+                continue
+            options.append(Option(Text(f"── {group} ──", style="bold"), disabled=True))
+            for name in names:
+                options.append(Option(f"  {name:<18}{LAYER_TYPES[name].help}", id=name))
+        yield Label(self.title_text, classes="title")
+        yield OptionList(*options)
+        yield Static("↑↓ choose · enter add · escape cancel", classes="note")
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class LayerEditor(Dialog):
+    """Edit one layer; dismisses with the edited :class:`LayerSpec`, or None when cancelled."""
+
+    DEFAULT_CSS = """
+    LayerEditor VerticalScroll { height: auto; max-height: 12; }
+    LayerEditor #preview { margin-top: 1; }
+    LayerEditor #preview.error { color: $text-error; }
+    LayerEditor #help { color: $text-muted; }
+    """
+
+    BINDINGS = [Binding("enter", "apply", "Apply"), Binding("ctrl+j", "apply", "Apply", show=False)]
+
+    def __init__(self, draft: Draft, index: int) -> None:
+        super().__init__()
+        self.draft = draft
+        self.index = index
+        self.original = draft.config.model.layers[index]
+        self.kind = LAYER_TYPES[self.original.type]
+
+    def compose_dialog(self) -> ComposeResult:
+        params = (LAYER_NAME, *self.kind.params)
+        values: dict[str, Any] = {"name": self.original.name, **self.original.params}
+        yield Label(f"Layer {self.index}: {self.original.type} — {self.kind.help}", classes="title", markup=False)
+        with VerticalScroll():
+            yield ParamForm(params, values, where=f"model.layers.{self.index}", enter_moves_on=False, id="layer-form")
+        yield Static(id="preview", markup=False)
+        yield Static(id="help", markup=False)
+        with Horizontal(classes="buttons"):
+            yield Button("Cancel", id="cancel", compact=True)
+            yield Button("Apply", id="apply", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self._preview()
+        form = self.query_one(ParamForm)
+        fields = [w for w in form.query("Input, Checkbox, Select") if w.focusable]
+        if len(fields) > 1:
+            fields[1].focus()  # the first catalog parameter; the name is rarely what one edits
+        elif fields:
+            fields[0].focus()
+
+    def edited(self) -> LayerSpec:
+        values = dict(self.query_one(ParamForm).values)
+        name = values.pop("name", "") or ""
+        return LayerSpec(self.original.type, name, values)
+
+    def on_param_form_changed(self, event: ParamForm.Changed) -> None:
+        event.stop()
+        self._preview()
+
+    def on_param_form_refused(self, event: ParamForm.Refused) -> None:
+        event.stop()
+        self._preview()
+
+    def on_param_form_field_focused(self, event: ParamForm.FieldFocused) -> None:
+        event.stop()
+        self.query_one("#help", Static).update(f"{event.param.name}: {event.param.help} ({event.param.allowed()})")
+
+    def _preview(self) -> None:
+        """Say what this layer will output with the values typed so far, or why it breaks."""
+        preview = self.query_one("#preview", Static)
+        info = self.draft.dataset_info
+        errors = self.query_one(ParamForm).errors
+        if errors:
+            name, message = next(iter(errors.items()))
+            preview.update(f"✗ {name}: {message}")
+            preview.add_class("error")
+            return
+        if info is None:
+            preview.update("(choose a valid dataset to see shapes)")
+            preview.remove_class("error")
+            return
+        layers = list(self.draft.config.model.layers)
+        layers[self.index] = self.edited()
+        analysis = analyse(layers, info.input_shape, info.num_outputs)
+        if len(analysis.layers) > self.index:
+            layer = analysis.layers[self.index]
+            text = f"→ output {shape(layer.output_shape)} · {count(layer.num_params)} params"
+            broken = analysis.error is not None
+            if broken:
+                text += f"\n✗ further on: {analysis.error}"
+            preview.update(text)
+            preview.set_class(broken, "error")
+        else:
+            preview.update(f"✗ {analysis.error}")
+            preview.add_class("error")
+
+    @on(Button.Pressed, "#apply")
+    def action_apply(self) -> None:
+        form = self.query_one(ParamForm)
+        if form.errors:
+            self.notify("Fix the flagged field first (or escape to cancel)", severity="warning")
+            return
+        try:
+            layer = self.draft.checked_layer(self.index, self.edited())
+        except ConfigError as error:
+            form.set_error(error.field.rsplit(".", 1)[-1], str(error).removeprefix(f"{error.field}: "))
+            self._preview()
+            return
+        self.dismiss(layer)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self) -> None:
+        self.action_apply()
+
+
+class PresetModelPicker(Dialog):
+    """Start from the model of any preset; dismisses with its ModelConfig and name."""
+
+    DEFAULT_CSS = """
+    PresetModelPicker OptionList { height: auto; max-height: 16; }
+    """
+
+    def compose_dialog(self) -> ComposeResult:
+        self._models: dict[str, ModelConfig] = {}
+        options = []
+        for entry in list_presets():
+            try:
+                model = read_experiment(entry.name).model
+            except WorkbenchError:
+                continue
+            self._models[entry.name] = model
+            types = " ".join(dict.fromkeys(layer.type for layer in model.layers))
+            options.append(Option(f"{entry.name:<22}{len(model.layers):>3} layers  {types}", id=entry.name))
+        yield Label("Start from the model of a preset (ctrl+z undoes)", classes="title")
+        yield OptionList(*options)
+        yield Static("↑↓ choose · enter use · escape cancel", classes="note")
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        name = event.option.id or ""
+        self.dismiss((name, self._models[name]))

@@ -1,0 +1,250 @@
+"""The Model screen: the layer table, its totals, edits, and the code view.
+
+The table is the draft's layer list with what shape inference (``model.shapes.analyse``,
+torch-free) says about each layer. The first layer that breaks the stack is highlighted and the
+reason is shown in one line under the totals; layers after it show ``?``. Every edit is one
+draft step, so ctrl+z undoes it from any screen. The code view shows exactly what
+``model.codegen.model_source`` produces.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import ScrollableContainer, Vertical
+from textual.widgets import DataTable, Static
+
+from workbench.config import LayerSpec, ModelConfig, section_params
+from workbench.errors import ConfigError
+from workbench.formatting import count, shape
+from workbench.model.catalog import LAYER_TYPES
+from workbench.model.codegen import model_source
+from workbench.model.shapes import layer_names
+from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.screens.layer_dialogs import LayerEditor, LayerPicker, PresetModelPicker
+from workbench.tui.widgets.param_form import ParamForm
+
+#: Short labels for the key parameters in the table's "parameters" column.
+SHORT_NAMES = {
+    "in_channels": "in",
+    "out_channels": "out",
+    "in_features": "in",
+    "out_features": "out",
+    "kernel_size": "k",
+    "stride": "s",
+    "padding": "p",
+    "num_features": "n",
+    "output_size": "size",
+    "negative_slope": "slope",
+}
+
+COLUMNS = ("#", "name", "type", "parameters", "output", "params")
+
+
+class ModelScreen(WorkbenchScreen):
+    MODE = "model"
+    HINT = "The model's layers; output shapes and parameter counts update as you edit."
+
+    _MOVE = Binding.Group("Move", compact=True)
+    BINDINGS = [
+        Binding("a", "add", "Add", tooltip="Add a layer after the cursor"),
+        Binding("e", "edit", "Edit", tooltip="Edit the layer under the cursor (or enter)"),
+        Binding("d,delete", "delete", "Delete", tooltip="Delete the layer under the cursor"),
+        Binding("K,shift+up", "move(-1)", "Move up", group=_MOVE, tooltip="Move the layer up"),
+        Binding("J,shift+down", "move(1)", "Move down", group=_MOVE, tooltip="Move the layer down"),
+        Binding("p", "from_preset", "Preset", tooltip="Start from the model of a preset"),
+        Binding("c", "toggle_code", "Code", tooltip="Show or hide the model's PyTorch code"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(classes="body"):
+            table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=False, id="layers")
+            table.add_columns(*COLUMNS)
+            yield table
+            with ScrollableContainer(id="code", classes="hidden"):
+                yield Static(id="source")
+            yield Static(id="totals", markup=False)
+            yield Static(id="stack-error", markup=False)
+            yield ParamForm(section_params(ModelConfig), {}, where="model", id="model-form")
+
+    def on_mount(self) -> None:
+        self.query_one("#layers", DataTable).focus()
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#layers", DataTable)
+
+    @property
+    def cursor(self) -> int:
+        return self.table.cursor_row if self.draft.config.model.layers else -1
+
+    # ------------------------------------------------------------------ redraw
+
+    def draft_changed(self) -> None:
+        config = self.draft.config
+        analysis = self.draft.analysis
+        broken = self.draft.layer_error_index()
+        table = self.table
+        row = table.cursor_row
+        table.clear()
+        names = layer_names(config.model.layers)
+        for index, layer in enumerate(config.model.layers):
+            info = analysis.layers[index] if analysis is not None and index < len(analysis.layers) else None
+            style = "bold red" if index == broken else ("dim" if info is None else "")
+            cells = (
+                str(index),
+                names[index],
+                layer.type,
+                _key_params(layer, info.params if info else None),
+                shape(info.output_shape) if info else "?",
+                count(info.num_params) if info else "?",
+            )
+            table.add_row(*(Text(cell, style=style, justify="right" if i in (0, 5) else "left") for i, cell in enumerate(cells)))
+        if config.model.layers:
+            table.move_cursor(row=min(row, len(config.model.layers) - 1), animate=False)
+        self._show_totals()
+        form = self.query_one("#model-form", ParamForm)
+        form.set_values({p.name: getattr(config.model, p.name) for p in section_params(ModelConfig)})
+        form.show_problems([p for p in self.draft.problems_under("model") if not p.field.startswith("model.layers")])
+        if not self.query_one("#code").has_class("hidden"):
+            self._show_code()
+        self.refresh_bindings()
+
+    def _show_totals(self) -> None:
+        analysis = self.draft.analysis
+        totals = self.query_one("#totals", Static)
+        error_line = self.query_one("#stack-error", Static)
+        layers = len(self.draft.config.model.layers)
+        if analysis is None:
+            info_problem = next(iter(self.draft.problems_under("data")), None)
+            totals.update(f"{layers} layers · shapes need a valid dataset")
+            error_line.update(f"✗ {info_problem}" if info_problem else "")
+            error_line.display = info_problem is not None
+            return
+        if analysis.error is None:
+            totals.update(
+                f"{layers} layers · {count(analysis.total_params)} params · "
+                f"input {shape(analysis.input_shape)} → output {shape(analysis.output_shape)}"
+            )
+        else:
+            known = len(analysis.layers)
+            totals.update(f"{layers} layers · {count(analysis.total_params)} params in the {known} before the problem")
+        error_line.update(f"✗ {analysis.error}" if analysis.error else "")
+        error_line.display = analysis.error is not None
+
+    def _show_code(self) -> None:
+        source = self.query_one("#source", Static)
+        analysis = self.draft.analysis
+        model = self.draft.config.model
+        try:
+            if analysis is None:
+                raise ConfigError("the dataset is not valid, so the model's sizes are unknown")
+            text = model_source(analysis, model.init, model.bias_init)
+        except ConfigError as error:
+            source.update(Text(f"No code while the model is invalid:\n{error}", style="red"))
+            return
+        source.update(Syntax(text, "python", theme="ansi_dark", word_wrap=False, background_color="default"))
+
+    def focus_field(self, path: str) -> None:
+        parts = path.split(".")
+        if len(parts) >= 3 and parts[1] == "layers" and parts[2].isdigit():
+            self.table.move_cursor(row=int(parts[2]))
+            self.table.focus()
+        elif len(parts) == 2 and parts[1] in ("init", "bias_init"):
+            self.query_one(f"#model-form #field-{parts[1]}").focus()
+        else:
+            self.table.focus()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_add(self) -> None:
+        after = self.cursor
+
+        def add(type_name: str | None) -> None:
+            if type_name is None:
+                return
+            index = self.draft.add_layer(after, type_name)
+            self.table.move_cursor(row=index)
+            if LAYER_TYPES[type_name].params:
+                self._edit(index)
+
+        self.app.push_screen(LayerPicker(), add)
+
+    def action_edit(self) -> None:
+        if self.cursor >= 0:
+            self._edit(self.cursor)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "layers":
+            self._edit(event.cursor_row)
+
+    def _edit(self, index: int) -> None:
+        def apply(layer: LayerSpec | None) -> None:
+            if layer is not None:
+                self.draft.replace_layer(index, layer)
+
+        self.app.push_screen(LayerEditor(self.draft, index), apply)
+
+    def action_delete(self) -> None:
+        index = self.cursor
+        if index < 0:
+            return
+        name = self._label(index)
+        self.draft.delete_layer(index)
+        self.notify(f"Deleted {name} (ctrl+z brings it back)", timeout=3)
+
+    def action_move(self, delta: int) -> None:
+        index = self.cursor
+        if index >= 0:
+            self.table.move_cursor(row=self.draft.move_layer(index, delta))
+
+    def action_from_preset(self) -> None:
+        def use(choice: tuple[str, ModelConfig] | None) -> None:
+            if choice is not None:
+                name, model = choice
+                self.draft.replace_model(model, f"model from {name}")
+                self.notify(f"Model of {name} loaded (ctrl+z undoes)", timeout=3)
+
+        self.app.push_screen(PresetModelPicker(), use)
+
+    def action_toggle_code(self) -> None:
+        code = self.query_one("#code")
+        showing = code.has_class("hidden")
+        code.set_class(not showing, "hidden")
+        self.table.set_class(showing, "hidden")
+        if showing:
+            self._show_code()
+            code.focus()
+        else:
+            self.table.focus()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Layer keys act on the table; while the code view is up, only the toggle works."""
+        if action not in ("add", "edit", "delete", "move", "from_preset"):
+            return super().check_action(action, parameters)
+        if self.table.has_class("hidden"):
+            return False
+        if action in ("edit", "delete", "move") and not self.draft.config.model.layers:
+            return None  # shown, but greyed out: there is no layer to act on
+        return True
+
+    def _label(self, index: int) -> str:
+        return layer_names(self.draft.config.model.layers)[index]
+
+
+def _key_params(layer: LayerSpec, resolved: dict[str, Any] | None) -> str:
+    """``in=1 out=32 k=3 s=1 p=1``: the layer type's key parameters, resolved where known."""
+    kind = LAYER_TYPES.get(layer.type)
+    if kind is None:
+        return ""
+    defaults = {p.name: p.default for p in kind.params}
+    parts = []
+    for name in kind.key_params:
+        value = resolved[name] if resolved and name in resolved else layer.params.get(name, defaults[name])
+        parts.append(f"{SHORT_NAMES.get(name, name)}={value}")
+    return " ".join(parts)

@@ -1,0 +1,204 @@
+"""The Optimize screen: loss, optimizer, schedule and training options, with a live LR chart.
+
+Every form is a :class:`ParamForm` over the schemas the config validates against: the plain
+fields of each section (``section_params``) plus the parameters of the chosen catalog entry.
+Picking another optimizer or schedule swaps the form's rows. The chart shows
+``optim.preview.lr_preview`` for the whole run; it is recomputed in a thread worker (the
+preview drives real torch schedulers) a moment after the last change, never on the UI thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Static
+
+from workbench.config import (
+    CheckpointConfig,
+    EarlyStoppingConfig,
+    LossConfig,
+    OptimizerConfig,
+    ScheduleConfig,
+    TrainConfig,
+    section_params,
+)
+from workbench.draft import CATALOGS, describe_error, value_at
+from workbench.monitor import monitor_choices
+from workbench.params import Param
+from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.widgets.lr_chart import LRChart
+from workbench.tui.widgets.param_form import ParamForm
+
+#: Seconds to wait after a change before recomputing the LR preview (typing "0.05" is one change).
+PREVIEW_DELAY = 0.25
+
+#: (form id, section path, title) of the forms, top to bottom.
+FORMS = (
+    ("loss-form", "loss", "Loss"),
+    ("optimizer-form", "optimizer", "Optimizer"),
+    ("schedule-form", "schedule", "Schedule"),
+    ("train-form", "train", "Training"),
+    ("early-form", "train.early_stopping", "Early stopping"),
+    ("checkpoint-form", "train.checkpoint", "Checkpoints"),
+)
+
+_SECTIONS: dict[str, type] = {
+    "loss": LossConfig,
+    "optimizer": OptimizerConfig,
+    "schedule": ScheduleConfig,
+    "train": TrainConfig,
+    "train.early_stopping": EarlyStoppingConfig,
+    "train.checkpoint": CheckpointConfig,
+}
+
+
+class OptimizeScreen(WorkbenchScreen):
+    MODE = "optimize"
+    HINT = "How the model learns. tab/↑↓ move between fields; the chart follows the schedule."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._preview_key: tuple[Any, ...] | None = None
+        self._preview_timer: Timer | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(classes="body"):
+            yield LRChart(id="lr-chart")
+            yield Static(id="lr-note", markup=False)
+            with VerticalScroll(id="forms"):
+                for form_id, where, title in FORMS:
+                    yield ParamForm(self._schema(where), self._values(where), where=where, title=title, id=form_id)
+                    if where == "train":
+                        yield Static("devices: detecting…", id="devices", markup=False)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "devices", self._show_devices)
+        first = self.query("#forms Input, #forms Select, #forms Checkbox").first()
+        first.focus()
+
+    # ------------------------------------------------------------------ forms
+
+    def _schema(self, where: str) -> tuple[Param, ...]:
+        """The rows of one form: the section's plain fields (names as choices) + its catalog params."""
+        draft = self.draft
+        plain = tuple(draft.param_at(f"{where}.{p.name}") for p in section_params(_SECTIONS[where]))
+        if where in CATALOGS:
+            entry = CATALOGS[where].get(getattr(draft.config, where).name)
+            catalog = tuple(self._with_choices(f"{where}.{p.name}", p) for p in entry.params) if entry else ()
+            return plain + catalog
+        return tuple(self._with_choices(f"{where}.{p.name}", p) for p in plain)
+
+    def _with_choices(self, path: str, param: Param) -> Param:
+        """Offer the metrics this task has for monitors, and the detected devices for the device."""
+        info = self.draft.dataset_info
+        if param.name == "monitor" and info is not None:
+            classes = info.num_outputs if info.task == "classification" else 0
+            return dataclasses.replace(param, kind="choice", choices=monitor_choices(info.task, classes))
+        if path == "train.device" and self.app.devices:
+            names = [name for name, _ in self.app.devices]
+            if any(name.startswith("cuda:") for name in names):
+                names.insert(1, "cuda")
+            return dataclasses.replace(param, kind="choice", choices=("auto", *names))
+        return param
+
+    def _values(self, where: str) -> dict[str, Any]:
+        return {p.name: value_at(self.draft.config, f"{where}.{p.name}") for p in self._schema(where)}
+
+    def draft_changed(self) -> None:
+        for form_id, where, _title in FORMS:
+            form = self.query_one(f"#{form_id}", ParamForm)
+            schema, values = self._schema(where), self._values(where)
+            if schema != form.params:
+                self.call_next(self._rebuild, form, schema, values, where)
+            else:
+                form.set_values(values)
+                form.show_problems(self._problems(where))
+        self._schedule_preview()
+
+    async def _rebuild(self, form: ParamForm, schema: tuple[Param, ...], values: dict[str, Any], where: str) -> None:
+        await form.set_schema(schema, values)
+        form.show_problems(self._problems(where))
+
+    def _problems(self, where: str) -> list:
+        """Problems of this form's own fields (the nested sections have their own forms)."""
+        nested = [w for _f, w, _t in FORMS if w != where and w.startswith(where + ".")]
+        return [p for p in self.draft.problems_under(where) if not any(p.field.startswith(n) for n in nested)]
+
+    def focus_field(self, path: str) -> None:
+        section, _, name = path.rpartition(".")
+        for form_id, where, _title in FORMS:
+            if where == section:
+                for widget in self.query(f"#{form_id} #field-{name}"):
+                    widget.focus()
+                    return
+
+    # ------------------------------------------------------------------ LR preview
+
+    def _schedule_preview(self) -> None:
+        """Recompute the chart a moment after the last change to what it depends on."""
+        config = self.draft.config
+        steps = self.draft.steps_per_epoch()
+        key = (repr(config.optimizer), repr(config.schedule), config.train.epochs, steps)
+        if key == self._preview_key:
+            return
+        self._preview_key = key
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY, self._start_preview)
+
+    def _start_preview(self) -> None:
+        config = self.draft.config
+        steps = self.draft.steps_per_epoch()
+        problems = self.draft.problems_under("optimizer") + self.draft.problems_under("schedule")
+        problems += [p for p in self.draft.problems_under("train") if p.field == "train.epochs"]
+        if steps is None:
+            self._show_preview_problem("the data settings are not valid yet (see the Data screen)")
+        elif problems:
+            self._show_preview_problem(str(problems[0]))
+        else:
+            self.query_one("#lr-note", Static).update("computing the LR preview…")
+            self._compute_preview(self._preview_key, config.optimizer, config.schedule, config.train.epochs, steps)
+
+    @work(thread=True, exclusive=True, group="lr-preview")
+    def _compute_preview(self, key: Any, optimizer: OptimizerConfig, schedule: ScheduleConfig, epochs: int, steps: int) -> None:
+        from workbench.optim.preview import lr_preview  # imports torch: only ever in this worker
+
+        try:
+            preview = lr_preview(optimizer, schedule, epochs, steps)
+        except Exception as error:  # noqa: BLE001 - a worker reports in one line, never crashes the app
+            self.app.call_from_thread(self._preview_done, key, describe_error(error))
+            return
+        self.app.call_from_thread(self._preview_done, key, preview)
+
+    def _preview_done(self, key: Any, result: Any) -> None:
+        if key != self._preview_key:
+            return  # the settings changed while it was computed; a newer preview is on its way
+        if isinstance(result, str):
+            self._show_preview_problem(result)
+        else:
+            self._show_preview(result)
+
+    def _show_preview(self, preview: Any) -> None:
+        self.query_one(LRChart).show_preview(preview)
+        text = (
+            f"x: epoch · lr {preview.lrs[0]:.3g} → {preview.final_lr:.3g}, peak {max(preview.lrs):.3g} · "
+            f"{preview.steps_per_epoch} steps/epoch × {preview.epochs} epochs"
+        )
+        self.query_one("#lr-note", Static).update(preview.note or text)
+
+    def _show_preview_problem(self, message: str) -> None:
+        self.query_one(LRChart).show_preview(None)
+        self.query_one("#lr-note", Static).update(f"no LR preview: {message}")
+
+    # ------------------------------------------------------------------ devices
+
+    def _show_devices(self, devices: tuple[tuple[str, str], ...]) -> None:
+        if not devices:
+            return  # still detecting
+        self.query_one("#devices", Static).update("devices: " + " · ".join(f"{name} ({about})" for name, about in devices))
+        self.draft_changed()

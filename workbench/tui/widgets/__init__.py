@@ -1,0 +1,1 @@
+"""Reusable widgets: bars, the generic parameter form, pictures and the LR chart."""
