@@ -1,25 +1,543 @@
-"""The Runs screen: a placeholder until the runs browser lands (issue 5)."""
+"""The Runs screen: every run on disk, the selected one's details, and what can be done with it.
+
+The table lists the runs as ``workbench runs`` does (from their status files: torch-free and
+cheap), sortable by any column (``o`` moves to the next, ``O`` reverses) and filtered by the
+words typed after ``/``. It is read again every two seconds while the screen is shown, so runs
+that ``workbench train`` drives in another process appear and move on live. Below the table, the
+highlighted run: its experiment in brief, its checkpoints and its curves (from metrics.jsonl).
+
+Actions: evaluate the highlighted checkpoint (``e``, the evaluation view), resume the run
+(``r``, in the Train screen's worker), load its experiment into the setup screens (``c``),
+delete it (``d``, asks first), and compare two runs (mark with ``m`` or space, then ``v``).
+Files are read in thread workers, never on the UI thread.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Static
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize, ScreenResume
+from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from workbench.config import RunConfig
+from workbench.draft import describe_error
+from workbench.errors import WorkbenchError
+from workbench.formatting import count, duration
+from workbench.store import ACTIVE_STATES, RunDir, RunSummary, delete_run, list_runs, resolve_checkpoint
+from workbench.tui.run_history import RunHistory
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.widgets.charts import ChartDeck, loss_chart, metric_chart
+
+#: Seconds between two reads of the runs folder while the screen is shown.
+POLL_INTERVAL_S = 2.0
+#: Terminal sizes from which the run's two charts sit side by side, and the details grow.
+WIDE_COLUMNS = 150
+TALL_ROWS = 40
+
+STATE_STYLES = {
+    "running": "bold green", "paused": "yellow", "finished": "green", "early stop": "green",
+    "stopped": "yellow", "failed": "bold red", "interrupted": "red",
+}
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    label: str
+    key: Any  # RunSummary -> a sortable value; None: the order the store lists runs in (by start time)
+    newest_first: bool = False  # the natural order of the column is descending
+
+
+SORTS: tuple[SortColumn, ...] = (
+    SortColumn("started", None, newest_first=True),
+    SortColumn("name", lambda s: (s.name.lower(), s.id)),
+    SortColumn("dataset", lambda s: (s.dataset, s.id)),
+    SortColumn("state", lambda s: (state_label(s), s.id)),
+    SortColumn("best", lambda s: (s.best_value is None, s.best_value or 0.0)),
+    SortColumn("test", lambda s: _headline(s.test)[1] if _headline(s.test) else float("-inf"), newest_first=True),
+    SortColumn("params", lambda s: (s.num_params or 0), newest_first=True),
+    SortColumn("time", lambda s: s.train_seconds, newest_first=True),
+)
+
+
+def state_label(summary: RunSummary) -> str:
+    """What the state column says: the state, or how a finished run ended (``early stop``)."""
+    if summary.outcome == "early_stopped" and summary.state == "finished":
+        return "early stop"
+    return summary.state
+
+
+def _headline(test: dict[str, float]) -> tuple[str, float] | None:
+    """The test figure shown in the table: accuracy, or R² for regression (as `workbench runs`)."""
+    for name in ("acc", "r2"):
+        if name in test:
+            return name, test[name]
+    return None
+
+
+def best_text(summary: RunSummary) -> str:
+    if summary.best_value is None:
+        return "-"
+    return f"{summary.monitor} {summary.best_value:.4g} @{summary.best_epoch}"
+
+
+def test_text(summary: RunSummary) -> str:
+    headline = _headline(summary.test)
+    return f"{headline[0]} {headline[1]:.3f}" if headline else "-"
+
+
+def started_text(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%m-%d %H:%M")
+    except ValueError:
+        return iso or "-"
+
+
+def matches(summary: RunSummary, words: str) -> bool:
+    """Every word of the filter appears in the run's id, name, dataset or state."""
+    haystack = f"{summary.id} {summary.name} {summary.dataset} {state_label(summary)}".lower()
+    return all(word in haystack for word in words.lower().split())
+
+
+@dataclass
+class RunDetails:
+    """What the lower half shows of one run, read in a worker."""
+
+    run: RunDir
+    config: RunConfig | None
+    history: RunHistory
+    checkpoints: list[tuple[Path, str]] = field(default_factory=list)  # (file, label)
+    chosen: Path | None = None  # the checkpoint the run's test used (or would use)
+    error: str = ""
+    stamp: tuple[float, int] = (0.0, 0)  # metrics.jsonl's mtime and size when read
+
+
+def read_details(run: RunDir, summary: RunSummary | None) -> RunDetails:
+    """The config, curves and checkpoints of a run; a broken file is reported, not raised."""
+    error = ""
+    try:
+        config: RunConfig | None = run.read_config()
+    except WorkbenchError as problem:
+        config, error = None, str(problem)
+    details = RunDetails(run, config, RunHistory.from_records(run.read_events()), error=error, stamp=metrics_stamp(run))
+    try:
+        details.chosen = resolve_checkpoint(run) if config is not None else None
+    except WorkbenchError:
+        details.chosen = None
+    details.checkpoints = checkpoint_choices(run, summary)
+    return details
+
+
+def metrics_stamp(run: RunDir) -> tuple[float, int]:
+    try:
+        stat = run.metrics_path.stat()
+    except OSError:
+        return (0.0, 0)
+    return (stat.st_mtime, stat.st_size)
+
+
+def checkpoint_choices(run: RunDir, summary: RunSummary | None) -> list[tuple[Path, str]]:
+    """best.pt, last.pt and the kept epoch files, newest epoch first, with what each holds."""
+    choices = []
+    if run.best_checkpoint.is_file():
+        best = f"epoch {summary.best_epoch} (best)" if summary and summary.best_value is not None else "best so far"
+        choices.append((run.best_checkpoint, best))
+    if run.last_checkpoint.is_file():
+        choices.append((run.last_checkpoint, f"{summary.epochs_done} epochs done" if summary else "the latest"))
+    for epoch, path in reversed(run.epoch_checkpoints()):
+        choices.append((path, f"epoch {epoch}"))
+    return choices
 
 
 class RunsScreen(WorkbenchScreen):
     MODE = "runs"
-    HINT = "Browsing runs arrives in the next version; `workbench runs` lists them now."
+    HINT = "↑↓ choose a run · tab to its checkpoints · / filters · o sorts · runs of other processes update live"
+
+    BINDINGS = [
+        Binding("e", "evaluate", "Eval", tooltip="Evaluate the highlighted checkpoint on the test split"),
+        Binding("r", "resume", "Resume", tooltip="Resume the run in the Train screen"),
+        Binding("c", "load", "Load", tooltip="Load the run's experiment into the setup screens"),
+        Binding("d", "delete", "Delete", tooltip="Delete the run and its checkpoints (asks first)"),
+        Binding("m,space", "mark", "Mark", tooltip="Mark or unmark the run for a comparison"),
+        Binding("v", "compare", "Compare", tooltip="Compare two runs: the two marked, or the marked and the highlighted"),
+        Binding("o", "sort", "Sort", tooltip="Sort by the next column"),
+        Binding("O", "reverse", "Reverse", show=False, tooltip="Reverse the order of the sort"),
+        # The filter field says "/ filter ..." on screen, so the footer keeps its room for the rest.
+        Binding("slash", "filter", "Filter", show=False, tooltip="Filter the runs by name, dataset or state"),
+        Binding("g", "next_chart", "Chart", show=False, tooltip="Show the run's other chart"),
+    ]
+
+    DEFAULT_CSS = """
+    RunsScreen #runs-top { height: 1; }
+    RunsScreen #filter { width: 1fr; height: 1; border: none; padding: 0 1; }
+    RunsScreen #sort-note { width: auto; height: 1; padding: 0 1; color: $text-muted; }
+    RunsScreen #runs { height: 1fr; min-height: 4; scrollbar-size: 1 1; scrollbar-color: $panel-lighten-3; scrollbar-background: $panel; }
+    RunsScreen #run-details { height: 11; border-top: solid $panel-lighten-2; border-title-align: left; }
+    RunsScreen #run-info { width: 40; padding: 0 1; }
+    RunsScreen #run-summary { height: auto; }
+    RunsScreen #checkpoints { height: 1fr; min-height: 2; border: none; padding: 0; scrollbar-size-vertical: 1; }
+    RunsScreen #checkpoints:focus { border: none; background-tint: $foreground 5%; }
+    RunsScreen #run-charts { width: 1fr; }
+    RunsScreen.-tall #run-details { height: 1fr; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summaries: list[RunSummary] = []
+        self.shown: list[RunSummary] = []
+        self.marked: list[str] = []
+        self.sort_index = 0
+        self.reverse = False
+        self.details: RunDetails | None = None
+        self._selected_from_training = ""
 
     def compose_body(self) -> ComposeResult:
-        with Vertical(classes="body placeholder"):
-            yield Static("Runs", classes="heading")
-            yield Static(
-                "The runs browser is not built yet. In a shell:\n"
-                "  workbench runs        list runs\n"
-                "ctrl+o opens the config of a past run here.",
-                classes="muted",
-                markup=False,
-            )
+        with Vertical(classes="body"):
+            with Horizontal(id="runs-top"):
+                yield Input(placeholder="/ filter by name, dataset or state", id="filter")
+                yield Static(id="sort-note", markup=False)
+            yield DataTable(id="runs", cursor_type="row", zebra_stripes=False)
+            with Horizontal(id="run-details"):
+                with Vertical(id="run-info"):
+                    yield Static(id="run-summary")
+                    yield OptionList(id="checkpoints")
+                yield ChartDeck(("loss", "metric"), id="run-charts")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one("#runs", DataTable)
+        table.add_columns(" ", "state", "name", "dataset", "epochs", "test", "best", "params", "started", "time")
+        table.focus()
+        self._show_sort_note()
+        self.set_interval(POLL_INTERVAL_S, self._poll)
+        self._poll()
+
+    def on_screen_resume(self, _event: ScreenResume) -> None:
+        self._poll()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.height >= TALL_ROWS, "-tall")
+        self.query_one(ChartDeck).set_class(event.size.width >= WIDE_COLUMNS, "-all")
+
+    # ------------------------------------------------------------------ reading the runs
+
+    def _poll(self) -> None:
+        if self.is_current:
+            self._read_runs()
+
+    @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
+    def _read_runs(self) -> None:
+        try:
+            summaries = list_runs()
+        except Exception as error:  # noqa: BLE001 - a folder that cannot be read: say so, keep going
+            self._call(self.notify, f"The runs could not be read: {describe_error(error)}", severity="error", timeout=6)
+            return
+        self._call(self._runs_read, summaries)
+
+    def _call(self, callback: Any, *args: Any, **kwargs: Any) -> None:
+        """Hand a worker's result to the UI thread; nothing to do once the app is closing."""
+        try:
+            self.app.call_from_thread(callback, *args, **kwargs)
+        except RuntimeError:
+            pass
+
+    def _runs_read(self, summaries: list[RunSummary]) -> None:
+        changed = summaries != self.summaries
+        self.summaries = summaries
+        if changed:
+            self._fill_table()
+        self._select_training_run()
+        details = self.details
+        if details is not None and metrics_stamp(details.run) != details.stamp:
+            self._load_details(details.run.id)  # a run in progress: its curves moved on
+
+    def _fill_table(self) -> None:
+        table = self.query_one("#runs", DataTable)
+        keep = self.highlighted_id
+        sort = SORTS[self.sort_index]
+        words = self.query_one("#filter", Input).value
+        shown = [s for s in self.summaries if matches(s, words)]
+        if sort.key is not None:
+            shown.sort(key=sort.key)
+        if sort.newest_first != self.reverse:
+            shown.reverse()
+        self.shown = shown
+        table.clear()
+        for summary in shown:
+            table.add_row(*self._cells(summary), key=summary.id)
+        if not shown:
+            self._show_empty(words)
+        if keep and keep in {s.id for s in shown}:
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        elif shown:
+            self._load_details(shown[table.cursor_row if 0 <= table.cursor_row < len(shown) else 0].id)
+        self._show_sort_note()
+
+    def _cells(self, summary: RunSummary) -> list[Any]:
+        state = state_label(summary)
+        return [
+            Text("●", style="bold magenta") if summary.id in self.marked else " ",
+            Text(state, style=STATE_STYLES.get(state, "")),
+            summary.name or "-",
+            summary.dataset or "-",
+            f"{summary.epochs_done}/{summary.epochs}",
+            test_text(summary),
+            best_text(summary),
+            count(summary.num_params) if summary.num_params is not None else "-",
+            started_text(summary.created_at),
+            duration(summary.train_seconds),
+        ]
+
+    def _show_empty(self, words: str) -> None:
+        self.details = None
+        message = f"No run matches {words!r}" if words.strip() and self.summaries else "No runs yet: 4 then s trains the experiment"
+        self.query_one("#run-summary", Static).update(Text(message, style="dim"))
+        self.query_one("#checkpoints", OptionList).clear_options()
+        self.query_one(ChartDeck).draw({"loss": loss_chart(RunHistory(), live=False), "metric": metric_chart(RunHistory(), live=False)})
+
+    def _show_sort_note(self) -> None:
+        sort = SORTS[self.sort_index]
+        arrow = "↓" if sort.newest_first != self.reverse else "↑"
+        marked = f" · {len(self.marked)} marked" if self.marked else ""
+        self.query_one("#sort-note", Static).update(f"{len(self.shown)} of {len(self.summaries)} runs · sort: {sort.label} {arrow}{marked}")
+
+    def _select_training_run(self) -> None:
+        """Once per training session: select the run the app trains (or has just trained)."""
+        training = self.app.training
+        run_id = getattr(training, "run_id", "")
+        if not run_id or run_id == self._selected_from_training or run_id not in {s.id for s in self.shown}:
+            return
+        self._selected_from_training = run_id
+        table = self.query_one("#runs", DataTable)
+        table.move_cursor(row=table.get_row_index(run_id), animate=False)
+
+    @property
+    def highlighted_id(self) -> str | None:
+        table = self.query_one("#runs", DataTable)
+        if not self.shown or not 0 <= table.cursor_row < len(self.shown):
+            return None
+        return self.shown[table.cursor_row].id
+
+    @property
+    def highlighted(self) -> RunSummary | None:
+        run_id = self.highlighted_id
+        return next((s for s in self.shown if s.id == run_id), None)
+
+    # ------------------------------------------------------------------ the selected run
+
+    @on(DataTable.RowHighlighted, "#runs")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value and (self.details is None or self.details.run.id != event.row_key.value):
+            self._load_details(event.row_key.value)
+
+    def _load_details(self, run_id: str) -> None:
+        summary = next((s for s in self.summaries if s.id == run_id), None)
+        if summary is not None:
+            self._read_details(RunDir(Path(summary.path)), summary)
+
+    @work(thread=True, exclusive=True, group="run-details", exit_on_error=False)
+    def _read_details(self, run: RunDir, summary: RunSummary) -> None:
+        try:
+            details = read_details(run, summary)
+        except Exception as error:  # noqa: BLE001 - e.g. the run was deleted meanwhile
+            details = RunDetails(run, None, RunHistory(), error=describe_error(error))
+        self._call(self._show_details, details, summary)
+
+    def _show_details(self, details: RunDetails, summary: RunSummary) -> None:
+        if details.run.id != self.highlighted_id:
+            return  # the highlight moved on meanwhile
+        same_run = self.details is not None and self.details.run.id == details.run.id
+        self.details = details
+        self.query_one("#run-details").border_title = details.run.id
+        self.query_one("#run-summary", Static).update(summary_text(summary, details))
+        self._show_checkpoints(details, keep=same_run, tested=bool(summary.test))
+        history = details.history
+        self.query_one(ChartDeck).draw({"loss": loss_chart(history, live=False), "metric": metric_chart(history, live=False)})
+
+    def _show_checkpoints(self, details: RunDetails, keep: bool, tested: bool) -> None:
+        """The run's checkpoints; the one its test used (or would use) is highlighted first."""
+        options = self.query_one("#checkpoints", OptionList)
+        previous = options.highlighted_option.id if keep and options.highlighted_option else None
+        options.clear_options()
+        chosen = str(details.chosen) if details.chosen else None
+        for path, label in details.checkpoints:
+            mark = " · tested" if tested and str(path) == chosen else ""
+            options.add_option(Option(Text.assemble((f"{path.name:<13}", "bold"), label, (mark, "green")), id=str(path)))
+        ids = [str(path) for path, _ in details.checkpoints]
+        target = previous if previous in ids else chosen if chosen in ids else (ids[0] if ids else None)
+        if target is not None:
+            options.highlighted = ids.index(target)
+
+    # ------------------------------------------------------------------ actions
+
+    def _selected_run(self) -> tuple[RunSummary, RunDir] | None:
+        summary = self.highlighted
+        if summary is None:
+            self.notify("No run is selected", severity="warning", timeout=3)
+            return None
+        return summary, RunDir(Path(summary.path))
+
+    def action_evaluate(self) -> None:
+        from workbench.tui.screens.evaluation import EvaluationScreen
+
+        selected = self._selected_run()
+        if selected is None:
+            return
+        options = self.query_one("#checkpoints", OptionList)
+        option = options.highlighted_option
+        if option is None or self.details is None or self.details.run.id != selected[0].id:
+            self.notify("This run has no checkpoint to evaluate yet", severity="warning", timeout=4)
+            return
+        self.app.push_screen(EvaluationScreen(selected[1], Path(option.id or "")))
+
+    async def action_resume(self) -> None:
+        from workbench.tui.screens.run_dialogs import EpochsScreen
+
+        selected = self._selected_run()
+        if selected is None:
+            return
+        summary, run = selected
+        if self.app.is_training:
+            self.notify("A run is already training: stop it first (x on the Train screen)", severity="warning", timeout=5)
+            return
+        if summary.state in ACTIVE_STATES:
+            self.notify(f"{summary.id} is {summary.state} in another process", severity="warning", timeout=5)
+            return
+        if not run.last_checkpoint.is_file():
+            self.notify(f"{summary.id} has no checkpoint to resume from", severity="error", timeout=5)
+            return
+        if summary.epochs_done >= summary.epochs:
+            question = f"{summary.id} has done all {summary.epochs} epochs. Train it up to how many epochs in total?"
+            self.app.push_screen(EpochsScreen(question, summary.epochs + max(1, summary.epochs // 2), summary.epochs + 1),
+                                 lambda epochs: self._resume(run, epochs) if epochs else None)
+            return
+        await self._resume(run, None)
+
+    async def _resume(self, run: RunDir, epochs: int | None) -> None:
+        from workbench.tui.screens.train import TrainScreen
+
+        await self.app.switch_mode("train")
+        screen = self.app.screen
+        if isinstance(screen, TrainScreen):
+            screen.resume_run(run, epochs)
+
+    def action_load(self) -> None:
+        selected = self._selected_run()
+        if selected is None:
+            return
+        summary, run = selected
+        try:
+            config = run.read_config()
+        except WorkbenchError as error:
+            self.notify(str(error), severity="error", timeout=6)
+            return
+        self.app.open_experiment(config, f"run {summary.id}")
+
+    def action_delete(self) -> None:
+        from workbench.tui.screens.dialogs import ConfirmScreen
+
+        selected = self._selected_run()
+        if selected is None:
+            return
+        summary, run = selected
+        kept = len(checkpoint_choices(run, summary))
+        question = f"Delete run {summary.id} and its {kept} checkpoint file(s)? This cannot be undone."
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                delete_run(run)
+            except (WorkbenchError, OSError) as error:
+                self.notify(describe_error(error), severity="error", timeout=6)
+                return
+            if summary.id in self.marked:
+                self.marked.remove(summary.id)
+            self.details = None
+            self.notify(f"Deleted {summary.id}", timeout=3)
+            self._read_runs()
+
+        self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
+
+    def action_mark(self) -> None:
+        summary = self.highlighted
+        if summary is None:
+            return
+        if summary.id in self.marked:
+            self.marked.remove(summary.id)
+        else:
+            self.marked.append(summary.id)
+        table = self.query_one("#runs", DataTable)
+        table.update_cell(summary.id, table.ordered_columns[0].key, self._cells(summary)[0])
+        self._show_sort_note()
+        if len(self.marked) == 1:
+            self.set_hint("Marked. Highlight another run and press v to compare, or mark a second one")
+
+    def action_compare(self) -> None:
+        from workbench.tui.screens.compare import CompareScreen
+
+        by_id = {s.id: s for s in self.summaries}
+        chosen = [run_id for run_id in self.marked if run_id in by_id][-2:]
+        highlighted = self.highlighted_id
+        if len(chosen) == 1 and highlighted and highlighted != chosen[0]:
+            chosen.append(highlighted)
+        if len(chosen) < 2:
+            self.notify("Mark a run with m, then highlight another and press v", severity="warning", timeout=5)
+            return
+        self.app.push_screen(CompareScreen([by_id[run_id] for run_id in chosen]))
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.reverse = False
+        self._fill_table()
+
+    def action_reverse(self) -> None:
+        self.reverse = not self.reverse
+        self._fill_table()
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_next_chart(self) -> None:
+        self.query_one(ChartDeck).cycle()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self._fill_table()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#runs", DataTable).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("evaluate", "resume", "load", "delete", "mark", "compare") and not self.shown:
+            return None
+        return super().check_action(action, parameters)
+
+
+def summary_text(summary: RunSummary, details: RunDetails) -> Text:
+    """The run in a few lines: where it stands, its data and model, how it learns, its results."""
+    text = Text()
+    state = state_label(summary)
+    text.append(state, style=STATE_STYLES.get(state, "bold"))
+    text.append(f" · {summary.epochs_done}/{summary.epochs} epochs · {duration(summary.train_seconds)}")
+    if summary.device:
+        text.append(f" on {summary.device}")
+    config = details.config
+    if config is not None:
+        params = f" · {count(summary.num_params)} params" if summary.num_params is not None else ""
+        text.append(f"\n{config.data.dataset} · {len(config.model.layers)} layers{params}")
+        text.append(f"\n{config.optimizer.name} lr {config.optimizer.lr:g} · {config.schedule.name} · batch {config.data.batch_size}")
+    text.append(f"\nbest {best_text(summary)}\ntest {test_text(summary)}")
+    message = details.error or summary.message
+    if message:
+        text.append(f"\n{message}", style="red")
+    return text

@@ -1,0 +1,85 @@
+"""Write one SVG screenshot per screen into screens/, from the real app.
+
+    python scripts/screenshots.py [--size 100x30] [--out screens]
+
+Runs the app headless (Textual's pilot) on the offline default preset in a throw-away
+WORKBENCH_HOME: Data, Model, Optimize, Train in the middle of a run, Runs, and the
+evaluation view of the finished run. The pictures in the README come from this command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+async def _wait(pilot, condition: Callable[[], object], timeout: float = 120.0) -> None:
+    waited = 0.0
+    while not condition():
+        if waited > timeout:
+            raise TimeoutError("the app did not get there in time")
+        await pilot.pause(0.1)
+        waited += 0.1
+
+
+async def take(out: Path, size: tuple[int, int]) -> list[Path]:
+    from workbench.tui.app import build_app
+    from workbench.tui.screens.evaluation import EvaluationScreen
+    from workbench.tui.screens.train import TrainScreen
+
+    app = build_app("digits-cnn")
+    written: list[Path] = []
+
+    def shoot(name: str) -> None:
+        written.append(Path(app.save_screenshot(filename=f"{name}.svg", path=str(out))))
+
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(3.0)  # sample pictures are drawn by a worker
+        shoot("data")
+        await pilot.press("2")
+        await pilot.pause(0.5)
+        shoot("model")
+        await pilot.press("3")
+        await pilot.pause(4.0)  # torch loads, then the LR preview is computed
+        shoot("optimize")
+
+        app.draft.set_text("train.epochs", "40")  # long enough to be caught in the middle
+        await pilot.press("4")
+        await pilot.pause(0.5)
+        await pilot.press("s")
+        train = app.screen
+        assert isinstance(train, TrainScreen)
+        await _wait(pilot, lambda: len(train.history.epochs) >= 15)
+        shoot("train")
+        await pilot.press("x")  # stop: checkpoints first, then the run is evaluated from the Runs screen
+        await _wait(pilot, lambda: train.history.state in ("finished", "stopped", "failed"))
+
+        await pilot.press("5")
+        await pilot.pause(1.5)
+        shoot("runs")
+        await pilot.press("e")
+        await _wait(pilot, lambda: isinstance(app.screen, EvaluationScreen) and app.screen.report is not None)
+        await pilot.pause(1.0)
+        shoot("evaluation")
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="100x30", help="terminal size as COLUMNSxROWS")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "screens"))
+    args = parser.parse_args()
+    columns, rows = (int(n) for n in args.size.split("x"))
+    os.environ["WORKBENCH_HOME"] = tempfile.mkdtemp(prefix="workbench-screens-")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for path in asyncio.run(take(out, (columns, rows))):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Runs made by the real engine for the Train, Runs and evaluation tests."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from workbench.engine import events as ev
+from workbench.engine.control import Control
+from workbench.presets import load_experiment
+from workbench.store import RunDir
+from workbench.tui.app import WorkbenchApp
+
+from .helpers import wait_for
+
+
+def train_run(preset: str = "digits-cnn", epochs: int = 2, *, stop_after: int | None = None, overrides: tuple[str, ...] = ()) -> RunDir:
+    """Train ``preset`` headless (as ``workbench train`` does); ``stop_after``: stop once that
+    many epochs are done, which leaves a stopped run with its checkpoint."""
+    from workbench.engine.trainer import Trainer
+
+    control = Control()
+
+    def stop_when_due(event: ev.Event) -> None:
+        if stop_after is not None and isinstance(event, ev.EpochEnded) and event.epoch >= stop_after:
+            control.stop()
+
+    trainer = Trainer(load_experiment(preset, [f"train.epochs={epochs}", *overrides]), [stop_when_due], control)
+    trainer.run()
+    assert trainer.run_dir is not None
+    return trainer.run_dir
+
+
+async def wait_until_trained(pilot: Pilot, app: WorkbenchApp, timeout: float = 60.0) -> None:
+    """Until the app's training thread has ended (and the screen has taken its last messages)."""
+    await wait_for(pilot, lambda: app.training is not None and not app.training.is_running(), timeout)
+    await pilot.pause(0.1)
+
+
+def recorded_run(name: str, preset: str = "digits-cnn", *, lr: float = 0.01, val_acc: tuple[float, ...] = (0.5, 0.7, 0.9), finish: bool = True) -> RunDir:
+    """A run folder written by the engine's own recorder from events made up here: fast, no torch."""
+    from workbench.engine.sinks import RunRecorder
+    from workbench.presets import read_experiment
+    from workbench.store import create_run
+
+    config = read_experiment(preset)
+    config.name, config.optimizer.lr, config.train.epochs = name, lr, len(val_acc) + 1
+    run = create_run(config)
+    record = RunRecorder(run)
+    record(ev.RunStarted(
+        run_id=run.id, run_dir=str(run.path), name=name, device="cpu", device_name="CPU", num_params=1234,
+        epochs=config.train.epochs, start_epoch=1, steps_per_epoch=10, train_size=100, val_size=10, test_size=10,
+        task="classification",
+    ))
+    for epoch, acc in enumerate(val_acc, start=1):
+        record(ev.EpochEnded(
+            epoch=epoch, epochs=config.train.epochs, train={"loss": 1.0 / epoch, "acc": acc}, val={"loss": 1.2 / epoch, "acc": acc},
+            lr=lr, duration_s=0.1, samples_per_s=1000.0, is_best=True, best_epoch=epoch, best_value=acc, monitor="val_acc",
+        ))
+    if finish:
+        best = len(val_acc)
+        record(ev.RunFinished(state="finished", epochs_done=best, best_epoch=best, best_value=val_acc[-1], monitor="val_acc",
+                              test={"loss": 0.3, "acc": val_acc[-1]}))
+    return run

@@ -1,0 +1,167 @@
+"""The Runs screen: the table (live, sorted, filtered), the selected run, and its actions."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+
+from textual.widgets import DataTable, Input
+
+from workbench.engine import events as ev
+from workbench.engine.sinks import RunRecorder
+from workbench.store import all_runs, list_runs
+from workbench.tui.app import WorkbenchApp
+from workbench.tui.screens.compare import CompareScreen
+from workbench.tui.screens.dialogs import ConfirmScreen
+from workbench.tui.screens.run_dialogs import EpochsScreen
+from workbench.tui.screens.runs import RunsScreen
+from workbench.tui.screens.train import TrainScreen
+from workbench.tui.widgets.charts import ChartDeck
+
+from .helpers import SIZE, screen_text, wait_for
+from .runs import recorded_run, train_run, wait_until_trained
+
+
+def _runs(app: WorkbenchApp) -> RunsScreen:
+    screen = app.screen
+    assert isinstance(screen, RunsScreen)
+    return screen
+
+
+def _names(app: WorkbenchApp) -> list[str]:
+    return [s.name for s in _runs(app).shown]
+
+
+async def test_a_run_trained_by_another_process_shows_as_running_and_moves_on_live(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    run = recorded_run("elsewhere", val_acc=(0.5,), finish=False)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # the "trainer" process
+    try:
+        run.update_status(pid=other.pid)
+        app = fixed_app(start="runs")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = _runs(app)
+            await wait_for(pilot, lambda: screen.shown and screen.shown[0].state == "running")
+            assert "running" in screen_text(app)
+            await wait_for(pilot, lambda: screen.details is not None and len(screen.details.history.epochs) == 1)
+            await pilot.press("r")  # it is not ours to resume
+            await pilot.pause()
+            assert app.current_mode == "runs" and app.training is None
+
+            record = RunRecorder(run)  # the other process reports its second epoch, then ends
+            record(ev.EpochEnded(epoch=2, epochs=2, train={"loss": 0.4, "acc": 0.8}, val={"loss": 0.5, "acc": 0.8}, lr=0.01,
+                                 duration_s=0.1, samples_per_s=1000.0, is_best=True, best_epoch=2, best_value=0.8, monitor="val_acc"))
+            await wait_for(pilot, lambda: screen.shown[0].epochs_done == 2, timeout=10)
+            assert "2/2" in screen_text(app)
+            await wait_for(pilot, lambda: len(screen.details.history.epochs) == 2, timeout=10)  # its curves too
+            record(ev.RunFinished(state="finished", epochs_done=2, best_epoch=2, best_value=0.8, monitor="val_acc", test={"acc": 0.75}))
+            await wait_for(pilot, lambda: screen.shown[0].state == "finished", timeout=10)
+            assert "acc 0.750" in screen_text(app)
+    finally:
+        other.kill()
+        other.wait()
+
+
+async def test_the_filter_keeps_matching_runs_and_o_changes_the_order(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    recorded_run("beta-digits", val_acc=(0.9,))
+    recorded_run("alpha-spirals", "spirals-mlp", val_acc=(0.6,))
+    recorded_run("gamma-digits", val_acc=(0.7,))
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(_runs(app).shown) == 3)
+        assert _names(app) == ["gamma-digits", "alpha-spirals", "beta-digits"]  # newest first
+        await pilot.press("o")  # by name
+        assert _names(app) == ["alpha-spirals", "beta-digits", "gamma-digits"]
+        await pilot.press("O")
+        assert _names(app) == ["gamma-digits", "beta-digits", "alpha-spirals"]
+        await pilot.press("o", "o", "o", "o")  # dataset, state, best, test: best test accuracy first
+        assert _names(app) == ["beta-digits", "gamma-digits", "alpha-spirals"]
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"spirals")
+        await pilot.pause()
+        assert _names(app) == ["alpha-spirals"]
+        assert "1 of 3 runs" in screen_text(app)
+        await pilot.press("enter")  # back to the table: keys act again
+        assert isinstance(app.focused, DataTable)
+
+
+async def test_d_deletes_the_run_after_asking(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    keep, gone = recorded_run("keep-me"), recorded_run("delete-me")
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _runs(app).highlighted_id == gone.id)
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert gone.path.is_dir()
+        await pilot.press("d", "y")
+        await wait_for(pilot, lambda: [s.id for s in _runs(app).shown] == [keep.id])
+    assert not gone.path.exists() and keep.path.is_dir()
+
+
+async def test_c_loads_the_runs_experiment_into_the_setup_screens(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    run = recorded_run("to-change", "spirals-mlp", lr=0.05)
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _runs(app).highlighted_id == run.id)
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.draft.config.data.dataset == "spirals"
+        assert app.draft.config.optimizer.lr == 0.05
+        assert app.draft.source == f"run {run.id}"
+
+
+async def test_two_marked_runs_are_compared_with_curves_overlaid_and_their_differences(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    slow, fast = recorded_run("slow", lr=0.01, val_acc=(0.3, 0.5)), recorded_run("fast", lr=0.1, val_acc=(0.6, 0.9))
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _runs(app).highlighted_id == fast.id)
+        await pilot.press("m", "down", "v")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.histories)
+        compare = app.screen
+        assert [h.run_id for h in compare.histories] == [fast.id, slow.id]
+        metric = compare.query_one(ChartDeck).spec("metric")
+        validation = [s.ys for s in metric.series if s.dots]
+        assert validation == [[0.6, 0.9], [0.3, 0.5]]
+        text = screen_text(app)
+        assert "optimizer.lr" in text and "0.1" in text and "0.01" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunsScreen)
+
+
+async def test_r_resumes_a_stopped_run_in_the_train_screen_and_asks_for_more_epochs_once_done(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    run = train_run("digits-cnn", epochs=2, stop_after=1)
+    assert run.state() == "stopped"
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _runs(app).highlighted_id == run.id)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.current_mode == "train" and app.training is not None)
+        await wait_until_trained(pilot, app)
+        train = app.screen
+        assert isinstance(train, TrainScreen)
+        assert train.history.state == "finished"
+        assert [e.epoch for e in train.history.epochs] == [1, 2]  # epoch 1 from before the stop, on the same charts
+        assert run.read_status()["epochs_done"] == 2
+
+        await pilot.press("5")
+        await wait_for(pilot, lambda: _runs(app).highlighted_id == run.id and _runs(app).shown[0].state == "finished")
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, EpochsScreen)
+        app.screen.query_one(Input).value = "3"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.current_mode == "train")
+        await wait_until_trained(pilot, app)
+    assert [s.epochs_done for s in list_runs()] == [3]
+    assert len(all_runs()) == 1 and os.path.isfile(run.epoch_checkpoint(3))

@@ -1,0 +1,258 @@
+"""What a run has reported so far, kept as the series and rows the app draws.
+
+The Train screen feeds a :class:`RunHistory` the live events of the run it drives; the Runs
+screen feeds one the events recorded in a run's metrics.jsonl (turned back into event objects
+by :func:`event_from_record`). So a live run, a past run and two runs compared are drawn from
+the same data by the same code. Each event also becomes at most one line of the run's log, in
+plain words (:class:`LogLine`).
+
+Neither Textual nor torch is imported here: tests feed events straight in. Test figures are
+written by the CLI's ``metrics_text``, so the app and ``workbench eval`` print the same numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.cli.run_commands import metrics_text
+from workbench.engine import events as ev
+from workbench.formatting import count, duration
+
+#: Every event type the engine writes, by the name metrics.jsonl records it under.
+EVENT_TYPES: dict[str, type[ev.Event]] = {
+    cls.__name__: cls
+    for cls in (
+        ev.RunStarted, ev.Progress, ev.EpochEnded, ev.CheckpointSaved, ev.StateChanged, ev.Warning, ev.RunFinished, ev.RunFailed,
+    )
+}
+
+
+def event_from_record(record: dict[str, Any]) -> ev.Event | None:
+    """The event a metrics.jsonl line recorded; None for a line this version cannot read."""
+    cls = EVENT_TYPES.get(str(record.get("event")))
+    if cls is None:
+        return None
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = {key: value for key, value in record.items() if key in names}
+    if "kinds" in values:
+        values["kinds"] = tuple(values["kinds"])
+    try:
+        return cls(**values)
+    except TypeError:  # written by another version, without a field this one needs
+        return None
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One line of a run's log: ``level`` is info, good, warning or error."""
+
+    level: str
+    text: str
+
+
+@dataclass
+class StepPoint:
+    """A Progress report placed on the epoch axis (epoch 2, half done: x = 1.5)."""
+
+    x: float
+    loss: float
+    lr: float
+
+
+@dataclass
+class RunHistory:
+    """Everything a run has reported, in order; :meth:`add` takes one event at a time."""
+
+    started: ev.RunStarted | None = None
+    progress: ev.Progress | None = None
+    steps: list[StepPoint] = field(default_factory=list)
+    epochs: list[ev.EpochEnded] = field(default_factory=list)
+    checkpoints: list[ev.CheckpointSaved] = field(default_factory=list)
+    finished: ev.RunFinished | None = None
+    failed: ev.RunFailed | None = None
+    #: starting, running, paused, finished, stopped, early_stopped or failed
+    state: str = "starting"
+    #: Events seen since the history was made: the app redraws when it changes.
+    version: int = 0
+
+    @classmethod
+    def from_records(cls, records: list[dict[str, Any]]) -> RunHistory:
+        """The history of a run as its metrics.jsonl recorded it."""
+        history = cls()
+        for record in records:
+            event = event_from_record(record)
+            if event is not None:
+                history.add(event)
+        return history
+
+    # ------------------------------------------------------------------ facts
+
+    @property
+    def task(self) -> str:
+        return self.started.task if self.started else "classification"
+
+    @property
+    def metric(self) -> str:
+        """The per-epoch metric drawn next to the loss: accuracy, or the mean absolute error."""
+        return "acc" if self.task == "classification" else "mae"
+
+    @property
+    def total_epochs(self) -> int:
+        if self.epochs:
+            return max(self.epochs[-1].epochs, self.started.epochs if self.started else 0)
+        return self.started.epochs if self.started else 0
+
+    @property
+    def run_id(self) -> str:
+        return self.started.run_id if self.started else ""
+
+    @property
+    def position(self) -> float:
+        """How far the run is, in epochs (2.5 = half-way through the third epoch)."""
+        if self.progress is not None and (not self.epochs or self.progress.epoch > self.epochs[-1].epoch):
+            return self.progress.epoch - 1 + self.progress.step / max(1, self.progress.steps_per_epoch)
+        return float(self.epochs[-1].epoch) if self.epochs else 0.0
+
+    @property
+    def current_epoch(self) -> int:
+        """The epoch being trained (the last one, once the run is over)."""
+        done = self.epochs[-1].epoch if self.epochs else 0
+        if self.progress_is_current:
+            return self.progress.epoch  # type: ignore[union-attr]
+        return max(1, min(done + 1, self.total_epochs)) if self.total_epochs else done
+
+    @property
+    def latest_loss(self) -> float | None:
+        """The newest training loss reported: of the last Progress, else of the last epoch."""
+        if self.progress_is_current:
+            return self.progress.loss  # type: ignore[union-attr]
+        return self.epochs[-1].train.get("loss") if self.epochs else None
+
+    @property
+    def progress_is_current(self) -> bool:
+        """The last Progress came after the last epoch's end (short epochs end between reports)."""
+        return self.progress is not None and (not self.epochs or self.progress.epoch > self.epochs[-1].epoch)
+
+    def _session_epochs(self) -> list[ev.EpochEnded]:
+        start = self.started.start_epoch if self.started else 1
+        return [e for e in self.epochs if e.epoch >= start]
+
+    @property
+    def elapsed_s(self) -> float:
+        """Training time of this session so far (pauses excluded), from the newest report."""
+        if self.finished is not None:
+            return self.finished.duration_s
+        if self.progress_is_current:
+            return self.progress.elapsed_s  # type: ignore[union-attr]
+        return sum(e.duration_s for e in self._session_epochs())
+
+    @property
+    def eta_s(self) -> float | None:
+        """Time left, from the newest report; None once the run is over or before any report."""
+        if self.is_over:
+            return None
+        if self.progress_is_current:
+            return self.progress.eta_s  # type: ignore[union-attr]
+        done = self._session_epochs()
+        if not done:
+            return None
+        return sum(e.duration_s for e in done) / len(done) * max(0, self.total_epochs - done[-1].epoch)
+
+    @property
+    def samples_per_s(self) -> float | None:
+        if self.progress_is_current:
+            return self.progress.samples_per_s  # type: ignore[union-attr]
+        return self.epochs[-1].samples_per_s if self.epochs else None
+
+    @property
+    def last_epoch(self) -> ev.EpochEnded | None:
+        """The last epoch record: it carries the best value and epoch of the monitor so far."""
+        return self.epochs[-1] if self.epochs else None
+
+    @property
+    def is_over(self) -> bool:
+        return self.state in ("finished", "stopped", "early_stopped", "failed")
+
+    # ------------------------------------------------------------------ events
+
+    def add(self, event: ev.Event) -> LogLine | None:
+        """Take one event; returns what the run's log should say about it (if anything)."""
+        self.version += 1
+        if isinstance(event, ev.RunStarted):
+            return self._started(event)
+        if isinstance(event, ev.Progress):
+            self.progress = event
+            self.state = "running" if self.state == "starting" else self.state
+            x = event.epoch - 1 + event.step / max(1, event.steps_per_epoch)
+            if math.isfinite(event.loss):
+                self.steps.append(StepPoint(x, event.loss, event.lr))
+            return None
+        if isinstance(event, ev.EpochEnded):
+            # An epoch logged before a crash and trained again on resume is recorded once.
+            self.epochs = [e for e in self.epochs if e.epoch < event.epoch] + [event]
+            return None
+        if isinstance(event, ev.CheckpointSaved):
+            self.checkpoints.append(event)
+            return LogLine("info", checkpoint_text(event))
+        if isinstance(event, ev.StateChanged):
+            self.state = event.state
+            where = f"epoch {event.epoch}, step {event.step}"
+            return LogLine("info", f"Paused at {where}" if event.state == "paused" else f"Running again from {where}")
+        if isinstance(event, ev.Warning):
+            return LogLine("warning", event.message)
+        if isinstance(event, ev.RunFinished):
+            self.finished, self.state = event, event.state
+            return LogLine("good" if event.state != "stopped" else "info", finished_text(event))
+        if isinstance(event, ev.RunFailed):
+            self.failed, self.state = event, "failed"
+            return LogLine("error", f"Training failed: {event.message}")
+        return None
+
+    def _started(self, event: ev.RunStarted) -> LogLine:
+        resumed = event.start_epoch > 1 or event.start_step > 0
+        if resumed:
+            # Anything recorded after the checkpoint it resumes from is trained again.
+            resume_x = event.start_epoch - 1 + event.start_step / max(1, event.steps_per_epoch)
+            self.steps = [p for p in self.steps if p.x <= resume_x]
+            self.epochs = [e for e in self.epochs if e.epoch < event.start_epoch]
+        else:
+            self.steps, self.epochs, self.checkpoints = [], [], []
+        self.started, self.progress, self.finished, self.failed = event, None, None, None
+        self.state = "running"
+        sizes = f"{count(event.train_size)} train, {count(event.val_size)} val, {count(event.test_size)} test samples"
+        if resumed:
+            at = f"epoch {event.start_epoch}" + (f", step {event.start_step}" if event.start_step else "")
+            return LogLine("info", f"Resumed at {at} on {event.device}")
+        return LogLine("info", f"Started on {event.device}: {count(event.num_params)} params; {sizes}")
+
+
+# ----------------------------------------------------------------------------- plain words
+
+
+def metric_label(name: str) -> str:
+    return {"acc": "accuracy", "top5": "top-5", "mae": "MAE", "mse": "MSE", "r2": "R²", "loss": "loss"}.get(name, name)
+
+
+def monitor_text(monitor: str, value: float | None, epoch: int) -> str:
+    """``val acc 0.986 (epoch 12)``, or ``-`` before the first epoch."""
+    if value is None:
+        return "-"
+    return f"{monitor.replace('_', ' ')} {value:.4g} (epoch {epoch})"
+
+
+def checkpoint_text(event: ev.CheckpointSaved) -> str:
+    """``Saved epoch-003.pt, last.pt, best.pt (3 epochs done)``: short enough for a narrow log."""
+    files = {"epoch": f"epoch-{event.epoch:03d}.pt", "last": "last.pt", "best": "best.pt"}
+    return f"Saved {', '.join(files.get(k, k) for k in event.kinds)} ({event.epoch} epochs done)"
+
+
+def finished_text(event: ev.RunFinished) -> str:
+    if event.state == "stopped":
+        return f"Stopped after {event.epochs_done} epoch(s); r on the Runs screen resumes it"
+    source = Path(event.checkpoint).name if event.checkpoint else "the last weights"
+    how = "Early stopping" if event.state == "early_stopped" else "Finished"
+    return f"{how} after {event.epochs_done} epochs in {duration(event.duration_s)}: test {metrics_text(event.test)} ({source})"

@@ -1,0 +1,312 @@
+"""The evaluation view: how one checkpoint of a run does on the test split.
+
+It shows the same report ``workbench eval`` prints and writes: the engine's
+:func:`~workbench.evaluate.evaluate_checkpoint`, run on the app's torch thread, saved next to the run
+with :func:`~workbench.evaluate.write_report`. A saved report that is newer than its checkpoint
+(the one written at the end of training, or by an earlier ``workbench eval``) is shown without
+recomputing; ``e`` evaluates again.
+
+Classification: loss, accuracy (and top-5 where the task has it), a per-class table, the
+confusion matrix as a heat map (scrollable for many classes), the most confused pairs, and the
+misclassified test samples drawn as pictures with their true and predicted labels and the
+model's confidence. Regression: MSE, MAE and R², a predicted-vs-true scatter and the worst
+predictions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
+from textual.events import Resize
+from textual.widgets import Static
+from textual_plot import HiResMode, PlotWidget
+
+from workbench.cli.run_commands import metrics_text
+from workbench.draft import describe_error
+from workbench.store import RunDir
+from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.training import on_torch_thread
+from workbench.tui.widgets.confusion import LEGEND, heat_map
+from workbench.tui.widgets.picture import Captioned, PictureGrid
+
+SPLIT = "test"
+#: From this width the per-class table and the matrix sit side by side.
+WIDE_COLUMNS = 110
+#: Pairs listed under "most confused".
+CONFUSED_PAIRS = 10
+
+
+def saved_report(run: RunDir, checkpoint: Path, split: str = SPLIT) -> dict[str, Any] | None:
+    """The newest saved report of ``checkpoint`` on ``split``, if the checkpoint has not been
+    rewritten since (a resumed run rewrites last.pt and best.pt)."""
+    from workbench.evaluate import read_reports
+
+    try:
+        written = checkpoint.stat().st_mtime
+    except OSError:
+        return None
+    for report in reversed(read_reports(run)):
+        if report.get("checkpoint_name") != checkpoint.stem or report.get("split") != split:
+            continue
+        try:
+            created = datetime.fromisoformat(report.get("created_at", "")).timestamp()
+        except ValueError:
+            continue
+        # created_at has whole seconds: a report written in the checkpoint's second still counts.
+        return report if created >= written - 1.0 else None
+    return None
+
+
+def evaluate_and_save(run: RunDir, checkpoint: Path, split: str = SPLIT) -> dict[str, Any]:
+    """What ``workbench eval RUN --checkpoint FILE`` does: evaluate, then save the report."""
+    from workbench.evaluate import evaluate_checkpoint, write_report
+
+    evaluation = evaluate_checkpoint(checkpoint, split)
+    if not evaluation.run_id:
+        evaluation.run_id = run.id
+    write_report(run, evaluation)
+    return evaluation.to_dict()
+
+
+def mistake_pictures(run: RunDir, report: dict[str, Any]) -> list[Captioned]:
+    """The misclassified samples among the report's worst predictions, as captioned pictures
+    (image datasets only: reading the split's stored images loads the dataset once)."""
+    from workbench.data.registry import dataset_spec
+
+    mistakes = [w for w in report.get("worst", []) if not w.get("correct", True)]
+    if report.get("task") != "classification" or not mistakes:
+        return []
+    config = run.read_config()
+    if dataset_spec(config.data.dataset).kind != "image":
+        return []
+    from workbench.data.loading import load_splits
+
+    splits = load_splits(config.data, config.train.seed, "cpu")
+    batches = splits.test if report.get("split") == "test" else splits.val
+    if batches is None:
+        return []
+    images = batches.raw_images([m["index"] for m in mistakes]).numpy().transpose(0, 2, 3, 1)
+    return [Captioned(image, f"{m['true']}→{m['predicted']} {m['confidence']:.0%}", "red") for image, m in zip(images, mistakes)]
+
+
+class EvaluationScreen(WorkbenchScreen):
+    """Pushed over the Runs screen for one checkpoint of one run."""
+
+    MODE = "runs"
+    HINT = "↑↓ PgUp PgDn scroll · e evaluates again · escape goes back to the runs"
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("e", "evaluate_again", "Evaluate again"),
+    ]
+
+    DEFAULT_CSS = """
+    EvaluationScreen #evaluation { padding: 0 1; scrollbar-size-vertical: 1; }
+    EvaluationScreen #eval-metrics { margin-bottom: 1; }
+    EvaluationScreen #eval-tables { height: auto; layout: vertical; }
+    EvaluationScreen.-wide #eval-tables { layout: horizontal; }
+    EvaluationScreen #per-class { width: auto; margin-top: 1; }
+    EvaluationScreen #confusion-box { width: auto; height: auto; margin-right: 3; }
+    EvaluationScreen #confused { width: auto; max-width: 60; margin-top: 1; }
+    EvaluationScreen #confusion-scroll { width: auto; max-width: 100%; height: auto; max-height: 24; scrollbar-size: 1 1; }
+    EvaluationScreen #confusion { width: auto; }
+    EvaluationScreen .section { text-style: bold; color: $accent; }
+    EvaluationScreen #mistakes-title { margin-top: 1; }
+    EvaluationScreen #scatter { height: 16; margin-top: 1; }
+    """
+
+    def __init__(self, run: RunDir, checkpoint: Path) -> None:
+        super().__init__()
+        self.run = run
+        self.checkpoint = checkpoint
+        #: The report shown (the dict ``workbench eval --json`` prints), once read.
+        self.report: dict[str, Any] | None = None
+        self.reused = False
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="evaluation", classes="body"):
+            yield Static(id="eval-title")
+            yield Static(id="eval-metrics")
+            with Horizontal(id="eval-tables"):
+                with Vertical(id="confusion-box"):
+                    yield Static(id="confusion-title", classes="section hidden")
+                    with ScrollableContainer(id="confusion-scroll"):
+                        yield Static(id="confusion")
+                    yield Static(id="confused")
+                yield Static(id="per-class")
+            yield Static(id="mistakes-title", classes="section hidden")
+            yield PictureGrid(16, 8, id="mistakes")
+            yield PlotWidget(id="scatter", classes="hidden", allow_pan_and_zoom=False)
+            yield Static(id="worst")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#scatter", PlotWidget).can_focus = False
+        self.query_one("#evaluation").focus()
+        self._start(fresh=False)
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width >= WIDE_COLUMNS, "-wide")
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_evaluate_again(self) -> None:
+        self._start(fresh=True)
+
+    def _start(self, fresh: bool) -> None:
+        self.report = None
+        self.query_one("#eval-title", Static).update(self._title())
+        self.query_one("#eval-metrics", Static).update(Text(f"Evaluating {self.checkpoint.name} on the {SPLIT} split…", style="dim"))
+        self.run_worker(self._evaluate(fresh), exclusive=True, group="evaluation", exit_on_error=False)
+
+    def _title(self, report: dict[str, Any] | None = None) -> Text:
+        epoch = f" (epoch {report['epoch']})" if report is not None and report.get("epoch") is not None else ""
+        text = Text.assemble(("Evaluation of ", "bold"), (f"{self.checkpoint.name}{epoch}", "bold cyan"), " · run ", (self.run.id, "bold"))
+        if report is not None:
+            saved = "from the saved report" if self.reused else "evaluated now and saved"
+            text.append(f"\n{report['split']} split · {report['num_samples']:,} samples · {saved}", style="dim")
+        return text
+
+    # ------------------------------------------------------------------ the worker
+
+    async def _evaluate(self, fresh: bool) -> None:
+        """A saved report is read on a plain thread; evaluating and reading the pictures use
+        torch, on the app's torch thread (after a training run that holds it)."""
+        try:
+            report = None if fresh else await asyncio.to_thread(saved_report, self.run, self.checkpoint)
+            reused = report is not None
+            if report is None:
+                self._say_if_waiting("The evaluation")
+                report = await on_torch_thread(partial(evaluate_and_save, self.run, self.checkpoint))
+        except Exception as error:  # noqa: BLE001 - one readable line, never a traceback
+            self._show_error(describe_error(error))
+            return
+        self._show_report(report, reused)
+        try:
+            self._say_if_waiting("The pictures")
+            pictures = await on_torch_thread(partial(mistake_pictures, self.run, report))
+        except Exception as error:  # noqa: BLE001
+            self._show_pictures([], f"The pictures could not be read: {describe_error(error)}")
+            return
+        self._show_pictures(pictures, "")
+
+    def _say_if_waiting(self, what: str) -> None:
+        if self.app.is_training:
+            self.notify(f"{what} waits for the training run to end: PyTorch work runs on one thread, "
+                        "so the run keeps its speed (x on the Train screen stops it)", timeout=6)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#eval-metrics", Static).update(Text(message, style="bold red"))
+        self.notify(message, title="Evaluation failed", severity="error", timeout=8)
+
+    def _show_report(self, report: dict[str, Any], reused: bool) -> None:
+        self.report, self.reused = report, reused
+        self.query_one("#eval-title", Static).update(self._title(report))
+        self.query_one("#eval-metrics", Static).update(metrics_lines(report))
+        classification = report["task"] == "classification"
+        self.query_one("#per-class", Static).update(per_class_table(report) if classification else "")
+        self.query_one("#confusion-title", Static).set_class(not classification, "hidden")
+        self.query_one("#confusion-title", Static).update("Confusion matrix")
+        self.query_one("#confusion", Static).update(
+            Text.assemble(heat_map(report["confusion"], report["class_names"]), "\n", (LEGEND, "dim")) if classification else ""
+        )
+        self.query_one("#confusion-scroll").display = classification
+        self.query_one("#confused", Static).update(confused_text(report) if classification else "")
+        scatter = self.query_one("#scatter", PlotWidget)
+        scatter.set_class(classification, "hidden")
+        if not classification:
+            draw_scatter(scatter, report["pairs"])
+        self.query_one("#worst", Static).update(worst_table(report))
+
+    def _show_pictures(self, pictures: list[Captioned], problem: str) -> None:
+        title = self.query_one("#mistakes-title", Static)
+        title.set_class(not pictures and not problem, "hidden")
+        title.update(problem or f"Misclassified {SPLIT} samples, worst first (true→predicted, confidence)")
+        self.query_one("#mistakes", PictureGrid).set_pictures(pictures)
+
+
+def metrics_lines(report: dict[str, Any]) -> Text:
+    """The report's figures as ``workbench eval`` prints them, then in words."""
+    metrics = report["metrics"]
+    text = Text.assemble((f"{report['split']}  ", "bold"), (metrics_text(metrics), "bold"))
+    if report["task"] == "classification":
+        mistakes = sum(v for i, row in enumerate(report["confusion"]) for j, v in enumerate(row) if i != j)
+        words = [f"accuracy {metrics['acc']:.1%}"]
+        if "top5" in metrics:
+            words.append(f"top-5 {metrics['top5']:.1%}")
+        words.append(f"{mistakes:,} of {report['num_samples']:,} wrong")
+    else:
+        words = [f"MSE {metrics['mse']:.4f}", f"MAE {metrics['mae']:.4f}", f"R² {metrics['r2']:.3f}", "targets standardised as in training"]
+    text.append("\n" + " · ".join(words), style="dim")
+    return text
+
+
+def per_class_table(report: dict[str, Any]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Per class", title_justify="left", title_style="bold")
+    for column in ("class", "precision", "recall", "f1", "support"):
+        table.add_column(column, justify="left" if column == "class" else "right", no_wrap=True)
+    for row in report["per_class"]:
+        table.add_row(row["class"], f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"]))
+    return table
+
+
+def confused_text(report: dict[str, Any]) -> Text:
+    pairs = report.get("most_confused", [])[:CONFUSED_PAIRS]
+    text = Text("Most confused (true→predicted): ", style="bold")
+    if not pairs:
+        text.append("none, every sample is classified right", style="green")
+    text.append(", ".join(f"{pair['true']}→{pair['predicted']} ×{pair['count']}" for pair in pairs))
+    return text
+
+
+def worst_table(report: dict[str, Any]) -> Table | str:
+    """The worst predictions as a table; image classification shows them as pictures instead."""
+    from workbench.data.registry import DATASETS
+
+    worst = report.get("worst", [])[:8]
+    spec = DATASETS.get(report.get("dataset", ""))
+    if not worst or (report["task"] == "classification" and spec is not None and spec.kind == "image"):
+        return ""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Worst predictions", title_justify="left", title_style="bold")
+    if report["task"] == "classification":
+        for column in ("sample", "true", "predicted", "confidence", "loss"):
+            table.add_column(column, justify="right" if column in ("confidence", "loss") else "left", no_wrap=True)
+        for w in worst:
+            table.add_row(f"#{w['index']}", w["true"], w["predicted"], f"{w['confidence']:.2f}", f"{w['loss']:.2f}")
+    else:
+        for column in ("sample", "true", "predicted", "squared error"):
+            table.add_column(column, justify="left" if column == "sample" else "right", no_wrap=True)
+        for w in worst:
+            table.add_row(f"#{w['index']}", _numbers(w["true"]), _numbers(w["predicted"]), f"{w['squared_error']:.4f}")
+    return table
+
+
+def _numbers(values: list[float]) -> str:
+    return ", ".join(f"{v:.3f}" for v in values)
+
+
+def draw_scatter(plot: PlotWidget, pairs: list[list[float]]) -> None:
+    """Predicted against true (first target), with the line where they would be equal."""
+    plot.clear()
+    plot.margin_top, plot.margin_bottom, plot.margin_left = 1, 3, 8
+    if not pairs:
+        return
+    predicted, true = [p[0] for p in pairs], [p[1] for p in pairs]
+    low, high = min(predicted + true), max(predicted + true)
+    plot.plot([low, high], [low, high], line_style="grey50", hires_mode=HiResMode.BRAILLE)
+    plot.scatter(true, predicted, marker_style="bright_cyan", hires_mode=HiResMode.BRAILLE)
+    plot.set_xlabel("true")
+    plot.set_ylabel("predicted")
