@@ -24,3 +24,11 @@ def duration(seconds: float) -> str:
         return f"{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
+
+
+def metrics_text(metrics: dict[str, float]) -> str:
+    """``{"loss": 0.41234, "acc": 0.8712}`` -> ``loss 0.4123  acc 0.871``: losses and errors to
+    four places, scores to three; the CLI and the app print metrics with this one function."""
+    return "  ".join(
+        f"{name} {value:.4f}" if name in ("loss", "mse", "mae") else f"{name} {value:.3f}" for name, value in metrics.items()
+    )

@@ -26,7 +26,7 @@ from workbench.cli.setup_commands import add_override_argument
 from workbench.engine import events as ev
 from workbench.engine.control import Control
 from workbench.errors import WorkbenchError
-from workbench.formatting import count, duration
+from workbench.formatting import count, duration, metrics_text
 
 if TYPE_CHECKING:
     from workbench.engine.trainer import Trainer
@@ -266,10 +266,6 @@ def epoch_line(event: ev.EpochEnded, task: str) -> str:
             parts.append(f"val r2 {event.val['r2']:.3f}")
     parts += [f"lr {event.lr:.3g}", duration(event.duration_s)]
     return "  ".join(parts) + ("  *" if event.is_best else "")
-
-
-def metrics_text(metrics: dict[str, float]) -> str:
-    return "  ".join(f"{name} {value:.4f}" if name in ("loss", "mse", "mae") else f"{name} {value:.3f}" for name, value in metrics.items())
 
 
 # ----------------------------------------------------------------------------- runs

@@ -164,6 +164,8 @@ class Trainer:
         self._open_run()
         self._paused_s = 0.0
         self._started = self._clock()
+        # The report clock runs across epochs, so epochs shorter than the interval still report.
+        self._next_report = time.monotonic() + self.progress_interval_s
         self._session_start_step = self.global_step
         try:
             self._emit_start()
@@ -265,7 +267,6 @@ class Trainer:
             self._fast_forward(batches, skip)
         self._checked_steps, self._epoch_start_count = skip, totals.count
         self._reported_loss, self._report_count = 0.0, totals.count
-        self._next_report = time.monotonic() + self.progress_interval_s
         self._window_started = self._clock()
         if self.control.pending and self._obey_control(epoch, skip):
             return False
@@ -461,7 +462,8 @@ class Trainer:
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
             reason = str(error).splitlines()[0]
             raise CheckpointError(f"{path}: does not fit the run's model and optimizer ({reason})") from None
-        if self.early.bad_epochs >= self.config.train.early_stopping.patience:
+        stopping = self.config.train.early_stopping
+        if stopping.enabled and self.early.bad_epochs >= stopping.patience:
             self.early.bad_epochs = 0
             self._extra_warnings.append("early stopping had ended this run; its patience starts again")
         self.start_epoch = int(state["epoch"]) + 1

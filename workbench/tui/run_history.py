@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.cli.run_commands import metrics_text
+from workbench.formatting import metrics_text
 from workbench.engine import events as ev
 from workbench.formatting import count, duration
 

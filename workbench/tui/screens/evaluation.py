@@ -31,7 +31,7 @@ from textual.events import Resize
 from textual.widgets import Static
 from textual_plot import HiResMode, PlotWidget
 
-from workbench.cli.run_commands import metrics_text
+from workbench.formatting import metrics_text
 from workbench.draft import describe_error
 from workbench.store import RunDir
 from workbench.tui.screens.base import WorkbenchScreen

@@ -27,7 +27,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, ProgressBar, RichLog, Static
 from textual.worker import Worker
 
-from workbench.cli.run_commands import metrics_text
+from workbench.formatting import metrics_text
 from workbench.engine import events as ev
 from workbench.formatting import count, duration
 from workbench.store import RunDir
