@@ -1,0 +1,48 @@
+"""Every shipped preset loads its data and builds its model, through the paths users get.
+
+Downloadable datasets are written by the test in their real on-disk formats into the temp
+WORKBENCH_HOME (CIFAR's archive with its md5 sums put in torchvision's checksum lists); then
+each preset's dataset is loaded, its model built, and one training batch goes forward and
+backward through its loss.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torchvision.datasets as tv
+from dataset_files import write_cifar10_archive, write_mnist
+
+from workbench import paths
+from workbench.config import DataConfig
+from workbench.data.registry import describe
+from workbench.engine.setup import build_parts
+from workbench.presets import list_presets, load_experiment
+
+MNIST_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+
+
+def _write_dataset(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if name in MNIST_FOLDERS:
+        write_mnist(paths.datasets_dir() / name / MNIST_FOLDERS[name] / "raw", train=40, test=10)
+    elif name == "cifar10":
+        classes = describe(DataConfig(dataset="cifar10")).class_names
+        sums, _ = write_cifar10_archive(paths.datasets_dir() / "cifar10", per_batch=8, classes=classes)
+        monkeypatch.setattr(tv.CIFAR10, "tgz_md5", sums["cifar-10-python.tar.gz"])
+        monkeypatch.setattr(tv.CIFAR10, "train_list", [[f"data_batch_{i}", sums[f"data_batch_{i}"]] for i in range(1, 6)])
+        monkeypatch.setattr(tv.CIFAR10, "test_list", [["test_batch", sums["test_batch"]]])
+        monkeypatch.setattr(tv.CIFAR10, "meta", {**tv.CIFAR10.meta, "md5": sums["batches.meta"]})
+
+
+@pytest.mark.parametrize("preset", [entry.name for entry in list_presets()])
+def test_every_preset_loads_its_data_builds_its_model_and_takes_a_step(
+    preset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_experiment(preset)
+    _write_dataset(config.data.dataset, monkeypatch)
+    parts = build_parts(config, device="cpu", for_training=True)
+    inputs, targets = next(iter(parts.splits.train.epoch(1)))
+    outputs = parts.prepared.model(parts.prepared.inputs(inputs))
+    assert outputs.shape == (len(inputs), parts.num_outputs)
+    loss = parts.loss_fn(outputs, targets)
+    loss.backward()
+    assert loss.isfinite()
