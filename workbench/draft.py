@@ -184,21 +184,19 @@ class Draft:
 
     def undo(self) -> str | None:
         """Go back one step; returns what was undone, or None when there is nothing to undo."""
-        if not self._past:
-            return None
-        step = self._past.pop()
-        self._future.append(_Step(self._config, step.label))
-        self._config = step.config
-        self._merge_key = None
-        self._changed()
-        return step.label
+        return self._travel(self._past, self._future)
 
     def redo(self) -> str | None:
         """Re-apply the last undone step; returns what was redone, or None."""
-        if not self._future:
+        return self._travel(self._future, self._past)
+
+    def _travel(self, source: list[_Step], target: list[_Step]) -> str | None:
+        """Move one step through the history: take the config from ``source``, keep the current
+        one on ``target`` (undo and redo are the same move in opposite directions)."""
+        if not source:
             return None
-        step = self._future.pop()
-        self._past.append(_Step(self._config, step.label))
+        step = source.pop()
+        target.append(_Step(self._config, step.label))
         self._config = step.config
         self._merge_key = None
         self._changed()

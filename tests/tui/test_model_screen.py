@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static
 
 from workbench.model.codegen import model_source
@@ -18,6 +19,17 @@ def _row(app: WorkbenchApp, index: int) -> list[str]:
     return [str(cell) for cell in table.get_row_at(index)]
 
 
+async def _edit_highlighted_layer(pilot: Pilot, app: WorkbenchApp, param: str, text: str) -> None:
+    """Open the layer editor on the highlighted layer (``e``) and type ``text`` into ``param``."""
+    await pilot.press("e")
+    await pilot.pause()
+    assert isinstance(app.screen, LayerEditor)
+    field = app.screen.query_one(f"#field-{param}", Input)
+    field.focus()
+    field.value = text
+    await pilot.pause()
+
+
 def _totals(app: WorkbenchApp) -> str:
     return str(app.screen.query_one("#totals", Static).render())
 
@@ -27,13 +39,7 @@ async def test_editing_a_layer_updates_its_shape_the_next_layers_and_the_totals(
     async with app.run_test(size=SIZE) as pilot:
         assert _row(app, 0)[4] == "8x8x8"
         assert "5 layers · 1,370 params" in _totals(app)
-        await pilot.press("e")  # the cursor starts on layer 0, the Conv2d
-        await pilot.pause()
-        assert isinstance(app.screen, LayerEditor)
-        field = app.screen.query_one("#field-out_channels", Input)
-        field.focus()
-        field.value = "16"
-        await pilot.pause()
+        await _edit_highlighted_layer(pilot, app, "out_channels", "16")  # the cursor starts on the Conv2d
         assert "→ output 16x8x8 · 160 params" in str(app.screen.query_one("#preview", Static).render())
         await pilot.press("enter")
         await pilot.pause()
@@ -70,12 +76,7 @@ async def test_an_edit_that_breaks_the_stack_is_shown_and_the_draft_stays_editab
 async def test_a_value_the_layer_does_not_take_is_flagged_and_not_applied(fixed_app: Callable[..., WorkbenchApp]) -> None:
     app = fixed_app(start="model")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("e")
-        await pilot.pause()
-        field = app.screen.query_one("#field-out_channels", Input)
-        field.focus()
-        field.value = "0"
-        await pilot.pause()
+        await _edit_highlighted_layer(pilot, app, "out_channels", "0")
         assert "0 is not allowed" in str(app.screen.query_one("#preview", Static).render())
         await pilot.press("enter")
         await pilot.pause()
