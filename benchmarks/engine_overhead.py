@@ -19,7 +19,7 @@ import time
 
 import torch
 
-from workbench.engine import events as ev
+from workbench.runs import events as ev
 from workbench.engine.setup import build_parts
 from workbench.engine.trainer import Trainer
 from workbench.optim.build import build_optimizer

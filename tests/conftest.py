@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,15 @@ def workbench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "workbench-home"
     home.mkdir()
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # Training processes a test starts get one torch thread too (see pytest_configure).
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")
     return home
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Under ``pytest -n 2`` each worker gets one torch thread: two workers with two threads each
     on a 2-core machine slowed training tests several-fold by oversubscription."""
-    import os
-
     if os.environ.get("PYTEST_XDIST_WORKER"):
         import torch
 

@@ -13,7 +13,7 @@ from workbench.engine.trainer import Trainer
 from workbench.errors import DataError
 from workbench.evaluate import evaluate_checkpoint, read_reports, report_path
 from workbench.presets import load_experiment
-from workbench.store import find_run
+from workbench.runs.store import find_run
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ def _loaded_after_importing(modules: list[str] | tuple[str, ...], probe: str = "
 
 def test_engine_data_model_and_store_never_import_textual_or_rich() -> None:
     modules = _modules_below_the_ui()
-    assert "workbench.engine.events" in modules
+    assert "workbench.runs.events" in modules
     loaded = _loaded_after_importing(modules)
     assert "textual" not in loaded
     assert "rich" not in loaded
@@ -49,4 +49,14 @@ def test_validating_an_experiment_does_not_import_torch() -> None:
         "assert problems(read_experiment('digits-cnn')) == []\n"
     )
     loaded = _loaded_after_importing(TORCH_FREE, probe)
+    assert "torch" not in loaded
+
+
+def test_the_runs_package_never_imports_the_engine_or_torch() -> None:
+    """Runs are started as processes (`workbench train`), never by importing the trainer: the app
+    and `workbench runs` list, follow and control runs without loading torch."""
+    names = [m.name for m in pkgutil.walk_packages(workbench.__path__, "workbench.") if m.name.startswith("workbench.runs")]
+    assert "workbench.runs.launch" in names and "workbench.runs.process_control" in names
+    loaded = _loaded_after_importing(names)
+    assert not {m for m in loaded if m.startswith("workbench.engine")}
     assert "torch" not in loaded

@@ -26,7 +26,8 @@ from workbench.engine.device import PreparedModel
 from workbench.engine.metrics import MetricTotals
 from workbench.engine.setup import Parts, build_parts
 from workbench.errors import CheckpointError, DataError
-from workbench.store import RunDir, now_iso
+from workbench.runs.folder import RunDir
+from workbench.runs.status import now_iso
 
 SPLITS = ("test", "val")
 #: Examples kept per report: the worst (highest loss) and an even spread over the split.

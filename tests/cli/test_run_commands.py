@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from workbench.cli import main
-from workbench.store import find_run, list_runs
+from workbench.runs.listing import list_runs
+from workbench.runs.store import find_run
 
 TINY = ["--set", "data.subset=200", "--epochs", "2"]
 ESC = "\x1b"
@@ -76,7 +77,7 @@ def test_runs_prints_a_plain_table_and_says_when_there_are_none(capsys) -> None:
     status, out, _ = run(capsys, "runs")
     assert status == 0 and ESC not in out
     header, row = out.splitlines()[:2]
-    assert header.split() == ["id", "dataset", "params", "epochs", "best", "test", "state", "started", "time"]
+    assert header.split() == ["id", "state", "name", "dataset", "epochs", "test", "best", "params", "started", "time"]
     assert row.startswith(find_run("latest").id) and "2/2" in row and "finished" in row and "acc 0." in row
 
 
@@ -136,7 +137,7 @@ def test_ctrl_c_checkpoints_marks_the_run_stopped_and_exits_130_then_resume_fini
     assert process.returncode == 130, err
     assert ESC not in "".join(seen) + rest
     stopped = find_run("latest")
-    assert stopped.read_status()["state"] == "stopped"
+    assert stopped.read_status().state == "stopped"
     assert f"workbench resume {stopped.id}" in rest
     assert stopped.last_checkpoint.is_file()
     done = list_runs()[0].epochs_done
@@ -144,7 +145,7 @@ def test_ctrl_c_checkpoints_marks_the_run_stopped_and_exits_130_then_resume_fini
 
     status, out, _ = run(capsys, "resume", stopped.id[:17])
     assert status == 0 and "epoch 40/40" in out
-    assert stopped.read_status()["state"] == "finished"
+    assert stopped.read_status().state == "finished"
 
 
 def test_a_diverging_run_fails_with_one_line_exit_1_and_json_says_failed(capsys, tmp_path: Path) -> None:

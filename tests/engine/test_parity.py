@@ -13,7 +13,7 @@ from PIL import Image
 from torch import nn, optim
 
 from workbench.data.loading import load_splits
-from workbench.engine import events as ev
+from workbench.runs import events as ev
 from workbench.engine.seeding import seed_everything
 from workbench.engine.trainer import Trainer
 from workbench.presets import load_experiment

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from workbench.engine import events as ev
+from workbench.runs import events as ev
 from workbench.engine.sinks import RunRecorder
 from workbench.presets import load_experiment
-from workbench.store import create_run, list_runs
+from workbench.runs.listing import list_runs
+from workbench.runs.store import create_run
 
 
 def _run():
@@ -29,8 +30,8 @@ def test_status_follows_the_run_from_start_to_failure() -> None:
     run = _run()
     recorder = RunRecorder(run)
     recorder(ev.StateChanged("paused", 1, 3))
-    assert run.read_status()["state"] == "paused"
+    assert run.read_status().state == "paused"
     recorder(ev.RunFailed("the loss became nan at epoch 1, step 4", 1, 4, ""))
     status = run.read_status()
-    assert status["state"] == "failed" and "step 4" in status["message"] and status["ended_at"]
+    assert status.state == "failed" and "step 4" in status.message and status.ended_at
     assert list_runs()[0].message.startswith("the loss became nan")

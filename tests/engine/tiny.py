@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from workbench.config import RunConfig
-from workbench.engine import events as ev
+from workbench.runs import events as ev
 from workbench.presets import load_experiment
 
 

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from textual.pilot import Pilot
-
-from workbench.engine import events as ev
+from workbench.runs import events as ev
 from workbench.engine.control import Control
 from workbench.presets import load_experiment
-from workbench.store import RunDir
-from workbench.tui.app import WorkbenchApp
-
-from .helpers import wait_for
+from workbench.runs.folder import RunDir
 
 
 def train_run(preset: str = "digits-cnn", epochs: int = 2, *, stop_after: int | None = None, overrides: tuple[str, ...] = ()) -> RunDir:
@@ -30,17 +25,11 @@ def train_run(preset: str = "digits-cnn", epochs: int = 2, *, stop_after: int | 
     return trainer.run_dir
 
 
-async def wait_until_trained(pilot: Pilot, app: WorkbenchApp, timeout: float = 60.0) -> None:
-    """Until the app's training thread has ended (and the screen has taken its last messages)."""
-    await wait_for(pilot, lambda: app.training is not None and not app.training.is_running(), timeout)
-    await pilot.pause(0.1)
-
-
 def recorded_run(name: str, preset: str = "digits-cnn", *, lr: float = 0.01, val_acc: tuple[float, ...] = (0.5, 0.7, 0.9), finish: bool = True) -> RunDir:
     """A run folder written by the engine's own recorder from events made up here: fast, no torch."""
     from workbench.engine.sinks import RunRecorder
     from workbench.presets import read_experiment
-    from workbench.store import create_run
+    from workbench.runs.store import create_run
 
     config = read_experiment(preset)
     config.name, config.optimizer.lr, config.train.epochs = name, lr, len(val_acc) + 1

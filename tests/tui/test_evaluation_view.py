@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from workbench.store import RunDir
+from workbench.runs.folder import RunDir
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.screens.evaluation import EvaluationScreen
 from workbench.tui.widgets.confusion import heat_map
@@ -21,7 +21,7 @@ from .runs import train_run
 
 
 def _tested_checkpoint(run: RunDir) -> Path:
-    return Path(run.read_status()["test_checkpoint"])
+    return Path(run.read_status().test_checkpoint)
 
 
 def _evaluation(app: WorkbenchApp) -> EvaluationScreen:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable
+
+import pytest
 
 from textual.widgets import DataTable, Input
 
-from workbench.engine import events as ev
+from workbench.runs import events as ev
 from workbench.engine.sinks import RunRecorder
-from workbench.store import all_runs, list_runs
+from workbench.runs.listing import list_runs
+from workbench.runs.store import all_runs
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.screens.compare import CompareScreen
 from workbench.tui.screens.dialogs import ConfirmScreen
@@ -20,8 +21,9 @@ from workbench.tui.screens.runs import RunsScreen
 from workbench.tui.screens.train import TrainScreen
 from workbench.tui.widgets.charts import ChartDeck
 
+from ..processes import hold_lock
 from .helpers import SIZE, screen_text, wait_for
-from .runs import recorded_run, train_run, wait_until_trained
+from .runs import recorded_run, train_run
 
 
 def _runs(app: WorkbenchApp) -> RunsScreen:
@@ -38,18 +40,17 @@ async def test_a_run_trained_by_another_process_shows_as_running_and_moves_on_li
     fixed_app: Callable[..., WorkbenchApp],
 ) -> None:
     run = recorded_run("elsewhere", val_acc=(0.5,), finish=False)
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # the "trainer" process
+    other = hold_lock(run)  # the "trainer" process
     try:
-        run.update_status(pid=other.pid)
         app = fixed_app(start="runs")
         async with app.run_test(size=SIZE) as pilot:
             screen = _runs(app)
             await wait_for(pilot, lambda: screen.shown and screen.shown[0].state == "running")
             assert "running" in screen_text(app)
             await wait_for(pilot, lambda: screen.details is not None and len(screen.details.history.epochs) == 1)
-            await pilot.press("r")  # it is not ours to resume
+            await pilot.press("r")  # it trains: nothing to resume
             await pilot.pause()
-            assert app.current_mode == "runs" and app.training is None
+            assert app.current_mode == "runs" and run.read_status().pid == other.pid and len(list_runs()) == 1
 
             record = RunRecorder(run)  # the other process reports its second epoch, then ends
             record(ev.EpochEnded(epoch=2, epochs=2, train={"loss": 0.4, "acc": 0.8}, val={"loss": 0.5, "acc": 0.8}, lr=0.01,
@@ -137,7 +138,13 @@ async def test_two_marked_runs_are_compared_with_curves_overlaid_and_their_diffe
         assert isinstance(app.screen, RunsScreen)
 
 
-async def test_r_resumes_a_stopped_run_in_the_train_screen_and_asks_for_more_epochs_once_done(
+def _finished_shown(app: WorkbenchApp) -> bool:
+    shown = app.runs.shown
+    return shown is not None and shown.history.state == "finished" and not shown.live
+
+
+@pytest.mark.slow
+async def test_r_resumes_a_stopped_run_in_a_process_shown_on_the_train_screen_and_asks_for_more_epochs_once_done(
     fixed_app: Callable[..., WorkbenchApp],
 ) -> None:
     run = train_run("digits-cnn", epochs=2, stop_after=1)
@@ -146,13 +153,13 @@ async def test_r_resumes_a_stopped_run_in_the_train_screen_and_asks_for_more_epo
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _runs(app).highlighted_id == run.id)
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.current_mode == "train" and app.training is not None)
-        await wait_until_trained(pilot, app)
+        await wait_for(pilot, lambda: app.current_mode == "train" and app.runs.shown_id == run.id)
+        await wait_for(pilot, lambda: _finished_shown(app), timeout=120)
         train = app.screen
         assert isinstance(train, TrainScreen)
         assert train.history.state == "finished"
         assert [e.epoch for e in train.history.epochs] == [1, 2]  # epoch 1 from before the stop, on the same charts
-        assert run.read_status()["epochs_done"] == 2
+        assert run.read_status().epochs_done == 2
 
         await pilot.press("5")
         await wait_for(pilot, lambda: _runs(app).highlighted_id == run.id and _runs(app).shown[0].state == "finished")
@@ -162,6 +169,6 @@ async def test_r_resumes_a_stopped_run_in_the_train_screen_and_asks_for_more_epo
         app.screen.query_one(Input).value = "3"
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.current_mode == "train")
-        await wait_until_trained(pilot, app)
+        await wait_for(pilot, lambda: _finished_shown(app) and app.runs.shown.history.epochs[-1].epoch == 3, timeout=120)
     assert [s.epochs_done for s in list_runs()] == [3]
     assert len(all_runs()) == 1 and os.path.isfile(run.epoch_checkpoint(3))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,11 +14,14 @@ from workbench.paths import runs_dir, user_presets_dir
 from workbench.presets import load_experiment, read_experiment
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.commands import palette_commands
-from workbench.tui.screens.dialogs import ConfirmScreen, OpenScreen, ProblemsScreen, SaveScreen
+from workbench.runs.folder import RunDir
+from workbench.runs.store import create_run
+from workbench.tui.screens.dialogs import ConfirmScreen, OpenScreen, ProblemsScreen, QuitWithRunsScreen, SaveScreen
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.widgets.bars import SCREENS
 
-from .helpers import SIZE, screen_text, wait_for
+from ..processes import hold_lock
+from .helpers import SIZE, fixed_experiment, screen_text, wait_for
 
 
 async def test_number_keys_switch_between_the_five_screens(fixed_app: Callable[..., WorkbenchApp]) -> None:
@@ -196,36 +200,47 @@ async def test_problems_are_summarised_and_listed_and_lead_to_their_field(fixed_
         assert app.screen.table.cursor_row == 4
 
 
-class _RunningTraining:
-    """Stands in for the Train screen's session: the app only asks it these two things."""
-
-    def __init__(self) -> None:
-        self.stopped = False
-
-    def is_running(self) -> bool:
-        return not self.stopped
-
-    async def stop(self) -> None:
-        self.stopped = True
+def _live_run() -> tuple[RunDir, subprocess.Popen[str]]:
+    """A run that a live process (a stand-in trainer holding its lock) trains."""
+    run = create_run(fixed_experiment())
+    holder = hold_lock(run)
+    run.update_status(state="running")
+    return run, holder
 
 
-async def test_quitting_while_training_asks_then_stops_the_run_first(fixed_app: Callable[..., WorkbenchApp]) -> None:
-    app = fixed_app()
-    training = _RunningTraining()
-    async with app.run_test(size=SIZE) as pilot:
-        app.training = training
-        await pilot.press("q")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("n")
-        await pilot.pause()
-        assert app.is_running and not training.stopped
-        await pilot.press("q")
-        await pilot.pause()
-        await pilot.press("y")
-        await pilot.pause()
-    assert training.stopped
-    assert app.return_code == 0
+async def test_quitting_while_a_run_trains_says_it_keeps_training_and_stopping_it_is_a_separate_choice(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    run, holder = _live_run()
+    try:
+        app = fixed_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.live_runs == 1)
+            await pilot.press("q")
+            await wait_for(pilot, lambda: isinstance(app.screen, QuitWithRunsScreen))
+            assert f"Run {run.id} keeps training after you quit" in screen_text(app)
+            await pilot.press("n")
+            await pilot.pause()
+            assert app.is_running and not isinstance(app.screen, QuitWithRunsScreen)
+            await pilot.press("q")
+            await wait_for(pilot, lambda: isinstance(app.screen, QuitWithRunsScreen))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: not app.is_running)
+        assert holder.poll() is None and run.state() == "running"  # nothing was sent to the run
+        assert app.goodbye[0] == f"{run.id} keeps training: workbench attach {run.id}"
+        assert app.return_code == 0
+
+        app = fixed_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.live_runs == 1)
+            await pilot.press("q")
+            await wait_for(pilot, lambda: isinstance(app.screen, QuitWithRunsScreen))
+            await pilot.press("s")
+            await wait_for(pilot, lambda: not app.is_running)
+        assert holder.wait(timeout=30) == -signal.SIGTERM  # the stop request reached the run's process
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 async def test_q_quits_at_once_when_nothing_would_be_lost(fixed_app: Callable[..., WorkbenchApp]) -> None:
@@ -251,7 +266,11 @@ async def test_every_screen_and_dialog_renders_at_80x24(preset_app: Callable[...
             assert "Traceback" not in screen_text(app)
             await pilot.press("escape")
             await pilot.pause()
-        await app.workers.wait_for_complete()
+        # Every worker's work done (data, pictures, torch), but the one that follows runs for as long as the
+        # app lives (an empty list would mean "all workers" to Textual).
+        pending = [w for w in app.workers if w.group != "follow-runs"]
+        if pending:
+            await app.workers.wait_for_complete(pending)
     assert app.return_code in (None, 0)
 
 

@@ -1,25 +1,30 @@
-"""The Train screen: training digits-cnn by pressing keys, live charts, pause, stop and quit."""
+"""The Train screen: runs in processes of their own, started, followed, paused and stopped from the app.
+
+These tests start real training processes and drive the real app with the pilot; they wait on
+the run's state, never on a fixed sleep.
+"""
 
 from __future__ import annotations
 
-import json
+import os
+import signal
+import time
 from collections.abc import Callable
-from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable
 
-from workbench.store import RunDir, list_runs
+from workbench.runs.listing import list_runs
 from workbench.tui.app import WorkbenchApp
-from workbench.tui.screens.dialogs import ConfirmScreen
+from workbench.tui.screens.dialogs import QuitWithRunsScreen
 from workbench.tui.screens.evaluation import EvaluationScreen
 from workbench.tui.screens.train import TrainScreen
 from workbench.tui.widgets.charts import ChartDeck
 
+from ..processes import LONG_EPOCHS, epochs_done, only_run, train_in_background
 from .helpers import SIZE, screen_text, wait_for
-from .runs import wait_until_trained
 
-#: Long enough to pause, switch screens and stop in the middle (digits epochs take ~0.1 s).
-LONG_RUN = "400"
+slow = pytest.mark.slow
 
 
 def _screen(app: WorkbenchApp) -> TrainScreen:
@@ -28,12 +33,13 @@ def _screen(app: WorkbenchApp) -> TrainScreen:
     return screen
 
 
-def _only_run() -> RunDir:
-    (summary,) = list_runs()
-    return RunDir(Path(summary.path))
+def _shown_state(app: WorkbenchApp) -> str:
+    shown = app.runs.shown
+    return shown.state if shown is not None else ""
 
 
-async def test_pressing_s_trains_two_epochs_with_live_charts_then_lists_and_evaluates_the_run(
+@slow
+async def test_pressing_s_trains_in_a_process_of_its_own_with_live_charts_then_lists_and_evaluates_the_run(
     preset_app: Callable[..., WorkbenchApp],
 ) -> None:
     from workbench.evaluate import evaluate_checkpoint
@@ -42,10 +48,12 @@ async def test_pressing_s_trains_two_epochs_with_live_charts_then_lists_and_eval
     app.draft.set_text("train.epochs", "2")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
-        await wait_until_trained(pilot, app)
+        await wait_for(pilot, lambda: app.runs.shown is not None and app.runs.shown.history.is_over, timeout=120)
         screen = _screen(app)
         history = screen.history
         assert history.state == "finished" and [e.epoch for e in history.epochs] == [1, 2]
+        run = only_run()
+        assert run.id == history.run_id and run.read_status().pid != os.getpid()  # trained by another process
         deck = screen.query_one(ChartDeck)
         assert sum(len(s.xs) for s in deck.chart("loss").spec.series) >= 4  # train and validation loss, both epochs
         assert sum(len(s.xs) for s in deck.spec("metric").series) >= 4  # waiting to be drawn: g shows it
@@ -53,13 +61,11 @@ async def test_pressing_s_trains_two_epochs_with_live_charts_then_lists_and_eval
         assert screen.query_one("#epochs", DataTable).row_count == 2
         test_acc = history.finished.test["acc"]
         assert f"acc {test_acc:.3f}" in screen_text(app).splitlines()[1]  # the test result, on the headline
-        run = _only_run()
-        assert run.id == history.run_id
         for name in ("best.pt", "last.pt", "epoch-001.pt", "epoch-002.pt"):
             assert (run.checkpoints_dir / name).is_file()
 
         await pilot.press("5")
-        await wait_for(pilot, lambda: app.screen.highlighted_id == run.id)  # the finished run is selected
+        await wait_for(pilot, lambda: app.screen.highlighted_id == run.id)  # the run shown is selected
         assert "finished" in screen_text(app) and "acc" in screen_text(app)
         await wait_for(pilot, lambda: app.screen.details is not None and app.screen.details.run.id == run.id)
         await pilot.press("e")
@@ -67,7 +73,6 @@ async def test_pressing_s_trains_two_epochs_with_live_charts_then_lists_and_eval
         shown = app.screen.report
         engine = evaluate_checkpoint(run.best_checkpoint)
         assert shown["metrics"]["acc"] == engine.metrics["acc"]
-        assert f"acc {engine.metrics['acc']:.3f}" in screen_text(app)
 
 
 async def test_start_is_refused_with_the_reason_while_the_experiment_has_problems(
@@ -79,63 +84,115 @@ async def test_start_is_refused_with_the_reason_while_the_experiment_has_problem
         await pilot.pause()
         await pilot.press("s")
         await pilot.pause()
-        assert app.training is None
+        assert app.runs.shown is None and list_runs() == []
         headline = screen_text(app).splitlines()[1]
         assert "✗ 1 problem: model.layers.10" in headline
 
 
-async def test_pause_holds_the_run_other_screens_show_it_and_stop_checkpoints_it(
+@slow
+async def test_pause_continue_and_stop_reach_the_run_process_and_other_screens_show_it(
     preset_app: Callable[..., WorkbenchApp],
 ) -> None:
     app = preset_app("digits-cnn", start="train")
-    app.draft.set_text("train.epochs", LONG_RUN)
+    app.draft.set_text("train.epochs", LONG_EPOCHS)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
+        await wait_for(pilot, lambda: app.runs.shown is not None and len(app.runs.shown.history.epochs) >= 1, timeout=120)
         screen = _screen(app)
-        await wait_for(pilot, lambda: len(screen.history.epochs) >= 2)
         await pilot.press("p")
-        await wait_for(pilot, lambda: screen.history.state == "paused")
-        held = len(screen.history.epochs), screen.history.progress
-        await pilot.pause(0.6)
-        assert (len(screen.history.epochs), screen.history.progress) == held  # nothing trains while paused
-        assert app.activity.startswith("‖ paused")
+        await wait_for(pilot, lambda: _shown_state(app) == "paused")
+        assert app.activity.startswith("‖ paused") and "paused" in screen_text(app).splitlines()[1]
         await pilot.press("p")
-        await wait_for(pilot, lambda: screen.history.state == "running")
-
+        await wait_for(pilot, lambda: _shown_state(app) == "running")
         await pilot.press("1")  # the run goes on behind the Data screen, shown in its status bar
-        await pilot.pause()
         done = len(screen.history.epochs)
-        await wait_for(pilot, lambda: len(screen.history.epochs) > done + 1)
+        await wait_for(pilot, lambda: len(screen.history.epochs) > done)
         assert app.current_mode == "data"
         status = screen_text(app).splitlines()[-2]
         assert "▶ epoch" in status and "loss" in status
-
         await pilot.press("4", "x")
-        await wait_until_trained(pilot, app)
-        assert screen.history.state == "stopped"
-        run = _only_run()
-        assert json.loads(run.status_path.read_text())["state"] == "stopped"
-        assert run.last_checkpoint.is_file()
-        assert "stopped" in screen_text(app).splitlines()[1]
+        await wait_for(pilot, lambda: _shown_state(app) == "stopped", timeout=60)
+        run = only_run()
+        assert run.read_status().state == "stopped" and run.last_checkpoint.is_file()
+        await wait_for(pilot, lambda: "stopped" in screen_text(app).splitlines()[1])
         assert app.activity == ""
 
 
-async def test_quitting_mid_run_asks_then_leaves_a_checkpoint_and_a_stopped_run(
+@slow
+async def test_a_run_outlives_the_app_and_a_fresh_app_attaches_with_its_whole_history_then_stops_it(
     preset_app: Callable[..., WorkbenchApp],
 ) -> None:
+    first = preset_app("digits-cnn", start="train")
+    first.draft.set_text("train.epochs", LONG_EPOCHS)
+    async with first.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait_for(pilot, lambda: first.runs.shown is not None and len(first.runs.shown.history.epochs) >= 1, timeout=120)
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(first.screen, QuitWithRunsScreen))
+        assert "keeps training after you quit" in screen_text(first)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not first.is_running)
+    assert first.goodbye and "workbench attach" in first.goodbye[0]
+    run = only_run()
+    left_at = epochs_done(run)
+    await _until(lambda: epochs_done(run) > left_at + 1)  # still training with no app at all
+    assert run.state() == "running"
+
+    second = preset_app("digits-cnn")
+    async with second.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: second.runs.shown is not None and second.runs.shown.id == run.id, timeout=60)
+        assert any(f"{run.id} is training; 4 shows it" == note.message for note in second._notifications)
+        await pilot.press("4")
+        reached = epochs_done(run)
+        await wait_for(pilot, lambda: len(_screen(second).history.epochs) >= reached)
+        assert [e.epoch for e in _screen(second).history.epochs] == list(range(1, len(_screen(second).history.epochs) + 1))
+        await pilot.press("x")
+        await wait_for(pilot, lambda: _shown_state(second) == "stopped", timeout=60)
+    assert run.state() == "stopped" and run.last_checkpoint.is_file()
+
+
+@slow
+async def test_a_run_started_by_workbench_train_in_another_terminal_shows_live_and_kill_9_shows_interrupted(
+    preset_app: Callable[..., WorkbenchApp],
+) -> None:
+    process, run = train_in_background()
     app = preset_app("digits-cnn", start="train")
-    app.draft.set_text("train.epochs", LONG_RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.runs.shown is not None and app.runs.shown.id == run.id, timeout=60)
+        seen = len(_screen(app).history.epochs)
+        await wait_for(pilot, lambda: len(_screen(app).history.epochs) > seen)  # live
+        assert "▶ training" in screen_text(app).splitlines()[1]
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        killed = time.monotonic()
+        await wait_for(pilot, lambda: _shown_state(app) == "interrupted", timeout=2.0)
+        assert time.monotonic() - killed < 2.0
+        await wait_for(pilot, lambda: "interrupted" in screen_text(app).splitlines()[1])
+
+
+async def _until(condition: Callable[[], object], timeout: float = 90.0) -> None:
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met"
+        await asyncio.sleep(0.05)
+
+
+@slow
+async def test_the_app_and_the_cli_write_the_same_config_toml_for_the_same_preset(
+    preset_app: Callable[..., WorkbenchApp],
+) -> None:
+    from workbench.runs.store import create_run
+    from workbench.presets import load_experiment
+
+    app = preset_app("digits-cnn", start="train")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
-        await wait_for(pilot, lambda: len(_screen(app).history.epochs) >= 1)
-        session = app.training
-        await pilot.press("q")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
-        await wait_for(pilot, lambda: not app.is_running)
-    assert session is not None and not session.is_running()  # the trainer's thread has ended
-    (summary,) = list_runs()
-    assert summary.state == "stopped" and 1 <= summary.epochs_done < int(LONG_RUN)
-    assert _only_run().last_checkpoint.is_file()
-    assert app.return_code == 0
+        await wait_for(pilot, lambda: app.runs.shown is not None, timeout=60)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: _shown_state(app) in ("stopped", "finished"), timeout=120)
+    from_app = only_run().config_path.read_bytes()
+    from_cli = create_run(load_experiment("digits-cnn")).config_path.read_bytes()  # what `workbench train` writes
+    assert from_app == from_cli
+    assert b"label_smoothing" in from_app and b"weight_decay" in from_app  # catalog defaults, filled in

@@ -1,9 +1,11 @@
 """``workbench train``, ``runs``, ``eval``, ``resume`` and ``delete``: runs from the shell.
 
 Training renders the engine's events: on a terminal a live bar per epoch (ETA, loss, accuracy,
-LR, samples/s) above which each finished epoch leaves one line; elsewhere (a pipe, nohup, CI)
-only plain lines. Ctrl+C asks the trainer to stop between two steps: it checkpoints, marks the
-run stopped and the command exits 130; ``workbench resume`` continues it.
+LR, samples/s) above which each finished epoch leaves one line; elsewhere (a pipe, nohup, the
+log file of a detached run) only plain lines. Ctrl+C, SIGTERM and a closed terminal (SIGHUP)
+ask the trainer to stop between two steps: it checkpoints, marks the run stopped and the
+command exits 130; ``workbench resume`` continues it. ``--detach`` starts the run as a process
+of its own (:mod:`workbench.runs.launch`), prints its id and returns.
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ import argparse
 import json
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -23,26 +24,32 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from workbench.cli.setup_commands import add_override_argument
-from workbench.engine import events as ev
 from workbench.engine.control import Control
 from workbench.errors import WorkbenchError
 from workbench.formatting import count, duration, metrics_text
+from workbench.runs import events as ev
+from workbench.runs.history import epoch_line
+from workbench.runs.listing import LISTING_COLUMNS, listing_cells
 
 if TYPE_CHECKING:
     from workbench.engine.trainer import Trainer
     from workbench.evaluate import Evaluation
+    from workbench.runs.folder import RunDir
 
 EXIT_STOPPED = 130
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser("train", help="train an experiment headless, one line per epoch")
-    train.add_argument("experiment", metavar="PRESET|FILE", help="preset name or TOML file")
+    train.add_argument("experiment", metavar="PRESET|FILE", nargs="?", help="preset name or TOML file")
     add_override_argument(train)
     train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the experiment's train.device)")
     train.add_argument("--name", help="name of the run (default: the experiment's name)")
     train.add_argument("--epochs", type=int, help="number of epochs (same as --set train.epochs=N)")
     train.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")
+    train.add_argument("--detach", action="store_true", help="train in a process of its own: print the run id and return")
+    # The process that `--detach` and the app start: train the run already created in this folder.
+    train.add_argument("--run-dir", help=argparse.SUPPRESS)
     train.set_defaults(handler=train_command)
 
     runs = sub.add_parser("runs", help="list the runs, newest last")
@@ -64,6 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     resume.add_argument("--epochs", type=int, help="new total number of epochs")
     resume.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the run's train.device)")
     resume.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")
+    resume.add_argument("--detach", action="store_true", help="resume in a process of its own: print the run id and return")
     resume.set_defaults(handler=resume_command)
 
     delete = sub.add_parser("delete", help="delete a run and its checkpoints")
@@ -76,70 +84,89 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def train_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.engine.trainer import Trainer
     from workbench.presets import load_experiment
+    from workbench.runs.folder import RunDir
 
+    if args.run_dir:
+        run = RunDir(Path(args.run_dir))
+        return _drive(lambda sinks, control: _trainer(run.read_config(), sinks, control, run=run, device=args.device), args, console)
+    if not args.experiment:
+        raise WorkbenchError("train: name a preset or an experiment file (see `workbench presets`)")
     overrides = list(args.overrides) + ([f"train.epochs={args.epochs}"] if args.epochs is not None else [])
     experiment = load_experiment(args.experiment, overrides)
     if args.name:
         experiment.name = args.name
-    return _drive(lambda sinks, control: Trainer(experiment, sinks, control, device=args.device), args, console)
+    if args.detach:
+        from workbench.runs.launch import launch_new_run
+
+        return _detached(launch_new_run(experiment, device=args.device), console)
+    return _drive(lambda sinks, control: _trainer(experiment, sinks, control, device=args.device), args, console)
+
+
+def _trainer(experiment: Any, sinks: Sequence[ev.Sink], control: Control, **options: Any) -> Trainer:
+    from workbench.engine.trainer import Trainer
+
+    return Trainer(experiment, sinks, control, **options)
 
 
 def resume_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.engine.trainer import Trainer
-    from workbench.store import find_run
+    from workbench.runs.store import find_run
 
     run = find_run(args.run)
-    return _drive(
-        lambda sinks, control: Trainer.resume(run, sinks, control, epochs=args.epochs, device=args.device), args, console
-    )
+    if args.detach:
+        from workbench.runs.launch import launch_resume
+
+        return _detached(launch_resume(run, epochs=args.epochs, device=args.device), console)
+
+    def make(sinks: Sequence[ev.Sink], control: Control) -> Trainer:
+        from workbench.engine.trainer import Trainer
+
+        return Trainer.resume(run, sinks, control, epochs=args.epochs, device=args.device)
+
+    return _drive(make, args, console)
+
+
+def _detached(run: RunDir, console: Console) -> int:
+    """Say which run now trains on its own, and how to see and control it."""
+    console.print(run.id, markup=False, highlight=False)
+    if console.is_terminal:
+        console.print(
+            f"training in the background; watch: workbench attach {run.id} · workbench logs {run.id} --follow · "
+            f"stop: workbench stop {run.id}",
+            markup=False, highlight=False, soft_wrap=True, style="dim",
+        )
+    return 0
 
 
 def _drive(
     make_trainer: Callable[[Sequence[ev.Sink], Control], Trainer], args: argparse.Namespace, console: Console
 ) -> int:
-    """Run a trainer with a console view and Ctrl+C wired to a clean stop; returns the exit status.
+    """Run a trainer with a console view, the stop signals wired to a clean stop; returns the exit status.
 
     ``make_trainer`` gets the sinks and the control (the trainer module loads torch, so it is
     imported only by the commands that train).
     """
+    from workbench.engine.signals import obey_signals
     from workbench.engine.trainer import TrainingFailed
 
     control = Control()
     view_console = Console(stderr=True, highlight=False) if args.json else console
     view = TrainView(view_console)
-    trainer = make_trainer([view], control)
-    try:
-        with _stop_on_interrupt(control, view), view:
-            finished = trainer.run()
-    except TrainingFailed as failure:
-        if args.json:
-            console.print_json(json.dumps({"state": "failed", "message": str(failure), **_run_ids(trainer)}))
-        raise
+    with obey_signals(control, view.stop_requested):
+        trainer = make_trainer([view], control)
+        try:
+            with view:
+                finished = trainer.run()
+        except TrainingFailed as failure:
+            if args.json:
+                console.print_json(json.dumps({"state": "failed", "message": str(failure), **_run_ids(trainer)}))
+            raise
     if args.json:
         console.print_json(json.dumps(_summary(trainer, finished, view), allow_nan=True))
     if finished.state == "stopped":
         view.say(f"stopped; continue with: workbench resume {trainer.run_dir.id}")
         return EXIT_STOPPED
     return 0
-
-
-@contextmanager
-def _stop_on_interrupt(control: Control, view: TrainView) -> Iterator[None]:
-    """First Ctrl+C: stop cleanly after the current step. Second: give up at once."""
-
-    def handler(signum: int, frame: Any) -> None:
-        if control.stop_requested:
-            raise KeyboardInterrupt
-        view.stopping = True
-        control.stop()
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _run_ids(trainer: Trainer) -> dict[str, str]:
@@ -171,6 +198,7 @@ class TrainView:
         self.live = console.is_terminal
         self.history: list[dict[str, Any]] = []
         self.stopping = False
+        self.quiet = False
         self.run_id = self.run_dir = ""
         self._task: str = "classification"
         self._epochs = 0
@@ -183,8 +211,20 @@ class TrainView:
     def __exit__(self, *exc: object) -> None:
         self._close_bar()
 
+    def stop_requested(self, signum: int) -> None:
+        """A stop signal arrived; after a hangup the terminal is gone, so nothing more is written."""
+        self.stopping = True
+        if signum == signal.SIGHUP:
+            self.quiet = True
+            self._close_bar()
+
     def say(self, line: str, style: str = "") -> None:
-        self.console.print(line, style=style or None, markup=False, highlight=False, soft_wrap=True)
+        if self.quiet:
+            return
+        try:
+            self.console.print(line, style=style or None, markup=False, highlight=False, soft_wrap=True)
+        except OSError:
+            self.quiet = True  # the terminal went away; the run's own files record everything
 
     def __call__(self, event: ev.Event) -> None:
         if isinstance(event, ev.RunStarted):
@@ -228,7 +268,7 @@ class TrainView:
             self._reset_bar(event.start_epoch, completed=event.start_step)
 
     def _progressed(self, event: ev.Progress) -> None:
-        if self._progress is None:
+        if self._progress is None or self.quiet:
             return
         parts = [f"loss {event.loss:.4f}"]
         if event.acc is not None:
@@ -244,8 +284,11 @@ class TrainView:
 
     def _close_bar(self) -> None:
         if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+            progress, self._progress = self._progress, None
+            try:
+                progress.stop()
+            except OSError:
+                self.quiet = True
 
     def _finished(self, event: ev.RunFinished) -> None:
         if event.state == "early_stopped":
@@ -256,23 +299,11 @@ class TrainView:
         self.say(f"run {self.run_id}  {self.run_dir}  ({duration(event.duration_s)})")
 
 
-def epoch_line(event: ev.EpochEnded, task: str) -> str:
-    """``epoch 3/10  loss 0.4123  train acc 0.871  val loss 0.3311  val acc 0.902  lr 0.01  12.3s``."""
-    key = "acc" if task == "classification" else "mae"
-    parts = [f"epoch {event.epoch}/{event.epochs}", f"loss {event.train['loss']:.4f}", f"train {key} {event.train[key]:.3f}"]
-    if event.val:
-        parts += [f"val loss {event.val['loss']:.4f}", f"val {key} {event.val[key]:.3f}"]
-        if task == "regression":
-            parts.append(f"val r2 {event.val['r2']:.3f}")
-    parts += [f"lr {event.lr:.3g}", duration(event.duration_s)]
-    return "  ".join(parts) + ("  *" if event.is_best else "")
-
-
 # ----------------------------------------------------------------------------- runs
 
 
 def runs_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.store import list_runs
+    from workbench.runs.listing import list_runs
 
     summaries = list_runs()
     if args.json:
@@ -282,27 +313,16 @@ def runs_command(args: argparse.Namespace, console: Console) -> int:
         console.print("no runs yet; start one with: workbench train digits-cnn", markup=False)
         return 0
     table = Table(box=box.SIMPLE_HEAD if console.is_terminal else None, pad_edge=False)
-    for column, justify in (
-        ("id", "left"), ("dataset", "left"), ("params", "right"), ("epochs", "right"),
-        ("best", "left"), ("test", "left"), ("state", "left"), ("started", "left"), ("time", "right"),
-    ):
-        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    for s in summaries:
-        best = f"{s.monitor} {s.best_value:.4g} @{s.best_epoch}" if s.best_value is not None else "-"
-        headline = "acc" if "acc" in s.test else "r2"
-        test = f"{headline} {s.test[headline]:.3f}" if headline in s.test else "-"
-        table.add_row(
-            s.id,
-            s.dataset,
-            count(s.num_params) if s.num_params is not None else "-",
-            f"{s.epochs_done}/{s.epochs}",
-            best,
-            test,
-            s.state if s.outcome in ("", "finished", "stopped") else s.outcome.replace("_", " "),
-            _short_time(s.created_at),
-            duration(s.train_seconds),
-        )
+    right = {"epochs", "params", "time"}
+    for column in ("id", *LISTING_COLUMNS):
+        table.add_column(column, justify="right" if column in right else "left", no_wrap=True)
+    for summary in summaries:
+        cells = listing_cells(summary)
+        table.add_row(summary.id, *(cells[column] for column in LISTING_COLUMNS))
     _tables(console).print(table)
+    damaged = [s for s in summaries if s.state == "damaged"]
+    for summary in damaged:
+        console.print(f"{summary.id}: {summary.message}", markup=False, highlight=False, soft_wrap=True, style="red")
     return 0
 
 
@@ -313,19 +333,13 @@ def _tables(console: Console) -> Console:
     return Console(file=console.file, width=1000, highlight=False, color_system=None)
 
 
-def _short_time(iso: str) -> str:
-    try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso or "-"
-
-
 # ----------------------------------------------------------------------------- eval
 
 
 def eval_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.evaluate import evaluate_checkpoint, write_report
-    from workbench.store import find_run, resolve_checkpoint
+    from workbench.runs.checkpoints import resolve_checkpoint
+    from workbench.runs.store import find_run
 
     run = find_run(args.run)
     path = resolve_checkpoint(run, args.checkpoint)
@@ -387,7 +401,7 @@ def _numbers(values: list[float]) -> str:
 
 
 def delete_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.store import delete_run, find_run
+    from workbench.runs.store import delete_run, find_run
 
     run = find_run(args.run)
     if not args.yes:

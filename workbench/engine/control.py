@@ -1,4 +1,4 @@
-"""Pause, resume and stop a training run from another thread (the app, a signal handler).
+"""Pause, resume and stop a training run from another thread or a signal handler.
 
 The trainer polls the control between two steps, so a request takes effect at a step boundary:
 never in the middle of a backward pass, and always where a checkpoint can record exactly where
@@ -19,18 +19,21 @@ class Control:
         self._stop = False
 
     def pause(self) -> None:
-        with self._changed:
-            self._paused = True
-            self._changed.notify_all()
+        """Ask the run to wait at the next step boundary. Safe to call from a signal handler."""
+        self._paused = True
+        self._notify()
 
     def resume(self) -> None:
-        with self._changed:
-            self._paused = False
-            self._changed.notify_all()
+        """End a pause. Safe to call from a signal handler."""
+        self._paused = False
+        self._notify()
 
     def stop(self) -> None:
         """Ask the run to checkpoint and end; also ends a pause. Safe to call from a signal handler."""
         self._stop = True
+        self._notify()
+
+    def _notify(self) -> None:
         # A signal handler runs on the main thread, which may be inside wait(): never block on the lock.
         if self._changed.acquire(blocking=False):
             try:

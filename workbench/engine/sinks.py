@@ -12,12 +12,15 @@ import socket
 import time
 from typing import Any
 
-from workbench.engine import events as ev
-from workbench.store import RunDir, now_iso
+from workbench.runs import events as ev
+from workbench.runs.folder import RunDir
+from workbench.runs.history import TIME_KEY
+from workbench.runs.status import FAILED, FINISHED, RUNNING, STOPPED, now_iso
 
-#: Progress events are kept in metrics.jsonl at most this often (the app draws within-epoch
-#: curves of a long epoch from them; every Progress would bloat the file).
-PROGRESS_LOG_INTERVAL_S = 5.0
+#: Progress events are kept in metrics.jsonl at most this often. Anyone following the run live
+#: (the app, `workbench logs --follow`) sees them from this file: twice a second keeps a live
+#: view current while a long run adds about 2 MB an hour.
+PROGRESS_LOG_INTERVAL_S = 0.5
 
 
 class RunRecorder:
@@ -26,7 +29,7 @@ class RunRecorder:
     def __init__(self, run: RunDir) -> None:
         self.run = run
         self._session_start = time.time()
-        self._base_seconds = float(run.read_status().get("train_seconds", 0.0))
+        self._base_seconds = run.read_status().train_seconds
         self._last_progress_logged = float("-inf")
         self._end_torn_line()
 
@@ -35,7 +38,7 @@ class RunRecorder:
             if time.monotonic() - self._last_progress_logged < PROGRESS_LOG_INTERVAL_S:
                 return
             self._last_progress_logged = time.monotonic()
-        self._append(event.to_dict())
+        self._append(event.to_dict() | {TIME_KEY: round(time.time(), 3)})
         changes = self._status_changes(event)
         if changes is not None:
             self.run.update_status(**changes, train_seconds=self._train_seconds())
@@ -43,11 +46,11 @@ class RunRecorder:
     def _status_changes(self, event: ev.Event) -> dict[str, Any] | None:
         if isinstance(event, ev.RunStarted):
             return {
-                "state": "running",
+                "state": RUNNING,
                 "pid": os.getpid(),
                 "host": socket.gethostname(),
                 "started_at": now_iso(),
-                "ended_at": None,
+                "ended_at": "",
                 "epochs": event.epochs,
                 "task": event.task,
                 "num_params": event.num_params,
@@ -68,7 +71,7 @@ class RunRecorder:
             return {"state": event.state}
         if isinstance(event, ev.RunFinished):
             return {
-                "state": "stopped" if event.state == "stopped" else "finished",
+                "state": STOPPED if event.state == "stopped" else FINISHED,
                 "outcome": event.state,
                 "epochs_done": event.epochs_done,
                 "test": event.test,
@@ -76,7 +79,7 @@ class RunRecorder:
                 "ended_at": now_iso(),
             }
         if isinstance(event, ev.RunFailed):
-            return {"state": "failed", "message": event.message, "ended_at": now_iso()}
+            return {"state": FAILED, "message": event.message, "ended_at": now_iso()}
         return None
 
     def _train_seconds(self) -> float:

@@ -12,6 +12,8 @@ few times a second) and at the end of each epoch, so no step waits for the devic
 from __future__ import annotations
 
 import math
+import os
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +25,6 @@ import torch
 from workbench import config as config_io
 from workbench.checkpoint import encode_checkpoint, read_checkpoint, write_checkpoint
 from workbench.config import RunConfig
-from workbench.engine import events as ev
 from workbench.engine.control import Control
 from workbench.engine.device import device_name
 from workbench.engine.metrics import MetricTotals
@@ -34,7 +35,12 @@ from workbench.errors import CheckpointError, ConfigError, DataError, WorkbenchE
 from workbench.evaluate import evaluate_model, validation_metrics, write_report
 from workbench.monitor import is_improvement
 from workbench.optim.build import build_optimizer, build_schedule
-from workbench.store import RunDir, chosen_checkpoint, create_run, is_active_elsewhere
+from workbench.runs import events as ev
+from workbench.runs.checkpoints import chosen_checkpoint
+from workbench.runs.folder import RunDir
+from workbench.runs.liveness import RunLock
+from workbench.runs.resume_rules import check_new_total, check_resumable
+from workbench.runs.store import create_run
 
 #: Progress events are sent at most this often (seconds): enough for a live bar and chart.
 PROGRESS_INTERVAL_S = 0.25
@@ -111,6 +117,7 @@ class Trainer:
         self.step = 0
         self.global_step = 0
         self._last_saved: tuple[Path, int] | None = None
+        self._lock: RunLock | None = None
         self._last_metrics: dict[str, dict[str, float]] = {"train": {}, "val": {}}
 
     @classmethod
@@ -125,32 +132,23 @@ class Trainer:
         progress_interval_s: float = PROGRESS_INTERVAL_S,
     ) -> Trainer:
         """A trainer that continues ``run`` from its last.pt; ``epochs`` sets a new total."""
-        if is_active_elsewhere(run):
-            raise WorkbenchError(f"run {run.id} is being trained by process {run.read_status().get('pid')}")
+        check_resumable(run)
         run.clean_temp_files()
-        if not run.last_checkpoint.is_file():
-            raise CheckpointError(f"run {run.id} has no checkpoint to resume from ({run.last_checkpoint} is missing)")
         state = read_checkpoint(run.last_checkpoint)
         try:
             config = config_io.validate(config_io.from_dict(state["config"]))
         except ConfigError as error:
             raise CheckpointError(f"{run.last_checkpoint}: its experiment is no longer valid: {error}") from None
         done = int(state["epoch"])
+        check_new_total(run.id, done, config.train.epochs, epochs, mid_epoch=int(state["step"]) > 0)
         trainer = cls(config, sinks, control, run=run, device=device, progress_interval_s=progress_interval_s, checkpoint=state)
         if epochs is not None:
-            if epochs <= done:
-                raise ConfigError(f"--epochs {epochs}: run {run.id} has done {done} epochs; give a larger total", field="train.epochs")
             if epochs != config.train.epochs:
                 trainer._extra_warnings.append(
                     f"train.epochs changes from {config.train.epochs} to {epochs}; a schedule planned for "
                     f"{config.train.epochs} epochs continues from where it was"
                 )
             config.train.epochs = epochs
-        elif done >= config.train.epochs and int(state["step"]) == 0:
-            raise ConfigError(
-                f"run {run.id} has done all {config.train.epochs} epochs; pass --epochs N (N > {done}) to train further",
-                field="train.epochs",
-            )
         return trainer
 
     # ------------------------------------------------------------------ the run
@@ -158,10 +156,42 @@ class Trainer:
     def run(self) -> ev.RunFinished:
         """Train to the end (or a stop request); raises TrainingFailed on NaN loss, OOM, disk errors.
 
-        Bad settings and missing data raise before a run folder is created.
+        A new run (no ``run`` given) raises bad settings and missing data before its folder is
+        created. A run whose folder exists (launched, or resumed) is claimed first: this process
+        takes its lock for as long as it trains, and a failure to start is recorded in it.
         """
-        self._build()
-        self._open_run()
+        try:
+            if self.run_dir is not None:
+                self._claim(self.run_dir)
+            self._build_recorded()
+            if self.run_dir is None:
+                self._claim(create_run(self.config))
+            elif self._checkpoint is not None:
+                config_io.write(self.config, self.run_dir.config_path)  # the epochs total may have changed
+            return self._train_recorded()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def _claim(self, run: RunDir) -> None:
+        """Take the run's lock (or refuse: another process trains it) and record into its folder."""
+        self._lock = RunLock(run.path)
+        self._lock.acquire(run.id, run.read_status())
+        self.run_dir = run
+        run.update_status(pid=os.getpid(), host=socket.gethostname())
+        self.sinks.insert(0, RunRecorder(run))
+
+    def _build_recorded(self) -> None:
+        """Build; where a run folder is already claimed, a failure to build is recorded in it."""
+        try:
+            self._build()
+        except BaseException as error:
+            if self.run_dir is not None:
+                self._fail(str(error) if isinstance(error, WorkbenchError) else f"{type(error).__name__}: {error}")
+            raise
+
+    def _train_recorded(self) -> ev.RunFinished:
+        """Train; every way training can end is recorded as an event before it returns or raises."""
         self._paused_s = 0.0
         self._started = self._clock()
         # The report clock runs across epochs, so epochs shorter than the interval still report.
@@ -210,13 +240,6 @@ class Trainer:
         self.start_epoch, self.start_step = 1, 0
         if self._checkpoint is not None:
             self._restore(self._checkpoint)
-
-    def _open_run(self) -> None:
-        if self.run_dir is None:
-            self.run_dir = create_run(self.config)
-        elif self._checkpoint is not None:
-            config_io.write(self.config, self.run_dir.config_path)  # the epochs total may have changed
-        self.sinks.insert(0, RunRecorder(self.run_dir))
 
     def _emit_start(self) -> None:
         parts = self.parts
@@ -328,11 +351,17 @@ class Trainer:
                 samples_per_s=samples / elapsed if elapsed > 0 else 0.0,
                 elapsed_s=run_elapsed,
                 eta_s=run_elapsed / done * remaining if done else 0.0,
+                device_memory_gib=self._peak_device_memory_gib(),
             )
         )
         self._reported_loss, self._report_count, self._window_started = loss_total, self.train_totals.count, now
         self._checked_steps = step
         self._next_report = time.monotonic() + self.progress_interval_s
+
+    def _peak_device_memory_gib(self) -> float:
+        """Peak GPU memory of this process (the allocator's counter: no device sync)."""
+        device = self.parts.device
+        return torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else 0.0
 
     def _checked_train_metrics(self, epoch: int, step: int) -> dict[str, float]:
         """The epoch's training metrics so far; raises _Failure naming the first non-finite step."""
@@ -369,7 +398,7 @@ class Trainer:
                 self._next_report = time.monotonic()
         if control.stop_requested:
             self._checked_train_metrics(epoch, step)
-            self._save(epoch - 1, step, kinds=("last",))
+            self._emit(self._save(epoch - 1, step, kinds=("last",)))
             return True
         return False
 
@@ -397,6 +426,8 @@ class Trainer:
             kinds.insert(0, "epoch")
         if is_best:
             kinds.append("best")
+        # The checkpoint first: nothing is recorded as done before the file that holds it is durable.
+        saved = self._save(epoch, 0, kinds=tuple(kinds))
         self._emit(
             ev.EpochEnded(
                 epoch=epoch,
@@ -412,10 +443,11 @@ class Trainer:
                 monitor=self.best.monitor,
             )
         )
-        self._save(epoch, 0, kinds=tuple(kinds))
+        self._emit(saved)
 
-    def _save(self, epochs_done: int, step: int, kinds: tuple[str, ...]) -> None:
-        """Write one checkpoint to each of its files (epoch-NNN, last, best), atomically."""
+    def _save(self, epochs_done: int, step: int, kinds: tuple[str, ...]) -> ev.CheckpointSaved:
+        """Write one checkpoint to each of its files (epoch-NNN, last, best), atomically; returns
+        the event that says so, for the caller to emit once what it records is in place."""
         run = self.run_dir
         state = {
             "run_id": run.id,
@@ -446,7 +478,7 @@ class Trainer:
         if "epoch" in kinds and keep:
             for _, old in run.epoch_checkpoints()[:-keep]:
                 old.unlink(missing_ok=True)
-        self._emit(ev.CheckpointSaved(path=str(written[0]), epoch=epochs_done, kinds=kinds))
+        return ev.CheckpointSaved(path=str(written[0]), epoch=epochs_done, kinds=kinds)
 
     def _restore(self, state: dict[str, Any]) -> None:
         """Load a checkpoint's states; the random generators follow once the data is positioned."""

@@ -15,13 +15,13 @@ Startup is kept light so the first frame paints within a second: this module imp
 torch (a test checks it), screens are built when first shown, and torch-heavy work (sample
 pictures, the LR preview, device detection) runs in thread workers after mount.
 
-Hooks for the Train and Runs screens (the next issue):
+Runs train in processes of their own; the app follows them (:mod:`workbench.tui.live_runs`):
 
-- ``app.training``: set it to an object with ``is_running() -> bool`` and
-  ``async stop() -> None`` (stop cleanly, checkpoint first). ``app.is_training`` reads it;
-  quitting while it runs asks, then awaits ``stop()`` before exiting.
-- ``app.devices``: the detected devices, filled in by a worker once torch has loaded.
-- ``app.activity``: a short line (``▶ epoch 3/12 loss 0.231``) shown in every screen's status bar.
+- ``app.runs``: the followed runs, which one the Train screen shows, and the reading worker.
+  Every change bumps the reactive ``runs_version``; screens watch it and draw.
+- ``app.start_run(make, what)``: launch a run (a new one, or a resume) off the UI thread, then
+  follow and show it. ``app.show_run(run)`` attaches the Train screen to any run.
+- ``app.activity``: a short line (``▶ epoch 3/12 loss 0.231 · 2 training``) in every status bar.
 - ``app.draft.problems``: training must not start while it is non-empty; ``problems_summary``
   in ``widgets/bars.py`` says why in one line.
 """
@@ -31,7 +31,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 from textual import on, work
 from textual.app import App
@@ -39,12 +38,16 @@ from textual.binding import Binding
 from textual.command import CommandPalette, SearchIcon
 from textual.reactive import reactive
 from textual.screen import ModalScreen
+from textual.worker import get_current_worker
 
 from workbench.config import RunConfig
 from workbench.draft import Draft, describe_error
 from workbench.errors import ConfigError, WorkbenchError
+from workbench.paths import runs_dir
 from workbench.presets import DEFAULT_PRESET, read_experiment, save_user_preset
+from workbench.runs.folder import RunDir
 from workbench.tui.commands import WorkbenchCommands
+from workbench.tui.live_runs import LiveRuns, LiveRunsSeen, RunBackfilled, RunMoved, activity_text
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.bars import SCREENS
 
@@ -62,14 +65,6 @@ WARM_UP_DELAY = 0.5
 
 #: Which screen owns the fields under each top-level section (to go to a problem).
 SECTION_SCREENS = {"data": "data", "model": "model", "loss": "optimize", "optimizer": "optimize", "schedule": "optimize", "train": "optimize"}
-
-
-class Training(Protocol):
-    """What the app needs from a running training session (provided by the Train screen)."""
-
-    def is_running(self) -> bool: ...
-
-    async def stop(self) -> None: ...
 
 
 def screen_class(mode: str) -> type[WorkbenchScreen]:
@@ -106,20 +101,29 @@ class WorkbenchApp(App[int]):
 
     #: Bumped after every change of the draft; screens and bars watch it.
     draft_version = reactive(0)
-    #: A compact line about background work (a training run), shown in every status bar.
+    #: A compact line about the runs in progress, shown in every status bar.
     activity = reactive("")
+    #: Bumped whenever a followed run moves on (new events, a new state) or the shown run changes.
+    runs_version = reactive(0)
     #: (train.device name, description) of each device torch can use; empty until detected.
     devices: reactive[tuple[tuple[str, str], ...]] = reactive(())
 
-    def __init__(self, draft: Draft, *, start: str = "data") -> None:
+    def __init__(self, draft: Draft, *, start: str = "data", attach: str = "") -> None:
         super().__init__()
         self.draft = draft
-        self.start = start
-        self.training: Training | None = None
+        self.start = "train" if attach else start
+        self.runs = LiveRuns()
+        #: Runs this app has seen live, so that each one started elsewhere is announced once.
+        self._announced: set[str] = set()
+        #: Printed on the terminal once the app has closed (how to come back to the runs left training).
+        self.goodbye: list[str] = []
+        if attach:
+            self.show_run(RunDir(runs_dir() / attach))
         draft.subscribe(self._draft_changed)
 
     def on_mount(self) -> None:
         self.switch_mode(self.start)
+        self._follow_runs()
 
     @on(CommandPalette.Opened)
     def _plain_palette_icon(self) -> None:
@@ -150,9 +154,70 @@ class WorkbenchApp(App[int]):
     def _draft_changed(self) -> None:
         self.draft_version = self.draft.version
 
+    # ------------------------------------------------------------------ runs
+
+    @work(thread=True, exclusive=True, group="follow-runs", exit_on_error=False)
+    def _follow_runs(self) -> None:
+        worker = get_current_worker()
+        self.runs.follow_forever(self.post_message, lambda: worker.is_cancelled)
+
+    def show_run(self, run: RunDir) -> None:
+        """Attach the Train screen to ``run`` (followed from now on if it was not)."""
+        self.runs.shown_id = run.id
+        self._announced.add(run.id)
+        self.runs.follow(run)
+        self._runs_changed()
+
+    def start_run(self, make: Callable[[], RunDir], what: str) -> None:
+        """Launch a run off the UI thread (``make`` creates its folder and starts its process),
+        then show it; a run that cannot start is one line in a notification."""
+        self.notify(f"{what}…", timeout=3)
+        self._launch(make)
+
+    @work(thread=True, group="launch", exit_on_error=False)
+    def _launch(self, make: Callable[[], RunDir]) -> None:
+        try:
+            run = make()
+        except Exception as error:  # noqa: BLE001 - one readable line, never a traceback
+            self.call_from_thread(self.notify, describe_error(error), title="The run could not start", severity="error", timeout=8)
+            return
+        self.call_from_thread(self.show_run, run)
+
+    def on_run_backfilled(self, message: RunBackfilled) -> None:
+        from workbench.tui.live_runs import FollowedRun
+
+        self.runs.followed[message.run.id] = FollowedRun(message.run, message.history, message.state)
+        self._runs_changed()
+
+    def on_run_moved(self, message: RunMoved) -> None:
+        followed = self.runs.apply(message)
+        if followed is None:
+            return
+        if message.gone:
+            self.notify(f"Run {followed.id} was deleted; its view stays until another run is shown", severity="warning", timeout=6)
+        self._runs_changed()
+
+    def on_live_runs_seen(self, message: LiveRunsSeen) -> None:
+        """Follow every run that trains on this machine; say so for those started elsewhere."""
+        new = [run_id for run_id in message.run_ids if run_id not in self._announced]
+        for run_id in message.run_ids:
+            if run_id not in self.runs.followed:
+                self.runs.follow(RunDir(runs_dir() / run_id))
+        self._announced.update(new)
+        if new and not self.runs.shown_id:
+            self.show_run(RunDir(runs_dir() / new[-1]))
+        if new:
+            which = f"{len(new)} runs are" if len(new) > 1 else f"{new[0]} is"
+            where = "" if isinstance(self.screen, screen_class("train")) else "; 4 shows it"
+            self.notify(f"{which} training{where}", timeout=6)
+
+    def _runs_changed(self) -> None:
+        self.runs_version += 1
+        self.activity = activity_text(self.runs)
+
     @property
-    def is_training(self) -> bool:
-        return self.training is not None and self.training.is_running()
+    def live_runs(self) -> int:
+        return len(self.runs.live())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Global keys wait while a dialog is open (escape it first); quitting always works."""
@@ -268,11 +333,11 @@ class WorkbenchApp(App[int]):
     # ------------------------------------------------------------------ quitting
 
     async def action_quit(self) -> None:
-        from workbench.tui.screens.dialogs import ConfirmScreen
+        from workbench.tui.screens.dialogs import ConfirmScreen, QuitWithRunsScreen
 
-        if self.is_training:
-            question = "A run is training. Stop it (a checkpoint is saved first) and quit?"
-            self.push_screen(ConfirmScreen(question, yes="Stop and quit", no="Keep training"), self._stop_and_quit)
+        live = self.runs.live()
+        if live:
+            self.push_screen(QuitWithRunsScreen([f.id for f in live], dirty=self.draft.dirty), self._quit_with_runs)
         elif self.draft.dirty:
             question = f"Quit and lose the unsaved changes to {self.draft.name}? (ctrl+s saves them)"
             self.push_screen(ConfirmScreen(question, yes="Quit", no="Stay"), self._quit)
@@ -283,27 +348,38 @@ class WorkbenchApp(App[int]):
         if confirmed:
             self.exit(0)
 
-    async def _stop_and_quit(self, confirmed: bool | None) -> None:
-        if confirmed:
-            if self.training is not None:
-                self.notify("Stopping the run (saving a checkpoint)...", timeout=10)
-                await self.training.stop()
+    def _quit_with_runs(self, choice: str | None) -> None:
+        """``quit``: leave, the runs keep training; ``stop``: ask each to stop, then leave."""
+        if choice == "stop":
+            from workbench.runs.process_control import send_request
+
+            for followed in self.runs.live():
+                try:
+                    send_request(followed.run, "stop")
+                except WorkbenchError:
+                    pass  # it ended meanwhile
+        if choice == "quit":
+            self.goodbye = [f"{f.id} keeps training: workbench attach {f.id}" for f in self.runs.live()]
+            self.goodbye.append("`workbench` shows runs in progress; `workbench logs RUN --follow` prints one; `workbench stop RUN` stops one")
+        if choice in ("quit", "stop"):
             self.exit(0)
 
 
-def build_app(experiment: str | None = None, *, start: str = "data") -> WorkbenchApp:
+def build_app(experiment: str | None = None, *, start: str = "data", attach: str = "") -> WorkbenchApp:
     """The app with ``experiment`` (a preset name or TOML path; the default preset if None) loaded.
 
     Reading the file is checked here, before the app starts, so a missing or malformed file is
     one readable ConfigError for the command line; an experiment that reads but is invalid
-    opens fine and shows its problems.
+    opens fine and shows its problems. ``attach``: a run id the Train screen shows at once.
     """
     ref = experiment or DEFAULT_PRESET
-    return WorkbenchApp(Draft(read_experiment(ref), source=ref), start=start)
+    return WorkbenchApp(Draft(read_experiment(ref), source=ref), start=start, attach=attach)
 
 
-def run_app(experiment: str | None) -> int:
-    """Open the app (``workbench [PRESET|FILE]``); returns the process exit status."""
-    app = build_app(experiment)
+def run_app(experiment: str | None, *, attach: str = "") -> int:
+    """Open the app (``workbench [PRESET|FILE]``, ``workbench attach RUN``); returns the exit status."""
+    app = build_app(experiment, attach=attach)
     app.run()
+    for line in app.goodbye:
+        print(line)
     return app.return_code or 0

@@ -22,10 +22,10 @@ from textual.widgets import Static
 from workbench import config as config_io
 from workbench.config import RunConfig
 from workbench.draft import describe_error
-from workbench.store import RunDir, RunSummary
-from workbench.tui.run_history import RunHistory
+from workbench.runs.folder import RunDir
+from workbench.runs.listing import RunSummary, best_text, test_text
+from workbench.runs.history import RunHistory
 from workbench.tui.screens.base import WorkbenchScreen
-from workbench.tui.screens.runs import best_text, test_text
 from workbench.tui.widgets.charts import RUN_COLOURS, ChartDeck, compare_charts
 
 WIDE_COLUMNS = 120

@@ -92,6 +92,52 @@ class ConfirmScreen(Dialog):
         self.dismiss(event.button.id == "yes")
 
 
+class QuitWithRunsScreen(Dialog):
+    """Quitting while runs train: they keep training unless the person explicitly stops them.
+
+    Dismisses with ``quit`` (leave; the runs go on), ``stop`` (ask each run to stop with a
+    checkpoint, then leave) or None (stay).
+    """
+
+    BINDINGS = [
+        Binding("y,enter", "choose('quit')", "Quit, runs keep training"),
+        Binding("s", "choose('stop')", "Stop the runs and quit"),
+        Binding("n,escape", "choose(None)", "Stay"),
+    ]
+
+    def __init__(self, run_ids: list[str], *, dirty: bool) -> None:
+        super().__init__()
+        self.run_ids = run_ids
+        self.dirty = dirty
+
+    def compose_dialog(self) -> ComposeResult:
+        count = len(self.run_ids)
+        which = f"{count} runs keep" if count > 1 else f"Run {self.run_ids[0]} keeps"
+        yield Static(f"{which} training after you quit.", classes="title", markup=False)
+        yield Static(
+            "Come back with `workbench` (it shows runs in progress) or `workbench attach RUN`, "
+            "from this terminal or any other login.",
+            classes="note",
+            markup=False,
+        )
+        if self.dirty:
+            yield Static("The experiment's unsaved changes are lost (ctrl+s saves them).", classes="error", markup=False)
+        with Horizontal(classes="buttons"):
+            yield Button("Stay (n)", id="stay", compact=True)
+            yield Button("Stop them (s)", id="stop", variant="error", compact=True)
+            yield Button("Quit (y)", id="quit", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#quit", Button).focus()
+
+    def action_choose(self, choice: str | None) -> None:
+        self.dismiss(choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss({"quit": "quit", "stop": "stop"}.get(event.button.id or ""))
+
+
 class SaveScreen(Dialog):
     """Ask for a preset name (and a description) and save.
 

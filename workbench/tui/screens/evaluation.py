@@ -33,9 +33,9 @@ from textual_plot import HiResMode, PlotWidget
 
 from workbench.formatting import metrics_text
 from workbench.draft import describe_error
-from workbench.store import RunDir
+from workbench.runs.folder import RunDir
 from workbench.tui.screens.base import WorkbenchScreen
-from workbench.tui.training import on_torch_thread
+from workbench.tui.torch_thread import on_torch_thread
 from workbench.tui.widgets.confusion import LEGEND, heat_map
 from workbench.tui.widgets.picture import Captioned, PictureGrid
 
@@ -182,29 +182,22 @@ class EvaluationScreen(WorkbenchScreen):
 
     async def _evaluate(self, fresh: bool) -> None:
         """A saved report is read on a plain thread; evaluating and reading the pictures use
-        torch, on the app's torch thread (after a training run that holds it)."""
+        torch, on the app's torch thread (:mod:`workbench.tui.torch_thread`)."""
         try:
             report = None if fresh else await asyncio.to_thread(saved_report, self.run, self.checkpoint)
             reused = report is not None
             if report is None:
-                self._say_if_waiting("The evaluation")
                 report = await on_torch_thread(partial(evaluate_and_save, self.run, self.checkpoint))
         except Exception as error:  # noqa: BLE001 - one readable line, never a traceback
             self._show_error(describe_error(error))
             return
         self._show_report(report, reused)
         try:
-            self._say_if_waiting("The pictures")
             pictures = await on_torch_thread(partial(mistake_pictures, self.run, report))
         except Exception as error:  # noqa: BLE001
             self._show_pictures([], f"The pictures could not be read: {describe_error(error)}")
             return
         self._show_pictures(pictures, "")
-
-    def _say_if_waiting(self, what: str) -> None:
-        if self.app.is_training:
-            self.notify(f"{what} waits for the training run to end: PyTorch work runs on one thread, "
-                        "so the run keeps its speed (x on the Train screen stops it)", timeout=6)
 
     # ------------------------------------------------------------------ drawing
 

@@ -6,16 +6,17 @@ words typed after ``/``. It is read again every two seconds while the screen is 
 that ``workbench train`` drives in another process appear and move on live. Below the table, the
 highlighted run: its experiment in brief, its checkpoints and its curves (from metrics.jsonl).
 
-Actions: evaluate the highlighted checkpoint (``e``, the evaluation view), resume the run
-(``r``, in the Train screen's worker), load its experiment into the setup screens (``c``),
-delete it (``d``, asks first), and compare two runs (mark with ``m`` or space, then ``v``).
-Files are read in thread workers, never on the UI thread.
+Actions: show the run on the Train screen (enter: live, if it is training), evaluate the
+highlighted checkpoint (``e``, the evaluation view), resume the run (``r``, in a training
+process of its own), load its experiment into the setup screens (``c``), delete it (``d``, asks
+first), and compare two runs (mark with ``m`` or space, then ``v``). Files are read in thread
+workers, never on the UI thread. The columns say what ``workbench runs`` says
+(:mod:`workbench.runs.listing`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,21 @@ from workbench.config import RunConfig
 from workbench.draft import describe_error
 from workbench.errors import WorkbenchError
 from workbench.formatting import count, duration
-from workbench.store import ACTIVE_STATES, RunDir, RunSummary, delete_run, list_runs, resolve_checkpoint
-from workbench.tui.run_history import RunHistory
+from workbench.runs.checkpoints import checkpoint_choices, resolve_checkpoint
+from workbench.runs.folder import RunDir
+from workbench.runs.history import RunHistory
+from workbench.runs.listing import (
+    LISTING_COLUMNS,
+    STATE_STYLES,
+    RunSummary,
+    best_text,
+    headline_metric,
+    list_runs,
+    listing_cells,
+    state_label,
+    test_text,
+)
+from workbench.runs.store import delete_run
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.charts import ChartDeck, loss_chart, metric_chart
 
@@ -42,12 +56,6 @@ POLL_INTERVAL_S = 2.0
 #: Terminal sizes from which the run's two charts sit side by side, and the details grow.
 WIDE_COLUMNS = 150
 TALL_ROWS = 40
-
-STATE_STYLES = {
-    "running": "bold green", "paused": "yellow", "finished": "green", "early stop": "green",
-    "stopped": "yellow", "failed": "bold red", "interrupted": "red",
-}
-
 
 @dataclass(frozen=True)
 class SortColumn:
@@ -62,43 +70,10 @@ SORTS: tuple[SortColumn, ...] = (
     SortColumn("dataset", lambda s: (s.dataset, s.id)),
     SortColumn("state", lambda s: (state_label(s), s.id)),
     SortColumn("best", lambda s: (s.best_value is None, s.best_value or 0.0)),
-    SortColumn("test", lambda s: _headline(s.test)[1] if _headline(s.test) else float("-inf"), newest_first=True),
+    SortColumn("test", lambda s: headline[1] if (headline := headline_metric(s.test)) else float("-inf"), newest_first=True),
     SortColumn("params", lambda s: (s.num_params or 0), newest_first=True),
     SortColumn("time", lambda s: s.train_seconds, newest_first=True),
 )
-
-
-def state_label(summary: RunSummary) -> str:
-    """What the state column says: the state, or how a finished run ended (``early stop``)."""
-    if summary.outcome == "early_stopped" and summary.state == "finished":
-        return "early stop"
-    return summary.state
-
-
-def _headline(test: dict[str, float]) -> tuple[str, float] | None:
-    """The test figure shown in the table: accuracy, or R² for regression (as `workbench runs`)."""
-    for name in ("acc", "r2"):
-        if name in test:
-            return name, test[name]
-    return None
-
-
-def best_text(summary: RunSummary) -> str:
-    if summary.best_value is None:
-        return "-"
-    return f"{summary.monitor} {summary.best_value:.4g} @{summary.best_epoch}"
-
-
-def test_text(summary: RunSummary) -> str:
-    headline = _headline(summary.test)
-    return f"{headline[0]} {headline[1]:.3f}" if headline else "-"
-
-
-def started_text(iso: str) -> str:
-    try:
-        return datetime.fromisoformat(iso).strftime("%m-%d %H:%M")
-    except ValueError:
-        return iso or "-"
 
 
 def matches(summary: RunSummary, words: str) -> bool:
@@ -132,8 +107,14 @@ def read_details(run: RunDir, summary: RunSummary | None) -> RunDetails:
         details.chosen = resolve_checkpoint(run) if config is not None else None
     except WorkbenchError:
         details.chosen = None
-    details.checkpoints = checkpoint_choices(run, summary)
+    details.checkpoints = _checkpoints(run, summary)
     return details
+
+
+def _checkpoints(run: RunDir, summary: RunSummary | None) -> list[tuple[Path, str]]:
+    if summary is None:
+        return checkpoint_choices(run, None, None)
+    return checkpoint_choices(run, summary.best_epoch if summary.best_value is not None else None, summary.epochs_done)
 
 
 def metrics_stamp(run: RunDir) -> tuple[float, int]:
@@ -144,26 +125,14 @@ def metrics_stamp(run: RunDir) -> tuple[float, int]:
     return (stat.st_mtime, stat.st_size)
 
 
-def checkpoint_choices(run: RunDir, summary: RunSummary | None) -> list[tuple[Path, str]]:
-    """best.pt, last.pt and the kept epoch files, newest epoch first, with what each holds."""
-    choices = []
-    if run.best_checkpoint.is_file():
-        best = f"epoch {summary.best_epoch} (best)" if summary and summary.best_value is not None else "best so far"
-        choices.append((run.best_checkpoint, best))
-    if run.last_checkpoint.is_file():
-        choices.append((run.last_checkpoint, f"{summary.epochs_done} epochs done" if summary else "the latest"))
-    for epoch, path in reversed(run.epoch_checkpoints()):
-        choices.append((path, f"epoch {epoch}"))
-    return choices
-
-
 class RunsScreen(WorkbenchScreen):
     MODE = "runs"
     HINT = "↑↓ choose a run · tab to its checkpoints · / filters · o sorts · runs of other processes update live"
 
     BINDINGS = [
+        Binding("enter", "attach", "Show", tooltip="Show the run on the Train screen (live while it trains)"),
         Binding("e", "evaluate", "Eval", tooltip="Evaluate the highlighted checkpoint on the test split"),
-        Binding("r", "resume", "Resume", tooltip="Resume the run in the Train screen"),
+        Binding("r", "resume", "Resume", tooltip="Resume the run from its last checkpoint, in a process of its own"),
         Binding("c", "load", "Load", tooltip="Load the run's experiment into the setup screens"),
         Binding("d", "delete", "Delete", tooltip="Delete the run and its checkpoints (asks first)"),
         Binding("m,space", "mark", "Mark", tooltip="Mark or unmark the run for a comparison"),
@@ -197,7 +166,7 @@ class RunsScreen(WorkbenchScreen):
         self.sort_index = 0
         self.reverse = False
         self.details: RunDetails | None = None
-        self._selected_from_training = ""
+        self._selected_shown = ""
 
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
@@ -214,7 +183,7 @@ class RunsScreen(WorkbenchScreen):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#runs", DataTable)
-        table.add_columns(" ", "state", "name", "dataset", "epochs", "test", "best", "params", "started", "time")
+        table.add_columns(" ", *LISTING_COLUMNS)
         table.focus()
         self._show_sort_note()
         self.set_interval(POLL_INTERVAL_S, self._poll)
@@ -254,7 +223,7 @@ class RunsScreen(WorkbenchScreen):
         self.summaries = summaries
         if changed:
             self._fill_table()
-        self._select_training_run()
+        self._select_shown_run()
         details = self.details
         if details is not None and metrics_stamp(details.run) != details.stamp:
             self._load_details(details.run.id)  # a run in progress: its curves moved on
@@ -282,19 +251,10 @@ class RunsScreen(WorkbenchScreen):
         self._show_sort_note()
 
     def _cells(self, summary: RunSummary) -> list[Any]:
-        state = state_label(summary)
-        return [
-            Text("●", style="bold magenta") if summary.id in self.marked else " ",
-            Text(state, style=STATE_STYLES.get(state, "")),
-            summary.name or "-",
-            summary.dataset or "-",
-            f"{summary.epochs_done}/{summary.epochs}",
-            test_text(summary),
-            best_text(summary),
-            count(summary.num_params) if summary.num_params is not None else "-",
-            started_text(summary.created_at),
-            duration(summary.train_seconds),
-        ]
+        cells = listing_cells(summary)
+        state = cells["state"]
+        mark = Text("●", style="bold magenta") if summary.id in self.marked else " "
+        return [mark, Text(state, style=STATE_STYLES.get(state, "")), *(cells[c] for c in LISTING_COLUMNS[1:])]
 
     def _show_empty(self, words: str) -> None:
         self.details = None
@@ -309,13 +269,12 @@ class RunsScreen(WorkbenchScreen):
         marked = f" · {len(self.marked)} marked" if self.marked else ""
         self.query_one("#sort-note", Static).update(f"{len(self.shown)} of {len(self.summaries)} runs · sort: {sort.label} {arrow}{marked}")
 
-    def _select_training_run(self) -> None:
-        """Once per training session: select the run the app trains (or has just trained)."""
-        training = self.app.training
-        run_id = getattr(training, "run_id", "")
-        if not run_id or run_id == self._selected_from_training or run_id not in {s.id for s in self.shown}:
+    def _select_shown_run(self) -> None:
+        """Once for each run the Train screen shows: select it here too."""
+        run_id = self.app.runs.shown_id
+        if not run_id or run_id == self._selected_shown or run_id not in {s.id for s in self.shown}:
             return
-        self._selected_from_training = run_id
+        self._selected_shown = run_id
         table = self.query_one("#runs", DataTable)
         table.move_cursor(row=table.get_row_index(run_id), animate=False)
 
@@ -398,36 +357,44 @@ class RunsScreen(WorkbenchScreen):
             return
         self.app.push_screen(EvaluationScreen(selected[1], Path(option.id or "")))
 
-    async def action_resume(self) -> None:
+    @on(DataTable.RowSelected, "#runs")
+    def _row_selected(self) -> None:
+        """Enter on the table (the table takes the key before the screen's binding)."""
+        self.action_attach()
+
+    def action_attach(self) -> None:
+        selected = self._selected_run()
+        if selected is None:
+            return
+        self.app.show_run(selected[1])
+        self.app.switch_mode("train")
+
+    def action_resume(self) -> None:
+        from workbench.runs.resume_rules import check_resumable, needs_new_total
         from workbench.tui.screens.run_dialogs import EpochsScreen
 
         selected = self._selected_run()
         if selected is None:
             return
         summary, run = selected
-        if self.app.is_training:
-            self.notify("A run is already training: stop it first (x on the Train screen)", severity="warning", timeout=5)
+        try:
+            check_resumable(run)
+        except WorkbenchError as error:
+            hint = "; enter shows it" if summary.is_live else ""
+            self.notify(f"{error}{hint}", severity="warning", timeout=5)
             return
-        if summary.state in ACTIVE_STATES:
-            self.notify(f"{summary.id} is {summary.state} in another process", severity="warning", timeout=5)
-            return
-        if not run.last_checkpoint.is_file():
-            self.notify(f"{summary.id} has no checkpoint to resume from", severity="error", timeout=5)
-            return
-        if summary.epochs_done >= summary.epochs:
+        if needs_new_total(summary.epochs_done, summary.epochs):
             question = f"{summary.id} has done all {summary.epochs} epochs. Train it up to how many epochs in total?"
             self.app.push_screen(EpochsScreen(question, summary.epochs + max(1, summary.epochs // 2), summary.epochs + 1),
                                  lambda epochs: self._resume(run, epochs) if epochs else None)
             return
-        await self._resume(run, None)
+        self._resume(run, None)
 
-    async def _resume(self, run: RunDir, epochs: int | None) -> None:
-        from workbench.tui.screens.train import TrainScreen
+    def _resume(self, run: RunDir, epochs: int | None) -> None:
+        from workbench.runs.launch import launch_resume
 
-        await self.app.switch_mode("train")
-        screen = self.app.screen
-        if isinstance(screen, TrainScreen):
-            screen.resume_run(run, epochs)
+        self.app.start_run(lambda: launch_resume(run, epochs=epochs), f"Resuming {run.id}")
+        self.app.switch_mode("train")
 
     def action_load(self) -> None:
         selected = self._selected_run()
@@ -448,7 +415,10 @@ class RunsScreen(WorkbenchScreen):
         if selected is None:
             return
         summary, run = selected
-        kept = len(checkpoint_choices(run, summary))
+        if summary.is_live:
+            self.notify(f"{summary.id} is {summary.state}: stop it first (enter shows it, x stops it)", severity="warning", timeout=5)
+            return
+        kept = len(_checkpoints(run, summary))
         question = f"Delete run {summary.id} and its {kept} checkpoint file(s)? This cannot be undone."
 
         def answered(yes: bool | None) -> None:
@@ -518,7 +488,7 @@ class RunsScreen(WorkbenchScreen):
         self.query_one("#runs", DataTable).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("evaluate", "resume", "load", "delete", "mark", "compare") and not self.shown:
+        if action in ("attach", "evaluate", "resume", "load", "delete", "mark", "compare") and not self.shown:
             return None
         return super().check_action(action, parameters)
 

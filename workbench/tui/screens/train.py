@@ -1,47 +1,40 @@
-"""The Train screen: start, watch, pause and stop a run of the experiment being edited.
+"""The Train screen: start a run of the experiment being edited, and watch any run live.
 
-``s`` starts the draft (refused, with the reason, while it has problems); the trainer runs off
-the UI thread (:mod:`workbench.tui.training`) and its events arrive here as messages, even while
-another screen is shown. A message only updates the run's :class:`RunHistory`; a timer redraws
-what changed twice a second, so a fast run never costs one redraw per step. What is shown:
-the epoch and whole-run progress with the engine's ETA, the loss, metric and LR charts, a stats
-panel, a table of finished epochs and a log of checkpoints, warnings and errors in plain words.
-The app's activity line (in every screen's status bar) follows the run.
-
-The Runs screen resumes a run here (:meth:`TrainScreen.resume_run`), so the app trains one run
-at most, and one place draws it.
+A run trains in a process of its own; this screen draws the run the app shows
+(``app.runs.shown``): one it started with ``s``, one resumed or attached from the Runs screen,
+or one found training when the app opened (another terminal's ``workbench train``, a run left
+before an SSH drop). What is shown: the epoch and whole-run progress with the engine's ETA, the
+loss, metric and LR charts, a stats panel, a table of finished epochs and the run's log in plain
+words. ``p`` pauses or continues it and ``x`` stops it (a checkpoint first), whoever started it;
+``n`` shows the next run in progress. The screen redraws when the app says the run moved on.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize, ScreenResume
-from textual.timer import Timer
 from textual.widgets import DataTable, ProgressBar, RichLog, Static
-from textual.worker import Worker
 
-from workbench.formatting import metrics_text
-from workbench.engine import events as ev
-from workbench.formatting import count, duration
-from workbench.store import RunDir
-from workbench.tui.run_history import LogLine, RunHistory
+from workbench.draft import describe_error
+from workbench.errors import WorkbenchError
+from workbench.formatting import count, duration, metrics_text
+from workbench.runs import events as ev
+from workbench.runs.folder import RunDir
+from workbench.runs.history import RunHistory
+from workbench.runs.listing import STATE_STYLES
+from workbench.runs.status import INTERRUPTED, STALE, STARTING
+from workbench.tui.live_runs import FollowedRun
 from workbench.tui.screens.base import WorkbenchScreen
-from workbench.tui.training import TrainerEvent, TrainerFactory, TrainingSession, new_run, resumed_run
 from workbench.tui.widgets.bars import problems_summary
-from workbench.tui.widgets.charts import ChartDeck, lr_chart, loss_chart, metric_chart
+from workbench.tui.widgets.charts import ChartDeck, loss_chart, lr_chart, metric_chart
 
-#: Seconds between two redraws while a run reports: twice a second, never once per step. Each
-#: redraw costs the UI thread some milliseconds that a CPU-bound run on a small machine misses.
-REDRAW_INTERVAL_S = 0.5
-#: Every how many redraws the parts that re-lay out the screen are redrawn (once a second).
-LAYOUT_EVERY = 2
 #: Terminal sizes from which all three charts show side by side, and the tables grow.
 WIDE_COLUMNS = 150
 TALL_ROWS = 40
@@ -51,12 +44,13 @@ LOG_STYLES = {"info": "", "good": "bold green", "warning": "yellow", "error": "b
 
 class TrainScreen(WorkbenchScreen):
     MODE = "train"
-    HINT = "g shows the next chart · a run goes on while other screens are shown"
+    HINT = "g shows the next chart · n the next run in progress · runs go on when the app closes"
 
     BINDINGS = [
-        Binding("s", "start", "Start", tooltip="Start training the experiment"),
-        Binding("p", "pause", "Pause/resume", tooltip="Pause or resume the run"),
-        Binding("x", "stop", "Stop", tooltip="Stop the run (a checkpoint is saved first)"),
+        Binding("s", "start", "Start", tooltip="Start training the experiment in a process of its own"),
+        Binding("p", "pause", "Pause/continue", tooltip="Pause or continue the run shown"),
+        Binding("x", "stop", "Stop", tooltip="Stop the run shown (a checkpoint is saved first)"),
+        Binding("n", "next_run", "Next run", tooltip="Show the next run in progress"),
         Binding("g", "next_chart", "Next chart", tooltip="Show the next chart: loss, metric, learning rate"),
     ]
 
@@ -79,15 +73,12 @@ class TrainScreen(WorkbenchScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.session: TrainingSession | None = None
-        self.history = RunHistory()
-        self._drawn_version = -1
-        self._log_lines: list[tuple[str, LogLine]] = []
+        self._shown_id = ""
+        #: (history version, run state, request) last drawn: a redraw with nothing new is skipped.
+        self._drawn: tuple[int, str, str] = (-1, "", "")
         self._logged = 0
         self._table_rows = 0
         self._table_metric = ""
-        self._timer: Timer | None = None
-        self._ticks = 0
 
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
@@ -112,6 +103,7 @@ class TrainScreen(WorkbenchScreen):
         super().on_mount()
         self.query_one("#stats", Static).border_title = "Stats"
         self.query_one("#log", RichLog).border_title = "Log"
+        self.watch(self.app, "runs_version", self._runs_moved, init=False)
         self._redraw(force=True)
 
     def on_resize(self, event: Resize) -> None:
@@ -127,168 +119,140 @@ class TrainScreen(WorkbenchScreen):
         self._show_headline()
 
     @property
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
+    def shown(self) -> FollowedRun | None:
+        return self.app.runs.shown
+
+    @property
+    def history(self) -> RunHistory:
+        shown = self.shown
+        return shown.history if shown is not None else RunHistory()
 
     # ------------------------------------------------------------------ actions
 
     def action_start(self) -> None:
-        if self.app.is_training:
-            self.notify("A run is already training: x stops it first", severity="warning", timeout=4)
-            return
         problems = self.draft.problems
         if problems:
             self._show_headline()
             self.notify(f"Cannot train yet: {problems[0]}", title="The experiment has problems", severity="error", timeout=6)
             return
+        live = self.app.runs.live()
+        if live:
+            from workbench.tui.screens.dialogs import ConfirmScreen
+
+            which = f"{len(live)} runs are" if len(live) > 1 else f"{live[0].id} is"
+            question = f"{which} already training. Start {self.draft.name} alongside (they share this machine)?"
+            self.app.push_screen(ConfirmScreen(question, yes="Start", no="Cancel"), lambda yes: self._start() if yes else None)
+            return
+        self._start()
+
+    def _start(self) -> None:
+        from workbench.runs.launch import launch_new_run
+
         config = self.draft.ready_to_train()
-        self._begin(new_run(config), RunHistory(), f"Starting {config.name or 'the run'}: loading data and building the model…")
+        self.app.start_run(lambda: launch_new_run(config), f"Starting {config.name or 'the run'}")
 
-    def resume_run(self, run: RunDir, epochs: int | None = None) -> bool:
-        """Continue ``run`` here (the Runs screen's ``r``); its past curves stay on the charts."""
-        if self.app.is_training:
-            self.notify("A run is already training: stop it first (x on the Train screen)", severity="warning", timeout=5)
-            return False
-        history = RunHistory.from_records(run.read_events())
-        self._begin(resumed_run(run, epochs), history, f"Resuming {run.id}: loading data and the last checkpoint…")
-        return True
+    def action_pause(self) -> None:
+        shown = self.shown
+        if shown is None or not shown.live or shown.requested == "stop":
+            return
+        action = "continue" if shown.state == "paused" or shown.requested == "pause" else "pause"
+        self._request(shown, action)
 
-    def _begin(self, factory: TrainerFactory, history: RunHistory, message: str) -> None:
-        self.history = history
-        self._drawn_version = -1
-        self._log_lines, self._logged, self._table_rows, self._table_metric = [], 0, 0, ""  # redrawn from scratch
-        self.query_one("#log", RichLog).clear()
-        self._add_log(LogLine("info", message))
-        self.session = TrainingSession(self, factory)
-        self.app.training = self.session
-        self.session.start(self)
-        self._timer = self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+    def action_stop(self) -> None:
+        shown = self.shown
+        if shown is None or not shown.live or shown.requested == "stop":
+            return
+        self._request(shown, "stop")
+
+    def _request(self, shown: FollowedRun, action: str) -> None:
+        shown.requested = action
+        self.notify(
+            {"pause": "Pausing after this step…", "continue": "Continuing…",
+             "stop": "Stopping after this step; a checkpoint is saved first…"}[action],
+            timeout=3,
+        )
+        self._send(shown.run, action)
         self._redraw(force=True)
         self.refresh_bindings()
 
-    def action_pause(self) -> None:
-        if not self.is_training or self.session is None or self.session.stopping:
-            return
-        paused = self.session.toggle_pause()
-        self.notify("Pausing after this step…" if paused else "Resuming…", timeout=2)
-        self._redraw(force=True)
+    @work(thread=True, group="control", exit_on_error=False)
+    def _send(self, run: RunDir, action: str) -> None:
+        from workbench.runs.process_control import send_request
 
-    def action_stop(self) -> None:
-        if not self.is_training or self.session is None or self.session.stopping:
-            return
-        self.session.request_stop()
-        self.notify("Stopping after this step; a checkpoint is saved first…", timeout=3)
+        try:
+            send_request(run, action)
+        except WorkbenchError as error:
+            self.app.call_from_thread(self._refused, run.id, describe_error(error))
+
+    def _refused(self, run_id: str, message: str) -> None:
+        followed = self.app.runs.followed.get(run_id)
+        if followed is not None:
+            followed.requested = ""
+        self.notify(message, severity="error", timeout=6)
         self._redraw(force=True)
+        self.refresh_bindings()
+
+    def action_next_run(self) -> None:
+        live = self.app.runs.live()
+        if not live:
+            self.notify("No run is training now; the Runs screen (5) shows past runs", timeout=4)
+            return
+        ids = [f.id for f in live]
+        current = self.app.runs.shown_id
+        following = ids[(ids.index(current) + 1) % len(ids)] if current in ids else ids[0]
+        if following == current:
+            self.notify("This is the only run in progress", timeout=3)
+            return
+        self.app.show_run(live[ids.index(following)].run)
 
     def action_next_chart(self) -> None:
         name = self.query_one(ChartDeck).cycle()
         self.set_hint(f"Showing the {'learning rate' if name == 'lr' else name} chart; g shows the next one")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        running = self.is_training and self.session is not None and not self.session.stopping
-        if action == "start":
-            return not self.app.is_training or None
+        shown = self.shown
         if action in ("pause", "stop"):
-            return running or None  # shown dimmed while nothing can be paused or stopped
+            return (shown is not None and shown.live and shown.requested != "stop") or None
+        if action == "next_run":
+            return bool(self.app.runs.live()) or None
         if action == "next_chart":
             decks = self.query(ChartDeck)
             return not (decks and decks.first().has_class("-all"))
         return super().check_action(action, parameters)
 
-    def on_unmount(self) -> None:
-        """The app is closing: whatever happens, the trainer stops at its next step with a checkpoint."""
-        if self.session is not None:
-            self.session.request_stop()
-
-    # ------------------------------------------------------------------ the trainer's messages
-
-    def on_trainer_event(self, message: TrainerEvent) -> None:
-        event = message.event
-        line = self.history.add(event)
-        if line is not None:
-            self._add_log(line)
-        if isinstance(event, ev.RunStarted) and self.session is not None:
-            self.session.run_id = event.run_id
-        if isinstance(event, (ev.RunStarted, ev.StateChanged, ev.RunFinished, ev.RunFailed)):
-            self._redraw(force=True)
-            self.refresh_bindings()
-        if isinstance(event, ev.RunFinished):
-            self._announce(event)
-        elif isinstance(event, ev.RunFailed):
-            self.notify(event.message, title="Training failed", severity="error", timeout=10)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The trainer's thread has ended: say why if it could not train, and draw the end."""
-        session = self.session
-        if session is None or event.worker is not session.worker or session.is_running():
-            return
-        error = session.error
-        if error and self.history.failed is None:
-            self._add_log(LogLine("error", f"Training could not run: {error}"))
-            self.notify(error, title="Training could not run", severity="error", timeout=10)
-            if not self.history.is_over:
-                self.history.state = "failed"
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        self._redraw(force=True)
-        self.refresh_bindings()
-
-    def _announce(self, event: ev.RunFinished) -> None:
-        if event.state == "stopped":
-            self.notify(f"Run stopped after {event.epochs_done} epoch(s); r on the Runs screen resumes it", timeout=6)
-        else:
-            self.notify(f"Test {metrics_text(event.test)}; 5 shows the run", title="Training finished", timeout=8)
-
-    def _add_log(self, line: LogLine) -> None:
-        self._log_lines.append((time.strftime("%H:%M:%S"), line))
-
     # ------------------------------------------------------------------ drawing
 
-    def _redraw(self, force: bool = False) -> None:
-        """Redraw from the history: called by the timer, and at once for state changes.
+    def _runs_moved(self, _version: int) -> None:
+        if self.is_current:
+            self._redraw()
+        self.refresh_bindings()
 
-        Every tick redraws what costs no layout (progress, stats, the chart in view). What
-        re-lays out the whole screen (new rows of the epoch table, new log lines, the status
-        bar's activity line) waits for every other tick, and goes together: one layout a second.
-        """
-        self._ticks += 1
-        if force or self._ticks % LAYOUT_EVERY == 0:
-            self.app.activity = self._activity()
-            self._write_log()
-            self._show_epochs()
-        if not force and self._drawn_version == self.history.version:
+    def _redraw(self, force: bool = False) -> None:
+        """Draw what changed since the last time: a new run shown is drawn from scratch."""
+        if self.app.runs.shown_id != self._shown_id:
+            self._shown_id = self.app.runs.shown_id
+            self._logged, self._table_rows, self._table_metric = 0, 0, ""
+            self.query_one("#log", RichLog).clear()
+            force = True
+        history = self.history
+        shown = self.shown
+        drawn = (history.version, shown.state, shown.requested) if shown is not None else (history.version, "", "")
+        if not force and self._drawn == drawn:
             return
+        self._write_log()
+        self._show_epochs()
         self._show_headline()
         self._show_progress()
         self._show_stats()
-        if self.is_current or force:
-            history = self.history
-            self.query_one(ChartDeck).draw(
-                {"loss": loss_chart(history, live=True), "metric": metric_chart(history, live=True), "lr": lr_chart(history)}
-            )
-            self._drawn_version = history.version
-
-    def _activity(self) -> str:
-        """The status bar's line on every screen: ``▶ epoch 3/12 loss 0.2310``."""
-        if not self.is_training or self.session is None:
-            return ""
-        history = self.history
-        if history.started is None:
-            return "… starting"
-        where = f"epoch {history.current_epoch}/{history.total_epochs}"
-        loss = history.latest_loss
-        loss = f" loss {loss:.4f}" if loss is not None else ""
-        if self.session.stopping:
-            return f"■ stopping, {where}"
-        if self.session.control.paused:
-            return f"‖ paused, {where}{loss}" if history.state == "paused" else f"‖ pausing, {where}"
-        return f"▶ {where}{loss}"
+        self.query_one(ChartDeck).draw(
+            {"loss": loss_chart(history, live=True), "metric": metric_chart(history, live=True), "lr": lr_chart(history)}
+        )
+        self._drawn = drawn
 
     def _show_headline(self) -> None:
         headline = self.query_one("#headline", Static)
-        history, session = self.history, self.session
-        if session is None:
+        shown = self.shown
+        if shown is None:
             problems = self.draft.problems
             text = problems_summary(problems)
             if not problems:
@@ -296,23 +260,34 @@ class TrainScreen(WorkbenchScreen):
                 text.append(f": s trains {self.draft.name} for {train.epochs} epochs on {train.device}", style="green")
             headline.update(text, layout=False)
             return
-        name = history.started.name if history.started else self.draft.name
-        run = history.run_id or "new run"
+        history = shown.history
+        name = history.started.name if history.started else shown.id
+        run = shown.id
+        state = shown_state(shown)
         if history.finished is not None and history.finished.test:
-            text = Text.assemble(("✓ test ", "bold green"), (metrics_text(history.finished.test), "bold"), "  · 5 shows the run")
-        elif history.state == "stopped":
+            text = Text.assemble(("✓ test ", "bold green"), (metrics_text(history.finished.test), "bold"), f"  · {run}")
+        elif state == "stopped":
             text = Text.assemble(("■ stopped ", "bold yellow"), f"{run}: r on the Runs screen resumes it; s starts a new run")
-        elif history.state == "failed":
-            reason = history.failed.message if history.failed else "see the log"
+        elif state == "failed":
+            reason = history.failed.message if history.failed else "its log says why"
             text = Text.assemble(("✗ failed ", "bold red"), (reason, "red"))
-        elif session.stopping:
+        elif state == INTERRUPTED:
+            text = Text.assemble(("✗ interrupted ", "bold red"), f"{run}: its process is gone; r on the Runs screen resumes it")
+        elif state == STALE:
+            text = Text.assemble(("? no heartbeat ", "bold red"), f"{run} trains on another host that has gone quiet")
+        elif state == "deleted":
+            text = Text.assemble(("✗ deleted ", "bold red"), f"{run}: its folder is gone")
+        elif state == "stopping…":
             text = Text.assemble(("■ stopping ", "bold yellow"), f"{name}: saving a checkpoint…")
-        elif session.control.paused:
-            text = Text.assemble(("‖ paused ", "bold yellow"), f"{name} ({run}): p resumes, x stops")
-        elif history.started is None:
+        elif state in ("paused", "pausing…"):
+            text = Text.assemble(("‖ paused ", "bold yellow"), f"{name} ({run}): p continues, x stops")
+        elif state == STARTING or history.started is None:
             text = Text.assemble(("… ", "bold"), f"{name}: loading data and building the model")
         else:
             text = Text.assemble(("▶ training ", "bold green"), f"{name} ({run})")
+        live = self.app.runs.live()
+        if len(live) > 1:
+            text.append(f"  · {len(live)} runs in progress, n shows the next", style="dim")
         headline.update(text, layout=False)
 
     def _show_progress(self) -> None:
@@ -344,12 +319,11 @@ class TrainScreen(WorkbenchScreen):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True, min_width=8)
         grid.add_column(no_wrap=True, overflow="ellipsis")
-        grid.add_row("state", _state_text(history.state, self.session))
+        grid.add_row("state", _state_text(self.shown))
         if started is not None:
             grid.add_row("device", f"{started.device} · {started.device_name}")
-            memory = _gpu_memory(started.device)
-            if memory:
-                grid.add_row("GPU mem", memory)
+            if history.progress is not None and history.progress.device_memory_gib:
+                grid.add_row("GPU mem", f"{history.progress.device_memory_gib:.1f} GiB peak")
             grid.add_row("params", count(started.num_params))
         speed, eta = history.samples_per_s, history.eta_s
         if speed is not None:
@@ -383,10 +357,15 @@ class TrainScreen(WorkbenchScreen):
             table.scroll_end(animate=False)
 
     def _write_log(self) -> None:
+        """The run's new log lines; epochs have their own table, so their lines are left out."""
         log = self.query_one("#log", RichLog)
-        for stamp, line in self._log_lines[self._logged :]:
-            log.write(Text.assemble((stamp + " ", "dim"), (line.text, LOG_STYLES.get(line.level, ""))))
-        self._logged = len(self._log_lines)
+        lines = self.history.log
+        for line in lines[self._logged :]:
+            if line.level == "epoch":
+                continue
+            stamp = time.strftime("%H:%M:%S ", time.localtime(line.when)) if line.when is not None else ""
+            log.write(Text.assemble((stamp, "dim"), (line.text, LOG_STYLES.get(line.level, ""))))
+        self._logged = len(lines)
 
 
 def _epoch_cells(record: ev.EpochEnded, metric: str) -> list[Text | str]:
@@ -403,24 +382,20 @@ def _epoch_cells(record: ev.EpochEnded, metric: str) -> list[Text | str]:
     ]
 
 
-def _state_text(state: str, session: TrainingSession | None) -> Text:
-    if session is not None and session.is_running():
-        if session.stopping:
-            return Text("stopping…", style="yellow")
-        if session.control.paused and state != "paused":
-            return Text("pausing…", style="yellow")
-    styles = {"running": "green", "paused": "yellow", "failed": "red", "finished": "bold green", "early_stopped": "bold green"}
-    label = "idle" if session is None else state.replace("_", " ")
-    return Text(label, style=styles.get(state, ""))
+def shown_state(shown: FollowedRun) -> str:
+    """The run's state in a word: a request sent from here shows until the run acts on it;
+    how the run ended comes from its events, whether it is still alive from its process."""
+    if shown.live and shown.requested == "stop":
+        return "stopping…"
+    if shown.state == "running" and shown.requested == "pause":
+        return "pausing…"
+    if shown.history.is_over and not shown.live and shown.state != "deleted":
+        return shown.history.state  # finished, early_stopped, stopped or failed, as the run itself said
+    return shown.state
 
 
-def _gpu_memory(device: str) -> str:
-    """``1.2 GiB, peak 3.4`` on CUDA; empty elsewhere. torch is loaded by then (by the run)."""
-    torch = sys.modules.get("torch")
-    if not device.startswith("cuda") or torch is None:
-        return ""
-    try:
-        now, peak = torch.cuda.memory_allocated(device), torch.cuda.max_memory_allocated(device)
-    except Exception:  # noqa: BLE001 - a statistic, never worth an error
-        return ""
-    return f"{now / 2**30:.1f} GiB, peak {peak / 2**30:.1f}"
+def _state_text(shown: FollowedRun | None) -> Text:
+    if shown is None:
+        return Text("idle")
+    state = shown_state(shown)
+    return Text(state.replace("_", " "), style=STATE_STYLES.get(state, ""))

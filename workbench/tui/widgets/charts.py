@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual_plot import AxisFormatter, HiResMode, NumericAxisFormatter, PlotWidget
 
-from workbench.tui.run_history import RunHistory, metric_label
+from workbench.runs.history import RunHistory, metric_label
 from workbench.tui.widgets.lr_chart import epoch_ticks, thin
 
 #: Weight of the newest point in the smoothed loss (an exponential moving average; TensorBoard's

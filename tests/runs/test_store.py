@@ -1,11 +1,8 @@
-"""The run store: ids, lookup by prefix and `latest`, status, crash detection, deletion, the log."""
+"""The run store: ids, lookup by prefix and `latest`, the status a new run starts with, deletion."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,14 +10,9 @@ import pytest
 from workbench.atomic import TEMP_PREFIX
 from workbench.errors import RunNotFoundError, WorkbenchError
 from workbench.presets import load_experiment
-from workbench.store import (
-    create_run,
-    delete_run,
-    find_run,
-    list_runs,
-    new_run_id,
-    resolve_checkpoint,
-)
+from workbench.runs.checkpoints import resolve_checkpoint
+from workbench.runs.listing import list_runs
+from workbench.runs.store import create_run, delete_run, find_run, new_run_id
 
 
 def _config(name: str = "digits-cnn"):
@@ -42,7 +34,7 @@ def test_two_runs_started_in_the_same_second_get_distinct_ids() -> None:
     assert first.id != second.id and second.id.startswith(first.id)
     assert first.config_path.is_file() and first.checkpoints_dir.is_dir()
     status = first.read_status()
-    assert status["state"] == "running" and status["pid"] == os.getpid() and status["host"] == socket.gethostname()
+    assert status.state == "starting" and status.pid is None and status.host == socket.gethostname()
 
 
 def test_a_run_is_found_by_full_id_unique_prefix_or_latest() -> None:
@@ -62,20 +54,29 @@ def test_with_no_runs_a_lookup_says_how_to_start_one() -> None:
         find_run("latest")
 
 
-def test_a_running_run_whose_process_died_shows_as_interrupted() -> None:
+def test_an_empty_or_blank_run_argument_matches_nothing() -> None:
+    create_run(_config())
+    for ref in ("", "  "):
+        with pytest.raises(RunNotFoundError, match="empty RUN matches nothing"):
+            find_run(ref)
+
+
+def test_a_run_is_also_found_by_the_path_of_its_folder() -> None:
     run = create_run(_config())
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    run.update_status(pid=int(dead.stdout))
-    assert run.state() == "interrupted"
-    assert list_runs()[0].state == "interrupted"
-    run.update_status(host="another-machine")
-    assert run.state() == "running"  # cannot tell from here: trust the file
+    assert find_run(str(run.path)) == run
 
 
 def test_delete_refuses_a_run_in_progress_and_removes_a_finished_one() -> None:
+    from workbench.runs.liveness import RunLock
+
     run = create_run(_config())
+    lock = RunLock(run.path)
+    lock.acquire(run.id)
+    run.update_status(state="running")
     with pytest.raises(WorkbenchError, match="stop it first"):
         delete_run(run)
+    lock.release()
+    assert run.state() == "interrupted"  # its lock was let go without an end recorded
     run.update_status(state="finished")
     delete_run(run)
     assert not run.path.exists() and list_runs() == []

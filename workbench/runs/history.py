@@ -1,13 +1,13 @@
-"""What a run has reported so far, kept as the series and rows the app draws.
+"""What a run has reported so far, kept as the series, rows and log lines the app draws.
 
-The Train screen feeds a :class:`RunHistory` the live events of the run it drives; the Runs
-screen feeds one the events recorded in a run's metrics.jsonl (turned back into event objects
-by :func:`event_from_record`). So a live run, a past run and two runs compared are drawn from
-the same data by the same code. Each event also becomes at most one line of the run's log, in
-plain words (:class:`LogLine`).
+Every view of a run reads the events its training process recorded in metrics.jsonl (turned
+back into event objects by :func:`event_from_record`): the Train screen following a live run,
+the Runs screen and the compare view showing past ones, ``workbench logs``. So they are all
+drawn from the same data by the same code. Each event also becomes at most one line of the
+run's log, in plain words (:class:`LogLine`); ``workbench logs`` prints those same lines.
 
-Neither Textual nor torch is imported here: tests feed events straight in. Test figures are
-written by the CLI's ``metrics_text``, so the app and ``workbench eval`` print the same numbers.
+Neither Textual nor torch is imported here: tests feed events straight in. Figures are written
+by ``metrics_text``, so the app and ``workbench eval`` print the same numbers.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.formatting import metrics_text
-from workbench.engine import events as ev
-from workbench.formatting import count, duration
+from workbench.formatting import count, duration, metrics_text
+from workbench.runs import events as ev
 
 #: Every event type the engine writes, by the name metrics.jsonl records it under.
 EVENT_TYPES: dict[str, type[ev.Event]] = {
@@ -29,6 +28,10 @@ EVENT_TYPES: dict[str, type[ev.Event]] = {
         ev.RunStarted, ev.Progress, ev.EpochEnded, ev.CheckpointSaved, ev.StateChanged, ev.Warning, ev.RunFinished, ev.RunFailed,
     )
 }
+
+
+#: The key under which the recorder writes each event's wall-clock time (seconds since the epoch).
+TIME_KEY = "time"
 
 
 def event_from_record(record: dict[str, Any]) -> ev.Event | None:
@@ -46,12 +49,29 @@ def event_from_record(record: dict[str, Any]) -> ev.Event | None:
         return None
 
 
+#: An event with the wall-clock time its recorder wrote it (None in older logs).
+TimedEvent = tuple[ev.Event, float | None]
+
+
+def timed_events(records: list[dict[str, Any]]) -> list[TimedEvent]:
+    """The events of metrics.jsonl records with their times; records this version cannot read are skipped."""
+    found: list[TimedEvent] = []
+    for record in records:
+        event = event_from_record(record)
+        if event is not None:
+            when = record.get(TIME_KEY)
+            found.append((event, float(when) if isinstance(when, (int, float)) and not isinstance(when, bool) else None))
+    return found
+
+
 @dataclass(frozen=True)
 class LogLine:
-    """One line of a run's log: ``level`` is info, good, warning or error."""
+    """One line of a run's log: ``level`` is info, epoch, good, warning or error; ``when``
+    the wall-clock time of its event, where recorded."""
 
     level: str
     text: str
+    when: float | None = None
 
 
 @dataclass
@@ -74,6 +94,8 @@ class RunHistory:
     checkpoints: list[ev.CheckpointSaved] = field(default_factory=list)
     finished: ev.RunFinished | None = None
     failed: ev.RunFailed | None = None
+    #: What the run has said, in plain words, oldest first.
+    log: list[LogLine] = field(default_factory=list)
     #: starting, running, paused, finished, stopped, early_stopped or failed
     state: str = "starting"
     #: Events seen since the history was made: the app redraws when it changes.
@@ -82,11 +104,13 @@ class RunHistory:
     @classmethod
     def from_records(cls, records: list[dict[str, Any]]) -> RunHistory:
         """The history of a run as its metrics.jsonl recorded it."""
+        return cls.from_events(timed_events(records))
+
+    @classmethod
+    def from_events(cls, events: list[TimedEvent]) -> RunHistory:
         history = cls()
-        for record in records:
-            event = event_from_record(record)
-            if event is not None:
-                history.add(event)
+        for event, when in events:
+            history.add(event, when)
         return history
 
     # ------------------------------------------------------------------ facts
@@ -179,9 +203,16 @@ class RunHistory:
 
     # ------------------------------------------------------------------ events
 
-    def add(self, event: ev.Event) -> LogLine | None:
-        """Take one event; returns what the run's log should say about it (if anything)."""
+    def add(self, event: ev.Event, when: float | None = None) -> LogLine | None:
+        """Take one event (``when`` it happened, if known); returns the log line it added, if any."""
         self.version += 1
+        line = self._take(event)
+        if line is not None:
+            line = LogLine(line.level, line.text, when)
+            self.log.append(line)
+        return line
+
+    def _take(self, event: ev.Event) -> LogLine | None:
         if isinstance(event, ev.RunStarted):
             return self._started(event)
         if isinstance(event, ev.Progress):
@@ -194,7 +225,7 @@ class RunHistory:
         if isinstance(event, ev.EpochEnded):
             # An epoch logged before a crash and trained again on resume is recorded once.
             self.epochs = [e for e in self.epochs if e.epoch < event.epoch] + [event]
-            return None
+            return LogLine("epoch", epoch_line(event, self.task))
         if isinstance(event, ev.CheckpointSaved):
             self.checkpoints.append(event)
             return LogLine("info", checkpoint_text(event))
@@ -206,7 +237,7 @@ class RunHistory:
             return LogLine("warning", event.message)
         if isinstance(event, ev.RunFinished):
             self.finished, self.state = event, event.state
-            return LogLine("good" if event.state != "stopped" else "info", finished_text(event))
+            return LogLine("good" if event.state != "stopped" else "info", finished_text(event, self.run_id))
         if isinstance(event, ev.RunFailed):
             self.failed, self.state = event, "failed"
             return LogLine("error", f"Training failed: {event.message}")
@@ -237,22 +268,28 @@ def metric_label(name: str) -> str:
     return {"acc": "accuracy", "top5": "top-5", "mae": "MAE", "mse": "MSE", "r2": "R²", "loss": "loss"}.get(name, name)
 
 
-def monitor_text(monitor: str, value: float | None, epoch: int) -> str:
-    """``val acc 0.986 (epoch 12)``, or ``-`` before the first epoch."""
-    if value is None:
-        return "-"
-    return f"{monitor.replace('_', ' ')} {value:.4g} (epoch {epoch})"
-
-
 def checkpoint_text(event: ev.CheckpointSaved) -> str:
     """``Saved epoch-003.pt, last.pt, best.pt (3 epochs done)``: short enough for a narrow log."""
     files = {"epoch": f"epoch-{event.epoch:03d}.pt", "last": "last.pt", "best": "best.pt"}
     return f"Saved {', '.join(files.get(k, k) for k in event.kinds)} ({event.epoch} epochs done)"
 
 
-def finished_text(event: ev.RunFinished) -> str:
+def epoch_line(event: ev.EpochEnded, task: str) -> str:
+    """``epoch 3/10  loss 0.4123  train acc 0.871  val loss 0.3311  val acc 0.902  lr 0.01  12.3s``."""
+    key = "acc" if task == "classification" else "mae"
+    parts = [f"epoch {event.epoch}/{event.epochs}", f"loss {event.train['loss']:.4f}", f"train {key} {event.train[key]:.3f}"]
+    if event.val:
+        parts += [f"val loss {event.val['loss']:.4f}", f"val {key} {event.val[key]:.3f}"]
+        if task == "regression":
+            parts.append(f"val r2 {event.val['r2']:.3f}")
+    parts += [f"lr {event.lr:.3g}", duration(event.duration_s)]
+    return "  ".join(parts) + ("  *" if event.is_best else "")
+
+
+def finished_text(event: ev.RunFinished, run_id: str = "") -> str:
     if event.state == "stopped":
-        return f"Stopped after {event.epochs_done} epoch(s); r on the Runs screen resumes it"
+        again = f"workbench resume {run_id}" if run_id else "workbench resume"
+        return f"Stopped with {event.epochs_done} epoch(s) done; `{again}` (or r on the Runs screen) continues it"
     source = Path(event.checkpoint).name if event.checkpoint else "the last weights"
     how = "Early stopping" if event.state == "early_stopped" else "Finished"
     return f"{how} after {event.epochs_done} epochs in {duration(event.duration_s)}: test {metrics_text(event.test)} ({source})"

@@ -1,0 +1,70 @@
+"""Attaching: the Train screen shows any run from its folder, and the status bar counts the runs in progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.widgets import DataTable
+
+from workbench.runs import events as ev
+from workbench.runs.history import RunHistory
+from workbench.tui.app import WorkbenchApp, build_app
+from workbench.tui.live_runs import FollowedRun, LiveRuns, activity_text
+from workbench.tui.screens.train import TrainScreen
+
+from .helpers import SIZE, screen_text, wait_for
+from .runs import recorded_run
+
+
+async def test_attach_opens_the_train_screen_on_a_finished_run_with_its_whole_history() -> None:
+    run = recorded_run("earlier", val_acc=(0.5, 0.7, 0.9))
+    app = build_app("digits-cnn", attach=run.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.runs.shown is not None)
+        screen = app.screen
+        assert isinstance(screen, TrainScreen)
+        await wait_for(pilot, lambda: screen.query_one("#epochs", DataTable).row_count == 3)
+        assert app.runs.shown.state == "finished" and app.runs.shown.history.state == "finished"
+        assert "✓ test" in screen_text(app).splitlines()[1] and "acc 0.900" in screen_text(app).splitlines()[1]
+
+
+async def test_enter_on_the_runs_screen_shows_that_run_on_the_train_screen(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    first = recorded_run("first", val_acc=(0.5,))
+    recorded_run("second", val_acc=(0.5, 0.6))
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(app.screen.shown) == 2)
+        await pilot.press("down" if app.screen.highlighted_id != first.id else "up")
+        await wait_for(pilot, lambda: app.screen.highlighted_id == first.id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen) and app.runs.shown is not None)
+        assert app.runs.shown_id == first.id
+        await wait_for(pilot, lambda: len(app.screen.history.epochs) == 1)
+
+
+def _live(name: str, epoch: int) -> FollowedRun:
+    run = recorded_run(name, val_acc=(0.5,), finish=False)
+    history = RunHistory()
+    history.add(ev.RunStarted(run_id=run.id, run_dir=str(run.path), name=name, device="cpu", device_name="CPU", num_params=1,
+                              epochs=10, start_epoch=1, steps_per_epoch=5, train_size=10, val_size=0, test_size=0,
+                              task="classification"))
+    history.add(ev.Progress(epoch=epoch, step=2, steps_per_epoch=5, global_step=2, loss=0.25, acc=0.5, lr=0.1,
+                            samples_per_s=10.0, elapsed_s=1.0, eta_s=5.0))
+    return FollowedRun(run, history, "running")
+
+
+def test_the_status_bar_line_says_where_the_shown_run_is_how_many_train_and_which_is_shown() -> None:
+    runs = LiveRuns()
+    assert activity_text(runs) == ""
+    one = _live("one", 3)
+    runs.followed[one.id] = one
+    assert activity_text(runs) == "1 training"  # one trains, none is shown
+    runs.shown_id = one.id
+    assert activity_text(runs) == "▶ epoch 3/10 loss 0.2500"
+    two = _live("two", 1)
+    runs.followed[two.id] = two
+    assert activity_text(runs) == "▶ one epoch 3/10 loss 0.2500 · 2 training"
+    one.state = "paused"
+    assert activity_text(runs).startswith("‖ paused, one epoch 3/10")
+    one.requested = "stop"
+    assert activity_text(runs).startswith("■ stopping, one epoch 3/10")

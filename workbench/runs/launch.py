@@ -1,0 +1,64 @@
+"""Start a run as a training process of its own, detached from whoever started it.
+
+The app and ``workbench train --detach`` come here. The run folder is made first (so the run
+has an id, a config.toml and a log file at once), then ``workbench train --run-dir`` (or
+``workbench resume``) is started in a process session of its own: no controlling terminal, its
+output going to the run's ``log``. Closing the app, the terminal or the SSH connection that
+started it does not stop it. Nothing here imports the engine: a run is trained by a command.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from workbench.config import RunConfig
+from workbench.runs.folder import RunDir
+from workbench.runs.resume_rules import check_new_total, check_resumable
+from workbench.runs.status import STARTING
+from workbench.runs.store import create_run
+
+
+def launch_new_run(config: RunConfig, *, device: str | None = None) -> RunDir:
+    """Make the run's folder (the config validated and normalised) and start training it."""
+    run = create_run(config)
+    _spawn(["train", "--run-dir", str(run.path), *(["--device", device] if device else [])], run)
+    return run
+
+
+def launch_resume(run: RunDir, *, epochs: int | None = None, device: str | None = None) -> RunDir:
+    """Continue ``run`` from its last checkpoint in a new training process."""
+    check_resumable(run)
+    status = run.read_status()
+    check_new_total(run.id, status.epochs_done, status.epochs, epochs)
+    run.update_status(state=STARTING, pid=None, launched_ts=time.time(), message="")
+    args = ["resume", str(run.path)]
+    if epochs is not None:
+        args += ["--epochs", str(epochs)]
+    if device:
+        args += ["--device", device]
+    _spawn(args, run)
+    return run
+
+
+def training_command(args: list[str]) -> list[str]:
+    """The command line of a Workbench command run by this same interpreter."""
+    return [sys.executable, "-m", "workbench", *args]
+
+
+def _spawn(args: list[str], run: RunDir) -> None:
+    with run.log_path.open("ab") as log:
+        process = subprocess.Popen(
+            training_command(args),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # setsid: no controlling terminal, no SIGHUP when it closes
+            close_fds=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    # Reap it when it ends, so that a long-lived launcher (the app) keeps no zombie around.
+    threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()

@@ -1,0 +1,148 @@
+"""What a list of runs says about each one: the same words in `workbench runs` and the Runs screen.
+
+:func:`list_runs` reads every run's status (torch-free and cheap); :func:`listing_cells` turns
+one into the texts of the listing's columns. The CLI prints them in a table; the app puts them
+in its DataTable. A damaged status still lists its run, as ``damaged`` with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from workbench.formatting import count, duration
+from workbench.runs.folder import RunDir
+from workbench.runs.liveness import shown_state
+from workbench.runs.status import FINISHED, LIVE_STATES
+from workbench.runs.store import all_runs
+
+DAMAGED = "damaged"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a listing shows of one run."""
+
+    id: str
+    path: str
+    name: str
+    dataset: str
+    task: str
+    num_params: int | None
+    epochs_done: int
+    epochs: int
+    monitor: str
+    best_value: float | None
+    best_epoch: int
+    test: dict[str, float]
+    state: str
+    outcome: str
+    created_at: str
+    train_seconds: float
+    device: str
+    message: str
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in LIVE_STATES
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def summarize(run: RunDir) -> RunSummary:
+    status = run.read_status()
+    state = shown_state(run.path, status)
+    message = status.message
+    if status.problems:
+        state, message = DAMAGED, "; ".join(status.problems)
+    return RunSummary(
+        id=run.id,
+        path=str(run.path),
+        name=status.name,
+        dataset=status.dataset,
+        task=status.task,
+        num_params=status.num_params,
+        epochs_done=status.epochs_done,
+        epochs=status.epochs,
+        monitor=status.monitor,
+        best_value=status.best_value,
+        best_epoch=status.best_epoch,
+        test=dict(status.test),
+        state=state,
+        outcome=status.outcome,
+        created_at=status.created_at,
+        train_seconds=status.train_seconds,
+        device=status.device,
+        message=message,
+    )
+
+
+def list_runs() -> list[RunSummary]:
+    """Every run, oldest first."""
+    return [summarize(run) for run in all_runs()]
+
+
+# ----------------------------------------------------------------------------- the columns' words
+
+
+def state_label(summary: RunSummary) -> str:
+    """The state, or how a finished run ended (``early stop``)."""
+    if summary.outcome == "early_stopped" and summary.state == FINISHED:
+        return "early stop"
+    return summary.state
+
+
+def headline_metric(test: dict[str, float]) -> tuple[str, float] | None:
+    """The test figure a listing shows: accuracy, or R² for regression."""
+    for name in ("acc", "r2"):
+        if name in test:
+            return name, test[name]
+    return None
+
+
+def best_text(summary: RunSummary) -> str:
+    if summary.best_value is None:
+        return "-"
+    return f"{summary.monitor} {summary.best_value:.4g} @{summary.best_epoch}"
+
+
+def test_text(summary: RunSummary) -> str:
+    headline = headline_metric(summary.test)
+    return f"{headline[0]} {headline[1]:.3f}" if headline else "-"
+
+
+def started_text(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%m-%d %H:%M")
+    except ValueError:
+        return iso or "-"
+
+
+#: The listing's columns, in order (the CLI adds the id in front, the app a mark).
+LISTING_COLUMNS = ("state", "name", "dataset", "epochs", "test", "best", "params", "started", "time")
+
+
+def listing_cells(summary: RunSummary) -> dict[str, str]:
+    """The text of each of :data:`LISTING_COLUMNS` for one run."""
+    return {
+        "state": state_label(summary),
+        "name": summary.name or "-",
+        "dataset": summary.dataset or "-",
+        "epochs": f"{summary.epochs_done}/{summary.epochs}",
+        "test": test_text(summary),
+        "best": best_text(summary),
+        "params": count(summary.num_params) if summary.num_params is not None else "-",
+        "started": started_text(summary.created_at),
+        "time": duration(summary.train_seconds),
+    }
+
+
+#: The colour of each state, wherever a state is shown.
+STATE_STYLES = {
+    "starting": "green", "running": "bold green", "paused": "yellow", "finished": "green", "early stop": "green",
+    "early_stopped": "green", "stopped": "yellow", "failed": "bold red", "interrupted": "red", "stale": "red",
+    "deleted": "red", DAMAGED: "bold red", "stopping…": "yellow", "pausing…": "yellow",
+}

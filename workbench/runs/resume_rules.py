@@ -1,0 +1,35 @@
+"""When a run can be resumed, and with what total of epochs: one set of rules for the trainer,
+``workbench resume`` and the Runs screen."""
+
+from __future__ import annotations
+
+from workbench.errors import CheckpointError, ConfigError
+from workbench.runs.folder import RunDir
+from workbench.runs.liveness import RunBusyError, lock_is_held
+from workbench.runs.status import LIVE_STATES, STARTING
+
+
+def check_resumable(run: RunDir) -> None:
+    """Raise, in one line, why ``run`` cannot be resumed now (a live process, no checkpoint)."""
+    state = run.state()
+    launched = state == STARTING and not lock_is_held(run.path)  # a process was started for it: this may be it
+    if state in LIVE_STATES and not launched:
+        raise RunBusyError(f"run {run.id} is {state} in process {run.read_status().pid}; it needs no resume")
+    if not run.last_checkpoint.is_file():
+        raise CheckpointError(f"run {run.id} has no checkpoint to resume from ({run.last_checkpoint} is missing)")
+
+
+def needs_new_total(epochs_done: int, total: int, mid_epoch: bool = False) -> bool:
+    """True when the run has trained every epoch it planned: resuming needs a larger total."""
+    return epochs_done >= total and not mid_epoch
+
+
+def check_new_total(run_id: str, epochs_done: int, total: int, requested: int | None, mid_epoch: bool = False) -> None:
+    """Raise a ConfigError when ``requested`` (``--epochs``) cannot continue the run."""
+    if requested is not None and requested <= epochs_done:
+        raise ConfigError(f"--epochs {requested}: run {run_id} has done {epochs_done} epochs; give a larger total", field="train.epochs")
+    if requested is None and needs_new_total(epochs_done, total, mid_epoch):
+        raise ConfigError(
+            f"run {run_id} has done all {total} epochs; pass --epochs N (N > {epochs_done}) to train further",
+            field="train.epochs",
+        )

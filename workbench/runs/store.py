@@ -1,0 +1,107 @@
+"""All runs: make a new run folder, find one by a RUN argument, list them, delete one.
+
+Run ids sort by time and read well: ``20261123-110501-digits-cnn``. A RUN argument is a full
+id, a unique prefix of one, or ``latest``. Any process can read a run while it trains.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import time
+from pathlib import Path
+
+from workbench import config as config_io
+from workbench.config import RunConfig
+from workbench.errors import RunNotFoundError, WorkbenchError
+from workbench.paths import runs_dir
+from workbench.runs.folder import RunDir
+from workbench.runs.status import LIVE_STATES, STARTING, RunStatus, now_iso
+
+LATEST = "latest"
+
+
+def new_run_id(name: str, when: float | None = None) -> str:
+    """``YYYYMMDD-HHMMSS-name``: sorts by start time and says what it is."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-") or "run"
+    return time.strftime("%Y%m%d-%H%M%S", time.localtime(when)) + "-" + slug
+
+
+def create_run(config: RunConfig) -> RunDir:
+    """A new run folder holding the validated, normalised experiment and a ``starting`` status.
+
+    Every road to a run (the app, ``workbench train``, detached or not) comes through here, so
+    the same experiment gives the same config.toml bytes whoever started it.
+    """
+    config = config_io.validate(config)
+    base = new_run_id(config.name or "run")
+    root = runs_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        path = root / (base if attempt == 1 else f"{base}-{attempt}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        break
+    else:  # pragma: no cover - a thousand runs with one name in one second
+        raise WorkbenchError(f"{root}: cannot create a new run folder for {base}")
+    run = RunDir(path)
+    config_io.write(config, run.config_path)
+    run.checkpoints_dir.mkdir()
+    run.write_status(
+        RunStatus().changed(
+            id=run.id,
+            name=config.name,
+            dataset=config.data.dataset,
+            state=STARTING,
+            host=socket.gethostname(),
+            created_at=now_iso(),
+            created_ts=time.time(),
+            epochs=config.train.epochs,
+        )
+    )
+    return run
+
+
+def all_runs() -> list[RunDir]:
+    """Every run folder, oldest first."""
+    root = runs_dir()
+    if not root.is_dir():
+        return []
+    runs = [RunDir(p) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return sorted(runs, key=lambda r: (r.read_status().created_ts, r.id))
+
+
+def find_run(ref: str) -> RunDir:
+    """A run by full id, unique id prefix, ``latest``, or the path of its folder."""
+    ref = ref.strip()
+    if os.sep in ref and (Path(ref) / "status.json").is_file():
+        return RunDir(Path(ref).resolve())
+    runs = all_runs()
+    if not runs:
+        raise RunNotFoundError(f"no runs yet in {runs_dir()}; start one with `workbench train`")
+    if not ref:
+        raise RunNotFoundError("an empty RUN matches nothing; give a run id, a prefix of one, or 'latest'")
+    if ref == LATEST:
+        return runs[-1]
+    exact = [r for r in runs if r.id == ref]
+    if exact:
+        return exact[0]
+    matches = [r for r in runs if r.id.startswith(ref)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise RunNotFoundError(f"no run matches {ref!r}; see `workbench runs`")
+    shown = ", ".join(r.id for r in matches[:5]) + (", ..." if len(matches) > 5 else "")
+    raise RunNotFoundError(f"{ref!r} matches {len(matches)} runs ({shown}); give more of the id")
+
+
+def delete_run(run: RunDir) -> None:
+    """Remove a run's folder; refuses while a live process trains it."""
+    state = run.state()
+    if state in LIVE_STATES:
+        raise WorkbenchError(f"run {run.id} is {state} (pid {run.read_status().pid}); stop it first: workbench stop {run.id}")
+    shutil.rmtree(run.path)

@@ -1,0 +1,175 @@
+"""The runs the app follows, owned by the App: what every screen renders of runs in progress.
+
+A run trains in a process of its own. The app follows run folders: every run found live on
+this machine (started here, by ``workbench train`` in another terminal, or before an SSH drop)
+and any run the person attaches to. One thread worker (:meth:`LiveRuns.follow_forever`) does
+all the reading: a new run's whole history is built there (the backfill) and handed over once;
+after that, each poll's new events and the run's state reach the UI thread as messages, where
+they are applied to the run's :class:`RunHistory`. Screens watch ``app.runs_version`` and draw.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from textual.message import Message
+
+from workbench.runs.folder import RunDir
+from workbench.runs.follow import RunFollower
+from workbench.runs.history import RunHistory, TimedEvent
+from workbench.runs.listing import list_runs
+from workbench.runs.status import LIVE_STATES
+
+#: Seconds between two polls of the followed runs: an event is on screen well within 0.5 s.
+POLL_INTERVAL_S = 0.1
+#: Seconds between two looks for runs that started live elsewhere.
+SCAN_INTERVAL_S = 2.0
+
+
+@dataclass
+class FollowedRun:
+    """One followed run as the UI thread knows it."""
+
+    run: RunDir
+    history: RunHistory
+    state: str
+    #: A request sent from this app ("pause", "continue", "stop") until the run's state shows it.
+    requested: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.run.id
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_STATES
+
+
+@dataclass
+class RunBackfilled(Message):
+    """A newly followed run: its whole history so far, built off the UI thread."""
+
+    run: RunDir
+    history: RunHistory
+    state: str
+
+
+@dataclass
+class RunMoved(Message):
+    """New events of a followed run and its state now (``gone``: its folder was deleted)."""
+
+    run_id: str
+    events: list[TimedEvent]
+    state: str
+    gone: bool = False
+
+
+@dataclass
+class LiveRunsSeen(Message):
+    """The ids of the runs live on this machine right now (a newer scan replaces an older one)."""
+
+    run_ids: list[str] = field(default_factory=list)
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LiveRunsSeen)
+
+
+class LiveRuns:
+    """The App's followed runs (UI thread) and the worker that reads them (its own thread)."""
+
+    def __init__(self) -> None:
+        self.followed: dict[str, FollowedRun] = {}
+        self.shown_id = ""
+        self._requests: queue.SimpleQueue[RunDir] = queue.SimpleQueue()
+        self._wake = threading.Event()
+
+    # ------------------------------------------------------------------ the UI thread
+
+    def follow(self, run: RunDir) -> None:
+        """Start following ``run`` (nothing happens for one already followed)."""
+        if run.id not in self.followed:
+            self._requests.put(run)
+            self._wake.set()
+
+    @property
+    def shown(self) -> FollowedRun | None:
+        return self.followed.get(self.shown_id)
+
+    def live(self) -> list[FollowedRun]:
+        """The followed runs that train now, oldest first."""
+        return sorted((f for f in self.followed.values() if f.live), key=lambda f: f.run.id)
+
+    def apply(self, message: RunMoved) -> FollowedRun | None:
+        followed = self.followed.get(message.run_id)
+        if followed is None:
+            return None
+        for event, when in message.events:
+            followed.history.add(event, when)
+        if message.state and message.state != followed.state:
+            followed.state = message.state
+        if followed.requested and _request_done(followed):
+            followed.requested = ""
+        return followed
+
+    # ------------------------------------------------------------------ the worker's thread
+
+    def follow_forever(self, post: Callable[[Message], object], cancelled: Callable[[], bool]) -> None:
+        """Poll until ``cancelled()``; hand what it finds to ``post`` (thread-safe)."""
+        followers: dict[str, RunFollower] = {}
+        states: dict[str, str] = {}
+        next_scan = 0.0
+        while not cancelled():
+            while not self._requests.empty():
+                run = self._requests.get()
+                if run.id not in followers:
+                    follower = followers[run.id] = RunFollower(run)
+                    update = follower.poll()
+                    states[run.id] = update.state
+                    post(RunBackfilled(run, RunHistory.from_events(update.events), update.state))
+            for run_id, follower in list(followers.items()):
+                update = follower.poll()
+                if update.events or update.gone or update.state != states.get(run_id):
+                    states[run_id] = update.state
+                    post(RunMoved(run_id, update.events, update.state, update.gone))
+                if update.gone:
+                    del followers[run_id]
+            if time.monotonic() >= next_scan:
+                next_scan = time.monotonic() + SCAN_INTERVAL_S
+                post(LiveRunsSeen([s.id for s in list_runs() if s.is_live]))
+            self._wake.wait(POLL_INTERVAL_S)
+            self._wake.clear()
+
+
+def _request_done(followed: FollowedRun) -> bool:
+    state, request = followed.state, followed.requested
+    if request == "pause":
+        return state != "running"
+    if request == "continue":
+        return state != "paused"
+    return state not in LIVE_STATES
+
+
+def activity_text(runs: LiveRuns) -> str:
+    """The status bar's line on every screen: ``▶ epoch 3/12 loss 0.2310 · 2 training``."""
+    live = runs.live()
+    shown = runs.shown
+    parts = []
+    if shown is not None and shown.live:
+        history = shown.history
+        where = f"epoch {history.current_epoch}/{history.total_epochs}" if history.started else "starting"
+        if len(live) > 1 and history.started is not None:
+            where = f"{history.started.name} {where}"  # which of the runs the Train screen shows
+        loss = history.latest_loss
+        if shown.requested == "stop":
+            parts.append(f"■ stopping, {where}")
+        elif shown.state == "paused":
+            parts.append(f"‖ paused, {where}")
+        else:
+            parts.append(f"▶ {where}" + (f" loss {loss:.4f}" if loss is not None else ""))
+    if len(live) > 1 or (live and (shown is None or not shown.live)):
+        parts.append(f"{len(live)} training")
+    return " · ".join(parts)
