@@ -13,9 +13,10 @@ one run of this script on whatever machine it runs on:
 - Event to screen: for every event of the run, the time from its recorder writing it (the
   ``time`` of its metrics.jsonl line) to the app having applied it and repainted. Target p95 < 0.5 s.
 - Screen switches while the run trains: the keys 1-5 handed to the app's driver as a terminal
-  would, timed to the new screen painted. Target p95 < 100 ms.
+  would, timed to the new screen painted. Target p95 < 100 ms. Each screen is built on its first
+  visit; those first visits are timed and printed apart.
 
-    .venv/bin/python -m benchmarks.app_attached [--preset digits-cnn] [--epochs 30] [--repeats 4]
+    .venv/bin/python -m benchmarks.app_attached [--preset digits-cnn] [--epochs 60] [--repeats 4]
 """
 
 from __future__ import annotations
@@ -73,19 +74,30 @@ async def app_run(preset: str, epochs: int, press_keys: bool) -> dict:
     app.draft.set_text("train.epochs", str(epochs))
     event_lags: list[float] = []
     key_lags: list[float] = []
-    applied = app.on_run_moved
+    first_visits: list[float] = []
+    apply = app.runs.apply
 
-    def timed_run_moved(message: RunMoved) -> None:  # stopwatch: event written -> applied and painted
-        applied(message)
+    def timed_apply(message: RunMoved) -> object:  # stopwatch: event written -> applied and painted
+        followed = apply(message)
         stamps = [when for _, when in message.events if when is not None]
         app.call_after_refresh(lambda: event_lags.extend(time.time() - when for when in stamps))
+        return followed
 
-    app.on_run_moved = timed_run_moved  # type: ignore[method-assign]
+    app.runs.apply = timed_apply  # type: ignore[method-assign]
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        # The app loads torch in the background once it has painted (a one-off of a few seconds of
+        # CPU): the figures are of an app attached to a run, so that is over before the run starts.
+        while any(w.group == "warm-up" for w in app.workers) or not app.devices:
+            await asyncio.sleep(0.05)
         await pilot.press("s")
-        while app.runs.shown is None or not app.runs.shown.live:
+        # From the run's first report (its process has started and loaded its data) to its end.
+        while app.runs.shown is None or app.runs.shown.history.started is None:
             await asyncio.sleep(0.02)
+        if press_keys:  # each screen is built on its first visit (timed apart): the figures are of switches
+            for key in "12354":
+                sent = time.perf_counter()
+                await pilot.press(key)
+                first_visits.append(time.perf_counter() - sent)
         wall, cpu = time.perf_counter(), time.process_time()
         keys = "12354"
         pressed = 0
@@ -113,7 +125,7 @@ async def app_run(preset: str, epochs: int, press_keys: bool) -> dict:
         cpu_share = (time.process_time() - cpu) / (time.perf_counter() - wall)
         run_dir = app.runs.shown.run.path
         await pilot.pause(0.3)
-    return {"speeds": run_speeds(run_dir), "cpu_share": cpu_share, "event_lags": event_lags, "key_lags": key_lags}
+    return {"speeds": run_speeds(run_dir), "cpu_share": cpu_share, "event_lags": event_lags, "key_lags": key_lags, "first_visits": first_visits}
 
 
 def steady(speeds: list[float]) -> float:
@@ -133,7 +145,7 @@ def verdict(ok: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="digits-cnn")
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=4, help="runs each way")
     parser.add_argument("--app-side", action="store_true", help=argparse.SUPPRESS)  # one app run, in a child process
     parser.add_argument("--press-keys", action="store_true", help=argparse.SUPPRESS)
@@ -178,7 +190,8 @@ def main() -> None:
     p95 = percentile(ms, 0.95)
     print(f"screen switches 1-5 while the run trains ({len(ms)} keys, run at {steady(timed['speeds']):,.0f} samples/s): "
           f"key to painted median {statistics.median(ms):.0f} ms, p95 {p95:.0f} ms, max {max(ms):.0f} ms "
-          f"(target p95 < {KEY_TARGET_MS:.0f} ms) {verdict(p95 < KEY_TARGET_MS)}")
+          f"(target p95 < {KEY_TARGET_MS:.0f} ms) {verdict(p95 < KEY_TARGET_MS)}; first visits (screen built): "
+          + ", ".join(f"{1000 * t:.0f}" for t in timed["first_visits"]) + " ms")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 

@@ -33,10 +33,13 @@ class RunFollower:
         self._file_id: tuple[int, int] | None = None
         self._partial = b""
 
-    def poll(self) -> FollowUpdate:
+    def poll(self, with_state: bool = True) -> FollowUpdate:
+        """New events, and the run's state unless ``with_state`` is False (then it is ``""``);
+        a poll that finds events always reads the state, which they may have changed."""
         if not self.run.path.is_dir():
             return FollowUpdate(gone=True, state="deleted")
-        return FollowUpdate(events=self.read_new(), state=self.run.state())
+        events = self.read_new()
+        return FollowUpdate(events=events, state=self.run.state() if with_state or events else "")
 
     def read_new(self) -> list[TimedEvent]:
         """Events appended since the last call (all of them on the first)."""

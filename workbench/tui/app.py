@@ -29,6 +29,7 @@ Runs train in processes of their own; the app follows them (:mod:`workbench.tui.
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from textual.binding import Binding
 from textual.command import CommandPalette, SearchIcon
 from textual.reactive import reactive
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from workbench.config import RunConfig
@@ -59,6 +61,10 @@ SCREEN_CLASSES: dict[str, str] = {
     "train": "workbench.tui.screens.train:TrainScreen",
     "runs": "workbench.tui.screens.runs:RunsScreen",
 }
+
+#: Seconds between two redraws for runs in progress at most (an event is on screen within about
+#: this plus the follower's poll interval).
+RUNS_REDRAW_INTERVAL_S = 0.4
 
 #: Seconds after the first frame before torch starts loading in a worker.
 WARM_UP_DELAY = 0.5
@@ -115,6 +121,8 @@ class WorkbenchApp(App[int]):
         self.runs = LiveRuns()
         #: Runs this app has seen live, so that each one started elsewhere is announced once.
         self._announced: set[str] = set()
+        self._runs_redrawn = 0.0
+        self._runs_redraw_due: Timer | None = None
         #: Printed on the terminal once the app has closed (how to come back to the runs left training).
         self.goodbye: list[str] = []
         if attach:
@@ -212,6 +220,19 @@ class WorkbenchApp(App[int]):
             self.notify(f"{which} training{where}", timeout=6)
 
     def _runs_changed(self) -> None:
+        """Tell the screens, at most once per RUNS_REDRAW_INTERVAL_S: a run's events arrive up to
+        ten times a second, and each repaint costs CPU that, on a small machine, the run misses."""
+        if self._runs_redraw_due is not None:
+            return
+        wait = self._runs_redrawn + RUNS_REDRAW_INTERVAL_S - time.monotonic()
+        if wait > 0:
+            self._runs_redraw_due = self.set_timer(wait, self._runs_redraw)
+        else:
+            self._runs_redraw()
+
+    def _runs_redraw(self) -> None:
+        self._runs_redraw_due = None
+        self._runs_redrawn = time.monotonic()
         self.runs_version += 1
         self.activity = activity_text(self.runs)
 

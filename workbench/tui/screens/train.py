@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize, ScreenResume
+from textual.timer import Timer
 from textual.widgets import DataTable, ProgressBar, RichLog, Static
 
 from workbench.draft import describe_error
@@ -38,6 +39,9 @@ from workbench.tui.widgets.charts import ChartDeck, loss_chart, lr_chart, metric
 #: Terminal sizes from which all three charts show side by side, and the tables grow.
 WIDE_COLUMNS = 150
 TALL_ROWS = 40
+
+#: Seconds between two redraws of what re-lays out the screen or re-plots (table, log, charts).
+LAYOUT_INTERVAL_S = 1.5
 
 LOG_STYLES = {"info": "", "good": "bold green", "warning": "yellow", "error": "bold red"}
 
@@ -76,6 +80,9 @@ class TrainScreen(WorkbenchScreen):
         self._shown_id = ""
         #: (history version, run state, request) last drawn: a redraw with nothing new is skipped.
         self._drawn: tuple[int, str, str] = (-1, "", "")
+        self._last_layout = 0.0
+        self._layout_due: Timer | None = None
+        self._keys_shown: tuple[bool, bool] = (False, False)
         self._logged = 0
         self._table_rows = 0
         self._table_metric = ""
@@ -223,12 +230,24 @@ class TrainScreen(WorkbenchScreen):
     # ------------------------------------------------------------------ drawing
 
     def _runs_moved(self, _version: int) -> None:
+        """The app says the runs moved on (a few times a second at most): draw what changed."""
+        keys = self._key_state()
+        if keys != self._keys_shown:  # the footer is recomposed only when a key comes or goes
+            self._keys_shown = keys
+            self.refresh_bindings()
         if self.is_current:
             self._redraw()
-        self.refresh_bindings()
+
+    def _key_state(self) -> tuple[bool, bool]:
+        """What decides which of p, x and n the footer offers."""
+        return self.check_action("stop", ()) is True, self.check_action("next_run", ()) is True
 
     def _redraw(self, force: bool = False) -> None:
-        """Draw what changed since the last time: a new run shown is drawn from scratch."""
+        """Draw what changed since the last time: a new run shown is drawn from scratch.
+
+        The headline, progress bars and stats are cheap and follow every change; the epoch
+        table, the log and the chart (which re-lay out or re-plot) follow every LAYOUT_INTERVAL_S.
+        """
         if self.app.runs.shown_id != self._shown_id:
             self._shown_id = self.app.runs.shown_id
             self._logged, self._table_rows, self._table_metric = 0, 0, ""
@@ -239,15 +258,25 @@ class TrainScreen(WorkbenchScreen):
         drawn = (history.version, shown.state, shown.requested) if shown is not None else (history.version, "", "")
         if not force and self._drawn == drawn:
             return
-        self._write_log()
-        self._show_epochs()
         self._show_headline()
         self._show_progress()
         self._show_stats()
+        self._drawn = drawn
+        wait = self._last_layout + LAYOUT_INTERVAL_S - time.monotonic()
+        if force or wait <= 0:
+            self._draw_slow_parts()
+        elif self._layout_due is None:
+            self._layout_due = self.set_timer(wait, self._draw_slow_parts)
+
+    def _draw_slow_parts(self) -> None:
+        self._layout_due = None
+        self._last_layout = time.monotonic()
+        history = self.history
+        self._write_log()
+        self._show_epochs()
         self.query_one(ChartDeck).draw(
             {"loss": loss_chart(history, live=True), "metric": metric_chart(history, live=True), "lr": lr_chart(history)}
         )
-        self._drawn = drawn
 
     def _show_headline(self) -> None:
         headline = self.query_one("#headline", Static)

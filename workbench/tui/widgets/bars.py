@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -106,13 +107,15 @@ class StatusBar(Horizontal):
 
     def on_mount(self) -> None:
         self.watch(self.app, "draft_version", self._redraw_problems)
-        self.watch(self.app, "activity", self._redraw_activity)
+        self.query_one("#activity", Static).update(self.app.activity)
+        self.watch(self.app, "activity", self._redraw_activity, init=False)
 
     def _redraw_problems(self, _version: int = 0) -> None:
         self.query_one("#problems", Static).update(problems_summary(self.app.draft.problems))
 
-    def _redraw_activity(self, activity: str) -> None:
-        self.query_one("#activity", Static).update(activity)
+    def _redraw_activity(self, old: str, activity: str) -> None:
+        # The line changes with every report of a run: re-lay out the screen only when its width does.
+        self.query_one("#activity", Static).update(activity, layout=cell_len(activity) != cell_len(old))
 
 
 def problems_summary(problems: list[ConfigError]) -> Text:
