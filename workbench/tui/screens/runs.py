@@ -238,7 +238,16 @@ class RunsScreen(WorkbenchScreen):
             shown.sort(key=sort.key)
         if sort.newest_first != self.reverse:
             shown.reverse()
+        same_rows = [s.id for s in shown] == [s.id for s in self.shown] and table.row_count == len(shown)
         self.shown = shown
+        if same_rows:  # a run in progress moved on: change its cells in place, keep the table as it is
+            columns = [column.key for column in table.ordered_columns]
+            for summary in shown:
+                for column, cell in zip(columns, self._cells(summary), strict=True):
+                    if table.get_cell(summary.id, column) != cell:
+                        table.update_cell(summary.id, column, cell)
+            self._show_sort_note()
+            return
         table.clear()
         for summary in shown:
             table.add_row(*self._cells(summary), key=summary.id)

@@ -43,6 +43,9 @@ TALL_ROWS = 40
 #: Seconds between two redraws of what re-lays out the screen or re-plots (table, log, charts).
 LAYOUT_INTERVAL_S = 1.5
 
+#: The most log lines written at once (see TrainScreen._write_log).
+LOG_CATCH_UP = 100
+
 LOG_STYLES = {"info": "", "good": "bold green", "warning": "yellow", "error": "bold red"}
 
 
@@ -386,12 +389,14 @@ class TrainScreen(WorkbenchScreen):
             table.scroll_end(animate=False)
 
     def _write_log(self) -> None:
-        """The run's new log lines; epochs have their own table, so their lines are left out."""
+        """The run's new log lines; epochs have their own table, so their lines are left out.
+        Catching up on a long history (attaching, coming back to this screen) writes only the
+        newest LOG_CATCH_UP lines: each line written costs the UI thread, and `workbench logs` prints
+        them all."""
         log = self.query_one("#log", RichLog)
         lines = self.history.log
-        for line in lines[self._logged :]:
-            if line.level == "epoch":
-                continue
+        new = [line for line in lines[self._logged :] if line.level != "epoch"]
+        for line in new[-LOG_CATCH_UP:]:
             stamp = time.strftime("%H:%M:%S ", time.localtime(line.when)) if line.when is not None else ""
             log.write(Text.assemble((stamp, "dim"), (line.text, LOG_STYLES.get(line.level, ""))))
         self._logged = len(lines)
