@@ -32,8 +32,9 @@ def test_a_detached_run_trains_in_a_session_of_its_own_and_prints_its_id_at_once
     wait_until(lambda: run.state() == "finished", what="the detached run to finish")
     status = run.read_status()
     assert status.pid != os.getpid() and status.epochs_done == 2 and status.test["acc"] > 0.5
-    log = run.log_path.read_text()
-    assert "epoch 2/2" in log and "test  loss" in log  # its output went to the run's log file
+    # Its output went to the run's log file (the last line follows the status by a moment).
+    wait_until(lambda: "test  loss" in run.log_path.read_text(), what="the test line in the log")
+    assert "epoch 2/2" in run.log_path.read_text()
 
 
 def test_the_launched_process_has_no_controlling_terminal_of_the_launcher() -> None:

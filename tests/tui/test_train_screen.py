@@ -52,6 +52,7 @@ async def test_pressing_s_trains_in_a_process_of_its_own_with_live_charts_then_l
         screen = _screen(app)
         history = screen.history
         assert history.state == "finished" and [e.epoch for e in history.epochs] == [1, 2]
+        await wait_for(pilot, lambda: screen.query_one("#epochs", DataTable).row_count == 2)  # drawn (throttled)
         run = only_run()
         assert run.id == history.run_id and run.read_status().pid != os.getpid()  # trained by another process
         deck = screen.query_one(ChartDeck)
@@ -101,15 +102,14 @@ async def test_pause_continue_and_stop_reach_the_run_process_and_other_screens_s
         screen = _screen(app)
         await pilot.press("p")
         await wait_for(pilot, lambda: _shown_state(app) == "paused")
-        assert app.activity.startswith("‖ paused") and "paused" in screen_text(app).splitlines()[1]
+        await wait_for(pilot, lambda: app.activity.startswith("‖ paused") and "paused" in screen_text(app).splitlines()[1])
         await pilot.press("p")
         await wait_for(pilot, lambda: _shown_state(app) == "running")
         await pilot.press("1")  # the run goes on behind the Data screen, shown in its status bar
         done = len(screen.history.epochs)
         await wait_for(pilot, lambda: len(screen.history.epochs) > done)
         assert app.current_mode == "data"
-        status = screen_text(app).splitlines()[-2]
-        assert "▶ epoch" in status and "loss" in status
+        await wait_for(pilot, lambda: "▶ epoch" in screen_text(app).splitlines()[-2] and "loss" in screen_text(app).splitlines()[-2])
         await pilot.press("4", "x")
         await wait_for(pilot, lambda: _shown_state(app) == "stopped", timeout=60)
         run = only_run()
@@ -161,7 +161,7 @@ async def test_a_run_started_by_workbench_train_in_another_terminal_shows_live_a
         await wait_for(pilot, lambda: app.runs.shown is not None and app.runs.shown.id == run.id, timeout=60)
         seen = len(_screen(app).history.epochs)
         await wait_for(pilot, lambda: len(_screen(app).history.epochs) > seen)  # live
-        assert "▶ training" in screen_text(app).splitlines()[1]
+        await wait_for(pilot, lambda: "▶ training" in screen_text(app).splitlines()[1])
         process.send_signal(signal.SIGKILL)
         process.wait()
         killed = time.monotonic()

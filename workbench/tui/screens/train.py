@@ -261,6 +261,7 @@ class TrainScreen(WorkbenchScreen):
         drawn = (history.version, shown.state, shown.requested) if shown is not None else (history.version, "", "")
         if not force and self._drawn == drawn:
             return
+        force = force or drawn[1:] != self._drawn[1:]  # a new state (paused, ended...) is drawn whole at once
         self._show_headline()
         self._show_progress()
         self._show_stats()
