@@ -25,7 +25,8 @@ async def test_attach_opens_the_train_screen_on_a_finished_run_with_its_whole_hi
         assert isinstance(screen, TrainScreen)
         await wait_for(pilot, lambda: screen.query_one("#epochs", DataTable).row_count == 3)
         assert app.runs.shown.state == "finished" and app.runs.shown.history.state == "finished"
-        assert "✓ test" in screen_text(app).splitlines()[1] and "acc 0.900" in screen_text(app).splitlines()[1]
+        await wait_for(pilot, lambda: "✓ test" in screen_text(app).splitlines()[1])
+        assert "acc 0.900" in screen_text(app).splitlines()[1]
 
 
 async def test_enter_on_the_runs_screen_shows_that_run_on_the_train_screen(fixed_app: Callable[..., WorkbenchApp]) -> None:

@@ -95,14 +95,17 @@ class RunDetails:
     stamp: tuple[float, int] = (0.0, 0)  # metrics.jsonl's mtime and size when read
 
 
-def read_details(run: RunDir, summary: RunSummary | None) -> RunDetails:
-    """The config, curves and checkpoints of a run; a broken file is reported, not raised."""
+def read_details(run: RunDir, summary: RunSummary | None, history: RunHistory | None = None) -> RunDetails:
+    """The config, curves and checkpoints of a run; a broken file is reported, not raised.
+    ``history``: the run's history where the app already follows it (not read again)."""
     error = ""
     try:
         config: RunConfig | None = run.read_config()
     except WorkbenchError as problem:
         config, error = None, str(problem)
-    details = RunDetails(run, config, RunHistory.from_records(run.read_events()), error=error, stamp=metrics_stamp(run))
+    stamp = metrics_stamp(run)
+    history = history if history is not None else RunHistory.from_records(run.read_events())
+    details = RunDetails(run, config, history, error=error, stamp=stamp)
     try:
         details.chosen = resolve_checkpoint(run) if config is not None else None
     except WorkbenchError:
@@ -309,12 +312,15 @@ class RunsScreen(WorkbenchScreen):
     def _load_details(self, run_id: str) -> None:
         summary = next((s for s in self.summaries if s.id == run_id), None)
         if summary is not None:
-            self._read_details(RunDir(Path(summary.path)), summary)
+            # A run the app follows (every run in progress) has its history at hand: re-reading a
+            # long metrics.jsonl every poll would hold the interpreter away from the UI thread.
+            followed = self.app.runs.followed.get(run_id)
+            self._read_details(RunDir(Path(summary.path)), summary, followed.history if followed else None)
 
     @work(thread=True, exclusive=True, group="run-details", exit_on_error=False)
-    def _read_details(self, run: RunDir, summary: RunSummary) -> None:
+    def _read_details(self, run: RunDir, summary: RunSummary, history: RunHistory | None) -> None:
         try:
-            details = read_details(run, summary)
+            details = read_details(run, summary, history)
         except Exception as error:  # noqa: BLE001 - e.g. the run was deleted meanwhile
             details = RunDetails(run, None, RunHistory(), error=describe_error(error))
         self._call(self._show_details, details, summary)

@@ -123,7 +123,9 @@ class TrainScreen(WorkbenchScreen):
         self.refresh_bindings()  # g has nothing to switch while every chart is shown
 
     def on_screen_resume(self, _event: ScreenResume) -> None:
-        self._redraw(force=True)
+        """Coming back: paint the screen first, then catch up on the table, log and chart."""
+        self._redraw()
+        self.call_after_refresh(self._draw_slow_parts)
 
     def draft_changed(self) -> None:
         self._show_headline()
