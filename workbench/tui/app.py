@@ -64,7 +64,7 @@ SCREEN_CLASSES: dict[str, str] = {
 
 #: Seconds between two redraws for runs in progress at most (an event is on screen within about
 #: this plus the follower's poll interval).
-RUNS_REDRAW_INTERVAL_S = 0.4
+RUNS_REDRAW_INTERVAL_S = 0.35
 
 #: Seconds after the first frame before torch starts loading in a worker.
 WARM_UP_DELAY = 0.5

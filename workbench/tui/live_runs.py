@@ -25,10 +25,10 @@ from workbench.runs.listing import list_runs
 from workbench.runs.status import LIVE_STATES
 
 #: Seconds between two polls of the followed runs: an event is on screen well within 0.5 s.
-POLL_INTERVAL_S = 0.15
+POLL_INTERVAL_S = 0.1
 #: Every how many polls a followed run's state is read too (its process alive, status.json): a
 #: trainer's death shows within half a second, and the cheap polls in between only look for events.
-STATE_EVERY = 4
+STATE_EVERY = 5
 #: Seconds between two looks for runs that started live elsewhere.
 SCAN_INTERVAL_S = 2.0
 

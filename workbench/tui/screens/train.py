@@ -41,7 +41,7 @@ WIDE_COLUMNS = 150
 TALL_ROWS = 40
 
 #: Seconds between two redraws of what re-lays out the screen or re-plots (table, log, charts).
-LAYOUT_INTERVAL_S = 1.5
+LAYOUT_INTERVAL_S = 2.0
 
 #: The most log lines written at once (see TrainScreen._write_log).
 LOG_CATCH_UP = 100
