@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def workbench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def workbench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point all of Workbench's folders at a temp dir, so no test touches a real user's files."""
     home = tmp_path / "workbench-home"
     home.mkdir()
@@ -17,7 +18,25 @@ def workbench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         # Training processes a test starts get one torch thread too (see pytest_configure).
         monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    return home
+    yield home
+    _end_training_processes(home)
+
+
+def _end_training_processes(home: Path) -> None:
+    """Runs outlive whoever started them, test or app: a test that failed half-way must not leave
+    a (perhaps paused) training process behind, so every run still holding its lock is killed."""
+    import signal
+
+    from workbench.runs.liveness import lock_holder
+
+    runs = home / "data" / "runs"
+    for folder in runs.iterdir() if runs.is_dir() else ():
+        pid = lock_holder(folder)
+        if pid is not None and pid != os.getpid():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def pytest_configure(config: pytest.Config) -> None:
