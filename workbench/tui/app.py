@@ -49,7 +49,7 @@ from workbench.paths import runs_dir
 from workbench.presets import DEFAULT_PRESET, read_experiment, save_user_preset
 from workbench.runs.folder import RunDir
 from workbench.tui.commands import WorkbenchCommands
-from workbench.tui.live_runs import LiveRuns, LiveRunsSeen, RunBackfilled, RunMoved, activity_text
+from workbench.tui.live_runs import FollowedRun, LiveRuns, LiveRunsSeen, RunBackfilled, RunMoved, activity_text
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.bars import SCREENS
 
@@ -192,8 +192,6 @@ class WorkbenchApp(App[int]):
         self.call_from_thread(self.show_run, run)
 
     def on_run_backfilled(self, message: RunBackfilled) -> None:
-        from workbench.tui.live_runs import FollowedRun
-
         self.runs.followed[message.run.id] = FollowedRun(message.run, message.history, message.state)
         self._runs_changed()
 
@@ -216,7 +214,7 @@ class WorkbenchApp(App[int]):
             self.show_run(RunDir(runs_dir() / new[-1]))
         if new:
             which = f"{len(new)} runs are" if len(new) > 1 else f"{new[0]} is"
-            where = "" if isinstance(self.screen, screen_class("train")) else "; 4 shows it"
+            where = "" if self.current_mode == "train" else "; 4 shows it"
             self.notify(f"{which} training{where}", timeout=6)
 
     def _runs_changed(self) -> None:

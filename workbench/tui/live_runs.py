@@ -22,6 +22,7 @@ from workbench.runs.folder import RunDir
 from workbench.runs.follow import RunFollower
 from workbench.runs.history import RunHistory, TimedEvent
 from workbench.runs.listing import list_runs
+from workbench.runs.process_control import REACHED
 from workbench.runs.status import LIVE_STATES
 
 #: Seconds between two polls of the followed runs: an event is on screen well within 0.5 s.
@@ -114,7 +115,7 @@ class LiveRuns:
             followed.history.add(event, when)
         if message.state and message.state != followed.state:
             followed.state = message.state
-        if followed.requested and _request_done(followed):
+        if followed.requested and REACHED[followed.requested](followed.state):
             followed.requested = ""
         return followed
 
@@ -150,15 +151,6 @@ class LiveRuns:
                 post(LiveRunsSeen([s.id for s in list_runs() if s.is_live]))
             self._wake.wait(POLL_INTERVAL_S)
             self._wake.clear()
-
-
-def _request_done(followed: FollowedRun) -> bool:
-    state, request = followed.state, followed.requested
-    if request == "pause":
-        return state != "running"
-    if request == "continue":
-        return state != "paused"
-    return state not in LIVE_STATES
 
 
 def activity_text(runs: LiveRuns) -> str:
