@@ -98,3 +98,15 @@ async def test_monitors_offer_the_metrics_of_the_task(fixed_app: Callable[..., W
         monitor = app.screen.query_one("#early-form #field-monitor", Select)
         options = [value for _label, value in monitor._options]
         assert "val_acc" in options and "val_r2" not in options
+
+
+async def test_a_preview_arriving_while_the_app_closes_is_dropped(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    """A worker's preview can land after the app has begun removing widgets: it must not raise."""
+    app = fixed_app(start="optimize")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _chart(app).preview is not None)
+        chart = _chart(app)
+        drawn = chart.preview
+        await chart.query_one("#legend").remove()
+        chart.show_preview(drawn)  # raised NoMatches('#legend') from textual-plot's clear before
+        chart.show_preview(None)

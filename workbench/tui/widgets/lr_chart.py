@@ -51,8 +51,14 @@ class LRChart(PlotWidget, can_focus=False):
         self.margin_left = 9
 
     def show_preview(self, preview: LRPreview | None) -> None:
-        """Draw ``preview``; None empties the chart (the settings cannot train)."""
+        """Draw ``preview``; None empties the chart (the settings cannot train).
+
+        A preview computed in a worker can arrive while the app closes, after textual-plot's
+        legend child has been removed; drawing then would fail in ``clear``, so it is dropped.
+        """
         self.preview = preview
+        if not self.is_attached or not self.query("#legend"):
+            return
         if preview is None:
             self.clear()
             return
