@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
 
 from textual.widgets import Input, OptionList
+from textual.widgets._footer import FooterKey
 
 from workbench import config as config_io
 from workbench.paths import runs_dir, user_presets_dir
@@ -32,6 +34,23 @@ async def test_number_keys_switch_between_the_five_screens(fixed_app: Callable[.
             await pilot.pause()
             assert app.current_mode == mode
             assert f"{key} {title}" in screen_text(app).splitlines()[0]
+
+
+async def test_switching_screens_again_and_again_keeps_no_more_footer_keys(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    """Textual's footer kept every key it ever removed (a watcher each): a long session grew without end."""
+    app = fixed_app()
+
+    async def footer_keys_after(rounds: int) -> int:
+        for _ in range(rounds):
+            for _mode, _title, key in SCREENS:
+                await pilot.press(key)
+                await pilot.pause()
+        gc.collect()
+        return sum(isinstance(o, FooterKey) for o in gc.get_objects())
+
+    async with app.run_test(size=SIZE) as pilot:
+        settled = await footer_keys_after(2)
+        assert await footer_keys_after(4) == settled  # it grew by about 60 keys a round before
 
 
 async def test_the_screen_tabs_in_the_top_bar_take_a_mouse_click(fixed_app: Callable[..., WorkbenchApp]) -> None:

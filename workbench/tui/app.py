@@ -29,6 +29,7 @@ Runs train in processes of their own; the app follows them (:mod:`workbench.tui.
 from __future__ import annotations
 
 import importlib
+import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,12 +38,12 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette, SearchIcon
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
-from workbench.config import RunConfig
+from workbench.config import OptimizerConfig, RunConfig, ScheduleConfig
 from workbench.draft import Draft, describe_error
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.paths import runs_dir
@@ -68,6 +69,8 @@ RUNS_REDRAW_INTERVAL_S = 0.35
 
 #: Seconds after the first frame before torch starts loading in a worker.
 WARM_UP_DELAY = 0.5
+#: Middle-generation collections between two full ones once the app is warm (Python's default: 10).
+FULL_COLLECTION_EVERY = 100
 
 #: Which screen owns the fields under each top-level section (to go to a problem).
 SECTION_SCREENS = {"data": "data", "model": "model", "loss": "optimize", "optimizer": "optimize", "schedule": "optimize", "train": "optimize"}
@@ -105,14 +108,17 @@ class WorkbenchApp(App[int]):
         Binding("ctrl+q", "quit", "Quit, even from a text field", show=False, priority=True),
     ]
 
+    # Plain vars, not reactives: the App repaints the whole screen when one of its reactives
+    # changes, and the watchers redraw just what each value touches (a full repaint every
+    # RUNS_REDRAW_INTERVAL_S was most of the app's CPU while attached to a run).
     #: Bumped after every change of the draft; screens and bars watch it.
-    draft_version = reactive(0)
+    draft_version = var(0)
     #: A compact line about the runs in progress, shown in every status bar.
-    activity = reactive("")
+    activity = var("")
     #: Bumped whenever a followed run moves on (new events, a new state) or the shown run changes.
-    runs_version = reactive(0)
+    runs_version = var(0)
     #: (train.device name, description) of each device torch can use; empty until detected.
-    devices: reactive[tuple[tuple[str, str], ...]] = reactive(())
+    devices: var[tuple[tuple[str, str], ...]] = var(())
 
     def __init__(self, draft: Draft, *, start: str = "data", attach: str = "") -> None:
         super().__init__()
@@ -150,13 +156,23 @@ class WorkbenchApp(App[int]):
     @work(thread=True, exclusive=True, group="warm-up")
     def _warm_up(self) -> None:
         try:
-            from workbench.optim import preview  # noqa: F401 - torch and the LR preview, loaded once
             from workbench.engine.device import available_devices
+            from workbench.optim.preview import lr_preview
 
             devices = tuple(available_devices())
+            # The first optimizer built imports a thousand modules more (torch._dynamo, sympy):
+            # about a second, paid here rather than by the Optimize screen's first preview.
+            lr_preview(OptimizerConfig(), ScheduleConfig(), epochs=1, steps_per_epoch=1)
         except Exception as error:  # noqa: BLE001 - a worker reports in one line, never crashes the app
             self.call_from_thread(self.notify, f"PyTorch could not be loaded: {describe_error(error)}", severity="error")
             return
+        # Importing torch leaves hundreds of thousands of objects that live as long as the app.
+        # Frozen, the garbage collector no longer walks them in its full collections; and those
+        # come ten times less often, as the widgets' render caches fill the oldest generation.
+        # Each stalled the app for 0.1-0.4 s at a random moment (a key, a repaint).
+        gc.freeze()
+        young, middle, _oldest = gc.get_threshold()
+        gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
         self.call_from_thread(setattr, self, "devices", devices)
 
     def _draft_changed(self) -> None:

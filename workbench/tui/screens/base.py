@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from workbench.errors import ConfigError
-from workbench.tui.widgets.bars import HelpLine, StatusBar, TopBar
+from workbench.tui.widgets.bars import HelpLine, KeysFooter, StatusBar, TopBar
 from workbench.tui.widgets.param_form import ParamForm
 
 if TYPE_CHECKING:
@@ -32,6 +32,9 @@ class WorkbenchScreen(Screen[None]):
     MODE: ClassVar[str] = ""
     #: What the help line says when no field has the focus.
     HINT: ClassVar[str] = ""
+    #: Whether the status bar shows the line about the runs in progress (the Train screen shows
+    #: the run itself, so it does not repaint the bottom row at every report as well).
+    SHOWS_ACTIVITY: ClassVar[bool] = True
 
     BINDINGS = [Binding("escape", "leave_field", "Leave field")]
 
@@ -41,8 +44,8 @@ class WorkbenchScreen(Screen[None]):
         yield TopBar(self.MODE)
         yield from self.compose_body()
         yield HelpLine(self.HINT)
-        yield StatusBar()
-        yield Footer(compact=True, show_command_palette=False)
+        yield StatusBar(activity=self.SHOWS_ACTIVITY)
+        yield KeysFooter()
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets, between the top bar and the help line."""

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from workbench import config as config_io
@@ -24,6 +24,7 @@ from workbench.config import RunConfig
 from workbench.errors import ConfigError
 from workbench.paths import runs_dir
 from workbench.presets import list_presets, read_experiment, resolve
+from workbench.tui.widgets.bars import KeysFooter
 
 
 class Dialog(ModalScreen):
@@ -51,7 +52,7 @@ class Dialog(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield from self.compose_dialog()
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter()
 
     def compose_dialog(self) -> ComposeResult:
         yield from ()

@@ -33,7 +33,7 @@ from workbench.runs.listing import STATE_STYLES
 from workbench.runs.status import INTERRUPTED, STALE, STARTING
 from workbench.tui.live_runs import FollowedRun
 from workbench.tui.screens.base import WorkbenchScreen
-from workbench.tui.widgets.bars import problems_summary
+from workbench.tui.widgets.bars import problems_summary, show_content
 from workbench.tui.widgets.charts import ChartDeck, loss_chart, lr_chart, metric_chart
 
 #: Terminal sizes from which all three charts show side by side, and the tables grow.
@@ -52,6 +52,7 @@ LOG_STYLES = {"info": "", "good": "bold green", "warning": "yellow", "error": "b
 class TrainScreen(WorkbenchScreen):
     MODE = "train"
     HINT = "g shows the next chart · n the next run in progress · runs go on when the app closes"
+    SHOWS_ACTIVITY = False  # the headline and the progress rows are the run's activity
 
     BINDINGS = [
         Binding("s", "start", "Start", tooltip="Start training the experiment in a process of its own"),
@@ -89,6 +90,7 @@ class TrainScreen(WorkbenchScreen):
         self._logged = 0
         self._table_rows = 0
         self._table_metric = ""
+        self._stats_shown: list[tuple[str, str | Text]] = []
 
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
@@ -250,8 +252,11 @@ class TrainScreen(WorkbenchScreen):
     def _redraw(self, force: bool = False) -> None:
         """Draw what changed since the last time: a new run shown is drawn from scratch.
 
-        The headline, progress bars and stats are cheap and follow every change; the epoch
-        table, the log and the chart (which re-lay out or re-plot) follow every LAYOUT_INTERVAL_S.
+        The headline and the progress rows follow every change; the parts that change once an
+        epoch (the stats, the epoch table, the log and the chart, which re-lay out or re-plot) follow
+        every LAYOUT_INTERVAL_S, or at once when the run's state changes. Each repaint covers the
+        rectangle around everything changed since the last, so the rows that move with every
+        report are kept together at the top.
         """
         if self.app.runs.shown_id != self._shown_id:
             self._shown_id = self.app.runs.shown_id
@@ -266,7 +271,6 @@ class TrainScreen(WorkbenchScreen):
         force = force or drawn[1:] != self._drawn[1:]  # a new state (paused, ended...) is drawn whole at once
         self._show_headline()
         self._show_progress()
-        self._show_stats()
         self._drawn = drawn
         wait = self._last_layout + LAYOUT_INTERVAL_S - time.monotonic()
         if force or wait <= 0:
@@ -278,6 +282,7 @@ class TrainScreen(WorkbenchScreen):
         self._layout_due = None
         self._last_layout = time.monotonic()
         history = self.history
+        self._show_stats()
         self._write_log()
         self._show_epochs()
         self.query_one(ChartDeck).draw(
@@ -293,7 +298,7 @@ class TrainScreen(WorkbenchScreen):
             if not problems:
                 train = self.draft.config.train
                 text.append(f": s trains {self.draft.name} for {train.epochs} epochs on {train.device}", style="green")
-            headline.update(text, layout=False)
+            show_content(headline, text)
             return
         history = shown.history
         name = history.started.name if history.started else shown.id
@@ -323,58 +328,66 @@ class TrainScreen(WorkbenchScreen):
         live = self.app.runs.live()
         if len(live) > 1:
             text.append(f"  · {len(live)} runs in progress, n shows the next", style="dim")
-        headline.update(text, layout=False)
+        show_content(headline, text)
 
     def _show_progress(self) -> None:
         history = self.history
         progress, epochs, last = history.progress, history.total_epochs, history.last_epoch
         if history.progress_is_current and progress is not None:
             epoch, step, steps = progress.epoch, progress.step, progress.steps_per_epoch
-            note = f"step {step}/{steps}"
+            speed = history.samples_per_s
+            note = f"step {step}/{steps}" + (f" · {speed:,.0f}/s" if speed is not None else "")
         elif last is not None:  # between reports (short epochs end between two of them)
             epoch, step, steps = last.epoch, 1, 1
             note = f"done in {duration(last.duration_s)}"
         else:
             epoch, step, steps, note = 0, 0, 1, ""
-        self.query_one("#epoch-label", Static).update(f"epoch {epoch}/{epochs}" if epochs else "epoch", layout=False)
+        show_content(self.query_one("#epoch-label", Static), f"epoch {epoch}/{epochs}" if epochs else "epoch")
         self.query_one("#epoch-bar", ProgressBar).update(total=max(1, steps), progress=step)
         self.query_one("#run-bar", ProgressBar).update(total=max(1, epochs), progress=min(history.position, epochs) if epochs else 0)
-        self.query_one("#epoch-note", Static).update(note, layout=False)
+        show_content(self.query_one("#epoch-note", Static), note)
         eta = history.eta_s
         note = ""
         if history.is_over:
             note = f"done in {duration(history.elapsed_s)}" if history.finished else f"{duration(history.elapsed_s)} trained"
         elif history.epochs or progress is not None:
             note = f"{'ETA ' + duration(eta) if eta is not None else 'ETA -'} · {duration(history.elapsed_s)} elapsed"
-        self.query_one("#run-note", Static).update(note, layout=False)
+        show_content(self.query_one("#run-note", Static), note)
 
     def _show_stats(self) -> None:
-        history = self.history
-        started, progress, last = history.started, history.progress, history.last_epoch
+        rows = self._stats_rows()
+        if rows == self._stats_shown:
+            return  # unchanged: the box is not repainted
+        self._stats_shown = rows
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True, min_width=8)
         grid.add_column(no_wrap=True, overflow="ellipsis")
-        grid.add_row("state", _state_text(self.shown))
+        for label, value in rows:
+            grid.add_row(label, value)
+        self.query_one("#stats", Static).update(grid, layout=False)
+
+    def _stats_rows(self) -> list[tuple[str, str | Text]]:
+        """The Stats box, label and value per row: what changes at most once an epoch (the speed,
+        elapsed time and ETA are on the progress rows), so that between epochs only those rows
+        are repainted."""
+        history = self.history
+        started, progress, last = history.started, history.progress, history.last_epoch
+        rows: list[tuple[str, str | Text]] = [("state", _state_text(self.shown))]
         if started is not None:
-            grid.add_row("device", f"{started.device} · {started.device_name}")
+            rows.append(("device", f"{started.device} · {started.device_name}"))
             if history.progress is not None and history.progress.device_memory_gib:
-                grid.add_row("GPU mem", f"{history.progress.device_memory_gib:.1f} GiB peak")
-            grid.add_row("params", count(started.num_params))
-        speed, eta = history.samples_per_s, history.eta_s
-        if speed is not None:
-            grid.add_row("speed", f"{speed:,.0f} samples/s")
-            grid.add_row("elapsed", duration(history.elapsed_s))
-            grid.add_row("ETA", duration(eta) if eta is not None else "-")
+                rows.append(("GPU mem", f"{history.progress.device_memory_gib:.1f} GiB peak"))
+            rows.append(("params", count(started.num_params)))
         lr = progress.lr if history.progress_is_current and progress is not None else (last.lr if last else None)
         if lr is not None:
-            grid.add_row("lr", f"{lr:.3g}")
+            rows.append(("lr", f"{lr:.3g}"))
         if last is not None:
             best = f"{last.best_value:.4g} @{last.best_epoch}" if last.best_value is not None else "-"
-            grid.add_row("best", f"{last.monitor.replace('_', ' ')} {best}")
+            rows.append(("best", f"{last.monitor.replace('_', ' ')} {best}"))
             metric = history.metric
             if last.val:
-                grid.add_row("last val", f"loss {last.val['loss']:.4f} {metric} {last.val.get(metric, float('nan')):.3f}")
-        self.query_one("#stats", Static).update(grid, layout=False)
+                rows.append(("last val", f"loss {last.val['loss']:.4f} {metric} {last.val.get(metric, float('nan')):.3f}"))
+        return rows
 
     def _show_epochs(self) -> None:
         table = self.query_one("#epochs", DataTable)

@@ -4,7 +4,9 @@
   with their number keys (the current one highlighted; clickable with a mouse).
 - :class:`HelpLine`: what the focused field means and which values it takes.
 - :class:`StatusBar`: the draft's problems summarised (count and the first one) on the left,
-  and on the right the app's ``activity`` line (the Train screen reports a running run there).
+  and on the right the app's ``activity`` line about the runs in progress (left out on the
+  Train screen, which shows the run itself).
+- :class:`KeysFooter`: the keys of the screen, Textual's footer without its leak.
 
 They read the app's ``draft`` and redraw when its ``draft_version`` or ``activity`` changes.
 """
@@ -17,7 +19,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from workbench.errors import ConfigError
 
@@ -90,6 +92,16 @@ class HelpLine(Static):
         self.update(text or self.hint)
 
 
+def show_content(static: Static, content: str | Text, *, layout: bool = False) -> None:
+    """Show ``content`` in ``static`` unless it already shows exactly that.
+
+    Every update dirties the screen around the widget, and while a run trains the screens are
+    told of it several times a second: repainting what did not change is most of what the app
+    would spend. ``layout`` re-lays out the screen (when the widget's size may change)."""
+    if static.content != content:
+        static.update(content, layout=layout)
+
+
 class StatusBar(Horizontal):
     """``✗ 2 problems: model.layers.4 ...`` or ``✓ ready to train``, and the activity on the right."""
 
@@ -101,17 +113,23 @@ class StatusBar(Horizontal):
 
     app: WorkbenchApp  # type: ignore[assignment]
 
+    def __init__(self, *, activity: bool = True) -> None:
+        super().__init__()
+        self.shows_activity = activity
+
     def compose(self) -> ComposeResult:
         yield Static(id="problems", markup=False)
-        yield Static(id="activity", markup=False)
+        if self.shows_activity:
+            yield Static(id="activity", markup=False)
 
     def on_mount(self) -> None:
         self.watch(self.app, "draft_version", self._redraw_problems)
-        self.query_one("#activity", Static).update(self.app.activity)
-        self.watch(self.app, "activity", self._redraw_activity, init=False)
+        if self.shows_activity:
+            self.query_one("#activity", Static).update(self.app.activity)
+            self.watch(self.app, "activity", self._redraw_activity, init=False)
 
     def _redraw_problems(self, _version: int = 0) -> None:
-        self.query_one("#problems", Static).update(problems_summary(self.app.draft.problems))
+        show_content(self.query_one("#problems", Static), problems_summary(self.app.draft.problems))
 
     def _redraw_activity(self, old: str, activity: str) -> None:
         # The line changes with every report of a run: re-lay out the screen only when its width does.
@@ -125,3 +143,22 @@ def problems_summary(problems: list[ConfigError]) -> Text:
     count = len(problems)
     head = "✗ 1 problem: " if count == 1 else f"✗ {count} problems (! lists them): "
     return Text.assemble((head, "bold red"), (str(problems[0]), "red"))
+
+
+class KeysFooter(Footer):
+    """Textual's compact footer (keys only, no palette entry), without a leak of Textual 8.2.
+
+    Every recompose (each screen switch and binding change) data-binds the new keys to the
+    footer's ``compact``, and Textual forgets the bindings of removed keys only when ``compact``
+    changes, which it never does; so every switch kept about 16 dead keys alive (5,000 objects),
+    and the garbage collector's pauses grew with them, past 0.3 s in a long session."""
+
+    def __init__(self) -> None:
+        super().__init__(compact=True, show_command_palette=False)
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        # Textual keeps a node's watchers in the attribute "__watchers", a dict of lists of
+        # (watching node, callback); it prunes closed nodes with this same rule.
+        for watchers in getattr(self, "__watchers", {}).values():
+            watchers[:] = [(node, callback) for node, callback in watchers if not node._closing]
