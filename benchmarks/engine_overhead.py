@@ -19,11 +19,11 @@ import time
 
 import torch
 
-from workbench.runs import events as ev
 from workbench.engine.setup import build_parts
 from workbench.engine.trainer import Trainer
+from workbench.experiment.presets import load_experiment
 from workbench.optim.build import build_optimizer
-from workbench.presets import load_experiment
+from workbench.runs import events as ev
 
 
 def engine_samples_per_s(config, device: str | None) -> float:

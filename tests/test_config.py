@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from workbench import config as config_io
-from workbench.config import LayerSpec, RunConfig
 from workbench.errors import ConfigError
-from workbench.presets import list_presets, read_experiment
+from workbench.experiment.presets import list_presets, read_experiment
+from workbench.experiment.validation import problems, validate
+from workbench.schema import config as config_io
+from workbench.schema.config import LayerSpec, RunConfig
 
 
 @pytest.mark.parametrize("preset", [e.name for e in list_presets()])
@@ -95,7 +96,7 @@ def test_learning_rate_must_be_positive() -> None:
 
 def test_validate_fills_in_catalog_defaults_without_changing_the_draft() -> None:
     experiment = read_experiment("digits-mlp")
-    normalised = config_io.validate(experiment)
+    normalised = validate(experiment)
     assert "weight_decay" in normalised.optimizer.params
     assert "weight_decay" not in experiment.optimizer.params
 
@@ -104,7 +105,7 @@ def test_problems_are_collected_per_field() -> None:
     experiment = read_experiment("digits-mlp")
     experiment.optimizer.name = "sgdd"
     experiment.loss.name = "mse"
-    fields = {problem.field for problem in config_io.problems(experiment)}
+    fields = {problem.field for problem in problems(experiment)}
     assert {"optimizer.name", "loss.name"} <= fields
 
 
@@ -112,11 +113,11 @@ def test_unknown_dataset_lists_the_known_ones() -> None:
     experiment = read_experiment("digits-mlp")
     experiment.data.dataset = "imagenet"
     with pytest.raises(ConfigError, match=r"data\.dataset.*imagenet.*digits"):
-        config_io.validate(experiment)
+        validate(experiment)
 
 
 def test_monitoring_validation_metrics_needs_a_validation_split() -> None:
     experiment = read_experiment("digits-mlp")
     experiment.data.val_fraction = 0.0
     with pytest.raises(ConfigError, match=r"train\.early_stopping\.monitor: val_loss needs a validation split"):
-        config_io.validate(experiment)
+        validate(experiment)

@@ -6,10 +6,10 @@ import contextlib
 
 import pytest
 
-from workbench.config import LayerSpec
-from workbench.draft import Draft, param_at, value_at
 from workbench.errors import ConfigError
-from workbench.presets import read_experiment
+from workbench.experiment.draft import Draft, param_at, value_at
+from workbench.experiment.presets import read_experiment
+from workbench.schema.config import LayerSpec
 
 
 @pytest.fixture

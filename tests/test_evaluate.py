@@ -9,10 +9,11 @@ import torch
 from sklearn.metrics import mean_squared_error, precision_recall_fscore_support, r2_score
 
 from workbench.data.loading import load_splits
+from workbench.engine.evaluate import evaluate_checkpoint
 from workbench.engine.trainer import Trainer
 from workbench.errors import DataError
-from workbench.evaluate import evaluate_checkpoint, read_reports, report_path
-from workbench.presets import load_experiment
+from workbench.experiment.presets import load_experiment
+from workbench.runs.reports import read_reports, report_path
 from workbench.runs.store import find_run
 
 
@@ -33,7 +34,7 @@ def test_evaluating_the_chosen_checkpoint_repeats_the_end_of_training_test_metri
     evaluation = evaluate_checkpoint(run.best_checkpoint, "test")
     assert evaluation.metrics == finished.test
     assert set(evaluation.metrics) == {"loss", "acc", "top5"}
-    saved = json.loads(report_path(run, evaluation).read_text())
+    saved = json.loads(report_path(run, evaluation.checkpoint_name, evaluation.split).read_text())
     assert saved["metrics"] == finished.test and saved["checkpoint_name"] == "best"
     assert [r["split"] for r in read_reports(run)] == ["test"]
 

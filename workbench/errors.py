@@ -36,3 +36,8 @@ class CheckpointError(WorkbenchError):
 
 class RunNotFoundError(WorkbenchError):
     """A RUN argument matches no run, or more than one."""
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for any error: a WorkbenchError's own message, else its type and text."""
+    return str(error) if isinstance(error, WorkbenchError) else f"{type(error).__name__}: {error}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from workbench.cli import main
-from workbench.presets import read_experiment, save_user_preset
+from workbench.experiment.presets import read_experiment, save_user_preset
 
 REQUIRED_PRESETS = {
     "digits-cnn",

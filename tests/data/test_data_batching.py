@@ -7,11 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from workbench.config import AugmentConfig, DataConfig
 from workbench.data.augment import crop_and_flip
 from workbench.data.loading import load_splits
 from workbench.data.registry import describe, split_sizes
 from workbench.data.splitting import batch_bounds, steps_per_epoch
+from workbench.schema.config import AugmentConfig, DataConfig
 
 
 def epoch_batches(batches, epoch):

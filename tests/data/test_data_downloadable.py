@@ -11,21 +11,15 @@ import numpy as np
 import pytest
 import torch
 import torchvision.datasets as tv
+from dataset_files import md5, write_cifar10_archive, write_cifar100_folder, write_mnist, write_svhn
 
-from dataset_files import (
-    md5,
-    write_cifar10_archive,
-    write_cifar100_folder,
-    write_mnist,
-    write_svhn,
-)
 from workbench import paths
-from workbench.config import DataConfig
 from workbench.data.download import download
 from workbench.data.loading import load_splits
 from workbench.data.preview import preview_samples
 from workbench.data.registry import describe, is_cached
 from workbench.errors import DataError
+from workbench.schema.config import DataConfig
 
 FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
 

@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from dataset_files import write_image_classes
 from PIL import Image
 
-from dataset_files import write_image_classes
-from workbench.config import AugmentConfig, DataConfig
 from workbench.data.loading import load_splits
 from workbench.data.preview import preview_samples
 from workbench.data.registry import describe
 from workbench.errors import ConfigError, DataError
+from workbench.schema.config import AugmentConfig, DataConfig
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:

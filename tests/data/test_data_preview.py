@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 
-from workbench.config import DataConfig
 from workbench.data.preview import pick_samples, preview_samples
+from workbench.schema.config import DataConfig
 
 
 def test_digits_preview_shows_one_of_each_class_first():
@@ -42,7 +42,7 @@ def test_classes_take_turns_even_when_unbalanced():
 def test_offline_preview_needs_no_torch():
     code = """
 import json, sys
-from workbench.config import DataConfig
+from workbench.schema.config import DataConfig
 from workbench.data.preview import preview_samples
 labels = [s.label for s in preview_samples(DataConfig(dataset="spirals"), count=3)]
 print(json.dumps({"torch": "torch" in sys.modules, "labels": labels}))

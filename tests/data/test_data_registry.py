@@ -8,16 +8,16 @@ import sys
 
 import pytest
 
-from workbench.config import AugmentConfig, DataConfig
 from workbench.data.loading import load_splits
 from workbench.data.registry import DATASETS, dataset_options, dataset_spec, describe, is_cached
 from workbench.errors import ConfigError
+from workbench.schema.config import AugmentConfig, DataConfig
 
 
 def test_describe_needs_no_torch_for_digits_and_spirals():
     code = """
 import json, sys
-from workbench.config import DataConfig
+from workbench.schema.config import DataConfig
 from workbench.data.registry import describe
 infos = [describe(DataConfig(dataset=name)) for name in ("digits", "spirals")]
 print(json.dumps({"torch": "torch" in sys.modules, "shapes": [list(i.input_shape) for i in infos],

@@ -13,10 +13,10 @@ import torchvision.datasets as tv
 from dataset_files import write_cifar10_archive, write_mnist
 
 from workbench import paths
-from workbench.config import DataConfig
 from workbench.data.registry import describe
 from workbench.engine.setup import build_parts
-from workbench.presets import list_presets, load_experiment
+from workbench.experiment.presets import list_presets, load_experiment
+from workbench.schema.config import DataConfig
 
 MNIST_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 

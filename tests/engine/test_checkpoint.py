@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from workbench.atomic import TEMP_PREFIX
-from workbench.checkpoint import FORMAT_VERSION, encode_checkpoint, read_checkpoint, write_checkpoint
-from workbench.runs import events as ev
+from workbench.engine.checkpoint_io import FORMAT_VERSION, encode_checkpoint, read_checkpoint, write_checkpoint
 from workbench.engine.trainer import Trainer
 from workbench.errors import CheckpointError
+from workbench.runs import events as ev
 from workbench.runs.store import find_run
 
 from .tiny import Recorder, tiny_spirals

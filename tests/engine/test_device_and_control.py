@@ -8,10 +8,10 @@ import time
 import pytest
 import torch
 
-from workbench.config import TrainConfig
 from workbench.engine.control import Control
 from workbench.engine.device import prepare_model, resolve_device, resolve_precision
 from workbench.errors import ConfigError
+from workbench.schema.config import TrainConfig
 
 
 def test_auto_picks_the_best_device_there_is() -> None:

@@ -13,10 +13,10 @@ from PIL import Image
 from torch import nn, optim
 
 from workbench.data.loading import load_splits
-from workbench.runs import events as ev
 from workbench.engine.seeding import seed_everything
 from workbench.engine.trainer import Trainer
-from workbench.presets import load_experiment
+from workbench.experiment.presets import load_experiment
+from workbench.runs import events as ev
 
 from .tiny import Recorder
 

@@ -6,7 +6,7 @@ PRESET BARS: digits-cnn >= 97% test accuracy, spirals-mlp > 95%, diabetes-regres
 from __future__ import annotations
 
 from workbench.engine.trainer import Trainer
-from workbench.presets import load_experiment
+from workbench.experiment.presets import load_experiment
 
 
 def test_preset_bar_digits_cnn_reaches_97_percent_test_accuracy() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from workbench.runs import events as ev
 from workbench.engine.sinks import RunRecorder
-from workbench.presets import load_experiment
+from workbench.experiment.presets import load_experiment
+from workbench.runs import events as ev
 from workbench.runs.listing import list_runs
 from workbench.runs.store import create_run
 

@@ -9,12 +9,12 @@ import time
 import pytest
 import torch
 
-from workbench.checkpoint import read_checkpoint
-from workbench.runs import events as ev
+from workbench.engine.checkpoint_io import read_checkpoint
 from workbench.engine.control import Control
 from workbench.engine.sinks import PROGRESS_LOG_INTERVAL_S
 from workbench.engine.trainer import Trainer, TrainingFailed
 from workbench.errors import ConfigError
+from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
 from workbench.runs.store import find_run
 
@@ -205,7 +205,7 @@ DIVERGING = ["optimizer.name=sgd", "optimizer.lr=3.0", "schedule.name=constant",
 
 def _diverging_regression():
     """Linear regression on diabetes whose warmup pushes SGD past stability during epoch 2."""
-    from workbench.presets import load_experiment
+    from workbench.experiment.presets import load_experiment
 
     config = load_experiment("diabetes-regression", DIVERGING)
     config.model.layers = config.model.layers[-1:]  # one Linear: the loss grows geometrically to inf

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from workbench.config import RunConfig
+from workbench.experiment.presets import load_experiment
 from workbench.runs import events as ev
-from workbench.presets import load_experiment
+from workbench.schema.config import RunConfig
 
 
 def tiny_digits(*overrides: str) -> RunConfig:

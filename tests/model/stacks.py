@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.config import LayerSpec
+from workbench.schema.config import LayerSpec
 
 
 def layer(type: str, name: str = "", **params: Any) -> LayerSpec:

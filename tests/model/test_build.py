@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from workbench.config import ModelConfig
 from workbench.errors import ConfigError
 from workbench.model.blocks import ResidualBlock
 from workbench.model.build import build_model
 from workbench.model.shapes import layer_names
+from workbench.schema.config import ModelConfig
 
 from .stacks import layer, lenet5, mlp, small_resnet
 

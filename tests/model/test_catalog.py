@@ -11,7 +11,7 @@ import pytest
 from workbench.errors import ConfigError
 from workbench.model.build import layer_class
 from workbench.model.catalog import GROUPS, LAYER_TYPES, layer_type
-from workbench.params import AUTO
+from workbench.schema.params import AUTO
 
 REQUIRED = (
     "Linear Conv2d MaxPool2d AvgPool2d AdaptiveAvgPool2d BatchNorm1d BatchNorm2d Dropout Flatten "

@@ -8,11 +8,11 @@ import pytest
 import torch
 from torch import nn
 
-from workbench.config import LayerSpec, ModelConfig
 from workbench.errors import ConfigError
 from workbench.model.build import build_model
 from workbench.model.codegen import model_source
 from workbench.model.shapes import analyse
+from workbench.schema.config import LayerSpec, ModelConfig
 
 from .stacks import layer, lenet5, mlp, small_resnet
 

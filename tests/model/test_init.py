@@ -8,11 +8,11 @@ import pytest
 import torch
 from torch import nn
 
-from workbench.config import ModelConfig, section_params
 from workbench.errors import ConfigError
 from workbench.model.build import build_model
 from workbench.model.catalog import BIAS_INITS, WEIGHT_INITS
 from workbench.model.init import init_parameters
+from workbench.schema.config import ModelConfig, section_params
 
 from .stacks import layer, lenet5, small_resnet
 

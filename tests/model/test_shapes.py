@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.config import LayerSpec
 from workbench.model.shapes import analyse, layer_names
+from workbench.schema.config import LayerSpec
 
 from .stacks import cifar_tutorial, layer, lenet5, small_resnet
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from workbench.config import LayerSpec, ModelConfig
 from workbench.model.build import build_model
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.shapes import analyse
+from workbench.schema.config import LayerSpec, ModelConfig
 
 from .stacks import cifar_tutorial, layer, lenet5, mlp, small_resnet
 

@@ -9,10 +9,10 @@ import torch
 from torch import nn
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from workbench.config import LossConfig, OptimizerConfig, ScheduleConfig
 from workbench.errors import ConfigError
 from workbench.optim.build import build_loss, build_optimizer, build_schedule
 from workbench.optim.catalog import LOSSES, OPTIMIZERS
+from workbench.schema.config import LossConfig, OptimizerConfig, ScheduleConfig
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from workbench.config import LossConfig, OptimizerConfig, ScheduleConfig
 from workbench.errors import ConfigError
+from workbench.experiment.presets import list_presets, read_experiment
 from workbench.optim.catalog import (
     LOSSES,
     OPTIMIZERS,
@@ -19,7 +19,7 @@ from workbench.optim.catalog import (
     choice,
     parse_milestones,
 )
-from workbench.presets import list_presets, read_experiment
+from workbench.schema.config import LossConfig, OptimizerConfig, ScheduleConfig
 
 
 def test_importing_the_catalog_and_the_package_does_not_import_torch() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.config import OptimizerConfig, ScheduleConfig
 from workbench.errors import ConfigError
 from workbench.optim.preview import lr_preview
+from workbench.schema.config import OptimizerConfig, ScheduleConfig
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -11,11 +11,11 @@ import pytest
 import torch
 from torch import nn
 
-from workbench.config import OptimizerConfig, ScheduleConfig
 from workbench.errors import CheckpointError, ConfigError
 from workbench.optim.build import Schedule, build_optimizer, build_schedule
 from workbench.optim.catalog import SCHEDULES
 from workbench.optim.preview import lr_preview
+from workbench.schema.config import OptimizerConfig, ScheduleConfig
 
 pytestmark = pytest.mark.filterwarnings("error")  # torch's scheduler warnings would reach users
 

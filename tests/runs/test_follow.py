@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from workbench.presets import load_experiment
+from workbench.experiment.presets import load_experiment
 from workbench.runs import events as ev
 from workbench.runs.follow import RunFollower
 from workbench.runs.store import create_run

@@ -8,20 +8,13 @@ import time
 
 import pytest
 
-from workbench.presets import load_experiment
+from workbench.experiment.presets import load_experiment
 from workbench.runs.folder import RunDir
-from workbench.runs.liveness import (
-    LOCK_NAME,
-    STALE_AFTER_S,
-    START_GRACE_S,
-    RunBusyError,
-    RunLock,
-    lock_holder,
-    lock_is_held,
-)
+from workbench.runs.liveness import LOCK_NAME, STALE_AFTER_S, START_GRACE_S, RunBusyError, RunLock, lock_holder, lock_is_held
 from workbench.runs.store import create_run
 
 from ..processes import hold_lock
+
 
 def _run() -> RunDir:
     return create_run(load_experiment("digits-mlp"))

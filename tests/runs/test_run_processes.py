@@ -13,9 +13,9 @@ import sys
 
 import pytest
 
-from workbench.checkpoint import read_checkpoint
+from workbench.engine.checkpoint_io import read_checkpoint
 from workbench.errors import WorkbenchError
-from workbench.presets import load_experiment
+from workbench.experiment.presets import load_experiment
 from workbench.runs.launch import launch_new_run
 from workbench.runs.process_control import send_request, wait_for_state
 from workbench.runs.store import create_run, find_run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from workbench.presets import load_experiment
+from workbench.experiment.presets import load_experiment
 from workbench.runs.listing import list_runs
 from workbench.runs.status import STATUS_VERSION, RunStatus
 from workbench.runs.store import create_run

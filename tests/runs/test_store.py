@@ -9,7 +9,7 @@ import pytest
 
 from workbench.atomic import TEMP_PREFIX
 from workbench.errors import RunNotFoundError, WorkbenchError
-from workbench.presets import load_experiment
+from workbench.experiment.presets import load_experiment
 from workbench.runs.checkpoints import resolve_checkpoint
 from workbench.runs.listing import list_runs
 from workbench.runs.store import create_run, delete_run, find_run, new_run_id

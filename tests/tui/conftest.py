@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from workbench.draft import Draft
+from workbench.experiment.draft import Draft
 from workbench.tui.app import WorkbenchApp, build_app
 
 from .helpers import fixed_experiment

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
-from workbench.config import LayerSpec, RunConfig
+from workbench.schema.config import LayerSpec, RunConfig
 from workbench.tui.app import WorkbenchApp
 
 SIZE = (80, 24)

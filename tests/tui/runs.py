@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from workbench.runs import events as ev
 from workbench.engine.control import Control
-from workbench.presets import load_experiment
+from workbench.experiment.presets import load_experiment
+from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
 
 
@@ -28,7 +28,7 @@ def train_run(preset: str = "digits-cnn", epochs: int = 2, *, stop_after: int | 
 def recorded_run(name: str, preset: str = "digits-cnn", *, lr: float = 0.01, val_acc: tuple[float, ...] = (0.5, 0.7, 0.9), finish: bool = True) -> RunDir:
     """A run folder written by the engine's own recorder from events made up here: fast, no torch."""
     from workbench.engine.sinks import RunRecorder
-    from workbench.presets import read_experiment
+    from workbench.experiment.presets import read_experiment
     from workbench.runs.store import create_run
 
     config = read_experiment(preset)

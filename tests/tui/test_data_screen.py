@@ -7,7 +7,7 @@ from collections.abc import Callable
 from textual.widgets import Input, OptionList, Static
 
 from workbench.data.registry import DATASETS
-from workbench.draft import format_value
+from workbench.schema.params import format_value
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.widgets.picture import PictureGrid
 

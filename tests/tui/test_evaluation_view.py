@@ -40,7 +40,7 @@ async def _open_evaluation(pilot, app: WorkbenchApp, run_id: str) -> EvaluationS
 async def test_the_view_shows_the_engines_figures_confusion_and_mistakes_of_a_checkpoint(
     fixed_app: Callable[..., WorkbenchApp],
 ) -> None:
-    from workbench.evaluate import evaluate_checkpoint
+    from workbench.engine.evaluate import evaluate_checkpoint
 
     run = train_run("digits-mlp", epochs=1, overrides=("optimizer.lr=0.001",))  # a weak model makes mistakes to show
     tested = _tested_checkpoint(run)

@@ -6,11 +6,10 @@ import os
 from collections.abc import Callable
 
 import pytest
-
 from textual.widgets import DataTable, Input
 
-from workbench.runs import events as ev
 from workbench.engine.sinks import RunRecorder
+from workbench.runs import events as ev
 from workbench.runs.listing import list_runs
 from workbench.runs.store import all_runs
 from workbench.tui.app import WorkbenchApp

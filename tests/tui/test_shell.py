@@ -11,13 +11,13 @@ from collections.abc import Callable
 from textual.widgets import Input, OptionList
 from textual.widgets._footer import FooterKey
 
-from workbench import config as config_io
+from workbench.experiment.presets import load_experiment, read_experiment
 from workbench.paths import runs_dir, user_presets_dir
-from workbench.presets import load_experiment, read_experiment
-from workbench.tui.app import WorkbenchApp
-from workbench.tui.commands import palette_commands
 from workbench.runs.folder import RunDir
 from workbench.runs.store import create_run
+from workbench.schema import config as config_io
+from workbench.tui.app import WorkbenchApp
+from workbench.tui.commands import palette_commands
 from workbench.tui.screens.dialogs import ConfirmScreen, OpenScreen, ProblemsScreen, QuitWithRunsScreen, SaveScreen
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.widgets.bars import SCREENS

@@ -42,7 +42,7 @@ def _shown_state(app: WorkbenchApp) -> str:
 async def test_pressing_s_trains_in_a_process_of_its_own_with_live_charts_then_lists_and_evaluates_the_run(
     preset_app: Callable[..., WorkbenchApp],
 ) -> None:
-    from workbench.evaluate import evaluate_checkpoint
+    from workbench.engine.evaluate import evaluate_checkpoint
 
     app = preset_app("digits-cnn", start="train")
     app.draft.set_text("train.epochs", "2")
@@ -183,8 +183,8 @@ async def _until(condition: Callable[[], object], timeout: float = 90.0) -> None
 async def test_the_app_and_the_cli_write_the_same_config_toml_for_the_same_preset(
     preset_app: Callable[..., WorkbenchApp],
 ) -> None:
+    from workbench.experiment.presets import load_experiment
     from workbench.runs.store import create_run
-    from workbench.presets import load_experiment
 
     app = preset_app("digits-cnn", start="train")
     async with app.run_test(size=SIZE) as pilot:

@@ -32,8 +32,8 @@ from workbench.runs.history import epoch_line
 from workbench.runs.listing import LISTING_COLUMNS, listing_cells
 
 if TYPE_CHECKING:
+    from workbench.engine.evaluate import Evaluation
     from workbench.engine.trainer import Trainer
-    from workbench.evaluate import Evaluation
     from workbench.runs.folder import RunDir
 
 EXIT_STOPPED = 130
@@ -84,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def train_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.presets import load_experiment
+    from workbench.experiment.presets import load_experiment
     from workbench.runs.folder import RunDir
 
     if args.run_dir:
@@ -337,8 +337,9 @@ def _tables(console: Console) -> Console:
 
 
 def eval_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.evaluate import evaluate_checkpoint, write_report
+    from workbench.engine.evaluate import evaluate_checkpoint
     from workbench.runs.checkpoints import resolve_checkpoint
+    from workbench.runs.reports import write_report
     from workbench.runs.store import find_run
 
     run = find_run(args.run)
@@ -346,7 +347,7 @@ def eval_command(args: argparse.Namespace, console: Console) -> int:
     evaluation = evaluate_checkpoint(path, args.split, device=args.device)
     if not evaluation.run_id:
         evaluation.run_id = run.id
-    report = write_report(run, evaluation)
+    report = write_report(run, evaluation.to_dict())
     if args.json:
         console.print_json(json.dumps(evaluation.to_dict(), allow_nan=True))
         return 0

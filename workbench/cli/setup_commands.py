@@ -39,7 +39,7 @@ def add_override_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def list_presets(args: argparse.Namespace, console: Console) -> int:
-    from workbench.presets import preset_rows
+    from workbench.experiment.presets import preset_rows
 
     rows = preset_rows()
     if args.json:
@@ -66,8 +66,8 @@ def list_presets(args: argparse.Namespace, console: Console) -> int:
 
 
 def describe_experiment(args: argparse.Namespace, console: Console) -> int:
-    from workbench.describe import describe_experiment as describe
-    from workbench.presets import load_experiment
+    from workbench.experiment.describe import describe_experiment as describe
+    from workbench.experiment.presets import load_experiment
 
     experiment = load_experiment(args.experiment, args.overrides)
     facts = describe(experiment)

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from workbench.config import AugmentConfig
+from workbench.schema.config import AugmentConfig
 
 
 @dataclass(frozen=True)

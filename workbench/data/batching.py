@@ -17,11 +17,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from workbench.config import AugmentConfig
 from workbench.data.augment import AugmentDraw, augment_batch, draw_augmentation, is_active
 from workbench.data.normalise import Normaliser
 from workbench.data.splitting import batch_bounds
 from workbench.errors import DataError
+from workbench.schema.config import AugmentConfig
 
 
 class Batches(Protocol):

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from workbench.config import DataConfig
 from workbench.data.batching import Batches, TensorBatches
 from workbench.data.normalise import Normaliser
 from workbench.data.raw import RawDataset, RawSplit
@@ -26,6 +25,7 @@ from workbench.data.registry import DatasetInfo, dataset_options, describe
 from workbench.data.sources.image_folder import FolderScan, decode_scan, scan_image_folder
 from workbench.data.splitting import carve_validation
 from workbench.data.streaming import ImageFiles, LoaderBatches, fit_streamed
+from workbench.schema.config import DataConfig
 
 #: An image folder whose decoded pixels would take more than this streams from disk (storage = "auto").
 IN_MEMORY_LIMIT_BYTES = 1 << 30

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from workbench.config import DataConfig
 from workbench.data.download import download, missing_message
 from workbench.data.raw import RawSplit
 from workbench.data.reading import read_raw
@@ -21,6 +20,7 @@ from workbench.data.registry import DatasetInfo, dataset_options, describe, is_c
 from workbench.data.sources.image_folder import decode_images, scan_image_folder
 from workbench.data.sources.torchvision_sets import read_split
 from workbench.errors import DataError
+from workbench.schema.config import DataConfig
 
 #: Constant, so that the Data screen shows the same samples every time.
 PREVIEW_SEED = 0

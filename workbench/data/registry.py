@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from workbench import paths
-from workbench.config import DataConfig
 from workbench.data.sources import bundled, spirals
 from workbench.data.sources.csv_table import read_table
 from workbench.data.sources.image_folder import CHANNELS, scan_image_folder
 from workbench.data.splitting import fixed_split_sizes, validation_size
 from workbench.errors import ConfigError
-from workbench.params import Param, coerce_all
+from workbench.schema.config import DataConfig
+from workbench.schema.params import Param, coerce_all
 
 TASKS = ("classification", "regression")
 

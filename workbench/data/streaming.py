@@ -15,12 +15,12 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from workbench.config import AugmentConfig
 from workbench.data.augment import augment_batch
 from workbench.data.batching import plan_epoch
 from workbench.data.normalise import Normaliser
 from workbench.data.sources.image_folder import decode_image, decode_images
 from workbench.data.splitting import batch_bounds
+from workbench.schema.config import AugmentConfig
 
 #: Training images decoded to estimate the normalisation statistics of a streamed set.
 STATS_SAMPLE = 2000

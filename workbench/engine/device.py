@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from workbench.config import TrainConfig
 from workbench.errors import ConfigError
+from workbench.schema.config import TrainConfig
 
 
 def resolve_device(name: str, where: str = "train.device") -> torch.device:

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from workbench.monitor import metric_names
+from workbench.schema.monitor import metric_names
 
 
 class MetricTotals:

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from workbench.config import RunConfig
 from workbench.data.loading import Splits, load_splits
 from workbench.engine.device import Precision, PreparedModel, prepare_model, resolve_device, resolve_precision
 from workbench.engine.seeding import seed_everything
 from workbench.model.build import build_model
 from workbench.optim.build import build_loss
+from workbench.schema.config import RunConfig
 
 
 @dataclass

@@ -22,25 +22,27 @@ from typing import Any
 
 import torch
 
-from workbench import config as config_io
-from workbench.checkpoint import encode_checkpoint, read_checkpoint, write_checkpoint
-from workbench.config import RunConfig
+from workbench.engine.checkpoint_io import encode_checkpoint, read_checkpoint, write_checkpoint
 from workbench.engine.control import Control
 from workbench.engine.device import device_name
+from workbench.engine.evaluate import evaluate_model, validation_metrics
 from workbench.engine.metrics import MetricTotals
 from workbench.engine.seeding import capture_rng, restore_rng
 from workbench.engine.setup import build_parts
 from workbench.engine.sinks import RunRecorder
 from workbench.errors import CheckpointError, ConfigError, DataError, WorkbenchError
-from workbench.evaluate import evaluate_model, validation_metrics, write_report
-from workbench.monitor import is_improvement
+from workbench.experiment.validation import validate
 from workbench.optim.build import build_optimizer, build_schedule
 from workbench.runs import events as ev
 from workbench.runs.checkpoints import chosen_checkpoint
 from workbench.runs.folder import RunDir
 from workbench.runs.liveness import RunLock
+from workbench.runs.reports import write_report
 from workbench.runs.resume_rules import check_new_total, check_resumable
 from workbench.runs.store import create_run
+from workbench.schema import config as config_io
+from workbench.schema.config import RunConfig
+from workbench.schema.monitor import is_improvement
 
 #: Progress events are sent at most this often (seconds): enough for a live bar and chart.
 PROGRESS_INTERVAL_S = 0.25
@@ -136,7 +138,7 @@ class Trainer:
         run.clean_temp_files()
         state = read_checkpoint(run.last_checkpoint)
         try:
-            config = config_io.validate(config_io.from_dict(state["config"]))
+            config = validate(config_io.from_dict(state["config"]))
         except ConfigError as error:
             raise CheckpointError(f"{run.last_checkpoint}: its experiment is no longer valid: {error}") from None
         done = int(state["epoch"])
@@ -516,7 +518,7 @@ class Trainer:
             chosen = read_checkpoint(path)
             self.module.load_state_dict(chosen["model"])
             evaluation = evaluate_model(self.parts, "test", checkpoint=path, run_id=self.run_dir.id, epoch=int(chosen["epoch"]))
-            write_report(self.run_dir, evaluation)
+            write_report(self.run_dir, evaluation.to_dict())
             test, checkpoint = evaluation.metrics, str(path)
         finished = ev.RunFinished(
             state=outcome,

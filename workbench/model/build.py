@@ -10,12 +10,12 @@ from collections import OrderedDict
 
 from torch import nn
 
-from workbench.config import ModelConfig
 from workbench.errors import ConfigError
 from workbench.model import blocks
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.init import init_parameters
 from workbench.model.shapes import LayerInfo, analyse
+from workbench.schema.config import ModelConfig
 
 #: An empty Sequential, to ask which names its attributes already take.
 _PROBE = nn.Sequential()

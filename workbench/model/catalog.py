@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.errors import ConfigError
-from workbench.params import AUTO, Param
+from workbench.schema.params import AUTO, Param
 
 GROUPS = ("linear", "convolution", "pooling", "normalisation", "activation", "regularisation", "reshape", "blocks")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from workbench.model.catalog import INIT_TARGETS, LAYER_TYPES, InitCall, init_calls
 from workbench.model.shapes import LayerInfo, ModelAnalysis
-from workbench.params import AUTO
+from workbench.schema.params import AUTO
 
 _BLOCKS_FILE = Path(__file__).with_name("blocks.py")
 

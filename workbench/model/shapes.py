@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.config import LayerSpec
 from workbench.errors import ConfigError
 from workbench.model.catalog import LAYER_TYPES, layer_type
-from workbench.params import AUTO, coerce_all
+from workbench.schema.config import LayerSpec
+from workbench.schema.params import AUTO, coerce_all
 
 Shape = tuple[int, ...]
 

@@ -12,16 +12,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from workbench.optim.catalog import (
-    LOSSES,
-    OPTIMIZERS,
-    SCHEDULES,
-    Choice,
-    check_loss,
-    check_optimizer,
-    check_schedule,
-    choice,
-)
+from workbench.optim.catalog import LOSSES, OPTIMIZERS, SCHEDULES, Choice, check_loss, check_optimizer, check_schedule, choice
 
 _TORCH_BACKED = {
     "Schedule": "build",

@@ -28,10 +28,10 @@ from torch.optim.lr_scheduler import (
     StepLR,
 )
 
-from workbench.config import LossConfig, OptimizerConfig, ScheduleConfig
 from workbench.errors import CheckpointError, ConfigError
-from workbench.monitor import higher_is_better
 from workbench.optim.catalog import loss_settings, optimizer_settings, parse_milestones, schedule_settings
+from workbench.schema.config import LossConfig, OptimizerConfig, ScheduleConfig
+from workbench.schema.monitor import higher_is_better
 
 # ----------------------------------------------------------------------------- losses
 

@@ -1,7 +1,7 @@
 """The losses, optimizers and learning-rate schedules a run can use, as plain data.
 
 Each entry is a :class:`Choice`: its name (the TOML ``name``), its knobs as
-:class:`~workbench.params.Param` records carrying torch's own parameter names and defaults, and
+:class:`~workbench.schema.params.Param` records carrying torch's own parameter names and defaults, and
 one line of help. The app draws its forms from these and the config validates against them
 before torch has loaded, so this module must not import torch; ``build.py`` turns a checked
 choice into the real torch object.
@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.config import LossConfig, OptimizerConfig, ScheduleConfig
 from workbench.errors import ConfigError
-from workbench.params import Param, coerce_all
+from workbench.schema.config import LossConfig, OptimizerConfig, ScheduleConfig
+from workbench.schema.params import Param, coerce_all
 
 TASKS = ("classification", "regression")
 

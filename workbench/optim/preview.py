@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
-from workbench.config import OptimizerConfig, ScheduleConfig
 from workbench.optim.build import build_optimizer, build_schedule
+from workbench.schema.config import OptimizerConfig, ScheduleConfig
 
 
 @dataclass(frozen=True)

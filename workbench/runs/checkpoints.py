@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workbench.config import RunConfig
 from workbench.errors import CheckpointError
 from workbench.runs.folder import RunDir
+from workbench.schema.config import RunConfig
 
 
 def chosen_checkpoint(run: RunDir, config: RunConfig) -> Path:

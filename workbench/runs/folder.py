@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench import config as config_io
 from workbench.atomic import atomic_write_bytes, remove_stale_temp_files
-from workbench.config import RunConfig
 from workbench.runs.liveness import shown_state
 from workbench.runs.status import RunStatus
+from workbench.schema import config as config_io
+from workbench.schema.config import RunConfig
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ import sys
 import threading
 import time
 
-from workbench.config import RunConfig
 from workbench.runs.folder import RunDir
 from workbench.runs.resume_rules import check_new_total, check_resumable
 from workbench.runs.status import STARTING
 from workbench.runs.store import create_run
+from workbench.schema.config import RunConfig
 
 
 def launch_new_run(config: RunConfig, *, device: str | None = None) -> RunDir:

@@ -13,12 +13,13 @@ import socket
 import time
 from pathlib import Path
 
-from workbench import config as config_io
-from workbench.config import RunConfig
 from workbench.errors import RunNotFoundError, WorkbenchError
+from workbench.experiment.validation import validate
 from workbench.paths import runs_dir
 from workbench.runs.folder import RunDir
 from workbench.runs.status import LIVE_STATES, STARTING, RunStatus, now_iso
+from workbench.schema import config as config_io
+from workbench.schema.config import RunConfig
 
 LATEST = "latest"
 
@@ -35,7 +36,7 @@ def create_run(config: RunConfig) -> RunDir:
     Every road to a run (the app, ``workbench train``, detached or not) comes through here, so
     the same experiment gives the same config.toml bytes whoever started it.
     """
-    config = config_io.validate(config)
+    config = validate(config)
     base = new_run_id(config.name or "run")
     root = runs_dir()
     root.mkdir(parents=True, exist_ok=True)

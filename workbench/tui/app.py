@@ -8,7 +8,7 @@ Structure (small modules, one job each):
 - ``widgets/``: reusable pieces: the bars, the generic :class:`ParamForm`, pictures, the LR chart.
 - ``commands.py``: the command palette provider.
 
-The experiment being edited is ``app.draft`` (:class:`workbench.draft.Draft`, below the UI
+The experiment being edited is ``app.draft`` (:class:`workbench.experiment.draft.Draft`, below the UI
 line). Every change bumps the reactive ``draft_version``; screens and bars watch it and redraw.
 
 Startup is kept light so the first frame paints within a second: this module imports no
@@ -28,27 +28,26 @@ Runs train in processes of their own; the app follows them (:mod:`workbench.tui.
 
 from __future__ import annotations
 
-import importlib
 import gc
+import importlib
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette, SearchIcon
-from textual.reactive import var
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
-from workbench.config import OptimizerConfig, RunConfig, ScheduleConfig
-from workbench.draft import Draft, describe_error
-from workbench.errors import ConfigError, WorkbenchError
+from workbench.errors import ConfigError, WorkbenchError, describe_error
+from workbench.experiment.draft import Draft
+from workbench.experiment.presets import DEFAULT_PRESET, read_experiment, save_user_preset
 from workbench.paths import runs_dir
-from workbench.presets import DEFAULT_PRESET, read_experiment, save_user_preset
 from workbench.runs.folder import RunDir
+from workbench.schema.config import OptimizerConfig, RunConfig, ScheduleConfig
+from workbench.tui.app_base import WorkbenchAppBase
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.live_runs import FollowedRun, LiveRuns, LiveRunsSeen, RunBackfilled, RunMoved, activity_text
 from workbench.tui.screens.base import WorkbenchScreen
@@ -88,13 +87,13 @@ def _mode_factory(mode: str) -> Callable[[], WorkbenchScreen]:
 _UNDO_REDO = Binding.Group("Undo", compact=True)
 
 
-class WorkbenchApp(App[int]):
+class WorkbenchApp(WorkbenchAppBase):
     """The app. Build it with :func:`build_app` (tests pass their own draft)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "Workbench"
     MODES = {mode: _mode_factory(mode) for mode in SCREEN_CLASSES}
-    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    COMMANDS = WorkbenchAppBase.COMMANDS | {WorkbenchCommands}
 
     BINDINGS = [
         *[Binding(key, f"show('{mode}')", f"{title} screen", show=False) for mode, title, key in SCREENS],
@@ -107,18 +106,6 @@ class WorkbenchApp(App[int]):
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit, even from a text field", show=False, priority=True),
     ]
-
-    # Plain vars, not reactives: the App repaints the whole screen when one of its reactives
-    # changes, and the watchers redraw just what each value touches (a full repaint every
-    # RUNS_REDRAW_INTERVAL_S was most of the app's CPU while attached to a run).
-    #: Bumped after every change of the draft; screens and bars watch it.
-    draft_version = var(0)
-    #: A compact line about the runs in progress, shown in every status bar.
-    activity = var("")
-    #: Bumped whenever a followed run moves on (new events, a new state) or the shown run changes.
-    runs_version = var(0)
-    #: (train.device name, description) of each device torch can use; empty until detected.
-    devices: var[tuple[tuple[str, str], ...]] = var(())
 
     def __init__(self, draft: Draft, *, start: str = "data", attach: str = "") -> None:
         super().__init__()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
-    from workbench.tui.app import WorkbenchApp
+    from workbench.tui.app_base import WorkbenchAppBase
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,10 @@ class Command:
     run: Callable[[], object]
 
 
-def palette_commands(app: WorkbenchApp) -> list[Command]:
+def palette_commands(app: WorkbenchAppBase) -> list[Command]:
     """Everything the palette offers, in the order it lists them with an empty query."""
     from workbench.data.registry import DATASETS
-    from workbench.presets import list_presets
+    from workbench.experiment.presets import list_presets
     from workbench.tui.widgets.bars import SCREENS
 
     commands = [Command(f"Go to {title}", f"screen {key}", partial(app.action_show, mode)) for mode, title, key in SCREENS]

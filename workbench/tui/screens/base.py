@@ -21,8 +21,8 @@ from workbench.tui.widgets.bars import HelpLine, KeysFooter, StatusBar, TopBar
 from workbench.tui.widgets.param_form import ParamForm
 
 if TYPE_CHECKING:
-    from workbench.draft import Draft
-    from workbench.tui.app import WorkbenchApp
+    from workbench.experiment.draft import Draft
+    from workbench.tui.app_base import WorkbenchAppBase
 
 
 class WorkbenchScreen(Screen[None]):
@@ -38,7 +38,7 @@ class WorkbenchScreen(Screen[None]):
 
     BINDINGS = [Binding("escape", "leave_field", "Leave field")]
 
-    app: WorkbenchApp  # type: ignore[assignment]
+    app: WorkbenchAppBase  # type: ignore[assignment]
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.MODE)

@@ -19,12 +19,12 @@ from textual.containers import Vertical
 from textual.events import Resize
 from textual.widgets import Static
 
-from workbench import config as config_io
-from workbench.config import RunConfig
-from workbench.draft import describe_error
+from workbench.errors import describe_error
 from workbench.runs.folder import RunDir
-from workbench.runs.listing import RunSummary, best_text, test_text
 from workbench.runs.history import RunHistory
+from workbench.runs.listing import RunSummary, best_text, test_text
+from workbench.schema import config as config_io
+from workbench.schema.config import RunConfig
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.charts import RUN_COLOURS, ChartDeck, compare_charts
 

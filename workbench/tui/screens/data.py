@@ -23,12 +23,12 @@ from textual.timer import Timer
 from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from workbench.config import AugmentConfig, DataConfig, RunConfig, section_params
 from workbench.data.registry import DATASETS, DatasetInfo, dataset_spec, describe, is_cached, split_sizes
-from workbench.draft import describe_error, value_at
-from workbench.errors import ConfigError, WorkbenchError
+from workbench.errors import ConfigError, WorkbenchError, describe_error
+from workbench.experiment.draft import value_at
+from workbench.experiment.presets import list_presets, read_experiment
 from workbench.formatting import count, shape
-from workbench.presets import list_presets, read_experiment
+from workbench.schema.config import AugmentConfig, DataConfig, RunConfig, section_params
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.param_form import ParamForm
 from workbench.tui.widgets.picture import Captioned, PictureGrid

@@ -19,11 +19,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from workbench import config as config_io
-from workbench.config import RunConfig
 from workbench.errors import ConfigError
+from workbench.experiment.presets import list_presets, read_experiment, resolve
 from workbench.paths import runs_dir
-from workbench.presets import list_presets, read_experiment, resolve
+from workbench.schema import config as config_io
+from workbench.schema.config import RunConfig
 from workbench.tui.widgets.bars import KeysFooter
 
 

@@ -1,8 +1,8 @@
 """The evaluation view: how one checkpoint of a run does on the test split.
 
 It shows the same report ``workbench eval`` prints and writes: the engine's
-:func:`~workbench.evaluate.evaluate_checkpoint`, run on the app's torch thread, saved next to the run
-with :func:`~workbench.evaluate.write_report`. A saved report that is newer than its checkpoint
+:func:`~workbench.engine.evaluate.evaluate_checkpoint`, run on the app's torch thread, saved next to the run
+with :func:`~workbench.runs.reports.write_report`. A saved report that is newer than its checkpoint
 (the one written at the end of training, or by an earlier ``workbench eval``) is shown without
 recomputing; ``e`` evaluates again.
 
@@ -31,9 +31,10 @@ from textual.events import Resize
 from textual.widgets import Static
 from textual_plot import HiResMode, PlotWidget
 
+from workbench.errors import describe_error
 from workbench.formatting import metrics_text
-from workbench.draft import describe_error
 from workbench.runs.folder import RunDir
+from workbench.runs.reports import read_reports, write_report
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.torch_thread import on_torch_thread
 from workbench.tui.widgets.confusion import LEGEND, heat_map
@@ -49,8 +50,6 @@ CONFUSED_PAIRS = 10
 def saved_report(run: RunDir, checkpoint: Path, split: str = SPLIT) -> dict[str, Any] | None:
     """The newest saved report of ``checkpoint`` on ``split``, if the checkpoint has not been
     rewritten since (a resumed run rewrites last.pt and best.pt)."""
-    from workbench.evaluate import read_reports
-
     try:
         written = checkpoint.stat().st_mtime
     except OSError:
@@ -69,13 +68,14 @@ def saved_report(run: RunDir, checkpoint: Path, split: str = SPLIT) -> dict[str,
 
 def evaluate_and_save(run: RunDir, checkpoint: Path, split: str = SPLIT) -> dict[str, Any]:
     """What ``workbench eval RUN --checkpoint FILE`` does: evaluate, then save the report."""
-    from workbench.evaluate import evaluate_checkpoint, write_report
+    from workbench.engine.evaluate import evaluate_checkpoint  # imports torch: only in the worker
 
     evaluation = evaluate_checkpoint(checkpoint, split)
     if not evaluation.run_id:
         evaluation.run_id = run.id
-    write_report(run, evaluation)
-    return evaluation.to_dict()
+    report = evaluation.to_dict()
+    write_report(run, report)
+    return report
 
 
 def mistake_pictures(run: RunDir, report: dict[str, Any]) -> list[Captioned]:

@@ -18,13 +18,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from workbench.config import LayerSpec, ModelConfig
-from workbench.draft import LAYER_NAME, Draft, layer_types_by_group
 from workbench.errors import ConfigError, WorkbenchError
+from workbench.experiment.draft import LAYER_NAME, Draft, layer_types_by_group
+from workbench.experiment.presets import list_presets, read_experiment
 from workbench.formatting import count, shape
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.shapes import analyse
-from workbench.presets import list_presets, read_experiment
+from workbench.schema.config import LayerSpec, ModelConfig
 from workbench.tui.screens.dialogs import Dialog
 from workbench.tui.widgets.param_form import ParamForm
 

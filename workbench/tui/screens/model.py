@@ -18,12 +18,12 @@ from textual.binding import Binding
 from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import DataTable, Static
 
-from workbench.config import LayerSpec, ModelConfig, section_params
 from workbench.errors import ConfigError
 from workbench.formatting import count, shape
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.codegen import model_source
 from workbench.model.shapes import layer_names
+from workbench.schema.config import LayerSpec, ModelConfig, section_params
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.screens.layer_dialogs import LayerEditor, LayerPicker, PresetModelPicker
 from workbench.tui.widgets.param_form import ParamForm

@@ -18,7 +18,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Static
 
-from workbench.config import (
+from workbench.errors import describe_error
+from workbench.experiment.draft import CATALOGS, value_at
+from workbench.schema.config import (
     CheckpointConfig,
     EarlyStoppingConfig,
     LossConfig,
@@ -27,9 +29,8 @@ from workbench.config import (
     TrainConfig,
     section_params,
 )
-from workbench.draft import CATALOGS, describe_error, value_at
-from workbench.monitor import monitor_choices
-from workbench.params import Param
+from workbench.schema.monitor import monitor_choices
+from workbench.schema.params import Param
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.lr_chart import LRChart
 from workbench.tui.widgets.param_form import ParamForm

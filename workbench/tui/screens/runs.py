@@ -29,9 +29,7 @@ from textual.events import Resize, ScreenResume
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from workbench.config import RunConfig
-from workbench.draft import describe_error
-from workbench.errors import WorkbenchError
+from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import count, duration
 from workbench.runs.checkpoints import checkpoint_choices, resolve_checkpoint
 from workbench.runs.folder import RunDir
@@ -48,6 +46,7 @@ from workbench.runs.listing import (
     test_text,
 )
 from workbench.runs.store import delete_run
+from workbench.schema.config import RunConfig
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.charts import ChartDeck, loss_chart, metric_chart
 

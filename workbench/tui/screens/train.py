@@ -23,8 +23,7 @@ from textual.events import Resize, ScreenResume
 from textual.timer import Timer
 from textual.widgets import DataTable, ProgressBar, RichLog, Static
 
-from workbench.draft import describe_error
-from workbench.errors import WorkbenchError
+from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import count, duration, metrics_text
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir

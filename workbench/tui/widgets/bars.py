@@ -24,7 +24,7 @@ from textual.widgets import Footer, Static
 from workbench.errors import ConfigError
 
 if TYPE_CHECKING:
-    from workbench.tui.app import WorkbenchApp
+    from workbench.tui.app_base import WorkbenchAppBase
 
 #: (mode, title, key) of the five main screens, in key order.
 SCREENS: tuple[tuple[str, str, str], ...] = (
@@ -45,7 +45,7 @@ class TopBar(Horizontal):
     TopBar > #tabs { width: auto; height: 1; }
     """
 
-    app: WorkbenchApp  # type: ignore[assignment]
+    app: WorkbenchAppBase  # type: ignore[assignment]
 
     def __init__(self, mode: str) -> None:
         super().__init__()
@@ -111,7 +111,7 @@ class StatusBar(Horizontal):
     StatusBar > #activity { width: auto; max-width: 40; height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
-    app: WorkbenchApp  # type: ignore[assignment]
+    app: WorkbenchAppBase  # type: ignore[assignment]
 
     def __init__(self, *, activity: bool = True) -> None:
         super().__init__()

@@ -1,4 +1,4 @@
-"""One form widget for every set of knobs: generated from :class:`~workbench.params.Param` schemas.
+"""One form widget for every set of knobs: generated from :class:`~workbench.schema.params.Param` schemas.
 
 The layer editor, the loss/optimizer/schedule forms, the training options and the data
 options are all this widget, fed with the schemas the config validates against, so a knob's
@@ -23,9 +23,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
-from workbench.draft import format_value, parse_field_text
 from workbench.errors import ConfigError
-from workbench.params import Param
+from workbench.schema.params import Param, format_value, parse_field_text
 
 
 class ChoiceSelect(Select[str], inherit_bindings=False):

@@ -1,8 +1,8 @@
 """The experiment being edited: one shared draft with undo, redo and live validation.
 
 Every screen of the app edits the same :class:`Draft`. Each change goes through one method
-that copies the current :class:`~workbench.config.RunConfig`, applies the change, records the
-previous state for undo and revalidates with :func:`workbench.config.problems`, so a screen can
+that copies the current :class:`~workbench.schema.config.RunConfig`, applies the change, records the
+previous state for undo and revalidates with :func:`workbench.experiment.validation.problems`, so a screen can
 never show a stale problem list and a test can drive every edit without the app.
 
 A draft may be invalid (that is what editing looks like); values a field's schema rejects
@@ -20,16 +20,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workbench import config as config_io
-from workbench.config import DataConfig, LayerSpec, ModelConfig, RunConfig, section_params
 from workbench.data.registry import DatasetInfo, dataset_spec, split_sizes
 from workbench.data.splitting import steps_per_epoch
-from workbench.errors import ConfigError, WorkbenchError
+from workbench.errors import ConfigError, describe_error
+from workbench.experiment.validation import dataset_info
+from workbench.experiment.validation import problems as experiment_problems
 from workbench.model.catalog import GROUPS, LAYER_TYPES, layer_type
 from workbench.model.shapes import ModelAnalysis, analyse, layer_names
 from workbench.optim.catalog import LOSSES, OPTIMIZERS, SCHEDULES, Choice
-from workbench.params import Param
-from workbench.validation import dataset_info
+from workbench.schema.config import DataConfig, LayerSpec, ModelConfig, RunConfig, section_params
+from workbench.schema.params import Param, parse_field_text
 
 #: How much undo history a draft keeps; older steps are dropped.
 HISTORY_LIMIT = 200
@@ -336,7 +336,7 @@ class Draft:
 
     def _revalidate(self) -> None:
         try:
-            self._problems = list(config_io.problems(self._config))
+            self._problems = list(experiment_problems(self._config))
         except Exception as error:  # noqa: BLE001 - a draft can hold anything; say why it cannot be checked
             self._problems = [ConfigError(f"the experiment cannot be checked: {describe_error(error)}")]
         self._info = _dataset_info(self._config)
@@ -392,25 +392,6 @@ def value_at(config: RunConfig, path: str) -> Any:
     if dataclasses.is_dataclass(node) and last in {f.name for f in dataclasses.fields(node)} and last != "params":
         return getattr(node, last)
     return node.params.get(last, param_at(config, path).default)
-
-
-def parse_field_text(param: Param, text: str, where: str) -> Any:
-    """What a person typed into a field, as the field's type (ConfigError naming ``where``).
-
-    Text fields take the text as it is (``cuda:0`` or ``true`` are names there, not TOML).
-    """
-    if param.kind == "str":
-        return param.coerce(text.strip(), where)
-    if param.kind == "choice":
-        return param.coerce(text.strip().strip('"'), where)
-    return param.parse_text(text, where)
-
-
-def format_value(value: Any) -> str:
-    """A value as a person would type it back into its field."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _parent(config: RunConfig, path: str) -> tuple[Any, str]:
@@ -470,11 +451,6 @@ def _dataset_info(config: RunConfig) -> DatasetInfo | None:
         return dataset_info(config.copy())
     except Exception:  # noqa: BLE001 - the problem list already says what is wrong with the data
         return None
-
-
-def describe_error(error: BaseException) -> str:
-    """One line for any error: a WorkbenchError's own message, else its type and text."""
-    return str(error) if isinstance(error, WorkbenchError) else f"{type(error).__name__}: {error}"
 
 
 def layer_types_by_group() -> dict[str, list[str]]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from workbench.config import RunConfig, TrainConfig, section_params, to_dict
 from workbench.data.registry import DatasetInfo, split_sizes
 from workbench.data.splitting import steps_per_epoch
+from workbench.experiment.validation import dataset_info
 from workbench.model.shapes import ModelAnalysis, analyse
-from workbench.validation import dataset_info
+from workbench.schema.config import RunConfig, TrainConfig, section_params, to_dict
 
 
 def describe_experiment(config: RunConfig) -> dict[str, Any]:

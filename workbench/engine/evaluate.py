@@ -3,13 +3,12 @@
 The trainer validates each epoch with :func:`validation_metrics` and ends with
 :func:`evaluate_model` on the test split; ``workbench eval`` calls :func:`evaluate_checkpoint`,
 which rebuilds the same parts from the checkpoint's config and runs the same code, so the two
-agree exactly. Reports are written next to the run (``eval/<checkpoint>-<split>.json``) for the
+agree exactly. Their reports are saved next to the run by :mod:`workbench.runs.reports` for the
 app to show without recomputing; ``workbench eval --json`` prints the same structure.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,16 +17,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from workbench import config as config_io
-from workbench.atomic import atomic_write_bytes
-from workbench.checkpoint import read_checkpoint
 from workbench.data.batching import Batches
+from workbench.engine.checkpoint_io import read_checkpoint
 from workbench.engine.device import PreparedModel
 from workbench.engine.metrics import MetricTotals
 from workbench.engine.setup import Parts, build_parts
 from workbench.errors import CheckpointError, DataError
-from workbench.runs.folder import RunDir
 from workbench.runs.status import now_iso
+from workbench.schema import config as config_io
 
 SPLITS = ("test", "val")
 #: Examples kept per report: the worst (highest loss) and an even spread over the split.
@@ -200,7 +197,7 @@ def _spread(total: int, count: int = EXAMPLES) -> list[int]:
     return torch.linspace(0, total - 1, count).round().long().tolist()
 
 
-# ----------------------------------------------------------------------------- checkpoints and reports
+# ----------------------------------------------------------------------------- checkpoints
 
 
 def evaluate_checkpoint(path: Path, split: str = "test", *, device: str | None = None) -> Evaluation:
@@ -213,25 +210,3 @@ def evaluate_checkpoint(path: Path, split: str = "test", *, device: str | None =
     except (RuntimeError, TypeError) as error:
         raise CheckpointError(f"{path}: its weights do not fit its own model ({str(error).splitlines()[0]})") from None
     return evaluate_model(parts, split, checkpoint=path, run_id=str(state.get("run_id", "")), epoch=int(state["epoch"]))
-
-
-def report_path(run: RunDir, evaluation: Evaluation) -> Path:
-    return run.eval_dir / f"{evaluation.checkpoint_name}-{evaluation.split}.json"
-
-
-def write_report(run: RunDir, evaluation: Evaluation) -> Path:
-    """Save the report next to the run, atomically; returns its path."""
-    path = report_path(run, evaluation)
-    atomic_write_bytes(path, (json.dumps(evaluation.to_dict(), indent=1) + "\n").encode("utf-8"))
-    return path
-
-
-def read_reports(run: RunDir) -> list[dict[str, Any]]:
-    """Every saved report of a run (for the app), oldest first; unreadable files are skipped."""
-    found = []
-    for path in sorted(run.eval_dir.glob("*.json")):
-        try:
-            found.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
-    return sorted(found, key=lambda r: r.get("created_at", ""))

@@ -13,11 +13,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from workbench.config import RunConfig
 from workbench.data.registry import DatasetInfo, dataset_options, describe
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.model.shapes import analyse
-from workbench.monitor import monitor_choices
 from workbench.optim.catalog import (
     check_loss,
     check_optimizer,
@@ -26,6 +24,8 @@ from workbench.optim.catalog import (
     optimizer_settings,
     schedule_settings,
 )
+from workbench.schema.config import RunConfig
+from workbench.schema.monitor import monitor_choices
 
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
@@ -111,3 +111,22 @@ def _monitors(config: RunConfig, info: DatasetInfo) -> None:
                 "set data.val_fraction or monitor a train_ metric",
                 field=field,
             )
+
+
+def problems(config: RunConfig) -> list[ConfigError]:
+    """Every problem of the experiment, each naming its field; empty when it can train.
+
+    Checks plain fields, the dataset and its options, the loss, optimizer and schedule against
+    their catalogs, and the layer stack by shape inference. Pure Python: no torch needed.
+    """
+    return check_experiment(config)[1]
+
+
+def validate(config: RunConfig) -> RunConfig:
+    """Raise the first problem of the experiment, or return a normalised copy ready to train:
+    every catalog parameter present with its default filled in, so that the config a run
+    saves is the exact experiment even if defaults change later."""
+    normalised, found = check_experiment(config)
+    if found:
+        raise found[0]
+    return normalised

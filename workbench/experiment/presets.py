@@ -8,14 +8,15 @@ A user preset with the name of a shipped one shadows it, and listings say so.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Sequence
 
-from workbench import config as config_io
-from workbench.config import RunConfig
 from workbench.errors import ConfigError
+from workbench.experiment.validation import validate
 from workbench.paths import user_presets_dir
+from workbench.schema import config as config_io
+from workbench.schema.config import RunConfig
 
 DEFAULT_PRESET = "digits-cnn"
 
@@ -32,7 +33,7 @@ class PresetEntry:
 
 def shipped_presets_dir() -> Path:
     """The shipped presets: inside the installed wheel, or at the top of a source checkout."""
-    package_dir = Path(__file__).resolve().parent
+    package_dir = Path(__file__).resolve().parent.parent  # workbench/
     installed = package_dir / "_presets"
     return installed if installed.is_dir() else package_dir.parent / "presets"
 
@@ -74,7 +75,7 @@ def load_experiment(ref: str, overrides: Sequence[str] = ()) -> RunConfig:
     if overrides:
         experiment = config_io.apply_overrides(experiment, list(overrides))
     try:
-        return config_io.validate(experiment)
+        return validate(experiment)
     except ConfigError as error:
         raise ConfigError(f"{path.name}: {error}", field=error.field) from None
 
@@ -96,7 +97,7 @@ def preset_rows() -> list[dict]:
     A preset that does not validate still gets a row, with its error, so one broken user preset
     does not hide the others.
     """
-    from workbench.validation import check_experiment, dataset_info
+    from workbench.experiment.validation import check_experiment, dataset_info
     from workbench.model.shapes import analyse
 
     rows = []

@@ -1,7 +1,7 @@
 """The experiment as plain dataclasses, read from and written to TOML.
 
 A :class:`RunConfig` holds everything a run needs: data, model, loss, optimizer, schedule and
-training options. Plain fields carry their :class:`~workbench.params.Param` schema in the
+training options. Plain fields carry their :class:`~workbench.schema.params.Param` schema in the
 dataclass field metadata, so the config validates them, ``--set`` types them and the app draws
 forms for them from one declaration. Catalog-driven parts (a layer's parameters, an optimizer's
 momentum) are flat in TOML and kept in a ``params`` dict, checked against their catalog.
@@ -22,7 +22,7 @@ from typing import Any, get_type_hints
 import tomli_w
 
 from workbench.errors import ConfigError
-from workbench.params import Param, coerce_all, parse_literal
+from workbench.schema.params import Param, parse_literal
 
 
 def knob(default: Any, kind: str, help: str, **schema: Any) -> Any:
@@ -304,29 +304,3 @@ def _set_path(node: Any, parts: list[str], value: Any, key: str) -> None:
             node = node[part]
         else:
             raise ConfigError(f"--set {key}: {'.'.join(parts[:depth])} is a value, not a table", field=where)
-
-
-# ----------------------------------------------------------------------------- validation
-
-
-def problems(config: RunConfig) -> list[ConfigError]:
-    """Every problem of the experiment, each naming its field; empty when it can train.
-
-    Checks plain fields, the dataset and its options, the loss, optimizer and schedule against
-    their catalogs, and the layer stack by shape inference. Pure Python: no torch needed.
-    """
-    from workbench.validation import check_experiment
-
-    return check_experiment(config)[1]
-
-
-def validate(config: RunConfig) -> RunConfig:
-    """Raise the first problem of the experiment, or return a normalised copy ready to train:
-    every catalog parameter present with its default filled in, so that the config a run
-    saves is the exact experiment even if defaults change later."""
-    from workbench.validation import check_experiment
-
-    normalised, found = check_experiment(config)
-    if found:
-        raise found[0]
-    return normalised

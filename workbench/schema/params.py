@@ -126,3 +126,22 @@ def _fmt(number: float) -> str:
 
 def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def parse_field_text(param: Param, text: str, where: str) -> Any:
+    """What a person typed into a field, as the field's type (ConfigError naming ``where``).
+
+    Text fields take the text as it is (``cuda:0`` or ``true`` are names there, not TOML).
+    """
+    if param.kind == "str":
+        return param.coerce(text.strip(), where)
+    if param.kind == "choice":
+        return param.coerce(text.strip().strip('"'), where)
+    return param.parse_text(text, where)
+
+
+def format_value(value: Any) -> str:
+    """A value as a person would type it back into its field."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)

@@ -1,0 +1,73 @@
+"""What the screens, the bars and the command palette know of the app.
+
+They read its state (the draft, the runs it follows, the versions they watch) and ask it for a
+few things (show a run, start one, open a preset). Declared here, below them, the app itself
+(``app.py``) builds on this class and imports the screens; nothing imports ``app.py`` back, so
+the app and its screens form no import cycle, not even one for type checking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import var
+
+from workbench.experiment.draft import Draft
+from workbench.runs.folder import RunDir
+from workbench.schema.config import RunConfig
+from workbench.tui.live_runs import LiveRuns
+
+
+class WorkbenchAppBase(App[int]):
+    """The app as its parts see it; :class:`workbench.tui.app.WorkbenchApp` is the one built."""
+
+    #: The experiment being edited (shared by every screen).
+    draft: Draft
+    #: The runs the app follows, and which one the Train screen shows.
+    runs: LiveRuns
+
+    # Plain vars, not reactives: the App repaints the whole screen when one of its reactives
+    # changes, and the watchers redraw just what each value touches (a full repaint every
+    # RUNS_REDRAW_INTERVAL_S was most of the app's CPU while attached to a run).
+    #: Bumped after every change of the draft; screens and bars watch it.
+    draft_version = var(0)
+    #: A compact line about the runs in progress, shown in every status bar.
+    activity = var("")
+    #: Bumped whenever a followed run moves on (new events, a new state) or the shown run changes.
+    runs_version = var(0)
+    #: (train.device name, description) of each device torch can use; empty until detected.
+    devices: var[tuple[tuple[str, str], ...]] = var(())
+
+    def show_run(self, run: RunDir) -> None:
+        """Follow ``run`` and show it on the Train screen."""
+        raise NotImplementedError
+
+    def start_run(self, make: Callable[[], RunDir], what: str) -> None:
+        """Launch a run (``make`` creates and starts it) off the UI thread, then show it."""
+        raise NotImplementedError
+
+    def action_show(self, mode: str) -> None:
+        """Switch to one of the five screens."""
+        raise NotImplementedError
+
+    def screen_bindings(self, mode: str) -> list[Binding]:
+        """The keys of a screen, for the palette and the help."""
+        raise NotImplementedError
+
+    async def run_on_screen(self, mode: str, action: str) -> None:
+        """Switch to ``mode`` and run one of its screen's actions."""
+        raise NotImplementedError
+
+    def use_dataset(self, name: str) -> None:
+        """Point the draft at dataset ``name``."""
+        raise NotImplementedError
+
+    def open_preset(self, name: str) -> None:
+        """Replace the draft by a preset, asking first over unsaved changes."""
+        raise NotImplementedError
+
+    def open_experiment(self, config: RunConfig, source: str) -> None:
+        """Replace the draft by ``config`` (a preset, a past run's experiment)."""
+        raise NotImplementedError
