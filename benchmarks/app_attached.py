@@ -50,7 +50,9 @@ def run_speeds(run_dir: Path) -> list[float]:
 def headless_run(preset: str, epochs: int) -> list[float]:
     done = subprocess.run(
         [sys.executable, "-m", "workbench", "train", preset, "--set", f"train.epochs={epochs}", "--json"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return run_speeds(Path(json.loads(done.stdout)["run_dir"]))
 
@@ -133,7 +135,13 @@ async def app_run(preset: str, epochs: int, press_keys: bool) -> dict:
         cpu_share = (time.process_time() - cpu) / (time.perf_counter() - wall)
         run_dir = app.runs.shown.run.path
         await pilot.pause(0.3)
-    return {"speeds": run_speeds(run_dir), "cpu_share": cpu_share, "event_lags": event_lags, "key_lags": key_lags, "first_visits": first_visits}
+    return {
+        "speeds": run_speeds(run_dir),
+        "cpu_share": cpu_share,
+        "event_lags": event_lags,
+        "key_lags": key_lags,
+        "first_visits": first_visits,
+    }
 
 
 def steady(speeds: list[float]) -> float:
@@ -164,8 +172,10 @@ def main() -> None:
     os.environ["WORKBENCH_HOME"] = tempfile.mkdtemp(prefix="wb-bench-")  # the children inherit it
 
     load = os.getloadavg()[0]
-    print(f"{args.preset}, {args.epochs} epochs per run, {args.repeats} runs each way (ABBA), each in a fresh process; "
-          f"{os.cpu_count()} cores, load average {load:.2f} at the start")
+    print(
+        f"{args.preset}, {args.epochs} epochs per run, {args.repeats} runs each way (ABBA), each in a fresh process; "
+        f"{os.cpu_count()} cores, load average {load:.2f} at the start"
+    )
     headless_run(args.preset, 2)  # warm up the file cache
     headless: list[float] = []
     attached: list[float] = []
@@ -180,29 +190,42 @@ def main() -> None:
                 attached.append(steady(result["speeds"]))
                 cpu_shares.append(result["cpu_share"])
                 lags += result["event_lags"]
-        print(f"pair {repeat + 1}: headless {headless[-1]:,.0f} samples/s · app-launched {attached[-1]:,.0f} samples/s "
-              f"(app process {cpu_shares[-1]:.1%} of a core)")
+        print(
+            f"pair {repeat + 1}: headless {headless[-1]:,.0f} samples/s · app-launched {attached[-1]:,.0f} samples/s "
+            f"(app process {cpu_shares[-1]:.1%} of a core)"
+        )
     pairs = [a / h for a, h in zip(attached, headless, strict=True)]
     ratio = statistics.median(pairs)
-    print(f"throughput app-launched/headless: median of the pairs {ratio:.3f} (spread {min(pairs):.3f}-{max(pairs):.3f}; "
-          f"target >= {THROUGHPUT_TARGET}) {verdict(ratio >= THROUGHPUT_TARGET)}")
+    print(
+        f"throughput app-launched/headless: median of the pairs {ratio:.3f} (spread {min(pairs):.3f}-{max(pairs):.3f}; "
+        f"target >= {THROUGHPUT_TARGET}) {verdict(ratio >= THROUGHPUT_TARGET)}"
+    )
     cpu = statistics.median(cpu_shares)
-    print(f"app CPU while attached: median {cpu:.1%} of one core (spread {min(cpu_shares):.1%}-{max(cpu_shares):.1%}; "
-          f"target < {CPU_TARGET:.0%}) {verdict(cpu < CPU_TARGET)}")
+    print(
+        f"app CPU while attached: median {cpu:.1%} of one core (spread {min(cpu_shares):.1%}-{max(cpu_shares):.1%}; "
+        f"target < {CPU_TARGET:.0%}) {verdict(cpu < CPU_TARGET)}"
+    )
     p95 = percentile(lags, 0.95)
-    print(f"event to screen ({len(lags)} events): median {statistics.median(lags) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-          f"max {max(lags) * 1000:.0f} ms (target p95 < {EVENT_TARGET_S * 1000:.0f} ms) {verdict(p95 < EVENT_TARGET_S)}")
+    print(
+        f"event to screen ({len(lags)} events): median {statistics.median(lags) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+        f"max {max(lags) * 1000:.0f} ms (target p95 < {EVENT_TARGET_S * 1000:.0f} ms) {verdict(p95 < EVENT_TARGET_S)}"
+    )
 
     timed = app_process(args.preset, args.epochs, press_keys=True)
     ms = [1000 * t for _, t in timed["key_lags"]]
     p95 = percentile(ms, 0.95)
-    print(f"screen switches 1-5 while the run trains ({len(ms)} keys, run at {steady(timed['speeds']):,.0f} samples/s): "
-          f"key to painted median {statistics.median(ms):.0f} ms, p95 {p95:.0f} ms, max {max(ms):.0f} ms "
-          f"(target p95 < {KEY_TARGET_MS:.0f} ms) {verdict(p95 < KEY_TARGET_MS)}; first visits (screen built): "
-          + ", ".join(f"{1000 * t:.0f}" for t in timed["first_visits"]) + " ms")
+    print(
+        f"screen switches 1-5 while the run trains ({len(ms)} keys, run at {steady(timed['speeds']):,.0f} samples/s): "
+        f"key to painted median {statistics.median(ms):.0f} ms, p95 {p95:.0f} ms, max {max(ms):.0f} ms "
+        f"(target p95 < {KEY_TARGET_MS:.0f} ms) {verdict(p95 < KEY_TARGET_MS)}; first visits (screen built): "
+        + ", ".join(f"{1000 * t:.0f}" for t in timed["first_visits"])
+        + " ms"
+    )
     by_key = {key: sorted(1000 * t for k, t in timed["key_lags"] if k == key) for key in "12345"}
-    print("  by screen (key: median / max ms): " + ", ".join(
-        f"{key}: {statistics.median(lags):.0f} / {lags[-1]:.0f}" for key, lags in by_key.items() if lags))
+    print(
+        "  by screen (key: median / max ms): "
+        + ", ".join(f"{key}: {statistics.median(lags):.0f} / {lags[-1]:.0f}" for key, lags in by_key.items() if lags)
+    )
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 

@@ -67,8 +67,10 @@ def main() -> None:
         times.append(seconds)
         print(f"run {run + 1}: first frame after {seconds * 1000:.0f} ms")
     median = statistics.median(times)
-    print(f"median {median * 1000:.0f} ms (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) "
-          f"on {os.cpu_count()} cores; ratio to the {TARGET_S:.0f} s target: {median / TARGET_S:.2f}")
+    print(
+        f"median {median * 1000:.0f} ms (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) "
+        f"on {os.cpu_count()} cores; ratio to the {TARGET_S:.0f} s target: {median / TARGET_S:.2f}"
+    )
 
 
 if __name__ == "__main__":

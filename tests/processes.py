@@ -29,7 +29,10 @@ def workbench(*args: str, **options: object) -> subprocess.Popen[str]:
     """``workbench ARGS`` in a process of its own (in the test's WORKBENCH_HOME)."""
     return subprocess.Popen(
         [sys.executable, "-m", "workbench", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **options,  # type: ignore[call-overload]
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **options,  # type: ignore[call-overload]
     )
 
 

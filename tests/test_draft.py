@@ -80,7 +80,14 @@ def test_adding_moving_and_deleting_layers_updates_shapes(draft: Draft) -> None:
 
 
 def test_replacing_a_layer_keeps_only_values_that_differ_from_the_defaults(draft: Draft) -> None:
-    draft.replace_layer(0, LayerSpec("Conv2d", "stem", {"in_channels": "auto", "out_channels": 8, "kernel_size": 3, "stride": 1, "padding": 1, "bias": True}))
+    draft.replace_layer(
+        0,
+        LayerSpec(
+            "Conv2d",
+            "stem",
+            {"in_channels": "auto", "out_channels": 8, "kernel_size": 3, "stride": 1, "padding": 1, "bias": True},
+        ),
+    )
     layer = draft.config.model.layers[0]
     assert layer.name == "stem"
     assert layer.params == {"out_channels": 8, "kernel_size": 3, "padding": 1}

@@ -76,9 +76,16 @@ def test_the_validation_split_can_be_evaluated_and_a_missing_one_is_explained(di
     _, _, run = digits_run
     report = evaluate_checkpoint(run.last_checkpoint, "val")
     assert report.split == "val" and report.checkpoint_name == "last" and report.num_samples == 144
-    config = load_experiment("spirals-mlp", ["data.val_fraction=0", "data.options.samples_per_class=20",
-                                             "train.epochs=1", "train.checkpoint.monitor=train_loss",
-                                             "train.early_stopping.monitor=train_loss"])
+    config = load_experiment(
+        "spirals-mlp",
+        [
+            "data.val_fraction=0",
+            "data.options.samples_per_class=20",
+            "train.epochs=1",
+            "train.checkpoint.monitor=train_loss",
+            "train.early_stopping.monitor=train_loss",
+        ],
+    )
     Trainer(config).run()
     with pytest.raises(DataError, match="no validation split"):
         evaluate_checkpoint(find_run("latest").last_checkpoint, "val")
@@ -90,7 +97,7 @@ def test_a_regression_report_has_mse_mae_r2_that_agree_with_scikit_learn() -> No
     report = evaluate_checkpoint(run.best_checkpoint, "test")
     assert report.metrics == finished.test
     assert set(report.metrics) == {"loss", "mae", "r2", "mse"}
-    predicted, true = zip(*report.pairs)
+    predicted, true = zip(*report.pairs, strict=True)
     assert len(report.pairs) == report.num_samples == 88  # 20% of 442
     assert report.metrics["r2"] == pytest.approx(r2_score(true, predicted), abs=1e-5)
     assert report.metrics["mse"] == pytest.approx(mean_squared_error(true, predicted), rel=1e-5)

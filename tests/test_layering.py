@@ -77,9 +77,18 @@ def test_the_runs_package_never_imports_the_engine_or_torch() -> None:
 def _lint_imports(package_parent: Path) -> subprocess.CompletedProcess[str]:
     """import-linter's contracts of pyproject.toml, over the package found in ``package_parent``."""
     return subprocess.run(
-        [sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()",
-         "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
-        capture_output=True, text=True, cwd=package_parent, env={"PYTHONPATH": str(package_parent), "PATH": ""},
+        [
+            sys.executable,
+            "-c",
+            "from importlinter.cli import lint_imports_command; lint_imports_command()",
+            "--config",
+            str(ROOT / "pyproject.toml"),
+            "--no-cache",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=package_parent,
+        env={"PYTHONPATH": str(package_parent), "PATH": ""},
     )
 
 

@@ -124,8 +124,17 @@ def test_resume_extends_a_finished_run_only_when_asked_for_more_epochs(capsys) -
 
 
 def test_ctrl_c_checkpoints_marks_the_run_stopped_and_exits_130_then_resume_finishes_it(capsys) -> None:
-    command = [sys.executable, "-m", "workbench", "train", "spirals-mlp", "--epochs", "40",
-               "--set", "data.options.samples_per_class=40"]
+    command = [
+        sys.executable,
+        "-m",
+        "workbench",
+        "train",
+        "spirals-mlp",
+        "--epochs",
+        "40",
+        "--set",
+        "data.options.samples_per_class=40",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
     seen = []
     for line in process.stdout:  # lines arrive as they are printed, though stdout is a pipe

@@ -58,9 +58,7 @@ def test_a_user_preset_shadows_the_shipped_one_and_says_so(capsys: pytest.Captur
 
 
 @pytest.mark.parametrize(("preset", "params"), [("mnist-lenet5", "61,706"), ("cifar10-tutorial", "62,006")])
-def test_describe_reports_the_classic_parameter_counts(
-    capsys: pytest.CaptureFixture[str], preset: str, params: str
-) -> None:
+def test_describe_reports_the_classic_parameter_counts(capsys: pytest.CaptureFixture[str], preset: str, params: str) -> None:
     status, out, _ = run(capsys, "describe", preset)
     assert status == 0
     assert f"Total params: {params}" in out
@@ -76,9 +74,7 @@ def test_describe_shows_each_layers_output_shape(capsys: pytest.CaptureFixture[s
 
 
 def test_describe_applies_overrides_and_previews_the_lr_per_epoch(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(
-        capsys, "describe", "digits-mlp", "--json", "--set", "optimizer.lr=0.5", "--set", "train.epochs=3"
-    )
+    status, out, _ = run(capsys, "describe", "digits-mlp", "--json", "--set", "optimizer.lr=0.5", "--set", "train.epochs=3")
     assert status == 0
     facts = json.loads(out)
     assert facts["optimizer"]["lr"] == 0.5
@@ -87,9 +83,7 @@ def test_describe_applies_overrides_and_previews_the_lr_per_epoch(capsys: pytest
     assert facts["schedule"]["lr_at_epochs"][0] == pytest.approx(0.5)
 
 
-def test_describe_of_an_impossible_stack_exits_2_naming_the_layer(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_describe_of_an_impossible_stack_exits_2_naming_the_layer(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(
         '[data]\ndataset = "digits"\n'
@@ -107,7 +101,7 @@ def test_describe_of_an_impossible_stack_exits_2_naming_the_layer(
 
 def test_describe_of_malformed_toml_exits_2_naming_the_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "typo.toml"
-    path.write_text('[train]\nepochs = 3\nseed = \n')
+    path.write_text("[train]\nepochs = 3\nseed = \n")
     status, _, err = run(capsys, "describe", str(path))
     assert status == 2
     assert "typo.toml" in err and "line 3" in err

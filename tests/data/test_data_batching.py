@@ -19,7 +19,7 @@ def epoch_batches(batches, epoch):
 
 
 def all_rows(batches, epoch=0):
-    inputs, targets = zip(*batches.epoch(epoch))
+    inputs, targets = zip(*batches.epoch(epoch), strict=True)
     return torch.cat(inputs), torch.cat(targets)
 
 
@@ -32,7 +32,7 @@ def test_same_seed_and_epoch_give_the_same_batches_even_after_reloading():
     first = epoch_batches(load_splits(data, seed=3, device="cpu").train, epoch=4)
     resumed = epoch_batches(load_splits(data, seed=3, device="cpu").train, epoch=4)
     assert len(first) == len(resumed)
-    for (x1, y1), (x2, y2) in zip(first, resumed):
+    for (x1, y1), (x2, y2) in zip(first, resumed, strict=True):
         assert torch.equal(x1, x2) and torch.equal(y1, y2)
 
 
@@ -122,12 +122,12 @@ def test_augmentation_keeps_shapes_and_changes_only_training_batches():
     augmented = DataConfig(dataset="digits", batch_size=128, augment=augment)
     a, b = load_splits(plain, seed=0, device="cpu"), load_splits(augmented, seed=0, device="cpu")
     changed = 0
-    for (x1, y1), (x2, y2) in zip(a.train.epoch(1), b.train.epoch(1)):
+    for (x1, y1), (x2, y2) in zip(a.train.epoch(1), b.train.epoch(1), strict=True):
         assert x1.shape == x2.shape and torch.equal(y1, y2)
         changed += int(not torch.equal(x1, x2))
     assert changed == len(a.train)
     for split in ("val", "test"):
-        for (x1, _), (x2, _) in zip(getattr(a, split).epoch(1), getattr(b, split).epoch(1)):
+        for (x1, _), (x2, _) in zip(getattr(a, split).epoch(1), getattr(b, split).epoch(1), strict=True):
             assert torch.equal(x1, x2)
 
 
@@ -135,7 +135,7 @@ def test_augmentation_is_reproducible_per_epoch():
     data = DataConfig(dataset="digits", augment=AugmentConfig(random_crop_padding=1, horizontal_flip=True))
     first = epoch_batches(load_splits(data, seed=0, device="cpu").train, 2)
     again = epoch_batches(load_splits(data, seed=0, device="cpu").train, 2)
-    assert all(torch.equal(x1, x2) for (x1, _), (x2, _) in zip(first, again))
+    assert all(torch.equal(x1, x2) for (x1, _), (x2, _) in zip(first, again, strict=True))
 
 
 def test_vectorised_crop_and_flip_match_transforming_each_image_alone():
@@ -146,7 +146,7 @@ def test_vectorised_crop_and_flip_match_transforming_each_image_alone():
     cropped = crop_and_flip(images, offsets, None, padding)
     both = crop_and_flip(images, offsets, flips, padding)
     only_flipped = crop_and_flip(images, None, flips, 0)
-    for i, (image, (dy, dx)) in enumerate(zip(images, offsets.tolist())):
+    for i, (image, (dy, dx)) in enumerate(zip(images, offsets.tolist(), strict=True)):
         window = F.pad(image, (padding,) * 4)[:, dy : dy + 5, dx : dx + 7]
         assert torch.equal(cropped[i], window)
         assert torch.equal(both[i], window.flip(2) if flips[i] else window)
@@ -186,15 +186,13 @@ def test_batches_are_on_the_requested_device_and_equal_to_the_cpu_ones(device):
     data = DataConfig(dataset="digits", augment=AugmentConfig(random_crop_padding=2, horizontal_flip=True))
     here, reference = load_splits(data, seed=4, device=device), load_splits(data, seed=4, device="cpu")
     for split in ("train", "val", "test"):
-        for (x, y), (x_cpu, y_cpu) in zip(getattr(here, split).epoch(2), getattr(reference, split).epoch(2)):
+        for (x, y), (x_cpu, y_cpu) in zip(getattr(here, split).epoch(2), getattr(reference, split).epoch(2), strict=True):
             assert x.device.type == y.device.type == torch.device(device).type
             assert torch.allclose(x.cpu(), x_cpu, atol=1e-5) and torch.equal(y.cpu(), y_cpu)
     assert here.train.raw_images([0, 1]).device.type == "cpu"
 
 
-@pytest.mark.parametrize(
-    ("val_fraction", "subset", "batch_size"), [(0.1, 0, 64), (0.0, 0, 1437), (0.3, 100, 33), (0.5, 5000, 1)]
-)
+@pytest.mark.parametrize(("val_fraction", "subset", "batch_size"), [(0.1, 0, 64), (0.0, 0, 1437), (0.3, 100, 33), (0.5, 5000, 1)])
 def test_split_sizes_and_steps_predict_what_loading_delivers(val_fraction, subset, batch_size):
     data = DataConfig(dataset="digits", val_fraction=val_fraction, subset=subset, batch_size=batch_size)
     sizes = split_sizes(data, describe(data))

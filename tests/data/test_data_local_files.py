@@ -27,7 +27,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
 
 
 def all_rows(batches):
-    inputs, targets = zip(*batches.epoch(0))
+    inputs, targets = zip(*batches.epoch(0), strict=True)
     return torch.cat(inputs), torch.cat(targets)
 
 
@@ -36,8 +36,7 @@ def flowers_csv(tmp_path) -> Path:
     rng = np.random.default_rng(0)
     labels = ["10", "2", "7"]  # numeric labels: classes ordered by value, not as text
     rows = [
-        [f"{rng.normal(5, 2):.4f}", f"{rng.normal(-3, 0.5):.4f}", labels[i % 3], f"{rng.uniform(0, 100):.3f}"]
-        for i in range(60)
+        [f"{rng.normal(5, 2):.4f}", f"{rng.normal(-3, 0.5):.4f}", labels[i % 3], f"{rng.uniform(0, 100):.3f}"] for i in range(60)
     ]
     return write_csv(tmp_path / "flowers.csv", ["length", "width", "species", "weight"], rows)
 
@@ -46,7 +45,10 @@ def test_csv_classification_names_classes_from_the_target_values(flowers_csv):
     data = DataConfig(dataset="csv", options={"path": str(flowers_csv), "target": "species"}, val_fraction=0.0)
     info = describe(data)
     assert (info.task, info.input_shape, info.class_names, info.train_size + info.test_size) == (
-        "classification", (3,), ("2", "7", "10"), 60
+        "classification",
+        (3,),
+        ("2", "7", "10"),
+        60,
     )
     splits = load_splits(data, seed=0, device="cpu")
     inputs, targets = all_rows(splits.train)
@@ -145,9 +147,9 @@ def test_streamed_image_folder_gives_the_same_batches_as_memory(tmp_path):
     memory, streamed = load(storage="memory"), load(storage="stream", workers=1)
     assert len(memory.train) == len(streamed.train)
     for epoch in (1, 2):
-        for (x1, y1), (x2, y2) in zip(memory.train.epoch(epoch), streamed.train.epoch(epoch)):
+        for (x1, y1), (x2, y2) in zip(memory.train.epoch(epoch), streamed.train.epoch(epoch), strict=True):
             assert torch.equal(y1, y2) and torch.allclose(x1, x2, atol=1e-5)
-    for (x1, y1), (x2, y2) in zip(memory.test.epoch(0), streamed.test.epoch(0)):
+    for (x1, y1), (x2, y2) in zip(memory.test.epoch(0), streamed.test.epoch(0), strict=True):
         assert torch.equal(y1, y2) and torch.allclose(x1, x2, atol=1e-5)
     assert torch.equal(memory.val.raw_images([0, 1]), streamed.val.raw_images([0, 1]))
 

@@ -57,7 +57,10 @@ def test_every_dataset_has_a_task_kind_licence_and_options_schema():
 def test_offline_facts_of_the_bundled_sets():
     digits, diabetes = describe(DataConfig(dataset="digits")), describe(DataConfig(dataset="diabetes"))
     assert (digits.task, digits.input_shape, digits.num_outputs, digits.train_size + digits.test_size) == (
-        "classification", (1, 8, 8), 10, 1797
+        "classification",
+        (1, 8, 8),
+        10,
+        1797,
     )
     assert (diabetes.task, diabetes.input_shape, diabetes.num_outputs, diabetes.class_names) == ("regression", (10,), 1, ())
     assert digits.offline and digits.cached
@@ -87,7 +90,10 @@ def test_bad_options_name_the_field_and_what_is_allowed():
 
 def test_options_get_their_defaults():
     assert dataset_options(DataConfig(dataset="spirals")) == {
-        "classes": 3, "samples_per_class": 400, "noise": 0.02, "data_seed": 0
+        "classes": 3,
+        "samples_per_class": 400,
+        "noise": 0.02,
+        "data_seed": 0,
     }
 
 
@@ -105,4 +111,3 @@ def test_downloadable_sets_are_not_cached_in_an_empty_home():
     facts = (info.cached, info.offline, info.input_shape, info.train_size, info.num_outputs)
     assert facts == (False, False, (3, 32, 32), 50000, 10)
     assert info.download_mb and info.download_mb > 100
-

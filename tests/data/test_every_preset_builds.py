@@ -34,9 +34,7 @@ def _write_dataset(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("preset", [entry.name for entry in list_presets()])
-def test_every_preset_loads_its_data_builds_its_model_and_takes_a_step(
-    preset: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_every_preset_loads_its_data_builds_its_model_and_takes_a_step(preset: str, monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_experiment(preset)
     _write_dataset(config.data.dataset, monkeypatch)
     parts = build_parts(config, device="cpu", for_training=True)

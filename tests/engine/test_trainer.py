@@ -36,12 +36,7 @@ def run_of(recorder: Recorder) -> RunDir:
 
 def test_a_run_emits_start_epochs_checkpoints_and_finish_in_order() -> None:
     finished, rec = train(tiny_spirals("train.epochs=2"))
-    assert rec.kinds() == [
-        "RunStarted",
-        "EpochEnded", "CheckpointSaved",
-        "EpochEnded", "CheckpointSaved",
-        "RunFinished",
-    ]
+    assert rec.kinds() == ["RunStarted", "EpochEnded", "CheckpointSaved", "EpochEnded", "CheckpointSaved", "RunFinished"]
     started = rec.of(ev.RunStarted)[0]
     assert (started.epochs, started.start_epoch, started.task) == (2, 1, "classification")
     assert started.train_size + started.val_size == 96 and started.test_size == 24
@@ -89,7 +84,7 @@ def _assert_identical(a: dict, b: dict) -> None:
     assert a["model"].keys() == b["model"].keys()
     for key in a["model"]:
         assert torch.equal(a["model"][key], b["model"][key]), key
-    for sa, sb in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values()):
+    for sa, sb in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values(), strict=True):
         for key in sa:
             assert torch.equal(torch.as_tensor(sa[key]), torch.as_tensor(sb[key])), key
     assert a["schedule"] == b["schedule"]

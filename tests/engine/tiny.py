@@ -11,10 +11,7 @@ from workbench.schema.config import RunConfig
 
 def tiny_digits(*overrides: str) -> RunConfig:
     """digits-cnn (conv, BatchNorm, Dropout, Adam, per-step cosine) on 256 samples with augmentation."""
-    return load_experiment(
-        "digits-cnn",
-        ["data.subset=256", "train.epochs=4", "data.augment.random_crop_padding=1", *overrides],
-    )
+    return load_experiment("digits-cnn", ["data.subset=256", "train.epochs=4", "data.augment.random_crop_padding=1", *overrides])
 
 
 def tiny_spirals(*overrides: str) -> RunConfig:

@@ -62,9 +62,7 @@ def test_residual_block_adds_its_input_back() -> None:
     assert torch.equal(block(x), torch.relu(x))
 
 
-@pytest.mark.parametrize(
-    ("stack", "input_shape"), [(mlp, (2, 4, 4)), (small_resnet, (3, 8, 8))], ids=["mlp", "resnet"]
-)
+@pytest.mark.parametrize(("stack", "input_shape"), [(mlp, (2, 4, 4)), (small_resnet, (3, 8, 8))], ids=["mlp", "resnet"])
 def test_built_models_learn(stack, input_shape: tuple[int, ...]) -> None:
     torch.manual_seed(0)
     model = build_model(ModelConfig(layers=stack(), init="kaiming_normal"), input_shape, 3)

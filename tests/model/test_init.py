@@ -90,7 +90,9 @@ def test_schemes_reach_convs_inside_blocks_but_not_batchnorm() -> None:
         assert torch.equal(norm.bias, torch.zeros_like(norm.bias))
 
 
-@pytest.mark.parametrize(("scheme", "bias", "field"), [("lecun", "default", "model.init"), ("default", "ones", "model.bias_init")])
+@pytest.mark.parametrize(
+    ("scheme", "bias", "field"), [("lecun", "default", "model.init"), ("default", "ones", "model.bias_init")]
+)
 def test_unknown_scheme_is_a_config_error_naming_the_field(scheme: str, bias: str, field: str) -> None:
     with pytest.raises(ConfigError, match="unknown scheme") as caught:
         init_parameters(nn.Linear(2, 2), scheme, bias)

@@ -126,7 +126,7 @@ def test_explicit_in_features_that_disagree_say_what_the_input_is() -> None:
     layers[7].params["in_features"] = 100
     assert error_of(layers) == (
         "model.layers.7",
-        'model.layers.7 (fc1, Linear): in_features=100 does not match the input of 400 features '
+        "model.layers.7 (fc1, Linear): in_features=100 does not match the input of 400 features "
         '(16x5x5 flattened); use 400 or "auto"',
     )
 
@@ -210,7 +210,9 @@ def test_the_output_error_can_word_what_the_data_needs() -> None:
 
 def test_an_unflattened_output_asks_for_a_flatten_and_a_head() -> None:
     message = error_of([layer("Conv2d", out_channels=4)])[1]
-    assert message.endswith('ends with (4, 26, 26) but the task needs 10 outputs; end with a Flatten and a Linear whose out_features is "auto"')
+    assert message.endswith(
+        'ends with (4, 26, 26) but the task needs 10 outputs; end with a Flatten and a Linear whose out_features is "auto"'
+    )
 
 
 def test_analysis_keeps_the_layers_before_the_first_error() -> None:
@@ -237,4 +239,7 @@ def test_analyse_reports_rather_than_raises_on_values_of_the_wrong_type() -> Non
 
 def test_a_layer_name_that_is_not_an_identifier_is_an_error() -> None:
     field, message = error_of([layer("Flatten", name="my layer"), layer("Linear")])
-    assert (field, message) == ("model.layers.0", "model.layers.0 (my layer, Flatten): 'my layer' is not a valid layer name (letters, digits, _)")
+    assert (field, message) == (
+        "model.layers.0",
+        "model.layers.0 (my layer, Flatten): 'my layer' is not a valid layer name (letters, digits, _)",
+    )

@@ -54,8 +54,7 @@ def test_an_unknown_name_lists_the_allowed_ones_and_suggests_the_closest() -> No
     with pytest.raises(ConfigError) as caught:
         choice(OPTIMIZERS, "adm", "optimizer.name", "optimizer")
     assert str(caught.value) == (
-        "optimizer.name: unknown optimizer 'adm' (did you mean 'adam'?); "
-        "allowed: sgd, adam, adamw, rmsprop, adagrad, adadelta"
+        "optimizer.name: unknown optimizer 'adm' (did you mean 'adam'?); allowed: sgd, adam, adamw, rmsprop, adagrad, adadelta"
     )
     assert caught.value.field == "optimizer.name"
     [problem] = check_schedule(ScheduleConfig("warmup_cosine"))
@@ -125,7 +124,10 @@ def test_milestones_written_as_a_toml_list_are_refused_naming_the_field() -> Non
     assert problem.field == "schedule.milestones"
 
 
-@pytest.mark.parametrize(("name", "params", "field"), [("plateau", {"factor": 1.0}, "schedule.factor"), ("onecycle", {"pct_start": 1.0}, "schedule.pct_start")])
+@pytest.mark.parametrize(
+    ("name", "params", "field"),
+    [("plateau", {"factor": 1.0}, "schedule.factor"), ("onecycle", {"pct_start": 1.0}, "schedule.pct_start")],
+)
 def test_schedule_rates_that_must_stay_below_one(name: str, params: dict, field: str) -> None:
     [problem] = check_schedule(ScheduleConfig(name, params=params))
     assert problem.field == field

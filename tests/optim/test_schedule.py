@@ -190,8 +190,8 @@ def test_onecycle_rises_to_lr_then_falls_far_below_the_start() -> None:
     peak = lrs.index(max(lrs))
     assert lrs[0] == pytest.approx(LR / 10)
     assert 4 <= peak <= 5 and max(lrs) == pytest.approx(LR, rel=0.02)
-    assert all(a < b for a, b in zip(lrs[:peak], lrs[1 : peak + 1]))
-    assert all(a > b for a, b in zip(lrs[peak:], lrs[peak + 1 :]))
+    assert all(a < b for a, b in zip(lrs[:peak], lrs[1 : peak + 1], strict=True))
+    assert all(a > b for a, b in zip(lrs[peak:], lrs[peak + 1 :], strict=False))
     assert final == pytest.approx(LR / 10 / 100)  # lands on its minimum as the run ends, not past it
 
 

@@ -26,8 +26,12 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_detached_run_trains_in_a_session_of_its_own_and_prints_its_id_at_once() -> None:
-    done = subprocess.run([sys.executable, "-m", "workbench", "train", "digits-cnn", "--epochs", "2", "--detach"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "train", "digits-cnn", "--epochs", "2", "--detach"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     run = find_run(done.stdout.strip())
     wait_until(lambda: run.state() == "finished", what="the detached run to finish")
     status = run.read_status()
@@ -72,8 +76,9 @@ def test_pause_continue_and_stop_from_another_process() -> None:
 
 def test_a_second_trainer_of_a_running_run_is_refused_in_one_line() -> None:
     process, run = train_in_background()
-    second = subprocess.run([sys.executable, "-m", "workbench", "train", "--run-dir", str(run.path)],
-                            capture_output=True, text=True)
+    second = subprocess.run(
+        [sys.executable, "-m", "workbench", "train", "--run-dir", str(run.path)], capture_output=True, text=True
+    )
     assert second.returncode == 1
     assert second.stderr.strip().splitlines() == [
         f"error: run {run.id} is being trained by another process (process {process.pid} on {run.read_status().host}); "
@@ -115,7 +120,9 @@ def test_logs_prints_the_epochs_and_follow_keeps_printing_until_the_run_ends() -
     assert follower.returncode == 0
     lines = out.splitlines()
     assert [line.split()[1:3] for line in lines if " epoch " in f" {line.split(' ', 1)[-1]}"][:3] == [
-        ["epoch", "1/3"], ["epoch", "2/3"], ["epoch", "3/3"]
+        ["epoch", "1/3"],
+        ["epoch", "2/3"],
+        ["epoch", "3/3"],
     ]
     assert "Finished after 3 epochs" in out
     again = subprocess.run([sys.executable, "-m", "workbench", "logs", run.id], capture_output=True, text=True)

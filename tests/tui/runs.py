@@ -8,7 +8,9 @@ from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
 
 
-def train_run(preset: str = "digits-cnn", epochs: int = 2, *, stop_after: int | None = None, overrides: tuple[str, ...] = ()) -> RunDir:
+def train_run(
+    preset: str = "digits-cnn", epochs: int = 2, *, stop_after: int | None = None, overrides: tuple[str, ...] = ()
+) -> RunDir:
     """Train ``preset`` headless (as ``workbench train`` does); ``stop_after``: stop once that
     many epochs are done, which leaves a stopped run with its checkpoint."""
     from workbench.engine.trainer import Trainer
@@ -25,7 +27,9 @@ def train_run(preset: str = "digits-cnn", epochs: int = 2, *, stop_after: int | 
     return trainer.run_dir
 
 
-def recorded_run(name: str, preset: str = "digits-cnn", *, lr: float = 0.01, val_acc: tuple[float, ...] = (0.5, 0.7, 0.9), finish: bool = True) -> RunDir:
+def recorded_run(
+    name: str, preset: str = "digits-cnn", *, lr: float = 0.01, val_acc: tuple[float, ...] = (0.5, 0.7, 0.9), finish: bool = True
+) -> RunDir:
     """A run folder written by the engine's own recorder from events made up here: fast, no torch."""
     from workbench.engine.sinks import RunRecorder
     from workbench.experiment.presets import read_experiment
@@ -35,18 +39,49 @@ def recorded_run(name: str, preset: str = "digits-cnn", *, lr: float = 0.01, val
     config.name, config.optimizer.lr, config.train.epochs = name, lr, len(val_acc) + 1
     run = create_run(config)
     record = RunRecorder(run)
-    record(ev.RunStarted(
-        run_id=run.id, run_dir=str(run.path), name=name, device="cpu", device_name="CPU", num_params=1234,
-        epochs=config.train.epochs, start_epoch=1, steps_per_epoch=10, train_size=100, val_size=10, test_size=10,
-        task="classification",
-    ))
+    record(
+        ev.RunStarted(
+            run_id=run.id,
+            run_dir=str(run.path),
+            name=name,
+            device="cpu",
+            device_name="CPU",
+            num_params=1234,
+            epochs=config.train.epochs,
+            start_epoch=1,
+            steps_per_epoch=10,
+            train_size=100,
+            val_size=10,
+            test_size=10,
+            task="classification",
+        )
+    )
     for epoch, acc in enumerate(val_acc, start=1):
-        record(ev.EpochEnded(
-            epoch=epoch, epochs=config.train.epochs, train={"loss": 1.0 / epoch, "acc": acc}, val={"loss": 1.2 / epoch, "acc": acc},
-            lr=lr, duration_s=0.1, samples_per_s=1000.0, is_best=True, best_epoch=epoch, best_value=acc, monitor="val_acc",
-        ))
+        record(
+            ev.EpochEnded(
+                epoch=epoch,
+                epochs=config.train.epochs,
+                train={"loss": 1.0 / epoch, "acc": acc},
+                val={"loss": 1.2 / epoch, "acc": acc},
+                lr=lr,
+                duration_s=0.1,
+                samples_per_s=1000.0,
+                is_best=True,
+                best_epoch=epoch,
+                best_value=acc,
+                monitor="val_acc",
+            )
+        )
     if finish:
         best = len(val_acc)
-        record(ev.RunFinished(state="finished", epochs_done=best, best_epoch=best, best_value=val_acc[-1], monitor="val_acc",
-                              test={"loss": 0.3, "acc": val_acc[-1]}))
+        record(
+            ev.RunFinished(
+                state="finished",
+                epochs_done=best,
+                best_epoch=best,
+                best_value=val_acc[-1],
+                monitor="val_acc",
+                test={"loss": 0.3, "acc": val_acc[-1]},
+            )
+        )
     return run

@@ -46,11 +46,37 @@ async def test_enter_on_the_runs_screen_shows_that_run_on_the_train_screen(fixed
 def _live(name: str, epoch: int) -> FollowedRun:
     run = recorded_run(name, val_acc=(0.5,), finish=False)
     history = RunHistory()
-    history.add(ev.RunStarted(run_id=run.id, run_dir=str(run.path), name=name, device="cpu", device_name="CPU", num_params=1,
-                              epochs=10, start_epoch=1, steps_per_epoch=5, train_size=10, val_size=0, test_size=0,
-                              task="classification"))
-    history.add(ev.Progress(epoch=epoch, step=2, steps_per_epoch=5, global_step=2, loss=0.25, acc=0.5, lr=0.1,
-                            samples_per_s=10.0, elapsed_s=1.0, eta_s=5.0))
+    history.add(
+        ev.RunStarted(
+            run_id=run.id,
+            run_dir=str(run.path),
+            name=name,
+            device="cpu",
+            device_name="CPU",
+            num_params=1,
+            epochs=10,
+            start_epoch=1,
+            steps_per_epoch=5,
+            train_size=10,
+            val_size=0,
+            test_size=0,
+            task="classification",
+        )
+    )
+    history.add(
+        ev.Progress(
+            epoch=epoch,
+            step=2,
+            steps_per_epoch=5,
+            global_step=2,
+            loss=0.25,
+            acc=0.5,
+            lr=0.1,
+            samples_per_s=10.0,
+            elapsed_s=1.0,
+            eta_s=5.0,
+        )
+    )
     return FollowedRun(run, history, "running")
 
 

@@ -93,7 +93,9 @@ async def test_a_damaged_checkpoint_is_reported_in_one_line(fixed_app: Callable[
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: getattr(app.screen, "details", None) is not None)
         await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, EvaluationScreen) and f"{damaged.name}:" in screen_text(app), timeout=60)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, EvaluationScreen) and f"{damaged.name}:" in screen_text(app), timeout=60
+        )
         text = screen_text(app)
         assert "refused: not a checkpoint that can be read safely" in " ".join(text.split())
         assert "Traceback" not in text and _evaluation(app).report is None

@@ -49,7 +49,9 @@ async def test_editing_a_layer_updates_its_shape_the_next_layers_and_the_totals(
         assert "2,730 params" in _totals(app)
 
 
-async def test_an_edit_that_breaks_the_stack_is_shown_and_the_draft_stays_editable(fixed_app: Callable[..., WorkbenchApp]) -> None:
+async def test_an_edit_that_breaks_the_stack_is_shown_and_the_draft_stays_editable(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
     app = fixed_app(start="model")
     async with app.run_test(size=SIZE) as pilot:
         app.screen.table.move_cursor(row=4)

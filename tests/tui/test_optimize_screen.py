@@ -48,7 +48,9 @@ async def test_warmup_and_epochs_reach_the_preview(fixed_app: Callable[..., Work
         assert "41 steps/epoch × 8 epochs" in str(app.screen.query_one("#lr-note", Static).render())
 
 
-async def test_a_refused_value_is_flagged_on_its_row_and_the_draft_keeps_the_last_good_one(fixed_app: Callable[..., WorkbenchApp]) -> None:
+async def test_a_refused_value_is_flagged_on_its_row_and_the_draft_keeps_the_last_good_one(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
     app = fixed_app(start="optimize")
     async with app.run_test(size=SIZE) as pilot:
         field = app.screen.query_one("#optimizer-form #field-lr", Input)
@@ -65,7 +67,9 @@ async def test_a_refused_value_is_flagged_on_its_row_and_the_draft_keeps_the_las
         assert app.draft.config.optimizer.lr == 0.05
 
 
-async def test_a_problem_between_fields_is_marked_on_the_field_and_in_the_status_bar(fixed_app: Callable[..., WorkbenchApp]) -> None:
+async def test_a_problem_between_fields_is_marked_on_the_field_and_in_the_status_bar(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
     app = fixed_app(start="optimize")
     async with app.run_test(size=SIZE) as pilot:
         app.screen.query_one("#optimizer-form #field-momentum", Input).value = "0"
@@ -74,7 +78,9 @@ async def test_a_problem_between_fields_is_marked_on_the_field_and_in_the_status
         await pilot.pause()
         row = app.screen.query_one("#optimizer-form #row-momentum")
         assert row.has_class("problem")
-        assert "Nesterov momentum needs momentum > 0" in str(app.screen.query_one("#optimizer-form #hint-momentum", Static).render())
+        assert "Nesterov momentum needs momentum > 0" in str(
+            app.screen.query_one("#optimizer-form #hint-momentum", Static).render()
+        )
         assert "✗ 1 problem: optimizer.momentum" in screen_text(app)
         await wait_for(pilot, lambda: "no LR preview" in str(app.screen.query_one("#lr-note", Static).render()))
         assert _chart(app).preview is None

@@ -24,7 +24,7 @@ def test_small_images_are_enlarged_and_large_ones_averaged_down() -> None:
 
 def test_each_cell_shows_the_upper_pixel_over_the_lower_one() -> None:
     image = np.array([[[255, 0, 0]], [[0, 0, 255]]], dtype=np.uint8)  # red above blue
-    (segment,), = HalfBlockImage(image, 1, 1).lines()
+    ((segment,),) = HalfBlockImage(image, 1, 1).lines()
     assert segment.text == "▀"
     assert segment.style.color.triplet == (255, 0, 0)
     assert segment.style.bgcolor.triplet == (0, 0, 255)

@@ -52,11 +52,28 @@ async def test_a_run_trained_by_another_process_shows_as_running_and_moves_on_li
             assert app.current_mode == "runs" and run.read_status().pid == other.pid and len(list_runs()) == 1
 
             record = RunRecorder(run)  # the other process reports its second epoch, then ends
-            record(ev.EpochEnded(epoch=2, epochs=2, train={"loss": 0.4, "acc": 0.8}, val={"loss": 0.5, "acc": 0.8}, lr=0.01,
-                                 duration_s=0.1, samples_per_s=1000.0, is_best=True, best_epoch=2, best_value=0.8, monitor="val_acc"))
+            record(
+                ev.EpochEnded(
+                    epoch=2,
+                    epochs=2,
+                    train={"loss": 0.4, "acc": 0.8},
+                    val={"loss": 0.5, "acc": 0.8},
+                    lr=0.01,
+                    duration_s=0.1,
+                    samples_per_s=1000.0,
+                    is_best=True,
+                    best_epoch=2,
+                    best_value=0.8,
+                    monitor="val_acc",
+                )
+            )
             await wait_for(pilot, lambda: screen.shown[0].epochs_done == 2 and "2/2" in screen_text(app), timeout=10)
             await wait_for(pilot, lambda: len(screen.details.history.epochs) == 2, timeout=10)  # its curves too
-            record(ev.RunFinished(state="finished", epochs_done=2, best_epoch=2, best_value=0.8, monitor="val_acc", test={"acc": 0.75}))
+            record(
+                ev.RunFinished(
+                    state="finished", epochs_done=2, best_epoch=2, best_value=0.8, monitor="val_acc", test={"acc": 0.75}
+                )
+            )
             await wait_for(pilot, lambda: screen.shown[0].state == "finished" and "acc 0.750" in screen_text(app), timeout=10)
     finally:
         other.kill()

@@ -109,7 +109,9 @@ async def test_pause_continue_and_stop_reach_the_run_process_and_other_screens_s
         done = len(screen.history.epochs)
         await wait_for(pilot, lambda: len(screen.history.epochs) > done)
         assert app.current_mode == "data"
-        await wait_for(pilot, lambda: "▶ epoch" in screen_text(app).splitlines()[-2] and "loss" in screen_text(app).splitlines()[-2])
+        await wait_for(
+            pilot, lambda: "▶ epoch" in screen_text(app).splitlines()[-2] and "loss" in screen_text(app).splitlines()[-2]
+        )
         await pilot.press("4", "x")
         await wait_for(pilot, lambda: _shown_state(app) == "stopped", timeout=60)
         run = only_run()

@@ -29,8 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
 
     parser = argparse.ArgumentParser(
-        prog="workbench",
-        description="Train PyTorch models from a terminal. With no command, opens the app.",
+        prog="workbench", description="Train PyTorch models from a terminal. With no command, opens the app."
     )
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks for unexpected errors")

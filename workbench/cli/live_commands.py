@@ -87,7 +87,9 @@ def control_command(args: argparse.Namespace, console: Console) -> int:
         say(f"stopping {run.id}: it saves a checkpoint first…")
     state = wait_for_state(run, action, WAIT_S[action])
     if state is None:
-        raise WorkbenchError(f"run {run.id} has not answered the {action} request within {WAIT_S[action]:.0f}s; it is {run.state()}")
+        raise WorkbenchError(
+            f"run {run.id} has not answered the {action} request within {WAIT_S[action]:.0f}s; it is {run.state()}"
+        )
     status = run.read_status()
     if action == "stop":
         say(f"{run.id} is {state} with {status.epochs_done} epoch(s) done; continue it with: workbench resume {run.id}")

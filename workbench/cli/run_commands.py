@@ -58,9 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     evaluate = sub.add_parser("eval", help="evaluate a run's checkpoint on the test or validation split")
     evaluate.add_argument("run", metavar="RUN", help="run id, a unique prefix of one, or 'latest'")
-    evaluate.add_argument(
-        "--checkpoint", help="best, last, an epoch number, or a file (default: the one the run's test used)"
-    )
+    evaluate.add_argument("--checkpoint", help="best, last, an epoch number, or a file (default: the one the run's test used)")
     evaluate.add_argument("--split", choices=("test", "val"), default="test")
     evaluate.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the run's train.device)")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -89,7 +87,9 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
 
     if args.run_dir:
         run = RunDir(Path(args.run_dir))
-        return _drive(lambda sinks, control: _trainer(run.read_config(), sinks, control, run=run, device=args.device), args, console)
+        return _drive(
+            lambda sinks, control: _trainer(run.read_config(), sinks, control, run=run, device=args.device), args, console
+        )
     if not args.experiment:
         raise WorkbenchError("train: name a preset or an experiment file (see `workbench presets`)")
     overrides = list(args.overrides) + ([f"train.epochs={args.epochs}"] if args.epochs is not None else [])
@@ -133,14 +133,15 @@ def _detached(run: RunDir, console: Console) -> int:
         console.print(
             f"training in the background; watch: workbench attach {run.id} · workbench logs {run.id} --follow · "
             f"stop: workbench stop {run.id}",
-            markup=False, highlight=False, soft_wrap=True, style="dim",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+            style="dim",
         )
     return 0
 
 
-def _drive(
-    make_trainer: Callable[[Sequence[ev.Sink], Control], Trainer], args: argparse.Namespace, console: Console
-) -> int:
+def _drive(make_trainer: Callable[[Sequence[ev.Sink], Control], Trainer], args: argparse.Namespace, console: Console) -> int:
     """Run a trainer with a console view, the stop signals wired to a clean stop; returns the exit status.
 
     ``make_trainer`` gets the sinks and the control (the trainer module loads torch, so it is
@@ -377,15 +378,21 @@ def _print_classification(evaluation: Evaluation, console: Console) -> None:
         for column in ("class", "precision", "recall", "f1", "support"):
             table.add_column(column, justify="left" if column == "class" else "right", no_wrap=True)
         for row in evaluation.per_class:
-            table.add_row(row["class"], f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"]))
+            table.add_row(
+                row["class"], f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"])
+            )
         _tables(console).print(table)
     if len(names) <= 12:
-        matrix = Table(title="confusion (rows: true, columns: predicted)", title_justify="left",
-                       box=box.SIMPLE_HEAD if console.is_terminal else None, pad_edge=False)
+        matrix = Table(
+            title="confusion (rows: true, columns: predicted)",
+            title_justify="left",
+            box=box.SIMPLE_HEAD if console.is_terminal else None,
+            pad_edge=False,
+        )
         matrix.add_column("")
         for name in names:
             matrix.add_column(name[:6], justify="right")
-        for name, row in zip(names, evaluation.confusion):
+        for name, row in zip(names, evaluation.confusion, strict=True):
             matrix.add_row(name[:10], *(str(v) if v else "." for v in row))
         _tables(console).print(matrix)
     if evaluation.most_confused:

@@ -116,7 +116,9 @@ def _print_description(facts: dict[str, Any], console: Console) -> None:
     lrs = schedule["lr_at_epochs"]
     shown = {k: v for k, v in schedule.items() if k not in ("lr_at_epochs", "note", "steps_per_epoch")}
     console.print(f"[bold]Schedule[/]   {_knobs(shown)}  ({schedule['steps_per_epoch']} steps per epoch)")
-    console.print("  LR at epoch start: " + "  ".join(f"{i + 1}: {lr:.4g}" for i, lr in enumerate(lrs[:-1])) + f"  end: {lrs[-1]:.4g}")
+    console.print(
+        "  LR at epoch start: " + "  ".join(f"{i + 1}: {lr:.4g}" for i, lr in enumerate(lrs[:-1])) + f"  end: {lrs[-1]:.4g}"
+    )
     if schedule["note"]:
         console.print(f"  note: {schedule['note']}")
     train = facts["train"]

@@ -55,9 +55,7 @@ def missing_message(name: str, problem: str) -> str:
 
 
 @contextmanager
-def _reporting(
-    folder: Path, files: DownloadFiles, progress: Callable[[int, int], None] | None
-) -> Iterator[None]:
+def _reporting(folder: Path, files: DownloadFiles, progress: Callable[[int, int], None] | None) -> Iterator[None]:
     """Report the growing size of the archives while the body downloads them.
 
     torchvision offers no progress hook, so a helper thread watches the files it writes.

@@ -105,8 +105,12 @@ def _streamed_splits(
 
     def batches(split: ImageFiles, training: bool) -> LoaderBatches:
         return LoaderBatches(
-            split, batch_size=data.batch_size if training else data.eval_batch_size, workers=workers,
-            device=device, normaliser=normaliser, shuffle_seed=seed if training else None,
+            split,
+            batch_size=data.batch_size if training else data.eval_batch_size,
+            workers=workers,
+            device=device,
+            normaliser=normaliser,
+            shuffle_seed=seed if training else None,
             augment=data.augment if training else None,
         )
 

@@ -37,7 +37,7 @@ def preview_samples(data: DataConfig, count: int = 16) -> list[Sample]:
     info = describe(data)
     split = _preview_split(info, dataset_options(data), count)
     samples = []
-    for inputs, target in zip(split.inputs, split.targets):
+    for inputs, target in zip(split.inputs, split.targets, strict=True):
         image = inputs.transpose(1, 2, 0) if info.kind == "image" else None
         # str() of a float32 is its shortest text (23.4, not 23.399999618530273).
         features = None if image is not None else tuple(float(str(v)) for v in inputs)

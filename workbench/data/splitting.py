@@ -32,9 +32,7 @@ def fixed_test_split(total: int, what: str) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[test:]), np.sort(order[:test])
 
 
-def carve_validation(
-    train_total: int, val_fraction: float, subset: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
+def carve_validation(train_total: int, val_fraction: float, subset: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Sorted (train, val) indices into the training split, drawn with the run's ``seed``.
 
     ``val_fraction`` > 0 always leaves at least one sample on each side; ``subset`` (> 0) then

@@ -96,7 +96,7 @@ class LoaderBatches:
             order = plan.order
             draw = plan.augment.to(self._device) if plan.augment is not None else None
         self._sampler.batches = [order[start:stop].tolist() for start, stop in self._bounds]
-        for (start, stop), (images, labels) in zip(self._bounds, self._loader):
+        for (start, stop), (images, labels) in zip(self._bounds, self._loader, strict=True):
             images = images.to(self._device, non_blocking=True)
             if draw is not None:
                 images = augment_batch(images, draw, start, stop)

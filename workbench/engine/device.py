@@ -35,13 +35,17 @@ def resolve_device(name: str, where: str = "train.device") -> torch.device:
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:
-            raise ConfigError(f"{where}: {name!r} requested but CUDA is not available on this machine; use auto or cpu", field=where)
+            raise ConfigError(
+                f"{where}: {name!r} requested but CUDA is not available on this machine; use auto or cpu", field=where
+            )
         if device.index is not None and device.index >= count:
             raise ConfigError(f"{where}: {name!r} requested but this machine has {count} CUDA device(s)", field=where)
         return device
     if device.type == "mps":
         if not _mps_available():
-            raise ConfigError(f"{where}: 'mps' requested but Apple's Metal backend is not available; use auto or cpu", field=where)
+            raise ConfigError(
+                f"{where}: 'mps' requested but Apple's Metal backend is not available; use auto or cpu", field=where
+            )
         return device
     raise ConfigError(f"{where}: {name!r} is not supported; use auto, cpu, cuda, cuda:N or mps", field=where)
 
@@ -100,9 +104,11 @@ def resolve_precision(requested: str, device: torch.device) -> tuple[Precision, 
     Returns the precision and warnings for requests that cannot be honoured.
     """
     if device.type != "cuda":
-        warnings = [] if requested in ("fp32", "auto") else [
-            f"train.precision={requested} applies on CUDA only; training in fp32 on {device.type}"
-        ]
+        warnings = (
+            []
+            if requested in ("fp32", "auto")
+            else [f"train.precision={requested} applies on CUDA only; training in fp32 on {device.type}"]
+        )
         return Precision(device.type), warnings
     bf16_ok = torch.cuda.is_bf16_supported()
     if requested == "fp32":
@@ -153,9 +159,7 @@ def prepare_model(module: nn.Module, train: TrainConfig, device: torch.device, *
             ids = [first] + [i for i in range(gpus) if i != first]
             prepared.model = nn.DataParallel(prepared.model, device_ids=ids)
         else:
-            prepared.warnings.append(
-                f"train.data_parallel needs more than one CUDA device; training on {device} alone"
-            )
+            prepared.warnings.append(f"train.data_parallel needs more than one CUDA device; training on {device} alone")
     if train.compile:
         prepared.model = torch.compile(prepared.model)
     return prepared

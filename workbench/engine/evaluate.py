@@ -73,7 +73,9 @@ def _split_batches(parts: Parts, split: str) -> Batches:
     return batches
 
 
-def _outputs(prepared: PreparedModel, parts: Parts, batches: Batches, totals: MetricTotals, keep: bool) -> list[tuple[Tensor, Tensor]]:
+def _outputs(
+    prepared: PreparedModel, parts: Parts, batches: Batches, totals: MetricTotals, keep: bool
+) -> list[tuple[Tensor, Tensor]]:
     """Run the model over every batch in eval mode; add to ``totals``; return the outputs if ``keep``."""
     model = prepared.model
     model.eval()
@@ -148,14 +150,14 @@ def _classification_details(evaluation: Evaluation, outputs: Tensor, targets: Te
     names = evaluation.class_names
     evaluation.per_class = [
         {"class": names[k], "precision": p, "recall": r, "f1": f, "support": int(s)}
-        for k, (p, r, f, s) in enumerate(zip(precision.tolist(), recall.tolist(), f1.tolist(), support.tolist()))
+        for k, (p, r, f, s) in enumerate(zip(precision.tolist(), recall.tolist(), f1.tolist(), support.tolist(), strict=True))
     ]
     evaluation.confusion = matrix.tolist()
     off_diagonal = matrix.clone().fill_diagonal_(0).flatten()
     top = off_diagonal.topk(min(MOST_CONFUSED, off_diagonal.numel()))
     evaluation.most_confused = [
         {"true": names[i // classes], "predicted": names[i % classes], "count": int(c)}
-        for c, i in zip(top.values.tolist(), top.indices.tolist())
+        for c, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
         if c > 0
     ]
 

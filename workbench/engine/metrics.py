@@ -94,7 +94,7 @@ _TENSORS = ("loss", "correct", "top5", "abs_err", "sq_err", "target_sum", "targe
 def _r2(sq_err: list[float], target_sum: list[float], target_sq: list[float], n: int) -> float:
     """Coefficient of determination, averaged over targets (scikit-learn's ``uniform_average``)."""
     scores = []
-    for sse, total, total_sq in zip(sq_err, target_sum, target_sq):
+    for sse, total, total_sq in zip(sq_err, target_sum, target_sq, strict=True):
         spread = total_sq - total * total / n
         scores.append(1.0 - sse / spread if spread > 0 else (1.0 if sse == 0 else 0.0))
     return sum(scores) / len(scores) if scores else math.nan

@@ -468,11 +468,7 @@ class Trainer:
             "early_stopping": self.early.state_dict(),
             "rng": capture_rng(),
         }
-        paths = {
-            "epoch": run.epoch_checkpoint(epochs_done),
-            "last": run.last_checkpoint,
-            "best": run.best_checkpoint,
-        }
+        paths = {"epoch": run.epoch_checkpoint(epochs_done), "last": run.last_checkpoint, "best": run.best_checkpoint}
         written = [paths[kind] for kind in kinds]
         write_checkpoint(encode_checkpoint(state), written)
         self._last_saved = (run.last_checkpoint, epochs_done)

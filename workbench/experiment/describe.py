@@ -39,10 +39,7 @@ def describe_experiment(config: RunConfig) -> dict[str, Any]:
             "note": preview.note,
         },
         "train": {p.name: getattr(config.train, p.name) for p in section_params(TrainConfig)}
-        | {
-            "early_stopping": to_dict(config.train.early_stopping),
-            "checkpoint": to_dict(config.train.checkpoint),
-        },
+        | {"early_stopping": to_dict(config.train.early_stopping), "checkpoint": to_dict(config.train.checkpoint)},
     }
 
 

@@ -318,7 +318,9 @@ class Draft:
         """Start from another model (e.g. a preset's); one undo step."""
 
         def change(config: RunConfig) -> None:
-            config.model = dataclasses.replace(model, layers=[dataclasses.replace(l, params=dict(l.params)) for l in model.layers])
+            config.model = dataclasses.replace(
+                model, layers=[dataclasses.replace(layer, params=dict(layer.params)) for layer in model.layers]
+            )
 
         return self.edit(label, change)
 
@@ -341,9 +343,7 @@ class Draft:
             self._problems = [ConfigError(f"the experiment cannot be checked: {describe_error(error)}")]
         self._info = _dataset_info(self._config)
         self._analysis = (
-            analyse(self._config.model.layers, self._info.input_shape, self._info.num_outputs)
-            if self._info is not None
-            else None
+            analyse(self._config.model.layers, self._info.input_shape, self._info.num_outputs) if self._info is not None else None
         )
 
 

@@ -125,7 +125,9 @@ def preset_rows() -> list[dict]:
             info = dataset_info(normalised)
             row["task"] = info.task
             row["outputs"] = info.num_outputs
-            row["availability"] = "offline" if info.offline else ("cached" if info.cached else f"download {info.download_mb:g} MB")
+            row["availability"] = (
+                "offline" if info.offline else ("cached" if info.cached else f"download {info.download_mb:g} MB")
+            )
             analysis = analyse(normalised.model.layers, info.input_shape, info.num_outputs)
             row["params"] = analysis.total_params if analysis.ok else None
         except ConfigError as error:

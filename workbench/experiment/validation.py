@@ -89,8 +89,7 @@ def _settle(section: Any, problems: list[ConfigError], settings: Callable[[Any],
 def _device(config: RunConfig) -> None:
     if not _DEVICE.match(config.train.device):
         raise ConfigError(
-            f"train.device: {config.train.device!r} is not a device; use auto, cpu, cuda, cuda:N or mps",
-            field="train.device",
+            f"train.device: {config.train.device!r} is not a device; use auto, cpu, cuda, cuda:N or mps", field="train.device"
         )
 
 

@@ -156,11 +156,7 @@ _TYPES = (
         "blocks",
         "res",
         "conv-BN-ReLU-conv-BN plus a skip connection (ResNet basic block)",
-        (
-            _IN_CHANNELS,
-            _OUT_CHANNELS,
-            _int("stride", 1, "stride of the first conv; 2 halves height and width", 1),
-        ),
+        (_IN_CHANNELS, _OUT_CHANNELS, _int("stride", 1, "stride of the first conv; 2 halves height and width", 1)),
         key=("in_channels", "out_channels", "stride"),
         constructor="ResidualBlock",
     ),

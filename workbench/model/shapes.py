@@ -74,9 +74,7 @@ def layer_names(layers: Sequence[LayerSpec]) -> list[str]:
     return names
 
 
-def analyse(
-    layers: Sequence[LayerSpec], input_shape: Shape, num_outputs: int, *, outputs_text: str = ""
-) -> ModelAnalysis:
+def analyse(layers: Sequence[LayerSpec], input_shape: Shape, num_outputs: int, *, outputs_text: str = "") -> ModelAnalysis:
     """Infer every layer's sizes and parameter count; never raises.
 
     ``outputs_text`` words what the data needs for the final error ("digits has 10 classes");
@@ -93,7 +91,7 @@ def analyse(
     head = max((i for i, spec in enumerate(layers) if _has_out_features(spec)), default=-1)
     infos: list[LayerInfo] = []
     current = _Input(input_shape, "")
-    for index, (spec, name) in enumerate(zip(layers, names)):
+    for index, (spec, name) in enumerate(zip(layers, names, strict=True)):
         try:
             info, current = _analyse_layer(index, spec, name, names, current, _Context(num_outputs, index == head))
         except ConfigError as error:
@@ -144,7 +142,7 @@ def _labelled(error: ConfigError, tag: str) -> ConfigError:
     """Put the layer's name and type into a parameter error: "model.layers.2.kernel_size (conv1, Conv2d): ..."."""
     text, path = str(error), error.field
     if path and text.startswith(path):
-        text = f"{path} {tag}{text[len(path):]}"
+        text = f"{path} {tag}{text[len(path) :]}"
     return ConfigError(text, field=path)
 
 
@@ -179,14 +177,13 @@ def _output_problem(infos: list[LayerInfo], num_outputs: int, outputs_text: str)
     if len(last.output_shape) != 1:
         hint = 'end with a Flatten and a Linear whose out_features is "auto"'
     elif any(i.type == "Linear" for i in infos):
-        hint = f"set the last Linear's out_features to {num_outputs} or \"auto\""
+        hint = f'set the last Linear\'s out_features to {num_outputs} or "auto"'
     else:
         hint = 'end with a Linear whose out_features is "auto"'
     needs = outputs_text or f"the task needs {num_outputs} output{'s' if num_outputs != 1 else ''}"
     where = f"model.layers.{last.index}"
     return ConfigError(
-        f"{where} ({last.name}, {last.type}): the model ends with {last.output_shape} but {needs}; {hint}",
-        field=where,
+        f"{where} ({last.name}, {last.type}): the model ends with {last.output_shape} but {needs}; {hint}", field=where
     )
 
 

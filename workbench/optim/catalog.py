@@ -45,9 +45,7 @@ LOSSES: dict[str, Choice] = {
     for c in (
         Choice(
             "cross_entropy",
-            (
-                Param("label_smoothing", "float", 0.0, "share of each target spread over the other classes", min=0.0, max=1.0),
-            ),
+            (Param("label_smoothing", "float", 0.0, "share of each target spread over the other classes", min=0.0, max=1.0),),
             "softmax cross-entropy on class indices: the usual classification loss",
             tasks=("classification",),
         ),
@@ -109,7 +107,14 @@ OPTIMIZERS: dict[str, Choice] = {
         Choice(
             "rmsprop",
             (
-                Param("alpha", "float", 0.99, "decay of the running mean of squared gradients; must be < 1 (at 1 it never learns them)", min=0.0, max=1.0),
+                Param(
+                    "alpha",
+                    "float",
+                    0.99,
+                    "decay of the running mean of squared gradients; must be < 1 (at 1 it never learns them)",
+                    min=0.0,
+                    max=1.0,
+                ),
                 _EPS,
                 _WEIGHT_DECAY,
                 _MOMENTUM,
@@ -188,7 +193,15 @@ SCHEDULES: dict[str, Choice] = {
             "plateau",
             (
                 Param("monitor", "str", "val_loss", "metric to watch (val_loss, val_acc, ...); direction follows the metric"),
-                Param("factor", "float", 0.1, "multiply the learning rate by this on a plateau; must be < 1", min=0.0, max=1.0, min_exclusive=True),
+                Param(
+                    "factor",
+                    "float",
+                    0.1,
+                    "multiply the learning rate by this on a plateau; must be < 1",
+                    min=0.0,
+                    max=1.0,
+                    min_exclusive=True,
+                ),
                 Param("patience", "int", 5, "epochs without improvement before decaying", min=0),
                 Param("threshold", "float", 1e-4, "relative change that counts as an improvement", min=0.0),
                 Param("min_lr", "float", 0.0, "never decay below this learning rate", min=0.0),
@@ -267,8 +280,7 @@ def parse_milestones(text: str, where: str = "schedule.milestones") -> list[int]
     numbers = [int(part) for part in parts if part.isascii() and part.isdigit()]
     if len(numbers) != len(parts) or numbers[0] < 1 or numbers != sorted(set(numbers)):
         raise ConfigError(
-            f'{where}: {text!r} is not allowed; expected increasing epochs > 0 separated by commas, e.g. "30,60"',
-            field=where,
+            f'{where}: {text!r} is not allowed; expected increasing epochs > 0 separated by commas, e.g. "30,60"', field=where
         )
     return numbers
 
@@ -341,12 +353,7 @@ Review = tuple[Choice | None, dict[str, Any], list[ConfigError]]
 
 
 def _review(
-    table: Mapping[str, Choice],
-    rules: Mapping[str, tuple[Rule, ...]],
-    what: str,
-    name: str,
-    params: dict[str, Any],
-    where: str,
+    table: Mapping[str, Choice], rules: Mapping[str, tuple[Rule, ...]], what: str, name: str, params: dict[str, Any], where: str
 ) -> Review:
     """Look ``name`` up, coerce each parameter, then apply the entry's rules between fields.
 

@@ -25,7 +25,14 @@ from workbench.runs import events as ev
 EVENT_TYPES: dict[str, type[ev.Event]] = {
     cls.__name__: cls
     for cls in (
-        ev.RunStarted, ev.Progress, ev.EpochEnded, ev.CheckpointSaved, ev.StateChanged, ev.Warning, ev.RunFinished, ev.RunFailed,
+        ev.RunStarted,
+        ev.Progress,
+        ev.EpochEnded,
+        ev.CheckpointSaved,
+        ev.StateChanged,
+        ev.Warning,
+        ev.RunFinished,
+        ev.RunFailed,
     )
 }
 

@@ -142,7 +142,18 @@ def listing_cells(summary: RunSummary) -> dict[str, str]:
 
 #: The colour of each state, wherever a state is shown.
 STATE_STYLES = {
-    "starting": "green", "running": "bold green", "paused": "yellow", "finished": "green", "early stop": "green",
-    "early_stopped": "green", "stopped": "yellow", "failed": "bold red", "interrupted": "red", "stale": "red",
-    "deleted": "red", DAMAGED: "bold red", "stopping…": "yellow", "pausing…": "yellow",
+    "starting": "green",
+    "running": "bold green",
+    "paused": "yellow",
+    "finished": "green",
+    "early stop": "green",
+    "early_stopped": "green",
+    "stopped": "yellow",
+    "failed": "bold red",
+    "interrupted": "red",
+    "stale": "red",
+    "deleted": "red",
+    DAMAGED: "bold red",
+    "stopping…": "yellow",
+    "pausing…": "yellow",
 }

@@ -27,7 +27,9 @@ def needs_new_total(epochs_done: int, total: int, mid_epoch: bool = False) -> bo
 def check_new_total(run_id: str, epochs_done: int, total: int, requested: int | None, mid_epoch: bool = False) -> None:
     """Raise a ConfigError when ``requested`` (``--epochs``) cannot continue the run."""
     if requested is not None and requested <= epochs_done:
-        raise ConfigError(f"--epochs {requested}: run {run_id} has done {epochs_done} epochs; give a larger total", field="train.epochs")
+        raise ConfigError(
+            f"--epochs {requested}: run {run_id} has done {epochs_done} epochs; give a larger total", field="train.epochs"
+        )
     if requested is None and needs_new_total(epochs_done, total, mid_epoch):
         raise ConfigError(
             f"run {run_id} has done all {total} epochs; pass --epochs N (N > {epochs_done}) to train further",

@@ -33,9 +33,7 @@ def knob(default: Any, kind: str, help: str, **schema: Any) -> Any:
 def section_params(section: type) -> tuple[Param, ...]:
     """The Param schema of every plain field of a config section, in declaration order."""
     return tuple(
-        dataclasses.replace(f.metadata["param"], name=f.name)
-        for f in dataclasses.fields(section)
-        if "param" in f.metadata
+        dataclasses.replace(f.metadata["param"], name=f.name) for f in dataclasses.fields(section) if "param" in f.metadata
     )
 
 

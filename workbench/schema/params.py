@@ -75,9 +75,7 @@ class Param:
             value = float(value)
             if not math.isfinite(value):
                 raise self._error(value, where)
-        too_low = self.min is not None and (
-            value <= self.min if self.min_exclusive else value < self.min
-        )
+        too_low = self.min is not None and (value <= self.min if self.min_exclusive else value < self.min)
         too_high = self.max is not None and value > self.max
         if too_low or too_high:
             raise self._error(value, where)
@@ -100,9 +98,7 @@ def parse_literal(text: str) -> Any:
         return text
 
 
-def coerce_all(
-    schema: tuple[Param, ...], values: dict[str, Any], where: str, *, what: str
-) -> dict[str, Any]:
+def coerce_all(schema: tuple[Param, ...], values: dict[str, Any], where: str, *, what: str) -> dict[str, Any]:
     """Validate ``values`` against ``schema``; unknown names are errors, missing ones get defaults.
 
     Returns a new dict with every param of the schema present, in schema order.
@@ -111,13 +107,8 @@ def coerce_all(
     for name in values:
         if name not in known:
             names = ", ".join(known) or "none"
-            raise ConfigError(
-                f"{where}.{name}: unknown parameter for {what}; allowed: {names}", field=f"{where}.{name}"
-            )
-    return {
-        p.name: p.coerce(values[p.name], f"{where}.{p.name}") if p.name in values else p.default
-        for p in schema
-    }
+            raise ConfigError(f"{where}.{name}: unknown parameter for {what}; allowed: {names}", field=f"{where}.{name}")
+    return {p.name: p.coerce(values[p.name], f"{where}.{p.name}") if p.name in values else p.default for p in schema}
 
 
 def _fmt(number: float) -> str:

@@ -72,7 +72,14 @@ WARM_UP_DELAY = 0.5
 FULL_COLLECTION_EVERY = 100
 
 #: Which screen owns the fields under each top-level section (to go to a problem).
-SECTION_SCREENS = {"data": "data", "model": "model", "loss": "optimize", "optimizer": "optimize", "schedule": "optimize", "train": "optimize"}
+SECTION_SCREENS = {
+    "data": "data",
+    "model": "model",
+    "loss": "optimize",
+    "optimizer": "optimize",
+    "schedule": "optimize",
+    "train": "optimize",
+}
 
 
 def screen_class(mode: str) -> type[WorkbenchScreen]:
@@ -190,7 +197,9 @@ class WorkbenchApp(WorkbenchAppBase):
         try:
             run = make()
         except Exception as error:  # noqa: BLE001 - one readable line, never a traceback
-            self.call_from_thread(self.notify, describe_error(error), title="The run could not start", severity="error", timeout=8)
+            self.call_from_thread(
+                self.notify, describe_error(error), title="The run could not start", severity="error", timeout=8
+            )
             return
         self.call_from_thread(self.show_run, run)
 
@@ -203,7 +212,9 @@ class WorkbenchApp(WorkbenchAppBase):
         if followed is None:
             return
         if message.gone:
-            self.notify(f"Run {followed.id} was deleted; its view stays until another run is shown", severity="warning", timeout=6)
+            self.notify(
+                f"Run {followed.id} was deleted; its view stays until another run is shown", severity="warning", timeout=6
+            )
         self._runs_changed()
 
     def on_live_runs_seen(self, message: LiveRunsSeen) -> None:
@@ -243,7 +254,9 @@ class WorkbenchApp(WorkbenchAppBase):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Global keys wait while a dialog is open (escape it first); quitting always works."""
-        return not (isinstance(self.screen, ModalScreen) and action in {"show", "save", "open", "undo", "redo", "problems", "help"})
+        return not (
+            isinstance(self.screen, ModalScreen) and action in {"show", "save", "open", "undo", "redo", "problems", "help"}
+        )
 
     # ------------------------------------------------------------------ screens
 
@@ -382,7 +395,9 @@ class WorkbenchApp(WorkbenchAppBase):
                     pass  # it ended meanwhile
         if choice == "quit":
             self.goodbye = [f"{f.id} keeps training: workbench attach {f.id}" for f in self.runs.live()]
-            self.goodbye.append("`workbench` shows runs in progress; `workbench logs RUN --follow` prints one; `workbench stop RUN` stops one")
+            self.goodbye.append(
+                "`workbench` shows runs in progress; `workbench logs RUN --follow` prints one; `workbench stop RUN` stops one"
+            )
         if choice in ("quit", "stop"):
             self.exit(0)
 

@@ -34,7 +34,9 @@ def palette_commands(app: WorkbenchAppBase) -> list[Command]:
     commands = [Command(f"Go to {title}", f"screen {key}", partial(app.action_show, mode)) for mode, title, key in SCREENS]
     for binding in app.BINDINGS:
         if binding.description and not binding.action.startswith("show("):
-            commands.append(Command(binding.description, f"key {binding.key.split(',')[0]}", partial(app.run_action, binding.action)))
+            commands.append(
+                Command(binding.description, f"key {binding.key.split(',')[0]}", partial(app.run_action, binding.action))
+            )
     for mode, title, _key in SCREENS:
         for binding in app.screen_bindings(mode):
             if binding.description:

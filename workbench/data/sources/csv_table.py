@@ -82,9 +82,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[int], list[list[str]]]:
                 if not row or all(not cell.strip() for cell in row):
                     continue
                 if len(row) != len(header):
-                    raise DataError(
-                        f"{path} line {reader.line_num}: {len(row)} values, expected {len(header)} like the header"
-                    )
+                    raise DataError(f"{path} line {reader.line_num}: {len(row)} values, expected {len(header)} like the header")
                 lines.append(reader.line_num)
                 rows.append(row)
     except UnicodeDecodeError:

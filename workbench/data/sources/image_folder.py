@@ -49,9 +49,7 @@ def scan_image_folder(options: dict[str, Any]) -> FolderScan:
         return FolderScan(names, train_files, train_labels, test_files, test_labels)
     names, files, labels = _scan_classes(root, known=None)
     train, test = fixed_test_split(len(files), str(root))
-    return FolderScan(
-        names, tuple(files[i] for i in train), labels[train], tuple(files[i] for i in test), labels[test]
-    )
+    return FolderScan(names, tuple(files[i] for i in train), labels[train], tuple(files[i] for i in test), labels[test])
 
 
 def decode_scan(scan: FolderScan, options: dict[str, Any]) -> RawDataset:
@@ -88,9 +86,7 @@ def decode_images(paths: tuple[str, ...], size: int, workers: int) -> np.ndarray
     return out
 
 
-def _scan_classes(
-    folder: Path, known: tuple[str, ...] | None
-) -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray]:
+def _scan_classes(folder: Path, known: tuple[str, ...] | None) -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray]:
     """Class names (sorted folder names), image paths and their labels under ``folder``.
 
     With ``known`` (the training classes) the folder is a test split: its classes must be
@@ -108,9 +104,7 @@ def _scan_classes(
     for name in classes:
         if name not in names:
             raise DataError(f"{folder / name}: class {name!r} is not among the training classes ({', '.join(names)})")
-        images = sorted(
-            str(p) for p in (folder / name).rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
-        )
+        images = sorted(str(p) for p in (folder / name).rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
         if not images and known is None:
             raise DataError(f"{folder / name}: no images ({', '.join(IMAGE_EXTENSIONS)})")
         files.extend(images)

@@ -52,17 +52,18 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 def config_differences(a: RunConfig, b: RunConfig) -> list[tuple[str, Any, Any]]:
     """(setting, value in a, value in b) for every setting that differs; ``-`` where one lacks it."""
     left, right = flatten(config_io.to_dict(a)), flatten(config_io.to_dict(b))
-    return [(key, left.get(key, "-"), right.get(key, "-")) for key in sorted(left.keys() | right.keys()) if left.get(key) != right.get(key)]
+    return [
+        (key, left.get(key, "-"), right.get(key, "-"))
+        for key in sorted(left.keys() | right.keys())
+        if left.get(key) != right.get(key)
+    ]
 
 
 class CompareScreen(WorkbenchScreen):
     MODE = "runs"
     HINT = "g shows the other chart · escape goes back to the runs"
 
-    BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("g", "next_chart", "Next chart"),
-    ]
+    BINDINGS = [Binding("escape", "back", "Back"), Binding("g", "next_chart", "Next chart")]
 
     DEFAULT_CSS = """
     CompareScreen #compare-runs { height: auto; padding: 0 1; }
@@ -101,7 +102,9 @@ class CompareScreen(WorkbenchScreen):
             if index:
                 text.append("\n")
             text.append(f"■ {LETTERS[index]} {summary.id}", style=f"bold {colour}")
-            text.append(f"  {summary.state} · {summary.epochs_done}/{summary.epochs} epochs · best {best_text(summary)} · test {test_text(summary)}")
+            text.append(
+                f"  {summary.state} · {summary.epochs_done}/{summary.epochs} epochs · best {best_text(summary)} · test {test_text(summary)}"
+            )
         return text
 
     @work(thread=True, exclusive=True, group="compare", exit_on_error=False)

@@ -76,7 +76,13 @@ class DataScreen(WorkbenchScreen):
                 yield Static(id="rows")
                 yield Static(id="options-title", classes="heading")
                 yield ParamForm(_DATA_FIELDS, {}, where="data", id="data-form")
-                yield ParamForm(section_params(AugmentConfig), {}, where="data.augment", title="Augmentation (training only)", id="augment-form")
+                yield ParamForm(
+                    section_params(AugmentConfig),
+                    {},
+                    where="data.augment",
+                    title="Augmentation (training only)",
+                    id="augment-form",
+                )
                 yield ParamForm((), {}, where="data.options", title="Dataset options", id="options-form")
 
     def on_mount(self) -> None:
@@ -362,7 +368,10 @@ def _about(info: DatasetInfo, data: DataConfig, preset: RunConfig | None, in_use
     facts.add_row("files", status)
     parts: list[Any] = [_heading(info.title, dataset_spec(info.name).help)]
     if preset is not None:
-        parts.insert(0, Text.assemble(("preset ", "bold"), (preset.name, "bold cyan"), f": {preset.description}\nenter opens this preset\n"))
+        parts.insert(
+            0,
+            Text.assemble(("preset ", "bold"), (preset.name, "bold cyan"), f": {preset.description}\nenter opens this preset\n"),
+        )
     elif in_use:
         parts.append(Text("this experiment's dataset", style="green"))
     else:

@@ -212,10 +212,7 @@ class OpenScreen(Dialog):
     OpenScreen OptionList { height: auto; max-height: 14; }
     """
 
-    BINDINGS = [
-        Binding("down", "move(1)", "Next", show=False),
-        Binding("up", "move(-1)", "Previous", show=False),
-    ]
+    BINDINGS = [Binding("down", "move(1)", "Next", show=False), Binding("up", "move(-1)", "Previous", show=False)]
 
     def compose_dialog(self) -> ComposeResult:
         yield Label("Open an experiment", classes="title")

@@ -96,7 +96,10 @@ def mistake_pictures(run: RunDir, report: dict[str, Any]) -> list[Captioned]:
     if batches is None:
         return []
     images = batches.raw_images([m["index"] for m in mistakes]).numpy().transpose(0, 2, 3, 1)
-    return [Captioned(image, f"{m['true']}→{m['predicted']} {m['confidence']:.0%}", "red") for image, m in zip(images, mistakes)]
+    return [
+        Captioned(image, f"{m['true']}→{m['predicted']} {m['confidence']:.0%}", "red")
+        for image, m in zip(images, mistakes, strict=True)
+    ]
 
 
 class EvaluationScreen(WorkbenchScreen):
@@ -105,10 +108,7 @@ class EvaluationScreen(WorkbenchScreen):
     MODE = "runs"
     HINT = "↑↓ PgUp PgDn scroll · e evaluates again · escape goes back to the runs"
 
-    BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("e", "evaluate_again", "Evaluate again"),
-    ]
+    BINDINGS = [Binding("escape", "back", "Back"), Binding("e", "evaluate_again", "Evaluate again")]
 
     DEFAULT_CSS = """
     EvaluationScreen #evaluation { padding: 0 1; scrollbar-size-vertical: 1; }
@@ -167,12 +167,16 @@ class EvaluationScreen(WorkbenchScreen):
     def _start(self, fresh: bool) -> None:
         self.report = None
         self.query_one("#eval-title", Static).update(self._title())
-        self.query_one("#eval-metrics", Static).update(Text(f"Evaluating {self.checkpoint.name} on the {SPLIT} split…", style="dim"))
+        self.query_one("#eval-metrics", Static).update(
+            Text(f"Evaluating {self.checkpoint.name} on the {SPLIT} split…", style="dim")
+        )
         self.run_worker(self._evaluate(fresh), exclusive=True, group="evaluation", exit_on_error=False)
 
     def _title(self, report: dict[str, Any] | None = None) -> Text:
         epoch = f" (epoch {report['epoch']})" if report is not None and report.get("epoch") is not None else ""
-        text = Text.assemble(("Evaluation of ", "bold"), (f"{self.checkpoint.name}{epoch}", "bold cyan"), " · run ", (self.run.id, "bold"))
+        text = Text.assemble(
+            ("Evaluation of ", "bold"), (f"{self.checkpoint.name}{epoch}", "bold cyan"), " · run ", (self.run.id, "bold")
+        )
         if report is not None:
             saved = "from the saved report" if self.reused else "evaluated now and saved"
             text.append(f"\n{report['split']} split · {report['num_samples']:,} samples · {saved}", style="dim")
@@ -242,13 +246,20 @@ def metrics_lines(report: dict[str, Any]) -> Text:
             words.append(f"top-5 {metrics['top5']:.1%}")
         words.append(f"{mistakes:,} of {report['num_samples']:,} wrong")
     else:
-        words = [f"MSE {metrics['mse']:.4f}", f"MAE {metrics['mae']:.4f}", f"R² {metrics['r2']:.3f}", "targets standardised as in training"]
+        words = [
+            f"MSE {metrics['mse']:.4f}",
+            f"MAE {metrics['mae']:.4f}",
+            f"R² {metrics['r2']:.3f}",
+            "targets standardised as in training",
+        ]
     text.append("\n" + " · ".join(words), style="dim")
     return text
 
 
 def per_class_table(report: dict[str, Any]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Per class", title_justify="left", title_style="bold")
+    table = Table(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Per class", title_justify="left", title_style="bold"
+    )
     for column in ("class", "precision", "recall", "f1", "support"):
         table.add_column(column, justify="left" if column == "class" else "right", no_wrap=True)
     for row in report["per_class"]:
@@ -273,7 +284,9 @@ def worst_table(report: dict[str, Any]) -> Table | str:
     spec = DATASETS.get(report.get("dataset", ""))
     if not worst or (report["task"] == "classification" and spec is not None and spec.kind == "image"):
         return ""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Worst predictions", title_justify="left", title_style="bold")
+    table = Table(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Worst predictions", title_justify="left", title_style="bold"
+    )
     if report["task"] == "classification":
         for column in ("sample", "true", "predicted", "confidence", "loss"):
             table.add_column(column, justify="right" if column in ("confidence", "loss") else "left", no_wrap=True)

@@ -56,6 +56,7 @@ POLL_INTERVAL_S = 2.0
 WIDE_COLUMNS = 150
 TALL_ROWS = 40
 
+
 @dataclass(frozen=True)
 class SortColumn:
     label: str
@@ -70,7 +71,7 @@ SORTS: tuple[SortColumn, ...] = (
     SortColumn("state", lambda s: (state_label(s), s.id)),
     SortColumn("best", lambda s: (s.best_value is None, s.best_value or 0.0)),
     SortColumn("test", lambda s: headline[1] if (headline := headline_metric(s.test)) else float("-inf"), newest_first=True),
-    SortColumn("params", lambda s: (s.num_params or 0), newest_first=True),
+    SortColumn("params", lambda s: s.num_params or 0, newest_first=True),
     SortColumn("time", lambda s: s.train_seconds, newest_first=True),
 )
 
@@ -269,16 +270,22 @@ class RunsScreen(WorkbenchScreen):
 
     def _show_empty(self, words: str) -> None:
         self.details = None
-        message = f"No run matches {words!r}" if words.strip() and self.summaries else "No runs yet: 4 then s trains the experiment"
+        message = (
+            f"No run matches {words!r}" if words.strip() and self.summaries else "No runs yet: 4 then s trains the experiment"
+        )
         self.query_one("#run-summary", Static).update(Text(message, style="dim"))
         self.query_one("#checkpoints", OptionList).clear_options()
-        self.query_one(ChartDeck).draw({"loss": loss_chart(RunHistory(), live=False), "metric": metric_chart(RunHistory(), live=False)})
+        self.query_one(ChartDeck).draw(
+            {"loss": loss_chart(RunHistory(), live=False), "metric": metric_chart(RunHistory(), live=False)}
+        )
 
     def _show_sort_note(self) -> None:
         sort = SORTS[self.sort_index]
         arrow = "↓" if sort.newest_first != self.reverse else "↑"
         marked = f" · {len(self.marked)} marked" if self.marked else ""
-        self.query_one("#sort-note", Static).update(f"{len(self.shown)} of {len(self.summaries)} runs · sort: {sort.label} {arrow}{marked}")
+        self.query_one("#sort-note", Static).update(
+            f"{len(self.shown)} of {len(self.summaries)} runs · sort: {sort.label} {arrow}{marked}"
+        )
 
     def _select_shown_run(self) -> None:
         """Once for each run the Train screen shows: select it here too."""
@@ -399,8 +406,10 @@ class RunsScreen(WorkbenchScreen):
             return
         if needs_new_total(summary.epochs_done, summary.epochs):
             question = f"{summary.id} has done all {summary.epochs} epochs. Train it up to how many epochs in total?"
-            self.app.push_screen(EpochsScreen(question, summary.epochs + max(1, summary.epochs // 2), summary.epochs + 1),
-                                 lambda epochs: self._resume(run, epochs) if epochs else None)
+            self.app.push_screen(
+                EpochsScreen(question, summary.epochs + max(1, summary.epochs // 2), summary.epochs + 1),
+                lambda epochs: self._resume(run, epochs) if epochs else None,
+            )
             return
         self._resume(run, None)
 
@@ -430,7 +439,9 @@ class RunsScreen(WorkbenchScreen):
             return
         summary, run = selected
         if summary.is_live:
-            self.notify(f"{summary.id} is {summary.state}: stop it first (enter shows it, x stops it)", severity="warning", timeout=5)
+            self.notify(
+                f"{summary.id} is {summary.state}: stop it first (enter shows it, x stops it)", severity="warning", timeout=5
+            )
             return
         kept = len(_checkpoints(run, summary))
         question = f"Delete run {summary.id} and its {kept} checkpoint file(s)? This cannot be undone."
@@ -519,7 +530,9 @@ def summary_text(summary: RunSummary, details: RunDetails) -> Text:
     if config is not None:
         params = f" · {count(summary.num_params)} params" if summary.num_params is not None else ""
         text.append(f"\n{config.data.dataset} · {len(config.model.layers)} layers{params}")
-        text.append(f"\n{config.optimizer.name} lr {config.optimizer.lr:g} · {config.schedule.name} · batch {config.data.batch_size}")
+        text.append(
+            f"\n{config.optimizer.name} lr {config.optimizer.lr:g} · {config.schedule.name} · batch {config.data.batch_size}"
+        )
     text.append(f"\nbest {best_text(summary)}\ntest {test_text(summary)}")
     message = details.error or summary.message
     if message:

@@ -180,8 +180,11 @@ class TrainScreen(WorkbenchScreen):
     def _request(self, shown: FollowedRun, action: str) -> None:
         shown.requested = action
         self.notify(
-            {"pause": "Pausing after this step…", "continue": "Continuing…",
-             "stop": "Stopping after this step; a checkpoint is saved first…"}[action],
+            {
+                "pause": "Pausing after this step…",
+                "continue": "Continuing…",
+                "stop": "Stopping after this step; a checkpoint is saved first…",
+            }[action],
             timeout=3,
         )
         self._send(shown.run, action)
@@ -343,7 +346,9 @@ class TrainScreen(WorkbenchScreen):
             epoch, step, steps, note = 0, 0, 1, ""
         show_content(self.query_one("#epoch-label", Static), f"epoch {epoch}/{epochs}" if epochs else "epoch")
         self.query_one("#epoch-bar", ProgressBar).update(total=max(1, steps), progress=step)
-        self.query_one("#run-bar", ProgressBar).update(total=max(1, epochs), progress=min(history.position, epochs) if epochs else 0)
+        self.query_one("#run-bar", ProgressBar).update(
+            total=max(1, epochs), progress=min(history.position, epochs) if epochs else 0
+        )
         show_content(self.query_one("#epoch-note", Static), note)
         eta = history.eta_s
         note = ""

@@ -248,7 +248,9 @@ def metric_chart(history: RunHistory, *, live: bool) -> ChartSpec:
     if live and progress is not None and progress.acc is not None and key == "acc" and history.position > (xs[-1] if xs else 0):
         xs, ys = [*xs, history.position], [*ys, progress.acc]
     series = [Series(xs, ys, TRAIN_COLOUR, dots=True), Series(*_epoch_values(history, "val", key), VAL_COLOUR, dots=True)]
-    title = Text.assemble(f"{metric_label(key).capitalize()}  ", (f"{MARKER} train", TRAIN_COLOUR), "  ", (f"{MARKER} validation", VAL_COLOUR))
+    title = Text.assemble(
+        f"{metric_label(key).capitalize()}  ", (f"{MARKER} train", TRAIN_COLOUR), "  ", (f"{MARKER} validation", VAL_COLOUR)
+    )
     return ChartSpec(title, series, _epochs([history]), y_floor=0.0, y_ceiling=1.0 if key == "acc" else None)
 
 
@@ -274,5 +276,7 @@ def compare_charts(histories: Sequence[RunHistory], labels: Sequence[str]) -> di
         log = metric == "loss"
         label = f"{metric_label(metric).capitalize()}{' (log)' if log else ''}"
         title = Text.assemble(f"{label}, line: train, {MARKER}: validation  ", legend)
-        specs[name] = ChartSpec(title, series, _epochs(histories), y_floor=0.0, y_ceiling=1.0 if metric == "acc" else None, log_y=log)
+        specs[name] = ChartSpec(
+            title, series, _epochs(histories), y_floor=0.0, y_ceiling=1.0 if metric == "acc" else None, log_y=log
+        )
     return specs

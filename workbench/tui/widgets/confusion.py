@@ -29,10 +29,7 @@ def heat_map(matrix: Sequence[Sequence[int]], names: Sequence[str]) -> Text:
     biggest = max((value for row in matrix for value in row), default=0)
     cell = max(3, len(str(biggest))) + 1
     label = min(LABEL_WIDTH, max((len(n) for n in names), default=1)) + 1
-    worst = max(
-        (value / max(1, sum(row)) for i, row in enumerate(matrix) for j, value in enumerate(row) if i != j),
-        default=0.0,
-    )
+    worst = max((value / max(1, sum(row)) for i, row in enumerate(matrix) for j, value in enumerate(row) if i != j), default=0.0)
     text = Text(no_wrap=True, overflow="crop")
     text.append(" " * label)
     for name in names:

@@ -84,9 +84,9 @@ class HalfBlockImage:
             self._lines = [
                 [
                     Segment(UPPER_HALF, Style(color=Color.from_rgb(*a), bgcolor=Color.from_rgb(*b)))
-                    for a, b in zip(top.tolist(), bottom.tolist())
+                    for a, b in zip(top.tolist(), bottom.tolist(), strict=True)
                 ]
-                for top, bottom in zip(self.pixels[0::2], self.pixels[1::2])
+                for top, bottom in zip(self.pixels[0::2], self.pixels[1::2], strict=True)
             ]
         return self._lines
 
@@ -132,7 +132,7 @@ class PictureGridRenderable:
         per_row = self.per_row(options.max_width)
         cell, gap = self.cell, self.gap
         for start in range(0, len(self.images), per_row):
-            chunk = list(zip(self.images[start : start + per_row], self.pictures[start : start + per_row]))
+            chunk = list(zip(self.images[start : start + per_row], self.pictures[start : start + per_row], strict=True))
             for row in range(self.picture_rows):
                 for column, (image, _) in enumerate(chunk):
                     line = image.lines()[row] if row < image.height else []
