@@ -57,6 +57,13 @@ class Draft:
     def __init__(self, config: RunConfig, source: str = "") -> None:
         self._subscribers: list[Callable[[], None]] = []
         self.version = 0
+        self._config = config.copy()
+        self._saved = config.copy()
+        self.source = source
+        self._past: list[_Step] = []
+        self._future: list[_Step] = []
+        self._merge_key: str | None = None
+        self._problems: list[ConfigError] = []
         self._load(config, source)
 
     # ------------------------------------------------------------------ state
@@ -155,14 +162,14 @@ class Draft:
         self._config = config.copy()
         self._saved = config.copy()
         self.source = source
-        self._past: list[_Step] = []
-        self._future: list[_Step] = []
-        self._merge_key: str | None = None
+        self._past = []
+        self._future = []
+        self._merge_key = None
         self._revalidate()
 
     # ------------------------------------------------------------------ the one way to change it
 
-    def edit(self, label: str, change: Callable[[RunConfig], None], *, merge_key: str | None = None) -> bool:
+    def edit(self, label: str, change: Callable[[RunConfig], object], *, merge_key: str | None = None) -> bool:
         """Apply ``change`` to a copy of the experiment as one undo step labelled ``label``.
 
         Consecutive edits with the same ``merge_key`` (typing into one field) form a single

@@ -66,7 +66,7 @@ def build_loss(loss: LossConfig) -> nn.Module:
 
 # ----------------------------------------------------------------------------- optimizers
 
-_OPTIMIZERS: dict[str, type[Optimizer]] = {
+_OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
     "sgd": torch.optim.SGD,
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,

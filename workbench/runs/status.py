@@ -77,9 +77,10 @@ class RunStatus:
         for spec in dataclasses.fields(cls):
             if spec.name == "problems" or spec.name not in data or data[spec.name] is None:
                 continue
-            value = _coerce(data[spec.name], spec.type)
+            annotation = str(spec.type)  # a string: this module postpones its annotations
+            value = _coerce(data[spec.name], annotation)
             if value is _BAD:
-                problems.append(f"status.json: {spec.name} is {data[spec.name]!r}, not {_TYPE_WORDS[spec.type]}")
+                problems.append(f"status.json: {spec.name} is {data[spec.name]!r}, not {_TYPE_WORDS[annotation]}")
             else:
                 values[spec.name] = value
         return cls(**values, problems=tuple(problems))

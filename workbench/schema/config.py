@@ -196,7 +196,7 @@ def from_dict(data: dict[str, Any], section: type = RunConfig, where: str = "") 
         hint = hints[key]
         if "param" in f.metadata:
             kwargs[key] = dataclasses.replace(f.metadata["param"], name=key).coerce(value, path)
-        elif dataclasses.is_dataclass(hint):
+        elif isinstance(hint, type) and dataclasses.is_dataclass(hint):
             kwargs[key] = from_dict(value, hint, path)
         elif key == "layers":
             if not isinstance(value, list):
