@@ -28,8 +28,8 @@ async def _wait(pilot, condition: Callable[[], object], timeout: float = 120.0) 
 
 async def take(out: Path, size: tuple[int, int]) -> list[Path]:
     from workbench.tui.app import build_app
-    from workbench.tui.screens.evaluation import EvaluationScreen
-    from workbench.tui.screens.train import TrainScreen
+    from workbench.tui.runs.evaluation import EvaluationScreen
+    from workbench.tui.train.screen import TrainScreen
 
     app = build_app("digits-cnn")
     written: list[Path] = []

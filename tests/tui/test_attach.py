@@ -10,7 +10,7 @@ from workbench.runs import events as ev
 from workbench.runs.history import RunHistory
 from workbench.tui.app import WorkbenchApp, build_app
 from workbench.tui.live_runs import FollowedRun, LiveRuns, activity_text
-from workbench.tui.screens.train import TrainScreen
+from workbench.tui.train.screen import TrainScreen
 
 from .helpers import SIZE, screen_text, wait_for
 from .runs import recorded_run

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from workbench.runs.folder import RunDir
 from workbench.tui.app import WorkbenchApp
-from workbench.tui.screens.evaluation import EvaluationScreen
+from workbench.tui.runs.evaluation import EvaluationScreen
 from workbench.tui.widgets.confusion import heat_map
 from workbench.tui.widgets.picture import PictureGrid
 

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Input, OptionList, Static
 
 from workbench.model.codegen import model_source
 from workbench.tui.app import WorkbenchApp
-from workbench.tui.screens.layer_dialogs import LayerEditor, LayerPicker, PresetModelPicker
+from workbench.tui.setup.layer_dialogs import LayerEditor, LayerPicker, PresetModelPicker
 
 from .helpers import SIZE, screen_text
 

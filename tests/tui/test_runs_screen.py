@@ -13,11 +13,11 @@ from workbench.runs import events as ev
 from workbench.runs.listing import list_runs
 from workbench.runs.store import all_runs
 from workbench.tui.app import WorkbenchApp
-from workbench.tui.screens.compare import CompareScreen
+from workbench.tui.runs.compare import CompareScreen
+from workbench.tui.runs.dialogs import EpochsScreen
+from workbench.tui.runs.screen import RunsScreen
 from workbench.tui.screens.dialogs import ConfirmScreen
-from workbench.tui.screens.run_dialogs import EpochsScreen
-from workbench.tui.screens.runs import RunsScreen
-from workbench.tui.screens.train import TrainScreen
+from workbench.tui.train.screen import TrainScreen
 from workbench.tui.widgets.charts import ChartDeck
 
 from ..processes import hold_lock

@@ -18,9 +18,9 @@ from workbench.runs.store import create_run
 from workbench.schema import config as config_io
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.commands import palette_commands
+from workbench.tui.main_screens import SCREENS
 from workbench.tui.screens.dialogs import ConfirmScreen, OpenScreen, ProblemsScreen, QuitWithRunsScreen, SaveScreen
 from workbench.tui.screens.help import HelpScreen
-from workbench.tui.widgets.bars import SCREENS
 
 from ..processes import hold_lock
 from .helpers import SIZE, fixed_experiment, screen_text, wait_for
@@ -29,7 +29,7 @@ from .helpers import SIZE, fixed_experiment, screen_text, wait_for
 async def test_number_keys_switch_between_the_five_screens(fixed_app: Callable[..., WorkbenchApp]) -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
-        for mode, title, key in (*SCREENS[1:], SCREENS[0]):
+        for mode, title, key, _location in (*SCREENS[1:], SCREENS[0]):
             await pilot.press(key)
             await pilot.pause()
             assert app.current_mode == mode
@@ -42,7 +42,7 @@ async def test_switching_screens_again_and_again_keeps_no_more_footer_keys(fixed
 
     async def footer_keys_after(rounds: int) -> int:
         for _ in range(rounds):
-            for _mode, _title, key in SCREENS:
+            for _mode, _title, key, _location in SCREENS:
                 await pilot.press(key)
                 await pilot.pause()
         gc.collect()
@@ -96,7 +96,7 @@ async def test_help_lists_the_keys_of_every_screen(fixed_app: Callable[..., Work
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         listed = "\n".join(str(row) for row in _help_rows(app.screen))
-        for mode, _title, _key in SCREENS:
+        for mode, _title, _key, _location in SCREENS:
             for binding in app.screen_bindings(mode):
                 assert (binding.tooltip or binding.description) in listed
         for binding in app.BINDINGS:
@@ -117,7 +117,7 @@ async def test_the_palette_reaches_every_screen_and_every_screen_action(fixed_ap
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
         titles = [c.title for c in palette_commands(app)]
-        for mode, title, _key in SCREENS:
+        for mode, title, _key, _location in SCREENS:
             assert f"Go to {title}" in titles
             for binding in app.screen_bindings(mode):
                 assert f"{title}: {binding.tooltip or binding.description}" in titles
@@ -234,7 +234,7 @@ async def test_quitting_while_a_run_trains_says_it_keeps_training_and_stopping_i
     try:
         app = fixed_app()
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.live_runs == 1)
+            await wait_for(pilot, lambda: len(app.runs.live()) == 1)
             await pilot.press("q")
             await wait_for(pilot, lambda: isinstance(app.screen, QuitWithRunsScreen))
             assert f"Run {run.id} keeps training after you quit" in screen_text(app)
@@ -251,7 +251,7 @@ async def test_quitting_while_a_run_trains_says_it_keeps_training_and_stopping_i
 
         app = fixed_app()
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.live_runs == 1)
+            await wait_for(pilot, lambda: len(app.runs.live()) == 1)
             await pilot.press("q")
             await wait_for(pilot, lambda: isinstance(app.screen, QuitWithRunsScreen))
             await pilot.press("s")
@@ -273,7 +273,7 @@ async def test_q_quits_at_once_when_nothing_would_be_lost(fixed_app: Callable[..
 async def test_every_screen_and_dialog_renders_at_80x24(preset_app: Callable[..., WorkbenchApp]) -> None:
     app = preset_app("digits-cnn")
     async with app.run_test(size=SIZE) as pilot:
-        for _mode, _title, key in SCREENS:
+        for _mode, _title, key, _location in SCREENS:
             await pilot.press(key)
             await pilot.pause()
             text = screen_text(app)

@@ -16,9 +16,9 @@ from textual.widgets import DataTable
 
 from workbench.runs.listing import list_runs
 from workbench.tui.app import WorkbenchApp
+from workbench.tui.runs.evaluation import EvaluationScreen
 from workbench.tui.screens.dialogs import QuitWithRunsScreen
-from workbench.tui.screens.evaluation import EvaluationScreen
-from workbench.tui.screens.train import TrainScreen
+from workbench.tui.train.screen import TrainScreen
 from workbench.tui.widgets.charts import ChartDeck
 
 from ..processes import LONG_EPOCHS, epochs_done, only_run, train_in_background

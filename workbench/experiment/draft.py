@@ -90,10 +90,6 @@ class Draft:
     def can_undo(self) -> bool:
         return bool(self._past)
 
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._future)
-
     def problems_under(self, prefix: str) -> list[ConfigError]:
         """Problems whose field is ``prefix`` or lies below it (``optimizer`` -> ``optimizer.lr``)."""
         return [p for p in self._problems if _under(p.field, prefix)]

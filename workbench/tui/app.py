@@ -50,17 +50,8 @@ from workbench.schema.config import OptimizerConfig, RunConfig, ScheduleConfig
 from workbench.tui.app_base import WorkbenchAppBase
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.live_runs import FollowedRun, LiveRuns, LiveRunsSeen, RunBackfilled, RunMoved, activity_text
+from workbench.tui.main_screens import SCREENS
 from workbench.tui.screens.base import WorkbenchScreen
-from workbench.tui.widgets.bars import SCREENS
-
-#: Where each main screen's class lives; imported when the screen is first shown.
-SCREEN_CLASSES: dict[str, str] = {
-    "data": "workbench.tui.screens.data:DataScreen",
-    "model": "workbench.tui.screens.model:ModelScreen",
-    "optimize": "workbench.tui.screens.optimize:OptimizeScreen",
-    "train": "workbench.tui.screens.train:TrainScreen",
-    "runs": "workbench.tui.screens.runs:RunsScreen",
-}
 
 #: Seconds between two redraws for runs in progress at most (an event is on screen within about
 #: this plus the follower's poll interval).
@@ -83,7 +74,7 @@ SECTION_SCREENS = {
 
 
 def screen_class(mode: str) -> type[WorkbenchScreen]:
-    module, _, name = SCREEN_CLASSES[mode].partition(":")
+    module, _, name = next(screen.location for screen in SCREENS if screen.mode == mode).partition(":")
     return getattr(importlib.import_module(module), name)
 
 
@@ -99,11 +90,11 @@ class WorkbenchApp(WorkbenchAppBase):
 
     CSS_PATH = "app.tcss"
     TITLE = "Workbench"
-    MODES = {mode: _mode_factory(mode) for mode in SCREEN_CLASSES}
+    MODES = {screen.mode: _mode_factory(screen.mode) for screen in SCREENS}
     COMMANDS = WorkbenchAppBase.COMMANDS | {WorkbenchCommands}
 
     BINDINGS = [
-        *[Binding(key, f"show('{mode}')", f"{title} screen", show=False) for mode, title, key in SCREENS],
+        *[Binding(key, f"show('{mode}')", f"{title} screen", show=False) for mode, title, key, _location in SCREENS],
         Binding("ctrl+s", "save", "Save as preset", show=False),
         Binding("ctrl+o", "open", "Open preset or run", show=False),
         Binding("ctrl+z", "undo", "Undo", group=_UNDO_REDO),
@@ -248,10 +239,6 @@ class WorkbenchApp(WorkbenchAppBase):
         self.runs_version += 1
         self.activity = activity_text(self.runs)
 
-    @property
-    def live_runs(self) -> int:
-        return len(self.runs.live())
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Global keys wait while a dialog is open (escape it first); quitting always works."""
         return not (
@@ -276,7 +263,7 @@ class WorkbenchApp(WorkbenchAppBase):
         from workbench.tui.screens.help import HelpScreen
 
         sections = [("Everywhere", [*self.BINDINGS, *WorkbenchScreen.BINDINGS])]
-        sections += [(f"{title} screen ({key})", self.screen_bindings(mode)) for mode, title, key in SCREENS]
+        sections += [(f"{title} screen ({key})", self.screen_bindings(mode)) for mode, title, key, _location in SCREENS]
         self.push_screen(HelpScreen(sections))
 
     # ------------------------------------------------------------------ the draft

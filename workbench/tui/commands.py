@@ -29,15 +29,17 @@ def palette_commands(app: WorkbenchAppBase) -> list[Command]:
     """Everything the palette offers, in the order it lists them with an empty query."""
     from workbench.data.registry import DATASETS
     from workbench.experiment.presets import list_presets
-    from workbench.tui.widgets.bars import SCREENS
+    from workbench.tui.main_screens import SCREENS
 
-    commands = [Command(f"Go to {title}", f"screen {key}", partial(app.action_show, mode)) for mode, title, key in SCREENS]
+    commands = [
+        Command(f"Go to {title}", f"screen {key}", partial(app.action_show, mode)) for mode, title, key, _location in SCREENS
+    ]
     for binding in app.BINDINGS:
         if binding.description and not binding.action.startswith("show("):
             commands.append(
                 Command(binding.description, f"key {binding.key.split(',')[0]}", partial(app.run_action, binding.action))
             )
-    for mode, title, _key in SCREENS:
+    for mode, title, _key, _location in SCREENS:
         for binding in app.screen_bindings(mode):
             if binding.description:
                 commands.append(

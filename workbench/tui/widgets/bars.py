@@ -22,18 +22,10 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Static
 
 from workbench.errors import ConfigError
+from workbench.tui.main_screens import SCREENS
 
 if TYPE_CHECKING:
     from workbench.tui.app_base import WorkbenchAppBase
-
-#: (mode, title, key) of the five main screens, in key order.
-SCREENS: tuple[tuple[str, str, str], ...] = (
-    ("data", "Data", "1"),
-    ("model", "Model", "2"),
-    ("optimize", "Optimize", "3"),
-    ("train", "Train", "4"),
-    ("runs", "Runs", "5"),
-)
 
 
 class TopBar(Horizontal):
@@ -68,7 +60,7 @@ class TopBar(Horizontal):
 
     def _tabs(self) -> str:
         parts = []
-        for mode, title, key in SCREENS:
+        for mode, title, key, _location in SCREENS:
             label = f" {key} {title} "
             if mode == self.mode:
                 parts.append(f"[reverse bold]{label}[/]")

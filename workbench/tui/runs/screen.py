@@ -366,7 +366,7 @@ class RunsScreen(WorkbenchScreen):
         return summary, RunDir(Path(summary.path))
 
     def action_evaluate(self) -> None:
-        from workbench.tui.screens.evaluation import EvaluationScreen
+        from workbench.tui.runs.evaluation import EvaluationScreen
 
         selected = self._selected_run()
         if selected is None:
@@ -392,7 +392,7 @@ class RunsScreen(WorkbenchScreen):
 
     def action_resume(self) -> None:
         from workbench.runs.resume_rules import check_resumable, needs_new_total
-        from workbench.tui.screens.run_dialogs import EpochsScreen
+        from workbench.tui.runs.dialogs import EpochsScreen
 
         selected = self._selected_run()
         if selected is None:
@@ -477,7 +477,7 @@ class RunsScreen(WorkbenchScreen):
             self.set_hint("Marked. Highlight another run and press v to compare, or mark a second one")
 
     def action_compare(self) -> None:
-        from workbench.tui.screens.compare import CompareScreen
+        from workbench.tui.runs.compare import CompareScreen
 
         by_id = {s.id: s for s in self.summaries}
         chosen = [run_id for run_id in self.marked if run_id in by_id][-2:]

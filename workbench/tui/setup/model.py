@@ -25,7 +25,7 @@ from workbench.model.codegen import model_source
 from workbench.model.shapes import layer_names
 from workbench.schema.config import LayerSpec, ModelConfig, section_params
 from workbench.tui.screens.base import WorkbenchScreen
-from workbench.tui.screens.layer_dialogs import LayerEditor, LayerPicker, PresetModelPicker
+from workbench.tui.setup.layer_dialogs import LayerEditor, LayerPicker, PresetModelPicker
 from workbench.tui.widgets.param_form import ParamForm
 
 #: Short labels for the key parameters in the table's "parameters" column.

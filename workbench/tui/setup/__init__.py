@@ -1,0 +1,1 @@
+"""Setting up the experiment: the Data, Model and Optimize screens and the layer dialogs."""

@@ -1,0 +1,1 @@
+"""The Train screen: the run the app shows, live."""
