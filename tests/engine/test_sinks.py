@@ -18,9 +18,9 @@ def _run():
 def test_the_recorder_logs_events_flushed_per_line_and_survives_a_torn_line() -> None:
     run = _run()
     recorder = RunRecorder(run)
-    recorder(ev.Warning("first"))
+    recorder(ev.RunWarning("first"))
     run.metrics_path.write_text(run.metrics_path.read_text() + '{"event": "Epoch')  # a crash mid-line
-    RunRecorder(run)(ev.Warning("after the crash"))
+    RunRecorder(run)(ev.RunWarning("after the crash"))
     lines = run.metrics_path.read_text().splitlines()
     assert json.loads(lines[-1])["message"] == "after the crash"
     assert [e["message"] for e in run.read_events()] == ["first", "after the crash"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -81,13 +82,46 @@ def _final_state(finished: ev.RunFinished) -> dict:
 
 
 def _assert_identical(a: dict, b: dict) -> None:
+    """Two checkpoints hold the same run state: weights, optimizer (its state and its param groups,
+    where the learning rate lives), schedule, grad scaler, position and random generators."""
     assert a["model"].keys() == b["model"].keys()
     for key in a["model"]:
         assert torch.equal(a["model"][key], b["model"][key]), key
     for sa, sb in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values(), strict=True):
         for key in sa:
             assert torch.equal(torch.as_tensor(sa[key]), torch.as_tensor(sb[key])), key
+    assert a["optimizer"]["param_groups"] == b["optimizer"]["param_groups"]
     assert a["schedule"] == b["schedule"]
+    assert a["scaler"] == b["scaler"]
+    assert (a["epoch"], a["step"], a["global_step"]) == (b["epoch"], b["step"], b["global_step"])
+    _assert_same_rng(a["rng"], b["rng"])
+
+
+def _assert_same_rng(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    assert a["python"] == b["python"]
+    assert a["numpy"] == b["numpy"]
+    assert torch.equal(a["torch"], b["torch"])
+    for sa, sb in zip(a.get("cuda", []), b.get("cuda", []), strict=True):
+        assert torch.equal(sa, sb)
+
+
+@pytest.mark.parametrize("part", ["lr", "rng", "scaler", "position"])
+def test_the_resume_check_sees_a_difference_in_each_part_it_compares(part: str) -> None:
+    finished, _ = train(tiny_spirals("train.epochs=1"))
+    saved = _final_state(finished)
+    changed = copy.deepcopy(saved)
+    if part == "lr":
+        changed["optimizer"]["param_groups"][0]["lr"] *= 2
+    elif part == "rng":
+        changed["rng"]["torch"][-1] ^= 1
+    elif part == "scaler":
+        changed["scaler"] = {"scale": 65536.0}
+    else:
+        changed["global_step"] += 1
+    _assert_identical(saved, copy.deepcopy(saved))
+    with pytest.raises(AssertionError):
+        _assert_identical(saved, changed)
 
 
 def _stop_when(control: Control, predicate) -> callable:

@@ -18,18 +18,18 @@ def test_the_first_poll_backfills_then_each_poll_returns_only_new_events() -> No
     run = create_run(load_experiment("digits-mlp"))
     follower = RunFollower(run)
     assert follower.poll().events == [] and follower.poll().state == "starting"
-    run.metrics_path.write_bytes(_line(ev.Warning("one")) + _line(ev.Warning("two")))
+    run.metrics_path.write_bytes(_line(ev.RunWarning("one")) + _line(ev.RunWarning("two")))
     assert [e.message for e, _ in follower.poll().events] == ["one", "two"]
     assert follower.poll().events == []
     with run.metrics_path.open("ab") as handle:
-        handle.write(_line(ev.Warning("three"), when=5.0))
-    assert follower.poll().events == [(ev.Warning("three"), 5.0)]
+        handle.write(_line(ev.RunWarning("three"), when=5.0))
+    assert follower.poll().events == [(ev.RunWarning("three"), 5.0)]
 
 
 def test_a_line_still_being_written_waits_for_its_newline() -> None:
     run = create_run(load_experiment("digits-mlp"))
     follower = RunFollower(run)
-    whole = _line(ev.Warning("half"))
+    whole = _line(ev.RunWarning("half"))
     run.metrics_path.write_bytes(whole[:10])
     assert follower.read_new() == []
     with run.metrics_path.open("ab") as handle:
@@ -40,10 +40,10 @@ def test_a_line_still_being_written_waits_for_its_newline() -> None:
 def test_a_damaged_line_loses_only_itself_and_a_replaced_file_is_read_again() -> None:
     run = create_run(load_experiment("digits-mlp"))
     follower = RunFollower(run)
-    run.metrics_path.write_bytes(_line(ev.Warning("a")) + b"\xff\xfe{broken\n" + _line(ev.Warning("b")))
+    run.metrics_path.write_bytes(_line(ev.RunWarning("a")) + b"\xff\xfe{broken\n" + _line(ev.RunWarning("b")))
     assert [e.message for e, _ in follower.read_new()] == ["a", "b"]
     replacement = run.path / "replacement"
-    replacement.write_bytes(_line(ev.Warning("new")))
+    replacement.write_bytes(_line(ev.RunWarning("new")))
     replacement.replace(run.metrics_path)
     assert [e.message for e, _ in follower.read_new()] == ["new"]
 
@@ -56,3 +56,11 @@ def test_a_deleted_run_folder_is_reported_gone() -> None:
     shutil.rmtree(run.path)
     update = follower.poll()
     assert update.gone and update.events == []
+
+
+def test_a_warning_is_recorded_under_the_name_older_runs_used() -> None:
+    """The event class no longer shadows the builtin, but metrics.jsonl files keep their word."""
+    run = create_run(load_experiment("digits-mlp"))
+    run.metrics_path.write_bytes(b'{"event": "Warning", "message": "written by 0.1", "time": 1.0}\n')
+    assert RunFollower(run).poll().events == [(ev.RunWarning("written by 0.1"), 1.0)]
+    assert ev.RunWarning("now").to_dict()["event"] == "Warning"

@@ -238,7 +238,7 @@ class TrainView:
             self._reset_bar(event.epoch + 1)
         elif isinstance(event, ev.StateChanged):
             self.say("paused" if event.state == "paused" else "resumed")
-        elif isinstance(event, ev.Warning):
+        elif isinstance(event, ev.RunWarning):
             self.say(f"warning: {event.message}", "yellow")
         elif isinstance(event, ev.RunFinished):
             self._close_bar()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 from torch import nn
@@ -161,7 +162,8 @@ def prepare_model(module: nn.Module, train: TrainConfig, device: torch.device, *
         else:
             prepared.warnings.append(f"train.data_parallel needs more than one CUDA device; training on {device} alone")
     if train.compile:
-        prepared.model = torch.compile(prepared.model)
+        # torch's stubs type compile() as returning any callable; given a module it returns one (OptimizedModule).
+        prepared.model = cast(nn.Module, torch.compile(prepared.model))
     return prepared
 
 

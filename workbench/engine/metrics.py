@@ -9,6 +9,7 @@ metric is computed the same way everywhere: ``loss`` (mean over samples of the c
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import torch
 
@@ -55,18 +56,17 @@ class MetricTotals:
             self.target_sum.add_(targets.sum(0, dtype=self.target_sum.dtype))
             self.target_sq.add_(targets.to(self.target_sq.dtype).square().sum(0))
 
-    def state_dict(self) -> dict[str, object]:
+    def state_dict(self) -> dict[str, int | torch.Tensor]:
         """The totals as CPU tensors, so a run stopped mid-epoch resumes its epoch's metrics exactly."""
-        return {"count": self.count, **{name: getattr(self, name).cpu() for name in _TENSORS}}
+        return {"count": self.count, **{name: getattr(self, name).cpu() for name in _TENSORS}}  # sync: copies to the host
 
-    def load_state_dict(self, state: dict[str, object]) -> None:
-        self.count = int(state["count"])  # type: ignore[arg-type]
+    def load_state_dict(self, state: Mapping[str, int | torch.Tensor]) -> None:
+        count = state["count"]
+        if not isinstance(count, int):
+            raise TypeError(f"the sample count of saved metric totals is a {type(count).__name__}, not an int")
+        self.count = count
         for name in _TENSORS:
-            getattr(self, name).copy_(state[name])  # type: ignore[arg-type]
-
-    def loss_total(self) -> float:
-        """Sum of the loss over samples (one sync); non-finite once any step's loss was."""
-        return float(self.loss)
+            getattr(self, name).copy_(state[name])
 
     def compute(self, *, extra: bool = False) -> dict[str, float]:
         """The metrics of everything added so far (one host sync). ``extra`` adds ``mse`` for regression."""

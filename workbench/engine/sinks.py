@@ -12,6 +12,7 @@ import socket
 import time
 from typing import Any
 
+from workbench.engine.loop_state import RunEnd
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
 from workbench.runs.history import TIME_KEY
@@ -71,7 +72,7 @@ class RunRecorder:
             return {"state": event.state}
         if isinstance(event, ev.RunFinished):
             return {
-                "state": STOPPED if event.state == "stopped" else FINISHED,
+                "state": STOPPED if event.state == RunEnd.STOPPED.value else FINISHED,
                 "outcome": event.state,
                 "epochs_done": event.epochs_done,
                 "test": event.test,

@@ -6,7 +6,8 @@ chosen checkpoint. It reports through events to its sinks and never knows who li
 
 The hot loop stays close to the plain PyTorch loop (zero_grad, forward, loss, backward, step):
 metrics are summed on the device and read by the host only when a Progress event is due (a
-few times a second) and at the end of each epoch, so no step waits for the device.
+few times a second) and at the end of each epoch, so no step waits for the device. Every place
+where the host does wait for the device is marked ``# sync:``.
 """
 
 from __future__ import annotations
@@ -15,20 +16,21 @@ import math
 import os
 import socket
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from workbench.engine.checkpoint_io import encode_checkpoint, read_checkpoint, write_checkpoint
+from workbench.engine.checkpoints import TrainingState, build_checkpoint, restore_checkpoint
 from workbench.engine.control import Control
 from workbench.engine.device import device_name
 from workbench.engine.evaluate import evaluate_model, validation_metrics
+from workbench.engine.loop_state import BestTracker, Position, ProgressMeter, RunEnd
 from workbench.engine.metrics import MetricTotals
-from workbench.engine.seeding import capture_rng, restore_rng
-from workbench.engine.setup import build_parts
+from workbench.engine.seeding import restore_rng
+from workbench.engine.setup import Parts, build_parts
 from workbench.engine.sinks import RunRecorder
 from workbench.errors import CheckpointError, ConfigError, DataError, WorkbenchError
 from workbench.experiment.validation import validate
@@ -42,7 +44,6 @@ from workbench.runs.resume_rules import check_new_total, check_resumable
 from workbench.runs.store import create_run
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
-from workbench.schema.monitor import is_improvement
 
 #: Progress events are sent at most this often (seconds): enough for a live bar and chart.
 PROGRESS_INTERVAL_S = 0.25
@@ -51,31 +52,6 @@ PROGRESS_INTERVAL_S = 0.25
 class TrainingFailed(WorkbenchError):
     """The run stopped on an error (non-finite loss, out of memory, a full disk); saved
     checkpoints are intact and the message names the last good one."""
-
-
-@dataclass
-class BestTracker:
-    """The best value of a monitored metric so far: decides best.pt and early stopping."""
-
-    monitor: str
-    min_delta: float = 0.0
-    best: float | None = None
-    best_epoch: int = 0
-    bad_epochs: int = 0
-
-    def update(self, value: float | None, epoch: int) -> bool:
-        """Record this epoch's value; True when it is an improvement."""
-        if value is not None and not math.isnan(value) and is_improvement(value, self.best, self.monitor, self.min_delta):
-            self.best, self.best_epoch, self.bad_epochs = value, epoch, 0
-            return True
-        self.bad_epochs += 1
-        return False
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"best": self.best, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best, self.best_epoch, self.bad_epochs = state["best"], state["best_epoch"], state["bad_epochs"]
 
 
 class _Failure(Exception):
@@ -114,13 +90,7 @@ class Trainer:
         self.progress_interval_s = progress_interval_s
         self._checkpoint = checkpoint  # resume from this state (see resume())
         self._extra_warnings: list[str] = []
-        # Position and bookkeeping, kept as host numbers.
-        self.epoch = 0
-        self.step = 0
-        self.global_step = 0
-        self._last_saved: tuple[Path, int] | None = None
         self._lock: RunLock | None = None
-        self._last_metrics: dict[str, dict[str, float]] = {"train": {}, "val": {}}
 
     @classmethod
     def resume(
@@ -153,8 +123,6 @@ class Trainer:
             config.train.epochs = epochs
         return trainer
 
-    # ------------------------------------------------------------------ the run
-
     def run(self) -> ev.RunFinished:
         """Train to the end (or a stop request); raises TrainingFailed on NaN loss, OOM, disk errors.
 
@@ -163,14 +131,17 @@ class Trainer:
         takes its lock for as long as it trains, and a failure to start is recorded in it.
         """
         try:
-            if self.run_dir is not None:
-                self._claim(self.run_dir)
-            self._build_recorded()
-            if self.run_dir is None:
-                self._claim(create_run(self.config))
+            run = self.run_dir
+            if run is not None:
+                self._claim(run)
+            parts, state = self._build_recorded()
+            if run is None:
+                run = create_run(self.config)
+                self._claim(run)
             elif self._checkpoint is not None:
-                config_io.write(self.config, self.run_dir.config_path)  # the epochs total may have changed
-            return self._train_recorded()
+                config_io.write(self.config, run.config_path)  # the epochs total may have changed
+            session = _Session(self, run, parts, state)
+            return session.train()
         finally:
             if self._lock is not None:
                 self._lock.release()
@@ -183,253 +154,142 @@ class Trainer:
         run.update_status(pid=os.getpid(), host=socket.gethostname())
         self.sinks.insert(0, RunRecorder(run))
 
-    def _build_recorded(self) -> None:
+    def _build_recorded(self) -> tuple[Parts, TrainingState]:
         """Build; where a run folder is already claimed, a failure to build is recorded in it."""
         try:
-            self._build()
+            return self._build()
         except BaseException as error:
             if self.run_dir is not None:
-                self._fail(str(error) if isinstance(error, WorkbenchError) else f"{type(error).__name__}: {error}")
+                message = str(error) if isinstance(error, WorkbenchError) else f"{type(error).__name__}: {error}"
+                _announce_failure(self.sinks, ev.RunFailed(message=message, last_checkpoint=""))
             raise
 
-    def _train_recorded(self) -> ev.RunFinished:
+    def _build(self) -> tuple[Parts, TrainingState]:
+        """Data, model, loss, optimizer, schedule, and the states of a checkpoint when resuming."""
+        config = self.config
+        parts = build_parts(config, device=self.device_override, for_training=True)
+        steps_per_epoch = len(parts.splits.train)
+        if steps_per_epoch == 0:
+            raise DataError(
+                f"data: {parts.splits.train.num_samples} training sample(s) make no batch; "
+                "use more (data.subset, data.val_fraction)"
+            )
+        module = parts.prepared.module
+        optimizer = build_optimizer(config.optimizer, module.parameters())
+        stopping = config.train.early_stopping
+        state = TrainingState(
+            module=module,
+            optimizer=optimizer,
+            schedule=build_schedule(config.schedule, optimizer, config.train.epochs, steps_per_epoch),
+            scaler=torch.amp.GradScaler(parts.device.type, enabled=parts.precision.needs_grad_scaler),
+            position=Position(steps_per_epoch),
+            best=BestTracker(config.train.checkpoint.monitor),
+            early=BestTracker(stopping.monitor, stopping.min_delta),
+            epoch_totals=MetricTotals(parts.task, parts.num_outputs, parts.device),
+        )
+        if self._checkpoint is not None:
+            path = self.run_dir.last_checkpoint if self.run_dir else Path("checkpoint")
+            restore_checkpoint(state, self._checkpoint, path)
+            if stopping.enabled and state.early.bad_epochs >= stopping.patience:
+                state.early.bad_epochs = 0
+                self._extra_warnings.append("early stopping had ended this run; its patience starts again")
+        return parts, state
+
+
+class _Session:
+    """One session of training a claimed run, from its start or resume point until it ends.
+
+    :meth:`train` is the loop; :meth:`_train_epoch` is one epoch, read top to bottom.
+    """
+
+    def __init__(self, trainer: Trainer, run: RunDir, parts: Parts, state: TrainingState) -> None:
+        self.config = trainer.config
+        self.sinks = trainer.sinks
+        self.control = trainer.control
+        self.run = run
+        self.parts = parts
+        self.model = parts.prepared.model  # what is called: may wrap state.module (DataParallel, compile)
+        self.state = state
+        self.warnings = parts.warnings + trainer._extra_warnings
+        resumed_from = trainer._checkpoint
+        # Restored once the resumed epoch's data is positioned, so what follows is what would have followed.
+        self.rng_at_stop: dict[str, Any] | None = resumed_from["rng"] if resumed_from is not None else None
+        self.last_metrics: dict[str, dict[str, float]] = (resumed_from or {}).get("metrics") or {"train": {}, "val": {}}
+        self.last_saved = (run.last_checkpoint, state.position.epochs_done) if resumed_from is not None else None
+        self.meter = ProgressMeter(
+            trainer.progress_interval_s, state.position.steps_per_epoch, parts.device, state.position.global_step
+        )
+
+    def train(self) -> ev.RunFinished:
         """Train; every way training can end is recorded as an event before it returns or raises."""
-        self._paused_s = 0.0
-        self._started = self._clock()
-        # The report clock runs across epochs, so epochs shorter than the interval still report.
-        self._next_report = time.monotonic() + self.progress_interval_s
-        self._session_start_step = self.global_step
+        position = self.state.position
         try:
             self._emit_start()
-            outcome = self._train()
-            return self._finish(outcome)
+            return self._finish(self._train_epochs())
         except _Failure as failure:
-            self.epoch, self.step = failure.epoch, failure.step
-            raise self._fail(str(failure)) from None
+            raise self._fail(str(failure), failure.epoch, failure.step) from None
         except torch.cuda.OutOfMemoryError:
             torch.cuda.empty_cache()
             size = self.config.data.batch_size
             raise self._fail(
-                f"CUDA ran out of memory at epoch {self.epoch}, step {self.step} with data.batch_size={size}; "
+                f"CUDA ran out of memory at epoch {position.epoch}, step {position.step} with data.batch_size={size}; "
                 f"try a smaller batch (--set data.batch_size={max(1, size // 2)})"
             ) from None
         except OSError as error:
-            where = error.filename or self.run_dir.path
+            where = error.filename or self.run.path
             raise self._fail(f"{where}: {error.strerror or error}; training stopped. {self._last_good()}") from None
         except BaseException as error:
             self._fail("interrupted" if isinstance(error, KeyboardInterrupt) else f"{type(error).__name__}: {error}")
             raise
 
-    def _build(self) -> None:
-        """Data, model, loss, optimizer, schedule, and the states of a checkpoint when resuming."""
-        self.parts = parts = build_parts(self.config, device=self.device_override, for_training=True)
-        self.steps_per_epoch = len(parts.splits.train)
-        if self.steps_per_epoch == 0:
-            raise DataError(
-                f"data: {parts.splits.train.num_samples} training sample(s) make no batch; use more (data.subset, data.val_fraction)"
-            )
-        self.module = parts.prepared.module
-        self.model = parts.prepared.model
-        self.optimizer = build_optimizer(self.config.optimizer, self.module.parameters())
-        self.schedule = build_schedule(self.config.schedule, self.optimizer, self.config.train.epochs, self.steps_per_epoch)
-        self.scaler = torch.amp.GradScaler(parts.device.type, enabled=parts.precision.needs_grad_scaler)
-        self.train_totals = MetricTotals(parts.task, parts.num_outputs, parts.device)
-        # Per-step losses of the current epoch: only read to name the step where a loss went non-finite.
-        self._step_losses = torch.zeros(self.steps_per_epoch, device=parts.device)
-        self.best = BestTracker(self.config.train.checkpoint.monitor)
-        stopping = self.config.train.early_stopping
-        self.early = BestTracker(stopping.monitor, stopping.min_delta)
-        self.start_epoch, self.start_step = 1, 0
-        if self._checkpoint is not None:
-            self._restore(self._checkpoint)
+    def _train_epochs(self) -> RunEnd:
+        for epoch in range(self.state.position.epoch, self.config.train.epochs + 1):
+            ended = self._train_epoch(epoch)
+            if ended is not None:
+                return ended
+        return RunEnd.FINISHED
 
-    def _emit_start(self) -> None:
-        parts = self.parts
-        splits = parts.splits
-        self._emit(
-            ev.RunStarted(
-                run_id=self.run_dir.id,
-                run_dir=str(self.run_dir.path),
-                name=self.config.name,
-                device=str(parts.device),
-                device_name=device_name(parts.device),
-                num_params=sum(p.numel() for p in self.module.parameters()),
-                epochs=self.config.train.epochs,
-                start_epoch=self.start_epoch,
-                steps_per_epoch=self.steps_per_epoch,
-                train_size=splits.train.num_samples,
-                val_size=splits.val.num_samples if splits.val is not None else 0,
-                test_size=splits.test.num_samples,
-                task=parts.task,
-                start_step=self.start_step,
-            )
-        )
-        for message in parts.warnings + self._extra_warnings:
-            self._emit(ev.Warning(message))
-
-    def _train(self) -> str:
-        """All epochs; returns how the run ended: finished, stopped or early_stopped."""
-        for epoch in range(self.start_epoch, self.config.train.epochs + 1):
-            self.epoch = epoch
-            epoch_started = self._clock()
-            if not self._train_epoch(epoch):
-                return "stopped"
-            train_s = self._clock() - epoch_started
-            self._end_epoch(epoch, epoch_started, train_s)
-            if self.config.train.early_stopping.enabled and self.early.bad_epochs >= self.config.train.early_stopping.patience:
-                return "early_stopped"
-        return "finished"
-
-    def _train_epoch(self, epoch: int) -> bool:
-        """One pass over the training batches; False when a stop request ended it early."""
-        parts, model, optimizer, scaler = self.parts, self.model, self.optimizer, self.scaler
-        loss_fn, totals, clip = parts.loss_fn, self.train_totals, self.config.train.grad_clip
-        skip = self.start_step if epoch == self.start_epoch else 0  # steps a resumed epoch had done
+    def _train_epoch(self, epoch: int) -> RunEnd | None:
+        """One epoch, in order: train steps, validation, schedule and trackers, checkpoint, events,
+        early stopping. Returns how the run ended when it ends in this epoch, else None."""
+        state, meter, totals = self.state, self.meter, self.state.epoch_totals
+        position, schedule = state.position, state.schedule
+        epoch_started = meter.clock()
+        skip = position.begin_epoch(epoch)  # steps a resumed epoch had done
         if not skip:
             totals.reset()
-        batches = iter(parts.splits.train.epoch(epoch))
-        if self._checkpoint is not None:
-            self._fast_forward(batches, skip)
-        self._checked_steps, self._epoch_start_count = skip, totals.count
-        self._reported_loss, self._report_count = 0.0, totals.count
-        self._window_started = self._clock()
-        if self.control.pending and self._obey_control(epoch, skip):
-            return False
-        model.train()
+        batches = self._epoch_batches(epoch, skip)
+        meter.begin_epoch(skip, totals.count)
+        samples_before = totals.count
+        if self.control.pending and self._obey_control():
+            return RunEnd.STOPPED
+
+        self.model.train()
         for step, (inputs, targets) in enumerate(batches, start=skip + 1):
-            self.step = step
-            inputs = parts.prepared.inputs(inputs)
-            with parts.precision.autocast():
-                outputs = model(inputs)
-                loss = loss_fn(outputs, targets)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            if clip > 0:
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(self.module.parameters(), clip)
-            scaler.step(optimizer)
-            scaler.update()
-            self.schedule.after_step()
-            totals.add(outputs, targets, loss)
-            self._step_losses[step - 1] = loss.detach()
-            self.global_step += 1
-            if time.monotonic() >= self._next_report:
-                self._report(epoch, step)
+            position.step = step
+            loss = self._train_step(inputs, targets)
+            meter.record_loss(step, loss)
+            position.global_step += 1
+            if meter.report_due():
+                self._report()  # sync: reads the epoch's totals, a few times a second
             # After the last step the epoch ends (validation, checkpoint) and the next epoch polls.
-            if self.control.pending and step < self.steps_per_epoch and self._obey_control(epoch, step):
-                return False
-        return True
+            if self.control.pending and step < position.steps_per_epoch and self._obey_control():
+                return RunEnd.STOPPED
+        train_s = meter.clock() - epoch_started
 
-    def _fast_forward(self, batches: Any, skip: int) -> None:
-        """Resuming: pass over the batches the stopped run had done, then restore the random
-        generators as they were at the stop, so what follows is exactly what would have followed."""
-        for _ in range(skip):
-            next(batches)
-        restore_rng(self._checkpoint["rng"])
-        self._checkpoint = None
-
-    # ------------------------------------------------------------------ reporting and control
-
-    def _report(self, epoch: int, step: int) -> None:
-        """Emit a Progress event (one host sync) and check that the loss is still finite."""
-        metrics = self._checked_train_metrics(epoch, step)
-        now = self._clock()
-        loss_total = metrics["loss"] * self.train_totals.count
-        samples = self.train_totals.count - self._report_count
-        window_loss = (loss_total - self._reported_loss) / samples if samples else metrics["loss"]
-        elapsed = now - self._window_started
-        done = self.global_step - self._session_start_step
-        remaining = (self.config.train.epochs - epoch) * self.steps_per_epoch + self.steps_per_epoch - step
-        run_elapsed = now - self._started
-        self._emit(
-            ev.Progress(
-                epoch=epoch,
-                step=step,
-                steps_per_epoch=self.steps_per_epoch,
-                global_step=self.global_step,
-                loss=window_loss,
-                acc=metrics.get("acc"),
-                lr=self.schedule.lr(),
-                samples_per_s=samples / elapsed if elapsed > 0 else 0.0,
-                elapsed_s=run_elapsed,
-                eta_s=run_elapsed / done * remaining if done else 0.0,
-                device_memory_gib=self._peak_device_memory_gib(),
-            )
-        )
-        self._reported_loss, self._report_count, self._window_started = loss_total, self.train_totals.count, now
-        self._checked_steps = step
-        self._next_report = time.monotonic() + self.progress_interval_s
-
-    def _peak_device_memory_gib(self) -> float:
-        """Peak GPU memory of this process (the allocator's counter: no device sync)."""
-        device = self.parts.device
-        return torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else 0.0
-
-    def _checked_train_metrics(self, epoch: int, step: int) -> dict[str, float]:
-        """The epoch's training metrics so far; raises _Failure naming the first non-finite step."""
-        metrics = self.train_totals.compute()
-        if not metrics or math.isfinite(metrics["loss"]):
-            return metrics
-        window = self._step_losses[self._checked_steps : step]  # the steps since the last check
-        bad = torch.nonzero(~torch.isfinite(window)).flatten().tolist()
-        first = self._checked_steps + 1 + (bad[0] if bad else 0)
-        value = float(window[bad[0]]) if bad else metrics["loss"]
-        raise _Failure(
-            f"the loss became {value} at epoch {epoch}, step {first}; training stopped. "
-            f"{self._last_good()}. Try a lower optimizer.lr or train.grad_clip",
-            epoch,
-            first,
-        )
-
-    def _last_good(self) -> str:
-        if self._last_saved is None:
-            return "No checkpoint had been saved yet"
-        path, epoch = self._last_saved
-        return f"Last good checkpoint: {path} (epoch {epoch})"
-
-    def _obey_control(self, epoch: int, step: int) -> bool:
-        """Between steps: wait out a pause; on stop, checkpoint here and return True."""
-        control = self.control
-        if control.paused and not control.stop_requested:
-            self._emit(ev.StateChanged("paused", epoch, step))
-            paused_at = time.monotonic()
-            control.wait_while_paused()
-            self._paused_s += time.monotonic() - paused_at
-            if not control.stop_requested:
-                self._emit(ev.StateChanged("running", epoch, step))
-                self._next_report = time.monotonic()
-        if control.stop_requested:
-            self._checked_train_metrics(epoch, step)
-            self._emit(self._save(epoch - 1, step, kinds=("last",)))
-            return True
-        return False
-
-    def _clock(self) -> float:
-        """Seconds of this session, not counting pauses."""
-        return time.monotonic() - self._paused_s
-
-    # ------------------------------------------------------------------ epochs and checkpoints
-
-    def _end_epoch(self, epoch: int, epoch_started: float, train_s: float) -> None:
-        train = self._checked_train_metrics(epoch, self.steps_per_epoch)
-        splits = self.parts.splits
+        train = self._checked_train_metrics()  # sync: reads the epoch's totals
         val = {}
-        if splits.val is not None:
-            val = validation_metrics(self.parts, self.parts.prepared, "val")
-        self._last_metrics = {"train": train, "val": val}
+        if self.parts.splits.val is not None:
+            val = validation_metrics(self.parts, self.parts.prepared, "val")  # sync: reads the validation totals
+        self.last_metrics = {"train": train, "val": val}
         monitored = {f"train_{k}": v for k, v in train.items()} | {f"val_{k}": v for k, v in val.items()}
-        lr = self.schedule.lr()  # the rate this epoch ended with, before a per-epoch schedule moves it
-        self.schedule.after_epoch(monitored.get(self.schedule.monitor) if self.schedule.monitor else None)
-        is_best = self.best.update(monitored.get(self.best.monitor), epoch)
-        self.early.update(monitored.get(self.early.monitor), epoch)
-        policy = self.config.train.checkpoint
-        kinds = ["last"]
-        if policy.every and epoch % policy.every == 0:
-            kinds.insert(0, "epoch")
-        if is_best:
-            kinds.append("best")
+        lr = schedule.lr()  # the rate this epoch ended with, before a per-epoch schedule moves it
+        schedule.after_epoch(monitored.get(schedule.monitor) if schedule.monitor else None)
+        is_best = state.best.update(monitored.get(state.best.monitor), epoch)
+        state.early.update(monitored.get(state.early.monitor), epoch)
+
         # The checkpoint first: nothing is recorded as done before the file that holds it is durable.
-        saved = self._save(epoch, 0, kinds=tuple(kinds))
+        saved = self._save(self._checkpoint_kinds(epoch, is_best))
         self._emit(
             ev.EpochEnded(
                 epoch=epoch,
@@ -437,108 +297,224 @@ class Trainer:
                 train=train,
                 val=val,
                 lr=lr,
-                duration_s=self._clock() - epoch_started,
-                samples_per_s=(self.train_totals.count - self._epoch_start_count) / train_s if train_s > 0 else 0.0,
+                duration_s=meter.clock() - epoch_started,
+                samples_per_s=(totals.count - samples_before) / train_s if train_s > 0 else 0.0,
                 is_best=is_best,
-                best_epoch=self.best.best_epoch,
-                best_value=self.best.best,
-                monitor=self.best.monitor,
+                best_epoch=state.best.best_epoch,
+                best_value=state.best.best,
+                monitor=state.best.monitor,
             )
         )
         self._emit(saved)
 
-    def _save(self, epochs_done: int, step: int, kinds: tuple[str, ...]) -> ev.CheckpointSaved:
-        """Write one checkpoint to each of its files (epoch-NNN, last, best), atomically; returns
-        the event that says so, for the caller to emit once what it records is in place."""
-        run = self.run_dir
-        state = {
-            "run_id": run.id,
-            "config": config_io.to_dict(self.config),
-            "task": self.parts.task,
-            "model": self.module.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "schedule": self.schedule.state_dict(),
-            "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
-            "epoch": epochs_done,
-            "step": step,
-            "global_step": self.global_step,
-            "epoch_totals": self.train_totals.state_dict() if step else None,
-            "metrics": self._last_metrics,
-            "best": self.best.state_dict() | {"monitor": self.best.monitor},
-            "early_stopping": self.early.state_dict(),
-            "rng": capture_rng(),
-        }
+        stopping = self.config.train.early_stopping
+        if stopping.enabled and state.early.bad_epochs >= stopping.patience:
+            return RunEnd.EARLY_STOPPED
+        return None
+
+    def _epoch_batches(self, epoch: int, skip: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The epoch's batches after the ``skip`` a resumed epoch had done; the first epoch of a
+        resume then puts the random generators back as they were at the stop."""
+        batches = iter(self.parts.splits.train.epoch(epoch))
+        if self.rng_at_stop is not None:
+            for _ in range(skip):
+                next(batches)
+            restore_rng(self.rng_at_stop)
+            self.rng_at_stop = None
+        return batches
+
+    def _train_step(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """One optimizer step on one batch, as the tutorials write it; returns the batch's loss."""
+        parts, state = self.parts, self.state
+        optimizer, scaler = state.optimizer, state.scaler
+        inputs = parts.prepared.inputs(inputs)
+        with parts.precision.autocast():
+            outputs = self.model(inputs)
+            loss = parts.loss_fn(outputs, targets)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        clip = self.config.train.grad_clip
+        if clip > 0:
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(state.module.parameters(), clip)
+        scaler.step(optimizer)  # sync: an enabled grad scaler reads whether the gradients are finite
+        scaler.update()
+        state.schedule.after_step()
+        state.epoch_totals.add(outputs, targets, loss)
+        return loss
+
+    # ------------------------------------------------------------------ reporting and control
+
+    def _report(self) -> None:
+        """Emit a Progress event and check that the loss is still finite."""
+        position, meter, totals = self.state.position, self.meter, self.state.epoch_totals
+        metrics = self._checked_train_metrics()
+        now = meter.clock()
+        loss, samples_per_s = meter.window(metrics["loss"], totals.count, now)
+        epochs, steps_per_epoch = self.config.train.epochs, position.steps_per_epoch
+        steps_left = (epochs - position.epoch) * steps_per_epoch + steps_per_epoch - position.step
+        elapsed = now - meter.started
+        self._emit(
+            ev.Progress(
+                epoch=position.epoch,
+                step=position.step,
+                steps_per_epoch=steps_per_epoch,
+                global_step=position.global_step,
+                loss=loss,
+                acc=metrics.get("acc"),
+                lr=self.state.schedule.lr(),
+                samples_per_s=samples_per_s,
+                elapsed_s=elapsed,
+                eta_s=meter.eta_s(elapsed, position.global_step, steps_left),
+                device_memory_gib=self._peak_device_memory_gib(),
+            )
+        )
+        meter.reported(position.step, metrics["loss"], totals.count, now)
+
+    def _peak_device_memory_gib(self) -> float:
+        """Peak GPU memory of this process (the allocator's counter: no device sync)."""
+        device = self.parts.device
+        return torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else 0.0
+
+    def _checked_train_metrics(self) -> dict[str, float]:
+        """The epoch's training metrics so far; raises _Failure naming the first non-finite step."""
+        metrics = self.state.epoch_totals.compute()  # sync: reads the epoch's totals
+        if not metrics or math.isfinite(metrics["loss"]):
+            return metrics
+        position = self.state.position
+        first, value = self.meter.first_non_finite(position.step)
+        raise _Failure(
+            f"the loss became {metrics['loss'] if value is None else value} at epoch {position.epoch}, step {first}; "
+            f"training stopped. {self._last_good()}. Try a lower optimizer.lr or train.grad_clip",
+            position.epoch,
+            first,
+        )
+
+    def _last_good(self) -> str:
+        if self.last_saved is None:
+            return "No checkpoint had been saved yet"
+        path, epoch = self.last_saved
+        return f"Last good checkpoint: {path} (epoch {epoch})"
+
+    def _obey_control(self) -> bool:
+        """Between steps: wait out a pause; on stop, checkpoint here and return True."""
+        control, position = self.control, self.state.position
+        if control.paused and not control.stop_requested:
+            self._emit(ev.StateChanged("paused", position.epoch, position.step))
+            paused_at = time.monotonic()
+            control.wait_while_paused()
+            self.meter.add_pause(time.monotonic() - paused_at)
+            if not control.stop_requested:
+                self._emit(ev.StateChanged("running", position.epoch, position.step))
+        if control.stop_requested:
+            self._checked_train_metrics()  # sync: nothing non-finite goes into the checkpoint
+            self._emit(self._save(("last",)))
+            return True
+        return False
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def _checkpoint_kinds(self, epoch: int, is_best: bool) -> tuple[str, ...]:
+        """The files an end-of-epoch checkpoint goes to: epoch-NNN as the policy says, last, best."""
+        every = self.config.train.checkpoint.every
+        kinds = ["last"]
+        if every and epoch % every == 0:
+            kinds.insert(0, "epoch")
+        if is_best:
+            kinds.append("best")
+        return tuple(kinds)
+
+    def _save(self, kinds: tuple[str, ...]) -> ev.CheckpointSaved:
+        """Write one checkpoint of the run as it is to each of its files (epoch-NNN, last, best),
+        atomically; returns the event that says so, for the caller to emit once what it records is
+        in place."""
+        run = self.run
+        state = build_checkpoint(self.state, run_id=run.id, config=self.config, task=self.parts.task, metrics=self.last_metrics)
+        epochs_done = self.state.position.epochs_done
         paths = {"epoch": run.epoch_checkpoint(epochs_done), "last": run.last_checkpoint, "best": run.best_checkpoint}
         written = [paths[kind] for kind in kinds]
-        write_checkpoint(encode_checkpoint(state), written)
-        self._last_saved = (run.last_checkpoint, epochs_done)
+        write_checkpoint(encode_checkpoint(state), written)  # sync: torch.save copies the states to the host
+        self.last_saved = (run.last_checkpoint, epochs_done)
         keep = self.config.train.checkpoint.keep_last
         if "epoch" in kinds and keep:
             for _, old in run.epoch_checkpoints()[:-keep]:
                 old.unlink(missing_ok=True)
         return ev.CheckpointSaved(path=str(written[0]), epoch=epochs_done, kinds=kinds)
 
-    def _restore(self, state: dict[str, Any]) -> None:
-        """Load a checkpoint's states; the random generators follow once the data is positioned."""
-        path = self.run_dir.last_checkpoint if self.run_dir else "checkpoint"
-        try:
-            self.module.load_state_dict(state["model"])
-            self.optimizer.load_state_dict(state["optimizer"])
-            self.schedule.load_state_dict(state["schedule"])
-            if state.get("scaler") and self.scaler.is_enabled():
-                self.scaler.load_state_dict(state["scaler"])
-            self.best.load_state_dict(state["best"])
-            self.early.load_state_dict(state["early_stopping"])
-        except (KeyError, TypeError, ValueError, RuntimeError) as error:
-            reason = str(error).splitlines()[0]
-            raise CheckpointError(f"{path}: does not fit the run's model and optimizer ({reason})") from None
-        stopping = self.config.train.early_stopping
-        if stopping.enabled and self.early.bad_epochs >= stopping.patience:
-            self.early.bad_epochs = 0
-            self._extra_warnings.append("early stopping had ended this run; its patience starts again")
-        self.start_epoch = int(state["epoch"]) + 1
-        self.start_step = int(state["step"])
-        self.global_step = int(state["global_step"])
-        self._last_metrics = state.get("metrics") or self._last_metrics
-        if state.get("epoch_totals"):
-            self.train_totals.load_state_dict(state["epoch_totals"])
-        self._last_saved = (self.run_dir.last_checkpoint, int(state["epoch"]))
-
     # ------------------------------------------------------------------ the end
 
-    def _finish(self, outcome: str) -> ev.RunFinished:
+    def _emit_start(self) -> None:
+        parts, position = self.parts, self.state.position
+        splits = parts.splits
+        self._emit(
+            ev.RunStarted(
+                run_id=self.run.id,
+                run_dir=str(self.run.path),
+                name=self.config.name,
+                device=str(parts.device),
+                device_name=device_name(parts.device),
+                num_params=sum(p.numel() for p in self.state.module.parameters()),
+                epochs=self.config.train.epochs,
+                start_epoch=position.epoch,
+                steps_per_epoch=position.steps_per_epoch,
+                train_size=splits.train.num_samples,
+                val_size=splits.val.num_samples if splits.val is not None else 0,
+                test_size=splits.test.num_samples,
+                task=parts.task,
+                start_step=position.step,
+            )
+        )
+        for message in self.warnings:
+            self._emit(ev.RunWarning(message))
+
+    def _finish(self, ended: RunEnd) -> ev.RunFinished:
+        """Test the chosen checkpoint (unless stopped) and emit the run's RunFinished."""
         test: dict[str, float] = {}
         checkpoint = ""
-        if outcome != "stopped":
-            path = chosen_checkpoint(self.run_dir, self.config)
+        if ended is not RunEnd.STOPPED:
+            path = chosen_checkpoint(self.run, self.config)
             chosen = read_checkpoint(path)
-            self.module.load_state_dict(chosen["model"])
-            evaluation = evaluate_model(self.parts, "test", checkpoint=path, run_id=self.run_dir.id, epoch=int(chosen["epoch"]))
-            write_report(self.run_dir, evaluation.to_dict())
+            self.state.module.load_state_dict(chosen["model"])
+            epoch = int(chosen["epoch"])
+            # sync: reads the test totals
+            evaluation = evaluate_model(self.parts, "test", checkpoint=path, run_id=self.run.id, epoch=epoch)
+            write_report(self.run, evaluation.to_dict())
             test, checkpoint = evaluation.metrics, str(path)
         finished = ev.RunFinished(
-            state=outcome,
-            epochs_done=self.epoch if outcome != "stopped" else self.epoch - 1,
-            best_epoch=self.best.best_epoch,
-            best_value=self.best.best,
-            monitor=self.best.monitor,
+            state=ended.value,
+            epochs_done=self.state.position.epochs_done,
+            best_epoch=self.state.best.best_epoch,
+            best_value=self.state.best.best,
+            monitor=self.state.best.monitor,
             test=test,
             checkpoint=checkpoint,
-            duration_s=self._clock() - self._started,
+            duration_s=self.meter.elapsed(),
         )
         self._emit(finished)
         return finished
 
-    def _fail(self, message: str) -> TrainingFailed:
-        last = str(self._last_saved[0]) if self._last_saved else ""
-        failed = ev.RunFailed(message=message, epoch=self.epoch, step=self.step, last_checkpoint=last)
-        for sink in self.sinks:
-            try:
-                sink(failed)
-            except Exception:  # noqa: BLE001 - a failing sink must not hide the run's own failure
-                pass
+    def _fail(self, message: str, epoch: int | None = None, step: int | None = None) -> TrainingFailed:
+        """Emit RunFailed at ``epoch``/``step`` (where the run is, unless given); returns the error to raise."""
+        position = self.state.position
+        last = str(self.last_saved[0]) if self.last_saved else ""
+        failed = ev.RunFailed(
+            message=message,
+            epoch=position.epoch if epoch is None else epoch,
+            step=position.step if step is None else step,
+            last_checkpoint=last,
+        )
+        _announce_failure(self.sinks, failed)
         return TrainingFailed(message)
 
     def _emit(self, event: ev.Event) -> None:
         for sink in self.sinks:
             sink(event)
+
+
+def _announce_failure(sinks: Sequence[ev.Sink], failed: ev.RunFailed) -> None:
+    """Tell every sink; a failing sink must not hide the run's own failure."""
+    for sink in sinks:
+        try:
+            sink(failed)
+        except Exception:  # noqa: BLE001 - a failing sink must not hide the run's own failure
+            pass

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 
 @dataclass(frozen=True)
 class Event:
+    #: The name metrics.jsonl records the event under, when it is not the class's name.
+    RECORD_NAME: ClassVar[str] = ""
+
+    @classmethod
+    def record_name(cls) -> str:
+        return cls.RECORD_NAME or cls.__name__
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, with the event's kind under ``event``."""
-        return {"event": type(self).__name__, **dataclasses.asdict(self)}
+        return {"event": self.record_name(), **dataclasses.asdict(self)}
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,12 @@ class StateChanged(Event):
 
 
 @dataclass(frozen=True)
-class Warning(Event):  # noqa: A001 - the event's name in metrics.jsonl
+class RunWarning(Event):
+    """Something the user should know that does not stop the run (named so as not to shadow
+    the builtin ``Warning``; recorded under its old name, which every run on disk uses)."""
+
+    RECORD_NAME: ClassVar[str] = "Warning"
+
     message: str
 
 

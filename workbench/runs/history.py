@@ -23,14 +23,14 @@ from workbench.runs import events as ev
 
 #: Every event type the engine writes, by the name metrics.jsonl records it under.
 EVENT_TYPES: dict[str, type[ev.Event]] = {
-    cls.__name__: cls
+    cls.record_name(): cls
     for cls in (
         ev.RunStarted,
         ev.Progress,
         ev.EpochEnded,
         ev.CheckpointSaved,
         ev.StateChanged,
-        ev.Warning,
+        ev.RunWarning,
         ev.RunFinished,
         ev.RunFailed,
     )
@@ -240,7 +240,7 @@ class RunHistory:
             self.state = event.state
             where = f"epoch {event.epoch}, step {event.step}"
             return LogLine("info", f"Paused at {where}" if event.state == "paused" else f"Running again from {where}")
-        if isinstance(event, ev.Warning):
+        if isinstance(event, ev.RunWarning):
             return LogLine("warning", event.message)
         if isinstance(event, ev.RunFinished):
             self.finished, self.state = event, event.state

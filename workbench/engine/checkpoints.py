@@ -1,0 +1,87 @@
+"""What a training checkpoint holds, built from and restored into the run's components.
+
+Every component that a resume must put back (model, optimizer, schedule, grad scaler, position,
+best and early-stopping trackers, the epoch's metric totals, the random generators) is saved
+through its own ``state_dict()`` and restored through ``load_state_dict()``, here and only here,
+so the two directions cannot drift apart. The file format itself is :mod:`checkpoint_io`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+
+from workbench.engine.loop_state import BestTracker, Position
+from workbench.engine.metrics import MetricTotals
+from workbench.engine.seeding import capture_rng
+from workbench.errors import CheckpointError
+from workbench.optim.build import Schedule
+from workbench.schema import config as config_io
+from workbench.schema.config import RunConfig
+
+
+class _Stateful(Protocol):
+    def state_dict(self) -> Any: ...
+
+    def load_state_dict(self, state: Any, /) -> Any: ...
+
+
+@dataclass
+class TrainingState:
+    """The components a checkpoint saves, so that a resumed run continues exactly where it was."""
+
+    module: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    schedule: Schedule
+    scaler: torch.amp.GradScaler
+    position: Position
+    best: BestTracker
+    early: BestTracker
+    epoch_totals: MetricTotals
+
+
+def _saved_as_they_are(training: TrainingState) -> dict[str, _Stateful]:
+    """The components whose state is saved and restored unchanged, by their checkpoint key."""
+    return {"model": training.module, "optimizer": training.optimizer, "schedule": training.schedule}
+
+
+def build_checkpoint(
+    training: TrainingState, *, run_id: str, config: RunConfig, task: str, metrics: dict[str, dict[str, float]]
+) -> dict[str, Any]:
+    """The checkpoint of the run as it is now; ``metrics``: the last epoch's, for readers of the file."""
+    position = training.position.state_dict()
+    return {
+        "run_id": run_id,
+        "config": config_io.to_dict(config),
+        "task": task,
+        **{key: component.state_dict() for key, component in _saved_as_they_are(training).items()},
+        "scaler": training.scaler.state_dict() if training.scaler.is_enabled() else None,
+        **position,  # epoch, step, global_step: top-level keys every reader knows
+        # Mid-epoch, the epoch's metrics so far, so that its EpochEnded covers the steps before the stop.
+        "epoch_totals": training.epoch_totals.state_dict() if position["step"] else None,
+        "metrics": metrics,
+        "best": training.best.state_dict() | {"monitor": training.best.monitor},
+        "early_stopping": training.early.state_dict(),
+        "rng": capture_rng(),
+    }
+
+
+def restore_checkpoint(training: TrainingState, checkpoint: dict[str, Any], path: Path) -> None:
+    """Load ``checkpoint`` (read from ``path``) into the components; the random generators are left
+    to the caller, who restores them (``checkpoint["rng"]``) once the data is positioned where the run stopped."""
+    try:
+        for key, component in _saved_as_they_are(training).items():
+            component.load_state_dict(checkpoint[key])
+        if checkpoint.get("scaler") and training.scaler.is_enabled():
+            training.scaler.load_state_dict(checkpoint["scaler"])
+        training.best.load_state_dict(checkpoint["best"])
+        training.early.load_state_dict(checkpoint["early_stopping"])
+        training.position.load_state_dict(checkpoint)
+        if checkpoint.get("epoch_totals"):
+            training.epoch_totals.load_state_dict(checkpoint["epoch_totals"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        reason = str(error).splitlines()[0]
+        raise CheckpointError(f"{path}: does not fit the run's model and optimizer ({reason})") from None

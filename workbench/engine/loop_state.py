@@ -1,0 +1,157 @@
+"""The training loop's own state: how a run ended, where it is, its progress meter, its best values.
+
+Each piece owns its numbers and says in one place how they change, so the loop in
+:mod:`workbench.engine.trainer` reads as the plain epoch/step loop it is. Pieces a checkpoint
+saves have ``state_dict()`` / ``load_state_dict()``, like torch's own components.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from enum import Enum
+from typing import Any
+
+import torch
+
+from workbench.schema.monitor import is_improvement
+
+
+class RunEnd(Enum):
+    """How a run that did not fail ended; ``.value`` is the word written to events and status.json."""
+
+    FINISHED = "finished"
+    STOPPED = "stopped"  # on request, after a checkpoint of where it was
+    EARLY_STOPPED = "early_stopped"  # the early-stopping monitor stopped improving
+
+
+class Position:
+    """Where the run is: the epoch in progress (or last trained), its step in progress (or last
+    done), and the steps done in all.
+
+    A checkpoint records it as epochs completed plus steps done into the next one: what a resume
+    needs to skip.
+    """
+
+    def __init__(self, steps_per_epoch: int) -> None:
+        self.steps_per_epoch = steps_per_epoch
+        self.epoch = 1
+        self.step = 0
+        self.global_step = 0
+
+    @property
+    def epochs_done(self) -> int:
+        return self.epoch if self.step == self.steps_per_epoch else self.epoch - 1
+
+    def begin_epoch(self, epoch: int) -> int:
+        """Enter ``epoch``; returns the steps of it already done (those of a resumed epoch, else 0)."""
+        if epoch != self.epoch:
+            self.epoch, self.step = epoch, 0
+        return self.step
+
+    def state_dict(self) -> dict[str, int]:
+        done = self.epochs_done
+        return {"epoch": done, "step": self.step if done < self.epoch else 0, "global_step": self.global_step}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.epoch = int(state["epoch"]) + 1
+        self.step = int(state["step"])
+        self.global_step = int(state["global_step"])
+
+
+class ProgressMeter:
+    """The session's clock (pauses excluded), the window each Progress report covers, and the
+    record of per-step losses that names the first non-finite one.
+
+    Created when training starts: its clock and report window start then.
+    """
+
+    def __init__(self, interval_s: float, steps_per_epoch: int, device: torch.device, global_step: int) -> None:
+        self.interval_s = interval_s
+        self.paused_s = 0.0
+        self.started = time.monotonic()
+        # The report clock runs across epochs, so epochs shorter than the interval still report.
+        self.next_report = self.started + interval_s
+        self.session_start_step = global_step
+        # Per-step losses of the current epoch: only read to name the step where a loss went non-finite.
+        self.step_losses = torch.zeros(steps_per_epoch, device=device)
+        self.checked_steps = 0  # steps of the epoch whose losses are known to be finite
+        self.window_loss_total = 0.0
+        self.window_count = 0
+        self.window_started = 0.0
+
+    def clock(self) -> float:
+        """Seconds of this session, not counting pauses."""
+        return time.monotonic() - self.paused_s
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+    def begin_epoch(self, steps_done: int, samples_done: int) -> None:
+        """Start the epoch's first report window after the ``steps_done`` a resumed epoch had."""
+        self.checked_steps = steps_done
+        self.window_loss_total, self.window_count, self.window_started = 0.0, samples_done, self.clock()
+
+    def record_loss(self, step: int, loss: torch.Tensor) -> None:
+        self.step_losses[step - 1] = loss.detach()
+
+    def report_due(self) -> bool:
+        return time.monotonic() >= self.next_report
+
+    def add_pause(self, seconds: float) -> None:
+        """A pause of ``seconds`` ended: the clock skips it and the next report is due at once."""
+        self.paused_s += seconds
+        self.next_report = time.monotonic()
+
+    def window(self, mean_loss: float, samples: int, now: float) -> tuple[float, float]:
+        """Mean loss and samples per second over the samples since the last report, from the epoch's
+        mean loss so far over ``samples``."""
+        new_samples = samples - self.window_count
+        window_loss = (mean_loss * samples - self.window_loss_total) / new_samples if new_samples else mean_loss
+        elapsed = now - self.window_started
+        return window_loss, new_samples / elapsed if elapsed > 0 else 0.0
+
+    def eta_s(self, elapsed_s: float, global_step: int, steps_left: int) -> float:
+        """Seconds left at this session's pace so far, ``elapsed_s`` into it."""
+        done = global_step - self.session_start_step
+        return elapsed_s / done * steps_left if done else 0.0
+
+    def reported(self, step: int, mean_loss: float, samples: int, now: float) -> None:
+        """A report covering up to ``step`` was sent: the next window starts here."""
+        self.window_loss_total, self.window_count, self.window_started = mean_loss * samples, samples, now
+        self.checked_steps = step
+        self.next_report = time.monotonic() + self.interval_s
+
+    def first_non_finite(self, step: int) -> tuple[int, float | None]:
+        """The first step since the last check whose loss is not finite, and that loss (None when
+        no single step's loss is: the sum overflowed)."""
+        window = self.step_losses[self.checked_steps : step]
+        bad = torch.nonzero(~torch.isfinite(window)).flatten().tolist()  # sync: only once a loss went non-finite
+        if not bad:
+            return self.checked_steps + 1, None
+        return self.checked_steps + 1 + bad[0], float(window[bad[0]])
+
+
+class BestTracker:
+    """The best value of a monitored metric so far: decides best.pt and early stopping."""
+
+    def __init__(self, monitor: str, min_delta: float = 0.0) -> None:
+        self.monitor = monitor
+        self.min_delta = min_delta
+        self.best: float | None = None
+        self.best_epoch = 0
+        self.bad_epochs = 0
+
+    def update(self, value: float | None, epoch: int) -> bool:
+        """Record this epoch's value; True when it is an improvement."""
+        if value is not None and not math.isnan(value) and is_improvement(value, self.best, self.monitor, self.min_delta):
+            self.best, self.best_epoch, self.bad_epochs = value, epoch, 0
+            return True
+        self.bad_epochs += 1
+        return False
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.best_epoch, self.bad_epochs = state["best"], state["best_epoch"], state["bad_epochs"]
