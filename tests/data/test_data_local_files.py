@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,7 @@ from PIL import Image
 from workbench.data.loading import load_splits
 from workbench.data.preview import preview_samples
 from workbench.data.registry import describe
+from workbench.data.sources.image_folder import scan_image_folder
 from workbench.errors import ConfigError, DataError
 from workbench.schema.config import AugmentConfig, DataConfig
 
@@ -173,3 +177,30 @@ def test_image_folder_preview_decodes_only_shown_test_images(tmp_path):
     samples = preview_samples(data, count=3)
     assert [s.label for s in samples] == ["cat", "dog", "cat"]
     assert all(s.image.shape == (10, 10, 3) and s.image.dtype == np.uint8 for s in samples)
+
+
+def _age(folder: Path) -> None:
+    """Date every folder under ``folder`` a day back, as a folder is when a person opens it."""
+    for path in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
+        os.utime(path, (time.time() - 86400, time.time() - 86400))
+
+
+def test_an_unchanged_image_folder_is_not_listed_again_and_any_change_is_seen(tmp_path):
+    """The app checks the experiment at every keystroke: a folder of 30,000 images took a second
+    to list each time. Adding anywhere in it (a nested folder too) or removing a class is seen."""
+    write_image_classes(tmp_path / "pets", {"cat": 6, "dog": 5})
+    _age(tmp_path / "pets")
+    options = {"path": str(tmp_path / "pets"), "size": 8}
+    first = scan_image_folder(options)
+    assert scan_image_folder(options) is first  # the same listing, not listed again
+    (tmp_path / "pets" / "cat" / "more").mkdir()
+    Image.new("RGB", (4, 4)).save(tmp_path / "pets" / "cat" / "more" / "extra.png")
+    grown = scan_image_folder(options)
+    assert len(grown.train_files) + len(grown.test_files) == 12
+    _age(tmp_path / "pets")
+    assert scan_image_folder(options) is scan_image_folder(options)
+    Image.new("RGB", (4, 4)).save(tmp_path / "pets" / "cat" / "more" / "extra2.png")  # a nested folder only
+    assert len(scan_image_folder(options).train_files) + len(scan_image_folder(options).test_files) == 13
+    shutil.rmtree(tmp_path / "pets" / "dog")
+    with pytest.raises(DataError, match="expected at least 2"):
+        scan_image_folder(options)

@@ -23,12 +23,11 @@ from typing import Any
 from workbench.data.registry import DatasetInfo, dataset_spec, split_sizes
 from workbench.data.splitting import steps_per_epoch
 from workbench.errors import ConfigError, describe_error
-from workbench.experiment.validation import dataset_info
-from workbench.experiment.validation import problems as experiment_problems
+from workbench.experiment.validation import check_experiment
 from workbench.model.catalog import GROUPS, LAYER_TYPES, layer_type
-from workbench.model.shapes import ModelAnalysis, analyse, layer_names
+from workbench.model.shapes import ModelAnalysis, layer_names
 from workbench.optim.catalog import LOSSES, OPTIMIZERS, SCHEDULES, Choice
-from workbench.schema.config import DataConfig, LayerSpec, ModelConfig, RunConfig, section_params
+from workbench.schema.config import DataConfig, LayerSpec, ModelConfig, RunConfig, layer_index, layer_name_problem, section_params
 from workbench.schema.params import Param, parse_field_text
 
 #: How much undo history a draft keeps; older steps are dropped.
@@ -64,6 +63,8 @@ class Draft:
         self._future: list[_Step] = []
         self._merge_key: str | None = None
         self._problems: list[ConfigError] = []
+        self._info: DatasetInfo | None = None
+        self._analysis: ModelAnalysis | None = None
         self._load(config, source)
 
     # ------------------------------------------------------------------ state
@@ -108,9 +109,9 @@ class Draft:
         """Index of the first layer that breaks the stack, if one does (None for an empty stack)."""
         if self._analysis is None or self._analysis.error is None or not self._config.model.layers:
             return None
-        parts = self._analysis.error.field.split(".")
-        if len(parts) >= 3 and parts[:2] == ["model", "layers"] and parts[2].isdigit():
-            return min(int(parts[2]), len(self._config.model.layers) - 1)
+        index = layer_index(self._analysis.error.field)
+        if index is not None:
+            return min(index, len(self._config.model.layers) - 1)
         return min(len(self._analysis.layers), len(self._config.model.layers) - 1)
 
     def steps_per_epoch(self) -> int | None:
@@ -305,10 +306,9 @@ class Draft:
         where = f"model.layers.{index}"
         old = self._layer(index)
         kind = layer_type(layer.type, f"{where}.type")
-        if layer.name and not layer.name.isidentifier():
-            raise ConfigError(
-                f"{where}.name: {layer.name!r} is not a valid layer name (letters, digits, _)", field=f"{where}.name"
-            )
+        problem = layer_name_problem(layer.name)
+        if problem:
+            raise ConfigError(f"{where}.name: {problem}", field=f"{where}.name")
         params = {}
         for param in kind.params:
             if param.name in layer.params:
@@ -340,14 +340,14 @@ class Draft:
     # ------------------------------------------------------------------ validation
 
     def _revalidate(self) -> None:
+        """One check of the whole experiment gives the problems, the dataset and the shapes."""
         try:
-            self._problems = list(experiment_problems(self._config))
+            checked = check_experiment(self._config)
         except Exception as error:  # noqa: BLE001 - a draft can hold anything; say why it cannot be checked
             self._problems = [ConfigError(f"the experiment cannot be checked: {describe_error(error)}")]
-        self._info = _dataset_info(self._config)
-        self._analysis = (
-            analyse(self._config.model.layers, self._info.input_shape, self._info.num_outputs) if self._info is not None else None
-        )
+            self._info, self._analysis = None, None
+            return
+        self._problems, self._info, self._analysis = checked.problems, checked.info, checked.analysis
 
 
 # ---------------------------------------------------------------------- field paths
@@ -447,13 +447,6 @@ def _choice(section: str, name: str) -> Choice:
     if name not in table:
         raise ConfigError(f"{section}.name: unknown {section} {name!r}; allowed: {', '.join(table)}", field=f"{section}.name")
     return table[name]
-
-
-def _dataset_info(config: RunConfig) -> DatasetInfo | None:
-    try:
-        return dataset_info(config.copy())
-    except Exception:  # noqa: BLE001 - the problem list already says what is wrong with the data
-        return None
 
 
 def layer_types_by_group() -> dict[str, list[str]]:

@@ -97,8 +97,7 @@ def preset_rows() -> list[dict]:
     A preset that does not validate still gets a row, with its error, so one broken user preset
     does not hide the others.
     """
-    from workbench.experiment.validation import check_experiment, dataset_info
-    from workbench.model.shapes import analyse
+    from workbench.experiment.validation import check_experiment
 
     rows = []
     for entry in list_presets():
@@ -119,17 +118,18 @@ def preset_rows() -> list[dict]:
             experiment = config_io.read(entry.path)
             row["dataset"] = experiment.data.dataset
             row["model"] = model_outline(experiment)
-            normalised, problems = check_experiment(experiment)
-            if problems:
-                row["error"] = str(problems[0])
-            info = dataset_info(normalised)
-            row["task"] = info.task
-            row["outputs"] = info.num_outputs
-            row["availability"] = (
-                "offline" if info.offline else ("cached" if info.cached else f"download {info.download_mb:g} MB")
-            )
-            analysis = analyse(normalised.model.layers, info.input_shape, info.num_outputs)
-            row["params"] = analysis.total_params if analysis.ok else None
+            checked = check_experiment(experiment)
+            if checked.problems:
+                row["error"] = str(checked.problems[0])
+            info, analysis = checked.info, checked.analysis
+            if info is not None:
+                row["task"] = info.task
+                row["outputs"] = info.num_outputs
+                row["availability"] = (
+                    "offline" if info.offline else ("cached" if info.cached else f"download {info.download_mb:g} MB")
+                )
+            if analysis is not None and analysis.ok:
+                row["params"] = analysis.total_params
         except ConfigError as error:
             row["error"] = str(error)
         except Exception as error:  # noqa: BLE001 - a listing must survive one bad preset

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from workbench.data.registry import DatasetInfo, dataset_options, describe
 from workbench.errors import ConfigError, WorkbenchError
-from workbench.model.shapes import analyse
+from workbench.model.shapes import ModelAnalysis, analyse
 from workbench.optim.catalog import (
     check_loss,
     check_optimizer,
@@ -30,9 +31,22 @@ from workbench.schema.monitor import monitor_choices
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
-def check_experiment(config: RunConfig) -> tuple[RunConfig, list[ConfigError]]:
-    """Return a normalised copy (every catalog parameter present, defaults filled in) and
-    every problem found. The given config is not changed."""
+@dataclass(frozen=True)
+class ExperimentCheck:
+    """Everything one check of an experiment found, so that no caller computes it again."""
+
+    #: A normalised copy: every catalog parameter present, defaults filled in.
+    config: RunConfig
+    #: Every problem, each naming its field; empty when the experiment can train.
+    problems: list[ConfigError]
+    #: The dataset's facts, None when the data settings are not valid.
+    info: DatasetInfo | None
+    #: Shape inference of the layer stack, None while the dataset is unknown.
+    analysis: ModelAnalysis | None
+
+
+def check_experiment(config: RunConfig) -> ExperimentCheck:
+    """Check the whole experiment once (the given config is not changed)."""
     config = config.copy()
     found: list[ConfigError] = []
 
@@ -55,12 +69,13 @@ def check_experiment(config: RunConfig) -> tuple[RunConfig, list[ConfigError]]:
         lambda schedule: schedule_settings(schedule, config.train.epochs),
     )
     check(lambda: _device(config))
+    analysis = None
     if info is not None:
         analysis = analyse(config.model.layers, info.input_shape, info.num_outputs, outputs_text=outputs_text(info))
         if analysis.error is not None:
             found.append(analysis.error)
         check(lambda: _monitors(config, info))
-    return config, found
+    return ExperimentCheck(config, found, info, analysis)
 
 
 def dataset_info(config: RunConfig) -> DatasetInfo:
@@ -118,14 +133,14 @@ def problems(config: RunConfig) -> list[ConfigError]:
     Checks plain fields, the dataset and its options, the loss, optimizer and schedule against
     their catalogs, and the layer stack by shape inference. Pure Python: no torch needed.
     """
-    return check_experiment(config)[1]
+    return check_experiment(config).problems
 
 
 def validate(config: RunConfig) -> RunConfig:
     """Raise the first problem of the experiment, or return a normalised copy ready to train:
     every catalog parameter present with its default filled in, so that the config a run
     saves is the exact experiment even if defaults change later."""
-    normalised, found = check_experiment(config)
-    if found:
-        raise found[0]
-    return normalised
+    checked = check_experiment(config)
+    if checked.problems:
+        raise checked.problems[0]
+    return checked.config

@@ -17,7 +17,7 @@ from typing import Any
 
 from workbench.errors import ConfigError
 from workbench.model.catalog import LAYER_TYPES, layer_type
-from workbench.schema.config import LayerSpec
+from workbench.schema.config import LayerSpec, layer_name_problem
 from workbench.schema.params import AUTO, coerce_all
 
 Shape = tuple[int, ...]
@@ -147,8 +147,9 @@ def _labelled(error: ConfigError, tag: str) -> ConfigError:
 
 
 def _check_name(name: str, earlier: list[str]) -> None:
-    if not name.isidentifier():
-        raise _Problem(f"{name!r} is not a valid layer name (letters, digits, _)")
+    problem = layer_name_problem(name)  # never empty here: layer_names numbered the unnamed
+    if problem:
+        raise _Problem(problem)
     if name in earlier:
         raise _Problem(f"the name {name!r} is already used by model.layers.{earlier.index(name)}")
 

@@ -207,8 +207,9 @@ def from_dict(data: dict[str, Any], section: type = RunConfig, where: str = "") 
                 raise ConfigError(f"{path}: expected a layer type name, got {value!r}", field=path)
             kwargs[key] = value
         elif key == "name" and section is LayerSpec:
-            if not isinstance(value, str) or not (value == "" or value.isidentifier()):
-                raise ConfigError(f"{path}: {value!r} is not a valid layer name (letters, digits, _)", field=path)
+            problem = layer_name_problem(value) if isinstance(value, str) else f"{value!r} is not a layer name"
+            if problem:
+                raise ConfigError(f"{path}: {problem}", field=path)
             kwargs[key] = value
         elif key == "options":
             if not isinstance(value, dict):
@@ -302,3 +303,21 @@ def _set_path(node: Any, parts: list[str], value: Any, key: str) -> None:
             node = node[part]
         else:
             raise ConfigError(f"--set {key}: {'.'.join(parts[:depth])} is a value, not a table", field=where)
+
+
+def layer_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a layer, or None; empty means automatic (conv1, fc2, ...).
+
+    The one rule for the TOML reader, the draft and shape inference: the name becomes a Python
+    attribute of the built model and of the generated code."""
+    if name == "" or name.isidentifier():
+        return None
+    return f"{name!r} is not a valid layer name (letters, digits, _)"
+
+
+def layer_index(field: str) -> int | None:
+    """The layer a field path points into (``model.layers.3.out_features`` -> 3), else None."""
+    parts = field.split(".")
+    if len(parts) >= 3 and parts[:2] == ["model", "layers"] and parts[2].isdigit():
+        return int(parts[2])
+    return None

@@ -8,6 +8,8 @@ a set of any size; decoding happens at load time (all at once, or per batch when
 
 from __future__ import annotations
 
+import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,16 +40,56 @@ class FolderScan:
 
 
 def scan_image_folder(options: dict[str, Any]) -> FolderScan:
+    """The folder's classes and image paths, listed again only when a folder in it changed.
+
+    Every keystroke in the app checks the experiment, and listing a folder of 30,000 images
+    takes about a second; adding, removing or renaming anything in a folder changes that
+    folder's modification time, so comparing the times of the folders seen last time (a few
+    hundred stats at most) tells whether the last listing still holds."""
     root = option_path(options)
     if not root.is_dir():
         raise DataError(f"data.options.path: {root} is a file, expected a folder of class folders")
+    key = str(root.resolve())
+    cached = _SCANS.get(key)
+    if cached is not None and _folder_times(cached[0]) == cached[0]:
+        return cached[1]
+    folders: list[Path] = [root]
+    started = time.time_ns()
+    scan = _scan(root, folders)
+    times = _folder_times({str(folder): 0 for folder in folders})
+    # A folder changed within the clock's granularity of the listing may change again with the
+    # same time: such a listing is not kept (git's "racy" rule).
+    if max(times.values()) < started - RACY_NS:
+        _SCANS[key] = (times, scan)
+    return scan
+
+
+#: Nanoseconds: a folder modified this close to its listing is listed again next time.
+RACY_NS = 2_000_000_000
+#: The last listing of each folder scanned, with the modification times of every folder in it.
+_SCANS: dict[str, tuple[dict[str, int], FolderScan]] = {}
+
+
+def _folder_times(folders: dict[str, int]) -> dict[str, int]:
+    """The modification time of each folder now (-1 for one that is gone)."""
+    times = {}
+    for folder in folders:
+        try:
+            times[folder] = os.stat(folder).st_mtime_ns
+        except OSError:
+            times[folder] = -1
+    return times
+
+
+def _scan(root: Path, folders: list[Path]) -> FolderScan:
     if (root / "train").is_dir() and (root / "test").is_dir():
-        names, train_files, train_labels = _scan_classes(root / "train", known=None)
-        _, test_files, test_labels = _scan_classes(root / "test", known=names)
+        folders += [root / "train", root / "test"]
+        names, train_files, train_labels = _scan_classes(root / "train", None, folders)
+        _, test_files, test_labels = _scan_classes(root / "test", names, folders)
         if not test_files:
             raise DataError(f"{root / 'test'}: no images in any class folder")
         return FolderScan(names, train_files, train_labels, test_files, test_labels)
-    names, files, labels = _scan_classes(root, known=None)
+    names, files, labels = _scan_classes(root, None, folders)
     train, test = fixed_test_split(len(files), str(root))
     return FolderScan(names, tuple(files[i] for i in train), labels[train], tuple(files[i] for i in test), labels[test])
 
@@ -86,8 +128,11 @@ def decode_images(paths: tuple[str, ...], size: int, workers: int) -> np.ndarray
     return out
 
 
-def _scan_classes(folder: Path, known: tuple[str, ...] | None) -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray]:
-    """Class names (sorted folder names), image paths and their labels under ``folder``.
+def _scan_classes(
+    folder: Path, known: tuple[str, ...] | None, folders: list[Path]
+) -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray]:
+    """Class names (sorted folder names), image paths and their labels under ``folder``; every
+    folder met on the way is added to ``folders``.
 
     With ``known`` (the training classes) the folder is a test split: its classes must be
     among them, and a class may be missing or empty.
@@ -104,7 +149,9 @@ def _scan_classes(folder: Path, known: tuple[str, ...] | None) -> tuple[tuple[st
     for name in classes:
         if name not in names:
             raise DataError(f"{folder / name}: class {name!r} is not among the training classes ({', '.join(names)})")
-        images = sorted(str(p) for p in (folder / name).rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+        entries = list((folder / name).rglob("*"))
+        images = sorted(str(p) for p in entries if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+        folders += [folder / name, *(p for p in entries if p.suffix.lower() not in IMAGE_EXTENSIONS and p.is_dir())]
         if not images and known is None:
             raise DataError(f"{folder / name}: no images ({', '.join(IMAGE_EXTENSIONS)})")
         files.extend(images)

@@ -23,7 +23,7 @@ from workbench.formatting import count, shape
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.codegen import model_source
 from workbench.model.shapes import layer_names
-from workbench.schema.config import LayerSpec, ModelConfig, section_params
+from workbench.schema.config import LayerSpec, ModelConfig, layer_index, section_params
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.setup.layer_dialogs import LayerEditor, LayerPicker, PresetModelPicker
 from workbench.tui.widgets.param_form import ParamForm
@@ -150,12 +150,12 @@ class ModelScreen(WorkbenchScreen):
         source.update(Syntax(text, "python", theme="ansi_dark", word_wrap=False, background_color="default"))
 
     def focus_field(self, path: str) -> None:
-        parts = path.split(".")
-        if len(parts) >= 3 and parts[1] == "layers" and parts[2].isdigit():
-            self.table.move_cursor(row=int(parts[2]))
+        index = layer_index(path)
+        if index is not None:
+            self.table.move_cursor(row=index)
             self.table.focus()
-        elif len(parts) == 2 and parts[1] in ("init", "bias_init"):
-            self.query_one(f"#model-form #field-{parts[1]}").focus()
+        elif path in ("model.init", "model.bias_init"):
+            self.query_one(f"#model-form #field-{path.removeprefix('model.')}").focus()
         else:
             self.table.focus()
 
