@@ -22,7 +22,8 @@ from workbench.engine.checkpoint_io import read_checkpoint
 from workbench.engine.device import PreparedModel
 from workbench.engine.metrics import MetricTotals
 from workbench.engine.setup import Parts, build_parts
-from workbench.errors import CheckpointError, DataError
+from workbench.errors import CheckpointError, ConfigError, DataError
+from workbench.experiment.validation import validate
 from workbench.runs.status import now_iso
 from workbench.schema import config as config_io
 
@@ -205,10 +206,16 @@ def _spread(total: int, count: int = EXAMPLES) -> list[int]:
 def evaluate_checkpoint(path: Path, split: str = "test", *, device: str | None = None) -> Evaluation:
     """Rebuild a checkpoint's model and data from its config and evaluate it on ``split``."""
     state = read_checkpoint(path)
-    config = config_io.from_dict(state["config"])
+    try:  # validated like any experiment before a model is built from it (sizes, catalogs, shapes)
+        config = validate(config_io.from_dict(state["config"]))
+    except ConfigError as error:
+        raise CheckpointError(f"{path}: its experiment is not valid: {error}") from None
     parts = build_parts(config, device=device, for_training=False)
     try:
         parts.prepared.module.load_state_dict(state["model"])
     except (RuntimeError, TypeError) as error:
         raise CheckpointError(f"{path}: its weights do not fit its own model ({str(error).splitlines()[0]})") from None
-    return evaluate_model(parts, split, checkpoint=path, run_id=str(state.get("run_id", "")), epoch=int(state["epoch"]))
+    epoch = state["epoch"]
+    if not isinstance(epoch, int):
+        raise CheckpointError(f"{path}: its epoch is {epoch!r}, not a whole number")
+    return evaluate_model(parts, split, checkpoint=path, run_id=str(state.get("run_id", "")), epoch=epoch)
