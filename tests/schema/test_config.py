@@ -121,3 +121,10 @@ def test_monitoring_validation_metrics_needs_a_validation_split() -> None:
     experiment.data.val_fraction = 0.0
     with pytest.raises(ConfigError, match=r"train\.early_stopping\.monitor: val_loss needs a validation split"):
         validate(experiment)
+
+
+def test_an_experiment_file_that_is_not_utf8_is_one_line_naming_it(tmp_path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1.toml: not UTF-8 text \(byte 11 is 0xe9\)"):
+        config_io.read(path)

@@ -45,7 +45,7 @@ async def test_a_run_trained_by_another_process_shows_as_running_and_moves_on_li
         async with app.run_test(size=SIZE) as pilot:
             screen = _runs(app)
             await wait_for(pilot, lambda: screen.shown and screen.shown[0].state == "running")
-            assert "running" in screen_text(app)
+            await wait_for(pilot, lambda: "running" in screen_text(app))  # drawn, not only read
             await wait_for(pilot, lambda: screen.details is not None and len(screen.details.history.epochs) == 1)
             await pilot.press("r")  # it trains: nothing to resume
             await pilot.pause()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from textual.widgets import Input, OptionList
 from textual.widgets._footer import FooterKey
 
+from workbench.errors import WorkbenchError
 from workbench.experiment.presets import load_experiment, read_experiment
 from workbench.paths import runs_dir, user_presets_dir
 from workbench.runs.folder import RunDir
@@ -299,3 +300,23 @@ def test_importing_the_app_does_not_import_torch() -> None:
     code = "import sys, workbench.tui.app, workbench.cli; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+async def test_a_failing_background_task_is_one_line_in_a_notification_and_the_app_goes_on(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    """Workers do not catch errors themselves: the one Worker.StateChanged handler says what failed."""
+    app = fixed_app(start="train")
+
+    message = "the data folder /tmp/[/]weird is gone"  # user text: never read as markup
+
+    def refuse() -> RunDir:
+        raise WorkbenchError(message)
+
+    async with app.run_test(size=SIZE) as pilot:
+        app.start_run(refuse, "Starting")
+        await wait_for(pilot, lambda: any(note.message == message for note in app._notifications))
+        failed = next(note for note in app._notifications if note.message == message)
+        assert failed.title == "The run could not start" and failed.severity == "error" and not failed.markup
+        await pilot.pause()
+        assert app.is_running and app.runs.shown is None and "Traceback" not in screen_text(app)

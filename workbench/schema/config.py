@@ -251,6 +251,8 @@ def read(path: Path) -> RunConfig:
         raise ConfigError(f"{path}: no such file") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start} is {error.object[error.start]:#04x})") from None
     config = loads(text, source=str(path))
     if not config.name:
         config.name = Path(path).stem

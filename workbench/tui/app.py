@@ -37,11 +37,12 @@ from pathlib import Path
 from textual import on, work
 from textual.binding import Binding
 from textual.command import CommandPalette, SearchIcon
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
-from workbench.errors import ConfigError, WorkbenchError, describe_error
+from workbench.errors import ConfigError, WorkbenchError
 from workbench.experiment.draft import Draft
 from workbench.experiment.presets import DEFAULT_PRESET, read_experiment, save_user_preset
 from workbench.paths import runs_dir
@@ -49,9 +50,11 @@ from workbench.runs.folder import RunDir
 from workbench.schema.config import OptimizerConfig, RunConfig, ScheduleConfig
 from workbench.tui.app_base import WorkbenchAppBase
 from workbench.tui.commands import WorkbenchCommands
-from workbench.tui.live_runs import FollowedRun, LiveRuns, LiveRunsSeen, RunBackfilled, RunMoved, activity_text
+from workbench.tui.live_runs import FollowedRun, LiveRuns, activity_text
 from workbench.tui.main_screens import SCREENS
+from workbench.tui.messages import DevicesFound, LiveRunsSeen, RunBackfilled, RunLaunched, RunMoved
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.worker_errors import ReportsWorkerErrors
 
 #: Seconds between two redraws for runs in progress at most (an event is on screen within about
 #: this plus the follower's poll interval).
@@ -85,8 +88,14 @@ def _mode_factory(mode: str) -> Callable[[], WorkbenchScreen]:
 _UNDO_REDO = Binding.Group("Undo", compact=True)
 
 
-class WorkbenchApp(WorkbenchAppBase):
+class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
     """The app. Build it with :func:`build_app` (tests pass their own draft)."""
+
+    WORKER_FAILURES = {
+        "warm-up": "PyTorch could not be loaded",
+        "launch": "The run could not start",
+        "follow-runs": "Runs in progress are no longer followed",
+    }
 
     CSS_PATH = "app.tcss"
     TITLE = "Workbench"
@@ -120,6 +129,19 @@ class WorkbenchApp(WorkbenchAppBase):
             self.show_run(RunDir(runs_dir() / attach))
         draft.subscribe(self._draft_changed)
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is plain text, whatever the caller asks: messages carry user text
+        (names, paths, error messages), and ``[/]`` in a folder name must not be read as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def on_mount(self) -> None:
         self.switch_mode(self.start)
         self._follow_runs()
@@ -138,19 +160,15 @@ class WorkbenchApp(WorkbenchAppBase):
         """
         self.set_timer(WARM_UP_DELAY, self._warm_up)
 
-    @work(thread=True, exclusive=True, group="warm-up")
+    @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
-        try:
-            from workbench.engine.device import available_devices
-            from workbench.optim.preview import lr_preview
+        from workbench.engine.device import available_devices
+        from workbench.optim.preview import lr_preview
 
-            devices = tuple(available_devices())
-            # The first optimizer built imports a thousand modules more (torch._dynamo, sympy):
-            # about a second, paid here rather than by the Optimize screen's first preview.
-            lr_preview(OptimizerConfig(), ScheduleConfig(), epochs=1, steps_per_epoch=1)
-        except Exception as error:  # noqa: BLE001 - a worker reports in one line, never crashes the app
-            self.call_from_thread(self.notify, f"PyTorch could not be loaded: {describe_error(error)}", severity="error")
-            return
+        devices = tuple(available_devices())
+        # The first optimizer built imports a thousand modules more (torch._dynamo, sympy):
+        # about a second, paid here rather than by the Optimize screen's first preview.
+        lr_preview(OptimizerConfig(), ScheduleConfig(), epochs=1, steps_per_epoch=1)
         # Importing torch leaves hundreds of thousands of objects that live as long as the app.
         # Frozen, the garbage collector no longer walks them in its full collections; and those
         # come ten times less often, as the widgets' render caches fill the oldest generation.
@@ -158,7 +176,10 @@ class WorkbenchApp(WorkbenchAppBase):
         gc.freeze()
         young, middle, _oldest = gc.get_threshold()
         gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
-        self.call_from_thread(setattr, self, "devices", devices)
+        self.post_message(DevicesFound(devices))
+
+    def on_devices_found(self, message: DevicesFound) -> None:
+        self.devices = message.devices
 
     def _draft_changed(self) -> None:
         self.draft_version = self.draft.version
@@ -185,14 +206,10 @@ class WorkbenchApp(WorkbenchAppBase):
 
     @work(thread=True, group="launch", exit_on_error=False)
     def _launch(self, make: Callable[[], RunDir]) -> None:
-        try:
-            run = make()
-        except Exception as error:  # noqa: BLE001 - one readable line, never a traceback
-            self.call_from_thread(
-                self.notify, describe_error(error), title="The run could not start", severity="error", timeout=8
-            )
-            return
-        self.call_from_thread(self.show_run, run)
+        self.post_message(RunLaunched(make()))
+
+    def on_run_launched(self, message: RunLaunched) -> None:
+        self.show_run(message.run)
 
     def on_run_backfilled(self, message: RunBackfilled) -> None:
         self.runs.followed[message.run.id] = FollowedRun(message.run, message.history, message.state)

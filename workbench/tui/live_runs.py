@@ -14,16 +14,17 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from textual.message import Message
 
 from workbench.runs.folder import RunDir
 from workbench.runs.follow import RunFollower
-from workbench.runs.history import RunHistory, TimedEvent
+from workbench.runs.history import RunHistory
 from workbench.runs.listing import list_runs
 from workbench.runs.process_control import REACHED
 from workbench.runs.status import LIVE_STATES
+from workbench.tui.messages import LiveRunsSeen, RunBackfilled, RunMoved
 
 #: Seconds between two polls of the followed runs: an event is on screen well within 0.5 s.
 POLL_INTERVAL_S = 0.1
@@ -51,35 +52,6 @@ class FollowedRun:
     @property
     def live(self) -> bool:
         return self.state in LIVE_STATES
-
-
-@dataclass
-class RunBackfilled(Message):
-    """A newly followed run: its whole history so far, built off the UI thread."""
-
-    run: RunDir
-    history: RunHistory
-    state: str
-
-
-@dataclass
-class RunMoved(Message):
-    """New events of a followed run and its state now (``gone``: its folder was deleted)."""
-
-    run_id: str
-    events: list[TimedEvent]
-    state: str
-    gone: bool = False
-
-
-@dataclass
-class LiveRunsSeen(Message):
-    """The ids of the runs live on this machine right now (a newer scan replaces an older one)."""
-
-    run_ids: list[str] = field(default_factory=list)
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, LiveRunsSeen)
 
 
 class LiveRuns:

@@ -19,12 +19,13 @@ from textual.containers import Vertical
 from textual.events import Resize
 from textual.widgets import Static
 
-from workbench.errors import describe_error
+from workbench.errors import WorkbenchError, describe_error
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory
 from workbench.runs.listing import RunSummary, best_text, test_text
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
+from workbench.tui.messages import ComparisonRead
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.charts import RUN_COLOURS, ChartDeck, compare_charts
 
@@ -113,12 +114,12 @@ class CompareScreen(WorkbenchScreen):
         histories = [RunHistory.from_records(run.read_events()) for run in runs]
         try:
             differences: list[tuple[str, Any, Any]] | str = config_differences(runs[0].read_config(), runs[1].read_config())
-        except Exception as error:  # noqa: BLE001 - a config that cannot be read is said, not raised
+        except (WorkbenchError, OSError) as error:  # a config that cannot be read is said, not raised
             differences = describe_error(error)
-        try:
-            self.app.call_from_thread(self._show, histories, differences)
-        except RuntimeError:
-            pass  # the app is closing
+        self.post_message(ComparisonRead(histories, differences))
+
+    def on_comparison_read(self, message: ComparisonRead) -> None:
+        self._show(message.histories, message.differences)
 
     def _show(self, histories: list[RunHistory], differences: list[tuple[str, Any, Any]] | str) -> None:
         self.histories = histories

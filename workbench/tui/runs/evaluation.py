@@ -15,7 +15,6 @@ predictions.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -185,23 +184,27 @@ class EvaluationScreen(WorkbenchScreen):
     # ------------------------------------------------------------------ the worker
 
     async def _evaluate(self, fresh: bool) -> None:
-        """A saved report is read on a plain thread; evaluating and reading the pictures use
-        torch, on the app's torch thread (:mod:`workbench.tui.torch_thread`)."""
-        try:
-            report = None if fresh else await asyncio.to_thread(saved_report, self.run, self.checkpoint)
-            reused = report is not None
-            if report is None:
-                report = await on_torch_thread(partial(evaluate_and_save, self.run, self.checkpoint))
-        except Exception as error:  # noqa: BLE001 - one readable line, never a traceback
-            self._show_error(describe_error(error))
-            return
+        """The saved report, or a new evaluation (saved), then the pictures of its mistakes.
+
+        Torch work runs on the app's torch thread (:mod:`workbench.tui.torch_thread`); a failure
+        of either step is said in its place by :meth:`worker_failed`."""
+        report = None if fresh else await on_torch_thread(partial(saved_report, self.run, self.checkpoint))
+        reused = report is not None
+        if report is None:
+            report = await on_torch_thread(partial(evaluate_and_save, self.run, self.checkpoint))
         self._show_report(report, reused)
-        try:
-            pictures = await on_torch_thread(partial(mistake_pictures, self.run, report))
-        except Exception as error:  # noqa: BLE001
+        self.run_worker(self._read_pictures(report), exclusive=True, group="eval-pictures", exit_on_error=False)
+
+    async def _read_pictures(self, report: dict[str, Any]) -> None:
+        self._show_pictures(await on_torch_thread(partial(mistake_pictures, self.run, report)), "")
+
+    def worker_failed(self, group: str, error: BaseException) -> None:
+        if group == "evaluation":
+            self._show_error(describe_error(error))
+        elif group == "eval-pictures":
             self._show_pictures([], f"The pictures could not be read: {describe_error(error)}")
-            return
-        self._show_pictures(pictures, "")
+        else:
+            super().worker_failed(group, error)
 
     # ------------------------------------------------------------------ drawing
 

@@ -47,6 +47,7 @@ from workbench.runs.listing import (
 )
 from workbench.runs.store import delete_run
 from workbench.schema.config import RunConfig
+from workbench.tui.messages import RunDetailsRead, RunsListed
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.charts import ChartDeck, loss_chart, metric_chart
 
@@ -130,6 +131,7 @@ def metrics_stamp(run: RunDir) -> tuple[float, int]:
 
 class RunsScreen(WorkbenchScreen):
     MODE = "runs"
+    WORKER_FAILURES = {"runs-list": "The runs could not be read"}
     HINT = "↑↓ choose a run · tab to its checkpoints · / filters · o sorts · runs of other processes update live"
 
     BINDINGS = [
@@ -170,6 +172,8 @@ class RunsScreen(WorkbenchScreen):
         self.reverse = False
         self.details: RunDetails | None = None
         self._selected_shown = ""
+        #: The run whose details are being read (to say so in place if they cannot be).
+        self._details_pending: tuple[RunDir, RunSummary] | None = None
 
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
@@ -207,19 +211,10 @@ class RunsScreen(WorkbenchScreen):
 
     @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
     def _read_runs(self) -> None:
-        try:
-            summaries = list_runs()
-        except Exception as error:  # noqa: BLE001 - a folder that cannot be read: say so, keep going
-            self._call(self.notify, f"The runs could not be read: {describe_error(error)}", severity="error", timeout=6)
-            return
-        self._call(self._runs_read, summaries)
+        self.post_message(RunsListed(list_runs()))
 
-    def _call(self, callback: Any, *args: Any, **kwargs: Any) -> None:
-        """Hand a worker's result to the UI thread; nothing to do once the app is closing."""
-        try:
-            self.app.call_from_thread(callback, *args, **kwargs)
-        except RuntimeError:
-            pass
+    def on_runs_listed(self, message: RunsListed) -> None:
+        self._runs_read(message.summaries)
 
     def _runs_read(self, summaries: list[RunSummary]) -> None:
         changed = summaries != self.summaries
@@ -321,15 +316,23 @@ class RunsScreen(WorkbenchScreen):
             # A run the app follows (every run in progress) has its history at hand: re-reading a
             # long metrics.jsonl every poll would hold the interpreter away from the UI thread.
             followed = self.app.runs.followed.get(run_id)
+            self._details_pending = (RunDir(Path(summary.path)), summary)
             self._read_details(RunDir(Path(summary.path)), summary, followed.history if followed else None)
 
     @work(thread=True, exclusive=True, group="run-details", exit_on_error=False)
     def _read_details(self, run: RunDir, summary: RunSummary, history: RunHistory | None) -> None:
-        try:
-            details = read_details(run, summary, history)
-        except Exception as error:  # noqa: BLE001 - e.g. the run was deleted meanwhile
-            details = RunDetails(run, None, RunHistory(), error=describe_error(error))
-        self._call(self._show_details, details, summary)
+        self.post_message(RunDetailsRead(read_details(run, summary, history), summary))
+
+    def on_run_details_read(self, message: RunDetailsRead) -> None:
+        self._show_details(message.details, message.summary)
+
+    def worker_failed(self, group: str, error: BaseException) -> None:
+        """A run's details that cannot be read (deleted meanwhile, say) are said in their place."""
+        if group == "run-details" and self._details_pending is not None:
+            run, summary = self._details_pending
+            self._show_details(RunDetails(run, None, RunHistory(), error=describe_error(error)), summary)
+        else:
+            super().worker_failed(group, error)
 
     def _show_details(self, details: RunDetails, summary: RunSummary) -> None:
         if details.run.id != self.highlighted_id:

@@ -19,13 +19,14 @@ from textual.widgets import Input
 from workbench.errors import ConfigError
 from workbench.tui.widgets.bars import HelpLine, KeysFooter, StatusBar, TopBar
 from workbench.tui.widgets.param_form import ParamForm
+from workbench.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from workbench.experiment.draft import Draft
     from workbench.tui.app_base import WorkbenchAppBase
 
 
-class WorkbenchScreen(Screen[None]):
+class WorkbenchScreen(ReportsWorkerErrors, Screen[None]):
     """A main screen of the app (one per mode)."""
 
     #: The mode name the app switches to with this screen's number key.

@@ -29,6 +29,7 @@ from workbench.experiment.draft import value_at
 from workbench.experiment.presets import list_presets, read_experiment
 from workbench.formatting import count, shape
 from workbench.schema.config import AugmentConfig, DataConfig, RunConfig, section_params
+from workbench.tui.messages import DatasetDownloaded, DownloadProgressed, SamplesRead
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.param_form import ParamForm
 from workbench.tui.widgets.picture import Captioned, PictureGrid
@@ -64,6 +65,9 @@ class DataScreen(WorkbenchScreen):
         self.highlighted: str = ""  # "dataset:NAME" or "preset:NAME"
         self._samples: dict[str, Any] = {}
         self._sample_timer: Timer | None = None
+        #: (settings key, dataset) of the samples being read, and the dataset being downloaded.
+        self._samples_pending: tuple[str, str] = ("", "")
+        self._downloading = ""
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="body"):
@@ -230,17 +234,20 @@ class DataScreen(WorkbenchScreen):
         self._show_samples_message("reading samples…")
         if self._sample_timer is not None:
             self._sample_timer.stop()
-        self._sample_timer = self.set_timer(SAMPLE_DELAY, lambda: self._read_samples(key, data, count))
+        self._sample_timer = self.set_timer(SAMPLE_DELAY, lambda: self._start_samples(key, data, count))
 
-    @work(thread=True, exclusive=True, group="samples")
+    def _start_samples(self, key: str, data: DataConfig, count: int) -> None:
+        self._samples_pending = (key, data.dataset)
+        self._read_samples(key, data, count)
+
+    @work(thread=True, exclusive=True, group="samples", exit_on_error=False)
     def _read_samples(self, key: str, data: DataConfig, count: int) -> None:
         from workbench.data.preview import preview_samples  # may import torch: only in this worker
 
-        try:
-            result: Any = preview_samples(data, count)
-        except Exception as error:  # noqa: BLE001 - a worker reports in one line, never crashes the app
-            result = describe_error(error)
-        self.app.call_from_thread(self._samples_read, key, data.dataset, result)
+        self.post_message(SamplesRead(key, data.dataset, preview_samples(data, count)))
+
+    def on_samples_read(self, message: SamplesRead) -> None:
+        self._samples_read(message.key, message.dataset, message.samples)
 
     def _samples_read(self, key: str, dataset: str, result: Any) -> None:
         if isinstance(result, list):
@@ -294,21 +301,31 @@ class DataScreen(WorkbenchScreen):
         bar = self.query_one("#download-progress", ProgressBar)
         bar.remove_class("hidden")
         bar.update(total=None, progress=0)
+        self._downloading = name
         self._download(name)
 
-    @work(thread=True, exclusive=True, group="download")
+    @work(thread=True, exclusive=True, group="download", exit_on_error=False)
     def _download(self, name: str) -> None:
         from workbench.data.download import download
 
-        def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(self._download_progress, done, total)
+        download(name, lambda done, total: self.post_message(DownloadProgressed(done, total)))
+        self.post_message(DatasetDownloaded(name))
 
-        try:
-            download(name, progress)
-        except Exception as error:  # noqa: BLE001 - a worker reports in one line, never crashes the app
-            self.app.call_from_thread(self._download_done, name, describe_error(error))
-            return
-        self.app.call_from_thread(self._download_done, name, None)
+    def on_download_progressed(self, message: DownloadProgressed) -> None:
+        self._download_progress(message.done, message.total)
+
+    def on_dataset_downloaded(self, message: DatasetDownloaded) -> None:
+        self._download_done(message.name, None)
+
+    def worker_failed(self, group: str, error: BaseException) -> None:
+        """Samples that cannot be read say why in their place; a failed download is named."""
+        if group == "samples":
+            key, dataset = self._samples_pending
+            self._samples_read(key, dataset, describe_error(error))
+        elif group == "download":
+            self._download_done(self._downloading, describe_error(error))
+        else:
+            super().worker_failed(group, error)
 
     def _download_progress(self, done: int, total: int) -> None:
         self.query_one("#download-progress", ProgressBar).update(total=total, progress=done)

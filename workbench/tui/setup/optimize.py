@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.timer import Timer
@@ -31,6 +31,7 @@ from workbench.schema.config import (
 )
 from workbench.schema.monitor import monitor_choices
 from workbench.schema.params import Param
+from workbench.tui.messages import LRPreviewComputed
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.lr_chart import LRChart
 from workbench.tui.widgets.param_form import ParamForm
@@ -165,24 +166,22 @@ class OptimizeScreen(WorkbenchScreen):
             self.query_one("#lr-note", Static).update("computing the LR preview…")
             self._compute_preview(self._preview_key, config.optimizer, config.schedule, config.train.epochs, steps)
 
-    @work(thread=True, exclusive=True, group="lr-preview")
+    @work(thread=True, exclusive=True, group="lr-preview", exit_on_error=False)
     def _compute_preview(self, key: Any, optimizer: OptimizerConfig, schedule: ScheduleConfig, epochs: int, steps: int) -> None:
         from workbench.optim.preview import lr_preview  # imports torch: only ever in this worker
 
-        try:
-            preview = lr_preview(optimizer, schedule, epochs, steps)
-        except Exception as error:  # noqa: BLE001 - a worker reports in one line, never crashes the app
-            self.app.call_from_thread(self._preview_done, key, describe_error(error))
-            return
-        self.app.call_from_thread(self._preview_done, key, preview)
+        self.post_message(LRPreviewComputed(key, lr_preview(optimizer, schedule, epochs, steps)))
 
-    def _preview_done(self, key: Any, result: Any) -> None:
-        if key != self._preview_key:
-            return  # the settings changed while it was computed; a newer preview is on its way
-        if isinstance(result, str):
-            self._show_preview_problem(result)
+    @on(LRPreviewComputed)
+    def _preview_computed(self, message: LRPreviewComputed) -> None:
+        if message.key == self._preview_key:  # else the settings changed meanwhile: a newer one comes
+            self._show_preview(message.preview)
+
+    def worker_failed(self, group: str, error: BaseException) -> None:
+        if group == "lr-preview":
+            self._show_preview_problem(describe_error(error))
         else:
-            self._show_preview(result)
+            super().worker_failed(group, error)
 
     def _show_preview(self, preview: Any) -> None:
         self.query_one(LRChart).show_preview(preview)

@@ -31,6 +31,7 @@ from workbench.runs.history import RunHistory
 from workbench.runs.listing import STATE_STYLES
 from workbench.runs.status import INTERRUPTED, STALE, STARTING
 from workbench.tui.live_runs import FollowedRun
+from workbench.tui.messages import ControlRefused
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.bars import problems_summary, show_content
 from workbench.tui.widgets.charts import ChartDeck, loss_chart, lr_chart, metric_chart
@@ -197,14 +198,14 @@ class TrainScreen(WorkbenchScreen):
 
         try:
             send_request(run, action)
-        except WorkbenchError as error:
-            self.app.call_from_thread(self._refused, run.id, describe_error(error))
+        except WorkbenchError as error:  # expected: the run ended, or is not this user's
+            self.post_message(ControlRefused(run.id, describe_error(error)))
 
-    def _refused(self, run_id: str, message: str) -> None:
-        followed = self.app.runs.followed.get(run_id)
+    def on_control_refused(self, message: ControlRefused) -> None:
+        followed = self.app.runs.followed.get(message.run_id)
         if followed is not None:
             followed.requested = ""
-        self.notify(message, severity="error", timeout=6)
+        self.notify(message.reason, severity="error", timeout=6)
         self._redraw(force=True)
         self.refresh_bindings()
 

@@ -18,6 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.events import DescendantFocus
 from textual.message import Message
 from textual.widget import Widget
@@ -289,7 +290,7 @@ class ParamForm(Vertical, can_focus=False):
         try:
             hint = self.query_one(f"#hint-{name}", Label)
             row = self.query_one(f"#row-{name}", Horizontal)
-        except Exception:  # noqa: BLE001 - not composed yet; compose shows the current state
+        except NoMatches:  # not composed yet; compose shows the current state
             return
         message = self._errors.get(name) or self._problems.get(name)
         hint.update(message or (param.help if param else ""))
@@ -301,7 +302,7 @@ class ParamForm(Vertical, can_focus=False):
     def _field(self, name: str) -> Widget | None:
         try:
             return self.query_one(f"#field-{name}")
-        except Exception:  # noqa: BLE001 - a field that is not mounted (yet) has nothing to update
+        except NoMatches:  # a field that is not mounted (yet) has nothing to update
             return None
 
     def _param(self, name: str) -> Param | None:

@@ -1,0 +1,134 @@
+"""Every message the app's background work sends to the UI thread, in one place.
+
+Workers never touch widgets: each posts one of these dataclass messages (thread-safe), and the
+screen or the App that started it handles it on the UI thread. A worker that fails posts
+nothing; Textual reports its error through ``Worker.StateChanged``, which one handler turns into
+one readable line (:mod:`workbench.tui.worker_errors`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+from workbench.runs.folder import RunDir
+from workbench.runs.history import RunHistory, TimedEvent
+from workbench.runs.listing import RunSummary
+
+# ---------------------------------------------------------------------- runs the app follows
+
+
+@dataclass
+class RunBackfilled(Message):
+    """A newly followed run: its whole history so far, built off the UI thread."""
+
+    run: RunDir
+    history: RunHistory
+    state: str
+
+
+@dataclass
+class RunMoved(Message):
+    """New events of a followed run and its state now (``gone``: its folder was deleted)."""
+
+    run_id: str
+    events: list[TimedEvent]
+    state: str
+    gone: bool = False
+
+
+@dataclass
+class LiveRunsSeen(Message):
+    """The ids of the runs live on this machine right now (a newer scan replaces an older one)."""
+
+    run_ids: list[str] = field(default_factory=list)
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LiveRunsSeen)
+
+
+# ---------------------------------------------------------------------- the App
+
+
+@dataclass
+class DevicesFound(Message):
+    """Torch has loaded: (train.device name, description) of each device it can use."""
+
+    devices: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class RunLaunched(Message):
+    """A run's folder was created and its training process started."""
+
+    run: RunDir
+
+
+# ---------------------------------------------------------------------- screens
+
+
+@dataclass
+class ControlRefused(Message):
+    """A pause, continue or stop request could not reach the run's process."""
+
+    run_id: str
+    reason: str
+
+
+@dataclass
+class LRPreviewComputed(Message):
+    """The LR curve of the settings ``key`` (an ``optim.preview.LRPreview``)."""
+
+    key: Any
+    preview: Any
+
+
+@dataclass
+class SamplesRead(Message):
+    """Sample pictures or rows of ``dataset`` for the Data screen (``key``: the settings read)."""
+
+    key: str
+    dataset: str
+    samples: list[Any]
+
+
+@dataclass
+class DownloadProgressed(Message):
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, DownloadProgressed)
+
+
+@dataclass
+class DatasetDownloaded(Message):
+    name: str
+
+
+@dataclass
+class RunsListed(Message):
+    """Every run on disk, summarised, for the Runs screen."""
+
+    summaries: list[RunSummary]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RunsListed)
+
+
+@dataclass
+class RunDetailsRead(Message):
+    """The highlighted run's experiment, history and checkpoints (a ``tui.runs.screen.RunDetails``)."""
+
+    details: Any
+    summary: RunSummary
+
+
+@dataclass
+class ComparisonRead(Message):
+    """The compared runs' histories and the differences of their experiments (or why not)."""
+
+    histories: list[RunHistory]
+    differences: list[tuple[str, Any, Any]] | str
