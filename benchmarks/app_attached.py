@@ -71,7 +71,7 @@ async def app_run(preset: str, epochs: int, press_keys: bool) -> dict:
     from textual import events
 
     from workbench.tui.app import build_app
-    from workbench.tui.live_runs import RunMoved
+    from workbench.tui.messages import RunMoved
 
     app = build_app(preset, start="train")
     app.draft.set_text("train.epochs", str(epochs))
