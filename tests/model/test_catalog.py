@@ -70,3 +70,17 @@ def test_catalog_shapes_and_codegen_import_without_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("index", "name", "value"), [(5, "out_features", 10**9), (5, "out_features", 10**308), (1, "out_features", 1 << 21)]
+)
+def test_absurd_layer_sizes_are_refused_by_validation_naming_the_field(index: int, name: str, value: int) -> None:
+    """Sizes had no ceiling: 1e9 features passed, then training failed in the C++ allocator."""
+    from workbench.experiment.presets import load_experiment
+    from workbench.experiment.validation import problems
+
+    experiment = load_experiment("digits-mlp")
+    experiment.model.layers[index].params[name] = value
+    found = problems(experiment)
+    assert found and found[0].field == f"model.layers.{index}.{name}" and "1048576" in str(found[0])

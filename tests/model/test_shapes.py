@@ -118,7 +118,7 @@ def test_unknown_parameter_names_the_layer_and_the_allowed_parameters() -> None:
 def test_bad_parameter_value_names_the_layer_and_the_allowed_range() -> None:
     field, message = error_of([layer("Conv2d", out_channels=4, kernel_size=0)])
     assert field == "model.layers.0.kernel_size"
-    assert message == "model.layers.0.kernel_size (conv1, Conv2d): 0 is not allowed; expected an integer >= 1"
+    assert message == "model.layers.0.kernel_size (conv1, Conv2d): 0 is not allowed; expected an integer >= 1 and <= 4096"
 
 
 def test_explicit_in_features_that_disagree_say_what_the_input_is() -> None:

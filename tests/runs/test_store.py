@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 
@@ -10,9 +11,10 @@ import pytest
 from workbench.atomic import TEMP_PREFIX
 from workbench.errors import RunNotFoundError, WorkbenchError
 from workbench.experiment.presets import load_experiment
+from workbench.paths import runs_dir
 from workbench.runs.checkpoints import resolve_checkpoint
 from workbench.runs.listing import list_runs
-from workbench.runs.store import create_run, delete_run, find_run, new_run_id
+from workbench.runs.store import CREATING_PREFIX, create_run, delete_run, find_run, new_run_id
 
 
 def _config(name: str = "digits-cnn"):
@@ -90,3 +92,21 @@ def test_checkpoint_choices_name_what_is_missing() -> None:
         resolve_checkpoint(run, "3")
     with pytest.raises(WorkbenchError, match="no such checkpoint"):
         resolve_checkpoint(run, "best")
+
+
+def test_a_run_folder_appears_whole_and_a_creation_that_died_is_never_listed() -> None:
+    """Built under a hidden name and renamed into place: a kill during creation leaves no run
+    without a status (it used to show as "unknown" forever); its leftovers go after an hour."""
+    root = runs_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    died = root / f"{CREATING_PREFIX}digits-mlp-1-dead"
+    died.mkdir()
+    (died / "config.toml").write_text('name = "half"\n')
+    building = root / f"{CREATING_PREFIX}digits-mlp-2-busy"  # another process, right now
+    building.mkdir()
+    os.utime(died, (time.time() - 2 * 3600, time.time() - 2 * 3600))
+    run = create_run(_config("whole"))
+    assert sorted(p.name for p in run.path.iterdir()) == ["checkpoints", "config.toml", "status.json"]
+    assert run.read_status().id == run.id and run.read_status().state == "starting"
+    assert [s.id for s in list_runs()] == [run.id]
+    assert not died.exists() and building.exists()

@@ -33,20 +33,26 @@ class LayerType:
     constructor: str = ""
 
 
+#: Ceilings that no real layer reaches, so that a typo (1e9 features) is refused by validation
+#: with its field named instead of failing in the allocator, or asking it for terabytes.
+MAX_WIDTH = 1 << 20  # features or channels
+MAX_WINDOW = 4096  # kernel size, stride, padding, output size
+
+
 def _auto(name: str, what: str) -> Param:
-    return Param(name, "auto_int", AUTO, f'{what}; "auto" takes it from the previous layer', min=1)
+    return Param(name, "auto_int", AUTO, f'{what}; "auto" takes it from the previous layer', min=1, max=MAX_WIDTH)
 
 
-def _int(name: str, default: int, help: str, low: int) -> Param:
-    return Param(name, "int", default, help, min=low)
+def _int(name: str, default: int, help: str, low: int, high: int = MAX_WINDOW) -> Param:
+    return Param(name, "int", default, help, min=low, max=high)
 
 
 _BIAS = Param("bias", "bool", True, "learn an additive bias")
 _IN_CHANNELS = _auto("in_channels", "input channels")
-_OUT_CHANNELS = _int("out_channels", 16, "output channels (feature maps)", 1)
+_OUT_CHANNELS = _int("out_channels", 16, "output channels (feature maps)", 1, MAX_WIDTH)
 _POOL_PARAMS = (
     _int("kernel_size", 2, "window size (square)", 1),
-    Param("stride", "auto_int", AUTO, 'step between windows; "auto" = kernel_size', min=1),
+    Param("stride", "auto_int", AUTO, 'step between windows; "auto" = kernel_size', min=1, max=MAX_WINDOW),
     _int("padding", 0, "zero padding on each side (at most half the kernel)", 0),
 )
 _NORM_PARAMS = (
@@ -77,7 +83,14 @@ _TYPES = (
         "fully connected: every output is a weighted sum of all inputs",
         (
             _auto("in_features", "input features"),
-            Param("out_features", "auto_int", AUTO, 'output features; "auto" (last Linear only) = classes or targets', min=1),
+            Param(
+                "out_features",
+                "auto_int",
+                AUTO,
+                'output features; "auto" (last Linear only) = classes or targets',
+                min=1,
+                max=MAX_WIDTH,
+            ),
             _BIAS,
         ),
         key=("in_features", "out_features"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import socket
 import time
@@ -40,21 +41,15 @@ def create_run(config: RunConfig) -> RunDir:
     base = new_run_id(config.name or "run")
     root = runs_dir()
     root.mkdir(parents=True, exist_ok=True)
-    for attempt in range(1, 1000):
-        path = root / (base if attempt == 1 else f"{base}-{attempt}")
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
-        break
-    else:  # pragma: no cover - a thousand runs with one name in one second
-        raise WorkbenchError(f"{root}: cannot create a new run folder for {base}")
-    run = RunDir(path)
-    config_io.write(config, run.config_path)
-    run.checkpoints_dir.mkdir()
-    run.write_status(
-        RunStatus().changed(
-            id=run.id,
+    _remove_abandoned_creations(root)
+    # Built under a hidden name and renamed into place whole: a crash (kill -9, a full disk)
+    # while the folder is being filled never leaves a run without its config or status.
+    building = root / f"{CREATING_PREFIX}{base}-{os.getpid()}-{secrets.token_hex(4)}"
+    building.mkdir()
+    try:
+        config_io.write(config, building / "config.toml")
+        (building / "checkpoints").mkdir()
+        status = RunStatus().changed(
             name=config.name,
             dataset=config.data.dataset,
             state=STARTING,
@@ -63,8 +58,35 @@ def create_run(config: RunConfig) -> RunDir:
             created_ts=time.time(),
             epochs=config.train.epochs,
         )
-    )
-    return run
+        for attempt in range(1, 1000):
+            path = root / (base if attempt == 1 else f"{base}-{attempt}")
+            RunDir(building).write_status(status.changed(id=path.name))
+            try:
+                os.rename(building, path)  # atomic; refused if that name is taken meanwhile
+            except OSError:
+                if path.exists():
+                    continue
+                raise
+            return RunDir(path)
+        raise WorkbenchError(f"{root}: cannot create a new run folder for {base}")  # pragma: no cover
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+
+
+#: Run folders are built under this hidden prefix, then renamed into place.
+CREATING_PREFIX = ".creating-"
+#: A folder still being built after this long was left by a creation that died.
+ABANDONED_AFTER_S = 3600.0
+
+
+def _remove_abandoned_creations(root: Path) -> None:
+    for leftover in root.glob(CREATING_PREFIX + "*"):
+        try:
+            if time.time() - leftover.stat().st_mtime > ABANDONED_AFTER_S:
+                shutil.rmtree(leftover)
+        except OSError:
+            continue  # another process removed or is using it
 
 
 def all_runs() -> list[RunDir]:
