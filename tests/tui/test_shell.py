@@ -320,3 +320,29 @@ async def test_a_failing_background_task_is_one_line_in_a_notification_and_the_a
         assert failed.title == "The run could not start" and failed.severity == "error" and not failed.markup
         await pilot.pause()
         assert app.is_running and app.runs.shown is None and "Traceback" not in screen_text(app)
+
+
+async def test_names_and_descriptions_holding_markup_show_as_themselves_on_every_screen() -> None:
+    """User text is never markup: "[/]" in a run's name crashed the Runs screen, in a choice the
+    Optimize form, in a description the Open dialog (each a MarkupError traceback)."""
+    from workbench.experiment.draft import Draft
+
+    from .runs import recorded_run
+
+    odd = "ev[/]il [bold]x"
+    recorded_run(odd)
+    experiment = fixed_experiment()
+    experiment.name, experiment.description = odd, "a [/] b [link=file:///etc]c"
+    experiment.loss.name = "cross[/]entropy"  # an unknown choice, shown as "(unknown)"
+    app = WorkbenchApp(Draft(experiment, source="test"), start="data")
+    async with app.run_test(size=SIZE) as pilot:
+        for _mode, _title, key, _location in SCREENS:
+            await pilot.press(key)
+            await pilot.pause()
+            assert odd in screen_text(app).splitlines()[0]
+        await wait_for(pilot, lambda: odd in screen_text(app))  # the Runs screen lists the run
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: "Open an experiment" in screen_text(app))
+        await pilot.press("escape", "3")
+        await wait_for(pilot, lambda: "cross[/]entr" in screen_text(app))  # the select is narrow
+        assert app.is_running and "Traceback" not in screen_text(app)

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.text import Text
 
 from workbench import __version__
 from workbench.errors import WorkbenchError
@@ -58,12 +59,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not any(a in ("-h", "--help", "--version") for a in argv):
             argv = ["app", *argv]
     args = parser.parse_args(argv)
-    console = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    # No markup anywhere: what is printed carries user text (names, paths, descriptions, error
+    # messages), and "[/]" in any of them must print as itself. Styles come from Text objects.
+    console = Console(highlight=False, markup=False)
+    err = Console(stderr=True, highlight=False, markup=False)
     try:
         return int(args.handler(args, console) or 0)
     except WorkbenchError as error:
-        err.print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True)
+        err.print(Text.assemble(("error:", "bold red"), f" {error}"), soft_wrap=True)
         if args.verbose:
             err.print_exception()
         return error.exit_code
@@ -74,7 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             err.print_exception()
         else:
-            err.print(f"[bold red]error:[/] {type(error).__name__}: {error} (run with --verbose for details)", soft_wrap=True)
+            err.print(
+                Text.assemble(("error:", "bold red"), f" {type(error).__name__}: {error} (run with --verbose for details)"),
+                soft_wrap=True,
+            )
         return 1
 
 

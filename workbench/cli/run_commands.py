@@ -151,7 +151,7 @@ def _drive(make_trainer: Callable[[Sequence[ev.Sink], Control], Trainer], args: 
     from workbench.engine.trainer import TrainingFailed
 
     control = Control()
-    view_console = Console(stderr=True, highlight=False) if args.json else console
+    view_console = Console(stderr=True, highlight=False, markup=False) if args.json else console
     view = TrainView(view_console)
     with obey_signals(control, view.stop_requested):
         trainer = make_trainer([view], control)
@@ -331,7 +331,7 @@ def _tables(console: Console) -> Console:
     """The console for tables: a pipe gets every column at full width, not the 80 columns rich assumes."""
     if console.is_terminal:
         return console
-    return Console(file=console.file, width=1000, highlight=False, color_system=None)
+    return Console(file=console.file, width=1000, highlight=False, markup=False, color_system=None)
 
 
 # ----------------------------------------------------------------------------- eval

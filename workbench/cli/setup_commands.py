@@ -10,6 +10,7 @@ from typing import Any
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from workbench.formatting import count, shape
 
@@ -60,7 +61,7 @@ def list_presets(args: argparse.Namespace, console: Console) -> int:
             row["availability"].removeprefix("download "),
         )
         if row["error"]:
-            table.add_row("", f"[red]{row['error']}[/]", "", "", "", "")
+            table.add_row("", Text(row["error"], style="red"), "", "", "", "")
     console.print(table)
     return 0
 
@@ -80,11 +81,11 @@ def describe_experiment(args: argparse.Namespace, console: Console) -> int:
 
 def _print_description(facts: dict[str, Any], console: Console) -> None:
     data = facts["dataset"]
-    console.print(f"[bold]{facts['name']}[/]" + (f"  {facts['description']}" if facts["description"] else ""))
+    console.print(Text.assemble((facts["name"], "bold"), f"  {facts['description']}" if facts["description"] else ""))
     console.print()
     splits = data["splits"]
     where = "bundled" if data["offline"] else ("cached" if data["cached"] else f"download {data['download_mb']:g} MB")
-    console.print(f"[bold]Dataset[/]  {data['name']} ({data['title']}), {data['task']}, input {shape(data['input_shape'])}")
+    console.print(_heading("Dataset", f"  {data['name']} ({data['title']}), {data['task']}, input {shape(data['input_shape'])}"))
     if data["task"] == "classification":
         names = ", ".join(data["class_names"][:12]) + (" ..." if len(data["class_names"]) > 12 else "")
         console.print(f"  classes  {len(data['class_names'])}: {names}")
@@ -110,12 +111,12 @@ def _print_description(facts: dict[str, Any], console: Console) -> None:
     console.print(f"Total params: {model['total_params']:,}")
     console.print()
 
-    console.print(f"[bold]Loss[/]       {_knobs(facts['loss'])}")
-    console.print(f"[bold]Optimizer[/]  {_knobs(facts['optimizer'])}")
+    console.print(_heading("Loss", f"       {_knobs(facts['loss'])}"))
+    console.print(_heading("Optimizer", f"  {_knobs(facts['optimizer'])}"))
     schedule = facts["schedule"]
     lrs = schedule["lr_at_epochs"]
     shown = {k: v for k, v in schedule.items() if k not in ("lr_at_epochs", "note", "steps_per_epoch")}
-    console.print(f"[bold]Schedule[/]   {_knobs(shown)}  ({schedule['steps_per_epoch']} steps per epoch)")
+    console.print(_heading("Schedule", f"   {_knobs(shown)}  ({schedule['steps_per_epoch']} steps per epoch)"))
     console.print(
         "  LR at epoch start: " + "  ".join(f"{i + 1}: {lr:.4g}" for i, lr in enumerate(lrs[:-1])) + f"  end: {lrs[-1]:.4g}"
     )
@@ -123,9 +124,16 @@ def _print_description(facts: dict[str, Any], console: Console) -> None:
         console.print(f"  note: {schedule['note']}")
     train = facts["train"]
     console.print(
-        f"[bold]Train[/]      epochs {train['epochs']}, seed {train['seed']}, device {train['device']}, "
-        f"precision {train['precision']}"
+        _heading(
+            "Train",
+            f"      epochs {train['epochs']}, seed {train['seed']}, device {train['device']}, precision {train['precision']}",
+        )
     )
+
+
+def _heading(label: str, rest: str) -> Text:
+    """A bold label and plain text: the consoles read no markup, since the rest is user text."""
+    return Text.assemble((label, "bold"), rest)
 
 
 def _knobs(values: dict[str, Any]) -> str:

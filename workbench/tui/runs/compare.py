@@ -28,6 +28,7 @@ from workbench.schema.config import RunConfig
 from workbench.tui.messages import ComparisonRead
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.charts import RUN_COLOURS, ChartDeck, compare_charts
+from workbench.tui.widgets.plain import plain_cells
 
 WIDE_COLUMNS = 120
 #: How the runs are named in the legends (their ids are written out above the charts).
@@ -79,9 +80,9 @@ class CompareScreen(WorkbenchScreen):
 
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
-            yield Static(self._runs_text(), id="compare-runs")
+            yield Static(self._runs_text(), id="compare-runs", markup=False)
             yield ChartDeck(("loss", "metric"), id="compare-charts")
-            yield Static("reading the runs…", id="compare-diff")
+            yield Static("reading the runs…", id="compare-diff", markup=False)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -138,7 +139,7 @@ def differences_table(differences: list[tuple[str, Any, Any]] | str) -> Table | 
     table.add_column(header=LETTERS[0], style=RUN_COLOURS[0], overflow="ellipsis")
     table.add_column(header=LETTERS[1], style=RUN_COLOURS[1], overflow="ellipsis")
     for key, left, right in differences[:MAX_DIFFERENCES]:
-        table.add_row(key, str(left), str(right))
+        table.add_row(*plain_cells(key, str(left), str(right)))
     if len(differences) > MAX_DIFFERENCES:
         table.add_row(f"… {len(differences) - MAX_DIFFERENCES} more", "", "")
     return table

@@ -26,7 +26,7 @@ class EpochsScreen(Dialog):
         yield Static(self.question, classes="title", markup=False)
         yield Input(str(self.suggested), type="integer", id="epochs")
         yield Static(id="note", classes="note", markup=False)
-        yield Static("enter resume · escape cancel", classes="note")
+        yield Static("enter resume · escape cancel", classes="note", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#epochs", Input).focus()

@@ -38,6 +38,7 @@ from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.torch_thread import on_torch_thread
 from workbench.tui.widgets.confusion import LEGEND, heat_map
 from workbench.tui.widgets.picture import Captioned, PictureGrid
+from workbench.tui.widgets.plain import plain_cells
 
 SPLIT = "test"
 #: From this width the per-class table and the matrix sit side by side.
@@ -134,19 +135,19 @@ class EvaluationScreen(WorkbenchScreen):
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="evaluation", classes="body"):
-            yield Static(id="eval-title")
-            yield Static(id="eval-metrics")
+            yield Static(id="eval-title", markup=False)
+            yield Static(id="eval-metrics", markup=False)
             with Horizontal(id="eval-tables"):
                 with Vertical(id="confusion-box"):
-                    yield Static(id="confusion-title", classes="section hidden")
+                    yield Static(id="confusion-title", classes="section hidden", markup=False)
                     with ScrollableContainer(id="confusion-scroll"):
-                        yield Static(id="confusion")
-                    yield Static(id="confused")
-                yield Static(id="per-class")
-            yield Static(id="mistakes-title", classes="section hidden")
+                        yield Static(id="confusion", markup=False)
+                    yield Static(id="confused", markup=False)
+                yield Static(id="per-class", markup=False)
+            yield Static(id="mistakes-title", classes="section hidden", markup=False)
             yield PictureGrid(16, 8, id="mistakes")
             yield PlotWidget(id="scatter", classes="hidden", allow_pan_and_zoom=False)
-            yield Static(id="worst")
+            yield Static(id="worst", markup=False)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -266,7 +267,9 @@ def per_class_table(report: dict[str, Any]) -> Table:
     for column in ("class", "precision", "recall", "f1", "support"):
         table.add_column(column, justify="left" if column == "class" else "right", no_wrap=True)
     for row in report["per_class"]:
-        table.add_row(row["class"], f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"]))
+        table.add_row(
+            *plain_cells(row["class"], f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"]))
+        )
     return table
 
 
@@ -294,12 +297,14 @@ def worst_table(report: dict[str, Any]) -> Table | str:
         for column in ("sample", "true", "predicted", "confidence", "loss"):
             table.add_column(column, justify="right" if column in ("confidence", "loss") else "left", no_wrap=True)
         for w in worst:
-            table.add_row(f"#{w['index']}", w["true"], w["predicted"], f"{w['confidence']:.2f}", f"{w['loss']:.2f}")
+            table.add_row(*plain_cells(f"#{w['index']}", w["true"], w["predicted"], f"{w['confidence']:.2f}", f"{w['loss']:.2f}"))
     else:
         for column in ("sample", "true", "predicted", "squared error"):
             table.add_column(column, justify="left" if column == "sample" else "right", no_wrap=True)
         for w in worst:
-            table.add_row(f"#{w['index']}", _numbers(w["true"]), _numbers(w["predicted"]), f"{w['squared_error']:.4f}")
+            table.add_row(
+                *plain_cells(f"#{w['index']}", _numbers(w["true"]), _numbers(w["predicted"]), f"{w['squared_error']:.4f}")
+            )
     return table
 
 

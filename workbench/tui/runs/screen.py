@@ -50,6 +50,7 @@ from workbench.schema.config import RunConfig
 from workbench.tui.messages import RunDetailsRead, RunsListed
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.charts import ChartDeck, loss_chart, metric_chart
+from workbench.tui.widgets.plain import plain_cells
 
 #: Seconds between two reads of the runs folder while the screen is shown.
 POLL_INTERVAL_S = 2.0
@@ -183,8 +184,8 @@ class RunsScreen(WorkbenchScreen):
             yield DataTable(id="runs", cursor_type="row", zebra_stripes=False)
             with Horizontal(id="run-details"):
                 with Vertical(id="run-info"):
-                    yield Static(id="run-summary")
-                    yield OptionList(id="checkpoints")
+                    yield Static(id="run-summary", markup=False)
+                    yield OptionList(id="checkpoints", markup=False)
                 yield ChartDeck(("loss", "metric"), id="run-charts")
 
     def on_mount(self) -> None:
@@ -261,7 +262,7 @@ class RunsScreen(WorkbenchScreen):
         cells = listing_cells(summary)
         state = cells["state"]
         mark = Text("●", style="bold magenta") if summary.id in self.marked else " "
-        return [mark, Text(state, style=STATE_STYLES.get(state, "")), *(cells[c] for c in LISTING_COLUMNS[1:])]
+        return [mark, Text(state, style=STATE_STYLES.get(state, "")), *plain_cells(*(cells[c] for c in LISTING_COLUMNS[1:]))]
 
     def _show_empty(self, words: str) -> None:
         self.details = None

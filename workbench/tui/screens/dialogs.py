@@ -154,11 +154,11 @@ class SaveScreen(Dialog):
         self.problems = problems
 
     def compose_dialog(self) -> ComposeResult:
-        yield Label("Save as a user preset", classes="title")
+        yield Label("Save as a user preset", classes="title", markup=False)
         yield Input(self.initial, placeholder="preset name (letters, digits, - _ .)", id="name")
         yield Input(self.description, placeholder="one line about the experiment (optional)", id="description")
         yield Static(id="note", classes="note", markup=False)
-        yield Static("enter save · tab next field · escape cancel", classes="note")
+        yield Static("enter save · tab next field · escape cancel", classes="note", markup=False)
 
     def on_mount(self) -> None:
         self._describe(self.initial)
@@ -215,11 +215,11 @@ class OpenScreen(Dialog):
     BINDINGS = [Binding("down", "move(1)", "Next", show=False), Binding("up", "move(-1)", "Previous", show=False)]
 
     def compose_dialog(self) -> ComposeResult:
-        yield Label("Open an experiment", classes="title")
+        yield Label("Open an experiment", classes="title", markup=False)
         yield Input(placeholder="filter, or the path of a .toml file", id="filter")
-        yield OptionList(id="choices")
+        yield OptionList(id="choices", markup=False)
         yield Static(id="message", classes="note", markup=False)
-        yield Static("↑↓ choose · enter open · escape cancel", classes="note")
+        yield Static("↑↓ choose · enter open · escape cancel", classes="note", markup=False)
 
     def on_mount(self) -> None:
         self._entries = _openable()
@@ -311,9 +311,9 @@ class ProblemsScreen(Dialog):
 
     def compose_dialog(self) -> ComposeResult:
         count = len(self.problems)
-        yield Label(f"{count} problem{'s' if count != 1 else ''} before this experiment can train", classes="title")
-        yield OptionList(*[Option(str(p), id=str(i)) for i, p in enumerate(self.problems)])
-        yield Static("enter go to the field · escape close", classes="note")
+        yield Label(f"{count} problem{'s' if count != 1 else ''} before this experiment can train", classes="title", markup=False)
+        yield OptionList(*[Option(str(p), id=str(i)) for i, p in enumerate(self.problems)], markup=False)
+        yield Static("enter go to the field · escape close", classes="note", markup=False)
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:

@@ -79,8 +79,8 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             with VerticalScroll():
-                yield Static(key_table(self.sections))
-            yield Static("↑↓ scroll · escape close", classes="note")
+                yield Static(key_table(self.sections), markup=False)
+            yield Static("↑↓ scroll · escape close", classes="note", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

@@ -33,6 +33,7 @@ from workbench.tui.messages import DatasetDownloaded, DownloadProgressed, Sample
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.param_form import ParamForm
 from workbench.tui.widgets.picture import Captioned, PictureGrid
+from workbench.tui.widgets.plain import plain_cells
 
 #: Rows of pictures shown for an image dataset (as many per row as fit).
 PICTURE_ROWS = 2
@@ -71,14 +72,14 @@ class DataScreen(WorkbenchScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="body"):
-            yield Catalog(id="catalog")
+            yield Catalog(id="catalog", markup=False)
             with VerticalScroll(id="details"):
-                yield Static(id="about")
+                yield Static(id="about", markup=False)
                 yield ProgressBar(id="download-progress", classes="hidden", show_eta=False)
                 yield Static(id="samples-note", classes="muted", markup=False)
                 yield PictureGrid(16, 8, id="pictures")
-                yield Static(id="rows")
-                yield Static(id="options-title", classes="heading")
+                yield Static(id="rows", markup=False)
+                yield Static(id="options-title", classes="heading", markup=False)
                 yield ParamForm(_DATA_FIELDS, {}, where="data", id="data-form")
                 yield ParamForm(
                     section_params(AugmentConfig),
@@ -368,21 +369,23 @@ def _about(info: DatasetInfo, data: DataConfig, preset: RunConfig | None, in_use
     facts.add_column()
     if info.task == "classification":
         names = " ".join(info.class_names[:10]) + (" …" if len(info.class_names) > 10 else "")
-        facts.add_row("task", f"classification, {len(info.class_names)} classes: {names}")
+        facts.add_row(*plain_cells("task", f"classification, {len(info.class_names)} classes: {names}"))
     else:
-        facts.add_row("task", f"regression, {info.num_outputs} target(s)")
-    facts.add_row("input", f"{shape(info.input_shape)} ({info.kind})")
+        facts.add_row(*plain_cells("task", f"regression, {info.num_outputs} target(s)"))
+    facts.add_row(*plain_cells("input", f"{shape(info.input_shape)} ({info.kind})"))
     sizes = split_sizes(data, info)
-    facts.add_row("samples", f"train {count(sizes.train)} · validation {count(sizes.val)} · test {count(sizes.test)}")
-    facts.add_row("source", info.source)
-    facts.add_row("licence", info.licence)
+    facts.add_row(
+        *plain_cells("samples", f"train {count(sizes.train)} · validation {count(sizes.val)} · test {count(sizes.test)}")
+    )
+    facts.add_row(*plain_cells("source", info.source))
+    facts.add_row(*plain_cells("licence", info.licence))
     if info.offline:
         status = Text("offline: ready", style="green")
     elif info.cached:
         status = Text(f"downloaded ({info.download_mb} MB, cached)", style="green")
     else:
         status = Text(f"not downloaded: {info.download_mb} MB; press D to download", style="yellow")
-    facts.add_row("files", status)
+    facts.add_row(*plain_cells("files", status))
     parts: list[Any] = [_heading(info.title, dataset_spec(info.name).help)]
     if preset is not None:
         parts.insert(
@@ -411,5 +414,5 @@ def _rows_table(samples: list[Any]) -> Table:
         values = [f"{v:.3g}" for v in (sample.features or ())[:shown]]
         if width > shown:
             values.append("…")
-        table.add_row(*values, sample.label)
+        table.add_row(*plain_cells(*values, sample.label))
     return table

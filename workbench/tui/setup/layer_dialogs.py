@@ -48,9 +48,9 @@ class LayerPicker(Dialog):
             options.append(Option(Text(f"── {group} ──", style="bold"), disabled=True))
             for name in names:
                 options.append(Option(f"  {name:<18}{LAYER_TYPES[name].help}", id=name))
-        yield Label(self.title_text, classes="title")
-        yield OptionList(*options)
-        yield Static("↑↓ choose · enter add · escape cancel", classes="note")
+        yield Label(self.title_text, classes="title", markup=False)
+        yield OptionList(*options, markup=False)
+        yield Static("↑↓ choose · enter add · escape cancel", classes="note", markup=False)
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
@@ -183,9 +183,9 @@ class PresetModelPicker(Dialog):
             self._models[entry.name] = model
             types = " ".join(dict.fromkeys(layer.type for layer in model.layers))
             options.append(Option(f"{entry.name:<22}{len(model.layers):>3} layers  {types}", id=entry.name))
-        yield Label("Start from the model of a preset (ctrl+z undoes)", classes="title")
-        yield OptionList(*options)
-        yield Static("↑↓ choose · enter use · escape cancel", classes="note")
+        yield Label("Start from the model of a preset (ctrl+z undoes)", classes="title", markup=False)
+        yield OptionList(*options, markup=False)
+        yield Static("↑↓ choose · enter use · escape cancel", classes="note", markup=False)
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

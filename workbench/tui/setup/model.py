@@ -66,7 +66,7 @@ class ModelScreen(WorkbenchScreen):
             table.add_columns(*COLUMNS)
             yield table
             with ScrollableContainer(id="code", classes="hidden"):
-                yield Static(id="source")
+                yield Static(id="source", markup=False)
             yield Static(id="totals", markup=False)
             yield Static(id="stack-error", markup=False)
             yield ParamForm(section_params(ModelConfig), {}, where="model", id="model-form")

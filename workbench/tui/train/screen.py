@@ -35,6 +35,7 @@ from workbench.tui.messages import ControlRefused
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.bars import problems_summary, show_content
 from workbench.tui.widgets.charts import ChartDeck, loss_chart, lr_chart, metric_chart
+from workbench.tui.widgets.plain import plain_cells
 
 #: Terminal sizes from which all three charts show side by side, and the tables grow.
 WIDE_COLUMNS = 150
@@ -94,21 +95,21 @@ class TrainScreen(WorkbenchScreen):
 
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
-            yield Static(id="headline")
+            yield Static(id="headline", markup=False)
             with Horizontal(classes="progress-row"):
-                yield Static("epoch", id="epoch-label", classes="progress-label")
+                yield Static("epoch", id="epoch-label", classes="progress-label", markup=False)
                 yield ProgressBar(100, id="epoch-bar", show_eta=False)
-                yield Static(id="epoch-note", classes="progress-note")
+                yield Static(id="epoch-note", classes="progress-note", markup=False)
             with Horizontal(classes="progress-row"):
-                yield Static("whole run", classes="progress-label")
+                yield Static("whole run", classes="progress-label", markup=False)
                 yield ProgressBar(100, id="run-bar", show_eta=False)
-                yield Static(id="run-note", classes="progress-note")
+                yield Static(id="run-note", classes="progress-note", markup=False)
             with Horizontal(id="train-main"):
                 with Vertical(id="train-left"):
                     yield ChartDeck(("loss", "metric", "lr"), id="train-charts")
                     yield DataTable(id="epochs", show_cursor=False, zebra_stripes=False)
                 with Vertical(id="train-right"):
-                    yield Static(id="stats")
+                    yield Static(id="stats", markup=False)
                     yield RichLog(id="log", wrap=True, markup=False, max_lines=2000, min_width=20)
 
     def on_mount(self) -> None:
@@ -368,7 +369,7 @@ class TrainScreen(WorkbenchScreen):
         grid.add_column(style="bold", no_wrap=True, min_width=8)
         grid.add_column(no_wrap=True, overflow="ellipsis")
         for label, value in rows:
-            grid.add_row(label, value)
+            grid.add_row(*plain_cells(label, value))
         self.query_one("#stats", Static).update(grid, layout=False)
 
     def _stats_rows(self) -> list[tuple[str, str | Text]]:
@@ -404,7 +405,7 @@ class TrainScreen(WorkbenchScreen):
             self._table_rows, self._table_metric = 0, history.metric
         new = history.epochs[self._table_rows :]
         for record in new:
-            table.add_row(*_epoch_cells(record, history.metric), key=str(record.epoch))
+            table.add_row(*plain_cells(*_epoch_cells(record, history.metric)), key=str(record.epoch))
         self._table_rows = len(history.epochs)
         if new:
             table.scroll_end(animate=False)

@@ -44,7 +44,7 @@ class TopBar(Horizontal):
         self.mode = mode
 
     def compose(self) -> ComposeResult:
-        yield Static(id="experiment")
+        yield Static(id="experiment", markup=False)
         yield Static(self._tabs(), id="tabs")
 
     def on_mount(self) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -116,16 +117,16 @@ class ParamForm(Vertical, can_focus=False):
 
     def compose(self) -> ComposeResult:
         if self.title:
-            yield Label(self.title, classes="form-title" + (" first" if self.has_class("first") else ""))
+            yield Label(self.title, classes="form-title" + (" first" if self.has_class("first") else ""), markup=False)
         yield Static(classes="form-problem", markup=False)
         width = min(22, max((len(p.name) for p in self.params), default=4) + 2)
         for param in self.params:
             with Horizontal(classes="row", id=f"row-{param.name}"):
-                label = Label(param.name, classes="name")
+                label = Label(param.name, classes="name", markup=False)
                 label.styles.width = width
                 yield label
                 yield self._editor(param, self.values[param.name])
-                yield Label(param.help, classes="hint", id=f"hint-{param.name}")
+                yield Label(param.help, classes="hint", id=f"hint-{param.name}", markup=False)  # shows errors too
 
     def _editor(self, param: Param, value: Any) -> Widget:
         field_id = f"field-{param.name}"
@@ -136,7 +137,7 @@ class ParamForm(Vertical, can_focus=False):
         if param.kind == "choice":
             options = [(choice, choice) for choice in param.choices]
             if value not in param.choices:  # an unknown name from a file: show it, flagged by validation
-                options.insert(0, (f"{value} (unknown)", value))
+                options.insert(0, (Text(f"{value} (unknown)"), value))  # user text: never markup
             return ChoiceSelect(options, value=value, allow_blank=False, compact=True, id=field_id)
         return Input(format_value(value), compact=True, id=field_id)
 
