@@ -9,6 +9,7 @@ import pytest
 
 from workbench.cli import main
 from workbench.experiment.presets import read_experiment, save_user_preset
+from workbench.schema import config as config_io
 
 REQUIRED_PRESETS = {
     "digits-cnn",
@@ -111,3 +112,16 @@ def test_describe_of_an_unknown_preset_lists_the_presets(capsys: pytest.CaptureF
     status, _, err = run(capsys, "describe", "mnist-lenet")
     assert status == 2
     assert "mnist-lenet5" in err
+
+
+def test_names_descriptions_and_errors_holding_markup_print_as_themselves(capsys, tmp_path) -> None:
+    """ "[/]" in a description crashed `describe` with a rich MarkupError traceback, and in an error
+    message crashed the error line itself."""
+    experiment = read_experiment("digits-mlp")
+    experiment.name, experiment.description = "ev[/]il", "a [/] b [bold]c"
+    path = tmp_path / "odd.toml"
+    config_io.write(experiment, path)
+    status, out, _ = run(capsys, "describe", str(path))
+    assert status == 0 and "ev[/]il  a [/] b [bold]c" in out
+    status, _, err = run(capsys, "describe", str(path), "--set", "data.dataset=[/]nope")
+    assert status == 2 and "unknown dataset '[/]nope'" in err and len(err.strip().splitlines()) == 1
