@@ -128,3 +128,20 @@ def test_an_experiment_file_that_is_not_utf8_is_one_line_naming_it(tmp_path) -> 
     path.write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
     with pytest.raises(ConfigError, match=r"latin1.toml: not UTF-8 text \(byte 11 is 0xe9\)"):
         config_io.read(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"), [("name = " + "1" * 5000, "Exceeds the limit"), ("a = " + "[" * 3000 + "]" * 3000, "nested too deeply")]
+)
+def test_pathological_toml_is_one_line_naming_the_file(text: str, message: str) -> None:
+    """Both escaped as ValueError and RecursionError tracebacks."""
+    with pytest.raises(ConfigError, match=f"odd.toml: not a usable experiment: .*{message}"):
+        config_io.loads(text, source="odd.toml")
+
+
+def test_a_set_value_too_big_for_any_number_is_refused_naming_the_field() -> None:
+    """Found by the fuzz: 10**400 for a float field raised OverflowError."""
+    with pytest.raises(ConfigError, match="optimizer.lr: .* is not allowed"):
+        validate(config_io.apply_overrides(read_experiment("digits-mlp"), ["optimizer.lr=" + "9" * 400]))
+    with pytest.raises(ConfigError, match="train.epochs: .* is not allowed"):
+        validate(config_io.apply_overrides(read_experiment("digits-mlp"), ["train.epochs=" + "9" * 5000]))

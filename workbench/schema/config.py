@@ -233,6 +233,10 @@ def loads(text: str, source: str = "<string>") -> RunConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not a usable experiment: arrays or tables nested too deeply") from None
+    except ValueError as error:  # an integer of more than 4,300 digits
+        raise ConfigError(f"{source}: not a usable experiment: {str(error).split(';')[0]}") from None
     try:
         return from_dict(data)
     except ConfigError as error:

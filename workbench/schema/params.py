@@ -72,7 +72,10 @@ class Param:
                     raise self._error(value, where)
                 value = int(value)
         else:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an integer past any float (10**400)
+                raise self._error(value, where) from None
             if not math.isfinite(value):
                 raise self._error(value, where)
         too_low = self.min is not None and (value <= self.min if self.min_exclusive else value < self.min)
@@ -94,7 +97,7 @@ def parse_literal(text: str) -> Any:
     text = text.strip()
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):  # not TOML, 5,000 digits, [[[[...
         return text
 
 
@@ -115,8 +118,13 @@ def _fmt(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else repr(number)
 
 
+#: Characters of a refused value quoted in its error line (a 400-digit number is shortened).
+SHOWN_CHARACTERS = 40
+
+
 def _show(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    shown = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    return shown if len(shown) <= SHOWN_CHARACTERS else shown[: SHOWN_CHARACTERS - 1] + "…"
 
 
 def parse_field_text(param: Param, text: str, where: str) -> Any:
