@@ -150,6 +150,26 @@ def test_stop_after_epoch_two_and_resume_is_bit_identical_to_training_straight_t
     assert resumed.test == straight.test
 
 
+def test_an_epoch_checkpointed_but_not_recorded_before_a_crash_is_recorded_once_on_resume() -> None:
+    """kill -9 between an epoch's durable checkpoint and its record left the history without that
+    epoch for good: the resumed run went on from the next one."""
+    control = Control()
+    _, first = train(tiny_spirals(), control, _stop_when(control, lambda e: isinstance(e, ev.EpochEnded) and e.epoch == 2))
+    run = run_of(first)
+    assert read_checkpoint(run.epoch_checkpoint(2))["epoch_ended"]["epoch"] == 2  # written at the epoch's end
+    lines = run.metrics_path.read_text().splitlines()
+    epoch_two = next(i for i, line in enumerate(lines) if '"EpochEnded"' in line and '"epoch": 2,' in line)
+    run.metrics_path.write_text("\n".join(lines[:epoch_two]) + "\n")  # what the crash left on disk
+
+    second = Recorder()
+    Trainer.resume(run, [second]).run()
+    assert [e.epoch for e in second.of(ev.EpochEnded)] == [2, 3]
+    recorded = [json.loads(line) for line in run.metrics_path.read_text().splitlines()]
+    assert [r["epoch"] for r in recorded if r["event"] == "EpochEnded"] == [1, 2, 3]
+    straight = [e for e in first.of(ev.EpochEnded) if e.epoch == 2][0]
+    assert second.of(ev.EpochEnded)[0] == straight  # the very record the crash lost
+
+
 def test_stop_mid_epoch_and_resume_is_bit_identical_to_training_straight_through() -> None:
     straight, straight_rec = train(tiny_digits())
 

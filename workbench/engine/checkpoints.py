@@ -19,6 +19,7 @@ from workbench.engine.metrics import MetricTotals
 from workbench.engine.seeding import capture_rng
 from workbench.errors import CheckpointError
 from workbench.optim.build import Schedule
+from workbench.runs import events as ev
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
 
@@ -49,9 +50,17 @@ def _saved_as_they_are(training: TrainingState) -> dict[str, _Stateful]:
 
 
 def build_checkpoint(
-    training: TrainingState, *, run_id: str, config: RunConfig, task: str, metrics: dict[str, dict[str, float]]
+    training: TrainingState,
+    *,
+    run_id: str,
+    config: RunConfig,
+    task: str,
+    metrics: dict[str, dict[str, float]],
+    epoch_ended: ev.EpochEnded | None = None,
 ) -> dict[str, Any]:
-    """The checkpoint of the run as it is now; ``metrics``: the last epoch's, for readers of the file."""
+    """The checkpoint of the run as it is now; ``metrics``: the last epoch's, for readers of the file;
+    ``epoch_ended``: the record of the epoch it completes, recorded again on resume if a crash
+    came between the checkpoint and the record."""
     position = training.position.state_dict()
     return {
         "run_id": run_id,
@@ -66,6 +75,7 @@ def build_checkpoint(
         "best": training.best.state_dict() | {"monitor": training.best.monitor},
         "early_stopping": training.early.state_dict(),
         "rng": capture_rng(),
+        "epoch_ended": epoch_ended.to_dict() if epoch_ended is not None else None,
     }
 
 

@@ -43,6 +43,11 @@ class Position:
     def epochs_done(self) -> int:
         return self.epoch if self.step == self.steps_per_epoch else self.epoch - 1
 
+    @property
+    def at_epoch_end(self) -> bool:
+        """No step of an unfinished epoch done: a checkpoint here completes an epoch (or none yet)."""
+        return self.state_dict()["step"] == 0
+
     def begin_epoch(self, epoch: int) -> int:
         """Enter ``epoch``; returns the steps of it already done (those of a resumed epoch, else 0)."""
         if epoch != self.epoch:

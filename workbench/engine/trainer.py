@@ -38,6 +38,7 @@ from workbench.optim.build import build_optimizer, build_schedule
 from workbench.runs import events as ev
 from workbench.runs.checkpoints import chosen_checkpoint
 from workbench.runs.folder import RunDir
+from workbench.runs.history import RunHistory, event_from_record
 from workbench.runs.liveness import RunLock
 from workbench.runs.reports import write_report
 from workbench.runs.resume_rules import check_new_total, check_resumable
@@ -216,6 +217,10 @@ class _Session:
         self.rng_at_stop: dict[str, Any] | None = resumed_from["rng"] if resumed_from is not None else None
         self.last_metrics: dict[str, dict[str, float]] = (resumed_from or {}).get("metrics") or {"train": {}, "val": {}}
         self.last_saved = (run.last_checkpoint, state.position.epochs_done) if resumed_from is not None else None
+        #: The record of the last epoch completed, kept in every checkpoint taken at an epoch's end.
+        self.last_ended = _epoch_ended(resumed_from) if resumed_from is not None else None
+        #: That record when the run's history lacks it: a crash came between checkpoint and record.
+        self.unrecorded_epoch = _unrecorded(run, self.last_ended)
         self.meter = ProgressMeter(
             trainer.progress_interval_s, state.position.steps_per_epoch, parts.device, state.position.global_step
         )
@@ -224,6 +229,10 @@ class _Session:
         """Train; every way training can end is recorded as an event before it returns or raises."""
         position = self.state.position
         try:
+            if self.unrecorded_epoch is not None:
+                # Killed after the epoch's checkpoint was durable and before its record: record it
+                # now, from the checkpoint, so that the history has every epoch exactly once.
+                self._emit(self.unrecorded_epoch)
             self._emit_start()
             return self._finish(self._train_epochs())
         except _Failure as failure:
@@ -288,23 +297,24 @@ class _Session:
         is_best = state.best.update(monitored.get(state.best.monitor), epoch)
         state.early.update(monitored.get(state.early.monitor), epoch)
 
-        # The checkpoint first: nothing is recorded as done before the file that holds it is durable.
-        saved = self._save(self._checkpoint_kinds(epoch, is_best))
-        self._emit(
-            ev.EpochEnded(
-                epoch=epoch,
-                epochs=self.config.train.epochs,
-                train=train,
-                val=val,
-                lr=lr,
-                duration_s=meter.clock() - epoch_started,
-                samples_per_s=(totals.count - samples_before) / train_s if train_s > 0 else 0.0,
-                is_best=is_best,
-                best_epoch=state.best.best_epoch,
-                best_value=state.best.best,
-                monitor=state.best.monitor,
-            )
+        ended = ev.EpochEnded(
+            epoch=epoch,
+            epochs=self.config.train.epochs,
+            train=train,
+            val=val,
+            lr=lr,
+            duration_s=meter.clock() - epoch_started,
+            samples_per_s=(totals.count - samples_before) / train_s if train_s > 0 else 0.0,
+            is_best=is_best,
+            best_epoch=state.best.best_epoch,
+            best_value=state.best.best,
+            monitor=state.best.monitor,
         )
+        # The checkpoint first: nothing is recorded as done before the file that holds it is durable.
+        # It carries the epoch's record too, for a resume after a crash between the two (below).
+        self.last_ended = ended
+        saved = self._save(self._checkpoint_kinds(epoch, is_best))
+        self._emit(ended)
         self._emit(saved)
 
         stopping = self.config.train.early_stopping
@@ -427,9 +437,16 @@ class _Session:
     def _save(self, kinds: tuple[str, ...]) -> ev.CheckpointSaved:
         """Write one checkpoint of the run as it is to each of its files (epoch-NNN, last, best),
         atomically; returns the event that says so, for the caller to emit once what it records is
-        in place."""
+        in place. At an epoch's end it carries that epoch's record (a stop mid-epoch has none)."""
         run = self.run
-        state = build_checkpoint(self.state, run_id=run.id, config=self.config, task=self.parts.task, metrics=self.last_metrics)
+        state = build_checkpoint(
+            self.state,
+            run_id=run.id,
+            config=self.config,
+            task=self.parts.task,
+            metrics=self.last_metrics,
+            epoch_ended=self.last_ended if self.state.position.at_epoch_end else None,
+        )
         epochs_done = self.state.position.epochs_done
         paths = {"epoch": run.epoch_checkpoint(epochs_done), "last": run.last_checkpoint, "best": run.best_checkpoint}
         written = [paths[kind] for kind in kinds]
@@ -518,3 +535,18 @@ def _announce_failure(sinks: Sequence[ev.Sink], failed: ev.RunFailed) -> None:
             sink(failed)
         except Exception:  # noqa: BLE001 - a failing sink must not hide the run's own failure
             pass
+
+
+def _epoch_ended(checkpoint: dict[str, Any]) -> ev.EpochEnded | None:
+    """The record of the epoch a checkpoint completes (None: a stop mid-epoch, or an older file)."""
+    record = checkpoint.get("epoch_ended")
+    event = event_from_record(record) if isinstance(record, dict) else None
+    return event if isinstance(event, ev.EpochEnded) else None
+
+
+def _unrecorded(run: RunDir, ended: ev.EpochEnded | None) -> ev.EpochEnded | None:
+    """``ended`` if the run's metrics.jsonl has no record of its epoch."""
+    if ended is None:
+        return None
+    recorded = {epoch.epoch for epoch in RunHistory.from_records(run.read_events()).epochs}
+    return ended if ended.epoch not in recorded else None
