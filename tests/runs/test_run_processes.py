@@ -6,17 +6,22 @@ terminal would.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from workbench.atomic import TEMP_PREFIX
 from workbench.engine.checkpoint_io import read_checkpoint
 from workbench.errors import WorkbenchError
 from workbench.experiment.presets import load_experiment
+from workbench.runs.folder import RunDir
 from workbench.runs.launch import launch_new_run
+from workbench.runs.listing import list_runs
 from workbench.runs.process_control import send_request, wait_for_state
 from workbench.runs.store import create_run, find_run
 
@@ -132,3 +137,23 @@ def test_logs_prints_the_epochs_and_follow_keeps_printing_until_the_run_ends() -
 def test_logs_of_a_missing_run_is_one_line() -> None:
     done = subprocess.run([sys.executable, "-m", "workbench", "logs", "latest"], capture_output=True, text=True)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "no runs yet" in done.stderr
+
+
+@pytest.mark.parametrize("kill_after_epochs", [1, 2])
+def test_kill_9_mid_epoch_then_resume_gives_readable_checkpoints_and_each_epoch_once(kill_after_epochs: int) -> None:
+    """A crash-exact history: killed at once after some epochs (so mid-way through the next),
+    the resumed run records every epoch exactly once and every checkpoint reads back checked."""
+    epochs = 12  # of about half a second each with batches of 8: the kill lands mid-run
+    process = workbench("train", "digits-cnn", "--set", f"train.epochs={epochs}", "--set", "data.batch_size=8")
+    wait_until(lambda: list_runs() and list_runs()[-1].epochs_done >= kill_after_epochs, what="the epochs before the kill")
+    process.kill()
+    process.wait()
+    run = RunDir(Path(list_runs()[-1].path))
+    assert run.state() == "interrupted" and run.read_status().epochs_done < epochs
+    done = subprocess.run([sys.executable, "-m", "workbench", "resume", run.id], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in run.metrics_path.read_text().splitlines()]
+    assert [r["epoch"] for r in records if r["event"] == "EpochEnded"] == list(range(1, epochs + 1))
+    for checkpoint in run.checkpoints_dir.glob("*.pt"):
+        read_checkpoint(checkpoint)  # checksum verified
+    assert run.read_status().state == "finished" and not list(run.path.rglob(TEMP_PREFIX + "*"))
