@@ -39,23 +39,7 @@ def recorded_run(
     config.name, config.optimizer.lr, config.train.epochs = name, lr, len(val_acc) + 1
     run = create_run(config)
     record = RunRecorder(run)
-    record(
-        ev.RunStarted(
-            run_id=run.id,
-            run_dir=str(run.path),
-            name=name,
-            device="cpu",
-            device_name="CPU",
-            num_params=1234,
-            epochs=config.train.epochs,
-            start_epoch=1,
-            steps_per_epoch=10,
-            train_size=100,
-            val_size=10,
-            test_size=10,
-            task="classification",
-        )
-    )
+    record(run_started(run, name, num_params=1234, epochs=config.train.epochs, steps_per_epoch=10, sizes=(100, 10, 10)))
     for epoch, acc in enumerate(val_acc, start=1):
         record(
             ev.EpochEnded(
@@ -85,3 +69,25 @@ def recorded_run(
             )
         )
     return run
+
+
+def run_started(
+    run: RunDir, name: str, *, num_params: int, epochs: int, steps_per_epoch: int, sizes: tuple[int, int, int]
+) -> ev.RunStarted:
+    """The RunStarted a trainer would send for ``run`` on the CPU; ``sizes``: train, val, test samples."""
+    train_size, val_size, test_size = sizes
+    return ev.RunStarted(
+        run_id=run.id,
+        run_dir=str(run.path),
+        name=name,
+        device="cpu",
+        device_name="CPU",
+        num_params=num_params,
+        epochs=epochs,
+        start_epoch=1,
+        steps_per_epoch=steps_per_epoch,
+        train_size=train_size,
+        val_size=val_size,
+        test_size=test_size,
+        task="classification",
+    )

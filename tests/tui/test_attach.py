@@ -13,7 +13,7 @@ from workbench.tui.live_runs import FollowedRun, LiveRuns, activity_text
 from workbench.tui.train.screen import TrainScreen
 
 from .helpers import SIZE, screen_text, wait_for
-from .runs import recorded_run
+from .runs import recorded_run, run_started
 
 
 async def test_attach_opens_the_train_screen_on_a_finished_run_with_its_whole_history() -> None:
@@ -46,23 +46,7 @@ async def test_enter_on_the_runs_screen_shows_that_run_on_the_train_screen(fixed
 def _live(name: str, epoch: int) -> FollowedRun:
     run = recorded_run(name, val_acc=(0.5,), finish=False)
     history = RunHistory()
-    history.add(
-        ev.RunStarted(
-            run_id=run.id,
-            run_dir=str(run.path),
-            name=name,
-            device="cpu",
-            device_name="CPU",
-            num_params=1,
-            epochs=10,
-            start_epoch=1,
-            steps_per_epoch=5,
-            train_size=10,
-            val_size=0,
-            test_size=0,
-            task="classification",
-        )
-    )
+    history.add(run_started(run, name, num_params=1, epochs=10, steps_per_epoch=5, sizes=(10, 0, 0)))
     history.add(
         ev.Progress(
             epoch=epoch,
