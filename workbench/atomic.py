@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 #: Temporary files start with this, so that leftovers of a crash are recognised and cleaned.
@@ -40,11 +41,18 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def remove_stale_temp_files(folder: Path) -> list[Path]:
-    """Delete temp files a crash left behind in ``folder``; return what was removed."""
+def remove_stale_temp_files(folder: Path, older_than_s: float = 0.0) -> list[Path]:
+    """Delete temp files a crash left behind in ``folder`` (those older than ``older_than_s``,
+    when a writer may be at work there); return what was removed."""
     removed = []
     if folder.is_dir():
+        now = time.time()
         for leftover in folder.glob(TEMP_PREFIX + "*"):
-            leftover.unlink(missing_ok=True)
+            try:
+                if now - leftover.stat().st_mtime < older_than_s:
+                    continue
+                leftover.unlink()
+            except FileNotFoundError:
+                continue  # its writer renamed it into place meanwhile
             removed.append(leftover)
     return removed

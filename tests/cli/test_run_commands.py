@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -195,3 +196,14 @@ def test_delete_asks_refuses_without_a_terminal_and_deletes_with_yes(capsys, mon
     path = find_run("latest").path
     status, out, _ = run(capsys, "delete", "latest", "--yes")
     assert status == 0 and "deleted" in out and not path.exists() and list_runs() == []
+
+
+def test_eval_prints_what_it_computed_even_when_the_report_cannot_be_saved(capsys) -> None:
+    """The results were lost with a generic error when eval/ could not be written."""
+    run(capsys, "train", "digits-mlp", *TINY)
+    eval_dir = find_run("latest").eval_dir
+    shutil.rmtree(eval_dir, ignore_errors=True)
+    eval_dir.write_text("a file where the folder should be")  # fails for root too, unlike a chmod
+    status, out, err = run(capsys, "eval", "latest")
+    assert status == 1 and "test  loss" in out and "report: not saved" in out
+    assert err.strip().startswith("error: the evaluation above could not be saved:") and len(err.strip().splitlines()) == 1

@@ -110,3 +110,15 @@ def test_a_run_folder_appears_whole_and_a_creation_that_died_is_never_listed() -
     assert run.read_status().id == run.id and run.read_status().state == "starting"
     assert [s.id for s in list_runs()] == [run.id]
     assert not died.exists() and building.exists()
+
+
+def test_any_command_naming_a_run_removes_the_temp_files_a_crash_left_but_not_fresh_ones() -> None:
+    """Temp files of a crash stayed until someone resumed; a fresh one may be a live writer's."""
+    run = create_run(_config("leftovers"))
+    old = run.checkpoints_dir / f"{TEMP_PREFIX}last.pt"
+    old.write_bytes(b"half a checkpoint")
+    os.utime(old, (time.time() - 2 * 3600, time.time() - 2 * 3600))
+    fresh = run.path / f"{TEMP_PREFIX}status.json"
+    fresh.write_bytes(b"{")
+    assert find_run(run.id) == run
+    assert not old.exists() and fresh.exists()

@@ -348,10 +348,14 @@ def eval_command(args: argparse.Namespace, console: Console) -> int:
     evaluation = evaluate_checkpoint(path, args.split, device=args.device)
     if not evaluation.run_id:
         evaluation.run_id = run.id
-    report = write_report(run, evaluation.to_dict())
+    try:  # what was computed is printed even when it cannot be saved (a read-only disk, say)
+        report: Path | str = write_report(run, evaluation.to_dict())
+        unsaved = ""
+    except OSError as error:
+        report, unsaved = "not saved", f"{error.filename or run.eval_dir}: {error.strerror or error}"
     if args.json:
         console.print_json(json.dumps(evaluation.to_dict(), allow_nan=True))
-        return 0
+        return _saved_or_say(unsaved)
     say = lambda line="": console.print(line, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
     epoch = f", epoch {evaluation.epoch}" if evaluation.epoch is not None else ""
     say(f"{run.id}  {path.name}{epoch}  {evaluation.split} split, {count(evaluation.num_samples)} samples")
@@ -367,6 +371,13 @@ def eval_command(args: argparse.Namespace, console: Console) -> int:
         else:
             say(f"  #{example['index']:<6} true {_numbers(example['true'])}  predicted {_numbers(example['predicted'])}")
     say(f"report: {report}")
+    return _saved_or_say(unsaved)
+
+
+def _saved_or_say(unsaved: str) -> int:
+    """After the evaluation is printed: 0, or the one error line of a report that was not saved."""
+    if unsaved:
+        raise WorkbenchError(f"the evaluation above could not be saved: {unsaved}")
     return 0
 
 

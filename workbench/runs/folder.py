@@ -114,9 +114,10 @@ class RunDir:
             return []
         return decode_records(data)
 
-    def clean_temp_files(self) -> list[Path]:
-        """Remove temp files a crash left behind (only call while no other process writes here)."""
-        return remove_stale_temp_files(self.path) + remove_stale_temp_files(self.checkpoints_dir)
+    def clean_temp_files(self, older_than_s: float = 0.0) -> list[Path]:
+        """Remove temp files a crash left behind. The run's trainer removes them all; any other
+        command only those older than ``older_than_s``, since the trainer may be writing one."""
+        return remove_stale_temp_files(self.path, older_than_s) + remove_stale_temp_files(self.checkpoints_dir, older_than_s)
 
 
 def decode_records(data: bytes) -> list[dict[str, Any]]:

@@ -99,7 +99,17 @@ def all_runs() -> list[RunDir]:
 
 
 def find_run(ref: str) -> RunDir:
-    """A run by full id, unique id prefix, ``latest``, or the path of its folder."""
+    """A run by full id, unique id prefix, ``latest``, or the path of its folder.
+
+    Every command that names a run comes through here, so it also removes the temp files a
+    crash left in it (an hour old: a writer at work is never disturbed)."""
+    run = _find_run(ref)
+    run.clean_temp_files(older_than_s=ABANDONED_AFTER_S)
+    return run
+
+
+def _find_run(ref: str) -> RunDir:
+    """A run by full id, unique id prefix, ``latest``, or the path of its folder (see find_run)."""
     ref = ref.strip()
     if os.sep in ref and (Path(ref) / "status.json").is_file():
         return RunDir(Path(ref).resolve())
