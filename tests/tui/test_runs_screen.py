@@ -186,3 +186,9 @@ async def test_r_resumes_a_stopped_run_in_a_process_shown_on_the_train_screen_an
         await wait_for(pilot, lambda: _finished_shown(app) and app.runs.shown.history.epochs[-1].epoch == 3, timeout=120)
     assert [s.epochs_done for s in list_runs()] == [3]
     assert len(all_runs()) == 1 and os.path.isfile(run.epoch_checkpoint(3))
+
+
+async def test_with_no_runs_yet_the_screen_says_how_to_train_one(fixed_app) -> None:
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "No runs yet: 4 then s trains the" in screen_text(app))  # wraps there

@@ -173,6 +173,7 @@ class RunsScreen(WorkbenchScreen):
         self.reverse = False
         self.details: RunDetails | None = None
         self._selected_shown = ""
+        self._listed = False  # the runs have been listed once
         #: The run whose details are being read (to say so in place if they cannot be).
         self._details_pending: tuple[RunDir, RunSummary] | None = None
 
@@ -218,7 +219,8 @@ class RunsScreen(WorkbenchScreen):
         self._runs_read(message.summaries)
 
     def _runs_read(self, summaries: list[RunSummary]) -> None:
-        changed = summaries != self.summaries
+        changed = summaries != self.summaries or not self._listed  # the first listing: "no runs yet" too
+        self._listed = True
         self.summaries = summaries
         if changed:
             self._fill_table()
@@ -239,7 +241,7 @@ class RunsScreen(WorkbenchScreen):
             shown.reverse()
         same_rows = [s.id for s in shown] == [s.id for s in self.shown] and table.row_count == len(shown)
         self.shown = shown
-        if same_rows:  # a run in progress moved on: change its cells in place, keep the table as it is
+        if same_rows and shown:  # a run in progress moved on: change its cells in place, keep the table as it is
             columns = [column.key for column in table.ordered_columns]
             for summary in shown:
                 for column, cell in zip(columns, self._cells(summary), strict=True):
