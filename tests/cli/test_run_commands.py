@@ -207,3 +207,19 @@ def test_eval_prints_what_it_computed_even_when_the_report_cannot_be_saved(capsy
     status, out, err = run(capsys, "eval", "latest")
     assert status == 1 and "test  loss" in out and "report: not saved" in out
     assert err.strip().startswith("error: the evaluation above could not be saved:") and len(err.strip().splitlines()) == 1
+
+
+def test_an_experiment_that_cannot_fit_the_device_is_refused_with_the_numbers_before_loading(capsys) -> None:
+    """10^6 features twice made training ask the allocator for terabytes (or swap for minutes)."""
+    status, _, err = run(
+        capsys,
+        "train",
+        "digits-mlp",
+        "--set",
+        "model.layers.1.out_features=1000000",
+        "--set",
+        "model.layers.3.out_features=1000000",
+    )
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert "error: model: ~12 TB to train (weights and gradients 8 TB, optimizer 4 TB" in err and "more than the" in err
+    assert list_runs() == []  # refused before a run folder was made

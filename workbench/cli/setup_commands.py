@@ -109,6 +109,7 @@ def _print_description(facts: dict[str, Any], console: Console) -> None:
     table.add_row("", "", "total", "", count(model["total_params"]))
     console.print(table)
     console.print(f"Total params: {model['total_params']:,}")
+    console.print(_heading("Memory", f"  {facts['memory']['text']}"))
     console.print()
 
     console.print(_heading("Loss", f"       {_knobs(facts['loss'])}"))

@@ -8,6 +8,7 @@ memory format).
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -49,6 +50,18 @@ def resolve_device(name: str, where: str = "train.device") -> torch.device:
             )
         return device
     raise ConfigError(f"{where}: {name!r} is not supported; use auto, cpu, cuda, cuda:N or mps", field=where)
+
+
+def device_memory(device: torch.device) -> int | None:
+    """Bytes of memory the device has in all (None where it cannot be told, as on MPS)."""
+    if device.type == "cuda":
+        return int(torch.cuda.get_device_properties(device.index or 0).total_memory)
+    if device.type == "cpu":
+        try:
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):  # not a POSIX system
+            return None
+    return None
 
 
 def device_name(device: torch.device) -> str:

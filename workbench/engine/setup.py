@@ -13,9 +13,21 @@ import torch
 from torch import nn
 
 from workbench.data.loading import Splits, load_splits
-from workbench.engine.device import Precision, PreparedModel, prepare_model, resolve_device, resolve_precision
+from workbench.engine.device import (
+    Precision,
+    PreparedModel,
+    device_memory,
+    device_name,
+    prepare_model,
+    resolve_device,
+    resolve_precision,
+)
 from workbench.engine.seeding import seed_everything
+from workbench.errors import ConfigError
+from workbench.experiment.validation import dataset_info
 from workbench.model.build import build_model
+from workbench.model.memory import byte_size, memory_text, training_memory
+from workbench.model.shapes import analyse
 from workbench.optim.build import build_loss
 from workbench.schema.config import RunConfig
 
@@ -43,6 +55,7 @@ def build_parts(config: RunConfig, *, device: str | None = None, for_training: b
     so that the initial weights depend on the seed alone (not on how the data was loaded)."""
     where = "--device" if device else "train.device"
     resolved = resolve_device(device or config.train.device, where)
+    refuse_what_cannot_fit(config, resolved)
     seed_everything(config.train.seed)
     splits = load_splits(config.data, config.train.seed, resolved)
     seed_everything(config.train.seed)
@@ -51,3 +64,19 @@ def build_parts(config: RunConfig, *, device: str | None = None, for_training: b
     precision, warnings = resolve_precision(config.train.precision, resolved)
     loss_fn = build_loss(config.loss).to(resolved)
     return Parts(resolved, precision, splits, prepared, loss_fn, warnings + prepared.warnings)
+
+
+def refuse_what_cannot_fit(config: RunConfig, device: torch.device) -> None:
+    """One line with the numbers, before any data is loaded or memory allocated, for an
+    experiment whose estimated training memory exceeds all the device has."""
+    info = dataset_info(config)
+    estimate = training_memory(
+        analyse(config.model.layers, info.input_shape, info.num_outputs), config.data.batch_size, config.optimizer.name
+    )
+    available = device_memory(device)
+    if available is not None and estimate.total > available:
+        raise ConfigError(
+            f"model: {memory_text(estimate)}, more than the {byte_size(available)} of {device_name(device)}; "
+            "make the model or data.batch_size smaller",
+            field="model",
+        )

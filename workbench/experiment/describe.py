@@ -10,6 +10,7 @@ from typing import Any
 from workbench.data.registry import DatasetInfo, split_sizes
 from workbench.data.splitting import steps_per_epoch
 from workbench.experiment.validation import dataset_info
+from workbench.model.memory import MemoryEstimate, memory_text, training_memory
 from workbench.model.shapes import ModelAnalysis, analyse
 from workbench.schema.config import RunConfig, TrainConfig, section_params, to_dict
 
@@ -28,6 +29,7 @@ def describe_experiment(config: RunConfig) -> dict[str, Any]:
         "description": config.description,
         "dataset": _dataset(info, sizes),
         "model": _model(analysis),
+        "memory": _memory(training_memory(analysis, config.data.batch_size, config.optimizer.name)),
         "loss": {"name": config.loss.name, **config.loss.params},
         "optimizer": {"name": config.optimizer.name, "lr": config.optimizer.lr, **config.optimizer.params},
         "schedule": {
@@ -49,6 +51,17 @@ def _dataset(info: DatasetInfo, sizes: Any) -> dict[str, Any]:
         "input_shape": list(info.input_shape),
         "class_names": list(info.class_names),
         "splits": {"train": sizes.train, "val": sizes.val, "test": sizes.test},
+    }
+
+
+def _memory(estimate: MemoryEstimate) -> dict[str, Any]:
+    return {
+        "total_bytes": estimate.total,
+        "weights_bytes": estimate.weights,
+        "optimizer_bytes": estimate.optimizer,
+        "activations_bytes": estimate.activations,
+        "batch_size": estimate.batch_size,
+        "text": memory_text(estimate),
     }
 
 

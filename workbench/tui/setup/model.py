@@ -22,6 +22,7 @@ from workbench.errors import ConfigError
 from workbench.formatting import count, shape
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.codegen import model_source
+from workbench.model.memory import byte_size, memory_text, training_memory
 from workbench.model.shapes import layer_names
 from workbench.schema.config import LayerSpec, ModelConfig, layer_index, section_params
 from workbench.tui.screens.base import WorkbenchScreen
@@ -126,10 +127,14 @@ class ModelScreen(WorkbenchScreen):
             error_line.display = info_problem is not None
             return
         if analysis.error is None:
+            config = self.draft.config
+            memory = training_memory(analysis, config.data.batch_size, config.optimizer.name)
             totals.update(
                 f"{layers} layers · {count(analysis.total_params)} params · "
-                f"input {shape(analysis.input_shape)} → output {shape(analysis.output_shape)}"
+                f"input {shape(analysis.input_shape)} → output {shape(analysis.output_shape)} · "
+                f"~{byte_size(memory.total)} to train"
             )
+            totals.tooltip = memory_text(memory)
         else:
             known = len(analysis.layers)
             totals.update(f"{layers} layers · {count(analysis.total_params)} params in the {known} before the problem")

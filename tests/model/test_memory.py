@@ -1,0 +1,33 @@
+"""The training-memory estimate: what describe, the Model screen and the trainer's refusal show."""
+
+from __future__ import annotations
+
+import math
+
+from workbench.experiment.presets import load_experiment
+from workbench.experiment.validation import check_experiment
+from workbench.model.memory import byte_size, memory_text, training_memory
+
+
+def test_the_estimate_counts_weights_gradients_optimizer_copies_and_a_batch_of_outputs() -> None:
+    checked = check_experiment(load_experiment("digits-mlp", ["data.batch_size=10"]))
+    analysis = checked.analysis
+    assert analysis is not None and analysis.ok
+    estimate = training_memory(analysis, 10, "adam")
+    assert estimate.weights == 2 * 4 * analysis.total_params
+    assert estimate.optimizer == 2 * 4 * analysis.total_params  # Adam's two moments
+    outputs = sum(math.prod(layer.output_shape) for layer in analysis.layers)
+    assert estimate.activations == 2 * 4 * 10 * outputs
+    assert training_memory(analysis, 10, "sgd").optimizer == 4 * analysis.total_params  # one momentum buffer
+    assert memory_text(estimate).startswith(f"~{byte_size(estimate.total)} to train (weights and gradients ")
+
+
+def test_byte_sizes_read_like_a_datasheet() -> None:
+    assert [byte_size(n) for n in (0, 999, 1536, 12_345_678, 3.2e12, 5e16)] == [
+        "0 B",
+        "999 B",
+        "1.5 KB",
+        "12 MB",
+        "3.2 TB",
+        "50 PB",
+    ]

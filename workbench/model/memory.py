@@ -1,0 +1,63 @@
+"""How much memory training an experiment needs, estimated from its shapes before anything is
+allocated: a typo of 10^6 features would otherwise be found by the allocator, after minutes of
+loading data, or by a machine that starts to swap.
+
+The estimate counts what training keeps for a whole step at 32-bit precision: the weights and
+their gradients, the optimizer's copies of them, and one batch of every layer's output with its
+gradient. It leaves out the framework's own workspace, so a real run needs somewhat more.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from workbench.model.shapes import ModelAnalysis
+
+BYTES_PER_VALUE = 4
+#: Copies of the weights each optimizer keeps beside them (SGD's momentum buffer, Adam's two moments).
+OPTIMIZER_COPIES = {"sgd": 1, "adam": 2, "adamw": 2, "rmsprop": 2}
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes training needs, by what they hold."""
+
+    weights: int  # the parameters and their gradients
+    optimizer: int
+    activations: int  # one batch of layer outputs and their gradients
+    batch_size: int
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.optimizer + self.activations
+
+
+def training_memory(analysis: ModelAnalysis, batch_size: int, optimizer: str) -> MemoryEstimate:
+    parameters = analysis.total_params * BYTES_PER_VALUE
+    outputs = sum(math.prod(layer.output_shape) for layer in analysis.layers)
+    return MemoryEstimate(
+        weights=2 * parameters,
+        optimizer=OPTIMIZER_COPIES.get(optimizer, 2) * parameters,
+        activations=2 * outputs * batch_size * BYTES_PER_VALUE,
+        batch_size=batch_size,
+    )
+
+
+def memory_text(estimate: MemoryEstimate) -> str:
+    """``~12 MB to train (weights and gradients 0.4 MB, optimizer 0.4 MB, activations 11 MB at batch 64)``."""
+    return (
+        f"~{byte_size(estimate.total)} to train (weights and gradients {byte_size(estimate.weights)}, "
+        f"optimizer {byte_size(estimate.optimizer)}, activations {byte_size(estimate.activations)} "
+        f"at batch {estimate.batch_size})"
+    )
+
+
+def byte_size(count: int) -> str:
+    """``1536`` -> ``1.5 KB``; ``3.2e12`` -> ``3 TB`` (decimal units, as disks and GPUs are sold)."""
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if value >= 100 or unit == "B" else f"{value:.2g} {unit}"
+        value /= 1000
+    return f"{value:,.0f} PB"
