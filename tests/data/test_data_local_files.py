@@ -204,3 +204,19 @@ def test_an_unchanged_image_folder_is_not_listed_again_and_any_change_is_seen(tm
     shutil.rmtree(tmp_path / "pets" / "dog")
     with pytest.raises(DataError, match="expected at least 2"):
         scan_image_folder(options)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "path", "message"),
+    [
+        ("csv", "/dev/null", "/dev/null is not a regular file, expected a .csv file"),
+        ("image-folder", "/dev/null", "/dev/null is not a folder, expected a folder of class folders"),
+        ("csv", "/tmp/" + "x" * 5000, r"x…x+ \(5,005 characters\): File name too long"),
+    ],
+    ids=["csv-device", "folder-device", "too-long"],
+)
+def test_odd_paths_are_one_line_naming_the_option(dataset: str, path: str, message: str) -> None:
+    """ "/dev/null is a folder", and a path past the system's limit gave a generic OSError."""
+    options = {"path": path, "size": 8} if dataset == "image-folder" else {"path": path}
+    with pytest.raises(DataError, match=f"data.options.path: .*{message}"):
+        describe(DataConfig(dataset=dataset, options=options))

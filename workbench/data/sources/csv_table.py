@@ -37,7 +37,8 @@ def read_table(options: dict[str, Any]) -> Table:
     """Parse the CSV named by the options (cached while the file is unchanged)."""
     path = option_path(options)
     if not path.is_file():
-        raise DataError(f"data.options.path: {path} is a folder, expected a .csv file")
+        what = "a folder" if path.is_dir() else "not a regular file"
+        raise DataError(f"data.options.path: {path} is {what}, expected a .csv file")
     stat = path.stat()
     return _read_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size, options["target"], options["task"])
 

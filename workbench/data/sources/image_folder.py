@@ -48,7 +48,8 @@ def scan_image_folder(options: dict[str, Any]) -> FolderScan:
     hundred stats at most) tells whether the last listing still holds."""
     root = option_path(options)
     if not root.is_dir():
-        raise DataError(f"data.options.path: {root} is a file, expected a folder of class folders")
+        what = "a file" if root.is_file() else "not a folder"
+        raise DataError(f"data.options.path: {root} is {what}, expected a folder of class folders")
     key = str(root.resolve())
     cached = _SCANS.get(key)
     if cached is not None and _folder_times(cached[0]) == cached[0]:
