@@ -84,14 +84,14 @@ class HelpLine(Static):
         self.update(text or self.hint)
 
 
-def show_content(static: Static, content: str | Text, *, layout: bool = False) -> None:
+def show_content(static: Static, content: str | Text) -> None:
     """Show ``content`` in ``static`` unless it already shows exactly that.
 
     Every update dirties the screen around the widget, and while a run trains the screens are
     told of it several times a second: repainting what did not change is most of what the app
-    would spend. ``layout`` re-lays out the screen (when the widget's size may change)."""
+    would spend. The widget keeps its size, so the screen is not laid out again."""
     if static.content != content:
-        static.update(content, layout=layout)
+        static.update(content, layout=False)
 
 
 class StatusBar(Horizontal):
