@@ -12,12 +12,13 @@ from workbench.tui.app import WorkbenchApp
 SIZE = (80, 24)
 
 
-async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 30.0) -> None:
-    """Let the app run until ``condition()`` is true (workers read data, import torch...)."""
+async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 30.0, what: str = "") -> None:
+    """Let the app run until ``condition()`` is true (workers read data, import torch...);
+    ``what`` says in the failure what was being waited on."""
     waited = 0.0
     while not condition():
         if waited > timeout:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(f"condition not met within {timeout}s {what}".strip())
         await pilot.pause(0.05)
         waited += 0.05
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual.widgets import Checkbox, Input, Select, Static
 
+from workbench.errors import ConfigError
 from workbench.tui.app import WorkbenchApp
+from workbench.tui.screens.dialogs import ProblemsScreen
 from workbench.tui.widgets.lr_chart import LRChart
 from workbench.tui.widgets.param_form import ParamForm
 
@@ -116,3 +119,48 @@ async def test_a_preview_arriving_while_the_app_closes_is_dropped(fixed_app: Cal
         await chart.query_one("#legend").remove()
         chart.show_preview(drawn)  # raised NoMatches('#legend') from textual-plot's clear before
         chart.show_preview(None)
+
+
+async def test_text_a_field_refuses_makes_the_experiment_invalid_everywhere_until_corrected(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    """Typing ``abc`` into lr must not leave "ready to train" on screen while ``s`` would train
+    with the old value: the status, ``!`` and start all see the refusal."""
+    app = fixed_app(start="optimize")
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.screen.query_one("#optimizer-form #field-lr", Input)
+        field.focus()
+        field.value = "abc"
+        await wait_for(pilot, lambda: app.draft.problems)
+        assert app.draft.problems[0].field == "optimizer.lr"
+        await pilot.pause()
+        assert "✗ 1 problem: optimizer.lr" in screen_text(app)
+        with pytest.raises(ConfigError, match="optimizer.lr"):
+            app.draft.ready_to_train()
+        await pilot.press("escape", "exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProblemsScreen))
+        assert "optimizer.lr" in screen_text(app)
+        await pilot.press("escape", "4", "s")
+        await pilot.pause()
+        assert not app.runs.shown_id  # start refused, saying why
+        assert any("optimizer.lr" in n.message for n in app._notifications)
+        # back to the very value it had: nothing to change in the draft, and the problem is gone
+        await pilot.press("3")
+        await pilot.pause()
+        field.value = "0.1"
+        await wait_for(pilot, lambda: not app.draft.problems)
+        assert "✓ ready to train" in screen_text(app)
+
+
+async def test_undo_puts_back_the_value_a_refused_field_had(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="optimize")
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.query_one("#train-form #field-epochs", Input).value = "9"
+        await wait_for(pilot, lambda: app.draft.config.train.epochs == 9)
+        lr = app.screen.query_one("#optimizer-form #field-lr", Input)
+        lr.value = "abc"
+        await wait_for(pilot, lambda: app.draft.problems)
+        await pilot.press("ctrl+z")
+        await wait_for(pilot, lambda: not app.draft.problems)
+        assert lr.value == "0.1" and not lr.has_class("-invalid")
+        assert app.draft.config.train.epochs == 6

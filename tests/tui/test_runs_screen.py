@@ -67,14 +67,14 @@ async def test_a_run_trained_by_another_process_shows_as_running_and_moves_on_li
                     monitor="val_acc",
                 )
             )
-            await wait_for(pilot, lambda: screen.shown[0].epochs_done == 2 and "2/2" in screen_text(app), timeout=10)
-            await wait_for(pilot, lambda: len(screen.details.history.epochs) == 2, timeout=10)  # its curves too
+            await wait_for(pilot, lambda: screen.shown[0].epochs_done == 2 and "2/2" in screen_text(app))
+            await wait_for(pilot, lambda: len(screen.details.history.epochs) == 2)  # its curves too
             record(
                 ev.RunFinished(
                     state="finished", epochs_done=2, best_epoch=2, best_value=0.8, monitor="val_acc", test={"acc": 0.75}
                 )
             )
-            await wait_for(pilot, lambda: screen.shown[0].state == "finished" and "acc 0.750" in screen_text(app), timeout=10)
+            await wait_for(pilot, lambda: screen.shown[0].state == "finished" and "acc 0.750" in screen_text(app))
     finally:
         other.kill()
         other.wait()

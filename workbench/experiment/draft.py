@@ -63,6 +63,9 @@ class Draft:
         self._future: list[_Step] = []
         self._merge_key: str | None = None
         self._problems: list[ConfigError] = []
+        #: Text typed into a field that its schema refused, by path: the field still shows it,
+        #: so the experiment is not what the screen says until it is corrected.
+        self._refused: dict[str, ConfigError] = {}
         self._info: DatasetInfo | None = None
         self._analysis: ModelAnalysis | None = None
         self._load(config, source)
@@ -84,8 +87,12 @@ class Draft:
 
     @property
     def problems(self) -> list[ConfigError]:
-        """Every problem of the current experiment, each naming its field; empty when it can train."""
-        return self._problems
+        """Every problem of the current experiment, each naming its field; empty when it can train.
+
+        Refused text comes first: a field showing ``abc`` for the LR must stop a run that would
+        otherwise train, silently, with the old value.
+        """
+        return [*self._refused.values(), *self._problems]
 
     @property
     def can_undo(self) -> bool:
@@ -93,7 +100,7 @@ class Draft:
 
     def problems_under(self, prefix: str) -> list[ConfigError]:
         """Problems whose field is ``prefix`` or lies below it (``optimizer`` -> ``optimizer.lr``)."""
-        return [p for p in self._problems if _under(p.field, prefix)]
+        return [p for p in self.problems if _under(p.field, prefix)]
 
     @property
     def dataset_info(self) -> DatasetInfo | None:
@@ -123,8 +130,9 @@ class Draft:
 
     def ready_to_train(self) -> RunConfig:
         """A copy of the experiment to hand to the trainer; raises the first problem while there is one."""
-        if self._problems:
-            raise self._problems[0]
+        problems = self.problems
+        if problems:
+            raise problems[0]
         return self._config.copy()
 
     # ------------------------------------------------------------------ subscribers
@@ -156,6 +164,7 @@ class Draft:
         self._changed()
 
     def _load(self, config: RunConfig, source: str) -> None:
+        self._refused.clear()
         self._config = config.copy()
         self._saved = config.copy()
         self.source = source
@@ -200,6 +209,7 @@ class Draft:
         if not source:
             return None
         step = source.pop()
+        self._refused.clear()  # the fields show the values stepped to
         target.append(_Step(self._config, step.label))
         self._config = step.config
         self._merge_key = None
@@ -223,11 +233,25 @@ class Draft:
         :meth:`set_dataset`, which also tidy the parameters that belong to the old choice.
         """
         value = param_at(self._config, path).coerce(value, path)
+        corrected = self._refused.pop(path, None) is not None
         if path == "data.dataset":
-            return self.set_dataset(value)
-        if _section_name(path) in CATALOGS and path.count(".") == 1 and path.endswith(".name"):
-            return self.select(_section_name(path), value)
-        return self.edit(f"set {path}", lambda c: _assign(c, path, value), merge_key=path)
+            changed = self.set_dataset(value)
+        elif _section_name(path) in CATALOGS and path.count(".") == 1 and path.endswith(".name"):
+            changed = self.select(_section_name(path), value)
+        else:
+            changed = self.edit(f"set {path}", lambda c: _assign(c, path, value), merge_key=path)
+        if corrected and not changed:  # back to the value it had: nothing to record, but say it is fixed
+            self._changed()
+        return changed
+
+    def refuse_text(self, error: ConfigError) -> None:
+        """A field (``error.field``) shows text its schema refused: the experiment cannot train
+        until the field is corrected (:meth:`set_value`), an edit is undone or redone, or
+        another experiment is opened."""
+        if str(self._refused.get(error.field, "")) == str(error):
+            return
+        self._refused[error.field] = error
+        self._changed()
 
     def set_text(self, path: str, text: str) -> bool:
         """Set the field at ``path`` from what a person typed (ConfigError if the schema refuses it)."""

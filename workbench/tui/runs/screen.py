@@ -132,6 +132,7 @@ def metrics_stamp(run: RunDir) -> tuple[float, int]:
 
 class RunsScreen(WorkbenchScreen):
     MODE = "runs"
+    MAIN_WIDGET = "#runs"
     WORKER_FAILURES = {"runs-list": "The runs could not be read"}
     HINT = "↑↓ choose a run · tab to its checkpoints · / filters · o sorts · runs of other processes update live"
 
@@ -193,6 +194,7 @@ class RunsScreen(WorkbenchScreen):
         super().on_mount()
         table = self.query_one("#runs", DataTable)
         table.add_columns(" ", *LISTING_COLUMNS)
+        self.query_one("#filter", Input).can_focus = False
         table.focus()
         self._show_sort_note()
         self.set_interval(POLL_INTERVAL_S, self._poll)
@@ -505,7 +507,17 @@ class RunsScreen(WorkbenchScreen):
         self._fill_table()
 
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        """Type a filter. The field is out of the tab order otherwise: tab moves between the
+        table and the checkpoints, and only ``/`` starts typing."""
+        field = self.query_one("#filter", Input)
+        field.can_focus = True
+        self.set_focus(field)  # at once: the next key typed goes to the field, not to the table
+        self.set_hint("Typing a filter (name, dataset or state) · enter or esc goes back to the runs")
+
+    @on(Input.Blurred, "#filter")
+    def _filter_left(self) -> None:
+        self.query_one("#filter", Input).can_focus = False
+        self.set_hint(self.HINT)
 
     def action_next_chart(self) -> None:
         self.query_one(ChartDeck).cycle()
@@ -516,7 +528,7 @@ class RunsScreen(WorkbenchScreen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one("#runs", DataTable).focus()
+        self.focus_main_widget()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("attach", "evaluate", "resume", "load", "delete", "mark", "compare") and not self.shown:

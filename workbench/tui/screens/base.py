@@ -36,8 +36,13 @@ class WorkbenchScreen(ReportsWorkerErrors, Screen[None]):
     #: Whether the status bar shows the line about the runs in progress (the Train screen shows
     #: the run itself, so it does not repaint the bottom row at every report as well).
     SHOWS_ACTIVITY: ClassVar[bool] = True
+    #: The widget that has the focus when none of the screen's fields is being typed into (the
+    #: runs table, the layer table): Escape from a field returns there. Empty: nothing focused.
+    MAIN_WIDGET: ClassVar[str] = ""
 
-    BINDINGS = [Binding("escape", "leave_field", "Leave field")]
+    # The footer hides the keys a text field swallows, so while typing it shows this one: it
+    # says that keys go to the field, and how to get the screen's keys back.
+    BINDINGS = [Binding("escape", "leave_field", "done typing", tooltip="Leave the text field: the screen's keys work again")]
 
     app: WorkbenchAppBase  # type: ignore[assignment]
 
@@ -75,7 +80,13 @@ class WorkbenchScreen(ReportsWorkerErrors, Screen[None]):
         try:
             self.draft.set_value(event.path, event.value)
         except ConfigError as error:
-            event.form.set_error(event.name, str(error).removeprefix(f"{event.path}: "))
+            event.form.set_error(event.name, str(error))
+            self.draft.refuse_text(ConfigError(str(error), field=event.path))
+
+    def on_param_form_refused(self, event: ParamForm.Refused) -> None:
+        """Text a field cannot take makes the experiment invalid until it is corrected: the
+        status, ``!`` and ``s`` all see it (the draft keeps the old value meanwhile)."""
+        self.draft.refuse_text(event.error)
 
     def on_param_form_field_focused(self, event: ParamForm.FieldFocused) -> None:
         param = event.param
@@ -88,9 +99,15 @@ class WorkbenchScreen(ReportsWorkerErrors, Screen[None]):
         return True
 
     def action_leave_field(self) -> None:
-        """Escape from a text field, so that 1-5, q and ? act as keys again."""
+        """Escape from a text field to the screen's main widget, so that the screen's keys (and
+        1-5, q, ?) act again and the arrows move what they moved before."""
         if isinstance(self.focused, Input):
-            self.set_focus(None)
+            self.focus_main_widget()
+
+    def focus_main_widget(self) -> None:
+        """Focus the first shown one of ``MAIN_WIDGET`` (the Model screen's table or its code)."""
+        shown = [w for w in self.query(self.MAIN_WIDGET) if w.focusable] if self.MAIN_WIDGET else []
+        self.set_focus(shown[0] if shown else None)
 
     def set_hint(self, text: str) -> None:
         """Say something about the current selection on the help line."""

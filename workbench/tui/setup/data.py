@@ -54,6 +54,7 @@ class Catalog(OptionList):
 
 class DataScreen(WorkbenchScreen):
     MODE = "data"
+    MAIN_WIDGET = "#catalog"
     HINT = "↑↓ look at a dataset or preset · enter uses it · tab moves to the options."
 
     BINDINGS = [

@@ -48,6 +48,7 @@ COLUMNS = ("#", "name", "type", "parameters", "output", "params")
 
 class ModelScreen(WorkbenchScreen):
     MODE = "model"
+    MAIN_WIDGET = "#layers, #code"
     HINT = "The model's layers; output shapes and parameter counts update as you edit."
 
     _MOVE = Binding.Group("Move", compact=True)

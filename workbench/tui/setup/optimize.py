@@ -61,6 +61,7 @@ _SECTIONS: dict[str, type] = {
 
 class OptimizeScreen(WorkbenchScreen):
     MODE = "optimize"
+    MAIN_WIDGET = "#forms"
     HINT = "How the model learns. tab/↑↓ move between fields; the chart follows the schedule."
 
     def __init__(self) -> None:

@@ -76,12 +76,13 @@ class ParamForm(Vertical, can_focus=False):
     class Refused(Message):
         """What was typed into a field is not a value it takes (the row shows why)."""
 
-        def __init__(self, form: ParamForm, path: str, name: str, message: str) -> None:
+        def __init__(self, form: ParamForm, path: str, name: str, error: ConfigError) -> None:
             super().__init__()
             self.form = form
             self.path = path
             self.name = name
-            self.message = message
+            #: The refusal, naming the field's full path (``optimizer.lr: ...``).
+            self.error = ConfigError(str(error), field=path)
 
     class FieldFocused(Message):
         """A field got the focus: the screen shows its full help and allowed values."""
@@ -197,8 +198,14 @@ class ParamForm(Vertical, can_focus=False):
         """Mark the rows that validation of the whole experiment found a problem with.
 
         A problem with no row here (a parameter a hand-written file added, a file that cannot
-        be read) is shown above the rows, so it is still seen where it belongs.
+        be read) is shown above the rows, so it is still seen where it belongs. Refused text
+        that is no longer among the problems (an undo, another experiment opened) gives way to
+        the field's value.
         """
+        problems = list(problems)
+        refusals_kept = {p.field for p in problems}
+        for name in [n for n in self._errors if self._path(n) not in refusals_kept]:
+            self._drop_refused_text(name)
         self._problems = {}
         elsewhere = []
         for problem in problems:
@@ -213,8 +220,8 @@ class ParamForm(Vertical, can_focus=False):
             line.set_class(bool(elsewhere), "shown")
 
     def set_error(self, name: str, message: str) -> None:
-        """Flag a field with a message (a value the draft refused)."""
-        self._set_error(name, message)
+        """Flag a field with a message (text it cannot take, or a value the draft refused)."""
+        self._set_error(name, _short(message, self._path(name)))
 
     @property
     def errors(self) -> dict[str, str]:
@@ -233,14 +240,12 @@ class ParamForm(Vertical, can_focus=False):
         try:
             value = parse_field_text(param, event.value, self._path(name))
         except ConfigError as error:
-            message = _short(str(error), self._path(name))
-            self._set_error(name, message)
-            event.input.add_class("-invalid")
-            self.post_message(self.Refused(self, self._path(name), name, message))
+            self.set_error(name, str(error))
+            self.post_message(self.Refused(self, self._path(name), name, error))
             return
-        event.input.remove_class("-invalid")
+        corrected = name in self._errors
         self._set_error(name, None)
-        self._announce(name, value)
+        self._announce(name, value, corrected=corrected)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -269,8 +274,10 @@ class ParamForm(Vertical, can_focus=False):
 
     # ------------------------------------------------------------------ helpers
 
-    def _announce(self, name: str, value: Any) -> None:
-        if self.values.get(name) == value and type(self.values.get(name)) is type(value):
+    def _announce(self, name: str, value: Any, *, corrected: bool = False) -> None:
+        """Post the field's new value; also an unchanged one that replaces refused text, so
+        whoever counted the refusal as a problem hears that it is gone."""
+        if not corrected and self.values.get(name) == value and type(self.values.get(name)) is type(value):
             return
         self.values[name] = value
         self.post_message(self.Changed(self, self._path(name), name, value))
@@ -280,7 +287,17 @@ class ParamForm(Vertical, can_focus=False):
             self._errors.pop(name, None)
         else:
             self._errors[name] = message
+        field = self._field(name)
+        if field is not None:
+            field.set_class(message is not None, "-invalid")
         self._refresh_hint(name)
+
+    def _drop_refused_text(self, name: str) -> None:
+        widget = self._field(name)
+        if isinstance(widget, Input) and name in self.values:
+            with widget.prevent(Input.Changed):
+                widget.value = format_value(self.values[name])
+        self._set_error(name, None)
 
     def _show_problems(self) -> None:
         for param in self.params:
