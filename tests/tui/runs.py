@@ -28,14 +28,20 @@ def train_run(
 
 
 def recorded_run(
-    name: str, preset: str = "digits-cnn", *, lr: float = 0.01, val_acc: tuple[float, ...] = (0.5, 0.7, 0.9), finish: bool = True
+    name: str,
+    preset: str = "digits-cnn",
+    *,
+    lr: float = 0.01,
+    val_acc: tuple[float, ...] = (0.5, 0.7, 0.9),
+    finish: bool = True,
+    overrides: tuple[str, ...] = (),
 ) -> RunDir:
     """A run folder written by the engine's own recorder from events made up here: fast, no torch."""
     from workbench.engine.sinks import RunRecorder
-    from workbench.experiment.presets import read_experiment
+    from workbench.experiment.presets import load_experiment
     from workbench.runs.store import create_run
 
-    config = read_experiment(preset)
+    config = load_experiment(preset, overrides)
     config.name, config.optimizer.lr, config.train.epochs = name, lr, len(val_acc) + 1
     run = create_run(config)
     record = RunRecorder(run)

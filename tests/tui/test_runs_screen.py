@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, SelectionList
 
 from workbench.engine.sinks import RunRecorder
 from workbench.runs import events as ev
@@ -14,7 +14,7 @@ from workbench.runs.listing import list_runs
 from workbench.runs.store import all_runs
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.runs.compare import CompareScreen
-from workbench.tui.runs.dialogs import EpochsScreen
+from workbench.tui.runs.dialogs import ColumnsScreen, EpochsScreen
 from workbench.tui.runs.screen import RunsScreen
 from workbench.tui.screens.dialogs import ConfirmScreen
 from workbench.tui.train.screen import TrainScreen
@@ -150,6 +150,69 @@ async def test_two_marked_runs_are_compared_with_curves_overlaid_and_their_diffe
         assert "optimizer.lr" in text and "0.1" in text and "0.01" in text
         await pilot.press("escape")
         assert isinstance(app.screen, RunsScreen)
+
+
+async def test_three_runs_compared_list_every_difference_most_telling_first_in_a_sortable_table(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    """The reported defect: 'what differs' was capped at 8 rows sorted by name, so comparing
+    digits-cnn with an SGD copy never showed optimizer.name, schedule.name or train.epochs."""
+    recorded_run("adam", lr=0.003, val_acc=(0.5, 0.9))
+    recorded_run("sgd", lr=0.05, val_acc=(0.4, 0.6, 0.8), overrides=("optimizer.name=sgd", "schedule.name=step"))
+    recorded_run("mlp", "digits-mlp", lr=0.1, val_acc=(0.7,))
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(_runs(app).shown) == 3)
+        await pilot.press("M", "v")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.comparison)
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        settings = [d.setting for d in compare.comparison.differences]
+        assert settings[:2] == ["model.layers", "model.layers.0.kernel_size"]
+        for setting in ("optimizer.name", "optimizer.lr", "schedule.name", "train.epochs"):
+            assert setting in settings
+        assert settings.index("optimizer.name") < settings.index("schedule.name") < settings.index("train.epochs")
+        diff = compare.query_one("#compare-diff", DataTable)
+        assert diff.row_count == len(settings) > 8  # every one listed, the table scrolls
+        assert len(compare.query_one(ChartDeck).spec("loss").series) == 6  # train and validation of each run
+        runs_table = compare.query_one("#compare-runs", DataTable)
+        assert runs_table.row_count == 3 and app.focused is runs_table
+        assert "optimizer.lr" in [str(c.label) for c in runs_table.ordered_columns]
+        names = lambda: [str(runs_table.get_row_at(i)[0]).split(" ", 2)[2] for i in range(3)]  # noqa: E731
+        assert names() == ["mlp", "sgd", "adam"]  # the order they were marked in: the listing's
+        await pilot.press("o", "o", "o", "o")  # state, epochs, best, test: the best test first
+        assert compare.sort_column == "test" and names() == ["adam", "sgd", "mlp"]
+        await pilot.press("O")
+        assert names() == ["mlp", "sgd", "adam"]
+        await pilot.press("tab")
+        assert app.focused is diff
+        await pilot.press(*["down"] * 12)
+        await pilot.pause()
+        assert diff.cursor_row == 12 and diff.scroll_y > 0  # past the rows it shows at once
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunsScreen)
+
+
+async def test_h_chooses_the_settings_shown_as_columns(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    recorded_run("slow", lr=0.01, val_acc=(0.3, 0.5))
+    recorded_run("fast", lr=0.1, val_acc=(0.6, 0.9))
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(_runs(app).shown) == 2)
+        await pilot.press("M", "v")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.comparison)
+        compare = app.screen
+        assert compare.columns == ["optimizer.lr"]  # what differs (the names are in the run column)
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, ColumnsScreen))
+        choices = app.screen.query_one(SelectionList)
+        choices.select("data.batch_size")
+        choices.deselect("optimizer.lr")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is compare)
+        assert compare.columns == ["data.batch_size"]
+        headers = [str(c.label) for c in compare.query_one("#compare-runs", DataTable).ordered_columns]
+        assert headers[-1] == "data.batch_size" and "optimizer.lr" not in headers
 
 
 def _finished_shown(app: WorkbenchApp) -> bool:

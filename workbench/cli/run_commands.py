@@ -320,14 +320,14 @@ def runs_command(args: argparse.Namespace, console: Console) -> int:
     for summary in summaries:
         cells = listing_cells(summary)
         table.add_row(summary.id, *(cells[column] for column in LISTING_COLUMNS))
-    _tables(console).print(table)
+    tables_console(console).print(table)
     damaged = [s for s in summaries if s.state == "damaged"]
     for summary in damaged:
         console.print(f"{summary.id}: {summary.message}", markup=False, highlight=False, soft_wrap=True, style="red")
     return 0
 
 
-def _tables(console: Console) -> Console:
+def tables_console(console: Console) -> Console:
     """The console for tables: a pipe gets every column at full width, not the 80 columns rich assumes."""
     if console.is_terminal:
         return console
@@ -392,7 +392,7 @@ def _print_classification(evaluation: Evaluation, console: Console) -> None:
             table.add_row(
                 row["class"], f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"])
             )
-        _tables(console).print(table)
+        tables_console(console).print(table)
     if len(names) <= 12:
         matrix = Table(
             title="confusion (rows: true, columns: predicted)",
@@ -405,7 +405,7 @@ def _print_classification(evaluation: Evaluation, console: Console) -> None:
             matrix.add_column(name[:6], justify="right")
         for name, row in zip(names, evaluation.confusion, strict=True):
             matrix.add_row(name[:10], *(str(v) if v else "." for v in row))
-        _tables(console).print(matrix)
+        tables_console(console).print(matrix)
     if evaluation.most_confused:
         pairs = ", ".join(f"{p['true']}->{p['predicted']} x{p['count']}" for p in evaluation.most_confused[:5])
         console.print(f"most confused: {pairs}", markup=False, highlight=False, soft_wrap=True)

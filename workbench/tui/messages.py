@@ -13,6 +13,7 @@ from typing import Any
 
 from textual.message import Message
 
+from workbench.runs.comparison import Comparison
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory, TimedEvent
 from workbench.runs.listing import RunSummary
@@ -128,7 +129,7 @@ class RunDetailsRead(Message):
 
 @dataclass
 class ComparisonRead(Message):
-    """The compared runs' histories and the differences of their experiments (or why not)."""
+    """The compared runs' histories, and their results and settings side by side."""
 
     histories: list[RunHistory]
-    differences: list[tuple[str, Any, Any]] | str
+    comparison: Comparison

@@ -1,95 +1,174 @@
-"""Two runs side by side: their curves overlaid, their results, and how their experiments differ.
+"""Any number of runs side by side: a table of runs, their curves overlaid, and what differs.
 
-Pushed over the Runs screen (``v``). Each run gets one colour on both charts (loss, and the
-task's metric); the lines are training, the dots validation. Below, every setting whose value
-differs between the two experiments, as dotted paths (``optimizer.lr``, ``model.layers.3.p``).
+Pushed over the Runs screen (``v`` on the marked runs). Each run has a letter and a colour,
+the same in the table, the legends and the differences:
+
+- the runs table (the "parallel comparison" of W&B): one row per run with its results and a
+  column per chosen setting (the differing ones at first; ``h`` chooses), sorted by any column
+  (``o`` moves to the next, ``O`` reverses);
+- the loss and metric charts (``g``), lines for training, dots for validation;
+- every setting that differs, the most telling first (dataset, model, optimizer, schedule,
+  epochs, then the rest), scrollable.
+
+What is shown is computed below the line (:mod:`workbench.runs.comparison`), the same as
+``workbench compare`` prints.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.events import Resize
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
-from workbench.errors import WorkbenchError, describe_error
+from workbench.runs.comparison import BEST_FIRST, LAST, RESULT_COLUMNS, Comparison, compare_runs, format_setting, run_labels
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory
-from workbench.runs.listing import RunSummary, best_text, test_text
-from workbench.schema import config as config_io
-from workbench.schema.config import RunConfig
+from workbench.runs.listing import STATE_STYLES, RunSummary
 from workbench.tui.messages import ComparisonRead
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.charts import RUN_COLOURS, ChartDeck, compare_charts
 from workbench.tui.widgets.plain import plain_cells
 
 WIDE_COLUMNS = 120
-#: How the runs are named in the legends (their ids are written out above the charts).
-LETTERS = "ABCD"
-#: Differences listed at most (a different model can differ in many layer settings).
-MAX_DIFFERENCES = 30
+#: A setting's text is cut to this many characters in the tables (several runs share 80 columns).
+CELL_WIDTH = 18
+#: Settings shown as columns of the runs table at first (the most telling differences, not
+#: counting each layer's own settings).
+FIRST_SETTING_COLUMNS = 8
 
 
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """``{"optimizer": {"lr": 0.1}}`` -> ``{"optimizer.lr": 0.1}``; list items by index."""
-    if isinstance(data, dict):
-        items = data.items()
-    elif isinstance(data, list):
-        items = ((str(i), v) for i, v in enumerate(data))
-    else:
-        return {prefix: data}
-    flat: dict[str, Any] = {}
-    for key, value in items:
-        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
-
-
-def config_differences(a: RunConfig, b: RunConfig) -> list[tuple[str, Any, Any]]:
-    """(setting, value in a, value in b) for every setting that differs; ``-`` where one lacks it."""
-    left, right = flatten(config_io.to_dict(a)), flatten(config_io.to_dict(b))
-    return [
-        (key, left.get(key, "-"), right.get(key, "-"))
-        for key in sorted(left.keys() | right.keys())
-        if left.get(key) != right.get(key)
-    ]
+def run_colour(index: int) -> str:
+    return RUN_COLOURS[index % len(RUN_COLOURS)]
 
 
 class CompareScreen(WorkbenchScreen):
     MODE = "runs"
-    HINT = "g shows the other chart · escape goes back to the runs"
+    MAIN_WIDGET = "#compare-runs"
+    HINT = "o sorts · h chooses the columns · g the other chart · tab to what differs · escape back to the runs"
 
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("g", "next_chart", "Next chart")]
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("o", "sort", "Sort", tooltip="Sort the runs by the next column"),
+        Binding("O", "reverse", "Reverse", show=False, tooltip="Reverse the order of the sort"),
+        Binding("h", "choose_columns", "Columns", tooltip="Choose the settings shown as columns"),
+        Binding("g", "next_chart", "Next chart", tooltip="Show the other chart: loss or the metric"),
+    ]
 
     DEFAULT_CSS = """
-    CompareScreen #compare-runs { height: auto; padding: 0 1; }
-    CompareScreen #compare-charts { height: 1fr; min-height: 8; }
-    CompareScreen #compare-diff { height: auto; max-height: 8; padding: 0 1; overflow-y: auto; }
+    CompareScreen #compare-runs { height: auto; max-height: 7; scrollbar-size: 1 1; }
+    CompareScreen #compare-charts { height: 1fr; min-height: 7; }
+    CompareScreen #compare-diff { height: 8; scrollbar-size: 1 1; border-top: solid $panel-lighten-2; }
+    CompareScreen #compare-note { height: auto; padding: 0 1; }
+    CompareScreen.-tall #compare-diff { height: 1fr; }
     """
 
     def __init__(self, summaries: list[RunSummary]) -> None:
         super().__init__()
         self.summaries = summaries
+        self.labels = run_labels(len(summaries))
         self.histories: list[RunHistory] = []
+        self.comparison: Comparison | None = None
+        self.columns: list[str] = []  # the settings shown in the runs table
+        self.sort_column = ""  # "" keeps the order the runs were marked in
+        self.reverse = False
 
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
-            yield Static(self._runs_text(), id="compare-runs", markup=False)
+            yield DataTable(id="compare-runs", cursor_type="row", zebra_stripes=False)
             yield ChartDeck(("loss", "metric"), id="compare-charts")
-            yield Static("reading the runs…", id="compare-diff", markup=False)
+            yield Static("reading the runs…", id="compare-note", markup=False)
+            yield DataTable(id="compare-diff", cursor_type="row", zebra_stripes=False)
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.query_one("#compare-diff").border_title = "What differs"
+        self.focus_main_widget()
         self._read()
 
     def on_resize(self, event: Resize) -> None:
         self.query_one(ChartDeck).set_class(event.size.width >= WIDE_COLUMNS, "-all")
+        self.set_class(event.size.height >= 40, "-tall")
+
+    # ------------------------------------------------------------------ reading
+
+    @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
+    def _read(self) -> None:
+        runs = [RunDir(Path(s.path)) for s in self.summaries]
+        histories = [RunHistory.from_records(run.read_events()) for run in runs]
+        self.post_message(ComparisonRead(histories, compare_runs(runs)))
+
+    def on_comparison_read(self, message: ComparisonRead) -> None:
+        self.histories, self.comparison = message.histories, message.comparison
+        # Each layer's settings are in the differences; as columns they would crowd out the rest.
+        shown = [d.setting for d in message.comparison.differences if d.setting not in LAST and ".layers." not in d.setting]
+        self.columns = shown[:FIRST_SETTING_COLUMNS]
+        self.query_one(ChartDeck).draw(compare_charts(message.histories, self.labels))
+        self._fill_runs()
+        self._fill_differences()
+
+    # ------------------------------------------------------------------ drawing
+
+    def _order(self) -> list[int]:
+        assert self.comparison is not None
+        if not self.sort_column:
+            indices = list(range(len(self.comparison.runs)))
+            return indices[::-1] if self.reverse else indices
+        return self.comparison.order(self.sort_column, reverse=self.reverse)
+
+    def _fill_runs(self) -> None:
+        comparison = self.comparison
+        if comparison is None:
+            return
+        table = self.query_one("#compare-runs", DataTable)
+        keep = table.cursor_row
+        table.clear(columns=True)
+        for column in ("run", *RESULT_COLUMNS, *self.columns):
+            table.add_column(self._header(column), key=column)
+        cells = {column: comparison.cells(column, CELL_WIDTH) for column in (*RESULT_COLUMNS, *self.columns)}
+        for index in self._order():
+            run = comparison.runs[index]
+            label = Text(f"■ {self.labels[index]} {run.summary.name or run.summary.id}", style=run_colour(index))
+            state = cells["state"][index]
+            table.add_row(
+                label,
+                Text(state, style=STATE_STYLES.get(state, "")),
+                *plain_cells(*(cells[c][index] for c in (*RESULT_COLUMNS[1:], *self.columns))),
+                key=run.summary.id,
+            )
+        table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
+        errors = [f"{r.summary.id}: {r.error}" for r in comparison.runs if r.error]
+        self.query_one("#compare-note", Static).update(Text("\n".join(errors), style="red"))
+        self.query_one("#compare-note").set_class(not errors, "hidden")
+
+    def _header(self, column: str) -> Text:
+        descending = self.reverse != (column in BEST_FIRST)
+        arrow = (" ↓" if descending else " ↑") if column == self.sort_column else ""
+        return Text(f"{column}{arrow}", style="bold" if arrow else "")
+
+    def _fill_differences(self) -> None:
+        comparison = self.comparison
+        if comparison is None:
+            return
+        table = self.query_one("#compare-diff", DataTable)
+        table.clear(columns=True)
+        order = self._order()
+        table.add_column("setting", key="setting")
+        for index in order:
+            table.add_column(Text(self.labels[index], style=f"bold {run_colour(index)}"), key=str(index))
+        if not comparison.differences:
+            table.add_row(Text("The experiments are the same (only the runs differ)", style="dim"), *([""] * len(order)))
+        for difference in comparison.differences:
+            table.add_row(*plain_cells(difference.setting, *(format_setting(difference.values[i], CELL_WIDTH) for i in order)))
+        count = len(comparison.differences)
+        table.border_title = f"What differs ({count} setting{'s' if count != 1 else ''})"
+
+    # ------------------------------------------------------------------ actions
 
     def action_back(self) -> None:
         self.dismiss()
@@ -97,49 +176,41 @@ class CompareScreen(WorkbenchScreen):
     def action_next_chart(self) -> None:
         self.query_one(ChartDeck).cycle()
 
-    def _runs_text(self) -> Text:
-        text = Text()
-        for index, summary in enumerate(self.summaries):
-            colour = RUN_COLOURS[index % len(RUN_COLOURS)]
-            if index:
-                text.append("\n")
-            text.append(f"■ {LETTERS[index]} {summary.id}", style=f"bold {colour}")
-            text.append(
-                f"  {summary.state} · {summary.epochs_done}/{summary.epochs} epochs · best {best_text(summary)} · test {test_text(summary)}"
-            )
-        return text
+    def action_sort(self) -> None:
+        """Sort by the next column: the run's order, its results, then the shown settings."""
+        columns = ["", *RESULT_COLUMNS, *self.columns]
+        position = columns.index(self.sort_column) if self.sort_column in columns else 0
+        self.sort_column = columns[(position + 1) % len(columns)]
+        self.reverse = False
+        self._redraw_order()
 
-    @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
-    def _read(self) -> None:
-        runs = [RunDir(Path(s.path)) for s in self.summaries]
-        histories = [RunHistory.from_records(run.read_events()) for run in runs]
-        try:
-            differences: list[tuple[str, Any, Any]] | str = config_differences(runs[0].read_config(), runs[1].read_config())
-        except (WorkbenchError, OSError) as error:  # a config that cannot be read is said, not raised
-            differences = describe_error(error)
-        self.post_message(ComparisonRead(histories, differences))
+    def action_reverse(self) -> None:
+        self.reverse = not self.reverse
+        self._redraw_order()
 
-    def on_comparison_read(self, message: ComparisonRead) -> None:
-        self._show(message.histories, message.differences)
+    def _redraw_order(self) -> None:
+        self._fill_runs()
+        self._fill_differences()
+        what = self.sort_column or "the order they were marked in"
+        self.set_hint(f"runs sorted by {what}{', reversed' if self.reverse else ''} · o next column · O reverse")
 
-    def _show(self, histories: list[RunHistory], differences: list[tuple[str, Any, Any]] | str) -> None:
-        self.histories = histories
-        labels = [LETTERS[i] for i in range(len(self.summaries))]
-        self.query_one(ChartDeck).draw(compare_charts(histories, labels))
-        self.query_one("#compare-diff", Static).update(differences_table(differences))
+    def action_choose_columns(self) -> None:
+        from workbench.tui.runs.dialogs import ColumnsScreen
 
+        if self.comparison is None:
+            return
+        differing = {d.setting for d in self.comparison.differences}
+        self.app.push_screen(ColumnsScreen(self.comparison.settings, self.columns, differing), self._columns_chosen)
 
-def differences_table(differences: list[tuple[str, Any, Any]] | str) -> Table | Text:
-    if isinstance(differences, str):
-        return Text(differences, style="red")
-    if not differences:
-        return Text("The two experiments are the same (only the runs differ).", style="dim")
-    table = Table(box=None, padding=(0, 2, 0, 0), pad_edge=False, title="What differs", title_justify="left", title_style="bold")
-    table.add_column(header="setting", style="bold", no_wrap=True)
-    table.add_column(header=LETTERS[0], style=RUN_COLOURS[0], overflow="ellipsis")
-    table.add_column(header=LETTERS[1], style=RUN_COLOURS[1], overflow="ellipsis")
-    for key, left, right in differences[:MAX_DIFFERENCES]:
-        table.add_row(*plain_cells(key, str(left), str(right)))
-    if len(differences) > MAX_DIFFERENCES:
-        table.add_row(f"… {len(differences) - MAX_DIFFERENCES} more", "", "")
-    return table
+    def _columns_chosen(self, columns: list[str] | None) -> None:
+        if columns is None:
+            return
+        self.columns = columns
+        if self.sort_column and self.sort_column not in (*RESULT_COLUMNS, *columns):
+            self.sort_column = ""
+        self._fill_runs()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("sort", "reverse", "choose_columns") and self.comparison is None:
+            return None
+        return super().check_action(action, parameters)

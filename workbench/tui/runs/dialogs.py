@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Input, Static
+from textual.binding import Binding
+from textual.widgets import Input, SelectionList, Static
 
 from workbench.tui.screens.dialogs import Dialog
 
@@ -43,3 +47,40 @@ class EpochsScreen(Dialog):
             note.update(f"give a whole number of at least {self.minimum}")
             return
         self.dismiss(epochs)
+
+
+class ColumnsScreen(Dialog):
+    """Choose which settings the compare view's runs table shows as columns.
+
+    Lists every setting of the compared experiments, the differing ones marked; space toggles,
+    enter applies (dismisses with the chosen settings, in the list's order).
+    """
+
+    BINDINGS = [Binding("enter", "apply", "Apply", priority=True)]
+
+    DEFAULT_CSS = """
+    ColumnsScreen SelectionList { height: auto; max-height: 16; border: none; padding: 0; }
+    """
+
+    def __init__(self, settings: Sequence[str], chosen: Sequence[str], differing: set[str]) -> None:
+        super().__init__()
+        # The shown ones first, then what differs, then the rest; each layer's settings last.
+        rank = {setting: (setting not in chosen, ".layers." in setting, setting not in differing) for setting in settings}
+        self.settings = sorted(settings, key=lambda setting: rank[setting])  # stable: importance within each
+        self.chosen = set(chosen)
+        self.differing = differing
+
+    def compose_dialog(self) -> ComposeResult:
+        yield Static("Settings shown as columns", classes="title", markup=False)
+        yield SelectionList[str](*((self._label(s), s, s in self.chosen) for s in self.settings), id="columns")
+        yield Static("space toggles · enter applies · escape cancels · ● differs between the runs", classes="note", markup=False)
+
+    def _label(self, setting: str) -> Text:
+        return Text(f"{setting} ●" if setting in self.differing else setting)  # a Text: never markup
+
+    def on_mount(self) -> None:
+        self.query_one(SelectionList).focus()
+
+    def action_apply(self) -> None:
+        selected = set(self.query_one(SelectionList).selected)
+        self.dismiss([s for s in self.settings if s in selected])

@@ -9,7 +9,7 @@ highlighted run: its experiment in brief, its checkpoints and its curves (from m
 Actions: show the run on the Train screen (enter: live, if it is training), evaluate the
 highlighted checkpoint (``e``, the evaluation view), resume the run (``r``, in a training
 process of its own), load its experiment into the setup screens (``c``), delete it (``d``, asks
-first), and compare two runs (mark with ``m`` or space, then ``v``). Files are read in thread
+first), and compare runs (mark with ``m`` or space, every listed one with ``M``, then ``v``). Files are read in thread
 workers, never on the UI thread. The columns say what ``workbench runs`` says
 (:mod:`workbench.runs.listing`).
 """
@@ -36,10 +36,10 @@ from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory
 from workbench.runs.listing import (
     LISTING_COLUMNS,
+    SORT_KEYS,
     STATE_STYLES,
     RunSummary,
     best_text,
-    headline_metric,
     list_runs,
     listing_cells,
     state_label,
@@ -68,13 +68,13 @@ class SortColumn:
 
 SORTS: tuple[SortColumn, ...] = (
     SortColumn("started", None, newest_first=True),
-    SortColumn("name", lambda s: (s.name.lower(), s.id)),
-    SortColumn("dataset", lambda s: (s.dataset, s.id)),
-    SortColumn("state", lambda s: (state_label(s), s.id)),
-    SortColumn("best", lambda s: (s.best_value is None, s.best_value or 0.0)),
-    SortColumn("test", lambda s: headline[1] if (headline := headline_metric(s.test)) else float("-inf"), newest_first=True),
-    SortColumn("params", lambda s: s.num_params or 0, newest_first=True),
-    SortColumn("time", lambda s: s.train_seconds, newest_first=True),
+    SortColumn("name", SORT_KEYS["name"]),
+    SortColumn("dataset", SORT_KEYS["dataset"]),
+    SortColumn("state", SORT_KEYS["state"]),
+    SortColumn("best", SORT_KEYS["best"]),
+    SortColumn("test", SORT_KEYS["test"], newest_first=True),
+    SortColumn("params", SORT_KEYS["params"], newest_first=True),
+    SortColumn("time", SORT_KEYS["time"], newest_first=True),
 )
 
 
@@ -143,7 +143,14 @@ class RunsScreen(WorkbenchScreen):
         Binding("c", "load", "Load", tooltip="Load the run's experiment into the setup screens"),
         Binding("d", "delete", "Delete", tooltip="Delete the run and its checkpoints (asks first)"),
         Binding("m,space", "mark", "Mark", tooltip="Mark or unmark the run for a comparison"),
-        Binding("v", "compare", "Compare", tooltip="Compare two runs: the two marked, or the marked and the highlighted"),
+        Binding(
+            "M",
+            "mark_all",
+            "Mark all",
+            show=False,
+            tooltip="Mark every run listed (after a / filter: the matching ones), or unmark all",
+        ),
+        Binding("v", "compare", "Compare", tooltip="Compare the marked runs (one marked: with the highlighted run)"),
         Binding("o", "sort", "Sort", tooltip="Sort by the next column"),
         Binding("O", "reverse", "Reverse", show=False, tooltip="Reverse the order of the sort"),
         # The filter field says "/ filter ..." on screen, so the footer keeps its room for the rest.
@@ -484,11 +491,23 @@ class RunsScreen(WorkbenchScreen):
         if len(self.marked) == 1:
             self.set_hint("Marked. Highlight another run and press v to compare, or mark a second one")
 
+    def action_mark_all(self) -> None:
+        listed = [s.id for s in self.shown]
+        self.marked = (
+            []
+            if all(run_id in self.marked for run_id in listed)
+            else [*self.marked, *(i for i in listed if i not in self.marked)]
+        )
+        table = self.query_one("#runs", DataTable)
+        for summary in self.shown:
+            table.update_cell(summary.id, table.ordered_columns[0].key, self._cells(summary)[0])
+        self._show_sort_note()
+
     def action_compare(self) -> None:
         from workbench.tui.runs.compare import CompareScreen
 
         by_id = {s.id: s for s in self.summaries}
-        chosen = [run_id for run_id in self.marked if run_id in by_id][-2:]
+        chosen = [run_id for run_id in self.marked if run_id in by_id]
         highlighted = self.highlighted_id
         if len(chosen) == 1 and highlighted and highlighted != chosen[0]:
             chosen.append(highlighted)
@@ -531,7 +550,7 @@ class RunsScreen(WorkbenchScreen):
         self.focus_main_widget()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("attach", "evaluate", "resume", "load", "delete", "mark", "compare") and not self.shown:
+        if action in ("attach", "evaluate", "resume", "load", "delete", "mark", "mark_all", "compare") and not self.shown:
             return None
         return super().check_action(action, parameters)
 
