@@ -21,7 +21,12 @@ from workbench.errors import WorkbenchError
 
 #: Sub-command modules, each with ``register(subparsers)``. Imported lazily: torch loads only
 #: for the commands that need it.
-COMMAND_MODULES = ("workbench.cli.setup_commands", "workbench.cli.run_commands", "workbench.cli.live_commands")
+COMMAND_MODULES = (
+    "workbench.cli.setup_commands",
+    "workbench.cli.run_commands",
+    "workbench.cli.live_commands",
+    "workbench.cli.export_commands",
+)
 
 EXIT_INTERRUPTED = 130
 
