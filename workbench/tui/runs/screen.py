@@ -143,7 +143,10 @@ class RunsScreen(WorkbenchScreen):
         Binding("r", "resume", "Resume", tooltip="Resume the run from its last checkpoint, in a process of its own"),
         Binding("c", "load", "Load", tooltip="Load the run's experiment into the setup screens"),
         Binding("d", "delete", "Delete", tooltip="Delete the run and its checkpoints (asks first)"),
-        Binding("w", "export", "CSV", tooltip="Write the run's metrics, one row per epoch, to metrics.csv in its folder"),
+        # In ? and the README: the footer has no room left at 80 columns.
+        Binding(
+            "w", "export", "CSV", show=False, tooltip="Write the run's metrics, one row per epoch, to metrics.csv in its folder"
+        ),
         Binding("m,space", "mark", "Mark", tooltip="Mark or unmark the run for a comparison"),
         Binding("v", "compare", "Compare", tooltip="Compare two runs: the two marked, or the marked and the highlighted"),
         Binding("o", "sort", "Sort", tooltip="Sort by the next column"),
