@@ -95,7 +95,9 @@ def test_train_with_tensorboard_writes_the_runs_curves_into_its_folder(capsys) -
     status, out, _ = run(capsys, "train", "digits-mlp", *TINY, "--tensorboard")
     assert status == 0
     scalars = read_scalars(find_run("latest").path / "tb")
-    assert len(scalars["val/acc"]) == 2 and len(scalars["test/acc"]) == 1 and scalars["step/loss"]
+    # (step/loss comes with the trainer's progress reports, which a run this short may not send:
+    # the sink's tests in tests/runs/test_tensorboard.py send them.)
+    assert len(scalars["val/acc"]) == 2 and len(scalars["lr"]) == 2 and len(scalars["test/acc"]) == 1
 
 
 def test_export_into_a_closed_pipe_ends_quietly(monkeypatch) -> None:
