@@ -110,3 +110,12 @@ def test_export_into_a_closed_pipe_ends_quietly(monkeypatch) -> None:
     process.stdout.close()
     _, err = process.communicate(timeout=60)
     assert process.returncode == 0 and err == b""
+
+
+def test_train_with_tensorboard_into_a_file_refuses_in_one_line_before_a_run_starts(capsys, tmp_path: Path) -> None:
+    pytest.importorskip("tensorboardX")
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    status, _, err = run(capsys, "train", "digits-mlp", *TINY, "--tensorboard", str(a_file))
+    assert status == 1 and err.startswith(f"error: {a_file}: cannot hold TensorBoard event files (") and err.count("\n") == 1
+    assert list_runs() == []

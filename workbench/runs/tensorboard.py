@@ -74,6 +74,13 @@ def _tagged(prefix: str, values: dict[str, float]) -> dict[str, float]:
     return {f"{prefix}/{name}": value for name, value in values.items()}
 
 
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WorkbenchError(f"{folder}: cannot hold TensorBoard event files ({error.strerror or error})") from None
+
+
 class EventFiles:
     """One event-file writer; ``purge_step``: TensorBoard drops what earlier files hold from that
     step on (a resumed run trains those steps again; an export replaces an earlier one)."""
@@ -81,8 +88,8 @@ class EventFiles:
     def __init__(self, folder: Path, purge_step: int | None = None) -> None:
         writer = require_writer()
         self.folder = folder
+        _make_folder(folder)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
             # The file is named by the second it was opened in; two writers of one run in the same
             # second (a resume right after a failure) would share it, the second erasing the first.
             # The suffix keeps them apart, in the order they started.
@@ -103,11 +110,13 @@ class EventFiles:
 class TensorBoardSink:
     """A sink (``workbench train --tensorboard``) that writes the run's curves as it trains.
 
-    Made before the trainer, so a missing extra refuses the run before it starts; the files are
-    opened at RunStarted, when the run's folder is known."""
+    Made before the trainer, so a missing extra or a folder that cannot be made refuses the run
+    before it starts; the files are opened at RunStarted, when the run's folder is known."""
 
     def __init__(self, folder: Path | None = None) -> None:
         require_writer()
+        if folder is not None:
+            _make_folder(folder)
         self.folder = folder
         self._files: EventFiles | None = None
         self._steps_per_epoch = 1
