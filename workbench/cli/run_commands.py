@@ -103,7 +103,6 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
     if args.detach:
         from workbench.runs.launch import launch_new_run
 
-        _tensorboard_sinks(args)  # without the extra, refused here rather than in the run's log
         return _detached(launch_new_run(experiment, device=args.device, tensorboard=_tensorboard_dir(args)), console)
     return _drive(lambda sinks, control: _trainer(experiment, sinks, control, device=args.device), args, console)
 
@@ -121,7 +120,6 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
     if args.detach:
         from workbench.runs.launch import launch_resume
 
-        _tensorboard_sinks(args)
         return _detached(launch_resume(run, epochs=args.epochs, device=args.device, tensorboard=_tensorboard_dir(args)), console)
 
     def make(sinks: Sequence[ev.Sink], control: Control) -> Trainer:
@@ -189,8 +187,9 @@ def _tensorboard_sinks(args: argparse.Namespace) -> list[ev.Sink]:
 
 def _tensorboard_dir(args: argparse.Namespace) -> str | None:
     """``--tensorboard`` for a detached training process: None (not asked), "" (the run's own
-    folder) or an absolute DIR (the process may start elsewhere)."""
-    if args.tensorboard is None:
+    folder) or an absolute DIR (the process may start elsewhere). The sink is made here once, so
+    that a missing extra or folder is refused in one line now, not as a failed run in its log."""
+    if not _tensorboard_sinks(args):
         return None
     folder = tensorboard_folder(args.tensorboard)
     return str(folder) if folder is not None else ""
