@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "workbench.cli.run_commands",
     "workbench.cli.live_commands",
     "workbench.cli.compare_commands",
+    "workbench.cli.export_commands",
 )
 
 EXIT_INTERRUPTED = 130

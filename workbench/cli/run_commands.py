@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from workbench.cli.export_commands import add_tensorboard_argument, tensorboard_folder
 from workbench.cli.setup_commands import add_override_argument
 from workbench.engine.control import Control
 from workbench.errors import WorkbenchError
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from workbench.runs.folder import RunDir
 
 EXIT_STOPPED = 130
+TENSORBOARD_HELP = "also write TensorBoard event files: to DIR/<run id>, or without DIR to tb/ in the run's folder"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--epochs", type=int, help="number of epochs (same as --set train.epochs=N)")
     train.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")
     train.add_argument("--detach", action="store_true", help="train in a process of its own: print the run id and return")
+    add_tensorboard_argument(train, TENSORBOARD_HELP)
     # The process that `--detach` and the app start: train the run already created in this folder.
     train.add_argument("--run-dir", help=argparse.SUPPRESS)
     train.set_defaults(handler=train_command)
@@ -70,6 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     resume.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the run's train.device)")
     resume.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")
     resume.add_argument("--detach", action="store_true", help="resume in a process of its own: print the run id and return")
+    add_tensorboard_argument(resume, TENSORBOARD_HELP)
     resume.set_defaults(handler=resume_command)
 
     delete = sub.add_parser("delete", help="delete a run and its checkpoints")
@@ -99,7 +103,7 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
     if args.detach:
         from workbench.runs.launch import launch_new_run
 
-        return _detached(launch_new_run(experiment, device=args.device), console)
+        return _detached(launch_new_run(experiment, device=args.device, tensorboard=_tensorboard_dir(args)), console)
     return _drive(lambda sinks, control: _trainer(experiment, sinks, control, device=args.device), args, console)
 
 
@@ -116,7 +120,7 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
     if args.detach:
         from workbench.runs.launch import launch_resume
 
-        return _detached(launch_resume(run, epochs=args.epochs, device=args.device), console)
+        return _detached(launch_resume(run, epochs=args.epochs, device=args.device, tensorboard=_tensorboard_dir(args)), console)
 
     def make(sinks: Sequence[ev.Sink], control: Control) -> Trainer:
         from workbench.engine.trainer import Trainer
@@ -153,8 +157,9 @@ def _drive(make_trainer: Callable[[Sequence[ev.Sink], Control], Trainer], args: 
     control = Control()
     view_console = Console(stderr=True, highlight=False, markup=False) if args.json else console
     view = TrainView(view_console)
+    sinks = [view, *_tensorboard_sinks(args)]
     with obey_signals(control, view.stop_requested):
-        trainer = make_trainer([view], control)
+        trainer = make_trainer(sinks, control)
         try:
             with view:
                 finished = trainer.run()
@@ -168,6 +173,26 @@ def _drive(make_trainer: Callable[[Sequence[ev.Sink], Control], Trainer], args: 
         view.say(f"stopped; continue with: workbench resume {trainer.run_dir.id}")
         return EXIT_STOPPED
     return 0
+
+
+def _tensorboard_sinks(args: argparse.Namespace) -> list[ev.Sink]:
+    """The event-file sink ``--tensorboard`` asks for, made before anything trains, so that a
+    missing extra refuses the run (one line naming the install) instead of training without it."""
+    if args.tensorboard is None:
+        return []
+    from workbench.runs.tensorboard import TensorBoardSink
+
+    return [TensorBoardSink(tensorboard_folder(args.tensorboard))]
+
+
+def _tensorboard_dir(args: argparse.Namespace) -> str | None:
+    """``--tensorboard`` for a detached training process: None (not asked), "" (the run's own
+    folder) or an absolute DIR (the process may start elsewhere). The sink is made here once, so
+    that a missing extra or folder is refused in one line now, not as a failed run in its log."""
+    if not _tensorboard_sinks(args):
+        return None
+    folder = tensorboard_folder(args.tensorboard)
+    return str(folder) if folder is not None else ""
 
 
 def _run_ids(trainer: Trainer) -> dict[str, str]:

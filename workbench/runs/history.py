@@ -88,6 +88,8 @@ class StepPoint:
     x: float
     loss: float
     lr: float
+    #: The report itself (its step numbers, accuracy and speed), for exports.
+    source: ev.Progress | None = None
 
 
 @dataclass
@@ -227,7 +229,7 @@ class RunHistory:
             self.state = "running" if self.state == "starting" else self.state
             x = event.epoch - 1 + event.step / max(1, event.steps_per_epoch)
             if math.isfinite(event.loss):
-                self.steps.append(StepPoint(x, event.loss, event.lr))
+                self.steps.append(StepPoint(x, event.loss, event.lr, event))
             return None
         if isinstance(event, ev.EpochEnded):
             # An epoch logged before a crash and trained again on resume is recorded once.

@@ -22,15 +22,18 @@ from workbench.runs.store import create_run
 from workbench.schema.config import RunConfig
 
 
-def launch_new_run(config: RunConfig, *, device: str | None = None) -> RunDir:
-    """Make the run's folder (the config validated and normalised) and start training it."""
+def launch_new_run(config: RunConfig, *, device: str | None = None, tensorboard: str | None = None) -> RunDir:
+    """Make the run's folder (the config validated and normalised) and start training it.
+    ``tensorboard``: also write event files, to that folder ("": the run's own ``tb/``)."""
     run = create_run(config)
-    _spawn(["train", "--run-dir", str(run.path), *(["--device", device] if device else [])], run)
+    args = ["train", "--run-dir", str(run.path), *(["--device", device] if device else [])]
+    _spawn(args + _tensorboard_args(tensorboard), run)
     return run
 
 
-def launch_resume(run: RunDir, *, epochs: int | None = None, device: str | None = None) -> RunDir:
-    """Continue ``run`` from its last checkpoint in a new training process."""
+def launch_resume(run: RunDir, *, epochs: int | None = None, device: str | None = None, tensorboard: str | None = None) -> RunDir:
+    """Continue ``run`` from its last checkpoint in a new training process (``tensorboard``: as
+    for :func:`launch_new_run`)."""
     check_resumable(run)
     status = run.read_status()
     check_new_total(run.id, status.epochs_done, status.epochs, epochs)
@@ -40,8 +43,15 @@ def launch_resume(run: RunDir, *, epochs: int | None = None, device: str | None 
         args += ["--epochs", str(epochs)]
     if device:
         args += ["--device", device]
-    _spawn(args, run)
+    _spawn(args + _tensorboard_args(tensorboard), run)
     return run
+
+
+def _tensorboard_args(tensorboard: str | None) -> list[str]:
+    """``--tensorboard [DIR]`` last on the line: its DIR is optional, so nothing may follow it."""
+    if tensorboard is None:
+        return []
+    return ["--tensorboard", tensorboard] if tensorboard else ["--tensorboard"]
 
 
 def training_command(args: list[str]) -> list[str]:

@@ -9,7 +9,8 @@ highlighted run: its experiment in brief, its checkpoints and its curves (from m
 Actions: show the run on the Train screen (enter: live, if it is training), evaluate the
 highlighted checkpoint (``e``, the evaluation view), resume the run (``r``, in a training
 process of its own), load its experiment into the setup screens (``c``), delete it (``d``, asks
-first), and compare runs (mark with ``m`` or space, every listed one with ``M``, then ``v``). Files are read in thread
+first), write its metrics to metrics.csv in its folder (``w``), and compare runs (mark with ``m``
+or space, every listed one with ``M``, then ``v``). Files are read in thread
 workers, never on the UI thread. The columns say what ``workbench runs`` says
 (:mod:`workbench.runs.listing`).
 """
@@ -32,6 +33,7 @@ from textual.widgets.option_list import Option
 from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import count, duration
 from workbench.runs.checkpoints import checkpoint_choices, resolve_checkpoint
+from workbench.runs.export import export_to_run_folder
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory
 from workbench.runs.listing import (
@@ -133,7 +135,7 @@ def metrics_stamp(run: RunDir) -> tuple[float, int]:
 class RunsScreen(WorkbenchScreen):
     MODE = "runs"
     MAIN_WIDGET = "#runs"
-    WORKER_FAILURES = {"runs-list": "The runs could not be read"}
+    WORKER_FAILURES = {"runs-list": "The runs could not be read", "metrics-export": "The metrics could not be exported"}
     HINT = "↑↓ choose a run · tab to its checkpoints · / filters · o sorts · runs of other processes update live"
 
     BINDINGS = [
@@ -142,6 +144,10 @@ class RunsScreen(WorkbenchScreen):
         Binding("r", "resume", "Resume", tooltip="Resume the run from its last checkpoint, in a process of its own"),
         Binding("c", "load", "Load", tooltip="Load the run's experiment into the setup screens"),
         Binding("d", "delete", "Delete", tooltip="Delete the run and its checkpoints (asks first)"),
+        # In ? and the README: the footer has no room left at 80 columns.
+        Binding(
+            "w", "export", "CSV", show=False, tooltip="Write the run's metrics, one row per epoch, to metrics.csv in its folder"
+        ),
         Binding("m,space", "mark", "Mark", tooltip="Mark or unmark the run for a comparison"),
         Binding(
             "M",
@@ -477,6 +483,17 @@ class RunsScreen(WorkbenchScreen):
 
         self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
 
+    def action_export(self) -> None:
+        selected = self._selected_run()
+        if selected is not None:
+            self._export(selected[1])
+
+    @work(thread=True, group="metrics-export", exit_on_error=False)
+    def _export(self, run: RunDir) -> None:
+        """Read the run's whole metrics.jsonl (long for a long run) and write the CSV, off the UI thread."""
+        path = export_to_run_folder(run)
+        self.notify(str(path), title="Metrics written", timeout=8)  # thread-safe
+
     def action_mark(self) -> None:
         summary = self.highlighted
         if summary is None:
@@ -550,7 +567,10 @@ class RunsScreen(WorkbenchScreen):
         self.focus_main_widget()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("attach", "evaluate", "resume", "load", "delete", "mark", "mark_all", "compare") and not self.shown:
+        if (
+            action in ("attach", "evaluate", "resume", "load", "delete", "export", "mark", "mark_all", "compare")
+            and not self.shown
+        ):
             return None
         return super().check_action(action, parameters)
 
