@@ -27,7 +27,7 @@ from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
 from workbench.tui.messages import ComparisonRead
 from workbench.tui.screens.base import WorkbenchScreen
-from workbench.tui.widgets.charts import RUN_COLOURS, ChartDeck, compare_charts
+from workbench.tui.widgets.charts import CHART_BINDINGS, RUN_COLOURS, ChartDeck, compare_charts
 from workbench.tui.widgets.plain import plain_cells
 
 WIDE_COLUMNS = 120
@@ -63,9 +63,9 @@ def config_differences(a: RunConfig, b: RunConfig) -> list[tuple[str, Any, Any]]
 
 class CompareScreen(WorkbenchScreen):
     MODE = "runs"
-    HINT = "g shows the other chart · escape goes back to the runs"
+    HINT = "g shows the other chart · l log/linear · [ ] smoothing · escape goes back to the runs"
 
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("g", "next_chart", "Next chart")]
+    BINDINGS = [Binding("escape", "back", "Back"), Binding("g", "next_chart", "Next chart"), *CHART_BINDINGS]
 
     DEFAULT_CSS = """
     CompareScreen #compare-runs { height: auto; padding: 0 1; }
@@ -96,6 +96,12 @@ class CompareScreen(WorkbenchScreen):
 
     def action_next_chart(self) -> None:
         self.query_one(ChartDeck).cycle()
+
+    def action_chart_scale(self) -> None:
+        self.set_hint(self.query_one(ChartDeck).toggle_scale())
+
+    def action_smoothing(self, step: int) -> None:
+        self.set_hint(self.query_one(ChartDeck).change_smoothing(step))
 
     def _runs_text(self) -> Text:
         text = Text()

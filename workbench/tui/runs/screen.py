@@ -49,7 +49,7 @@ from workbench.runs.store import delete_run
 from workbench.schema.config import RunConfig
 from workbench.tui.messages import RunDetailsRead, RunsListed
 from workbench.tui.screens.base import WorkbenchScreen
-from workbench.tui.widgets.charts import ChartDeck, loss_chart, metric_chart
+from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, loss_chart, metric_chart
 from workbench.tui.widgets.plain import plain_cells
 
 #: Seconds between two reads of the runs folder while the screen is shown.
@@ -148,6 +148,7 @@ class RunsScreen(WorkbenchScreen):
         # The filter field says "/ filter ..." on screen, so the footer keeps its room for the rest.
         Binding("slash", "filter", "Filter", show=False, tooltip="Filter the runs by name, dataset or state"),
         Binding("g", "next_chart", "Chart", show=False, tooltip="Show the run's other chart"),
+        *CHART_BINDINGS,
     ]
 
     DEFAULT_CSS = """
@@ -509,6 +510,12 @@ class RunsScreen(WorkbenchScreen):
 
     def action_next_chart(self) -> None:
         self.query_one(ChartDeck).cycle()
+
+    def action_chart_scale(self) -> None:
+        self.set_hint(self.query_one(ChartDeck).toggle_scale())
+
+    def action_smoothing(self, step: int) -> None:
+        self.set_hint(self.query_one(ChartDeck).change_smoothing(step))
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:
