@@ -80,10 +80,14 @@ def y_ticks(low: float, high: float, rows: int, width: int, *, log: bool = False
     candidates = list(_log_sets(low, high)) if log else []
     if not log or high - low < 1 or max((len(c.values) for c in candidates), default=0) < 2:
         candidates += _linear_sets(10**low, 10**high) if log else _linear_sets(low, high)
+    candidates += [Candidate(c.values[:-1], c.shared) for c in candidates] + [
+        Candidate(c.values[1:], c.shared) for c in candidates
+    ]
     candidates += [Candidate(c.values[start::2], c.shared, half=True) for c in candidates for start in (0, 1)]
     best: tuple[list[float], list[str]] = ([], [])
-    # Round steps two rows apart; failing two labels so, every other tick of one (1.5 and 2.5;
-    # 0.1 and 0.5), then a short chart's labels on next rows, one per two rows at most.
+    # Round steps two rows apart (less an end tick too near the next); failing two labels so,
+    # every other tick of one (1.5 and 2.5; 0.1 and 0.5), then a short chart's labels on next
+    # rows, one per two rows at most.
     for gap, most, halves in ((LABEL_ROWS, MAX_LABELS, False), (LABEL_ROWS, MAX_LABELS, True), (1, (rows + 1) // 2, True)):
         for values, shared, half in candidates:
             positions = [math.log10(v) for v in values] if log else values

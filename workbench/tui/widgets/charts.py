@@ -194,7 +194,8 @@ def y_range(values: Sequence[float], floor: float | None, ceiling: float | None,
 
 def chart_title(spec: ChartSpec, view: ChartView, width: int) -> Text:
     """The chart's name, its scale and smoothing, and its legend, in ``width`` columns if it can be:
-    the labels shortened (``val``), then the words (``log ~0.6``), then the labels cut (``run-…``)."""
+    the labels shortened (``val``), closer together (``━train``), then the words (``log ~0.6``),
+    then the labels cut (``run-…``)."""
     tags = []
     if spec.log_y:
         tags.append("log" if view.log else "linear")
@@ -202,10 +203,12 @@ def chart_title(spec: ChartSpec, view: ChartView, width: int) -> Text:
     long_tags = [*tags, f"smoothing {view.smoothing:g}" if view.smoothing else "no smoothing"] if smoothed else tags
     short_tags = [*tags, f"~{view.smoothing:g}"] if smoothed and view.smoothing else tags
     head = f"{spec.name} ({', '.join(long_tags)})" if long_tags else spec.name
+    short = [(e, e.short or e.label) for e in spec.legend]
     tries = [
         _title(head, [(e, e.label) for e in spec.legend], "  ", " "),
-        _title(head, [(e, e.short or e.label) for e in spec.legend], "  ", " "),
-        _title(" ".join([spec.name, *short_tags]), [(e, e.short or e.label) for e in spec.legend], " ", ""),
+        _title(head, short, "  ", " "),
+        _title(head, short, " ", ""),
+        _title(" ".join([spec.name, *short_tags]), short, " ", ""),
     ]
     longest = max((len(e.label) for e in spec.legend if not e.short), default=0)
     for most in range(longest - 1, 1, -1):
@@ -296,8 +299,9 @@ class ChartDeck(Horizontal):
     def change_smoothing(self, step: int) -> str:
         """Smooth the training curves more (``step`` 1) or less (-1); returns a sentence that says so."""
         self._redraw_with(self.view.smoother(step))
-        now = f"Smoothing {self.view.smoothing:g}" if self.view.smoothing else "No smoothing"
-        return f"{now} of the training curves; [ smooths less, ] more"
+        if not self.view.smoothing:
+            return "Training curves as measured, not smoothed; ] smooths them"
+        return f"Training curves smoothed {self.view.smoothing:g}; [ less, ] more"
 
     def _redraw_with(self, view: ChartView) -> None:
         self.view = view
