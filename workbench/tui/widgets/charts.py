@@ -122,6 +122,8 @@ class Chart(PlotWidget, can_focus=False):
         self.margin_left = 8
 
     def draw(self, spec: ChartSpec, view: ChartView) -> None:
+        """Plot ``spec`` as ``view`` says; the y labels are chosen here, for this chart's rows and
+        margin (:func:`axes.y_ticks`), and a flat curve is labelled with its value alone."""
         self.spec, self.view = spec, view
         title = chart_title(spec, view, self.size.width - 2)  # the border's corners take a column each
         if self.title != title:  # a new title re-lays out the screen: only when it changes
