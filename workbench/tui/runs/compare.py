@@ -31,8 +31,8 @@ from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory
 from workbench.runs.listing import STATE_STYLES, RunSummary
 from workbench.tui.messages import ComparisonRead
-from workbench.tui.screens.base import WorkbenchScreen
-from workbench.tui.widgets.charts import RUN_COLOURS, ChartDeck, compare_charts
+from workbench.tui.screens.base import ChartsScreen
+from workbench.tui.widgets.charts import CHART_BINDINGS, RUN_COLOURS, ChartDeck, compare_charts
 from workbench.tui.widgets.plain import plain_cells
 
 WIDE_COLUMNS = 120
@@ -47,10 +47,10 @@ def run_colour(index: int) -> str:
     return RUN_COLOURS[index % len(RUN_COLOURS)]
 
 
-class CompareScreen(WorkbenchScreen):
+class CompareScreen(ChartsScreen):
     MODE = "runs"
     MAIN_WIDGET = "#compare-runs"
-    HINT = "o sorts · h chooses the columns · g the other chart · tab to what differs · escape back to the runs"
+    HINT = "o sorts · h columns · g other chart · l log · [ ] smoothing · tab what differs · esc back"
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -58,6 +58,7 @@ class CompareScreen(WorkbenchScreen):
         Binding("O", "reverse", "Reverse", show=False, tooltip="Reverse the order of the sort"),
         Binding("h", "choose_columns", "Columns", tooltip="Choose the settings shown as columns"),
         Binding("g", "next_chart", "Next chart", tooltip="Show the other chart: loss or the metric"),
+        *CHART_BINDINGS,
     ]
 
     DEFAULT_CSS = """
@@ -172,9 +173,6 @@ class CompareScreen(WorkbenchScreen):
 
     def action_back(self) -> None:
         self.dismiss()
-
-    def action_next_chart(self) -> None:
-        self.query_one(ChartDeck).cycle()
 
     def action_sort(self) -> None:
         """Sort by the next column: the run's order, its results, then the shown settings."""

@@ -50,8 +50,8 @@ from workbench.runs.listing import (
 from workbench.runs.store import delete_run
 from workbench.schema.config import RunConfig
 from workbench.tui.messages import RunDetailsRead, RunsListed
-from workbench.tui.screens.base import WorkbenchScreen
-from workbench.tui.widgets.charts import ChartDeck, loss_chart, metric_chart
+from workbench.tui.screens.base import ChartsScreen
+from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, loss_chart, metric_chart
 from workbench.tui.widgets.plain import plain_cells
 
 #: Seconds between two reads of the runs folder while the screen is shown.
@@ -132,7 +132,7 @@ def metrics_stamp(run: RunDir) -> tuple[float, int]:
     return (stat.st_mtime, stat.st_size)
 
 
-class RunsScreen(WorkbenchScreen):
+class RunsScreen(ChartsScreen):
     MODE = "runs"
     MAIN_WIDGET = "#runs"
     WORKER_FAILURES = {"runs-list": "The runs could not be read", "metrics-export": "The metrics could not be exported"}
@@ -162,6 +162,7 @@ class RunsScreen(WorkbenchScreen):
         # The filter field says "/ filter ..." on screen, so the footer keeps its room for the rest.
         Binding("slash", "filter", "Filter", show=False, tooltip="Filter the runs by name, dataset or state"),
         Binding("g", "next_chart", "Chart", show=False, tooltip="Show the run's other chart"),
+        *CHART_BINDINGS,
     ]
 
     DEFAULT_CSS = """
@@ -554,9 +555,6 @@ class RunsScreen(WorkbenchScreen):
     def _filter_left(self) -> None:
         self.query_one("#filter", Input).can_focus = False
         self.set_hint(self.HINT)
-
-    def action_next_chart(self) -> None:
-        self.query_one(ChartDeck).cycle()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:

@@ -32,9 +32,9 @@ from workbench.runs.listing import STATE_STYLES
 from workbench.runs.status import INTERRUPTED, STALE, STARTING
 from workbench.tui.live_runs import FollowedRun
 from workbench.tui.messages import ControlRefused
-from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.screens.base import ChartsScreen
 from workbench.tui.widgets.bars import problems_summary, show_content
-from workbench.tui.widgets.charts import ChartDeck, loss_chart, lr_chart, metric_chart
+from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, ChartView, loss_chart, lr_chart, metric_chart
 from workbench.tui.widgets.plain import plain_cells
 
 #: Terminal sizes from which all three charts show side by side, and the tables grow.
@@ -50,9 +50,9 @@ LOG_CATCH_UP = 100
 LOG_STYLES = {"info": "", "good": "bold green", "warning": "yellow", "error": "bold red"}
 
 
-class TrainScreen(WorkbenchScreen):
+class TrainScreen(ChartsScreen):
     MODE = "train"
-    HINT = "g shows the next chart · n the next run in progress · runs go on when the app closes"
+    HINT = "g next chart · l log/linear · [ ] smoothing · n next run in progress · runs go on when the app closes"
     SHOWS_ACTIVITY = False  # the headline and the progress rows are the run's activity
 
     BINDINGS = [
@@ -61,6 +61,7 @@ class TrainScreen(WorkbenchScreen):
         Binding("x", "stop", "Stop", tooltip="Stop the run shown (a checkpoint is saved first)"),
         Binding("n", "next_run", "Next run", tooltip="Show the next run in progress"),
         Binding("g", "next_chart", "Next chart", tooltip="Show the next chart: loss, metric, learning rate"),
+        *CHART_BINDINGS,
     ]
 
     DEFAULT_CSS = """
@@ -106,7 +107,7 @@ class TrainScreen(WorkbenchScreen):
                 yield Static(id="run-note", classes="progress-note", markup=False)
             with Horizontal(id="train-main"):
                 with Vertical(id="train-left"):
-                    yield ChartDeck(("loss", "metric", "lr"), id="train-charts")
+                    yield ChartDeck(("loss", "metric", "lr"), view=ChartView(smoothing=0.6), id="train-charts")
                     yield DataTable(id="epochs", show_cursor=False, zebra_stripes=False)
                 with Vertical(id="train-right"):
                     yield Static(id="stats", markup=False)
@@ -222,10 +223,6 @@ class TrainScreen(WorkbenchScreen):
             self.notify("This is the only run in progress", timeout=3)
             return
         self.app.show_run(live[ids.index(following)].run)
-
-    def action_next_chart(self) -> None:
-        name = self.query_one(ChartDeck).cycle()
-        self.set_hint(f"Showing the {'learning rate' if name == 'lr' else name} chart; g shows the next one")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         shown = self.shown

@@ -2,29 +2,22 @@
 
 A thin layer over textual-plot's PlotWidget: the curve is thinned to about two points per
 column (a 100-epoch run has ~100k steps), the x axis is in epochs with a mark at each epoch
-(or at a round interval when there are too many to label), and the widget takes no focus so
-the form's keys keep working around it.
+(or at a round interval when there are too many to label), the y axis's labels are the LRs
+(:func:`axes.y_ticks`; a constant LR shows its value), and the widget takes no focus so the
+form's keys keep working around it.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 from textual_plot import HiResMode, PlotWidget
 
+from workbench.tui.widgets.axes import FixedLabels, epoch_ticks, format_values, y_ticks
+
 if TYPE_CHECKING:  # the preview module imports torch; the app must not, before a worker does
     from workbench.optim.preview import LRPreview
-
-
-def epoch_ticks(epochs: int, width: int) -> list[float]:
-    """Epoch marks for the x axis: every epoch when they fit, else every 2, 5, 10, 20, 50... epochs."""
-    room = max(2, width // 6)  # a label needs about 6 columns
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000):
-        if epochs / step <= room:
-            return [float(e) for e in range(0, epochs + 1, step)]
-    return [0.0, float(epochs)]
 
 
 def thin(values: np.ndarray, points: int) -> np.ndarray:
@@ -44,6 +37,7 @@ class LRChart(PlotWidget, can_focus=False):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, allow_pan_and_zoom=False)
         self.preview: LRPreview | None = None
+        self.y_labels: list[str] = []  # the y axis's labels, bottom to top, as drawn last
 
     def on_mount(self) -> None:
         self.margin_top = 0
@@ -61,6 +55,7 @@ class LRChart(PlotWidget, can_focus=False):
             return
         if preview is None:
             self.clear()
+            self.y_labels = []
             return
         lrs = np.asarray(preview.lrs + (preview.final_lr,), dtype=float)
         epochs_axis = np.arange(len(lrs), dtype=float) / preview.steps_per_epoch
@@ -69,19 +64,18 @@ class LRChart(PlotWidget, can_focus=False):
         self.plot(epochs_axis[keep], lrs[keep], line_style="bright_cyan", hires_mode=HiResMode.BRAILLE)
         self.set_xlimits(0, preview.epochs)
         top = float(lrs.max()) if len(lrs) else 1.0
-        self.set_ylimits(0, top * 1.05 if top > 0 else 1.0)
+        high = top * 1.05 if top > 0 else 1.0
+        self.set_ylimits(0, high)
         self.set_xticks(epoch_ticks(preview.epochs, max(10, self.size.width - self.margin_left)))
-        self.set_yticks(_lr_ticks(top))
+        width, rows = self.margin_left - 1, self.content_size.height - self.margin_top - self.margin_bottom
+        if top > 0 and float(lrs.min()) == top:  # a constant LR: 0 and its value, which a round tick may miss
+            ticks, labels = [0.0, top], format_values([0.0, top], width) or ["", ""]
+        else:
+            ticks, labels = y_ticks(0, high, rows, width)
+        self.set_y_formatter(FixedLabels(ticks, labels))
+        self.set_yticks(ticks)
+        self.y_labels = labels
 
     def on_resize(self) -> None:
         if self.preview is not None:
             self.show_preview(self.preview)
-
-
-def _lr_ticks(top: float) -> list[float]:
-    """Two to four round marks from 0 up to the peak (0, 0.001, 0.002, 0.003): a short chart's scale."""
-    if top <= 0 or not math.isfinite(top):
-        return [0.0]
-    magnitude = 10.0 ** math.floor(math.log10(top))
-    step = next(s for s in (magnitude / 5, magnitude / 2, magnitude, 2 * magnitude, 5 * magnitude) if top / s <= 3.0 + 1e-9)
-    return [round(i * step, 12) for i in range(int(top / step + 1e-9) + 1)]
