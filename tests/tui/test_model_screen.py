@@ -11,7 +11,7 @@ from workbench.model.codegen import model_source
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.setup.layer_dialogs import LayerEditor, LayerPicker, PresetModelPicker
 
-from .helpers import SIZE, screen_text
+from .helpers import SIZE, screen_text, wait_for
 
 
 def _row(app: WorkbenchApp, index: int) -> list[str]:
@@ -110,6 +110,28 @@ async def test_adding_a_layer_inserts_it_after_the_cursor(fixed_app: Callable[..
         assert layers[4].params == {"p": 0.3}
         assert app.screen.table.cursor_row == 4
         assert _row(app, 4)[1:4] == ["drop1", "Dropout", "p=0.3"]
+
+
+async def test_cancelling_the_editor_of_a_layer_just_added_takes_the_layer_back(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        before = [layer.type for layer in app.draft.config.model.layers]
+        app.screen.table.move_cursor(row=3)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, LayerPicker))
+        picker = app.screen.query_one(OptionList)
+        picker.highlighted = picker.get_option_index("Dropout")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, LayerEditor))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, LayerEditor))
+        assert [layer.type for layer in app.draft.config.model.layers] == before
+        assert not app.draft.dirty and app.screen.table.cursor_row == 3
+        await pilot.press("ctrl+y")  # nothing to redo: the layer was never wanted
+        await pilot.pause()
+        assert [layer.type for layer in app.draft.config.model.layers] == before
 
 
 async def test_delete_and_move_act_on_the_cursor_and_undo_restores(fixed_app: Callable[..., WorkbenchApp]) -> None:

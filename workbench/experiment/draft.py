@@ -203,6 +203,11 @@ class Draft:
         """Re-apply the last undone step; returns what was redone, or None."""
         return self._travel(self._future, self._past)
 
+    def take_back(self) -> str | None:
+        """Undo the last edit for good, not to be redone: a layer was added, then its editor
+        cancelled, so the person never meant the experiment to have it."""
+        return self._travel(self._past, [])
+
     def _travel(self, source: list[_Step], target: list[_Step]) -> str | None:
         """Move one step through the history: take the config from ``source``, keep the current
         one on ``target`` (undo and redo are the same move in opposite directions)."""

@@ -9,6 +9,7 @@ draft step, so ctrl+z undoes it from any screen. The code view shows exactly wha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.syntax import Syntax
@@ -176,9 +177,14 @@ class ModelScreen(WorkbenchScreen):
             index = self.draft.add_layer(after, type_name)
             self.table.move_cursor(row=index)
             if LAYER_TYPES[type_name].params:
-                self._edit(index)
+                self._edit(index, cancel=self._cancel_add)
 
         self.app.push_screen(LayerPicker(), add)
+
+    def _cancel_add(self) -> None:
+        """Escape from the editor of a layer just added: the layer was never wanted."""
+        self.draft.take_back()
+        self.table.move_cursor(row=max(0, self.cursor - 1))
 
     def action_edit(self) -> None:
         if self.cursor >= 0:
@@ -188,10 +194,12 @@ class ModelScreen(WorkbenchScreen):
         if event.data_table.id == "layers":
             self._edit(event.cursor_row)
 
-    def _edit(self, index: int) -> None:
+    def _edit(self, index: int, cancel: Callable[[], None] | None = None) -> None:
         def apply(layer: LayerSpec | None) -> None:
             if layer is not None:
                 self.draft.replace_layer(index, layer)
+            elif cancel is not None:
+                cancel()
 
         self.app.push_screen(LayerEditor(self.draft, index), apply)
 
