@@ -123,6 +123,10 @@ async def test_the_palette_reaches_every_screen_and_every_screen_action(fixed_ap
             for binding in app.screen_bindings(mode):
                 assert f"{title}: {binding.tooltip or binding.description}" in titles
         assert "Save as preset" in titles and "Open preset or run" in titles
+        assert titles.count("Quit") == 1  # q and ctrl+q are one command
+        helps = [c.help for c in palette_commands(app)]
+        assert "key !" in helps and "key / on the Runs screen" in helps  # keys as typed, not their names
+        assert not [h for h in helps if "_mark" in h or "slash" in h]
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"model: add a layer")

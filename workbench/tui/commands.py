@@ -30,22 +30,23 @@ def palette_commands(app: WorkbenchAppBase) -> list[Command]:
     from workbench.data.registry import DATASETS
     from workbench.experiment.presets import list_presets
     from workbench.tui.main_screens import SCREENS
+    from workbench.tui.screens.help import display_key
 
     commands = [
         Command(f"Go to {title}", f"screen {key}", partial(app.action_show, mode)) for mode, title, key, _location in SCREENS
     ]
+    offered = set()  # one command per action (q and ctrl+q both quit)
     for binding in app.BINDINGS:
-        if binding.description and not binding.action.startswith("show("):
-            commands.append(
-                Command(binding.description, f"key {binding.key.split(',')[0]}", partial(app.run_action, binding.action))
-            )
+        if binding.description and not binding.action.startswith("show(") and binding.action not in offered:
+            offered.add(binding.action)
+            commands.append(Command(binding.description, f"key {display_key(binding.key)}", partial(app.run_action, binding.action)))
     for mode, title, _key, _location in SCREENS:
         for binding in app.screen_bindings(mode):
             if binding.description:
                 commands.append(
                     Command(
                         f"{title}: {binding.tooltip or binding.description}",
-                        f"key {binding.key.split(',')[0]} on the {title} screen",
+                        f"key {display_key(binding.key)} on the {title} screen",
                         partial(app.run_on_screen, mode, binding.action),
                     )
                 )

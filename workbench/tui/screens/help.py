@@ -47,12 +47,17 @@ def key_table(sections: Sequence[tuple[str, Sequence[Binding]]]) -> Table:
 
 
 def display_key(keys: str) -> str:
-    """``"shift+up,K"`` -> ``"shift+up / K"``; ``"question_mark"`` -> ``"?"``."""
+    """``"shift+up,K"`` -> ``"shift+up / K"``; ``"question_mark"`` -> ``"?"``, ``"slash"`` -> ``"/"``.
+
+    A key named after a symbol reads as the symbol; "enter", "escape" and the arrows stay words
+    (Textual's own symbols for them, ⏎ and ↓, are easy to miss in a list).
+    """
     shown = []
     for key in keys.split(","):
         *modifiers, name = key.strip().split("+")
-        # "question_mark" reads better as "?"; "enter" and "escape" stay words, not symbols
-        shown.append("+".join([*modifiers, format_key(name) if name.endswith("_mark") else name]))
+        symbol = format_key(name)
+        is_symbol = len(symbol) == 1 and symbol.isascii() and not symbol.isalnum()
+        shown.append("+".join([*modifiers, symbol if is_symbol else name]))
     return " / ".join(shown)
 
 
