@@ -112,9 +112,7 @@ async def test_adding_a_layer_inserts_it_after_the_cursor(fixed_app: Callable[..
         assert _row(app, 4)[1:4] == ["drop1", "Dropout", "p=0.3"]
 
 
-async def test_cancelling_the_editor_of_a_layer_just_added_takes_the_layer_back(
-    fixed_app: Callable[..., WorkbenchApp],
-) -> None:
+async def test_cancelling_the_editor_of_a_layer_just_added_takes_the_layer_back(fixed_app: Callable[..., WorkbenchApp]) -> None:
     app = fixed_app(start="model")
     async with app.run_test(size=SIZE) as pilot:
         before = [layer.type for layer in app.draft.config.model.layers]

@@ -142,8 +142,11 @@ async def test_ctrl_s_saves_a_preset_that_loads(fixed_app: Callable[..., Workben
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, SaveScreen)
+        description = app.screen.query_one("#description", Input)
+        assert description.value == ""  # the edited experiment is not what the old line says
+        assert "was: a small CNN, defined by the test" in description.placeholder
         app.screen.query_one("#name", Input).value = "my-digits"
-        app.screen.query_one("#description", Input).value = "three epochs only"
+        description.value = "three epochs only"
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, SaveScreen)

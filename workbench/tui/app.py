@@ -326,8 +326,12 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
             if path is not None:
                 self.notify(f"Saved {self.draft.name} to {path}", timeout=4)
 
-        config = self.draft.config
-        self.push_screen(SaveScreen(self.draft.name, config.description, self._save_as, len(self.draft.problems)), saved)
+        # An edited experiment is no longer what its old description says ("about 98% in
+        # seconds" of a preset whose model was changed): the field starts empty, the old one
+        # shown as a hint to start from.
+        description = self.draft.config.description
+        kept = "" if self.draft.dirty else description
+        self.push_screen(SaveScreen(self.draft.name, kept, self._save_as, len(self.draft.problems), was=description), saved)
 
     def _save_as(self, name: str, description: str) -> Path:
         experiment = self.draft.config.copy()

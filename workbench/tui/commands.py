@@ -39,7 +39,9 @@ def palette_commands(app: WorkbenchAppBase) -> list[Command]:
     for binding in app.BINDINGS:
         if binding.description and not binding.action.startswith("show(") and binding.action not in offered:
             offered.add(binding.action)
-            commands.append(Command(binding.description, f"key {display_key(binding.key)}", partial(app.run_action, binding.action)))
+            commands.append(
+                Command(binding.description, f"key {display_key(binding.key)}", partial(app.run_action, binding.action))
+            )
     for mode, title, _key, _location in SCREENS:
         for binding in app.screen_bindings(mode):
             if binding.description:

@@ -146,17 +146,19 @@ class SaveScreen(Dialog):
     which is shown here to be corrected. Dismisses with the saved path, or None if cancelled.
     """
 
-    def __init__(self, name: str, description: str, save: Callable[[str, str], Path], problems: int) -> None:
+    def __init__(self, name: str, description: str, save: Callable[[str, str], Path], problems: int, *, was: str = "") -> None:
         super().__init__()
         self.initial = name
         self.description = description
         self.save = save
         self.problems = problems
+        self.was = was  # the description before the edits, shown while the field is empty
 
     def compose_dialog(self) -> ComposeResult:
         yield Label("Save as a user preset", classes="title", markup=False)
         yield Input(self.initial, placeholder="preset name (letters, digits, - _ .)", id="name")
-        yield Input(self.description, placeholder="one line about the experiment (optional)", id="description")
+        hint = f"what this experiment does (was: {self.was})" if self.was else "one line about the experiment (optional)"
+        yield Input(self.description, placeholder=hint, id="description")
         yield Static(id="note", classes="note", markup=False)
         yield Static("enter save · tab next field · escape cancel", classes="note", markup=False)
 
