@@ -353,3 +353,14 @@ async def test_names_and_descriptions_holding_markup_show_as_themselves_on_every
         await pilot.press("escape", "3")
         await wait_for(pilot, lambda: "cross[/]entr" in screen_text(app))  # the select is narrow
         assert app.is_running and "Traceback" not in screen_text(app)
+
+
+async def test_a_dataset_not_downloaded_yet_is_said_beside_ready_to_train(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    """'✓ ready to train' alone for MNIST on a fresh machine hid that a run would fetch 11 MB
+    first (and could not start offline)."""
+    app = fixed_app(start="optimize")
+    async with app.run_test(size=(120, 24)) as pilot:
+        app.draft.set_dataset("mnist")
+        await pilot.pause()
+        assert not app.draft.problems
+        assert "✓ ready to train; mnist downloads first (11.6 MB; D on screen 1 now)" in screen_text(app)

@@ -147,6 +147,11 @@ class Draft:
         for callback in list(self._subscribers):
             callback()
 
+    def recheck(self) -> None:
+        """Check the experiment again after something outside it changed (a dataset was
+        downloaded) and tell the subscribers; nothing is recorded in the history."""
+        self._changed()
+
     # ------------------------------------------------------------------ whole experiment
 
     def load(self, config: RunConfig, source: str = "") -> None:

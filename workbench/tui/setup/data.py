@@ -339,6 +339,7 @@ class DataScreen(WorkbenchScreen):
             self._show_samples_message(error, error=True)
             return
         self.notify(f"{name} downloaded", timeout=4)
+        self.draft.recheck()  # the status stops saying the dataset downloads first
         self._samples.clear()
         index = self._index_of(f"dataset:{name}")
         if index is not None:

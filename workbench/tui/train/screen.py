@@ -295,7 +295,7 @@ class TrainScreen(ChartsScreen):
         shown = self.shown
         if shown is None:
             problems = self.draft.problems
-            text = problems_summary(problems)
+            text = problems_summary(problems, self.draft.dataset_info)
             if not problems:
                 train = self.draft.config.train
                 text.append(f": s trains {self.draft.name} for {train.epochs} epochs on {train.device}", style="green")

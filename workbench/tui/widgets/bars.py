@@ -25,6 +25,7 @@ from workbench.errors import ConfigError
 from workbench.tui.main_screens import SCREENS
 
 if TYPE_CHECKING:
+    from workbench.data.registry import DatasetInfo
     from workbench.tui.app_base import WorkbenchAppBase
 
 
@@ -121,15 +122,22 @@ class StatusBar(Horizontal):
             self.watch(self.app, "activity", self._redraw_activity, init=False)
 
     def _redraw_problems(self, _version: int = 0) -> None:
-        show_content(self.query_one("#problems", Static), problems_summary(self.app.draft.problems))
+        draft = self.app.draft
+        show_content(self.query_one("#problems", Static), problems_summary(draft.problems, draft.dataset_info))
 
     def _redraw_activity(self, old: str, activity: str) -> None:
         # The line changes with every report of a run: re-lay out the screen only when its width does.
         self.query_one("#activity", Static).update(activity, layout=cell_len(activity) != cell_len(old))
 
 
-def problems_summary(problems: list[ConfigError]) -> Text:
-    """One line: ``✓ ready to train`` or ``✗ 3 problems (! lists them): <the first one>``."""
+def problems_summary(problems: list[ConfigError], info: DatasetInfo | None = None) -> Text:
+    """One line: ``✓ ready to train`` or ``✗ 3 problems (! lists them): <the first one>``.
+
+    A dataset that still has to be downloaded is said too (``info``: the draft's dataset): a
+    run would fetch it first, and on a machine without a network it could not start.
+    """
+    if not problems and info is not None and not info.cached:
+        return Text(f"✓ ready to train; {info.name} downloads first ({info.download_mb:g} MB; D on screen 1 now)", style="yellow")
     if not problems:
         return Text("✓ ready to train", style="green")
     count = len(problems)
