@@ -35,6 +35,11 @@ class ChoiceSelect(Select[str], inherit_bindings=False):
     BINDINGS = [Binding("enter,space", "show_overlay", "Choose", show=False)]
 
 
+#: Width of a form's fields, and the most a long choice may widen them to.
+FIELD_WIDTH = 16
+MAX_FIELD_WIDTH = 28
+
+
 class ParamForm(Vertical, can_focus=False):
     """Rows of ``name  [value]  help`` for a tuple of Params, with inline errors."""
 
@@ -44,8 +49,10 @@ class ParamForm(Vertical, can_focus=False):
     ParamForm > .form-title.first { margin-top: 0; }
     ParamForm .row { height: 1; }
     ParamForm .row > .name { width: 20; height: 1; color: $text-muted; }
-    ParamForm .row > Input, ParamForm .row > ChoiceSelect, ParamForm .row > Checkbox { width: 16; height: 1; margin-right: 1; }
+    ParamForm .row > Input, ParamForm .row > ChoiceSelect, ParamForm .row > Checkbox { height: 1; margin-right: 1; }
     ParamForm .row > Checkbox:focus { border: none !important; }
+    /* A list of choices near the bottom opens upwards instead of over the status bar and footer. */
+    ParamForm ChoiceSelect > SelectOverlay { constrain: none inflect; }
     ParamForm .row > .hint { width: 1fr; height: 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     ParamForm .row > .hint.error { color: $text-error; }
     ParamForm .row.problem > .name { color: $text-error; text-style: bold; }
@@ -121,12 +128,18 @@ class ParamForm(Vertical, can_focus=False):
             yield Label(self.title, classes="form-title" + (" first" if self.has_class("first") else ""), markup=False)
         yield Static(classes="form-problem", markup=False)
         width = min(22, max((len(p.name) for p in self.params), default=4) + 2)
+        # Every field of a form is as wide as its longest choice needs ("kaiming_normal ▼" was
+        # cut to "kaiming_norma"), so the fields and their hints stay in columns.
+        longest = max((len(c) for p in self.params for c in p.choices), default=0)
+        field_width = min(MAX_FIELD_WIDTH, max(FIELD_WIDTH, longest + 3))
         for param in self.params:
             with Horizontal(classes="row", id=f"row-{param.name}"):
                 label = Label(param.name, classes="name", markup=False)
                 label.styles.width = width
                 yield label
-                yield self._editor(param, self.values[param.name])
+                editor = self._editor(param, self.values[param.name])
+                editor.styles.width = field_width
+                yield editor
                 yield Label(param.help, classes="hint", id=f"hint-{param.name}", markup=False)  # shows errors too
 
     def _editor(self, param: Param, value: Any) -> Widget:
