@@ -255,3 +255,18 @@ async def test_with_no_runs_yet_the_screen_says_how_to_train_one(fixed_app) -> N
     app = fixed_app(start="runs")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "No runs yet: 4 then s trains the" in screen_text(app))  # wraps there
+
+
+async def test_at_80_columns_the_runs_table_keeps_its_results_and_time_leaving_out_the_rest(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    recorded_run("a-long-run-name", val_acc=(0.5,))
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(_runs(app).shown) == 1)
+        await pilot.pause()
+        header = screen_text(app).splitlines()[2]
+        assert header.split() == ["state", "name", "epochs", "test", "best", "time"]
+        await pilot.resize_terminal(150, 30)
+        await wait_for(pilot, lambda: "started" in screen_text(app).splitlines()[2])
+        assert "params" in screen_text(app).splitlines()[2]

@@ -80,6 +80,26 @@ SORTS: tuple[SortColumn, ...] = (
 )
 
 
+#: Columns a narrow terminal leaves out, first to last: the state, name, results and time stay.
+NARROW_DROPS = ("params", "dataset", "started")
+
+
+def fitting_columns(summaries: list[RunSummary], width: int) -> tuple[str, ...]:
+    """The listing's columns that fit ``width`` cells for these runs, leaving out
+    :data:`NARROW_DROPS` in order until they do (at 80 columns the time was cut off)."""
+    cells = [listing_cells(s) for s in summaries]
+
+    def needs(column: str) -> int:  # the widest text, plus the table's padding
+        return max([len(column), *(len(c[column]) for c in cells)]) + 2
+
+    columns = list(LISTING_COLUMNS)
+    for column in NARROW_DROPS:
+        if sum(needs(c) for c in columns) + 4 <= width:  # + the mark column and the scrollbar
+            break
+        columns.remove(column)
+    return tuple(columns)
+
+
 def matches(summary: RunSummary, words: str) -> bool:
     """Every word of the filter appears in the run's id, name, dataset or state."""
     haystack = f"{summary.id} {summary.name} {summary.dataset} {state_label(summary)}".lower()
@@ -184,6 +204,8 @@ class RunsScreen(ChartsScreen):
         self.summaries: list[RunSummary] = []
         self.shown: list[RunSummary] = []
         self.marked: list[str] = []
+        #: The listing's columns shown (a narrow terminal leaves some out).
+        self.columns: tuple[str, ...] = LISTING_COLUMNS
         self.sort_index = 0
         self.reverse = False
         self.details: RunDetails | None = None
@@ -207,7 +229,7 @@ class RunsScreen(ChartsScreen):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#runs", DataTable)
-        table.add_columns(" ", *LISTING_COLUMNS)
+        table.add_columns(" ", *self.columns)
         self.query_one("#filter", Input).can_focus = False
         table.focus()
         self._show_sort_note()
@@ -220,6 +242,8 @@ class RunsScreen(ChartsScreen):
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.height >= TALL_ROWS, "-tall")
         self.query_one(ChartDeck).set_class(event.size.width >= WIDE_COLUMNS, "-all")
+        if self._listed:
+            self._fill_table()  # the columns that fit may have changed
 
     # ------------------------------------------------------------------ reading the runs
 
@@ -255,6 +279,11 @@ class RunsScreen(ChartsScreen):
             shown.sort(key=sort.key)
         if sort.newest_first != self.reverse:
             shown.reverse()
+        columns = fitting_columns(shown, self.size.width)
+        if columns != self.columns:
+            self.columns = columns
+            table.clear(columns=True)
+            table.add_columns(" ", *columns)
         same_rows = [s.id for s in shown] == [s.id for s in self.shown] and table.row_count == len(shown)
         self.shown = shown
         if same_rows and shown:  # a run in progress moved on: change its cells in place, keep the table as it is
@@ -280,7 +309,7 @@ class RunsScreen(ChartsScreen):
         cells = listing_cells(summary)
         state = cells["state"]
         mark = Text("●", style="bold magenta") if summary.id in self.marked else " "
-        return [mark, Text(state, style=STATE_STYLES.get(state, "")), *plain_cells(*(cells[c] for c in LISTING_COLUMNS[1:]))]
+        return [mark, Text(state, style=STATE_STYLES.get(state, "")), *plain_cells(*(cells[c] for c in self.columns[1:]))]
 
     def _show_empty(self, words: str) -> None:
         self.details = None
