@@ -131,7 +131,7 @@ class CompareScreen(WorkbenchScreen):
 
 def differences_table(differences: list[tuple[str, Any, Any]] | str) -> Table | Text:
     if isinstance(differences, str):
-        return Text(differences, style="red")
+        return Text.styled(differences, "red")
     if not differences:
         return Text("The two experiments are the same (only the runs differ).", style="dim")
     table = Table(box=None, padding=(0, 2, 0, 0), pad_edge=False, title="What differs", title_justify="left", title_style="bold")

@@ -131,7 +131,7 @@ class StatusBar(Horizontal):
 def problems_summary(problems: list[ConfigError]) -> Text:
     """One line: ``✓ ready to train`` or ``✗ 3 problems (! lists them): <the first one>``."""
     if not problems:
-        return Text("✓ ready to train", style="green")
+        return Text.styled("✓ ready to train", "green")
     count = len(problems)
     head = "✗ 1 problem: " if count == 1 else f"✗ {count} problems (! lists them): "
     return Text.assemble((head, "bold red"), (str(problems[0]), "red"))
