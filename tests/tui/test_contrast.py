@@ -25,7 +25,8 @@ from rich.color_triplet import ColorTriplet
 from rich.style import Style
 from textual.pilot import Pilot
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, OptionList
+from textual.widgets import DataTable, OptionList, Tooltip
+from textual.widgets._toast import Toast
 
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.runs.screen import RunsScreen
@@ -185,6 +186,10 @@ async def tour(pilot: Pilot, app: WorkbenchApp) -> AsyncIterator[str]:
     await keys(pilot, "enter")
     await pilot.pause(0.5)
     yield "Train screen, showing a finished run"
+    await pilot.hover("FooterKey", offset=(1, 0))
+    await pilot.pause(app.TOOLTIP_DELAY + 0.3)
+    assert app.screen.query_one(Tooltip).display
+    yield "A key's tooltip"
     await keys(pilot, "question_mark")
     yield "Help"
     await keys(pilot, "escape", "ctrl+o")
@@ -194,6 +199,7 @@ async def tour(pilot: Pilot, app: WorkbenchApp) -> AsyncIterator[str]:
     for severity in ("information", "warning", "error"):
         app.notify(f"A {severity} toast", title=severity.title(), severity=severity)
     await pilot.pause(0.5)
+    assert len(app.screen.query(Toast)) == 3
     yield "Toasts"
     app.clear_notifications()
     await keys(pilot, "ctrl+p")
@@ -203,7 +209,7 @@ async def tour(pilot: Pilot, app: WorkbenchApp) -> AsyncIterator[str]:
 
 async def problems_of_the_tour(app: WorkbenchApp) -> list[Problem]:
     problems: list[Problem] = []
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, tooltips=True, notifications=True) as pilot:
         await pilot.pause(0.5)
         async for where in tour(pilot, app):
             problems += problems_on_screen(app, where)
