@@ -1,10 +1,11 @@
 """Everything the app writes stays readable: WCAG contrast, measured on the rendered screens.
 
-The real app is driven through its screens, dialogs, toasts and palette, and every cell it draws
-is measured (its colours as the compositor hands them to the terminal, after Textual's filters)
-as three kinds of terminal show them: true colour; 256 colours (``TERM=xterm-256color``: Rich
-rounds each colour to the xterm palette); 16 colours (``TERM=xterm``, PuTTY's default: Rich picks
-the nearest of the 16, which the terminal draws in its own palette, PuTTY's here).
+The real app is driven through its screens, dialogs, a tooltip, toasts and the command palette,
+with colours and with ``NO_COLOR``, and every cell it draws is measured (its colours as the
+compositor hands them to the terminal, after Textual's filters) as terminals show them: in true
+colour; in 256 colours (``TERM=xterm-256color``: Rich rounds each colour to the xterm palette);
+in 16 colours (``TERM=xterm``: Rich picks the nearest of the 16, which the terminal draws in its
+own palette, PuTTY's default or xterm's).
 
 Bars: text (letters, digits, punctuation) 4.5:1, WCAG's AA, in true colour and 256 colours, and
 3:1 in 16 colours; symbols (marks, arrows, the charts' braille curves) 3:1, WCAG's bar for
@@ -124,15 +125,16 @@ def visible_cells(app: WorkbenchApp) -> Iterator[tuple[str, Style, str]]:
     screen = app.screen
     regions = [child.region for child in screen.children] if isinstance(screen, ModalScreen) else [screen.region]
     for y, strip in enumerate(screen._compositor.render_strips()):
-        x = 0
+        line, x = strip.text.strip(), 0
         for text, style, _ in strip:
             for char in text:
                 if style is not None and any(region.contains(x, y) for region in regions):
-                    yield char, style, strip.text.strip()
+                    yield char, style, line
                 x += 1
 
 
 def problems_on_screen(app: WorkbenchApp, where: str) -> list[Problem]:
+    """The first terminal each pair of colours on the screen fails in, once per pair and kind."""
     found: dict[tuple[RGB, RGB, str], Problem | None] = {}
     for char, style, line in visible_cells(app):
         kind = kind_of(char)

@@ -4,7 +4,7 @@ Textual's default theme left text hard to read: the selected dataset at 1.22:1, 
 2.66:1, panel titles at about 2.1:1 (WCAG asks 4.5:1 for text), and on a 16-colour terminal
 (``TERM=xterm``, PuTTY's default) the footer keys at 1.0:1. Every colour here is chosen so that
 text keeps 4.5:1 on each background it is drawn on, in true colour and in the 256 colours that
-Rich falls back to, and at least 3:1 (PuTTY's palette) on a 16-colour terminal.
+Rich falls back to, and at least 3:1 on a 16-colour terminal (PuTTY's palette or xterm's).
 
 How the values get there:
 
@@ -15,7 +15,8 @@ How the values get there:
   downgrade (which rounds each channel) does not shift them, and bright enough to map to a
   bright ANSI colour (or white) on a 16-colour terminal.
 - The selected row (block cursor) is navy: 256 colours show it as #000087 and 16 as blue, with
-  white, green, yellow, cyan and red text on it all readable.
+  white, green, yellow and cyan text on it readable everywhere (red and magenta on xterm's
+  16-colour blue stay under 3:1 whatever the theme; no selectable row is written in them).
 - Rich colour names in the code (``"green"``, ``"bold red"``, the charts' ``"bright_cyan"``, the
   code view's syntax colours) are drawn through :data:`WORKBENCH_ANSI` (Textual converts them
   to true colour with the app's ANSI theme), so they obey the same rules.
