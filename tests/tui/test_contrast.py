@@ -27,9 +27,11 @@ from rich.style import Style
 from textual.pilot import Pilot
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, OptionList, Tooltip
+from textual.widgets._select import SelectOverlay
 from textual.widgets._toast import Toast
 
 from workbench.tui.app import WorkbenchApp
+from workbench.tui.runs.compare import CompareScreen
 from workbench.tui.runs.screen import RunsScreen
 from workbench.tui.theme import BACKGROUND, CURSOR, CURSOR_BLURRED, PANEL, SURFACE, WORKBENCH_ANSI, contrast_ratio
 from workbench.tui.widgets.confusion import GREENS, REDS, _cell_style
@@ -179,13 +181,20 @@ async def tour(pilot: Pilot, app: WorkbenchApp) -> AsyncIterator[str]:
     yield "Layer editor, the second field focused"
     await keys(pilot, "escape", "3")
     yield "Optimize screen"
-    await keys(pilot, "tab")
+    await keys(pilot, "enter")
+    assert isinstance(app.focused, SelectOverlay)
+    yield "Optimize screen, a choice open"
+    await keys(pilot, "escape", "tab")
     yield "Optimize screen, a field focused"
     app.action_show("runs")  # not the key 5: the focused field would take it
     await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen) and len(app.screen.shown) == 2)
     await keys(pilot, "m", "down")
     yield "Runs screen, a run marked"
-    await keys(pilot, "enter")
+    await keys(pilot, "v")
+    await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+    await pilot.pause(0.3)
+    yield "Two runs compared"
+    await keys(pilot, "escape", "enter")
     await pilot.pause(0.5)
     yield "Train screen, showing a finished run"
     await pilot.hover("FooterKey", offset=(1, 0))
