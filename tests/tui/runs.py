@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from workbench.engine.control import Control
 from workbench.experiment.presets import load_experiment
 from workbench.runs import events as ev
@@ -97,3 +99,13 @@ def run_started(
         test_size=test_size,
         task="classification",
     )
+
+
+def fixed_run(run_id: str, created_at: str, **recorded: Any) -> RunDir:
+    """A :func:`recorded_run` under a fixed id, start time and training time, so that pictures
+    of the Runs screen and of a comparison are the same at every test run."""
+    run = recorded_run(run_id.split("-", 2)[2], **recorded)
+    fixed = RunDir(run.path.with_name(run_id))
+    run.path.rename(fixed.path)
+    fixed.update_status(id=run_id, created_at=created_at, train_seconds=42.0)
+    return fixed

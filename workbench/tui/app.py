@@ -37,7 +37,9 @@ from pathlib import Path
 from textual import on, work
 from textual.binding import Binding
 from textual.command import CommandPalette, SearchIcon
+from textual.filter import Monochrome
 from textual.notifications import SeverityLevel
+from textual.reactive import Reactive
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.worker import get_current_worker
@@ -54,6 +56,7 @@ from workbench.tui.live_runs import FollowedRun, LiveRuns, activity_text
 from workbench.tui.main_screens import SCREENS
 from workbench.tui.messages import DevicesFound, LiveRunsSeen, RunBackfilled, RunLaunched, RunMoved
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.theme import WORKBENCH_ANSI, WORKBENCH_NO_COLOR_THEME, WORKBENCH_THEME, NoColorFilter
 from workbench.tui.worker_errors import ReportsWorkerErrors
 
 #: Seconds between two redraws for runs in progress at most (an event is on screen within about
@@ -101,6 +104,8 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
     TITLE = "Workbench"
     MODES = {screen.mode: _mode_factory(screen.mode) for screen in SCREENS}
     COMMANDS = WorkbenchAppBase.COMMANDS | {WorkbenchCommands}
+    #: Rich's colour names ("green", the charts' "bright_cyan") in Workbench's readable palette.
+    ansi_theme_dark = Reactive(WORKBENCH_ANSI, init=False)
 
     BINDINGS = [
         *[Binding(key, f"show('{mode}')", f"{title} screen", show=False) for mode, title, key, _location in SCREENS],
@@ -116,6 +121,11 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
 
     def __init__(self, draft: Draft, *, start: str = "data", attach: str = "") -> None:
         super().__init__()
+        self.register_theme(WORKBENCH_THEME)
+        self.register_theme(WORKBENCH_NO_COLOR_THEME)
+        self.theme = WORKBENCH_NO_COLOR_THEME.name if self.no_color else WORKBENCH_THEME.name
+        # Textual keeps its output filters in a private list; NO_COLOR's is replaced by one that does not crash.
+        self._filters = [NoColorFilter() if type(f) is Monochrome else f for f in self._filters]
         self.draft = draft
         self.start = "train" if attach else start
         self.runs = LiveRuns()

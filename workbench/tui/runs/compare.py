@@ -64,7 +64,7 @@ class CompareScreen(ChartsScreen):
     DEFAULT_CSS = """
     CompareScreen #compare-runs { height: auto; max-height: 7; scrollbar-size: 1 1; }
     CompareScreen #compare-charts { height: 1fr; min-height: 7; }
-    CompareScreen #compare-diff { height: 8; scrollbar-size: 1 1; border-top: solid $panel-lighten-2; }
+    CompareScreen #compare-diff { height: 8; scrollbar-size: 1 1; border-top: solid $panel-lighten-2; border-title-color: $text; }
     CompareScreen #compare-note { height: auto; padding: 0 1; }
     CompareScreen.-tall #compare-diff { height: 1fr; }
     """
@@ -134,17 +134,17 @@ class CompareScreen(ChartsScreen):
         cells = {column: comparison.cells(column, CELL_WIDTH) for column in (*RESULT_COLUMNS, *self.columns)}
         for index in self._order():
             run = comparison.runs[index]
-            label = Text(f"■ {self.labels[index]} {run.summary.name or run.summary.id}", style=run_colour(index))
+            label = Text.styled(f"■ {self.labels[index]} {run.summary.name or run.summary.id}", run_colour(index))
             state = cells["state"][index]
             table.add_row(
                 label,
-                Text(state, style=STATE_STYLES.get(state, "")),
+                Text.styled(state, STATE_STYLES.get(state, "")),
                 *plain_cells(*(cells[c][index] for c in (*RESULT_COLUMNS[1:], *self.columns))),
                 key=run.summary.id,
             )
         table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
         errors = [f"{r.summary.id}: {r.error}" for r in comparison.runs if r.error]
-        self.query_one("#compare-note", Static).update(Text("\n".join(errors), style="red"))
+        self.query_one("#compare-note", Static).update(Text.styled("\n".join(errors), "red"))
         self.query_one("#compare-note").set_class(not errors, "hidden")
 
     def _header(self, column: str) -> Text:
@@ -161,7 +161,7 @@ class CompareScreen(ChartsScreen):
         order = self._order()
         table.add_column("setting", key="setting")
         for index in order:
-            table.add_column(Text(self.labels[index], style=f"bold {run_colour(index)}"), key=str(index))
+            table.add_column(Text.styled(self.labels[index], f"bold {run_colour(index)}"), key=str(index))
         if not comparison.differences:
             table.add_row(Text("The experiments are the same (only the runs differ)", style="dim"), *([""] * len(order)))
         for difference in comparison.differences:

@@ -210,7 +210,7 @@ class EvaluationScreen(WorkbenchScreen):
     # ------------------------------------------------------------------ drawing
 
     def _show_error(self, message: str) -> None:
-        self.query_one("#eval-metrics", Static).update(Text(message, style="bold red"))
+        self.query_one("#eval-metrics", Static).update(Text.styled(message, "bold red"))
         self.notify(message, title="Evaluation failed", severity="error", timeout=8)
 
     def _show_report(self, report: dict[str, Any], reused: bool) -> None:

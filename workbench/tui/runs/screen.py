@@ -190,7 +190,7 @@ class RunsScreen(ChartsScreen):
     RunsScreen #filter { width: 1fr; height: 1; border: none; padding: 0 1; }
     RunsScreen #sort-note { width: auto; height: 1; padding: 0 1; color: $text-muted; }
     RunsScreen #runs { height: 1fr; min-height: 4; scrollbar-size: 1 1; scrollbar-color: $panel-lighten-3; scrollbar-background: $panel; }
-    RunsScreen #run-details { height: 11; border-top: solid $panel-lighten-2; border-title-align: left; }
+    RunsScreen #run-details { height: 11; border-top: solid $panel-lighten-2; border-title-align: left; border-title-color: $text; }
     RunsScreen #run-info { width: 40; padding: 0 1; }
     RunsScreen #run-summary { height: auto; }
     RunsScreen #checkpoints { height: 1fr; min-height: 2; border: none; padding: 0; scrollbar-size-vertical: 1; }

@@ -112,8 +112,7 @@ class DataScreen(WorkbenchScreen):
     def _dataset_label(self, name: str) -> Text:
         spec = DATASETS[name]
         chosen = name == self.draft.config.data.dataset
-        text = Text("●" if chosen else " ", style="bold green")
-        text.append(f"{name:<14}")
+        text = Text.assemble(("●" if chosen else " ", "bold green"), f"{name:<14}")
         if spec.offline:
             text.append("offline", style="green")
         elif is_cached(name):
@@ -194,7 +193,7 @@ class DataScreen(WorkbenchScreen):
         try:
             data, preset = self._entry(kind, name)
         except WorkbenchError as error:
-            about.update(Text(str(error), style="red"))
+            about.update(Text.styled(str(error), "red"))
             self._show_samples_message("")
             return
         try:

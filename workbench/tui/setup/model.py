@@ -152,7 +152,7 @@ class ModelScreen(WorkbenchScreen):
                 raise ConfigError("the dataset is not valid, so the model's sizes are unknown")
             text = model_source(analysis, model.init, model.bias_init)
         except ConfigError as error:
-            source.update(Text(f"No code while the model is invalid:\n{error}", style="red"))
+            source.update(Text.styled(f"No code while the model is invalid:\n{error}", "red"))
             return
         source.update(Syntax(text, "python", theme="ansi_dark", word_wrap=False, background_color="default"))
 

@@ -75,8 +75,8 @@ class TrainScreen(ChartsScreen):
     TrainScreen #train-left { width: 1fr; }
     TrainScreen #epochs { height: 6; scrollbar-size: 1 1; }
     TrainScreen #train-right { width: 32; border-left: vkey $panel-lighten-2; }
-    TrainScreen #stats { height: 11; padding: 0 0 0 1; border-top: solid $panel-lighten-2; border-title-align: left; }
-    TrainScreen #log { height: 1fr; padding-left: 1; border-top: solid $panel-lighten-2; border-title-align: left; scrollbar-size-vertical: 1; }
+    TrainScreen #stats { height: 11; padding: 0 0 0 1; border-top: solid $panel-lighten-2; border-title-align: left; border-title-color: $text; }
+    TrainScreen #log { height: 1fr; padding-left: 1; border-top: solid $panel-lighten-2; border-title-align: left; border-title-color: $text; scrollbar-size-vertical: 1; }
     TrainScreen.-tall #epochs { height: 14; }
     TrainScreen.-wide #train-right { width: 44; }
     """

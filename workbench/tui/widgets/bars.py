@@ -137,9 +137,11 @@ def problems_summary(problems: list[ConfigError], info: DatasetInfo | None = Non
     run would fetch it first, and on a machine without a network it could not start.
     """
     if not problems and info is not None and not info.cached:
-        return Text(f"✓ ready to train; {info.name} downloads first ({info.download_mb:g} MB; D on screen 1 now)", style="yellow")
+        return Text.styled(
+            f"✓ ready to train; {info.name} downloads first ({info.download_mb:g} MB; D on screen 1 now)", "yellow"
+        )
     if not problems:
-        return Text("✓ ready to train", style="green")
+        return Text.styled("✓ ready to train", "green")
     count = len(problems)
     head = "✗ 1 problem: " if count == 1 else f"✗ {count} problems (! lists them): "
     return Text.assemble((head, "bold red"), (str(problems[0]), "red"))

@@ -15,9 +15,13 @@ from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 
+from workbench.tui.theme import contrast_ratio
+
 #: Palette entries from dark to bright.
 GREENS = (22, 28, 34, 40, 46)
 REDS = (52, 88, 124, 160, 196)
+#: A count is written in whichever of these reads better on its cell (4.5:1 or more on every shade).
+COUNT_COLOURS = ("#000000", "#ffffff")
 #: Row labels are cut to this many characters.
 LABEL_WIDTH = 10
 
@@ -53,5 +57,7 @@ def _cell_style(share: float, diagonal: bool, worst: float) -> Style:
     else:
         level = min(len(REDS) - 1, int(share / worst * len(REDS))) if worst > 0 else 0
         ramp = REDS
-    foreground = "black" if level >= 3 else "white"
-    return Style(color=foreground, bgcolor=Color.from_ansi(ramp[level]))
+    background = Color.from_ansi(ramp[level])
+    cell = background.get_truecolor()
+    foreground = max(COUNT_COLOURS, key=lambda colour: contrast_ratio(Color.parse(colour).get_truecolor(), cell))
+    return Style(color=foreground, bgcolor=background)
