@@ -31,14 +31,17 @@ def new_run_id(name: str, when: float | None = None) -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.localtime(when)) + "-" + slug
 
 
-def create_run(config: RunConfig) -> RunDir:
+def create_run(config: RunConfig, *, when: float | None = None) -> RunDir:
     """A new run folder holding the validated, normalised experiment and a ``starting`` status.
 
     Every road to a run (the app, ``workbench train``, detached or not) comes through here, so
-    the same experiment gives the same config.toml bytes whoever started it.
+    the same experiment gives the same config.toml bytes whoever started it. ``when``: the
+    creation time (seconds since the epoch; default now), which both the id and ``created_ts``
+    take, so that they agree, and so that a test can make two runs in the same second.
     """
     config = validate(config)
-    base = new_run_id(config.name or "run")
+    created = time.time() if when is None else when
+    base = new_run_id(config.name or "run", created)
     root = runs_dir()
     root.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_creations(root)
@@ -54,8 +57,8 @@ def create_run(config: RunConfig) -> RunDir:
             dataset=config.data.dataset,
             state=STARTING,
             host=socket.gethostname(),
-            created_at=now_iso(),
-            created_ts=time.time(),
+            created_at=now_iso(created),
+            created_ts=created,
             epochs=config.train.epochs,
         )
         for attempt in range(1, 1000):
