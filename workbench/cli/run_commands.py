@@ -445,9 +445,10 @@ def _numbers(values: list[float]) -> str:
 
 
 def delete_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.runs.store import delete_run, find_run
+    from workbench.runs.store import check_deletable, delete_run, find_run
 
     run = find_run(args.run)
+    check_deletable(run)  # before asking: a run in progress is refused, never asked about
     if not args.yes:
         if not sys.stdin.isatty():
             raise WorkbenchError(f"delete {run.id}: not asking on a non-interactive input; add --yes to delete it")

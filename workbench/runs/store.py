@@ -135,9 +135,19 @@ def _find_run(ref: str) -> RunDir:
     raise RunNotFoundError(f"{ref!r} matches {len(matches)} runs ({shown}); give more of the id")
 
 
-def delete_run(run: RunDir) -> None:
-    """Remove a run's folder; refuses while a live process trains it."""
+def check_deletable(run: RunDir) -> None:
+    """Refuse, in one line, to delete a run a live process trains (or is about to).
+
+    Separate from :func:`delete_run` so that whoever asks "delete it?" first refuses at once
+    rather than asking about a deletion that cannot happen."""
     state = run.state()
     if state in LIVE_STATES:
-        raise WorkbenchError(f"run {run.id} is {state} (pid {run.read_status().pid}); stop it first: workbench stop {run.id}")
+        pid = run.read_status().pid
+        process = f" (pid {pid})" if pid is not None else ""
+        raise WorkbenchError(f"run {run.id} is {state}{process}; stop it first: workbench stop {run.id}")
+
+
+def delete_run(run: RunDir) -> None:
+    """Remove a run's folder; refuses while a live process trains it."""
+    check_deletable(run)
     shutil.rmtree(run.path)
