@@ -434,7 +434,9 @@ def _print_classification(evaluation: Evaluation, console: Console) -> None:
     if evaluation.most_confused:
         pairs = ", ".join(f"{p['true']}->{p['predicted']} x{p['count']}" for p in evaluation.most_confused[:5])
         console.print(f"most confused: {pairs}", markup=False, highlight=False, soft_wrap=True)
-    console.print("worst predictions:", markup=False)
+    console.print(
+        "worst predictions:" if evaluation.worst else "worst predictions: none, every sample is classified right", markup=False
+    )
 
 
 def _numbers(values: list[float]) -> str:
