@@ -27,7 +27,7 @@ from workbench.cli.export_commands import add_tensorboard_argument, tensorboard_
 from workbench.cli.setup_commands import add_override_argument
 from workbench.engine.control import Control
 from workbench.errors import WorkbenchError
-from workbench.formatting import count, duration, metrics_text
+from workbench.formatting import count, duration, metrics_text, rate
 from workbench.runs import events as ev
 from workbench.runs.history import epoch_line
 from workbench.runs.listing import LISTING_COLUMNS, listing_cells
@@ -245,10 +245,12 @@ class TrainView:
             self._close_bar()
 
     def say(self, line: str, style: str = "") -> None:
+        """Print a line. A terminal narrower than the line gets it wrapped between words (left to
+        the terminal, it broke mid-number); elsewhere (a pipe, a log file) it stays one line."""
         if self.quiet:
             return
         try:
-            self.console.print(line, style=style or None, markup=False, highlight=False, soft_wrap=True)
+            self.console.print(line, style=style or None, markup=False, highlight=False, soft_wrap=not self.live)
         except OSError:
             self.quiet = True  # the terminal went away; the run's own files record everything
 
@@ -299,7 +301,7 @@ class TrainView:
         parts = [f"loss {event.loss:.4f}"]
         if event.acc is not None:
             parts.append(f"acc {event.acc:.3f}")
-        parts += [f"lr {event.lr:.3g}", f"{event.samples_per_s:,.0f}/s", f"eta {duration(event.eta_s)}"]
+        parts += [f"lr {event.lr:.3g}", rate(event.samples_per_s), f"eta {duration(event.eta_s)}"]
         if self.stopping:
             parts.append("stopping...")
         self._progress.update(self._bar, completed=event.step, stats="  ".join(parts))
