@@ -16,7 +16,7 @@ import math
 import os
 import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,8 @@ class Trainer:
 
     ``run``: the run folder to train in (a new one is created when None). Use
     :meth:`resume` to continue a run from its last checkpoint. ``progress_interval_s`` bounds
-    the rate of Progress events (0: after every step, for tests).
+    the rate of Progress events (0: after every step, for tests). ``clock``: the monotonic time
+    that speeds, elapsed time and ETA are measured with (a test passes a fake one).
     """
 
     def __init__(
@@ -82,6 +83,7 @@ class Trainer:
         device: str | None = None,
         progress_interval_s: float = PROGRESS_INTERVAL_S,
         checkpoint: dict[str, Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.sinks: list[ev.Sink] = list(sinks)
@@ -89,6 +91,7 @@ class Trainer:
         self.run_dir = run
         self.device_override = device
         self.progress_interval_s = progress_interval_s
+        self.clock = clock
         self._checkpoint = checkpoint  # resume from this state (see resume())
         self._extra_warnings: list[str] = []
         self._lock: RunLock | None = None
@@ -103,6 +106,7 @@ class Trainer:
         epochs: int | None = None,
         device: str | None = None,
         progress_interval_s: float = PROGRESS_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> Trainer:
         """A trainer that continues ``run`` from its last.pt; ``epochs`` sets a new total."""
         check_resumable(run)
@@ -114,7 +118,9 @@ class Trainer:
             raise CheckpointError(f"{run.last_checkpoint}: its experiment is no longer valid: {error}") from None
         done = int(state["epoch"])
         check_new_total(run.id, done, config.train.epochs, epochs, mid_epoch=int(state["step"]) > 0)
-        trainer = cls(config, sinks, control, run=run, device=device, progress_interval_s=progress_interval_s, checkpoint=state)
+        trainer = cls(
+            config, sinks, control, run=run, device=device, progress_interval_s=progress_interval_s, checkpoint=state, clock=clock
+        )
         if epochs is not None:
             if epochs != config.train.epochs:
                 trainer._extra_warnings.append(
@@ -222,7 +228,11 @@ class _Session:
         #: That record when the run's history lacks it: a crash came between checkpoint and record.
         self.unrecorded_epoch = _unrecorded(run, self.last_ended)
         self.meter = ProgressMeter(
-            trainer.progress_interval_s, state.position.steps_per_epoch, parts.device, state.position.global_step
+            trainer.progress_interval_s,
+            state.position.steps_per_epoch,
+            parts.device,
+            state.position.global_step,
+            clock=trainer.clock,
         )
 
     def train(self) -> ev.RunFinished:
@@ -282,9 +292,9 @@ class _Session:
             if meter.report_due():
                 self._report()  # sync: reads the epoch's totals, a few times a second
             # After the last step the epoch ends (validation, checkpoint) and the next epoch polls.
-            if self.control.pending and step < position.steps_per_epoch and self._obey_control():
+            if step < position.steps_per_epoch and self.control.pending and self._obey_control():
                 return RunEnd.STOPPED
-        train_s = meter.clock() - epoch_started
+        train_s = meter.end_training()
 
         train = self._checked_train_metrics()  # sync: reads the epoch's totals
         val = {}
@@ -363,7 +373,6 @@ class _Session:
         loss, samples_per_s = meter.window(metrics["loss"], totals.count, now)
         epochs, steps_per_epoch = self.config.train.epochs, position.steps_per_epoch
         steps_left = (epochs - position.epoch) * steps_per_epoch + steps_per_epoch - position.step
-        elapsed = now - meter.started
         self._emit(
             ev.Progress(
                 epoch=position.epoch,
@@ -374,8 +383,8 @@ class _Session:
                 acc=metrics.get("acc"),
                 lr=self.state.schedule.lr(),
                 samples_per_s=samples_per_s,
-                elapsed_s=elapsed,
-                eta_s=meter.eta_s(elapsed, position.global_step, steps_left),
+                elapsed_s=meter.elapsed(),
+                eta_s=meter.eta_s(now, position.global_step, steps_left, epochs - position.epoch + 1),
                 device_memory_gib=self._peak_device_memory_gib(),
             )
         )
@@ -411,9 +420,7 @@ class _Session:
         control, position = self.control, self.state.position
         if control.paused and not control.stop_requested:
             self._emit(ev.StateChanged("paused", position.epoch, position.step))
-            paused_at = time.monotonic()
-            control.wait_while_paused()
-            self.meter.add_pause(time.monotonic() - paused_at)
+            self.meter.pause(control.wait_while_paused)
             if not control.stop_requested:
                 self._emit(ev.StateChanged("running", position.epoch, position.step))
         if control.stop_requested:

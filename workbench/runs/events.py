@@ -58,7 +58,7 @@ class Progress(Event):
     lr: float
     samples_per_s: float
     elapsed_s: float  # since the run (or resume) started
-    eta_s: float  # remaining time of the whole run
+    eta_s: float  # remaining time of the whole run: its training steps and epoch ends (validation, checkpoints)
     device_memory_gib: float = 0.0  # peak memory the run has allocated on its GPU (0 elsewhere)
 
 
