@@ -17,6 +17,7 @@ from workbench.engine.trainer import Trainer, TrainingFailed
 from workbench.errors import ConfigError
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
+from workbench.runs.history import RunHistory
 from workbench.runs.store import find_run
 
 from .tiny import Recorder, tiny_digits, tiny_spirals
@@ -409,3 +410,24 @@ def test_speed_covers_training_steps_only_and_eta_counts_steps_and_epoch_ends_ap
         assert report.eta_s == pytest.approx(steps_left + SLOW_VALIDATION_S * (epochs - 1))
         assert report.elapsed_s == pytest.approx(steps + SLOW_VALIDATION_S + report.step)
     assert rec.of(ev.EpochEnded)[1].samples_per_s == pytest.approx(started.train_size / steps)
+
+
+def test_elapsed_time_continues_across_a_stop_and_resume() -> None:
+    """A resumed run's elapsed time started again from 0."""
+    control = OneSecondSteps(FakeClock(100.0))
+    stop_after_one = _stop_when(control, lambda e: isinstance(e, ev.EpochEnded) and e.epoch == 1)
+    stopped, first = train(tiny_spirals(), control, stop_after_one, progress_interval_s=0, clock=control.clock)
+    run = run_of(first)
+    steps = first.of(ev.RunStarted)[0].steps_per_epoch
+    assert stopped.state == "stopped" and stopped.duration_s == steps + 1  # epoch 1, and epoch 2's first poll
+    trained_before = run.read_status().train_seconds
+
+    second = Recorder()
+    clock = FakeClock(0.0)  # a new process: its monotonic clock knows nothing of the first
+    resumed = Trainer.resume(run, [second], OneSecondSteps(clock), progress_interval_s=0, clock=clock).run()
+    first_report = second.of(ev.Progress)[0]
+    assert (first_report.epoch, first_report.step) == (2, 1)
+    assert first_report.elapsed_s == stopped.duration_s + 1
+    assert resumed.duration_s == stopped.duration_s + 2 * steps  # epochs 2 and 3 at one second a step
+    assert run.read_status().train_seconds > trained_before
+    assert RunHistory.from_records(run.read_events()).elapsed_s == resumed.duration_s

@@ -69,7 +69,8 @@ class ProgressMeter:
     """The run's clock (pauses excluded), the window each Progress report covers, the estimate of
     the time left, and the record of per-step losses that names the first non-finite one.
 
-    Created when training starts: its clock and report window start then. ``clock``: the
+    Created when training starts: its clock and report window start then. ``elapsed_before``:
+    the run's training time before this session (a resume continues its total). ``clock``: the
     monotonic time it measures with (a test passes a fake one).
 
     Speeds cover training steps only: each epoch's window starts when its training does, after
@@ -86,12 +87,14 @@ class ProgressMeter:
         device: torch.device,
         global_step: int,
         *,
+        elapsed_before: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.interval_s = interval_s
         self._now = clock
         self.paused_s = 0.0
         self.started = clock()
+        self.elapsed_before = elapsed_before
         # The report clock runs across epochs, so epochs shorter than the interval still report.
         self.next_report = self.started + interval_s
         self.session_start_step = global_step
@@ -114,7 +117,8 @@ class ProgressMeter:
         return self._now() - self.paused_s
 
     def elapsed(self) -> float:
-        return self.clock() - self.started
+        """The run's training time, this session's and the sessions' before it (pauses excluded)."""
+        return self.elapsed_before + self.clock() - self.started
 
     def begin_epoch(self, steps_done: int, samples_done: int) -> None:
         """The epoch's training starts, after the ``steps_done`` a resumed epoch had: its first

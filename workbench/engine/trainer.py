@@ -232,6 +232,7 @@ class _Session:
             state.position.steps_per_epoch,
             parts.device,
             state.position.global_step,
+            elapsed_before=_elapsed_before(run, resumed_from),
             clock=trainer.clock,
         )
 
@@ -453,6 +454,7 @@ class _Session:
             task=self.parts.task,
             metrics=self.last_metrics,
             epoch_ended=self.last_ended if self.state.position.at_epoch_end else None,
+            elapsed_s=self.meter.elapsed(),
         )
         epochs_done = self.state.position.epochs_done
         paths = {"epoch": run.epoch_checkpoint(epochs_done), "last": run.last_checkpoint, "best": run.best_checkpoint}
@@ -549,6 +551,15 @@ def _epoch_ended(checkpoint: dict[str, Any]) -> ev.EpochEnded | None:
     record = checkpoint.get("epoch_ended")
     event = event_from_record(record) if isinstance(record, dict) else None
     return event if isinstance(event, ev.EpochEnded) else None
+
+
+def _elapsed_before(run: RunDir, checkpoint: dict[str, Any] | None) -> float:
+    """The run's training time before this session: what the checkpoint it resumes from says
+    (a checkpoint written before it kept that: the status's training time)."""
+    if checkpoint is None:
+        return 0.0
+    saved = checkpoint.get("elapsed_s")
+    return float(saved) if isinstance(saved, (int, float)) else run.read_status().train_seconds
 
 
 def _unrecorded(run: RunDir, ended: ev.EpochEnded | None) -> ev.EpochEnded | None:

@@ -176,12 +176,12 @@ class RunHistory:
 
     @property
     def elapsed_s(self) -> float:
-        """Training time of this session so far (pauses excluded), from the newest report."""
+        """The run's training time so far (pauses excluded; every session of it), from the newest report."""
         if self.finished is not None:
             return self.finished.duration_s
         if self.progress_is_current:
             return self.progress.elapsed_s  # type: ignore[union-attr]
-        return sum(e.duration_s for e in self._session_epochs())
+        return sum(e.duration_s for e in self.epochs)
 
     @property
     def eta_s(self) -> float | None:
