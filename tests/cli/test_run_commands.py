@@ -150,7 +150,9 @@ def test_ctrl_c_checkpoints_marks_the_run_stopped_and_exits_130_then_resume_fini
     assert ESC not in "".join(seen) + rest
     stopped = find_run("latest")
     assert stopped.read_status().state == "stopped"
-    assert f"workbench resume {stopped.id}" in rest
+    assert re.search(
+        rf"^Stopped (in epoch \d+ at step \d+/\d+|at the start of epoch \d+); .*`workbench resume {stopped.id}`", rest, re.M
+    )
     assert stopped.last_checkpoint.is_file()
     done = list_runs()[0].epochs_done
     assert 1 <= done < 40

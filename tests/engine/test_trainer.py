@@ -17,7 +17,7 @@ from workbench.engine.trainer import Trainer, TrainingFailed
 from workbench.errors import ConfigError
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
-from workbench.runs.history import RunHistory
+from workbench.runs.history import RunHistory, finished_text
 from workbench.runs.store import find_run
 
 from .tiny import Recorder, tiny_digits, tiny_spirals
@@ -431,3 +431,15 @@ def test_elapsed_time_continues_across_a_stop_and_resume() -> None:
     assert resumed.duration_s == stopped.duration_s + 2 * steps  # epochs 2 and 3 at one second a step
     assert run.read_status().train_seconds > trained_before
     assert RunHistory.from_records(run.read_events()).elapsed_s == resumed.duration_s
+
+
+def test_a_stopped_run_says_exactly_where_it_stopped_and_how_to_go_on() -> None:
+    """A run stopped at epoch 2, step 2 said 'Stopped after 1 epoch(s)' (and the app 'done in')."""
+    control = Control()
+    at_step_2 = _stop_when(control, lambda e: isinstance(e, ev.Progress) and (e.epoch, e.step) == (2, 2))
+    stopped, rec = train(tiny_spirals(), control, at_step_2, progress_interval_s=0)
+    run, steps = run_of(rec), rec.of(ev.RunStarted)[0].steps_per_epoch
+    expected = f"Stopped in epoch 2 at step 2/{steps}; 1 epoch done, checkpoint saved; `workbench resume {run.id}` continues it"
+    assert finished_text(stopped, run.id) == expected
+    history = RunHistory.from_records(run.read_events())
+    assert history.log[-1].text == expected and history.state == "stopped"

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from workbench.cli.run_commands import TrainView
 from workbench.runs import events as ev
-from workbench.runs.history import epoch_line
+from workbench.runs.history import epoch_line, stopped_text
 
 
 def _epoch(train: dict[str, float], val: dict[str, float]) -> ev.EpochEnded:
@@ -62,3 +62,13 @@ def test_a_pipe_gets_each_line_whole_however_long() -> None:
     view = TrainView(Console(file=out, width=50, color_system=None))
     view.say(epoch_line(CLASSIFICATION, "classification"))
     assert out.getvalue() == epoch_line(CLASSIFICATION, "classification") + "\n"
+
+
+def test_a_stop_between_epochs_and_one_recorded_by_an_older_version_still_read_well() -> None:
+    between = ev.RunFinished(state="stopped", epochs_done=2, best_epoch=2, best_value=0.5, monitor="val_loss", epoch=3)
+    assert (
+        stopped_text(between, "RUN")
+        == "Stopped at the start of epoch 3; 2 epochs done, checkpoint saved; `workbench resume RUN` continues it"
+    )
+    older = dataclasses.replace(between, epoch=0)
+    assert stopped_text(older) == "Stopped with 2 epochs done, checkpoint saved; `workbench resume` continues it"

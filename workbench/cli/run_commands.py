@@ -29,7 +29,7 @@ from workbench.engine.control import Control
 from workbench.errors import WorkbenchError
 from workbench.formatting import count, duration, metrics_text, rate
 from workbench.runs import events as ev
-from workbench.runs.history import epoch_line
+from workbench.runs.history import epoch_line, stopped_text
 from workbench.runs.listing import LISTING_COLUMNS, listing_cells
 
 if TYPE_CHECKING:
@@ -170,7 +170,6 @@ def _drive(make_trainer: Callable[[Sequence[ev.Sink], Control], Trainer], args: 
     if args.json:
         console.print_json(json.dumps(_summary(trainer, finished, view), allow_nan=True))
     if finished.state == "stopped":
-        view.say(f"stopped; continue with: workbench resume {trainer.run_dir.id}")
         return EXIT_STOPPED
     return 0
 
@@ -319,6 +318,8 @@ class TrainView:
                 self.quiet = True
 
     def _finished(self, event: ev.RunFinished) -> None:
+        if event.state == "stopped":
+            self.say(stopped_text(event, self.run_id))
         if event.state == "early_stopped":
             self.say(f"early stopping: {event.monitor} has not improved since epoch {event.best_epoch}")
         if event.test:

@@ -515,6 +515,9 @@ class _Session:
             test=test,
             checkpoint=checkpoint,
             duration_s=self.meter.elapsed(),
+            epoch=self.state.position.epoch,
+            step=self.state.position.step,
+            steps_per_epoch=self.state.position.steps_per_epoch,
         )
         self._emit(finished)
         return finished

@@ -113,6 +113,10 @@ class RunFinished(Event):
     test: dict[str, float] = field(default_factory=dict)  # test metrics of the chosen checkpoint
     checkpoint: str = ""  # the checkpoint the test metrics came from
     duration_s: float = 0.0  # the run's training time, as Progress.elapsed_s: all its sessions
+    # Where it ended: the epoch in progress (or last trained) and its steps done (0 in older logs).
+    epoch: int = 0
+    step: int = 0
+    steps_per_epoch: int = 0
 
 
 @dataclass(frozen=True)

@@ -304,9 +304,28 @@ def epoch_line(event: ev.EpochEnded, task: str) -> str:
 
 
 def finished_text(event: ev.RunFinished, run_id: str = "") -> str:
+    """How a run ended, in one line: the app's log, ``workbench logs`` and ``workbench train`` say this."""
     if event.state == "stopped":
-        again = f"workbench resume {run_id}" if run_id else "workbench resume"
-        return f"Stopped with {event.epochs_done} epoch(s) done; `{again}` (or r on the Runs screen) continues it"
+        return stopped_text(event, run_id)
     source = Path(event.checkpoint).name if event.checkpoint else "the last weights"
     how = "Early stopping" if event.state == "early_stopped" else "Finished"
     return f"{how} after {event.epochs_done} epochs in {duration(event.duration_s)}: test {metrics_text(event.test)} ({source})"
+
+
+def stopped_text(event: ev.RunFinished, run_id: str = "") -> str:
+    """Exactly where a stopped run stopped, what it keeps and how it goes on: ``Stopped in epoch 2
+    at step 17/162; 1 epoch done, checkpoint saved; `workbench resume RUN` continues it``."""
+    again = f"workbench resume {run_id}" if run_id else "workbench resume"
+    return f"Stopped {stop_point_text(event)}; `{again}` continues it"
+
+
+def stop_point_text(event: ev.RunFinished) -> str:
+    """``in epoch 2 at step 17/162; 1 epoch done, checkpoint saved``: where a stopped run stands
+    (the app's Train screen says it after its own "stopped")."""
+    if event.step and event.steps_per_epoch:
+        where = f"in epoch {event.epoch} at step {event.step}/{event.steps_per_epoch}; "
+    elif event.epoch:
+        where = f"at the start of epoch {event.epoch}; "
+    else:
+        where = "with "  # recorded by a version that did not say where
+    return f"{where}{event.epochs_done} epoch{'' if event.epochs_done == 1 else 's'} done, checkpoint saved"
