@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from pathlib import Path
 
 from rich.console import Console
 
 from workbench.cli.run_commands import TrainView
 from workbench.runs import events as ev
-from workbench.runs.history import epoch_line, stopped_text
+from workbench.runs.history import epoch_line, failure_text, stopped_text
 
 
 def _epoch(train: dict[str, float], val: dict[str, float]) -> ev.EpochEnded:
@@ -72,3 +73,13 @@ def test_a_stop_between_epochs_and_one_recorded_by_an_older_version_still_read_w
     )
     older = dataclasses.replace(between, epoch=0)
     assert stopped_text(older) == "Stopped with 2 epochs done, checkpoint saved; `workbench resume` continues it"
+
+
+def test_a_failed_run_is_one_line_naming_its_error_and_its_log() -> None:
+    """The app said "✗ failed its log says why": no punctuation, no error, no path."""
+    message = "the loss became nan at epoch 2, step 5; training stopped. Last good checkpoint: /r/last.pt (epoch 1)."
+    log = Path("/runs/20261130-111118-digits-mlp/log")
+    text = failure_text(message, log)
+    assert text == f"{message[:-1]}. Log: {log}" and "\n" not in text
+    assert failure_text("", log) == f"no error was recorded. Log: {log}"
+    assert failure_text("CUDA ran out of memory", None) == "CUDA ran out of memory."

@@ -329,3 +329,11 @@ def stop_point_text(event: ev.RunFinished) -> str:
     else:
         where = "with "  # recorded by a version that did not say where
     return f"{where}{event.epochs_done} epoch{'' if event.epochs_done == 1 else 's'} done, checkpoint saved"
+
+
+def failure_text(message: str, log: Path | None) -> str:
+    """A failed run in one line: its error (or that none was recorded), then where its process's
+    output is, which holds a traceback the error line may not (None: it wrote none, as for a
+    ``workbench train`` in a terminal)."""
+    reason = message.strip().rstrip(".") or "no error was recorded"
+    return f"{reason}. Log: {log}" if log is not None else f"{reason}."

@@ -27,7 +27,7 @@ from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import count, duration, metrics_text
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
-from workbench.runs.history import RunHistory, stop_point_text
+from workbench.runs.history import RunHistory, failure_text, stop_point_text
 from workbench.runs.listing import STATE_STYLES
 from workbench.runs.status import INTERRUPTED, STALE, STARTING
 from workbench.tui.live_runs import FollowedRun
@@ -311,8 +311,9 @@ class TrainScreen(ChartsScreen):
             where = f"{stop_point_text(history.finished)} · " if history.finished is not None else f"{run}: "
             text = Text.assemble(("■ stopped ", "bold yellow"), f"{where}r on the Runs screen resumes it; s starts a new run")
         elif state == "failed":
-            reason = history.failed.message if history.failed else "its log says why"
-            text = Text.assemble(("✗ failed ", "bold red"), (reason, "red"))
+            message = history.failed.message if history.failed else shown.run.read_status().message
+            log = shown.run.log_path if shown.run.log_path.is_file() else None
+            text = Text.assemble(("✗ failed: ", "bold red"), (failure_text(message, log), "red"))
         elif state == INTERRUPTED:
             text = Text.assemble(("✗ interrupted ", "bold red"), f"{run}: its process is gone; r on the Runs screen resumes it")
         elif state == STALE:
