@@ -26,6 +26,25 @@ def duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def rate(per_second: float) -> str:
+    """Samples per second in at most 6 characters: ``383`` -> ``383/s``, ``3512`` -> ``3.5k/s``,
+    ``38_120`` -> ``38k/s``, ``2.4e6`` -> ``2.4M/s``."""
+    for scale, unit in ((1e6, "M"), (1e3, "k")):
+        if per_second >= scale:
+            value = per_second / scale
+            return f"{value:.2g}{unit}/s" if value < 10 else f"{value:.0f}{unit}/s"
+    return f"{per_second:.0f}/s"
+
+
+def short_number(value: float) -> str:
+    """Three significant digits, and an exponent without padding: ``0.01`` -> ``0.01``,
+    ``0.000734`` -> ``7.34e-4``, ``1e-4`` -> ``1e-4`` (a learning rate in a narrow line)."""
+    if value == 0 or abs(value) >= 1e-3:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
 def metrics_text(metrics: dict[str, float]) -> str:
     """``{"loss": 0.41234, "acc": 0.8712}`` -> ``loss 0.4123  acc 0.871``: losses and errors to
     four places, scores to three; the CLI and the app print metrics with this one function."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -13,10 +14,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from rich.console import Console
 
+from tests.processes import hold_lock
 from workbench.cli import main
+from workbench.experiment.presets import load_experiment
 from workbench.runs.listing import list_runs
-from workbench.runs.store import find_run
+from workbench.runs.store import create_run, find_run
 
 TINY = ["--set", "data.subset=200", "--epochs", "2"]
 ESC = "\x1b"
@@ -61,9 +65,7 @@ def test_train_prints_plain_epoch_lines_then_test_metrics_and_the_run_folder(cap
     status, out, _ = run(capsys, "train", "digits-mlp", *TINY, "--name", "wide-lr")
     assert status == 0 and ESC not in out
     lines = out.splitlines()
-    epoch = re.compile(
-        r"^epoch (\d)/2  loss \d+\.\d{4}  train acc \d\.\d{3}  val loss \d+\.\d{4}  val acc \d\.\d{3}  lr [\d.e-]+  \d+\.\ds( {2}\*)?$"
-    )
+    epoch = re.compile(r"^epoch (\d)/2  loss [\d.]+ acc \d\.\d{3}  val [\d.]+ acc \d\.\d{3}  lr [\d.e-]+  [\d.]+k?/s( \*)?$")
     assert [m.group(1) for m in map(epoch.match, lines) if m] == ["1", "2"]
     run_id = find_run("latest").id
     assert run_id.endswith("-wide-lr")
@@ -148,7 +150,9 @@ def test_ctrl_c_checkpoints_marks_the_run_stopped_and_exits_130_then_resume_fini
     assert ESC not in "".join(seen) + rest
     stopped = find_run("latest")
     assert stopped.read_status().state == "stopped"
-    assert f"workbench resume {stopped.id}" in rest
+    assert re.search(
+        rf"^Stopped (in epoch \d+ at step \d+/\d+|at the start of epoch \d+); .*`workbench resume {stopped.id}`", rest, re.M
+    )
     assert stopped.last_checkpoint.is_file()
     done = list_runs()[0].epochs_done
     assert 1 <= done < 40
@@ -196,6 +200,35 @@ def test_delete_asks_refuses_without_a_terminal_and_deletes_with_yes(capsys, mon
     path = find_run("latest").path
     status, out, _ = run(capsys, "delete", "latest", "--yes")
     assert status == 0 and "deleted" in out and not path.exists() and list_runs() == []
+
+
+def test_delete_refuses_a_run_in_progress_at_once_without_asking(capsys, monkeypatch) -> None:
+    """It asked "delete run ...?" first and refused only after a yes."""
+    starting = create_run(load_experiment("digits-mlp"))  # its process has not started yet
+    running = create_run(load_experiment("digits-mlp"))
+    running.update_status(state="running")
+    holder = hold_lock(running)  # the "trainer" process
+    monkeypatch.setattr(sys, "stdin", _Terminal())
+
+    def asked(prompt: str) -> str:
+        raise AssertionError(f"asked {prompt!r}")
+
+    monkeypatch.setattr(Console, "input", lambda self, prompt="", **_: asked(prompt))
+    try:
+        for live, state in ((starting, "starting"), (running, f"running (pid {holder.pid})")):
+            status, out, err = run(capsys, "delete", live.id)
+            assert status == 1 and out == "" and live.path.is_dir()
+            assert err.strip() == f"error: run {live.id} is {state}; stop it first: workbench stop {live.id}"
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+class _Terminal(io.StringIO):
+    """Standard input that says it is a terminal: where delete would ask."""
+
+    def isatty(self) -> bool:
+        return True
 
 
 def test_eval_prints_what_it_computed_even_when_the_report_cannot_be_saved(capsys) -> None:

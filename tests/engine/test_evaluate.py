@@ -9,7 +9,7 @@ import torch
 from sklearn.metrics import mean_squared_error, precision_recall_fscore_support, r2_score
 
 from workbench.data.loading import load_splits
-from workbench.engine.evaluate import evaluate_checkpoint
+from workbench.engine.evaluate import Evaluation, _classification_details, evaluate_checkpoint
 from workbench.engine.trainer import Trainer
 from workbench.errors import DataError
 from workbench.experiment.presets import load_experiment
@@ -59,15 +59,18 @@ def test_a_classification_report_adds_up(digits_run) -> None:
         top = report.most_confused[0]
         assert top["count"] == int(off.max())
         assert int(off[int(top["true"]), int(top["predicted"])]) == top["count"]
-    # The worst predictions come first, and their indices point at the right samples of the split.
+    # The worst predictions are mistakes only, worst first, and their indices point at the right
+    # samples of the split.
+    mistakes = report.num_samples - int(confusion.diag().sum())
     losses = [w["loss"] for w in report.worst]
-    assert losses == sorted(losses, reverse=True) and len(report.worst) == 16
-    assert max(e["loss"] for e in report.examples) <= losses[0]
+    assert losses == sorted(losses, reverse=True) and len(report.worst) == min(16, mistakes) > 0
+    assert not any(w["correct"] for w in report.worst)
+    assert max(e["loss"] for e in report.examples if not e["correct"]) <= losses[0]
     splits = load_splits(config.data, config.train.seed, "cpu")
     targets = torch.cat([t for _, t in splits.test.epoch(0)])
     for worst in report.worst:
         assert report.class_names[int(targets[worst["index"]])] == worst["true"]
-        assert worst["correct"] == (worst["true"] == worst["predicted"]) and 0 < worst["confidence"] <= 1
+        assert worst["true"] != worst["predicted"] and 0 < worst["confidence"] <= 1
     pictures = splits.test.raw_images([w["index"] for w in report.worst[:4]])
     assert pictures.shape == (4, 1, 8, 8) and pictures.dtype == torch.uint8
 
@@ -105,3 +108,18 @@ def test_a_regression_report_has_mse_mae_r2_that_agree_with_scikit_learn() -> No
     errors = [w["squared_error"] for w in report.worst]
     assert errors == sorted(errors, reverse=True)
     assert report.confusion == [] and report.per_class == []
+
+
+def test_worst_predictions_list_only_misclassified_samples_and_none_when_all_are_right() -> None:
+    """`workbench eval` listed samples classified right under "worst predictions"."""
+    report = Evaluation(
+        run_id="", checkpoint="", checkpoint_name="", epoch=None, split="test", task="classification",
+        dataset="", num_samples=4, metrics={}, class_names=["a", "b", "c"],
+    )  # fmt: skip
+    targets = torch.tensor([0, 1, 2, 0])
+    # Sample 1 is right but unsure: a higher loss than 2, which is wrong; 3 is wrong and worst.
+    outputs = torch.tensor([[5.0, 0.0, 0.0], [0.9, 1.0, 0.9], [0.0, 1.0, 0.95], [0.0, 3.0, 0.0]])
+    _classification_details(report, outputs, targets, 3)
+    assert [(w["index"], w["true"], w["predicted"]) for w in report.worst] == [(3, "a", "b"), (2, "c", "b")]
+    _classification_details(report, outputs, outputs.argmax(1), 3)
+    assert report.worst == [] and len(report.examples) == 4

@@ -17,6 +17,7 @@ from workbench.engine.trainer import Trainer, TrainingFailed
 from workbench.errors import ConfigError
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
+from workbench.runs.history import RunHistory, finished_text
 from workbench.runs.store import find_run
 
 from .tiny import Recorder, tiny_digits, tiny_spirals
@@ -346,3 +347,99 @@ def test_the_plateau_schedule_reads_the_metric_it_monitors() -> None:
     _, rec = train(config)
     lrs = [e.lr for e in rec.of(ev.EpochEnded)]
     assert lrs == pytest.approx([0.01, 0.005, 0.0025])
+
+
+# ----------------------------------------------------------------------------- speed, elapsed time and ETA
+
+#: Fake seconds between an epoch's last training step and the next epoch's first: validation and checkpoints.
+SLOW_VALIDATION_S = 1000.0
+
+
+class FakeClock:
+    """Monotonic time that moves only when the test moves it."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class OneSecondSteps(Control):
+    """A control whose poll moves the fake clock by one second. The trainer polls once as each
+    epoch's training starts and after every step but the epoch's last, so each training step
+    takes exactly one fake second, and nothing else (validation, checkpoints) takes any."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    @property
+    def pending(self) -> bool:
+        self.clock.now += 1.0
+        return super().pending
+
+
+def _slow_validation(clock: FakeClock) -> ev.Sink:
+    """Each epoch's end takes SLOW_VALIDATION_S of fake time (the sink runs between its
+    validation and its checkpoint's record)."""
+
+    def sink(event: ev.Event) -> None:
+        if isinstance(event, ev.EpochEnded):
+            clock.now += SLOW_VALIDATION_S
+
+    return sink
+
+
+def test_speed_covers_training_steps_only_and_eta_counts_steps_and_epoch_ends_apart() -> None:
+    """After a slow validation the speed shown fell (57 samples/s against 383 for the epoch) and
+    the ETA jumped: both came from the session's time, validation included."""
+    clock = FakeClock(100.0)
+    config = tiny_spirals("train.epochs=3")
+    _, rec = train(config, OneSecondSteps(clock), _slow_validation(clock), progress_interval_s=0, clock=clock)
+    started = rec.of(ev.RunStarted)[0]
+    steps, batch, epochs = started.steps_per_epoch, config.data.batch_size, 3
+    last_batch = started.train_size - (steps - 1) * batch
+    second = [p for p in rec.of(ev.Progress) if p.epoch == 2]
+    assert [p.step for p in second] == list(range(1, steps + 1))
+    for report in second:
+        # One step, one fake second: the 1000 s of validation before the epoch are in no report's speed...
+        assert report.samples_per_s == (batch if report.step < steps else last_batch)
+        # ...nor in its ETA, which is the steps left at 1 s each plus the epoch ends left at 1000 s each.
+        steps_left = (epochs - 2) * steps + steps - report.step
+        assert report.eta_s == pytest.approx(steps_left + SLOW_VALIDATION_S * (epochs - 1))
+        assert report.elapsed_s == pytest.approx(steps + SLOW_VALIDATION_S + report.step)
+    assert rec.of(ev.EpochEnded)[1].samples_per_s == pytest.approx(started.train_size / steps)
+
+
+def test_elapsed_time_continues_across_a_stop_and_resume() -> None:
+    """A resumed run's elapsed time started again from 0."""
+    control = OneSecondSteps(FakeClock(100.0))
+    stop_after_one = _stop_when(control, lambda e: isinstance(e, ev.EpochEnded) and e.epoch == 1)
+    stopped, first = train(tiny_spirals(), control, stop_after_one, progress_interval_s=0, clock=control.clock)
+    run = run_of(first)
+    steps = first.of(ev.RunStarted)[0].steps_per_epoch
+    assert stopped.state == "stopped" and stopped.duration_s == steps + 1  # epoch 1, and epoch 2's first poll
+    trained_before = run.read_status().train_seconds
+
+    second = Recorder()
+    clock = FakeClock(0.0)  # a new process: its monotonic clock knows nothing of the first
+    resumed = Trainer.resume(run, [second], OneSecondSteps(clock), progress_interval_s=0, clock=clock).run()
+    first_report = second.of(ev.Progress)[0]
+    assert (first_report.epoch, first_report.step) == (2, 1)
+    assert first_report.elapsed_s == stopped.duration_s + 1
+    assert resumed.duration_s == stopped.duration_s + 2 * steps  # epochs 2 and 3 at one second a step
+    assert run.read_status().train_seconds > trained_before
+    assert RunHistory.from_records(run.read_events()).elapsed_s == resumed.duration_s
+
+
+def test_a_stopped_run_says_exactly_where_it_stopped_and_how_to_go_on() -> None:
+    """A run stopped at epoch 2, step 2 said 'Stopped after 1 epoch(s)' (and the app 'done in')."""
+    control = Control()
+    at_step_2 = _stop_when(control, lambda e: isinstance(e, ev.Progress) and (e.epoch, e.step) == (2, 2))
+    stopped, rec = train(tiny_spirals(), control, at_step_2, progress_interval_s=0)
+    run, steps = run_of(rec), rec.of(ev.RunStarted)[0].steps_per_epoch
+    expected = f"Stopped in epoch 2 at step 2/{steps}; 1 epoch done, checkpoint saved; `workbench resume {run.id}` continues it"
+    assert finished_text(stopped, run.id) == expected
+    history = RunHistory.from_records(run.read_events())
+    assert history.log[-1].text == expected and history.state == "stopped"

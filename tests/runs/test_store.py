@@ -32,7 +32,9 @@ def test_run_ids_sort_by_time_and_say_what_ran() -> None:
 
 
 def test_two_runs_started_in_the_same_second_get_distinct_ids() -> None:
-    first, second = create_run(_config()), create_run(_config())
+    # One creation time for both: two calls to the clock may straddle a second's boundary.
+    when = time.time()
+    first, second = create_run(_config(), when=when), create_run(_config(), when=when)
     assert first.id != second.id and second.id.startswith(first.id)
     assert first.config_path.is_file() and first.checkpoints_dir.is_dir()
     status = first.read_status()

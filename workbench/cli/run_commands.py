@@ -27,9 +27,9 @@ from workbench.cli.export_commands import add_tensorboard_argument, tensorboard_
 from workbench.cli.setup_commands import add_override_argument
 from workbench.engine.control import Control
 from workbench.errors import WorkbenchError
-from workbench.formatting import count, duration, metrics_text
+from workbench.formatting import count, duration, metrics_text, rate
 from workbench.runs import events as ev
-from workbench.runs.history import epoch_line
+from workbench.runs.history import epoch_line, stopped_text
 from workbench.runs.listing import LISTING_COLUMNS, listing_cells
 
 if TYPE_CHECKING:
@@ -170,7 +170,6 @@ def _drive(make_trainer: Callable[[Sequence[ev.Sink], Control], Trainer], args: 
     if args.json:
         console.print_json(json.dumps(_summary(trainer, finished, view), allow_nan=True))
     if finished.state == "stopped":
-        view.say(f"stopped; continue with: workbench resume {trainer.run_dir.id}")
         return EXIT_STOPPED
     return 0
 
@@ -245,10 +244,12 @@ class TrainView:
             self._close_bar()
 
     def say(self, line: str, style: str = "") -> None:
+        """Print a line. A terminal narrower than the line gets it wrapped between words (left to
+        the terminal, it broke mid-number); elsewhere (a pipe, a log file) it stays one line."""
         if self.quiet:
             return
         try:
-            self.console.print(line, style=style or None, markup=False, highlight=False, soft_wrap=True)
+            self.console.print(line, style=style or None, markup=False, highlight=False, soft_wrap=not self.live)
         except OSError:
             self.quiet = True  # the terminal went away; the run's own files record everything
 
@@ -299,7 +300,7 @@ class TrainView:
         parts = [f"loss {event.loss:.4f}"]
         if event.acc is not None:
             parts.append(f"acc {event.acc:.3f}")
-        parts += [f"lr {event.lr:.3g}", f"{event.samples_per_s:,.0f}/s", f"eta {duration(event.eta_s)}"]
+        parts += [f"lr {event.lr:.3g}", rate(event.samples_per_s), f"eta {duration(event.eta_s)}"]
         if self.stopping:
             parts.append("stopping...")
         self._progress.update(self._bar, completed=event.step, stats="  ".join(parts))
@@ -317,6 +318,8 @@ class TrainView:
                 self.quiet = True
 
     def _finished(self, event: ev.RunFinished) -> None:
+        if event.state == "stopped":
+            self.say(stopped_text(event, self.run_id))
         if event.state == "early_stopped":
             self.say(f"early stopping: {event.monitor} has not improved since epoch {event.best_epoch}")
         if event.test:
@@ -434,7 +437,9 @@ def _print_classification(evaluation: Evaluation, console: Console) -> None:
     if evaluation.most_confused:
         pairs = ", ".join(f"{p['true']}->{p['predicted']} x{p['count']}" for p in evaluation.most_confused[:5])
         console.print(f"most confused: {pairs}", markup=False, highlight=False, soft_wrap=True)
-    console.print("worst predictions:", markup=False)
+    console.print(
+        "worst predictions:" if evaluation.worst else "worst predictions: none, every sample is classified right", markup=False
+    )
 
 
 def _numbers(values: list[float]) -> str:
@@ -445,9 +450,10 @@ def _numbers(values: list[float]) -> str:
 
 
 def delete_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.runs.store import delete_run, find_run
+    from workbench.runs.store import check_deletable, delete_run, find_run
 
     run = find_run(args.run)
+    check_deletable(run)  # before asking: a run in progress is refused, never asked about
     if not args.yes:
         if not sys.stdin.isatty():
             raise WorkbenchError(f"delete {run.id}: not asking on a non-interactive input; add --yes to delete it")

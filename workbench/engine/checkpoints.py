@@ -57,10 +57,12 @@ def build_checkpoint(
     task: str,
     metrics: dict[str, dict[str, float]],
     epoch_ended: ev.EpochEnded | None = None,
+    elapsed_s: float = 0.0,
 ) -> dict[str, Any]:
     """The checkpoint of the run as it is now; ``metrics``: the last epoch's, for readers of the file;
     ``epoch_ended``: the record of the epoch it completes, recorded again on resume if a crash
-    came between the checkpoint and the record."""
+    came between the checkpoint and the record; ``elapsed_s``: the run's training time so far,
+    which a resume continues from."""
     position = training.position.state_dict()
     return {
         "run_id": run_id,
@@ -76,6 +78,7 @@ def build_checkpoint(
         "early_stopping": training.early.state_dict(),
         "rng": capture_rng(),
         "epoch_ended": epoch_ended.to_dict() if epoch_ended is not None else None,
+        "elapsed_s": elapsed_s,
     }
 
 

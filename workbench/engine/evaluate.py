@@ -53,7 +53,8 @@ class Evaluation:
     per_class: list[dict[str, Any]] = field(default_factory=list)  # class, precision, recall, f1, support
     confusion: list[list[int]] = field(default_factory=list)  # rows: true class; columns: predicted
     most_confused: list[dict[str, Any]] = field(default_factory=list)  # true, predicted, count
-    worst: list[dict[str, Any]] = field(default_factory=list)  # highest loss first
+    #: Highest loss first; for classification only the misclassified samples (none: all right).
+    worst: list[dict[str, Any]] = field(default_factory=list)
     examples: list[dict[str, Any]] = field(default_factory=list)  # spread evenly over the split
     pairs: list[list[float]] = field(default_factory=list)  # regression: [predicted, true] of the first target
     created_at: str = ""
@@ -172,7 +173,10 @@ def _classification_details(evaluation: Evaluation, outputs: Tensor, targets: Te
             "correct": bool(targets[index] == predicted[index]),
         }
 
-    evaluation.worst = [example(i) for i in losses.topk(min(EXAMPLES, len(losses))).indices.tolist()]
+    # Only mistakes: a sample classified right is no "worst prediction", however unsure it was.
+    wrong = torch.nonzero(predicted != targets).flatten()
+    worst_first = losses[wrong].argsort(descending=True)[:EXAMPLES]
+    evaluation.worst = [example(i) for i in wrong[worst_first].tolist()]
     evaluation.examples = [example(i) for i in _spread(len(targets))]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -65,16 +66,35 @@ class Position:
 
 
 class ProgressMeter:
-    """The session's clock (pauses excluded), the window each Progress report covers, and the
-    record of per-step losses that names the first non-finite one.
+    """The run's clock (pauses excluded), the window each Progress report covers, the estimate of
+    the time left, and the record of per-step losses that names the first non-finite one.
 
-    Created when training starts: its clock and report window start then.
+    Created when training starts: its clock and report window start then. ``elapsed_before``:
+    the run's training time before this session (a resume continues its total). ``clock``: the
+    monotonic time it measures with (a test passes a fake one).
+
+    Speeds cover training steps only: each epoch's window starts when its training does, after
+    the previous epoch's validation and checkpoints. The time left is the measured time per
+    training step for the steps left, plus the measured time between two epochs' training
+    (validation, checkpoints) for each epoch end left: so it neither jumps at an epoch's end
+    nor drifts down through the epoch after it.
     """
 
-    def __init__(self, interval_s: float, steps_per_epoch: int, device: torch.device, global_step: int) -> None:
+    def __init__(
+        self,
+        interval_s: float,
+        steps_per_epoch: int,
+        device: torch.device,
+        global_step: int,
+        *,
+        elapsed_before: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.interval_s = interval_s
+        self._now = clock
         self.paused_s = 0.0
-        self.started = time.monotonic()
+        self.started = clock()
+        self.elapsed_before = elapsed_before
         # The report clock runs across epochs, so epochs shorter than the interval still report.
         self.next_report = self.started + interval_s
         self.session_start_step = global_step
@@ -84,29 +104,54 @@ class ProgressMeter:
         self.window_loss_total = 0.0
         self.window_count = 0
         self.window_started = 0.0
+        # What the time left is estimated from: training time of the epochs this session
+        # completed, and the time between two epochs' training.
+        self.epoch_training_started = self.started
+        self.training_s = 0.0
+        self.training_ended: float | None = None
+        self.between_epochs_s = 0.0
+        self.epoch_gaps = 0
 
     def clock(self) -> float:
         """Seconds of this session, not counting pauses."""
-        return time.monotonic() - self.paused_s
+        return self._now() - self.paused_s
 
     def elapsed(self) -> float:
-        return self.clock() - self.started
+        """The run's training time, this session's and the sessions' before it (pauses excluded)."""
+        return self.elapsed_before + self.clock() - self.started
 
     def begin_epoch(self, steps_done: int, samples_done: int) -> None:
-        """Start the epoch's first report window after the ``steps_done`` a resumed epoch had."""
+        """The epoch's training starts, after the ``steps_done`` a resumed epoch had: its first
+        report window starts here, and the time since the last epoch's training is a gap between epochs."""
+        now = self.clock()
+        if self.training_ended is not None:
+            self.between_epochs_s += now - self.training_ended
+            self.epoch_gaps += 1
+            self.training_ended = None
+        self.epoch_training_started = now
         self.checked_steps = steps_done
-        self.window_loss_total, self.window_count, self.window_started = 0.0, samples_done, self.clock()
+        self.window_loss_total, self.window_count, self.window_started = 0.0, samples_done, now
+
+    def end_training(self) -> float:
+        """The epoch's last step is done (validation comes next); returns the epoch's training seconds."""
+        now = self.clock()
+        seconds = now - self.epoch_training_started
+        self.training_s += seconds
+        self.training_ended = now
+        return seconds
 
     def record_loss(self, step: int, loss: torch.Tensor) -> None:
         self.step_losses[step - 1] = loss.detach()
 
     def report_due(self) -> bool:
-        return time.monotonic() >= self.next_report
+        return self._now() >= self.next_report
 
-    def add_pause(self, seconds: float) -> None:
-        """A pause of ``seconds`` ended: the clock skips it and the next report is due at once."""
-        self.paused_s += seconds
-        self.next_report = time.monotonic()
+    def pause(self, wait: Callable[[], None]) -> None:
+        """Run ``wait`` (a pause): the clock skips its time and the next report is due at once."""
+        paused_at = self._now()
+        wait()
+        self.paused_s += self._now() - paused_at
+        self.next_report = self._now()
 
     def window(self, mean_loss: float, samples: int, now: float) -> tuple[float, float]:
         """Mean loss and samples per second over the samples since the last report, from the epoch's
@@ -116,16 +161,22 @@ class ProgressMeter:
         elapsed = now - self.window_started
         return window_loss, new_samples / elapsed if elapsed > 0 else 0.0
 
-    def eta_s(self, elapsed_s: float, global_step: int, steps_left: int) -> float:
-        """Seconds left at this session's pace so far, ``elapsed_s`` into it."""
+    def eta_s(self, now: float, global_step: int, steps_left: int, epoch_ends_left: int) -> float:
+        """Seconds left, at ``now`` in the epoch's training: the steps left at this session's
+        time per training step, and the epoch ends left (this epoch's too) at the mean gap
+        between epochs measured so far (none before the first epoch ends)."""
         done = global_step - self.session_start_step
-        return elapsed_s / done * steps_left if done else 0.0
+        if not done:
+            return 0.0
+        per_step = (self.training_s + now - self.epoch_training_started) / done
+        per_gap = self.between_epochs_s / self.epoch_gaps if self.epoch_gaps else 0.0
+        return per_step * steps_left + per_gap * epoch_ends_left
 
     def reported(self, step: int, mean_loss: float, samples: int, now: float) -> None:
         """A report covering up to ``step`` was sent: the next window starts here."""
         self.window_loss_total, self.window_count, self.window_started = mean_loss * samples, samples, now
         self.checked_steps = step
-        self.next_report = time.monotonic() + self.interval_s
+        self.next_report = self._now() + self.interval_s
 
     def first_non_finite(self, step: int) -> tuple[int, float | None]:
         """The first step since the last check whose loss is not finite, and that loss (None when

@@ -16,7 +16,7 @@ import math
 import os
 import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,8 @@ class Trainer:
 
     ``run``: the run folder to train in (a new one is created when None). Use
     :meth:`resume` to continue a run from its last checkpoint. ``progress_interval_s`` bounds
-    the rate of Progress events (0: after every step, for tests).
+    the rate of Progress events (0: after every step, for tests). ``clock``: the monotonic time
+    that speeds, elapsed time and ETA are measured with (a test passes a fake one).
     """
 
     def __init__(
@@ -82,6 +83,7 @@ class Trainer:
         device: str | None = None,
         progress_interval_s: float = PROGRESS_INTERVAL_S,
         checkpoint: dict[str, Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.sinks: list[ev.Sink] = list(sinks)
@@ -89,6 +91,7 @@ class Trainer:
         self.run_dir = run
         self.device_override = device
         self.progress_interval_s = progress_interval_s
+        self.clock = clock
         self._checkpoint = checkpoint  # resume from this state (see resume())
         self._extra_warnings: list[str] = []
         self._lock: RunLock | None = None
@@ -103,6 +106,7 @@ class Trainer:
         epochs: int | None = None,
         device: str | None = None,
         progress_interval_s: float = PROGRESS_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> Trainer:
         """A trainer that continues ``run`` from its last.pt; ``epochs`` sets a new total."""
         check_resumable(run)
@@ -114,7 +118,9 @@ class Trainer:
             raise CheckpointError(f"{run.last_checkpoint}: its experiment is no longer valid: {error}") from None
         done = int(state["epoch"])
         check_new_total(run.id, done, config.train.epochs, epochs, mid_epoch=int(state["step"]) > 0)
-        trainer = cls(config, sinks, control, run=run, device=device, progress_interval_s=progress_interval_s, checkpoint=state)
+        trainer = cls(
+            config, sinks, control, run=run, device=device, progress_interval_s=progress_interval_s, checkpoint=state, clock=clock
+        )
         if epochs is not None:
             if epochs != config.train.epochs:
                 trainer._extra_warnings.append(
@@ -222,7 +228,12 @@ class _Session:
         #: That record when the run's history lacks it: a crash came between checkpoint and record.
         self.unrecorded_epoch = _unrecorded(run, self.last_ended)
         self.meter = ProgressMeter(
-            trainer.progress_interval_s, state.position.steps_per_epoch, parts.device, state.position.global_step
+            trainer.progress_interval_s,
+            state.position.steps_per_epoch,
+            parts.device,
+            state.position.global_step,
+            elapsed_before=_elapsed_before(run, resumed_from),
+            clock=trainer.clock,
         )
 
     def train(self) -> ev.RunFinished:
@@ -282,9 +293,9 @@ class _Session:
             if meter.report_due():
                 self._report()  # sync: reads the epoch's totals, a few times a second
             # After the last step the epoch ends (validation, checkpoint) and the next epoch polls.
-            if self.control.pending and step < position.steps_per_epoch and self._obey_control():
+            if step < position.steps_per_epoch and self.control.pending and self._obey_control():
                 return RunEnd.STOPPED
-        train_s = meter.clock() - epoch_started
+        train_s = meter.end_training()
 
         train = self._checked_train_metrics()  # sync: reads the epoch's totals
         val = {}
@@ -363,7 +374,6 @@ class _Session:
         loss, samples_per_s = meter.window(metrics["loss"], totals.count, now)
         epochs, steps_per_epoch = self.config.train.epochs, position.steps_per_epoch
         steps_left = (epochs - position.epoch) * steps_per_epoch + steps_per_epoch - position.step
-        elapsed = now - meter.started
         self._emit(
             ev.Progress(
                 epoch=position.epoch,
@@ -374,8 +384,8 @@ class _Session:
                 acc=metrics.get("acc"),
                 lr=self.state.schedule.lr(),
                 samples_per_s=samples_per_s,
-                elapsed_s=elapsed,
-                eta_s=meter.eta_s(elapsed, position.global_step, steps_left),
+                elapsed_s=meter.elapsed(),
+                eta_s=meter.eta_s(now, position.global_step, steps_left, epochs - position.epoch + 1),
                 device_memory_gib=self._peak_device_memory_gib(),
             )
         )
@@ -411,9 +421,7 @@ class _Session:
         control, position = self.control, self.state.position
         if control.paused and not control.stop_requested:
             self._emit(ev.StateChanged("paused", position.epoch, position.step))
-            paused_at = time.monotonic()
-            control.wait_while_paused()
-            self.meter.add_pause(time.monotonic() - paused_at)
+            self.meter.pause(control.wait_while_paused)
             if not control.stop_requested:
                 self._emit(ev.StateChanged("running", position.epoch, position.step))
         if control.stop_requested:
@@ -446,6 +454,7 @@ class _Session:
             task=self.parts.task,
             metrics=self.last_metrics,
             epoch_ended=self.last_ended if self.state.position.at_epoch_end else None,
+            elapsed_s=self.meter.elapsed(),
         )
         epochs_done = self.state.position.epochs_done
         paths = {"epoch": run.epoch_checkpoint(epochs_done), "last": run.last_checkpoint, "best": run.best_checkpoint}
@@ -506,6 +515,9 @@ class _Session:
             test=test,
             checkpoint=checkpoint,
             duration_s=self.meter.elapsed(),
+            epoch=self.state.position.epoch,
+            step=self.state.position.step,
+            steps_per_epoch=self.state.position.steps_per_epoch,
         )
         self._emit(finished)
         return finished
@@ -542,6 +554,15 @@ def _epoch_ended(checkpoint: dict[str, Any]) -> ev.EpochEnded | None:
     record = checkpoint.get("epoch_ended")
     event = event_from_record(record) if isinstance(record, dict) else None
     return event if isinstance(event, ev.EpochEnded) else None
+
+
+def _elapsed_before(run: RunDir, checkpoint: dict[str, Any] | None) -> float:
+    """The run's training time before this session: what the checkpoint it resumes from says
+    (a checkpoint written before it kept that: the status's training time)."""
+    if checkpoint is None:
+        return 0.0
+    saved = checkpoint.get("elapsed_s")
+    return float(saved) if isinstance(saved, (int, float)) else run.read_status().train_seconds
 
 
 def _unrecorded(run: RunDir, ended: ev.EpochEnded | None) -> ev.EpochEnded | None:

@@ -57,8 +57,8 @@ class Progress(Event):
     acc: float | None  # running training accuracy of the epoch (None for regression)
     lr: float
     samples_per_s: float
-    elapsed_s: float  # since the run (or resume) started
-    eta_s: float  # remaining time of the whole run
+    elapsed_s: float  # the run's training time so far, pauses excluded, continued across resumes
+    eta_s: float  # remaining time of the whole run: its training steps and epoch ends (validation, checkpoints)
     device_memory_gib: float = 0.0  # peak memory the run has allocated on its GPU (0 elsewhere)
 
 
@@ -112,7 +112,11 @@ class RunFinished(Event):
     monitor: str
     test: dict[str, float] = field(default_factory=dict)  # test metrics of the chosen checkpoint
     checkpoint: str = ""  # the checkpoint the test metrics came from
-    duration_s: float = 0.0
+    duration_s: float = 0.0  # the run's training time, as Progress.elapsed_s: all its sessions
+    # Where it ended: the epoch in progress (or last trained) and its steps done (0 in older logs).
+    epoch: int = 0
+    step: int = 0
+    steps_per_epoch: int = 0
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.formatting import count, duration, metrics_text
+from workbench.formatting import count, duration, metrics_text, rate, short_number
 from workbench.runs import events as ev
 
 #: Every event type the engine writes, by the name metrics.jsonl records it under.
@@ -176,12 +176,12 @@ class RunHistory:
 
     @property
     def elapsed_s(self) -> float:
-        """Training time of this session so far (pauses excluded), from the newest report."""
+        """The run's training time so far (pauses excluded; every session of it), from the newest report."""
         if self.finished is not None:
             return self.finished.duration_s
         if self.progress_is_current:
             return self.progress.elapsed_s  # type: ignore[union-attr]
-        return sum(e.duration_s for e in self._session_epochs())
+        return sum(e.duration_s for e in self.epochs)
 
     @property
     def eta_s(self) -> float | None:
@@ -284,21 +284,56 @@ def checkpoint_text(event: ev.CheckpointSaved) -> str:
 
 
 def epoch_line(event: ev.EpochEnded, task: str) -> str:
-    """``epoch 3/10  loss 0.4123  train acc 0.871  val loss 0.3311  val acc 0.902  lr 0.01  12.3s``."""
+    """One epoch in at most 80 columns for up to 999 epochs, so that a terminal of 80 never
+    breaks it: ``epoch 3/10  loss 0.4123 acc 0.871  val 0.3311 acc 0.902  lr 7.34e-4  3.5k/s *``.
+
+    Losses to 4 significant digits, the training speed (samples/s, validation excluded), ``*``
+    for a new best. A regression epoch with validation shows its training loss alone (its
+    validation MAE and R² say more than the training MAE): ``loss 0.4123  val 0.3311 mae 0.902
+    r2 0.512``."""
     key = "acc" if task == "classification" else "mae"
-    parts = [f"epoch {event.epoch}/{event.epochs}", f"loss {event.train['loss']:.4f}", f"train {key} {event.train[key]:.3f}"]
+    train = f"loss {event.train['loss']:.4g}"
+    if task == "classification" or not event.val:
+        train += f" {key} {event.train[key]:.3f}"
+    parts = [f"epoch {event.epoch}/{event.epochs}", train]
     if event.val:
-        parts += [f"val loss {event.val['loss']:.4f}", f"val {key} {event.val[key]:.3f}"]
-        if task == "regression":
-            parts.append(f"val r2 {event.val['r2']:.3f}")
-    parts += [f"lr {event.lr:.3g}", duration(event.duration_s)]
-    return "  ".join(parts) + ("  *" if event.is_best else "")
+        val = f"val {event.val['loss']:.4g} {key} {event.val[key]:.3f}"
+        parts.append(val + (f" r2 {event.val['r2']:.3f}" if task == "regression" else ""))
+    parts += [f"lr {short_number(event.lr)}", rate(event.samples_per_s)]
+    return "  ".join(parts) + (" *" if event.is_best else "")
 
 
 def finished_text(event: ev.RunFinished, run_id: str = "") -> str:
+    """How a run ended, in one line: the app's log, ``workbench logs`` and ``workbench train`` say this."""
     if event.state == "stopped":
-        again = f"workbench resume {run_id}" if run_id else "workbench resume"
-        return f"Stopped with {event.epochs_done} epoch(s) done; `{again}` (or r on the Runs screen) continues it"
+        return stopped_text(event, run_id)
     source = Path(event.checkpoint).name if event.checkpoint else "the last weights"
     how = "Early stopping" if event.state == "early_stopped" else "Finished"
     return f"{how} after {event.epochs_done} epochs in {duration(event.duration_s)}: test {metrics_text(event.test)} ({source})"
+
+
+def stopped_text(event: ev.RunFinished, run_id: str = "") -> str:
+    """Exactly where a stopped run stopped, what it keeps and how it goes on: ``Stopped in epoch 2
+    at step 17/162; 1 epoch done, checkpoint saved; `workbench resume RUN` continues it``."""
+    again = f"workbench resume {run_id}" if run_id else "workbench resume"
+    return f"Stopped {stop_point_text(event)}; `{again}` continues it"
+
+
+def stop_point_text(event: ev.RunFinished) -> str:
+    """``in epoch 2 at step 17/162; 1 epoch done, checkpoint saved``: where a stopped run stands
+    (the app's Train screen says it after its own "stopped")."""
+    if event.step and event.steps_per_epoch:
+        where = f"in epoch {event.epoch} at step {event.step}/{event.steps_per_epoch}; "
+    elif event.epoch:
+        where = f"at the start of epoch {event.epoch}; "
+    else:
+        where = "with "  # recorded by a version that did not say where
+    return f"{where}{event.epochs_done} epoch{'' if event.epochs_done == 1 else 's'} done, checkpoint saved"
+
+
+def failure_text(message: str, log: Path | None) -> str:
+    """A failed run in one line: its error (or that none was recorded), then where its process's
+    output is, which holds a traceback the error line may not (None: it wrote none, as for a
+    ``workbench train`` in a terminal)."""
+    reason = message.strip().rstrip(".") or "no error was recorded"
+    return f"{reason}. Log: {log}" if log is not None else f"{reason}."

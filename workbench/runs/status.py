@@ -29,8 +29,10 @@ INTERRUPTED, STALE = "interrupted", "stale"
 LIVE_STATES = (STARTING, RUNNING, PAUSED)
 
 
-def now_iso() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")
+def now_iso(when: float | None = None) -> str:
+    """The local time ``when`` (seconds since the epoch; default now) as ISO 8601, to the second."""
+    moment = datetime.now() if when is None else datetime.fromtimestamp(when)
+    return moment.astimezone().isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)

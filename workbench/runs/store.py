@@ -31,14 +31,17 @@ def new_run_id(name: str, when: float | None = None) -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.localtime(when)) + "-" + slug
 
 
-def create_run(config: RunConfig) -> RunDir:
+def create_run(config: RunConfig, *, when: float | None = None) -> RunDir:
     """A new run folder holding the validated, normalised experiment and a ``starting`` status.
 
     Every road to a run (the app, ``workbench train``, detached or not) comes through here, so
-    the same experiment gives the same config.toml bytes whoever started it.
+    the same experiment gives the same config.toml bytes whoever started it. ``when``: the
+    creation time (seconds since the epoch; default now), which both the id and ``created_ts``
+    take, so that they agree, and so that a test can make two runs in the same second.
     """
     config = validate(config)
-    base = new_run_id(config.name or "run")
+    created = time.time() if when is None else when
+    base = new_run_id(config.name or "run", created)
     root = runs_dir()
     root.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_creations(root)
@@ -54,8 +57,8 @@ def create_run(config: RunConfig) -> RunDir:
             dataset=config.data.dataset,
             state=STARTING,
             host=socket.gethostname(),
-            created_at=now_iso(),
-            created_ts=time.time(),
+            created_at=now_iso(created),
+            created_ts=created,
             epochs=config.train.epochs,
         )
         for attempt in range(1, 1000):
@@ -132,9 +135,19 @@ def _find_run(ref: str) -> RunDir:
     raise RunNotFoundError(f"{ref!r} matches {len(matches)} runs ({shown}); give more of the id")
 
 
-def delete_run(run: RunDir) -> None:
-    """Remove a run's folder; refuses while a live process trains it."""
+def check_deletable(run: RunDir) -> None:
+    """Refuse, in one line, to delete a run a live process trains (or is about to).
+
+    Separate from :func:`delete_run` so that whoever asks "delete it?" first refuses at once
+    rather than asking about a deletion that cannot happen."""
     state = run.state()
     if state in LIVE_STATES:
-        raise WorkbenchError(f"run {run.id} is {state} (pid {run.read_status().pid}); stop it first: workbench stop {run.id}")
+        pid = run.read_status().pid
+        process = f" (pid {pid})" if pid is not None else ""
+        raise WorkbenchError(f"run {run.id} is {state}{process}; stop it first: workbench stop {run.id}")
+
+
+def delete_run(run: RunDir) -> None:
+    """Remove a run's folder; refuses while a live process trains it."""
+    check_deletable(run)
     shutil.rmtree(run.path)

@@ -27,7 +27,7 @@ from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import count, duration, metrics_text
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
-from workbench.runs.history import RunHistory
+from workbench.runs.history import RunHistory, failure_text, stop_point_text
 from workbench.runs.listing import STATE_STYLES
 from workbench.runs.status import INTERRUPTED, STALE, STARTING
 from workbench.tui.live_runs import FollowedRun
@@ -308,10 +308,12 @@ class TrainScreen(ChartsScreen):
         if history.finished is not None and history.finished.test:
             text = Text.assemble(("✓ test ", "bold green"), (metrics_text(history.finished.test), "bold"), f"  · {run}")
         elif state == "stopped":
-            text = Text.assemble(("■ stopped ", "bold yellow"), f"{run}: r on the Runs screen resumes it; s starts a new run")
+            where = f"{stop_point_text(history.finished)} · " if history.finished is not None else f"{run}: "
+            text = Text.assemble(("■ stopped ", "bold yellow"), f"{where}r on the Runs screen resumes it; s starts a new run")
         elif state == "failed":
-            reason = history.failed.message if history.failed else "its log says why"
-            text = Text.assemble(("✗ failed ", "bold red"), (reason, "red"))
+            message = history.failed.message if history.failed else shown.run.read_status().message
+            log = shown.run.log_path if shown.run.log_path.is_file() else None
+            text = Text.assemble(("✗ failed: ", "bold red"), (failure_text(message, log), "red"))
         elif state == INTERRUPTED:
             text = Text.assemble(("✗ interrupted ", "bold red"), f"{run}: its process is gone; r on the Runs screen resumes it")
         elif state == STALE:
@@ -352,7 +354,8 @@ class TrainScreen(ChartsScreen):
         eta = history.eta_s
         note = ""
         if history.is_over:
-            note = f"done in {duration(history.elapsed_s)}" if history.finished else f"{duration(history.elapsed_s)} trained"
+            finished = history.finished is not None and history.state != "stopped"
+            note = f"done in {duration(history.elapsed_s)}" if finished else f"{duration(history.elapsed_s)} trained"
         elif history.epochs or progress is not None:
             note = f"{'ETA ' + duration(eta) if eta is not None else 'ETA -'} · {duration(history.elapsed_s)} elapsed"
         show_content(self.query_one("#run-note", Static), note)
