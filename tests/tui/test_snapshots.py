@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from workbench.tui.app import WorkbenchApp
+from textual.pilot import Pilot
 
-from .helpers import SIZE
+from workbench.tui.app import WorkbenchApp
+from workbench.tui.runs.compare import CompareScreen
+from workbench.tui.widgets.lr_chart import LRChart
+from workbench.tui.widgets.picture import PictureGrid
+
+from .helpers import SIZE, wait_for
+from .runs import fixed_run
 
 
 def test_model_screen(snap_compare, fixed_app: Callable[..., WorkbenchApp]) -> None:
@@ -33,3 +39,56 @@ def test_help_screen(snap_compare, fixed_app: Callable[..., WorkbenchApp]) -> No
 
 def test_layer_editor(snap_compare, fixed_app: Callable[..., WorkbenchApp]) -> None:
     assert snap_compare(fixed_app(start="model"), press=["e"], terminal_size=SIZE)
+
+
+# ----------------------------------------------------------------------------- screens fed by workers
+# Each waits for what its workers read (samples, the LR preview, the runs) before the picture.
+
+
+def test_data_screen(snap_compare, fixed_app: Callable[..., WorkbenchApp]) -> None:
+    async def samples_shown(pilot: Pilot) -> None:
+        await wait_for(pilot, lambda: pilot.app.screen.query_one(PictureGrid).pictures)
+
+    assert snap_compare(fixed_app(start="data"), terminal_size=SIZE, run_before=samples_shown)
+
+
+def test_optimize_screen(snap_compare, fixed_app: Callable[..., WorkbenchApp]) -> None:
+    async def preview_drawn(pilot: Pilot) -> None:
+        await wait_for(pilot, lambda: pilot.app.screen.query_one(LRChart).preview is not None and pilot.app.devices)
+        await pilot.pause()
+
+    assert snap_compare(fixed_app(start="optimize"), terminal_size=SIZE, run_before=preview_drawn)
+
+
+def test_train_screen_before_a_run(snap_compare, fixed_app: Callable[..., WorkbenchApp]) -> None:
+    assert snap_compare(fixed_app(start="train"), terminal_size=SIZE)
+
+
+def _three_fixed_runs() -> None:
+    fixed_run("20260101-090000-adam", "2026-01-01T09:00:00+00:00", lr=0.003, val_acc=(0.5, 0.8, 0.9))
+    sgd = ("optimizer.name=sgd", "schedule.name=step")
+    fixed_run("20260101-100000-sgd", "2026-01-01T10:00:00+00:00", lr=0.05, val_acc=(0.4, 0.6), overrides=sgd)
+    fixed_run("20260101-110000-mlp", "2026-01-01T11:00:00+00:00", preset="digits-mlp", lr=0.1, val_acc=(0.7,))
+
+
+def test_runs_screen_with_fixed_runs(snap_compare, fixed_app: Callable[..., WorkbenchApp]) -> None:
+    _three_fixed_runs()
+
+    async def details_shown(pilot: Pilot) -> None:
+        screen = pilot.app.screen
+        await wait_for(pilot, lambda: len(screen.shown) == 3 and screen.details is not None)
+        await pilot.pause()
+
+    assert snap_compare(fixed_app(start="runs"), terminal_size=SIZE, run_before=details_shown)
+
+
+def test_three_runs_compared(snap_compare, fixed_app: Callable[..., WorkbenchApp]) -> None:
+    _three_fixed_runs()
+
+    async def compared(pilot: Pilot) -> None:
+        await wait_for(pilot, lambda: len(pilot.app.screen.shown) == 3)
+        await pilot.press("M", "v")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen) and pilot.app.screen.comparison)
+        await pilot.pause()
+
+    assert snap_compare(fixed_app(start="runs"), terminal_size=SIZE, run_before=compared)

@@ -84,20 +84,22 @@ SORTS: tuple[SortColumn, ...] = (
 NARROW_DROPS = ("params", "dataset", "started")
 
 
-def fitting_columns(summaries: list[RunSummary], width: int) -> tuple[str, ...]:
-    """The listing's columns that fit ``width`` cells for these runs, leaving out
-    :data:`NARROW_DROPS` in order until they do (at 80 columns the time was cut off)."""
+def fitting_columns(summaries: list[RunSummary], width: int) -> tuple[tuple[str, int], ...]:
+    """The listing's columns that fit ``width`` cells for these runs, with the width of each,
+    leaving out :data:`NARROW_DROPS` in order until they fit (at 80 columns the time was cut off).
+
+    The table is given these widths rather than measuring its cells itself: a DataTable whose
+    columns are replaced keeps drawing rows at the new columns' header widths (Textual 8.2
+    measures the cells after it has cached their first drawing).
+    """
     cells = [listing_cells(s) for s in summaries]
-
-    def needs(column: str) -> int:  # the widest text, plus the table's padding
-        return max([len(column), *(len(c[column]) for c in cells)]) + 2
-
+    needs = {column: max([len(column), *(len(c[column]) for c in cells)]) for column in LISTING_COLUMNS}
     columns = list(LISTING_COLUMNS)
     for column in NARROW_DROPS:
-        if sum(needs(c) for c in columns) + 4 <= width:  # + the mark column and the scrollbar
+        if sum(needs[c] + 2 for c in columns) + 4 <= width:  # + padding, the mark column, the scrollbar
             break
         columns.remove(column)
-    return tuple(columns)
+    return tuple((column, needs[column]) for column in columns)
 
 
 def matches(summary: RunSummary, words: str) -> bool:
@@ -205,7 +207,8 @@ class RunsScreen(ChartsScreen):
         self.shown: list[RunSummary] = []
         self.marked: list[str] = []
         #: The listing's columns shown (a narrow terminal leaves some out).
-        self.columns: tuple[str, ...] = LISTING_COLUMNS
+        self.columns: tuple[str, ...] = ()
+        self._layout: tuple[tuple[str, int], ...] = ()  # the shown columns and their widths
         self.sort_index = 0
         self.reverse = False
         self.details: RunDetails | None = None
@@ -229,7 +232,6 @@ class RunsScreen(ChartsScreen):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#runs", DataTable)
-        table.add_columns(" ", *self.columns)
         self.query_one("#filter", Input).can_focus = False
         table.focus()
         self._show_sort_note()
@@ -279,11 +281,14 @@ class RunsScreen(ChartsScreen):
             shown.sort(key=sort.key)
         if sort.newest_first != self.reverse:
             shown.reverse()
-        columns = fitting_columns(shown, self.size.width)
-        if columns != self.columns:
-            self.columns = columns
+        layout = fitting_columns(shown, self.size.width)
+        if layout != self._layout:
+            self._layout = layout
+            self.columns = tuple(column for column, _ in layout)
             table.clear(columns=True)
-            table.add_columns(" ", *columns)
+            table.add_column(" ", width=1)
+            for column, width in layout:
+                table.add_column(column, width=width)
         same_rows = [s.id for s in shown] == [s.id for s in self.shown] and table.row_count == len(shown)
         self.shown = shown
         if same_rows and shown:  # a run in progress moved on: change its cells in place, keep the table as it is
