@@ -3,8 +3,8 @@
     python scripts/screenshots.py [--size 100x30] [--out screens]
 
 Runs the app headless (Textual's pilot) on the offline default preset in a throw-away
-WORKBENCH_HOME: Data, Model, Optimize, Train in the middle of a run, Runs, and the
-evaluation view of the finished run. The pictures in the README come from this command.
+WORKBENCH_HOME: Data, Model, Optimize, Train in the middle of a run, Runs, the evaluation
+view of the finished run, and that run compared with a second one trained with SGD. The pictures in the README come from this command.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ async def _wait(pilot, condition: Callable[[], object], timeout: float = 120.0) 
 
 async def take(out: Path, size: tuple[int, int]) -> list[Path]:
     from workbench.tui.app import build_app
+    from workbench.tui.runs.compare import CompareScreen
     from workbench.tui.runs.evaluation import EvaluationScreen
     from workbench.tui.train.screen import TrainScreen
 
@@ -65,7 +66,26 @@ async def take(out: Path, size: tuple[int, int]) -> list[Path]:
         await _wait(pilot, lambda: isinstance(app.screen, EvaluationScreen) and app.screen.report is not None)
         await pilot.pause(1.0)
         shoot("evaluation")
+
+        # A second run, with SGD, to compare with the first (trained headless, as `workbench
+        # train` would, so the picture waits for no process of its own).
+        await asyncio.to_thread(_train_headless, "digits-cnn", ["train.epochs=15", "optimizer.name=sgd", "optimizer.lr=0.05"])
+        await pilot.press("escape", "5")
+        runs = app.screen
+        await _wait(pilot, lambda: len(getattr(runs, "shown", [])) == 2)
+        await pilot.press("M", "v")
+        await _wait(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.comparison is not None)
+        await pilot.pause(1.0)
+        shoot("compare")
     return written
+
+
+def _train_headless(preset: str, overrides: list[str]) -> None:
+    from workbench.engine.control import Control
+    from workbench.engine.trainer import Trainer
+    from workbench.experiment.presets import load_experiment
+
+    Trainer(load_experiment(preset, overrides), [], Control()).run()
 
 
 def main() -> None:

@@ -132,9 +132,12 @@ class CompareScreen(ChartsScreen):
         for column in ("run", *RESULT_COLUMNS, *self.columns):
             table.add_column(self._header(column), key=column)
         cells = {column: comparison.cells(column, CELL_WIDTH) for column in (*RESULT_COLUMNS, *self.columns)}
+        names = [run.summary.name for run in comparison.runs]
         for index in self._order():
             run = comparison.runs[index]
-            label = Text.styled(f"■ {self.labels[index]} {run.summary.name or run.summary.id}", run_colour(index))
+            # Runs of one preset share its name: then their ids tell them apart.
+            shown = run.summary.name if run.summary.name and names.count(run.summary.name) == 1 else run.summary.id
+            label = Text.styled(f"■ {self.labels[index]} {shown}", run_colour(index))
             state = cells["state"][index]
             table.add_row(
                 label,
