@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 
+import pytest
 from textual.widgets import Input, OptionList
 from textual.widgets._footer import FooterKey
 
@@ -301,6 +302,24 @@ async def test_every_screen_and_dialog_renders_at_80x24(preset_app: Callable[...
         if pending:
             await app.workers.wait_for_complete(pending)
     assert app.return_code in (None, 0)
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24)])
+async def test_the_footer_leaves_out_keys_that_do_not_fit_and_never_cuts_one(
+    fixed_app: Callable[..., WorkbenchApp], size: tuple[int, int]
+) -> None:
+    """At 60 columns Textual's footer scrolled its last keys out of sight, cut mid-word ("q Qu");
+    the keys that do not fit are left out instead (the help lists them), help and quit stay."""
+    app = fixed_app()
+    async with app.run_test(size=size) as pilot:
+        for _mode, _title, key, _location in SCREENS:
+            await pilot.press(key)
+            await pilot.pause()
+            footer = screen_text(app).splitlines()[-1].rstrip()
+            assert footer.endswith("? Help q Quit"), footer
+        await pilot.resize_terminal(200, 30)
+        await pilot.pause()
+        assert "o Sort ^z^y Undo ? Help q Quit" in screen_text(app).splitlines()[-1]  # all back when there is room
 
 
 def test_importing_the_app_does_not_import_torch() -> None:

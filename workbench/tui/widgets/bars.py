@@ -19,7 +19,9 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey, FooterLabel
 
 from workbench.errors import ConfigError
 from workbench.tui.main_screens import SCREENS
@@ -164,3 +166,39 @@ class KeysFooter(Footer):
         # (watching node, callback); it prunes closed nodes with this same rule.
         for watchers in getattr(self, "__watchers", {}).values():
             watchers[:] = [(node, callback) for node, callback in watchers if not node._closing]
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Hide the keys that do not fit, the screen's last ones first, so that a narrow
+        terminal never shows a key cut in the middle ("q Qu"); help and quit always stay (the
+        help lists every key). Textual's footer would scroll them out of sight instead.
+
+        Widths come from the keys' texts, not from the layout, which is not done yet after a
+        recompose, and which hidden keys are missing from."""
+        units: list[list[Widget]] = []  # a key, or a group of keys with its label after it
+        for child in self.children:
+            if isinstance(child, FooterLabel) and units:
+                units[-1].append(child)
+            else:
+                units.append([child])
+        widths = [sum(_footer_width(widget) for widget in unit) for unit in units]
+        kept = list(range(len(units)))
+        while sum(widths[i] for i in kept) - 1 > self.size.width and len(kept) > 2:
+            kept.pop(-3)  # the last key before help and quit
+        for index, unit in enumerate(units):
+            for widget in unit:
+                widget.display = index in kept
+
+
+def _footer_width(widget: Widget) -> int:
+    """Cells a footer item takes, with the space after it."""
+    if isinstance(widget, FooterKey):
+        text = f"{widget.key_display} {widget.description}" if widget.description else widget.key_display
+    elif isinstance(widget, FooterLabel):
+        text = str(widget.render())
+    else:  # a group: its keys side by side
+        text = "".join(key.key_display for key in widget.query(FooterKey))
+    return cell_len(text) + 1
