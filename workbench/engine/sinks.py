@@ -29,12 +29,14 @@ class RunRecorder:
 
     def __init__(self, run: RunDir) -> None:
         self.run = run
-        self._session_start = time.time()
-        self._base_seconds = run.read_status().train_seconds
+        #: The run's training time as the trainer measures it (pauses excluded, every session):
+        #: the status's "time" then agrees with the Train screen's "done in".
+        self._elapsed = run.read_status().train_seconds
         self._last_progress_logged = float("-inf")
         self._end_torn_line()
 
     def __call__(self, event: ev.Event) -> None:
+        self._elapsed = _elapsed_after(event, self._elapsed)
         if isinstance(event, ev.Progress):
             if time.monotonic() - self._last_progress_logged < PROGRESS_LOG_INTERVAL_S:
                 return
@@ -84,7 +86,7 @@ class RunRecorder:
         return None
 
     def _train_seconds(self) -> float:
-        return round(self._base_seconds + time.time() - self._session_start, 3)
+        return round(self._elapsed, 3)
 
     def _append(self, record: dict[str, Any]) -> None:
         with self.run.metrics_path.open("a", encoding="utf-8") as handle:
@@ -102,3 +104,12 @@ class RunRecorder:
         if torn:
             with self.run.metrics_path.open("a", encoding="utf-8") as handle:
                 handle.write("\n")
+
+
+def _elapsed_after(event: ev.Event, elapsed: float) -> float:
+    """The run's training time once ``event`` happened, from the events that carry it."""
+    if isinstance(event, ev.Progress | ev.EpochEnded) and event.elapsed_s > 0:
+        return event.elapsed_s
+    if isinstance(event, ev.RunFinished) and event.duration_s > 0:
+        return event.duration_s
+    return elapsed

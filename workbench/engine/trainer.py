@@ -320,6 +320,7 @@ class _Session:
             best_epoch=state.best.best_epoch,
             best_value=state.best.best,
             monitor=state.best.monitor,
+            elapsed_s=meter.elapsed(),
         )
         # The checkpoint first: nothing is recorded as done before the file that holds it is durable.
         # It carries the epoch's record too, for a resume after a crash between the two (below).

@@ -75,6 +75,7 @@ class EpochEnded(Event):
     best_epoch: int
     best_value: float | None
     monitor: str
+    elapsed_s: float = 0.0  # the run's training time at the epoch's end, as Progress.elapsed_s (0 in older logs)
 
 
 @dataclass(frozen=True)
