@@ -21,11 +21,10 @@ import signal
 import statistics
 import struct
 import sys
-import tempfile
 import termios
 import time
 
-from benchmarks.first_paint import FIRST_FRAME_MARKERS
+from benchmarks.first_paint import FIRST_FRAME_MARKERS, app_env
 
 TARGET_S = 1.0
 #: Written at exit by Textual's driver: the terminal is back to normal (alternate screen left).
@@ -34,8 +33,7 @@ TERMINAL_RESTORED = b"\x1b[?1049l"
 
 def quit_time(preset: list[str], idle_s: float, timeout: float = 30.0) -> tuple[float, bool]:
     """Seconds from ``q`` to the process's exit, and whether the terminal was restored."""
-    env = dict(os.environ, TERM="xterm-256color", WORKBENCH_HOME=tempfile.mkdtemp(prefix="wb-bench-"))
-    env.pop("COLORTERM", None)
+    env = app_env()
     pid, fd = pty.fork()
     if pid == 0:  # the child: become the app
         os.execve(sys.executable, [sys.executable, "-m", "workbench", *preset], env)

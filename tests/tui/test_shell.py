@@ -302,6 +302,19 @@ def test_importing_the_app_does_not_import_torch() -> None:
     assert out.strip() == "False"
 
 
+def test_the_first_frame_needs_neither_numpy_nor_the_charts() -> None:
+    """What `workbench` imports before its first frame (the CLI, the app, the Data screen) and
+    validating the draft load no numpy (about 0.1 s on a small machine) and no chart widgets."""
+    code = (
+        "import sys, workbench.cli, workbench.tui.app, workbench.tui.setup.data\n"
+        "workbench.cli.build_parser()\n"
+        "workbench.tui.app.build_app('digits-cnn').draft.problems\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'textual_plot', 'sklearn')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 async def test_a_failing_background_task_is_one_line_in_a_notification_and_the_app_goes_on(
     fixed_app: Callable[..., WorkbenchApp],
 ) -> None:

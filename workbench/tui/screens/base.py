@@ -18,7 +18,6 @@ from textual.widgets import Input
 
 from workbench.errors import ConfigError
 from workbench.tui.widgets.bars import HelpLine, KeysFooter, StatusBar, TopBar
-from workbench.tui.widgets.charts import ChartDeck
 from workbench.tui.widgets.param_form import ParamForm
 from workbench.tui.worker_errors import ReportsWorkerErrors
 
@@ -113,19 +112,3 @@ class WorkbenchScreen(ReportsWorkerErrors, Screen[None]):
     def set_hint(self, text: str) -> None:
         """Say something about the current selection on the help line."""
         self.query_one(HelpLine).show(text)
-
-
-class ChartsScreen(WorkbenchScreen):
-    """A main screen with a :class:`ChartDeck` (the Train screen, the Runs screen, a comparison):
-    ``g`` shows the next chart, ``l`` switches the loss between log and linear, ``[`` ``]``
-    smooth the training curves less or more; the help line says what each did."""
-
-    def action_next_chart(self) -> None:
-        name = self.query_one(ChartDeck).cycle()
-        self.set_hint(f"Showing the {'learning rate' if name == 'lr' else name} chart; g shows the next one")
-
-    def action_chart_scale(self) -> None:
-        self.set_hint(self.query_one(ChartDeck).toggle_scale())
-
-    def action_smoothing(self, step: int) -> None:
-        self.set_hint(self.query_one(ChartDeck).change_smoothing(step))
