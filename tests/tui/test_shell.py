@@ -22,6 +22,7 @@ from workbench.tui.commands import palette_commands
 from workbench.tui.main_screens import SCREENS
 from workbench.tui.screens.dialogs import ConfirmScreen, OpenScreen, ProblemsScreen, QuitWithRunsScreen, SaveScreen
 from workbench.tui.screens.help import HelpScreen
+from workbench.tui.widgets.bars import StatusBar
 
 from ..processes import hold_lock
 from .helpers import SIZE, fixed_experiment, screen_text, wait_for
@@ -52,6 +53,23 @@ async def test_switching_screens_again_and_again_keeps_no_more_footer_keys(fixed
     async with app.run_test(size=SIZE) as pilot:
         settled = await footer_keys_after(2)
         assert await footer_keys_after(4) == settled  # it grew by about 60 keys a round before
+
+
+async def test_a_screen_shown_again_has_the_styles_of_a_theme_chosen_meanwhile(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    """A screen shown again is not restyled as a whole (that was most of a switch's time); a
+    theme chosen while it was hidden still reaches every widget on it."""
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        data = app.screen
+        await pilot.press("2")
+        await pilot.pause()
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await pilot.pause()
+        model_bar = app.screen.query_one(StatusBar).styles.background
+        await pilot.press("1")
+        await pilot.pause()
+        assert app.screen is data
+        assert data.query_one(StatusBar).styles.background == model_bar
 
 
 async def test_the_screen_tabs_in_the_top_bar_take_a_mouse_click(fixed_app: Callable[..., WorkbenchApp]) -> None:
