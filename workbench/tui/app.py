@@ -131,11 +131,9 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
     ]
 
     def __init__(self, draft: Draft, *, start: str = "data", attach: str = "") -> None:
-        # The first screen is the first mode's, built as the app starts; switching to it on
-        # mount would first build, style and lay out an empty default screen (~20 ms).
-        self.DEFAULT_MODE = "train" if attach else start
         super().__init__()
         self.draft = draft
+        self.start = "train" if attach else start
         self.runs = LiveRuns()
         #: Runs this app has seen live, so that each one started elsewhere is announced once.
         self._announced: set[str] = set()
@@ -161,6 +159,7 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
+        self.switch_mode(self.start)
         self._follow_runs()
 
     @on(CommandPalette.Opened)
