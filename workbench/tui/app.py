@@ -11,9 +11,12 @@ Structure (small modules, one job each):
 The experiment being edited is ``app.draft`` (:class:`workbench.experiment.draft.Draft`, below the UI
 line). Every change bumps the reactive ``draft_version``; screens and bars watch it and redraw.
 
-Startup is kept light so the first frame paints within a second: this module imports no
-torch (a test checks it), screens are built when first shown, and torch-heavy work (sample
-pictures, the LR preview, device detection) runs in thread workers after mount.
+Startup is kept light so the first frame paints within 0.8 s (``benchmarks/first_paint.py``):
+this module imports no torch and the first frame no numpy (tests check both), screens are
+built when first shown, and torch-heavy work (sample pictures, the LR preview) runs in workers
+after mount. The warm-up that loads torch and detects the devices runs on the torch thread
+(:mod:`workbench.tui.torch_thread`), which the app does not wait for when it quits:
+:func:`run_app` ends the process once the app has closed (``benchmarks/quit.py``).
 
 Runs train in processes of their own; the app follows them (:mod:`workbench.tui.live_runs`):
 
