@@ -142,6 +142,8 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self._announced: set[str] = set()
         self._runs_redrawn = 0.0
         self._runs_redraw_due: Timer | None = None
+        #: The main screens built so far (each is built on its first visit and lives as long as the app).
+        self._built_modes: set[str] = set()
         #: Printed on the terminal once the app has closed (how to come back to the runs left training).
         self.goodbye: list[str] = []
         if attach:
@@ -162,6 +164,7 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
+        self.mode_change_signal.subscribe(self, self._mode_shown)
         self.switch_mode(self.start)
         self._follow_runs()
 
@@ -191,6 +194,17 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         gc.freeze()
         young, middle, _oldest = gc.get_threshold()
         gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+
+    def _mode_shown(self, mode: str) -> None:
+        """Once a main screen has been built and painted, freeze what the garbage collector
+        tracks, as the warm-up does after torch: the screen's widgets (300 on the Optimize
+        screen) and the modules it imported (scikit-learn for the sample pictures) live as long
+        as the app. Else each full collection walked them all again: 0.1-0.4 s, one key in 35
+        on a 2-core machine (benchmarks/switch_screens.py). Frozen objects are still freed when
+        no longer referenced; only a cycle among them would be kept, and five freezes bound that."""
+        if mode not in self._built_modes:
+            self._built_modes.add(mode)
+            self.call_after_refresh(gc.freeze)
 
     def _draft_changed(self) -> None:
         self.draft_version = self.draft.version
