@@ -3,7 +3,7 @@
 Runs the real command (``python -m workbench [PRESET]``) in a pseudo-terminal of 80x24, as a
 person would in xterm or tmux, and stops the clock when the first frame's status line (drawn
 from the validated draft) has been written. Torch must not load before that; it loads later,
-in workers. Prints each run and the median as a ratio of the 1-second target.
+in workers. Prints each run and the median as a ratio of the 0.8-second target.
 
     .venv/bin/python benchmarks/first_paint.py [--runs 5] [PRESET]
 """
@@ -23,15 +23,24 @@ import tempfile
 import termios
 import time
 
-TARGET_S = 1.0
+TARGET_S = 0.8
 #: Text of the first frame's status bar: the draft has been validated and painted.
 FIRST_FRAME_MARKERS = (b"ready to train", b"problem")
 
 
-def first_paint(preset: list[str], timeout: float = 30.0) -> float:
-    """Seconds from fork to the first frame of one run of the app."""
+def app_env() -> dict[str, str]:
+    """The environment of the app's process: an xterm, an empty home, and Python's bytecode
+    cache on (as on any machine, where ``PYTHONDONTWRITEBYTECODE`` would make every start
+    compile the app's modules again: about 0.1 s more)."""
     env = dict(os.environ, TERM="xterm-256color", WORKBENCH_HOME=tempfile.mkdtemp(prefix="wb-bench-"))
     env.pop("COLORTERM", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def first_paint(preset: list[str], timeout: float = 30.0) -> float:
+    """Seconds from fork to the first frame of one run of the app."""
+    env = app_env()
     start = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # the child: become the app
@@ -69,7 +78,7 @@ def main() -> None:
     median = statistics.median(times)
     print(
         f"median {median * 1000:.0f} ms (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) "
-        f"on {os.cpu_count()} cores; ratio to the {TARGET_S:.0f} s target: {median / TARGET_S:.2f}"
+        f"on {os.cpu_count()} cores; ratio to the {TARGET_S:g} s target: {median / TARGET_S:.2f}"
     )
 
 

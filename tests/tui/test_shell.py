@@ -23,6 +23,7 @@ from workbench.tui.commands import palette_commands
 from workbench.tui.main_screens import SCREENS
 from workbench.tui.screens.dialogs import ConfirmScreen, OpenScreen, ProblemsScreen, QuitWithRunsScreen, SaveScreen
 from workbench.tui.screens.help import HelpScreen
+from workbench.tui.widgets.bars import StatusBar
 
 from ..processes import hold_lock
 from .helpers import SIZE, fixed_experiment, screen_text, wait_for
@@ -53,6 +54,23 @@ async def test_switching_screens_again_and_again_keeps_no_more_footer_keys(fixed
     async with app.run_test(size=SIZE) as pilot:
         settled = await footer_keys_after(2)
         assert await footer_keys_after(4) == settled  # it grew by about 60 keys a round before
+
+
+async def test_a_screen_shown_again_has_the_styles_of_a_theme_chosen_meanwhile(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    """A screen shown again is not restyled as a whole (that was most of a switch's time); a
+    theme chosen while it was hidden still reaches every widget on it."""
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        data = app.screen
+        await pilot.press("2")
+        await pilot.pause()
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await pilot.pause()
+        model_bar = app.screen.query_one(StatusBar).styles.background
+        await pilot.press("1")
+        await pilot.pause()
+        assert app.screen is data
+        assert data.query_one(StatusBar).styles.background == model_bar
 
 
 async def test_the_screen_tabs_in_the_top_bar_take_a_mouse_click(fixed_app: Callable[..., WorkbenchApp]) -> None:
@@ -326,6 +344,19 @@ def test_importing_the_app_does_not_import_torch() -> None:
     code = "import sys, workbench.tui.app, workbench.cli; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_first_frame_needs_neither_numpy_nor_the_charts() -> None:
+    """What `workbench` imports before its first frame (the CLI, the app, the Data screen) and
+    validating the draft load no numpy (about 0.1 s on a small machine) and no chart widgets."""
+    code = (
+        "import sys, workbench.cli, workbench.tui.app, workbench.tui.setup.data\n"
+        "workbench.cli.build_parser()\n"
+        "workbench.tui.app.build_app('digits-cnn').draft.problems\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'textual_plot', 'sklearn')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 async def test_a_failing_background_task_is_one_line_in_a_notification_and_the_app_goes_on(

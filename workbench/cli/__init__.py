@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _open_app(args: argparse.Namespace, console: Console) -> int:
     from workbench.tui.app import run_app
 
-    return run_app(args.experiment)
+    run_app(args.experiment)  # ends the process
 
 
 def main(argv: Sequence[str] | None = None) -> int:

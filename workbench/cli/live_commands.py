@@ -102,4 +102,4 @@ def attach_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.runs.store import find_run
     from workbench.tui.app import run_app
 
-    return run_app(None, attach=find_run(args.run).id)
+    run_app(None, attach=find_run(args.run).id)  # ends the process

@@ -16,8 +16,6 @@ from typing import Any
 
 from workbench import paths
 from workbench.data.sources import bundled, spirals
-from workbench.data.sources.csv_table import read_table
-from workbench.data.sources.image_folder import CHANNELS, scan_image_folder
 from workbench.data.splitting import fixed_split_sizes, validation_size
 from workbench.errors import ConfigError
 from workbench.schema.config import DataConfig
@@ -420,12 +418,16 @@ def _spirals_facts(spec: DatasetSpec, options: dict[str, Any]) -> _Facts:
 
 
 def _csv_facts(spec: DatasetSpec, options: dict[str, Any]) -> _Facts:
+    from workbench.data.sources.csv_table import read_table  # numpy: not needed for the other sets
+
     table = read_table(options)
     train, test = fixed_split_sizes(len(table.features), str(options["path"]))
     return options["task"], (table.features.shape[1],), table.class_names, train, test
 
 
 def _image_folder_facts(spec: DatasetSpec, options: dict[str, Any]) -> _Facts:
+    from workbench.data.sources.image_folder import CHANNELS, scan_image_folder  # numpy, as above
+
     scan = scan_image_folder(options)
     shape = (CHANNELS, options["size"], options["size"])
     return spec.task, shape, scan.class_names, len(scan.train_files), len(scan.test_files)

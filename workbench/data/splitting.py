@@ -7,9 +7,12 @@ carved from the training split with the run's seed; the test split is never touc
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from workbench.errors import DataError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Share of samples held out as the test set where a dataset has no official test split.
 TEST_FRACTION = 0.2
@@ -27,6 +30,8 @@ def fixed_split_sizes(total: int, what: str) -> tuple[int, int]:
 
 def fixed_test_split(total: int, what: str) -> tuple[np.ndarray, np.ndarray]:
     """Sorted (train, test) indices of the fixed split; independent of any run setting."""
+    import numpy as np  # here, not at the top: validating an experiment (the app's first frame) needs no numpy
+
     _, test = fixed_split_sizes(total, what)
     order = np.random.default_rng(TEST_SPLIT_SEED).permutation(total)
     return np.sort(order[test:]), np.sort(order[:test])
@@ -38,6 +43,8 @@ def carve_validation(train_total: int, val_fraction: float, subset: int, seed: i
     ``val_fraction`` > 0 always leaves at least one sample on each side; ``subset`` (> 0) then
     keeps a seeded random choice of that many training samples.
     """
+    import numpy as np  # here, not at the top: validating an experiment (the app's first frame) needs no numpy
+
     val = validation_size(train_total, val_fraction)
     order = np.random.default_rng(seed).permutation(train_total)
     train = order[val:]

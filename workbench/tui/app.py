@@ -11,9 +11,12 @@ Structure (small modules, one job each):
 The experiment being edited is ``app.draft`` (:class:`workbench.experiment.draft.Draft`, below the UI
 line). Every change bumps the reactive ``draft_version``; screens and bars watch it and redraw.
 
-Startup is kept light so the first frame paints within a second: this module imports no
-torch (a test checks it), screens are built when first shown, and torch-heavy work (sample
-pictures, the LR preview, device detection) runs in thread workers after mount.
+Startup is kept light so the first frame paints within 0.8 s (``benchmarks/first_paint.py``):
+this module imports no torch and the first frame no numpy (tests check both), screens are
+built when first shown, and torch-heavy work (sample pictures, the LR preview) runs in workers
+after mount. The warm-up that loads torch and detects the devices runs on the torch thread
+(:mod:`workbench.tui.torch_thread`), which the app does not wait for when it quits:
+:func:`run_app` ends the process once the app has closed (``benchmarks/quit.py``).
 
 Runs train in processes of their own; the app follows them (:mod:`workbench.tui.live_runs`):
 
@@ -30,9 +33,12 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from textual import on, work
 from textual.binding import Binding
@@ -54,9 +60,10 @@ from workbench.tui.app_base import WorkbenchAppBase
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.live_runs import FollowedRun, LiveRuns, activity_text
 from workbench.tui.main_screens import SCREENS
-from workbench.tui.messages import DevicesFound, LiveRunsSeen, RunBackfilled, RunLaunched, RunMoved
+from workbench.tui.messages import LiveRunsSeen, RunBackfilled, RunLaunched, RunMoved
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.theme import WORKBENCH_ANSI, WORKBENCH_NO_COLOR_THEME, WORKBENCH_THEME, NoColorFilter
+from workbench.tui.torch_thread import on_torch_thread
 from workbench.tui.worker_errors import ReportsWorkerErrors
 
 #: Seconds between two redraws for runs in progress at most (an event is on screen within about
@@ -89,6 +96,18 @@ def _mode_factory(mode: str) -> Callable[[], WorkbenchScreen]:
 
 
 _UNDO_REDO = Binding.Group("Undo", compact=True)
+
+
+def _load_torch() -> tuple[tuple[str, str], ...]:
+    """Import what the screens will need of torch; returns the devices it can use."""
+    from workbench.engine.device import available_devices
+    from workbench.optim.preview import lr_preview
+
+    devices = tuple(available_devices())
+    # The first optimizer built imports a thousand modules more (torch._dynamo, sympy):
+    # about a second, paid here rather than by the Optimize screen's first preview.
+    lr_preview(OptimizerConfig(), ScheduleConfig(), epochs=1, steps_per_epoch=1)
+    return devices
 
 
 class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
@@ -133,6 +152,8 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self._announced: set[str] = set()
         self._runs_redrawn = 0.0
         self._runs_redraw_due: Timer | None = None
+        #: The main screens built so far (each is built on its first visit and lives as long as the app).
+        self._built_modes: set[str] = set()
         #: Printed on the terminal once the app has closed (how to come back to the runs left training).
         self.goodbye: list[str] = []
         if attach:
@@ -153,6 +174,7 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
+        self.mode_change_signal.subscribe(self, self._mode_shown)
         self.switch_mode(self.start)
         self._follow_runs()
 
@@ -170,15 +192,11 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         """
         self.set_timer(WARM_UP_DELAY, self._warm_up)
 
-    @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
-    def _warm_up(self) -> None:
-        from workbench.engine.device import available_devices
-        from workbench.optim.preview import lr_preview
-
-        devices = tuple(available_devices())
-        # The first optimizer built imports a thousand modules more (torch._dynamo, sympy):
-        # about a second, paid here rather than by the Optimize screen's first preview.
-        lr_preview(OptimizerConfig(), ScheduleConfig(), epochs=1, steps_per_epoch=1)
+    @work(exclusive=True, group="warm-up", exit_on_error=False)
+    async def _warm_up(self) -> None:
+        # On the torch thread, not in a thread worker: asyncio's shutdown waits for every thread
+        # of Textual's worker pool, and `q` would wait seconds for an import still under way.
+        self.devices = await on_torch_thread(_load_torch)
         # Importing torch leaves hundreds of thousands of objects that live as long as the app.
         # Frozen, the garbage collector no longer walks them in its full collections; and those
         # come ten times less often, as the widgets' render caches fill the oldest generation.
@@ -186,10 +204,17 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         gc.freeze()
         young, middle, _oldest = gc.get_threshold()
         gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
-        self.post_message(DevicesFound(devices))
 
-    def on_devices_found(self, message: DevicesFound) -> None:
-        self.devices = message.devices
+    def _mode_shown(self, mode: str) -> None:
+        """Once a main screen has been built and painted, freeze what the garbage collector
+        tracks, as the warm-up does after torch: the screen's widgets (300 on the Optimize
+        screen) and the modules it imported (scikit-learn for the sample pictures) live as long
+        as the app. Else each full collection walked them all again: 0.1-0.4 s, one key in 35
+        on a 2-core machine (benchmarks/switch_screens.py). Frozen objects are still freed when
+        no longer referenced; only a cycle among them would be kept, and five freezes bound that."""
+        if mode not in self._built_modes:
+            self._built_modes.add(mode)
+            self.call_after_refresh(gc.freeze)
 
     def _draft_changed(self) -> None:
         self.draft_version = self.draft.version
@@ -431,10 +456,24 @@ def build_app(experiment: str | None = None, *, start: str = "data", attach: str
     return WorkbenchApp(Draft(read_experiment(ref), source=ref), start=start, attach=attach)
 
 
-def run_app(experiment: str | None, *, attach: str = "") -> int:
-    """Open the app (``workbench [PRESET|FILE]``, ``workbench attach RUN``); returns the exit status."""
+def run_app(experiment: str | None, *, attach: str = "") -> NoReturn:
+    """Open the app (``workbench [PRESET|FILE]``, ``workbench attach RUN``), then end the process
+    with its exit status.
+
+    Once the app has closed (the terminal restored, the thread workers done, the goodbye
+    printed), the process ends at once (``os._exit``) rather than through the interpreter's
+    shutdown, which would first wait for the torch thread (the warm-up may still be importing
+    torch: seconds on a busy machine) and then tear down the modules torch loaded (about
+    0.25 s). ``q`` is then followed by the shell's prompt within about 0.2 s
+    (``benchmarks/quit.py``). Nothing is lost: runs are processes of their own, the workers
+    that write (launching a run, exporting metrics) finish before ``app.run`` returns, and an
+    evaluation cut short on the torch thread writes its report atomically or not at all. The
+    atexit handlers skipped are torch's and the standard library's, for nothing the app uses.
+    """
     app = build_app(experiment, attach=attach)
     app.run()
     for line in app.goodbye:
         print(line)
-    return app.return_code or 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(app.return_code or 0)

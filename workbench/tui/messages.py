@@ -54,13 +54,6 @@ class LiveRunsSeen(Message):
 
 
 @dataclass
-class DevicesFound(Message):
-    """Torch has loaded: (train.device name, description) of each device it can use."""
-
-    devices: tuple[tuple[str, str], ...]
-
-
-@dataclass
 class RunLaunched(Message):
     """A run's folder was created and its training process started."""
 

@@ -1,4 +1,4 @@
-"""The one thread on which the app computes with PyTorch (evaluations, sample pictures).
+"""The one thread on which the app computes with PyTorch (the warm-up, evaluations, sample pictures).
 
 PyTorch's CPU kernels run in parallel with OpenMP, which keeps a team of helper threads for
 each thread that calls it. Once two threads have called it, the teams outnumber the cores and

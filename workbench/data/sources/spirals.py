@@ -6,11 +6,10 @@ data seed, so the same options always give the same points.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from workbench.data.raw import RawDataset, split_fixed
+if TYPE_CHECKING:
+    from workbench.data.raw import RawDataset
 
 #: How many turns each arm makes from the centre to the rim. Playground's two arms make 1.75;
 #: with three or more arms that packs them so close that a small MLP cannot separate them in a
@@ -24,6 +23,10 @@ def class_names(classes: int) -> tuple[str, ...]:
 
 def make_spirals(options: dict[str, Any]) -> RawDataset:
     """Points of ``classes`` arms, ``samples_per_class`` each, with Gaussian ``noise`` (radius 1)."""
+    import numpy as np  # here, not at the top: validating an experiment (the app's first frame) needs no numpy
+
+    from workbench.data.raw import split_fixed
+
     classes, per_class = options["classes"], options["samples_per_class"]
     rng = np.random.default_rng(options["data_seed"])
     radius = np.linspace(0.0, 1.0, per_class, endpoint=False)

@@ -31,7 +31,7 @@ from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory
 from workbench.runs.listing import STATE_STYLES, RunSummary
 from workbench.tui.messages import ComparisonRead
-from workbench.tui.screens.base import ChartsScreen
+from workbench.tui.screens.charts_screen import ChartsScreen
 from workbench.tui.widgets.charts import CHART_BINDINGS, RUN_COLOURS, ChartDeck, compare_charts
 from workbench.tui.widgets.plain import plain_cells
 

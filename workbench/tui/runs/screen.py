@@ -50,7 +50,7 @@ from workbench.runs.listing import (
 from workbench.runs.store import delete_run
 from workbench.schema.config import RunConfig
 from workbench.tui.messages import RunDetailsRead, RunsListed
-from workbench.tui.screens.base import ChartsScreen
+from workbench.tui.screens.charts_screen import ChartsScreen
 from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, loss_chart, metric_chart
 from workbench.tui.widgets.plain import plain_cells
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -18,7 +19,6 @@ from textual.widgets import Input
 
 from workbench.errors import ConfigError
 from workbench.tui.widgets.bars import HelpLine, KeysFooter, StatusBar, TopBar
-from workbench.tui.widgets.charts import ChartDeck
 from workbench.tui.widgets.param_form import ParamForm
 from workbench.tui.worker_errors import ReportsWorkerErrors
 
@@ -61,6 +61,18 @@ class WorkbenchScreen(ReportsWorkerErrors, Screen[None]):
     @property
     def draft(self) -> Draft:
         return self.app.draft
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Shown again (its number key, a dialog closed): no restyling of every widget.
+
+        Textual re-applies the whole stylesheet to each node of a resumed screen, in case the
+        styles changed while it was hidden: 3-8 ms per 100 widgets, most of a switch to the
+        Optimize screen (300 widgets). Nothing that changes them waits for the screen: a class
+        or focus change restyles its widget at once, shown or not, and a theme or CSS change
+        restyles the screen as the app switches to it (``App.switch_mode``).
+        """
+        event.refresh_styles = False
+        super()._on_screen_resume(event)
 
     def on_mount(self) -> None:
         self.watch(self.app, "draft_version", self._draft_version_changed, init=False)
@@ -113,19 +125,3 @@ class WorkbenchScreen(ReportsWorkerErrors, Screen[None]):
     def set_hint(self, text: str) -> None:
         """Say something about the current selection on the help line."""
         self.query_one(HelpLine).show(text)
-
-
-class ChartsScreen(WorkbenchScreen):
-    """A main screen with a :class:`ChartDeck` (the Train screen, the Runs screen, a comparison):
-    ``g`` shows the next chart, ``l`` switches the loss between log and linear, ``[`` ``]``
-    smooth the training curves less or more; the help line says what each did."""
-
-    def action_next_chart(self) -> None:
-        name = self.query_one(ChartDeck).cycle()
-        self.set_hint(f"Showing the {'learning rate' if name == 'lr' else name} chart; g shows the next one")
-
-    def action_chart_scale(self) -> None:
-        self.set_hint(self.query_one(ChartDeck).toggle_scale())
-
-    def action_smoothing(self, step: int) -> None:
-        self.set_hint(self.query_one(ChartDeck).change_smoothing(step))

@@ -32,7 +32,7 @@ from workbench.runs.listing import STATE_STYLES
 from workbench.runs.status import INTERRUPTED, STALE, STARTING
 from workbench.tui.live_runs import FollowedRun
 from workbench.tui.messages import ControlRefused
-from workbench.tui.screens.base import ChartsScreen
+from workbench.tui.screens.charts_screen import ChartsScreen
 from workbench.tui.widgets.bars import problems_summary, show_content
 from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, ChartView, loss_chart, lr_chart, metric_chart
 from workbench.tui.widgets.plain import plain_cells

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 from rich.color import Color
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
@@ -21,6 +21,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
+
+if TYPE_CHECKING:
+    import numpy as np
 
 UPPER_HALF = "▀"
 #: Columns between two pictures of a grid.
@@ -34,6 +37,8 @@ def fit_image(image: np.ndarray, max_width: int, max_height: int) -> np.ndarray:
     repeating pixels; large ones are shrunk by averaging blocks, so no detail is invented.
     Returns an HxWx3 uint8 array with an even height.
     """
+    import numpy as np  # here: the Data screen paints its first frame before numpy has loaded
+
     pixels = np.asarray(image)
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
