@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 THROUGHPUT_TARGET = 0.97
 CPU_TARGET = 0.05
@@ -64,11 +65,31 @@ def app_process(preset: str, epochs: int, press_keys: bool) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+async def timed_switch(app: Any, key: str) -> float:
+    """Seconds from handing ``key`` to the app's driver, as the terminal delivers a key, to the
+    frame after the screen switch it asks for."""
+    from textual import events
+
+    sent = time.perf_counter()
+    shown = asyncio.get_running_loop().create_future()
+    original = app.action_show
+
+    def timed_show(mode: str) -> None:
+        original(mode)
+        app.call_after_refresh(lambda: shown.done() or shown.set_result(time.perf_counter() - sent))
+
+    app.action_show = timed_show
+    app._driver.send_message(events.Key(key, key))
+    try:
+        return await asyncio.wait_for(shown, 5)
+    finally:
+        app.action_show = original
+
+
 async def app_run(preset: str, epochs: int, press_keys: bool) -> dict:
     """Start the run from the app with ``s`` and stay attached to its end; returns the run's
     speeds, the app's CPU share, the event-to-screen latencies and (``press_keys``) the
     key-to-painted latencies of screen switches."""
-    from textual import events
 
     from workbench.tui.app import build_app
     from workbench.tui.messages import RunMoved
@@ -115,20 +136,7 @@ async def app_run(preset: str, epochs: int, press_keys: bool) -> dict:
             if press_keys and app.runs.shown.history.epochs:
                 key = keys[pressed % len(keys)]
                 pressed += 1
-                sent = time.perf_counter()
-                shown = asyncio.get_running_loop().create_future()
-                original = app.action_show
-
-                def timed_show(mode: str, original=original, sent=sent, shown=shown) -> None:
-                    original(mode)
-                    app.call_after_refresh(lambda: shown.done() or shown.set_result(time.perf_counter() - sent))
-
-                app.action_show = timed_show  # type: ignore[method-assign]
-                app._driver.send_message(events.Key(key, key))  # as the terminal driver delivers a key
-                try:
-                    key_lags.append((key, await asyncio.wait_for(shown, 5)))
-                finally:
-                    app.action_show = original  # type: ignore[method-assign]
+                key_lags.append((key, await timed_switch(app, key)))
                 await asyncio.sleep(KEY_INTERVAL_S)
             else:
                 await asyncio.sleep(0.05)

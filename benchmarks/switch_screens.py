@@ -20,14 +20,13 @@ import statistics
 import tempfile
 import time
 
-from benchmarks.app_attached import KEY_INTERVAL_S, KEY_TARGET_MS, percentile, verdict
+from benchmarks.app_attached import KEY_INTERVAL_S, KEY_TARGET_MS, percentile, timed_switch, verdict
 
 KEYS = "12354"
 
 
 async def switches(preset: str | None, rounds: int) -> tuple[list[float], list[tuple[str, float]]]:
     """Seconds of the first visit to each screen, and (key, seconds) of every later switch."""
-    from textual import events
 
     from workbench.tui.app import build_app
 
@@ -42,22 +41,9 @@ async def switches(preset: str | None, rounds: int) -> tuple[list[float], list[t
             await pilot.press(key)
             first_visits.append(time.perf_counter() - sent)
         await pilot.pause(1.0)  # let the screens' own workers (sample pictures, previews) settle
-        original = app.action_show
         for pressed in range(rounds * len(KEYS)):
             key = KEYS[pressed % len(KEYS)]
-            sent = time.perf_counter()
-            shown = asyncio.get_running_loop().create_future()
-
-            def timed_show(mode: str, sent: float = sent, shown: asyncio.Future[float] = shown) -> None:
-                original(mode)
-                app.call_after_refresh(lambda: shown.done() or shown.set_result(time.perf_counter() - sent))
-
-            app.action_show = timed_show  # type: ignore[method-assign]
-            app._driver.send_message(events.Key(key, key))  # as the terminal driver delivers a key
-            try:
-                lags.append((key, await asyncio.wait_for(shown, 5)))
-            finally:
-                app.action_show = original  # type: ignore[method-assign]
+            lags.append((key, await timed_switch(app, key)))
             await asyncio.sleep(KEY_INTERVAL_S)
     return first_visits, lags
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, SelectionList
 
 from workbench.engine.sinks import RunRecorder
@@ -152,6 +153,15 @@ async def test_two_marked_runs_are_compared_with_curves_overlaid_and_their_diffe
         assert isinstance(app.screen, RunsScreen)
 
 
+async def _compare_all(pilot: Pilot, app: WorkbenchApp, runs: int) -> CompareScreen:
+    """Mark every listed run (once ``runs`` are listed) and open their comparison, read."""
+    await wait_for(pilot, lambda: len(_runs(app).shown) == runs)
+    await pilot.press("M", "v")
+    await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.comparison)
+    assert isinstance(app.screen, CompareScreen)
+    return app.screen
+
+
 async def test_three_runs_compared_list_every_difference_most_telling_first_in_a_sortable_table(
     fixed_app: Callable[..., WorkbenchApp],
 ) -> None:
@@ -162,11 +172,7 @@ async def test_three_runs_compared_list_every_difference_most_telling_first_in_a
     recorded_run("mlp", "digits-mlp", lr=0.1, val_acc=(0.7,))
     app = fixed_app(start="runs")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(_runs(app).shown) == 3)
-        await pilot.press("M", "v")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.comparison)
-        compare = app.screen
-        assert isinstance(compare, CompareScreen)
+        compare = await _compare_all(pilot, app, 3)
         settings = [d.setting for d in compare.comparison.differences]
         assert settings[:2] == ["model.layers", "model.layers.0.kernel_size"]
         for setting in ("optimizer.name", "optimizer.lr", "schedule.name", "train.epochs"):
@@ -198,10 +204,7 @@ async def test_h_chooses_the_settings_shown_as_columns(fixed_app: Callable[..., 
     recorded_run("fast", lr=0.1, val_acc=(0.6, 0.9))
     app = fixed_app(start="runs")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(_runs(app).shown) == 2)
-        await pilot.press("M", "v")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.comparison)
-        compare = app.screen
+        compare = await _compare_all(pilot, app, 2)
         assert compare.columns == ["optimizer.lr"]  # what differs (the names are in the run column)
         await pilot.press("h")
         await wait_for(pilot, lambda: isinstance(app.screen, ColumnsScreen))
