@@ -91,11 +91,15 @@ def painted_labels(app: WorkbenchApp, chart: Chart | LRChart) -> list[str]:
     return list(painted_rows(app, chart).values())
 
 
-def assert_reads_in_order(app: WorkbenchApp, chart: Chart | LRChart) -> list[str]:
+async def assert_reads_in_order(pilot: Pilot, app: WorkbenchApp, chart: Chart | LRChart) -> list[str]:
     """The labels painted are whole (as chosen, not cut by the margin or written over), distinct
-    and fall from top to bottom; returns them."""
+    and fall from top to bottom; returns them. Waits for the frame that paints the labels last
+    chosen: textual-plot draws them a frame after the data (a loaded machine showed the old ones)."""
+    chosen = list(reversed(chart.y_labels))
+    await wait_for(
+        pilot, lambda: painted_labels(app, chart) == chosen, timeout=10, what=f"{painted_labels(app, chart)} != {chosen}"
+    )
     painted = painted_labels(app, chart)
-    assert painted == list(reversed(chart.y_labels)), (painted, chart.y_labels)
     values = [float(label) for label in painted]
     assert all(upper > lower for upper, lower in zip(values, values[1:], strict=False)), painted
     return painted
@@ -123,7 +127,7 @@ async def test_the_train_screens_loss_axis_under_a_decade_reads_in_order_at_60x2
         async with app.run_test(size=size) as pilot:
             await _attached(app, pilot, 4)
             chart = _train_chart(app, "loss")
-            assert len(assert_reads_in_order(app, chart)) >= 2
+            assert len(await assert_reads_in_order(pilot, app, chart)) >= 2
             assert "log" in chart.title.plain
 
 
@@ -133,15 +137,15 @@ async def test_l_puts_the_loss_on_a_linear_axis_and_back_and_the_title_says_whic
     async with app.run_test(size=SMALL) as pilot:
         await _attached(app, pilot, 4)
         chart = _train_chart(app, "loss")
-        log_labels = assert_reads_in_order(app, chart)
+        log_labels = await assert_reads_in_order(pilot, app, chart)
         await pilot.press("l")
         await wait_for(pilot, lambda: "linear" in chart.title.plain)
-        linear_labels = assert_reads_in_order(app, chart)
+        linear_labels = await assert_reads_in_order(pilot, app, chart)
         assert linear_labels != log_labels and float(linear_labels[-1]) == 0.0  # a linear loss axis starts at 0
         assert "linear" in screen_text(app).splitlines()[-3]  # the help line says what l did
         await pilot.press("l")
         await wait_for(pilot, lambda: "log" in chart.title.plain)
-        assert assert_reads_in_order(app, chart) == log_labels
+        assert await assert_reads_in_order(pilot, app, chart) == log_labels
 
 
 async def test_smoothing_keys_step_through_tensorboards_levels_and_the_title_says_the_current_one() -> None:
@@ -188,14 +192,14 @@ async def test_the_run_view_and_the_comparison_take_the_chart_keys(fixed_app: Ca
         await pilot.press("l", "right_square_bracket")
         title = deck.chart("loss").title.plain
         assert "linear" in title and "0.6" in title
-        assert_reads_in_order(app, deck.chart("loss"))
+        await assert_reads_in_order(pilot, app, deck.chart("loss"))
         await pilot.press("m", "down", "v")
         await wait_for(pilot, lambda: app.screen.query(ChartDeck) and app.screen.query_one(ChartDeck).chart("loss").y_labels)
         compare = app.screen.query_one(ChartDeck)
         assert {first.id, second.id} == {h.run_id for h in app.screen.histories}
         await pilot.press("l")
         assert "linear" in compare.chart("loss").title.plain
-        assert_reads_in_order(app, compare.chart("loss"))
+        await assert_reads_in_order(pilot, app, compare.chart("loss"))
 
 
 def test_compared_runs_get_distinct_colours_up_to_eight_and_the_legend_fits_one_line() -> None:
@@ -222,13 +226,13 @@ async def test_the_lr_previews_axis_labels_its_values_and_a_constant_lr_shows_it
     async with app.run_test(size=SIZE) as pilot:
         chart = app.screen.query_one(LRChart)
         await wait_for(pilot, lambda: chart.preview is not None and chart.y_labels)
-        stepped = assert_reads_in_order(app, chart)  # 0.1 halved every 2 epochs
+        stepped = await assert_reads_in_order(pilot, app, chart)  # 0.1 halved every 2 epochs
         assert len(stepped) >= 2 and float(stepped[-1]) == 0.0
         previous = chart.preview
         app.screen.query_one("#schedule-form #field-name", Select).value = "constant"
         await wait_for(pilot, lambda: chart.preview is not previous)
         await pilot.pause()
-        assert assert_reads_in_order(app, chart) == ["0.1", "0.0"]
+        assert await assert_reads_in_order(pilot, app, chart) == ["0.1", "0.0"]
 
 
 # ----------------------------------------------------------------------------- ticks and labels

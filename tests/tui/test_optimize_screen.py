@@ -42,7 +42,10 @@ async def test_changing_the_schedule_redraws_the_preview_with_new_data(fixed_app
 async def test_warmup_and_epochs_reach_the_preview(fixed_app: Callable[..., WorkbenchApp]) -> None:
     app = fixed_app(start="optimize")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: _chart(app).preview is not None)
+        # Once the devices are known the train form is rebuilt with a device choice: text typed
+        # into the old form a moment before is lost with it (a loaded machine detects them late).
+        await wait_for(pilot, lambda: _chart(app).preview is not None and app.devices)
+        await pilot.pause()
         app.screen.query_one("#schedule-form #field-warmup_epochs", Input).value = "1"
         app.screen.query_one("#train-form #field-epochs", Input).value = "8"
         await wait_for(pilot, lambda: _chart(app).preview.epochs == 8)
@@ -164,3 +167,4 @@ async def test_undo_puts_back_the_value_a_refused_field_had(fixed_app: Callable[
         await wait_for(pilot, lambda: not app.draft.problems)
         assert lr.value == "0.1" and not lr.has_class("-invalid")
         assert app.draft.config.train.epochs == 6
+
