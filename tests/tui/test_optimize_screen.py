@@ -167,4 +167,3 @@ async def test_undo_puts_back_the_value_a_refused_field_had(fixed_app: Callable[
         await wait_for(pilot, lambda: not app.draft.problems)
         assert lr.value == "0.1" and not lr.has_class("-invalid")
         assert app.draft.config.train.epochs == 6
-
