@@ -39,5 +39,11 @@ class RunNotFoundError(WorkbenchError):
 
 
 def describe_error(error: BaseException) -> str:
-    """One line for any error: a WorkbenchError's own message, else its type and text."""
-    return str(error) if isinstance(error, WorkbenchError) else f"{type(error).__name__}: {error}"
+    """One line for any error: a WorkbenchError's own message, the file and the reason of an
+    OSError (a full or read-only disk, a permission), else its type and text."""
+    if isinstance(error, WorkbenchError):
+        return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror.lower()}"
+    return f"{type(error).__name__}: {error}"

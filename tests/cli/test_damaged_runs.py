@@ -93,3 +93,16 @@ def test_every_command_on_a_damaged_run_says_one_line_or_answers(
             assert "--verbose" not in err, said  # a line the command chose, not an unexpected error caught
     assert other.name in {s.id for s in list_runs()}  # the healthy run is untouched
     assert main(["eval", other.name]) == 0
+
+
+def test_a_runs_folder_that_cannot_be_written_is_one_line_naming_it(
+    workbench_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The machine's errors (a read-only or full disk, a file where a folder should be) were
+    'OSError: [Errno 30] ... (run with --verbose for details)'; they name the file and the reason."""
+    (workbench_home / "data").mkdir()
+    (workbench_home / "data" / "runs").write_text("a file where the runs folder should be")
+    assert main(["train", "spirals-mlp", "--epochs", "1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {workbench_home / 'data' / 'runs'}") and len(err.splitlines()) == 1, err
+    assert "--verbose" not in err and "Errno" not in err

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from workbench import __version__
-from workbench.errors import WorkbenchError
+from workbench.errors import WorkbenchError, describe_error
 
 #: Sub-command modules, each with ``register(subparsers)``. Imported lazily: torch loads only
 #: for the commands that need it.
@@ -79,6 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted")
         return EXIT_INTERRUPTED
+    except OSError as error:  # the machine, not the program: a full or read-only disk, a permission
+        err.print(Text.assemble(("error:", "bold red"), f" {describe_error(error)}"), soft_wrap=True)
+        if args.verbose:
+            err.print_exception()
+        return 1
     except Exception as error:  # noqa: BLE001 - the CLI promises one readable line
         if args.verbose:
             err.print_exception()

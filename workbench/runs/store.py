@@ -150,4 +150,7 @@ def check_deletable(run: RunDir) -> None:
 def delete_run(run: RunDir) -> None:
     """Remove a run's folder; refuses while a live process trains it."""
     check_deletable(run)
-    shutil.rmtree(run.path)
+    try:
+        shutil.rmtree(run.path)
+    except OSError as error:  # rmtree names the file relative to its folder: say which run
+        raise WorkbenchError(f"{run.path}: cannot delete the run ({(error.strerror or str(error)).lower()})") from error
