@@ -65,11 +65,11 @@ async def test_a_refused_value_is_flagged_on_its_row_and_the_draft_keeps_the_las
         await pilot.pause()
         hint = str(app.screen.query_one("#optimizer-form #hint-lr", Static).render())
         assert "-1.0 is not allowed; expected a number > 0" in hint
-        assert field.has_class("-invalid")
+        assert field.has_class("-refused")
         assert app.draft.config.optimizer.lr == 0.1
         field.value = "0.05"
         await pilot.pause()
-        assert not field.has_class("-invalid")
+        assert not field.has_class("-refused")
         assert app.draft.config.optimizer.lr == 0.05
 
 
@@ -165,5 +165,5 @@ async def test_undo_puts_back_the_value_a_refused_field_had(fixed_app: Callable[
         await wait_for(pilot, lambda: app.draft.problems)
         await pilot.press("ctrl+z")
         await wait_for(pilot, lambda: not app.draft.problems)
-        assert lr.value == "0.1" and not lr.has_class("-invalid")
+        assert lr.value == "0.1" and not lr.has_class("-refused")
         assert app.draft.config.train.epochs == 6

@@ -56,7 +56,7 @@ class ParamForm(Vertical, can_focus=False):
     ParamForm .row > .hint { width: 1fr; height: 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     ParamForm .row > .hint.error { color: $text-error; }
     ParamForm .row.problem > .name { color: $text-error; text-style: bold; }
-    ParamForm .row > Input.-invalid { background-tint: $error 30%; }
+    ParamForm .row > Input.-refused { background-tint: $error 30%; }
     ParamForm > .form-problem { color: $text-error; display: none; }
     ParamForm > .form-problem.shown { display: block; }
     """
@@ -119,6 +119,9 @@ class ParamForm(Vertical, can_focus=False):
         #: Enter in a field focuses the next one; False lets the Submitted message reach a dialog.
         self.enter_moves_on = enter_moves_on
         self._errors: dict[str, str] = {}
+        #: Fields whose refusal was posted (Refused) but not yet seen among the problems: until it
+        #: is, a redraw must not take it for a refusal the draft has dropped (an undo).
+        self._unheard: set[str] = set()
         self._problems: dict[str, str] = {}
 
     # ------------------------------------------------------------------ building
@@ -217,7 +220,8 @@ class ParamForm(Vertical, can_focus=False):
         """
         problems = list(problems)
         refusals_kept = {p.field for p in problems}
-        for name in [n for n in self._errors if self._path(n) not in refusals_kept]:
+        self._unheard -= {n for n in self._unheard if self._path(n) in refusals_kept}
+        for name in [n for n in self._errors if self._path(n) not in refusals_kept and n not in self._unheard]:
             self._drop_refused_text(name)
         self._problems = {}
         elsewhere = []
@@ -254,9 +258,11 @@ class ParamForm(Vertical, can_focus=False):
             value = parse_field_text(param, event.value, self._path(name))
         except ConfigError as error:
             self.set_error(name, str(error))
+            self._unheard.add(name)
             self.post_message(self.Refused(self, self._path(name), name, error))
             return
         corrected = name in self._errors
+        self._unheard.discard(name)
         self._set_error(name, None)
         self._announce(name, value, corrected=corrected)
 
@@ -302,7 +308,7 @@ class ParamForm(Vertical, can_focus=False):
             self._errors[name] = message
         field = self._field(name)
         if field is not None:
-            field.set_class(message is not None, "-invalid")
+            field.set_class(message is not None, "-refused")  # not Input's own -invalid, which it resets
         self._refresh_hint(name)
 
     def _drop_refused_text(self, name: str) -> None:
