@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from workbench.cli.setup_commands import add_override_argument
-from workbench.formatting import duration, short_number
+from workbench.formatting import decades, duration, short_number
 from workbench.optim.lr_ramp import END_LR, START_LR, STEPS, check_ramp
 
 #: The chart's plot area in characters (each holds 2x4 braille dots), labels aside.
@@ -127,13 +127,9 @@ def _dot(cells: list[list[int]], x: int, y: int) -> None:
 
 
 def _decade_labels(x_low: float, x_high: float) -> str:
-    """``1e-7`` ... under the columns of the whole decades, every other one when they crowd."""
-    decades = range(math.ceil(x_low), math.floor(x_high) + 1)
-    every = next(n for n in (1, 2, 3, 5, 10) if len(decades) / n * 6 <= CHART_WIDTH)
+    """``1e-7`` ... under the columns of the whole decades (:func:`formatting.decades`)."""
     line = [" "] * (CHART_WIDTH + 6)
-    for decade in decades:
-        if decade % every:
-            continue
+    for decade in decades(x_low, x_high, CHART_WIDTH):
         label = short_number(10.0**decade)
         at = round((decade - x_low) / (x_high - x_low) * (CHART_WIDTH - 1))
         line[at : at + len(label)] = label
