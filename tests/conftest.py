@@ -22,6 +22,15 @@ def workbench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     _end_training_processes(home)
 
 
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send every HTTP(S) request to a closed local port: downloads fail at once, as offline."""
+    for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")
+    for variable in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(variable, raising=False)
+
+
 def _end_training_processes(home: Path) -> None:
     """Runs outlive whoever started them, test or app: a test that failed half-way must not leave
     a (perhaps paused) training process behind, so every run still holding its lock is killed."""

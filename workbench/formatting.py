@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 
@@ -51,3 +52,12 @@ def metrics_text(metrics: dict[str, float]) -> str:
     return "  ".join(
         f"{name} {value:.4f}" if name in ("loss", "mse", "mae") else f"{name} {value:.3f}" for name, value in metrics.items()
     )
+
+
+def decades(low: float, high: float, width: int, label_columns: int = 6) -> list[int]:
+    """The whole decades (powers of ten) to label on a log axis from ``10**low`` to ``10**high``
+    that is ``width`` columns wide: every one when their labels fit, else every 2nd, 3rd... (the
+    LR finder's chart, in the app and in ``workbench lr-find``)."""
+    every = range(math.ceil(low), math.floor(high) + 1)
+    step = next((n for n in (1, 2, 3, 4, 5, 10) if len(every[::n]) * label_columns <= width), 10)
+    return [d for d in every if d % step == 0]

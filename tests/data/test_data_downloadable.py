@@ -36,15 +36,6 @@ def every_target(batches) -> torch.Tensor:
     return torch.cat([y for _, y in batches.epoch(0)])
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    """Send every HTTP(S) request to a closed local port: downloads fail at once, as offline."""
-    for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.setenv(variable, "http://127.0.0.1:9")
-    for variable in ("no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(variable, raising=False)
-
-
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist", "kmnist"])
 def test_mnist_family_loads_idx_files_from_the_cache(name):
     written = write_mnist(paths.datasets_dir() / name / FOLDERS[name] / "raw", train=30, test=12)

@@ -23,7 +23,7 @@ from workbench.engine.device import (
     resolve_precision,
 )
 from workbench.engine.seeding import seed_everything
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, DataError
 from workbench.experiment.validation import dataset_info
 from workbench.model.build import build_model
 from workbench.model.memory import byte_size, memory_text, training_memory
@@ -48,6 +48,16 @@ class Parts:
     @property
     def num_outputs(self) -> int:
         return self.splits.info.num_outputs
+
+    def steps_per_epoch(self) -> int:
+        """Training batches per epoch; a split too small for one batch is refused in one line."""
+        steps = len(self.splits.train)
+        if steps == 0:
+            raise DataError(
+                f"data: {self.splits.train.num_samples} training sample(s) make no batch; "
+                "use more (data.subset, data.val_fraction)"
+            )
+        return steps
 
 
 def build_parts(config: RunConfig, *, device: str | None = None, for_training: bool) -> Parts:

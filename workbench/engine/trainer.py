@@ -32,7 +32,8 @@ from workbench.engine.metrics import MetricTotals
 from workbench.engine.seeding import restore_rng
 from workbench.engine.setup import Parts, build_parts
 from workbench.engine.sinks import RunRecorder
-from workbench.errors import CheckpointError, ConfigError, DataError, WorkbenchError
+from workbench.engine.step import train_step
+from workbench.errors import CheckpointError, ConfigError, WorkbenchError
 from workbench.experiment.validation import validate
 from workbench.optim.build import build_optimizer, build_schedule
 from workbench.runs import events as ev
@@ -175,12 +176,7 @@ class Trainer:
         """Data, model, loss, optimizer, schedule, and the states of a checkpoint when resuming."""
         config = self.config
         parts = build_parts(config, device=self.device_override, for_training=True)
-        steps_per_epoch = len(parts.splits.train)
-        if steps_per_epoch == 0:
-            raise DataError(
-                f"data: {parts.splits.train.num_samples} training sample(s) make no batch; "
-                "use more (data.subset, data.val_fraction)"
-            )
+        steps_per_epoch = parts.steps_per_epoch()
         module = parts.prepared.module
         optimizer = build_optimizer(config.optimizer, module.parameters())
         stopping = config.train.early_stopping
@@ -346,21 +342,9 @@ class _Session:
         return batches
 
     def _train_step(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """One optimizer step on one batch, as the tutorials write it; returns the batch's loss."""
-        parts, state = self.parts, self.state
-        optimizer, scaler = state.optimizer, state.scaler
-        inputs = parts.prepared.inputs(inputs)
-        with parts.precision.autocast():
-            outputs = self.model(inputs)
-            loss = parts.loss_fn(outputs, targets)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        clip = self.config.train.grad_clip
-        if clip > 0:
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(state.module.parameters(), clip)
-        scaler.step(optimizer)  # sync: an enabled grad scaler reads whether the gradients are finite
-        scaler.update()
+        """One optimizer step on one batch, then the schedule and the epoch's totals; returns the batch's loss."""
+        state = self.state
+        outputs, loss = train_step(self.parts, state.optimizer, state.scaler, self.config.train.grad_clip, inputs, targets)
         state.schedule.after_step()
         state.epoch_totals.add(outputs, targets, loss)
         return loss

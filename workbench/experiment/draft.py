@@ -236,11 +236,13 @@ class Draft:
         """The current value at ``path``; a catalog parameter that is not set gives its default."""
         return value_at(self._config, path)
 
-    def set_value(self, path: str, value: Any) -> bool:
+    def set_value(self, path: str, value: Any, *, label: str = "") -> bool:
         """Set the field at ``path`` to ``value``, checked by its schema (ConfigError if refused).
 
         Naming another loss, optimizer, schedule or dataset goes through :meth:`select` and
         :meth:`set_dataset`, which also tidy the parameters that belong to the old choice.
+        Edits of one field merge into one undo step (typing); one given a ``label`` (a value
+        taken from the LR finder) is a step of its own, undone alone.
         """
         value = param_at(self._config, path).coerce(value, path)
         corrected = self._refused.pop(path, None) is not None
@@ -249,7 +251,7 @@ class Draft:
         elif _section_name(path) in CATALOGS and path.count(".") == 1 and path.endswith(".name"):
             changed = self.select(_section_name(path), value)
         else:
-            changed = self.edit(f"set {path}", lambda c: _assign(c, path, value), merge_key=path)
+            changed = self.edit(label or f"set {path}", lambda c: _assign(c, path, value), merge_key=None if label else path)
         if corrected and not changed:  # back to the value it had: nothing to record, but say it is fixed
             self._changed()
         return changed

@@ -126,3 +126,17 @@ class ComparisonRead(Message):
 
     histories: list[RunHistory]
     comparison: Comparison
+
+
+# ---------------------------------------------------------------------- the LR finder
+
+
+@dataclass
+class LRFindProgress(Message):
+    """The LR finder's ramp took ``step`` of its ``steps`` (a newer one replaces an older one)."""
+
+    step: int
+    steps: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LRFindProgress)

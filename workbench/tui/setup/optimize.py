@@ -14,12 +14,14 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Static
 
-from workbench.errors import describe_error
+from workbench.errors import ConfigError, describe_error
 from workbench.experiment.draft import CATALOGS, value_at
+from workbench.formatting import short_number
 from workbench.schema.config import (
     CheckpointConfig,
     EarlyStoppingConfig,
@@ -62,7 +64,13 @@ _SECTIONS: dict[str, type] = {
 class OptimizeScreen(WorkbenchScreen):
     MODE = "optimize"
     MAIN_WIDGET = "#forms"
-    HINT = "How the model learns. tab/↑↓ move between fields; the chart follows the schedule."
+    HINT = "How the model learns. tab/↑↓ move between fields; the chart follows the schedule; f finds an LR."
+
+    BINDINGS = [
+        Binding(
+            "f", "find_lr", "Find LR", tooltip="Find a learning rate: a short LR ramp on the model and data, then a suggestion"
+        )
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -195,6 +203,24 @@ class OptimizeScreen(WorkbenchScreen):
     def _show_preview_problem(self, message: str) -> None:
         self.query_one(LRChart).show_preview(None)
         self.query_one("#lr-note", Static).update(f"no LR preview: {message}")
+
+    # ------------------------------------------------------------------ LR finder
+
+    def action_find_lr(self) -> None:
+        """Open the LR finder on a copy of the experiment; what it suggests is taken only with its ``u``."""
+        from workbench.tui.setup.lr_find_dialog import LRFindScreen
+
+        try:
+            config = self.draft.ready_to_train()
+        except ConfigError as error:
+            self.notify(f"The LR finder needs an experiment that can train: {error}", severity="error", timeout=6)
+            return
+        self.app.push_screen(LRFindScreen(config), self._take_lr)
+
+    def _take_lr(self, lr: float | None) -> None:
+        if lr is not None:
+            self.draft.set_value("optimizer.lr", lr, label=f"take the LR finder's {short_number(lr)}")
+            self.notify(f"optimizer.lr is now {short_number(lr)} (ctrl+z undoes it)", timeout=4)
 
     # ------------------------------------------------------------------ devices
 
