@@ -25,9 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
-    """Wall seconds of one process, start to exit; a failure stops the benchmark."""
+    """Wall seconds of one process, start to exit; a failure stops the benchmark. It runs in its
+    WORKBENCH_HOME: ``python -m`` puts the working folder first on the path, which would shadow
+    the PYTHONPATH that chooses the source tree."""
     start = time.perf_counter()
-    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(argv, env=env, cwd=env["WORKBENCH_HOME"], check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
