@@ -41,6 +41,16 @@ def test_listing_presets_does_not_import_torch() -> None:
     assert "torch" not in loaded
 
 
+def test_describe_imports_torch_for_the_lr_table_alone() -> None:
+    """The learning rate per epoch comes from torch's real schedulers; nothing else of a
+    description needs torch, a dataset's files or the model builder."""
+    loaded = loaded_by_command("describe", "digits-cnn")
+    assert {"workbench.optim.preview", "torch"} <= loaded
+    assert not {"torchvision", "sklearn", "workbench.model.build", "workbench.engine.setup"} & loaded
+    code = "import sys, workbench.experiment.describe\nprint('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
 def test_listing_runs_does_not_import_torch() -> None:
     loaded = loaded_by_command("runs")
     assert "workbench.runs.listing" in loaded
