@@ -67,3 +67,20 @@ def test_a_digits_run_after_the_first_imports_neither_scikit_learn_nor_torchvisi
     assert "workbench.engine.trainer" in later
     assert "sklearn" not in later
     assert "torchvision" not in later
+
+
+@pytest.mark.slow
+def test_a_training_command_that_ends_without_teardown_still_prints_everything_and_its_status() -> None:
+    """Run as the program, `workbench train` ends with os._exit once torch is loaded: its output
+    must be whole (flushed) and its exit status the command's."""
+    import json
+
+    from workbench.runs.listing import list_runs
+
+    argv = [sys.executable, "-m", "workbench", "train", "digits-cnn", "--epochs", "1", "--set", "data.subset=64", "--json"]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["state"] == "finished" and summary["test"]
+    assert "run " + summary["run_id"] in done.stderr  # the view's last line, on stderr with --json
+    assert [s.state for s in list_runs()] == ["finished"]
