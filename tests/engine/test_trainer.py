@@ -6,18 +6,21 @@ import copy
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
 
 from workbench.engine.checkpoint_io import read_checkpoint
 from workbench.engine.control import Control
+from workbench.engine.evaluate import evaluate_checkpoint
 from workbench.engine.sinks import PROGRESS_LOG_INTERVAL_S
 from workbench.engine.trainer import Trainer, TrainingFailed
 from workbench.errors import ConfigError
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory, finished_text
+from workbench.runs.reports import read_reports
 from workbench.runs.store import find_run
 
 from .tiny import Recorder, tiny_digits, tiny_spirals
@@ -302,6 +305,24 @@ def test_early_stopping_ends_when_the_monitor_stops_improving_and_tests_the_best
 def test_without_restore_best_the_test_uses_the_last_weights() -> None:
     finished, _ = train(tiny_spirals("train.epochs=2", "train.early_stopping.restore_best=false"))
     assert finished.checkpoint.endswith("last.pt")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ("train.early_stopping.restore_best=false",),  # last.pt: the file just written, not read back
+        ("train.early_stopping.enabled=true", "train.early_stopping.patience=2", "train.early_stopping.min_delta=100.0"),
+    ],  # best.pt of epoch 1 while the model is at epoch 3: read back
+    ids=["just-written", "earlier-epoch"],
+)
+def test_the_test_metrics_are_those_of_the_chosen_checkpoint_file(overrides: tuple[str, ...]) -> None:
+    """The end-of-run test skips reading back the checkpoint it has just written (the model holds
+    it already); either way its figures are those an evaluation of the file gives."""
+    finished, rec = train(tiny_spirals("train.epochs=3", *overrides))
+    evaluation = evaluate_checkpoint(Path(finished.checkpoint))
+    assert evaluation.metrics == finished.test
+    (report,) = read_reports(run_of(rec))
+    assert report["epoch"] == evaluation.epoch == read_checkpoint(finished.checkpoint)["epoch"]
 
 
 def test_checkpoints_follow_every_and_keep_last_and_best_follows_the_monitors_direction() -> None:

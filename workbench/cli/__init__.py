@@ -10,6 +10,7 @@ With no sub-command, ``workbench [PRESET|FILE]`` opens the app.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -57,7 +58,36 @@ def _open_app(args: argparse.Namespace, console: Console) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the command ``argv`` (default: the program's own arguments); returns its exit status.
+    Run as the program (no ``argv``), a command that loaded torch ends the process itself
+    (:func:`end_without_teardown`)."""
+    status = _run(list(sys.argv[1:] if argv is None else argv))
+    if argv is None:
+        end_without_teardown(status)
+    return status
+
+
+def end_without_teardown(status: int) -> None:
+    """End the process now (``os._exit``) if it loaded torch, rather than through the
+    interpreter's shutdown, which tears down the two thousand modules a training command loads:
+    about 0.9 s after `workbench train digits-cnn` on 2 cores, a sixth of the command.
+
+    Output is flushed first. Nothing is lost: a run's files are written atomically and synced
+    before it ends, the run's lock is released, a TensorBoard writer is closed by the run's end.
+    The atexit handlers skipped are torch's and the standard library's; the one that matters,
+    multiprocessing's ending of child processes, is kept by not ending here while any child
+    (a streaming loader's worker) is alive. The app ends the same way (``tui.app.run_app``)."""
+    if "torch" not in sys.modules:
+        return
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None and multiprocessing.active_children():
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def _run(argv: list[str]) -> int:
     parser = build_parser()
     known = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     first_positional = next((a for a in argv if not a.startswith("-")), None)

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from workbench.cli.export_commands import add_tensorboard_argument, tensorboard_folder
 from workbench.cli.setup_commands import add_override_argument
@@ -341,18 +343,37 @@ def runs_command(args: argparse.Namespace, console: Console) -> int:
     if not summaries:
         console.print("no runs yet; start one with: workbench train digits-cnn", markup=False)
         return 0
-    table = Table(box=box.SIMPLE_HEAD if console.is_terminal else None, pad_edge=False)
-    right = {"epochs", "params", "time"}
-    for column in ("id", *LISTING_COLUMNS):
-        table.add_column(column, justify="right" if column in right else "left", no_wrap=True)
+    columns = ("id", *LISTING_COLUMNS)
+    rows = []
     for summary in summaries:
         cells = listing_cells(summary)
-        table.add_row(summary.id, *(cells[column] for column in LISTING_COLUMNS))
-    tables_console(console).print(table)
+        rows.append((summary.id, *(cells[column] for column in LISTING_COLUMNS)))
+    console.print(
+        text_table(columns, rows, right={"epochs", "params", "time"}, ruled=console.is_terminal), crop=False, soft_wrap=True
+    )
     damaged = [s for s in summaries if s.state == "damaged"]
     for summary in damaged:
         console.print(f"{summary.id}: {summary.message}", markup=False, highlight=False, soft_wrap=True, style="red")
     return 0
+
+
+def text_table(columns: Sequence[str], rows: Sequence[Sequence[str]], right: set[str], ruled: bool) -> Text:
+    """Columns of plain cells two spaces apart, ``right`` ones right-aligned, under a bold header
+    (and a rule, for a terminal). Rich's Table measures and renders every cell as a renderable:
+    for a thousand runs that was 1.1 s of `workbench runs`; this is a few milliseconds."""
+    widths = [max(cell_len(column), *(cell_len(row[i]) for row in rows)) for i, column in enumerate(columns)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = []
+        for cell, width, column in zip(cells, widths, columns, strict=True):
+            pad = " " * (width - cell_len(cell))  # cells, not characters: a wide character takes two
+            padded.append(pad + cell if column in right else cell + pad)
+        return "  ".join(padded).rstrip()
+
+    body = [line(row) for row in rows]
+    if ruled:
+        body.insert(0, "─" * (sum(widths) + 2 * (len(widths) - 1)))
+    return Text.assemble((line(columns), "bold"), "\n" + "\n".join(body), end="")
 
 
 def tables_console(console: Console) -> Console:

@@ -20,7 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     presets.add_argument("--json", action="store_true", help="print JSON instead of a table")
     presets.set_defaults(handler=list_presets)
 
-    describe = sub.add_parser("describe", help="show an experiment: dataset, model summary, optimizer, LR schedule")
+    describe = sub.add_parser(
+        "describe",
+        help="show an experiment: dataset, model summary, optimizer, LR schedule "
+        "(the LR per epoch comes from torch's own schedulers: the one part that loads torch, a few seconds)",
+    )
     describe.add_argument("experiment", help="preset name or TOML file")
     add_override_argument(describe)
     describe.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -119,7 +123,9 @@ def _print_description(facts: dict[str, Any], console: Console) -> None:
     shown = {k: v for k, v in schedule.items() if k not in ("lr_at_epochs", "note", "steps_per_epoch")}
     console.print(_heading("Schedule", f"   {_knobs(shown)}  ({schedule['steps_per_epoch']} steps per epoch)"))
     console.print(
-        "  LR at epoch start: " + "  ".join(f"{i + 1}: {lr:.4g}" for i, lr in enumerate(lrs[:-1])) + f"  end: {lrs[-1]:.4g}"
+        "  LR at epoch start (torch's schedulers): "
+        + "  ".join(f"{i + 1}: {lr:.4g}" for i, lr in enumerate(lrs[:-1]))
+        + f"  end: {lrs[-1]:.4g}"
     )
     if schedule["note"]:
         console.print(f"  note: {schedule['note']}")

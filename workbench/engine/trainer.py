@@ -219,6 +219,8 @@ class _Session:
         self.rng_at_stop: dict[str, Any] | None = resumed_from["rng"] if resumed_from is not None else None
         self.last_metrics: dict[str, dict[str, float]] = (resumed_from or {}).get("metrics") or {"train": {}, "val": {}}
         self.last_saved = (run.last_checkpoint, state.position.epochs_done) if resumed_from is not None else None
+        #: The files the last save of this session wrote: they hold the model as it is now.
+        self.last_written: tuple[Path, ...] = ()
         #: The record of the last epoch completed, kept in every checkpoint taken at an epoch's end.
         self.last_ended = _epoch_ended(resumed_from) if resumed_from is not None else None
         #: That record when the run's history lacks it: a crash came between checkpoint and record.
@@ -446,6 +448,7 @@ class _Session:
         written = [paths[kind] for kind in kinds]
         write_checkpoint(encode_checkpoint(state), written)  # sync: torch.save copies the states to the host
         self.last_saved = (run.last_checkpoint, epochs_done)
+        self.last_written = tuple(written)
         keep = self.config.train.checkpoint.keep_last
         if "epoch" in kinds and keep:
             for _, old in run.epoch_checkpoints()[:-keep]:
@@ -484,9 +487,7 @@ class _Session:
         checkpoint = ""
         if ended is not RunEnd.STOPPED:
             path = chosen_checkpoint(self.run, self.config)
-            chosen = read_checkpoint(path)
-            self.state.module.load_state_dict(chosen["model"])
-            epoch = int(chosen["epoch"])
+            epoch = self._load_chosen(path)
             # sync: reads the test totals
             evaluation = evaluate_model(self.parts, "test", checkpoint=path, run_id=self.run.id, epoch=epoch)
             write_report(self.run, evaluation.to_dict())
@@ -506,6 +507,15 @@ class _Session:
         )
         self._emit(finished)
         return finished
+
+    def _load_chosen(self, path: Path) -> int:
+        """Put the checkpoint at ``path`` into the model; returns its epoch. The one the last
+        save wrote holds the model as it is, so it is not read back and decoded again."""
+        if path in self.last_written:
+            return self.state.position.epochs_done
+        chosen = read_checkpoint(path)
+        self.state.module.load_state_dict(chosen["model"])
+        return int(chosen["epoch"])
 
     def _fail(self, message: str, epoch: int | None = None, step: int | None = None) -> TrainingFailed:
         """Emit RunFailed at ``epoch``/``step`` (where the run is, unless given); returns the error to raise."""

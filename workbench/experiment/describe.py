@@ -16,7 +16,12 @@ from workbench.schema.config import RunConfig, TrainConfig, section_params, to_d
 
 
 def describe_experiment(config: RunConfig) -> dict[str, Any]:
-    """Plain data describing a validated experiment."""
+    """Plain data describing a validated experiment.
+
+    Everything but the learning rate per epoch is worked out without torch; that table drives
+    torch's real optimizer and schedulers (:mod:`workbench.optim.preview`), so that it is what
+    training will do, and is the one reason describing loads torch (and the torch._dynamo its
+    optimizers import): a few seconds. The app never calls this."""
     from workbench.optim.preview import lr_preview
 
     info = dataset_info(config)

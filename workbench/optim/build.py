@@ -78,7 +78,14 @@ _OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
 
 def build_optimizer(opt: OptimizerConfig, parameters: Iterable[Any]) -> Optimizer:
     """The torch optimizer over ``parameters`` (tensors or param-group dicts), one group per
-    group given, all at ``opt.lr``. The catalog's ``beta1``/``beta2`` become torch's ``betas``."""
+    group given, all at ``opt.lr``. The catalog's ``beta1``/``beta2`` become torch's ``betas``.
+
+    The first optimizer a process builds imports torch._dynamo (about 900 modules, 1.3-2 s on
+    2 cores), compiled or not: torch wraps Optimizer.add_param_group, zero_grad, state_dict and
+    load_state_dict in torch._disable_dynamo, which imports it on first call, and every step()
+    imports it too (_use_grad_for_differentiable); no setting skips that (TORCH_COMPILE_DISABLE
+    acts once it is imported). Avoiding it would take optimizers of our own or stubs in torch's
+    internals, so it is paid, once per process (the app pays it in its background warm-up)."""
     entry, params = optimizer_settings(opt)
     if "beta1" in params:
         params["betas"] = (params.pop("beta1"), params.pop("beta2"))

@@ -16,8 +16,8 @@ from typing import Any
 from workbench.formatting import count, duration
 from workbench.runs.folder import RunDir
 from workbench.runs.liveness import shown_state
-from workbench.runs.status import FINISHED, LIVE_STATES
-from workbench.runs.store import all_runs
+from workbench.runs.status import FINISHED, LIVE_STATES, RunStatus
+from workbench.runs.store import runs_with_status
 
 DAMAGED = "damaged"
 
@@ -53,8 +53,9 @@ class RunSummary:
         return dataclasses.asdict(self)
 
 
-def summarize(run: RunDir) -> RunSummary:
-    status = run.read_status()
+def summarize(run: RunDir, status: RunStatus | None = None) -> RunSummary:
+    """What a listing shows of ``run``; ``status``: its status.json if already read."""
+    status = run.read_status() if status is None else status
     state = shown_state(run.path, status)
     message = status.message
     if status.problems:
@@ -83,7 +84,7 @@ def summarize(run: RunDir) -> RunSummary:
 
 def list_runs() -> list[RunSummary]:
     """Every run, oldest first."""
-    return [summarize(run) for run in all_runs()]
+    return [summarize(run, status) for run, status in runs_with_status()]
 
 
 # ----------------------------------------------------------------------------- the columns' words

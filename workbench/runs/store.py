@@ -18,6 +18,7 @@ from workbench.errors import RunNotFoundError, WorkbenchError
 from workbench.experiment.validation import validate
 from workbench.paths import runs_dir
 from workbench.runs.folder import RunDir
+from workbench.runs.index import read_statuses
 from workbench.runs.status import LIVE_STATES, STARTING, RunStatus, now_iso
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
@@ -94,11 +95,20 @@ def _remove_abandoned_creations(root: Path) -> None:
 
 def all_runs() -> list[RunDir]:
     """Every run folder, oldest first."""
+    return [run for run, _ in runs_with_status()]
+
+
+def runs_with_status() -> list[tuple[RunDir, RunStatus]]:
+    """Every run folder with its status, oldest first: each status read once, through the index
+    (with a thousand runs, reading every status.json, twice, was a fifth of `workbench runs`)."""
     root = runs_dir()
-    if not root.is_dir():
+    try:
+        entries = list(os.scandir(root))
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    runs = [RunDir(p) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    return sorted(runs, key=lambda r: (r.read_status().created_ts, r.id))
+    runs = [RunDir(Path(e.path)) for e in entries if not e.name.startswith(".") and e.is_dir()]
+    read = zip(runs, read_statuses(root, runs), strict=True)
+    return sorted(read, key=lambda pair: (pair[1].created_ts, pair[0].id))
 
 
 def find_run(ref: str) -> RunDir:
