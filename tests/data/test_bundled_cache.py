@@ -74,3 +74,13 @@ def test_a_damaged_cache_file_is_read_again_from_the_source_and_replaced() -> No
     assert len(calls) == 1 and len(inputs) == bundled.DIGITS_SAMPLES
     bundled.cached_arrays("digits", read)
     assert len(calls) == 1
+
+
+def test_a_cache_folder_that_cannot_be_written_still_gives_the_data() -> None:
+    """A read-only or full cache folder made every digits command fail ('…/cache: read-only file
+    system'): the cache only saves time; the data is read from scikit-learn as before."""
+    folder = bundled.cache_path("digits").parent
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("a file where the cache folder should be")
+    inputs, targets = bundled.cached_arrays("digits", bundled._read_digits)
+    assert inputs.shape == (1797, 1, 8, 8) and targets.shape == (1797,)

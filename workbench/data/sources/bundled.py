@@ -131,4 +131,7 @@ def _write_cache(path: Path, key: str, inputs: np.ndarray, targets: np.ndarray) 
 
     buffer = io.BytesIO()
     np.savez(buffer, key=np.array(key), inputs=inputs, targets=targets)
-    atomic_write_bytes(path, buffer.getvalue())
+    try:
+        atomic_write_bytes(path, buffer.getvalue())
+    except OSError:  # a full or read-only cache folder: the cache only saves time, the data is read
+        pass
