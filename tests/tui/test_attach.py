@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual.widgets import DataTable
 
+from workbench.engine.sinks import RunRecorder
 from workbench.runs import events as ev
 from workbench.runs.history import RunHistory
 from workbench.tui.app import WorkbenchApp, build_app
 from workbench.tui.live_runs import FollowedRun, LiveRuns, activity_text
 from workbench.tui.train.screen import TrainScreen
 
+from ..processes import hold_lock
 from .helpers import SIZE, screen_text, wait_for
 from .runs import recorded_run, run_started
 
@@ -79,3 +82,38 @@ def test_the_status_bar_line_says_where_the_shown_run_is_how_many_train_and_whic
     assert activity_text(runs).startswith("‖ paused, one epoch 3/10")
     one.requested = "stop"
     assert activity_text(runs).startswith("■ stopping, one epoch 3/10")
+
+
+@pytest.mark.parametrize("ending", ["finished", "failed"])
+async def test_a_followed_run_that_ends_is_a_toast_and_the_bell_on_any_screen(
+    fixed_app: Callable[..., WorkbenchApp], ending: str
+) -> None:
+    """Issue 13's 'told when it ends', in the app: whoever looked away (another screen, another
+    window) hears the bell and reads how it ended."""
+    run = recorded_run("elsewhere", val_acc=(0.5,), finish=False)
+    other = hold_lock(run)  # the "trainer" process
+    try:
+        app = fixed_app(start="data")
+        rings: list[int] = []
+        app.bell = lambda: rings.append(1)  # type: ignore[method-assign]  # the terminal's bell, counted
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: run.id in app.runs.followed and app.runs.followed[run.id].live)
+            record = RunRecorder(run)
+            if ending == "finished":
+                record(
+                    ev.RunFinished(
+                        state="finished", epochs_done=1, best_epoch=1, best_value=0.5, monitor="val_acc", test={"acc": 0.75}
+                    )
+                )
+            else:
+                record(ev.RunFailed(message="CUDA out of memory"))
+            await wait_for(pilot, lambda: rings)
+            (note,) = [n for n in app._notifications if n.title.startswith(f"Run {run.id}")]
+            assert app.current_mode == "data" and rings == [1]
+            if ending == "finished":
+                assert note.title == f"Run {run.id} finished" and "test acc 0.750" in note.message
+            else:
+                assert note.severity == "error" and note.message.startswith("CUDA out of memory")
+    finally:
+        other.kill()
+        other.wait()

@@ -55,6 +55,7 @@ from workbench.experiment.draft import Draft
 from workbench.experiment.presets import DEFAULT_PRESET, read_experiment, save_user_preset
 from workbench.paths import runs_dir
 from workbench.runs.folder import RunDir
+from workbench.runs.history import failure_text, finished_text
 from workbench.schema.config import OptimizerConfig, RunConfig, ScheduleConfig
 from workbench.tui.app_base import WorkbenchAppBase
 from workbench.tui.commands import WorkbenchCommands
@@ -251,6 +252,8 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self._runs_changed()
 
     def on_run_moved(self, message: RunMoved) -> None:
+        before = self.runs.followed.get(message.run_id)
+        was_live = before is not None and before.live
         followed = self.runs.apply(message)
         if followed is None:
             return
@@ -258,7 +261,26 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
             self.notify(
                 f"Run {followed.id} was deleted; its view stays until another run is shown", severity="warning", timeout=6
             )
+        elif was_live and not followed.live:
+            self._say_run_ended(followed)
         self._runs_changed()
+
+    def _say_run_ended(self, followed: FollowedRun) -> None:
+        """A run the app followed has ended: a toast on whatever screen is shown, and the
+        terminal's bell, for whoever looked away (issue 13: told when it ends)."""
+        history = followed.history
+        if history.finished is not None:
+            text = finished_text(history.finished, followed.id)
+            severity: SeverityLevel = "warning" if history.finished.state == "stopped" else "information"
+        elif history.failed is not None:
+            log = followed.run.log_path if followed.run.log_path.is_file() else None
+            text, severity = failure_text(history.failed.message, log), "error"
+        else:  # its process is gone without a word (killed): interrupted
+            text, severity = f"its process ended without finishing ({followed.state}); r on the Runs screen resumes it", "error"
+        self.notify(
+            text, title=f"Run {followed.id} {history.state if history.is_over else followed.state}", severity=severity, timeout=15
+        )
+        self.bell()
 
     def on_live_runs_seen(self, message: LiveRunsSeen) -> None:
         """Follow every run that trains on this machine; say so for those started elsewhere."""
