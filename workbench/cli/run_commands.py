@@ -39,6 +39,11 @@ if TYPE_CHECKING:
     from workbench.engine.trainer import Trainer
     from workbench.runs.folder import RunDir
 
+#: What ``--notify`` does, for train and resume.
+NOTIFY_HELP = (
+    "when the run ends (finished, stopped, failed): run this shell command with a JSON report on its input "
+    "(and WORKBENCH_RUN, WORKBENCH_STATE, WORKBENCH_TEXT set), or POST the report to this http(s) URL"
+)
 EXIT_STOPPED = 130
 TENSORBOARD_HELP = "also write TensorBoard event files: to DIR/<run id>, or without DIR to tb/ in the run's folder"
 
@@ -53,6 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")
     train.add_argument("--detach", action="store_true", help="train in a process of its own: print the run id and return")
     add_tensorboard_argument(train, TENSORBOARD_HELP)
+    train.add_argument("--notify", metavar="CMD|URL", help=NOTIFY_HELP)
     # The process that `--detach` and the app start: train the run already created in this folder.
     train.add_argument("--run-dir", help=argparse.SUPPRESS)
     train.set_defaults(handler=train_command)
@@ -76,6 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     resume.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")
     resume.add_argument("--detach", action="store_true", help="resume in a process of its own: print the run id and return")
     add_tensorboard_argument(resume, TENSORBOARD_HELP)
+    resume.add_argument("--notify", metavar="CMD|URL", help=NOTIFY_HELP)
     resume.set_defaults(handler=resume_command)
 
     delete = sub.add_parser("delete", help="delete a run and its checkpoints")
@@ -105,7 +112,9 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
     if args.detach:
         from workbench.runs.launch import launch_new_run
 
-        return _detached(launch_new_run(experiment, device=args.device, tensorboard=_tensorboard_dir(args)), console)
+        return _detached(
+            launch_new_run(experiment, device=args.device, tensorboard=_tensorboard_dir(args), notify=args.notify), console
+        )
     return _drive(lambda sinks, control: _trainer(experiment, sinks, control, device=args.device), args, console)
 
 
@@ -122,7 +131,10 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
     if args.detach:
         from workbench.runs.launch import launch_resume
 
-        return _detached(launch_resume(run, epochs=args.epochs, device=args.device, tensorboard=_tensorboard_dir(args)), console)
+        return _detached(
+            launch_resume(run, epochs=args.epochs, device=args.device, tensorboard=_tensorboard_dir(args), notify=args.notify),
+            console,
+        )
 
     def make(sinks: Sequence[ev.Sink], control: Control) -> Trainer:
         from workbench.engine.trainer import Trainer
@@ -160,6 +172,10 @@ def _drive(make_trainer: Callable[[Sequence[ev.Sink], Control], Trainer], args: 
     view_console = Console(stderr=True, highlight=False, markup=False) if args.json else console
     view = TrainView(view_console)
     sinks = [view, *_tensorboard_sinks(args)]
+    if args.notify:
+        from workbench.runs.notify import EndNotifier
+
+        sinks.append(EndNotifier(args.notify))
     with obey_signals(control, view.stop_requested):
         trainer = make_trainer(sinks, control)
         try:

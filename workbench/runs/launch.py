@@ -22,18 +22,28 @@ from workbench.runs.store import create_run
 from workbench.schema.config import RunConfig
 
 
-def launch_new_run(config: RunConfig, *, device: str | None = None, tensorboard: str | None = None) -> RunDir:
+def launch_new_run(
+    config: RunConfig, *, device: str | None = None, tensorboard: str | None = None, notify: str | None = None
+) -> RunDir:
     """Make the run's folder (the config validated and normalised) and start training it.
-    ``tensorboard``: also write event files, to that folder ("": the run's own ``tb/``)."""
+    ``tensorboard``: also write event files, to that folder ("": the run's own ``tb/``);
+    ``notify``: a command or URL told when the run ends (``--notify``)."""
     run = create_run(config)
     args = ["train", "--run-dir", str(run.path), *(["--device", device] if device else [])]
-    _spawn(args + _tensorboard_args(tensorboard), run)
+    _spawn(args + _notify_args(notify) + _tensorboard_args(tensorboard), run)
     return run
 
 
-def launch_resume(run: RunDir, *, epochs: int | None = None, device: str | None = None, tensorboard: str | None = None) -> RunDir:
-    """Continue ``run`` from its last checkpoint in a new training process (``tensorboard``: as
-    for :func:`launch_new_run`)."""
+def launch_resume(
+    run: RunDir,
+    *,
+    epochs: int | None = None,
+    device: str | None = None,
+    tensorboard: str | None = None,
+    notify: str | None = None,
+) -> RunDir:
+    """Continue ``run`` from its last checkpoint in a new training process (``tensorboard``,
+    ``notify``: as for :func:`launch_new_run`)."""
     check_resumable(run)
     status = run.read_status()
     check_new_total(run.id, status.epochs_done, status.epochs, epochs)
@@ -43,8 +53,12 @@ def launch_resume(run: RunDir, *, epochs: int | None = None, device: str | None 
         args += ["--epochs", str(epochs)]
     if device:
         args += ["--device", device]
-    _spawn(args + _tensorboard_args(tensorboard), run)
+    _spawn(args + _notify_args(notify) + _tensorboard_args(tensorboard), run)
     return run
+
+
+def _notify_args(notify: str | None) -> list[str]:
+    return ["--notify", notify] if notify else []
 
 
 def _tensorboard_args(tensorboard: str | None) -> list[str]:
