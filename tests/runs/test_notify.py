@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -74,3 +76,21 @@ def test_a_notice_that_cannot_be_delivered_is_one_line_and_the_run_still_finishe
     err = capsys.readouterr().err
     assert "--notify exit 3: the notice was not delivered (the command exited with 3)" in err
     assert list_runs()[0].state == "finished"
+
+
+def test_a_webhook_is_reached_with_the_proxy_settings_of_now(
+    webhook: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """urlopen's shared opener keeps the proxies of the process's first request: after a download
+    tried offline (a dead proxy), every notice went to that proxy and was refused."""
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    for variable in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(webhook, timeout=5)  # the shared opener now holds the dead proxy
+    monkeypatch.delenv("http_proxy")
+    try:
+        assert main([*TINY, "--notify", webhook]) == 0
+        assert len(_Hook.received) == 1
+    finally:
+        urllib.request.install_opener(None)  # leave no dead proxy to the tests after this one

@@ -50,7 +50,9 @@ class EndNotifier:
         body = json.dumps(report, allow_nan=False, default=str).encode()
         if is_webhook(self.target):
             request = urllib.request.Request(self.target, data=body, headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(request, timeout=NOTIFY_TIMEOUT_S) as response:  # noqa: S310 - the user's URL
+            # A fresh opener reads the proxy settings now: urlopen's shared one keeps those of the
+            # first request the process made (a dataset download, perhaps under other settings).
+            with urllib.request.build_opener().open(request, timeout=NOTIFY_TIMEOUT_S) as response:
                 response.read()
             return
         env = os.environ | {"WORKBENCH_RUN": report["run"], "WORKBENCH_STATE": report["state"], "WORKBENCH_TEXT": report["text"]}
