@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.runs.compare import CompareScreen
+from workbench.tui.setup.layer_dialogs import LayerEditor
+from workbench.tui.widgets.charts import Chart
 from workbench.tui.widgets.lr_chart import LRChart
 from workbench.tui.widgets.picture import PictureGrid
 
@@ -38,7 +41,14 @@ def test_help_screen(snap_compare, fixed_app: Callable[..., WorkbenchApp]) -> No
 
 
 def test_layer_editor(snap_compare, fixed_app: Callable[..., WorkbenchApp]) -> None:
-    assert snap_compare(fixed_app(start="model"), press=["e"], terminal_size=SIZE)
+    async def editing(pilot: Pilot) -> None:
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, LayerEditor))
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # a blinking cursor is drawn or not, as the clock falls
+        await pilot.pause()
+
+    assert snap_compare(fixed_app(start="model"), terminal_size=SIZE, run_before=editing)
 
 
 # ----------------------------------------------------------------------------- screens fed by workers
@@ -64,6 +74,14 @@ def test_train_screen_before_a_run(snap_compare, fixed_app: Callable[..., Workbe
     assert snap_compare(fixed_app(start="train"), terminal_size=SIZE)
 
 
+async def _charts_drawn(pilot: Pilot) -> None:
+    """The shown charts have their axes (textual-plot draws them a frame after the data)."""
+    charts = [c for c in pilot.app.screen.query(Chart) if c.display]
+    await wait_for(pilot, lambda: all(c.y_labels for c in charts))
+    await pilot.pause()
+    await pilot.pause()
+
+
 def _three_fixed_runs() -> None:
     fixed_run("20260101-090000-adam", "2026-01-01T09:00:00+00:00", lr=0.003, val_acc=(0.5, 0.8, 0.9))
     sgd = ("optimizer.name=sgd", "schedule.name=step")
@@ -77,7 +95,7 @@ def test_runs_screen_with_fixed_runs(snap_compare, fixed_app: Callable[..., Work
     async def details_shown(pilot: Pilot) -> None:
         screen = pilot.app.screen
         await wait_for(pilot, lambda: len(screen.shown) == 3 and screen.details is not None)
-        await pilot.pause()
+        await _charts_drawn(pilot)
 
     assert snap_compare(fixed_app(start="runs"), terminal_size=SIZE, run_before=details_shown)
 
@@ -89,6 +107,6 @@ def test_three_runs_compared(snap_compare, fixed_app: Callable[..., WorkbenchApp
         await wait_for(pilot, lambda: len(pilot.app.screen.shown) == 3)
         await pilot.press("M", "v")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen) and pilot.app.screen.comparison)
-        await pilot.pause()
+        await _charts_drawn(pilot)
 
     assert snap_compare(fixed_app(start="runs"), terminal_size=SIZE, run_before=compared)
