@@ -145,18 +145,12 @@ def compare_runs(runs: Sequence[RunDir]) -> Comparison:
         except (WorkbenchError, OSError) as problem:
             settings, error = {}, describe_error(problem)
         compared.append(ComparedRun(summarize(run), settings, error))
-    readable = [c.settings for c in compared if not c.error]
-    found = differences(readable) if len(readable) == len(compared) else _differences_of_some(compared)
-    return Comparison(tuple(compared), tuple(found))
-
-
-def _differences_of_some(compared: Sequence[ComparedRun]) -> list[Difference]:
-    """Differences among the runs that could be read; an unreadable one shows ``MISSING``."""
-    readable = [c for c in compared if not c.error]
-    return [
+    # Differences among the runs that could be read; an unreadable one shows MISSING in each.
+    found = [
         Difference(d.setting, tuple(c.settings.get(d.setting, MISSING) for c in compared))
-        for d in differences([c.settings for c in readable])
+        for d in differences([c.settings for c in compared if not c.error])
     ]
+    return Comparison(tuple(compared), tuple(found))
 
 
 def run_labels(count: int) -> list[str]:
