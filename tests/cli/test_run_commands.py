@@ -183,8 +183,16 @@ def test_a_diverging_run_fails_with_one_line_exit_1_and_json_says_failed(capsys,
         (["train", "no-such-preset"], 2, "neither a preset nor a TOML file"),
         (["train", "digits-mlp", "--device", "cuda"], 2, "CUDA is not available"),
         (["train", "digits-mlp", "--set", "optimizer.lr=-1"], 2, "optimizer.lr"),
+        (["train", "digits-mlp", "--nproc-per-node", "0"], 2, "--nproc-per-node 0: a run needs at least 1 worker"),
+        (["train", "digits-mlp", "--nproc-per-node", "2", "--device", "cuda"], 2, "CUDA is not available"),
+        (
+            ["train", "digits-mlp", "--nproc-per-node", "2", "--device", "cpu", "--set", "data.batch_size=33"],
+            2,
+            "among 2 workers",
+        ),
+        (["train", "digits-mlp", "--nnodes", "2"], 2, "--rdzv-endpoint (missing)"),
     ],
-    ids=["unknown preset", "missing device", "bad value"],
+    ids=["unknown preset", "missing device", "bad value", "no workers", "workers without CUDA", "uneven batch", "no endpoint"],
 )
 def test_train_refuses_bad_input_with_one_line_and_creates_no_run(capsys, argv, code, message) -> None:
     status, _, err = run(capsys, *argv)

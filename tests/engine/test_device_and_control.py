@@ -11,6 +11,7 @@ import torch
 from workbench.engine.control import Control
 from workbench.engine.device import prepare_model, resolve_device, resolve_precision
 from workbench.errors import ConfigError
+from workbench.schema import config as config_io
 from workbench.schema.config import TrainConfig
 
 
@@ -39,10 +40,15 @@ def test_mixed_precision_applies_on_cuda_only_and_says_so_when_asked_elsewhere()
     assert not precision.needs_grad_scaler
 
 
-def test_data_parallel_without_several_gpus_trains_on_one_device_with_a_warning() -> None:
-    prepared = prepare_model(torch.nn.Linear(2, 2), TrainConfig(data_parallel=True), torch.device("cpu"), for_training=True)
-    assert prepared.model is prepared.module
-    assert "more than one CUDA device" in prepared.warnings[0]
+def test_data_parallel_is_retired_true_refused_naming_its_replacement_false_read_as_nothing() -> None:
+    with pytest.raises(ConfigError, match=r"train.data_parallel: nn.DataParallel is retired.*--nproc-per-node N"):
+        config_io.loads("[train]\ndata_parallel = true\n")
+    assert config_io.loads("[train]\ndata_parallel = false\nepochs = 3\n").train.epochs == 3  # an earlier run's config.toml
+
+
+def test_one_process_trains_the_plain_module_it_checkpoints() -> None:
+    prepared = prepare_model(torch.nn.Linear(2, 2), TrainConfig(), torch.device("cpu"), for_training=True)
+    assert prepared.model is prepared.module and prepared.warnings == []
 
 
 def test_pause_blocks_until_resumed_from_another_thread() -> None:

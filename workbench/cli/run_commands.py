@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from workbench.engine.evaluate import Evaluation
     from workbench.engine.trainer import Trainer
     from workbench.runs.folder import RunDir
+    from workbench.runs.launch import Workers
 
 #: What ``--notify`` does, for train and resume.
 NOTIFY_HELP = (
@@ -59,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--detach", action="store_true", help="train in a process of its own: print the run id and return")
     add_tensorboard_argument(train, TENSORBOARD_HELP)
     train.add_argument("--notify", metavar="CMD|URL", help=NOTIFY_HELP)
+    add_worker_arguments(train)
     # The process that `--detach` and the app start: train the run already created in this folder.
     train.add_argument("--run-dir", help=argparse.SUPPRESS)
     train.set_defaults(handler=train_command)
@@ -83,6 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     resume.add_argument("--detach", action="store_true", help="resume in a process of its own: print the run id and return")
     add_tensorboard_argument(resume, TENSORBOARD_HELP)
     resume.add_argument("--notify", metavar="CMD|URL", help=NOTIFY_HELP)
+    add_worker_arguments(resume)
     resume.set_defaults(handler=resume_command)
 
     delete = sub.add_parser("delete", help="delete a run and its checkpoints")
@@ -92,6 +95,73 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 # ----------------------------------------------------------------------------- train and resume
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """torchrun's options, for a run trained by several processes (DistributedDataParallel)."""
+    group = parser.add_argument_group("several workers (DistributedDataParallel through torchrun)")
+    group.add_argument(
+        "--nproc-per-node",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes on this machine, one per GPU (data.batch_size stays the global batch)",
+    )
+    group.add_argument("--nnodes", type=int, default=1, metavar="M", help="machines that train the run together")
+    group.add_argument("--node-rank", type=int, default=0, metavar="R", help="this machine's place, 0 to M-1 (0 records the run)")
+    group.add_argument("--rdzv-endpoint", default="", metavar="HOST:PORT", help="the first machine's host and a free port")
+
+
+def _workers(args: argparse.Namespace, device: str) -> Workers:
+    """The workers asked for, checked against this machine (``device``: the run's). Inside a
+    worker that torchrun started, the options are torchrun's already: one process here."""
+    from workbench.engine.distributed import place_from_environment
+    from workbench.runs.launch import ONE_WORKER, Workers
+
+    if not place_from_environment().alone:
+        return ONE_WORKER
+    workers = Workers(args.nproc_per_node, args.nnodes, args.node_rank, args.rdzv_endpoint)
+    workers.check()
+    if workers.distributed:
+        _check_worker_devices(workers, args.device or device)
+    return workers
+
+
+def _check_worker_devices(workers: Workers, device: str) -> None:
+    """One GPU per worker: refuse more workers on this machine than it has GPUs."""
+    import torch
+
+    from workbench.engine.device import resolve_device
+    from workbench.errors import ConfigError
+
+    where = "--device" if device else "train.device"
+    resolved = resolve_device(device, where)
+    count = torch.cuda.device_count() if resolved.type == "cuda" else 0
+    if resolved.type == "cuda" and resolved.index is None and workers.per_node > count:
+        raise ConfigError(
+            f"--nproc-per-node {workers.per_node}: this machine has {count} CUDA device(s), one per worker; "
+            f"use --nproc-per-node {count} (or --device cpu for workers on the CPU)"
+        )
+    if resolved.type == "cuda" and resolved.index is not None and workers.per_node > 1:
+        raise ConfigError(
+            f"--device {device}: several workers each take a GPU of their own; use --device cuda with --nproc-per-node"
+        )
+    if resolved.type == "mps":
+        raise ConfigError("several workers need CUDA GPUs or the CPU; Apple's mps trains with one (--device cpu for workers)")
+
+
+def _train_together(workers: Workers, run: RunDir | None, args: list[str]) -> int:
+    """Train with several workers in the foreground (the run's own output on this terminal);
+    the exit status says how the run ended, as for one process."""
+    from workbench.runs.launch import train_in_foreground
+
+    status = train_in_foreground(workers, args, run)
+    if run is None:
+        return status
+    state = run.read_status().state
+    if state == "stopped":
+        return EXIT_STOPPED
+    return 0 if state in ("finished", "early_stopped") else status or 1
 
 
 def train_command(args: argparse.Namespace, console: Console) -> int:
@@ -109,12 +179,31 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
     experiment = load_experiment(args.experiment, overrides)
     if args.name:
         experiment.name = args.name
+    workers = _workers(args, experiment.train.device)
+    if workers.distributed:
+        from workbench.data.sharding import check_global_batch
+
+        check_global_batch(experiment.data.batch_size, workers.total)
     if args.detach:
         from workbench.runs.launch import launch_new_run
 
         return _detached(
-            launch_new_run(experiment, device=args.device, tensorboard=_tensorboard_dir(args), notify=args.notify), console
+            launch_new_run(
+                experiment, device=args.device, tensorboard=_tensorboard_dir(args), notify=args.notify, workers=workers
+            ),
+            console,
         )
+    if workers.distributed:
+        from workbench.runs.launch import new_run_args
+        from workbench.runs.store import create_run
+
+        json_flag = ["--json"] if args.json else []
+        if workers.node_rank > 0:  # the first machine records the run; this one joins it
+            device = ["--device", args.device] if args.device else []
+            joining = ["train", args.experiment, *(f"--set={value}" for value in overrides), *device, *json_flag]
+            return _train_together(workers, None, joining)
+        run = create_run(experiment)
+        return _train_together(workers, run, new_run_args(run, args.device, _tensorboard_dir(args), args.notify) + json_flag)
     return _drive(lambda sinks, control: _trainer(experiment, sinks, control, device=args.device), args, console)
 
 
@@ -128,13 +217,29 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.runs.store import find_run
 
     run = find_run(args.run)
+    workers = _workers(args, run.read_config().train.device)
     if args.detach:
         from workbench.runs.launch import launch_resume
 
         return _detached(
-            launch_resume(run, epochs=args.epochs, device=args.device, tensorboard=_tensorboard_dir(args), notify=args.notify),
+            launch_resume(
+                run,
+                epochs=args.epochs,
+                device=args.device,
+                tensorboard=_tensorboard_dir(args),
+                notify=args.notify,
+                workers=workers,
+            ),
             console,
         )
+    if workers.distributed:
+        from workbench.runs.launch import resume_args, resume_command_args
+
+        options = (args.epochs, args.device, _tensorboard_dir(args), args.notify)
+        json_flag = ["--json"] if args.json else []
+        if workers.node_rank > 0:  # the first machine checks and records the resume
+            return _train_together(workers, None, resume_command_args(run, *options) + json_flag)
+        return _train_together(workers, run, resume_args(run, *options) + json_flag)
 
     def make(sinks: Sequence[ev.Sink], control: Control) -> Trainer:
         from workbench.engine.trainer import Trainer
@@ -185,10 +290,11 @@ def _drive(make_trainer: Callable[[Sequence[ev.Sink], Control], Trainer], args: 
             if args.json:
                 console.print_json(json.dumps({"state": "failed", "message": str(failure), **_run_ids(trainer)}))
             raise
-    if args.json:
+    if args.json and trainer.team.first:  # one summary for the run, not one per worker
         console.print_json(json.dumps(_summary(trainer, finished, view), allow_nan=True))
     if finished.state == "stopped":
-        return EXIT_STOPPED
+        # A worker that torchrun started ends well: torchrun reports a non-zero end as a failure.
+        return EXIT_STOPPED if trainer.team.alone else 0
     return 0
 
 
@@ -295,7 +401,7 @@ class TrainView:
         self.run_id, self.run_dir = event.run_id, event.run_dir
         verb = "resuming" if event.start_epoch > 1 or event.start_step else "run"
         self.say(
-            f"{verb} {event.run_id}  {event.name} on {event.device} ({event.device_name})  "
+            f"{verb} {event.run_id}  {event.name} on {event.where} ({event.device_name})  "
             f"{count(event.num_params)} params  {count(event.train_size)} train / {count(event.val_size)} val / "
             f"{count(event.test_size)} test"
         )

@@ -19,6 +19,7 @@ from torch import Tensor
 
 from workbench.data.augment import AugmentDraw, augment_batch, draw_augmentation, is_active
 from workbench.data.normalise import Normaliser
+from workbench.data.sharding import WHOLE, Shard, evaluation_bounds, training_shard
 from workbench.data.splitting import batch_bounds
 from workbench.errors import DataError
 from workbench.schema.config import AugmentConfig
@@ -58,6 +59,14 @@ def plan_epoch(count: int, seed: int, epoch: int, augment: AugmentConfig | None)
     return EpochPlan(order, draw)
 
 
+def shard_bounds(count: int, batch_size: int, training: bool, shard: Shard) -> list[tuple[int, int]]:
+    """(start, stop) of the batches one worker takes (all of them when it works alone): positions
+    in the epoch's order for training, sample positions for evaluation."""
+    if training:
+        return training_shard(batch_bounds(count, batch_size, training=True), shard)
+    return evaluation_bounds(count, batch_size, shard)
+
+
 class TensorBatches:
     """A split held as tensors on the training device (uint8 images, float32 features)."""
 
@@ -70,8 +79,10 @@ class TensorBatches:
         normaliser: Normaliser,
         shuffle_seed: int | None = None,
         augment: AugmentConfig | None = None,
+        shard: Shard = WHOLE,
     ) -> None:
-        """``shuffle_seed`` makes this a training split (seeded order per epoch, ``augment`` applied)."""
+        """``shuffle_seed`` makes this a training split (seeded order per epoch, ``augment`` applied);
+        ``shard``: the worker of a distributed run these batches are for (its share of each)."""
         self.num_samples = len(inputs)
         self.batch_size = batch_size
         self._inputs = inputs
@@ -79,7 +90,7 @@ class TensorBatches:
         self._normaliser = normaliser.to(inputs.device)
         self._seed = shuffle_seed
         self._augment = augment
-        self._bounds = batch_bounds(self.num_samples, batch_size, training=shuffle_seed is not None)
+        self._bounds = shard_bounds(self.num_samples, batch_size, shuffle_seed is not None, shard)
 
     def __len__(self) -> int:
         return len(self._bounds)

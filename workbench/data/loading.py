@@ -22,6 +22,7 @@ from workbench.data.normalise import Normaliser
 from workbench.data.raw import RawDataset, RawSplit
 from workbench.data.reading import read_raw
 from workbench.data.registry import DatasetInfo, dataset_options, describe
+from workbench.data.sharding import WHOLE, Shard
 from workbench.data.sources.image_folder import FolderScan, decode_scan, scan_image_folder
 from workbench.data.splitting import carve_validation
 from workbench.data.streaming import ImageFiles, LoaderBatches, fit_streamed
@@ -41,20 +42,21 @@ class Splits:
     test: Batches
 
 
-def load_splits(data: DataConfig, seed: int, device: torch.device | str) -> Splits:
-    """Read, split and place the dataset of ``data`` on ``device``; downloads a missing set once."""
+def load_splits(data: DataConfig, seed: int, device: torch.device | str, shard: Shard = WHOLE) -> Splits:
+    """Read, split and place the dataset of ``data`` on ``device``; downloads a missing set once.
+    ``shard``: the worker of a distributed run the batches are for (each split's sizes stay whole)."""
     info = describe(data)
     options = dataset_options(data)
     device = torch.device(device)
     if data.dataset != "image-folder":
-        return _tensor_splits(data, seed, device, info, read_raw(data.dataset, options))
+        return _tensor_splits(data, seed, device, info, read_raw(data.dataset, options), shard)
     scan = scan_image_folder(options)
     if _streams(scan, options):
-        return _streamed_splits(data, seed, device, info, scan, options)
-    return _tensor_splits(data, seed, device, info, decode_scan(scan, options))
+        return _streamed_splits(data, seed, device, info, scan, options, shard)
+    return _tensor_splits(data, seed, device, info, decode_scan(scan, options), shard)
 
 
-def _tensor_splits(data: DataConfig, seed: int, device: torch.device, info: DatasetInfo, raw: RawDataset) -> Splits:
+def _tensor_splits(data: DataConfig, seed: int, device: torch.device, info: DatasetInfo, raw: RawDataset, shard: Shard) -> Splits:
     train_idx, val_idx = carve_validation(len(raw.train), data.val_fraction, data.subset, seed)
     train, val, test = raw.train.take(train_idx), raw.train.take(val_idx), raw.test
     normaliser = Normaliser.fit(torch.from_numpy(train.inputs), data.normalize)
@@ -72,6 +74,7 @@ def _tensor_splits(data: DataConfig, seed: int, device: torch.device, info: Data
             normaliser=normaliser,
             shuffle_seed=seed if training else None,
             augment=augment if training else None,
+            shard=shard,
         )
 
     return Splits(
@@ -89,7 +92,7 @@ def _streams(scan: FolderScan, options: dict[str, Any]) -> bool:
 
 
 def _streamed_splits(
-    data: DataConfig, seed: int, device: torch.device, info: DatasetInfo, scan: FolderScan, options: dict[str, Any]
+    data: DataConfig, seed: int, device: torch.device, info: DatasetInfo, scan: FolderScan, options: dict[str, Any], shard: Shard
 ) -> Splits:
     train_idx, val_idx = carve_validation(len(scan.train_files), data.val_fraction, data.subset, seed)
     size, workers = options["size"], options["workers"]
@@ -112,6 +115,7 @@ def _streamed_splits(
             normaliser=normaliser,
             shuffle_seed=seed if training else None,
             augment=data.augment if training else None,
+            shard=shard,
         )
 
     return Splits(

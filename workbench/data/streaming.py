@@ -16,10 +16,10 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from workbench.data.augment import augment_batch
-from workbench.data.batching import plan_epoch
+from workbench.data.batching import plan_epoch, shard_bounds
 from workbench.data.normalise import Normaliser
+from workbench.data.sharding import WHOLE, Shard
 from workbench.data.sources.image_folder import decode_image, decode_images
-from workbench.data.splitting import batch_bounds
 from workbench.schema.config import AugmentConfig
 
 #: Training images decoded to estimate the normalisation statistics of a streamed set.
@@ -67,6 +67,7 @@ class LoaderBatches:
         normaliser: Normaliser,
         shuffle_seed: int | None = None,
         augment: AugmentConfig | None = None,
+        shard: Shard = WHOLE,
     ) -> None:
         self.num_samples = len(files)
         self.batch_size = batch_size
@@ -75,7 +76,7 @@ class LoaderBatches:
         self._normaliser = normaliser.to(device)
         self._seed = shuffle_seed
         self._augment = augment
-        self._bounds = batch_bounds(self.num_samples, batch_size, training=shuffle_seed is not None)
+        self._bounds = shard_bounds(self.num_samples, batch_size, shuffle_seed is not None, shard)
         self._sampler = _PlannedBatches()
         self._loader = DataLoader(
             files,

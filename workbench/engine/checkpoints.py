@@ -58,11 +58,15 @@ def build_checkpoint(
     metrics: dict[str, dict[str, float]],
     epoch_ended: ev.EpochEnded | None = None,
     elapsed_s: float = 0.0,
+    epoch_totals: MetricTotals | None = None,
+    worker_rngs: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The checkpoint of the run as it is now; ``metrics``: the last epoch's, for readers of the file;
     ``epoch_ended``: the record of the epoch it completes, recorded again on resume if a crash
     came between the checkpoint and the record; ``elapsed_s``: the run's training time so far,
-    which a resume continues from."""
+    which a resume continues from. A distributed run's first worker passes the workers'
+    ``epoch_totals`` summed (a resume gives them to its first worker) and every worker's random
+    state (``worker_rngs``, in rank order; ``rng`` stays the first's, for a single process)."""
     position = training.position.state_dict()
     return {
         "run_id": run_id,
@@ -72,11 +76,12 @@ def build_checkpoint(
         "scaler": training.scaler.state_dict() if training.scaler.is_enabled() else None,
         **position,  # epoch, step, global_step: top-level keys every reader knows
         # Mid-epoch, the epoch's metrics so far, so that its EpochEnded covers the steps before the stop.
-        "epoch_totals": training.epoch_totals.state_dict() if position["step"] else None,
+        "epoch_totals": (epoch_totals or training.epoch_totals).state_dict() if position["step"] else None,
         "metrics": metrics,
         "best": training.best.state_dict() | {"monitor": training.best.monitor},
         "early_stopping": training.early.state_dict(),
-        "rng": capture_rng(),
+        "rng": worker_rngs[0] if worker_rngs else capture_rng(),
+        "worker_rngs": worker_rngs,
         "epoch_ended": epoch_ended.to_dict() if epoch_ended is not None else None,
         "elapsed_s": elapsed_s,
     }

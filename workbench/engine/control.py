@@ -8,6 +8,7 @@ the run is. The methods are cheap and thread-safe; the trainer's poll costs one 
 from __future__ import annotations
 
 import threading
+import time
 
 
 class Control:
@@ -54,12 +55,14 @@ class Control:
         """True when the trainer has something to act on (the one check it makes per step)."""
         return self._paused or self._stop
 
-    def wait_while_paused(self, poll_s: float = 0.2) -> None:
-        """Block while paused, until resumed or stopped.
+    def wait_while_paused(self, poll_s: float = 0.2, timeout_s: float | None = None) -> None:
+        """Block while paused, until resumed or stopped (or ``timeout_s`` has passed: the first
+        worker of a distributed run tells the others now and then that the pause goes on).
 
         Waits with a timeout so that a stop set by a signal handler (which cannot always
         notify) is still seen promptly.
         """
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
         with self._changed:
-            while self._paused and not self._stop:
+            while self._paused and not self._stop and (deadline is None or time.monotonic() < deadline):
                 self._changed.wait(poll_s)

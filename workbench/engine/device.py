@@ -15,6 +15,7 @@ from typing import cast
 import torch
 from torch import nn
 
+from workbench.engine.distributed import Team
 from workbench.errors import ConfigError
 from workbench.schema.config import TrainConfig
 
@@ -144,7 +145,7 @@ class PreparedModel:
     warnings: list[str] = field(default_factory=list)
 
     def for_evaluation(self) -> PreparedModel:
-        """The plain module (no DataParallel, no compile): how ``workbench eval`` runs a checkpoint."""
+        """The plain module (no DistributedDataParallel, no compile): how ``workbench eval`` runs a checkpoint."""
         return PreparedModel(self.module, self.module, self.channels_last)
 
     def inputs(self, x: torch.Tensor) -> torch.Tensor:
@@ -152,8 +153,11 @@ class PreparedModel:
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
 
-def prepare_model(module: nn.Module, train: TrainConfig, device: torch.device, *, for_training: bool) -> PreparedModel:
-    """Move the model to the device and apply channels_last, DataParallel and compile as configured.
+def prepare_model(
+    module: nn.Module, train: TrainConfig, device: torch.device, *, for_training: bool, team: Team | None = None
+) -> PreparedModel:
+    """Move the model to the device and apply channels_last, DistributedDataParallel (a ``team``
+    of several workers) and compile as configured.
 
     Evaluation (``for_training=False``) uses the plain module on one device, so that the test
     metrics at the end of training and a later ``workbench eval`` are computed the same way.
@@ -165,15 +169,9 @@ def prepare_model(module: nn.Module, train: TrainConfig, device: torch.device, *
     prepared = PreparedModel(module, module, channels_last)
     if not for_training:
         return prepared
-    if train.data_parallel:
-        gpus = torch.cuda.device_count() if device.type == "cuda" else 0
-        if gpus > 1:
-            # DataParallel gathers on its first device, which must hold the parameters.
-            first = device.index or 0
-            ids = [first] + [i for i in range(gpus) if i != first]
-            prepared.model = nn.DataParallel(prepared.model, device_ids=ids)
-        else:
-            prepared.warnings.append(f"train.data_parallel needs more than one CUDA device; training on {device} alone")
+    if team is not None:
+        prepared.model, warnings = team.wrap(prepared.model, device, train.sync_batchnorm)
+        prepared.warnings += warnings
     if train.compile:
         # torch's stubs type compile() as returning any callable; given a module it returns one (OptimizedModule).
         prepared.model = cast(nn.Module, torch.compile(prepared.model))

@@ -20,6 +20,7 @@ from torch import Tensor
 from workbench.data.batching import Batches
 from workbench.engine.checkpoint_io import read_checkpoint
 from workbench.engine.device import PreparedModel
+from workbench.engine.distributed import SOLO, Team
 from workbench.engine.metrics import MetricTotals
 from workbench.engine.setup import Parts, build_parts
 from workbench.errors import CheckpointError, ConfigError, DataError
@@ -93,11 +94,12 @@ def _outputs(
     return kept
 
 
-def validation_metrics(parts: Parts, prepared: PreparedModel, split: str = "val") -> dict[str, float]:
-    """Loss and metrics of the model on a split: the per-epoch validation."""
+def validation_metrics(parts: Parts, prepared: PreparedModel, split: str = "val", *, team: Team = SOLO) -> dict[str, float]:
+    """Loss and metrics of the model on a split: the per-epoch validation (of a distributed run:
+    each worker's share, summed)."""
     totals = MetricTotals(parts.task, parts.num_outputs, parts.device)
     _outputs(prepared, parts, _split_batches(parts, split), totals, keep=False)
-    return totals.compute()
+    return team.sum_totals(totals).compute()
 
 
 def evaluate_model(
@@ -108,12 +110,19 @@ def evaluate_model(
     run_id: str = "",
     epoch: int | None = None,
     prepared: PreparedModel | None = None,
+    team: Team = SOLO,
 ) -> Evaluation:
-    """The full report of the model (default: the plain module of ``parts``) on ``split``."""
+    """The full report of the model (default: the plain module of ``parts``) on ``split``. The
+    workers of a distributed run each take their range of the split; every one gets the report
+    of the whole, their outputs put back in sample order."""
     prepared = prepared or parts.prepared.for_evaluation()
     batches = _split_batches(parts, split)
     totals = MetricTotals(parts.task, parts.num_outputs, parts.device)
     kept = _outputs(prepared, parts, batches, totals, keep=True)
+    if not team.alone:
+        ranges = team.gather([(o.cpu(), t.cpu()) for o, t in kept])  # sync: every worker's outputs, in rank order
+        kept = [(o.to(parts.device), t.to(parts.device)) for share in ranges for o, t in share]
+        totals = team.sum_totals(totals)
     outputs = torch.cat([o for o, _ in kept])
     targets = torch.cat([t for _, t in kept])
     info = parts.splits.info

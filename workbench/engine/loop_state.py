@@ -146,7 +146,16 @@ class ProgressMeter:
     def report_due(self) -> bool:
         return self._now() >= self.next_report
 
-    def pause(self, wait: Callable[[], None]) -> None:
+    def steps_per_report(self, global_step: int) -> int:
+        """Steps that take about one report interval at this session's pace (at least 1): how
+        far apart the workers of a distributed run agree, since they cannot each ask the clock."""
+        done = global_step - self.session_start_step
+        seconds = self.training_s + self.clock() - self.epoch_training_started
+        if done <= 0 or seconds <= 0:
+            return 1
+        return max(1, int(self.interval_s * done / seconds))
+
+    def pause(self, wait: Callable[[], object]) -> None:
         """Run ``wait`` (a pause): the clock skips its time and the next report is due at once."""
         paused_at = self._now()
         wait()

@@ -21,6 +21,7 @@ class MetricTotals:
 
     def __init__(self, task: str, num_outputs: int, device: torch.device) -> None:
         self.task = task
+        self.num_outputs = num_outputs
         self.names = metric_names(task, num_outputs if task == "classification" else 0)
         self.count = 0  # samples, known on the host from batch shapes: no sync
         # float64 keeps long sums exact enough; Apple's mps has no float64.
@@ -55,6 +56,23 @@ class MetricTotals:
             self.sq_err.add_(error.square().sum(0))
             self.target_sum.add_(targets.sum(0, dtype=self.target_sum.dtype))
             self.target_sq.add_(targets.to(self.target_sq.dtype).square().sum(0))
+
+    def as_vector(self) -> torch.Tensor:
+        """The sample count and every total in one vector on the device: what the workers of a
+        distributed run sum in one collective step."""
+        count = torch.tensor([float(self.count)], dtype=self.loss.dtype, device=self.loss.device)
+        return torch.cat([count, *(getattr(self, name).reshape(-1) for name in _TENSORS)])
+
+    def from_vector(self, vector: torch.Tensor) -> MetricTotals:
+        """New totals like these holding the numbers of ``vector`` (an :meth:`as_vector`, summed)."""
+        totals = MetricTotals(self.task, self.num_outputs, self.loss.device)
+        totals.count = int(vector[0].item())  # sync: the count is read on the host
+        offset = 1
+        for name in _TENSORS:
+            tensor = getattr(totals, name)
+            tensor.copy_(vector[offset : offset + tensor.numel()].reshape(tensor.shape))
+            offset += tensor.numel()
+        return totals
 
     def state_dict(self) -> dict[str, int | torch.Tensor]:
         """The totals as CPU tensors, so a run stopped mid-epoch resumes its epoch's metrics exactly."""

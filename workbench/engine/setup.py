@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from workbench.data.loading import Splits, load_splits
+from workbench.data.sharding import check_global_batch
 from workbench.engine.device import (
     Precision,
     PreparedModel,
@@ -22,6 +23,7 @@ from workbench.engine.device import (
     resolve_device,
     resolve_precision,
 )
+from workbench.engine.distributed import Team, worker_device
 from workbench.engine.seeding import seed_everything
 from workbench.errors import ConfigError, DataError
 from workbench.experiment.validation import dataset_info
@@ -60,17 +62,27 @@ class Parts:
         return steps
 
 
-def build_parts(config: RunConfig, *, device: str | None = None, for_training: bool) -> Parts:
+def build_parts(config: RunConfig, *, device: str | None = None, for_training: bool, team: Team | None = None) -> Parts:
     """Everything but the optimizer. Seeds before the data split and again before the weights,
-    so that the initial weights depend on the seed alone (not on how the data was loaded)."""
+    so that the initial weights depend on the seed alone (not on how the data was loaded).
+
+    ``team``: the workers of a distributed run, which this process joins here; it then takes its
+    GPU (one per worker on a machine), its share of the data, and a model wrapped in
+    DistributedDataParallel. Each worker's later random draws (dropout) are its own."""
+    team = team or Team()
     where = "--device" if device else "train.device"
-    resolved = resolve_device(device or config.train.device, where)
+    resolved = worker_device(team.place, resolve_device(device or config.train.device, where))
+    if not team.alone:
+        check_global_batch(config.data.batch_size, team.place.workers)
     refuse_what_cannot_fit(config, resolved)
+    team.join(resolved)
     seed_everything(config.train.seed)
-    splits = load_splits(config.data, config.train.seed, resolved)
+    splits = load_splits(config.data, config.train.seed, resolved, shard=team.place.shard)
     seed_everything(config.train.seed)
     module = build_model(config.model, splits.info.input_shape, splits.info.num_outputs)
-    prepared = prepare_model(module, config.train, resolved, for_training=for_training)
+    prepared = prepare_model(module, config.train, resolved, for_training=for_training, team=team)
+    if team.place.rank:
+        seed_everything(config.train.seed + team.place.rank)
     precision, warnings = resolve_precision(config.train.precision, resolved)
     loss_fn = build_loss(config.loss).to(resolved)
     return Parts(resolved, precision, splits, prepared, loss_fn, warnings + prepared.warnings)

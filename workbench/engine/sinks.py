@@ -57,7 +57,7 @@ class RunRecorder:
                 "epochs": event.epochs,
                 "task": event.task,
                 "num_params": event.num_params,
-                "device": event.device,
+                "device": event.where,
                 "message": "",
                 "outcome": "",
             }

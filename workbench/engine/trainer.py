@@ -26,10 +26,11 @@ from workbench.engine.checkpoint_io import encode_checkpoint, read_checkpoint, w
 from workbench.engine.checkpoints import TrainingState, build_checkpoint, restore_checkpoint
 from workbench.engine.control import Control
 from workbench.engine.device import device_name
+from workbench.engine.distributed import Team, place_from_environment, worker_lost
 from workbench.engine.evaluate import evaluate_model, validation_metrics
 from workbench.engine.loop_state import BestTracker, Position, ProgressMeter, RunEnd
 from workbench.engine.metrics import MetricTotals
-from workbench.engine.seeding import restore_rng
+from workbench.engine.seeding import capture_rng, restore_rng
 from workbench.engine.setup import Parts, build_parts
 from workbench.engine.sinks import RunRecorder
 from workbench.engine.step import train_step
@@ -85,9 +86,13 @@ class Trainer:
         progress_interval_s: float = PROGRESS_INTERVAL_S,
         checkpoint: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        team: Team | None = None,
     ) -> None:
+        #: The run's other workers, when torchrun started several (:mod:`workbench.engine.distributed`).
+        self.team = team or Team(place_from_environment())
         self.config = config
-        self.sinks: list[ev.Sink] = list(sinks)
+        # Only the first worker reports: the others would say the same things again.
+        self.sinks: list[ev.Sink] = list(sinks) if self.team.first else []
         self.control = control or Control()
         self.run_dir = run
         self.device_override = device
@@ -109,9 +114,12 @@ class Trainer:
         progress_interval_s: float = PROGRESS_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> Trainer:
-        """A trainer that continues ``run`` from its last.pt; ``epochs`` sets a new total."""
-        check_resumable(run)
-        run.clean_temp_files()
+        """A trainer that continues ``run`` from its last.pt; ``epochs`` sets a new total. The other
+        workers of a distributed run read the same file; the first checks and claims the run."""
+        team = Team(place_from_environment())
+        if team.first:
+            check_resumable(run)
+            run.clean_temp_files()
         state = read_checkpoint(run.last_checkpoint)
         try:
             config = validate(config_io.from_dict(state["config"]))
@@ -120,7 +128,15 @@ class Trainer:
         done = int(state["epoch"])
         check_new_total(run.id, done, config.train.epochs, epochs, mid_epoch=int(state["step"]) > 0)
         trainer = cls(
-            config, sinks, control, run=run, device=device, progress_interval_s=progress_interval_s, checkpoint=state, clock=clock
+            config,
+            sinks,
+            control,
+            run=run,
+            device=device,
+            progress_interval_s=progress_interval_s,
+            checkpoint=state,
+            clock=clock,
+            team=team,
         )
         if epochs is not None:
             if epochs != config.train.epochs:
@@ -137,22 +153,28 @@ class Trainer:
         A new run (no ``run`` given) raises bad settings and missing data before its folder is
         created. A run whose folder exists (launched, or resumed) is claimed first: this process
         takes its lock for as long as it trains, and a failure to start is recorded in it.
+        A distributed run's first worker does all of this; the others train in the folder it
+        names and write nothing.
         """
+        team = self.team
         try:
             run = self.run_dir
-            if run is not None:
+            if run is not None and team.first:
                 self._claim(run)
             parts, state = self._build_recorded()
-            if run is None:
+            if run is None and team.first:
                 run = create_run(self.config)
                 self._claim(run)
-            elif self._checkpoint is not None:
+            elif run is not None and self._checkpoint is not None and team.first:
                 config_io.write(self.config, run.config_path)  # the epochs total may have changed
+            run = RunDir(Path(team.share(str(run.path) if run is not None else "")))
+            self.run_dir = run
             session = _Session(self, run, parts, state)
             return session.train()
         finally:
             if self._lock is not None:
                 self._lock.release()
+            team.leave()
 
     def _claim(self, run: RunDir) -> None:
         """Take the run's lock (or refuse: another process trains it) and record into its folder."""
@@ -175,7 +197,7 @@ class Trainer:
     def _build(self) -> tuple[Parts, TrainingState]:
         """Data, model, loss, optimizer, schedule, and the states of a checkpoint when resuming."""
         config = self.config
-        parts = build_parts(config, device=self.device_override, for_training=True)
+        parts = build_parts(config, device=self.device_override, for_training=True, team=self.team)
         steps_per_epoch = parts.steps_per_epoch()
         module = parts.prepared.module
         optimizer = build_optimizer(config.optimizer, module.parameters())
@@ -193,6 +215,9 @@ class Trainer:
         if self._checkpoint is not None:
             path = self.run_dir.last_checkpoint if self.run_dir else Path("checkpoint")
             restore_checkpoint(state, self._checkpoint, path)
+            if not self.team.first:
+                state.epoch_totals.reset()  # the first worker's restored totals are every worker's sum
+            self._extra_warnings += _worker_count_warnings(self._checkpoint, self.team.place.workers)
             if stopping.enabled and state.early.bad_epochs >= stopping.patience:
                 state.early.bad_epochs = 0
                 self._extra_warnings.append("early stopping had ended this run; its patience starts again")
@@ -209,14 +234,15 @@ class _Session:
         self.config = trainer.config
         self.sinks = trainer.sinks
         self.control = trainer.control
+        self.team = trainer.team
         self.run = run
         self.parts = parts
-        self.model = parts.prepared.model  # what is called: may wrap state.module (DataParallel, compile)
+        self.model = parts.prepared.model  # what is called: may wrap state.module (DistributedDataParallel, compile)
         self.state = state
         self.warnings = parts.warnings + trainer._extra_warnings
         resumed_from = trainer._checkpoint
         # Restored once the resumed epoch's data is positioned, so what follows is what would have followed.
-        self.rng_at_stop: dict[str, Any] | None = resumed_from["rng"] if resumed_from is not None else None
+        self.rng_at_stop = _worker_rng(resumed_from, trainer.team) if resumed_from is not None else None
         self.last_metrics: dict[str, dict[str, float]] = (resumed_from or {}).get("metrics") or {"train": {}, "val": {}}
         self.last_saved = (run.last_checkpoint, state.position.epochs_done) if resumed_from is not None else None
         #: The files the last save of this session wrote: they hold the model as it is now.
@@ -233,6 +259,8 @@ class _Session:
             elapsed_before=_elapsed_before(run, resumed_from),
             clock=trainer.clock,
         )
+        #: With other workers: the step of the epoch at which they next agree (report, pause, stop).
+        self.next_agreement = 1
 
     def train(self) -> ev.RunFinished:
         """Train; every way training can end is recorded as an event before it returns or raises."""
@@ -257,6 +285,9 @@ class _Session:
             where = error.filename or self.run.path
             raise self._fail(f"{where}: {error.strerror or error}; training stopped. {self._last_good()}") from None
         except BaseException as error:
+            if not self.team.alone and worker_lost(error):
+                reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                raise self._fail(f"another worker of this run stopped ({reason}); training ended. {self._last_good()}") from None
             self._fail("interrupted" if isinstance(error, KeyboardInterrupt) else f"{type(error).__name__}: {error}")
             raise
 
@@ -279,7 +310,8 @@ class _Session:
         batches = self._epoch_batches(epoch, skip)
         meter.begin_epoch(skip, totals.count)
         samples_before = totals.count
-        if self.control.pending and self._obey_control():
+        self.next_agreement = skip + 1
+        if self.team.alone and self.control.pending and self._obey_control():
             return RunEnd.STOPPED
 
         self.model.train()
@@ -288,17 +320,16 @@ class _Session:
             loss = self._train_step(inputs, targets)
             meter.record_loss(step, loss)
             position.global_step += 1
-            if meter.report_due():
-                self._report()  # sync: reads the epoch's totals, a few times a second
-            # After the last step the epoch ends (validation, checkpoint) and the next epoch polls.
-            if step < position.steps_per_epoch and self.control.pending and self._obey_control():
+            if self._between_steps(step):
                 return RunEnd.STOPPED
         train_s = meter.end_training()
 
-        train = self._checked_train_metrics()  # sync: reads the epoch's totals
+        train_totals = self.team.sum_totals(totals)  # sync: the workers' totals summed
+        train = self._checked_train_metrics(train_totals)  # sync: reads the epoch's totals
         val = {}
         if self.parts.splits.val is not None:
-            val = validation_metrics(self.parts, self.parts.prepared, "val")  # sync: reads the validation totals
+            # sync: reads the validation totals
+            val = validation_metrics(self.parts, self.parts.prepared, "val", team=self.team)
         self.last_metrics = {"train": train, "val": val}
         monitored = {f"train_{k}": v for k, v in train.items()} | {f"val_{k}": v for k, v in val.items()}
         lr = schedule.lr()  # the rate this epoch ended with, before a per-epoch schedule moves it
@@ -313,7 +344,7 @@ class _Session:
             val=val,
             lr=lr,
             duration_s=meter.clock() - epoch_started,
-            samples_per_s=(totals.count - samples_before) / train_s if train_s > 0 else 0.0,
+            samples_per_s=(train_totals.count - samples_before) / train_s if train_s > 0 else 0.0,
             is_best=is_best,
             best_epoch=state.best.best_epoch,
             best_value=state.best.best,
@@ -353,10 +384,38 @@ class _Session:
 
     # ------------------------------------------------------------------ reporting and control
 
-    def _report(self) -> None:
-        """Emit a Progress event and check that the loss is still finite."""
-        position, meter, totals = self.state.position, self.meter, self.state.epoch_totals
-        metrics = self._checked_train_metrics()
+    def _between_steps(self, step: int) -> bool:
+        """After a step: report when due, obey a pause or a stop; True when the run stops here.
+        After the epoch's last step the epoch ends (validation, checkpoint) and the next epoch
+        obeys. The workers of a distributed run do it together, at agreed steps, where the end of
+        the epoch sums their totals anyway."""
+        meter, control = self.meter, self.control
+        last = step == self.state.position.steps_per_epoch
+        if self.team.alone:
+            if meter.report_due():
+                self._report(self.state.epoch_totals)  # sync: reads the epoch's totals, a few times a second
+            return not last and control.pending and self._obey_control()
+        if last or step < self.next_agreement:
+            return False
+        # sync: the workers meet, a few times a second
+        agreed = self.team.agree(
+            self.state.epoch_totals, control, step, step + meter.steps_per_report(self.state.position.global_step)
+        )
+        self.next_agreement = agreed.next_step
+        if self.team.first and meter.report_due():
+            self._report(agreed.totals)
+        else:
+            self._checked_train_metrics(agreed.totals)  # every worker fails on a non-finite loss together
+        if agreed.stop:
+            control.stop()
+        elif agreed.pause:
+            control.pause()
+        return control.pending and self._obey_control()
+
+    def _report(self, totals: MetricTotals) -> None:
+        """Emit a Progress event from the epoch's ``totals`` and check that the loss is still finite."""
+        position, meter = self.state.position, self.meter
+        metrics = self._checked_train_metrics(totals)
         now = meter.clock()
         loss, samples_per_s = meter.window(metrics["loss"], totals.count, now)
         epochs, steps_per_epoch = self.config.train.epochs, position.steps_per_epoch
@@ -383,9 +442,9 @@ class _Session:
         device = self.parts.device
         return torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else 0.0
 
-    def _checked_train_metrics(self) -> dict[str, float]:
-        """The epoch's training metrics so far; raises _Failure naming the first non-finite step."""
-        metrics = self.state.epoch_totals.compute()  # sync: reads the epoch's totals
+    def _checked_train_metrics(self, totals: MetricTotals) -> dict[str, float]:
+        """The metrics of the epoch's ``totals`` so far; raises _Failure naming the first non-finite step."""
+        metrics = totals.compute()  # sync: reads the epoch's totals
         if not metrics or math.isfinite(metrics["loss"]):
             return metrics
         position = self.state.position
@@ -408,11 +467,12 @@ class _Session:
         control, position = self.control, self.state.position
         if control.paused and not control.stop_requested:
             self._emit(ev.StateChanged("paused", position.epoch, position.step))
-            self.meter.pause(control.wait_while_paused)
+            self.meter.pause(lambda: self.team.hold_pause(control))
             if not control.stop_requested:
                 self._emit(ev.StateChanged("running", position.epoch, position.step))
         if control.stop_requested:
-            self._checked_train_metrics()  # sync: nothing non-finite goes into the checkpoint
+            # sync: nothing non-finite goes into the checkpoint
+            self._checked_train_metrics(self.team.sum_totals(self.state.epoch_totals))
             self._emit(self._save(("last",)))
             return True
         return False
@@ -433,24 +493,30 @@ class _Session:
         """Write one checkpoint of the run as it is to each of its files (epoch-NNN, last, best),
         atomically; returns the event that says so, for the caller to emit once what it records is
         in place. At an epoch's end it carries that epoch's record (a stop mid-epoch has none)."""
-        run = self.run
-        state = build_checkpoint(
-            self.state,
-            run_id=run.id,
-            config=self.config,
-            task=self.parts.task,
-            metrics=self.last_metrics,
-            epoch_ended=self.last_ended if self.state.position.at_epoch_end else None,
-            elapsed_s=self.meter.elapsed(),
-        )
+        run, team = self.run, self.team
         epochs_done = self.state.position.epochs_done
         paths = {"epoch": run.epoch_checkpoint(epochs_done), "last": run.last_checkpoint, "best": run.best_checkpoint}
         written = [paths[kind] for kind in kinds]
-        write_checkpoint(encode_checkpoint(state), written)  # sync: torch.save copies the states to the host
+        # Every worker's random state, so that each continues its own draws on a resume.
+        worker_rngs = team.gather(capture_rng()) if not team.alone else None
+        totals = team.sum_totals(self.state.epoch_totals) if not self.state.position.at_epoch_end else None
+        if team.first:
+            state = build_checkpoint(
+                self.state,
+                run_id=run.id,
+                config=self.config,
+                task=self.parts.task,
+                metrics=self.last_metrics,
+                epoch_ended=self.last_ended if self.state.position.at_epoch_end else None,
+                elapsed_s=self.meter.elapsed(),
+                epoch_totals=totals,
+                worker_rngs=worker_rngs,
+            )
+            write_checkpoint(encode_checkpoint(state), written)  # sync: torch.save copies the states to the host
         self.last_saved = (run.last_checkpoint, epochs_done)
         self.last_written = tuple(written)
         keep = self.config.train.checkpoint.keep_last
-        if "epoch" in kinds and keep:
+        if "epoch" in kinds and keep and team.first:
             for _, old in run.epoch_checkpoints()[:-keep]:
                 old.unlink(missing_ok=True)
         return ev.CheckpointSaved(path=str(written[0]), epoch=epochs_done, kinds=kinds)
@@ -476,6 +542,7 @@ class _Session:
                 test_size=splits.test.num_samples,
                 task=parts.task,
                 start_step=position.step,
+                workers=self.team.place.workers,
             )
         )
         for message in self.warnings:
@@ -489,8 +556,9 @@ class _Session:
             path = chosen_checkpoint(self.run, self.config)
             epoch = self._load_chosen(path)
             # sync: reads the test totals
-            evaluation = evaluate_model(self.parts, "test", checkpoint=path, run_id=self.run.id, epoch=epoch)
-            write_report(self.run, evaluation.to_dict())
+            evaluation = evaluate_model(self.parts, "test", checkpoint=path, run_id=self.run.id, epoch=epoch, team=self.team)
+            if self.team.first:
+                write_report(self.run, evaluation.to_dict())
             test, checkpoint = evaluation.metrics, str(path)
         finished = ev.RunFinished(
             state=ended.value,
@@ -513,9 +581,13 @@ class _Session:
         save wrote holds the model as it is, so it is not read back and decoded again."""
         if path in self.last_written:
             return self.state.position.epochs_done
-        chosen = read_checkpoint(path)
-        self.state.module.load_state_dict(chosen["model"])
-        return int(chosen["epoch"])
+        epoch = 0
+        if self.team.first:
+            chosen = read_checkpoint(path)
+            self.state.module.load_state_dict(chosen["model"])
+            epoch = int(chosen["epoch"])
+        self.team.share_weights(self.state.module)  # the other workers take the first's
+        return self.team.share(epoch)
 
     def _fail(self, message: str, epoch: int | None = None, step: int | None = None) -> TrainingFailed:
         """Emit RunFailed at ``epoch``/``step`` (where the run is, unless given); returns the error to raise."""
@@ -566,3 +638,24 @@ def _unrecorded(run: RunDir, ended: ev.EpochEnded | None) -> ev.EpochEnded | Non
         return None
     recorded = {epoch.epoch for epoch in RunHistory.from_records(run.read_events()).epochs}
     return ended if ended.epoch not in recorded else None
+
+
+def _worker_rng(checkpoint: dict[str, Any], team: Team) -> dict[str, Any]:
+    """The random state this worker continues from: its own where the checkpoint has one for
+    each worker of the same count, else the first worker's (the only one a single process saves)."""
+    saved = checkpoint.get("worker_rngs")
+    if isinstance(saved, list) and len(saved) == team.place.workers:
+        return saved[team.place.rank]
+    return checkpoint["rng"]
+
+
+def _worker_count_warnings(checkpoint: dict[str, Any], workers: int) -> list[str]:
+    """A resume with another number of workers sees the same batches, but not the same run."""
+    saved = checkpoint.get("worker_rngs")
+    before = len(saved) if isinstance(saved, list) else 1
+    if before == workers:
+        return []
+    return [
+        f"this run trained with {before} worker(s) and continues with {workers}: the batches are the same, but random "
+        "draws (dropout) and per-worker BatchNorm statistics change, so it will not repeat an uninterrupted run exactly"
+    ]

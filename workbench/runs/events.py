@@ -43,6 +43,12 @@ class RunStarted(Event):
     test_size: int
     task: str  # "classification" | "regression"
     start_step: int = 0  # steps of start_epoch already done (> 0 when resuming a run stopped mid-epoch)
+    workers: int = 1  # processes training it together (torchrun's world size)
+
+    @property
+    def where(self) -> str:
+        """The device, and how many workers train on such devices: "cuda", "cuda ×4"."""
+        return self.device if self.workers == 1 else f"{self.device} ×{self.workers}"
 
 
 @dataclass(frozen=True)

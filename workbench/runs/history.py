@@ -266,8 +266,8 @@ class RunHistory:
         sizes = f"{count(event.train_size)} train, {count(event.val_size)} val, {count(event.test_size)} test samples"
         if resumed:
             at = f"epoch {event.start_epoch}" + (f", step {event.start_step}" if event.start_step else "")
-            return LogLine("info", f"Resumed at {at} on {event.device}")
-        return LogLine("info", f"Started on {event.device}: {count(event.num_params)} params; {sizes}")
+            return LogLine("info", f"Resumed at {at} on {event.where}")
+        return LogLine("info", f"Started on {event.where}: {count(event.num_params)} params; {sizes}")
 
 
 # ----------------------------------------------------------------------------- plain words

@@ -5,16 +5,27 @@ has an id, a config.toml and a log file at once), then ``workbench train --run-d
 ``workbench resume``) is started in a process session of its own: no controlling terminal, its
 output going to the run's ``log``. Closing the app, the terminal or the SSH connection that
 started it does not stop it. Nothing here imports the engine: a run is trained by a command.
+
+A run of several workers (:class:`Workers`) is the same command started through torchrun,
+which starts one process per worker; the first worker records the run. In the foreground
+(:func:`train_in_foreground`), a Ctrl+C reaches only this process, which asks the first worker
+to stop (it checkpoints and the others stop with it), where torchrun would end every worker
+at once.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
+from typing import Any
 
+from workbench.errors import ConfigError
 from workbench.runs.folder import RunDir
 from workbench.runs.resume_rules import check_new_total, check_resumable
 from workbench.runs.status import STARTING
@@ -22,16 +33,98 @@ from workbench.runs.store import create_run
 from workbench.schema.config import RunConfig
 
 
+@dataclass(frozen=True)
+class Workers:
+    """How many processes train one run, on how many machines: torchrun's options.
+
+    ``endpoint``: host:port of the first machine, where the workers of several machines meet.
+    """
+
+    per_node: int = 1
+    nodes: int = 1
+    node_rank: int = 0
+    endpoint: str = ""
+
+    @property
+    def total(self) -> int:
+        return self.per_node * self.nodes
+
+    @property
+    def distributed(self) -> bool:
+        return self.total > 1
+
+    def check(self) -> None:
+        """Refuse impossible numbers in one line each, before anything starts."""
+        if self.per_node < 1:
+            raise ConfigError(f"--nproc-per-node {self.per_node}: a run needs at least 1 worker per machine")
+        if self.nodes < 1:
+            raise ConfigError(f"--nnodes {self.nodes}: a run needs at least 1 machine")
+        if not 0 <= self.node_rank < self.nodes:
+            raise ConfigError(f"--node-rank {self.node_rank}: with --nnodes {self.nodes} it is 0 to {self.nodes - 1}")
+        if self.nodes > 1:
+            host, _, port = self.endpoint.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ConfigError(
+                    f"--rdzv-endpoint {self.endpoint or '(missing)'}: several machines meet at the first one's HOST:PORT, "
+                    "e.g. --rdzv-endpoint node1:29500"
+                )
+            if self.node_rank == 0:
+                _check_port_free(int(port), self.endpoint)
+
+    def command(self, args: list[str]) -> list[str]:
+        """The command line that runs the Workbench command ``args`` with these workers."""
+        if not self.distributed:
+            return training_command(args)
+        torchrun = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={self.per_node}"]
+        if self.nodes == 1:
+            torchrun.append("--standalone")  # a free port on this machine: nothing to collide with
+        else:
+            torchrun += [f"--nnodes={self.nodes}", f"--node-rank={self.node_rank}", f"--rdzv-endpoint={self.endpoint}"]
+        return [*torchrun, "-m", "workbench", *args]
+
+    def environment(self) -> dict[str, str]:
+        """The environment the command runs in: output unbuffered (a run's log follows it live);
+        one CPU thread per worker unless the user chose otherwise (torchrun's default too, said
+        in a banner otherwise; two threads' OpenMP teams oversubscribe the cores, DESIGN.md)."""
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if self.distributed:
+            environment.setdefault("OMP_NUM_THREADS", "1")
+        return environment
+
+
+ONE_WORKER = Workers()
+
+
+def _check_port_free(port: int, endpoint: str) -> None:
+    """The first machine listens on the endpoint's port: one line if something already does."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("", port))
+        except OSError:
+            raise ConfigError(f"--rdzv-endpoint {endpoint}: port {port} is in use on this machine; choose another port") from None
+
+
 def launch_new_run(
-    config: RunConfig, *, device: str | None = None, tensorboard: str | None = None, notify: str | None = None
+    config: RunConfig,
+    *,
+    device: str | None = None,
+    tensorboard: str | None = None,
+    notify: str | None = None,
+    workers: Workers = ONE_WORKER,
 ) -> RunDir:
     """Make the run's folder (the config validated and normalised) and start training it.
     ``tensorboard``: also write event files, to that folder ("": the run's own ``tb/``);
-    ``notify``: a command or URL told when the run ends (``--notify``)."""
+    ``notify``: a command or URL told when the run ends (``--notify``); ``workers``: the
+    processes that train it (torchrun's)."""
     run = create_run(config)
-    args = ["train", "--run-dir", str(run.path), *(["--device", device] if device else [])]
-    _spawn(args + _notify_args(notify) + _tensorboard_args(tensorboard), run)
+    _spawn(workers.command(new_run_args(run, device, tensorboard, notify)), workers.environment(), run)
     return run
+
+
+def new_run_args(run: RunDir, device: str | None, tensorboard: str | None, notify: str | None) -> list[str]:
+    """The ``workbench train`` arguments that train the run made in ``run``'s folder."""
+    args = ["train", "--run-dir", str(run.path), *(["--device", device] if device else [])]
+    return args + _notify_args(notify) + _tensorboard_args(tensorboard)
 
 
 def launch_resume(
@@ -41,20 +134,35 @@ def launch_resume(
     device: str | None = None,
     tensorboard: str | None = None,
     notify: str | None = None,
+    workers: Workers = ONE_WORKER,
 ) -> RunDir:
     """Continue ``run`` from its last checkpoint in a new training process (``tensorboard``,
-    ``notify``: as for :func:`launch_new_run`)."""
+    ``notify``, ``workers``: as for :func:`launch_new_run`)."""
+    _spawn(workers.command(resume_args(run, epochs, device, tensorboard, notify)), workers.environment(), run)
+    return run
+
+
+def resume_args(run: RunDir, epochs: int | None, device: str | None, tensorboard: str | None, notify: str | None) -> list[str]:
+    """Check that ``run`` can continue and mark it starting; the ``workbench resume`` arguments
+    that continue it."""
     check_resumable(run)
     status = run.read_status()
     check_new_total(run.id, status.epochs_done, status.epochs, epochs)
     run.update_status(state=STARTING, pid=None, launched_ts=time.time(), message="")
+    return resume_command_args(run, epochs, device, tensorboard, notify)
+
+
+def resume_command_args(
+    run: RunDir, epochs: int | None, device: str | None, tensorboard: str | None, notify: str | None
+) -> list[str]:
+    """The ``workbench resume`` arguments that continue ``run`` (the run is not checked: the
+    workers on a machine other than the first join a resume the first machine checked)."""
     args = ["resume", str(run.path)]
     if epochs is not None:
         args += ["--epochs", str(epochs)]
     if device:
         args += ["--device", device]
-    _spawn(args + _notify_args(notify) + _tensorboard_args(tensorboard), run)
-    return run
+    return args + _notify_args(notify) + _tensorboard_args(tensorboard)
 
 
 def _notify_args(notify: str | None) -> list[str]:
@@ -73,16 +181,44 @@ def training_command(args: list[str]) -> list[str]:
     return [sys.executable, "-m", "workbench", *args]
 
 
-def _spawn(args: list[str], run: RunDir) -> None:
+def train_in_foreground(workers: Workers, args: list[str], run: RunDir | None) -> int:
+    """Run the command ``args`` with ``workers`` on this terminal, and return its exit status.
+
+    It runs in a session of its own, so a Ctrl+C or a closed terminal reaches this process only:
+    the first asks the run's first worker to stop (``run``'s recorded pid; the others stop with
+    it, after a checkpoint); a second, or one before that worker is known, asks torchrun to end
+    the workers. ``run`` is None on a machine other than the first (the run is recorded there)."""
+    process = subprocess.Popen(workers.command(args), env=workers.environment(), start_new_session=True)
+    asked = 0
+
+    def forward(signum: int, frame: Any) -> None:
+        nonlocal asked
+        asked += 1
+        pid = run.read_status().pid if run is not None and asked == 1 else None
+        try:
+            os.kill(pid or process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+    stop_signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, forward) for sig in stop_signals}
+    try:
+        return process.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _spawn(command: list[str], environment: dict[str, str], run: RunDir) -> None:
     with run.log_path.open("ab") as log:
         process = subprocess.Popen(
-            training_command(args),
+            command,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # setsid: no controlling terminal, no SIGHUP when it closes
             close_fds=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=environment,
         )
     # Reap it when it ends, so that a long-lived launcher (the app) keeps no zombie around.
     threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()

@@ -123,10 +123,12 @@ class TrainConfig:
     epochs: int = knob(10, "int", "passes over the training set", min=1, max=100000)
     seed: int = knob(0, "int", "seed for weights, data split and batch order", min=0)
     device: str = knob("auto", "str", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
-    data_parallel: bool = knob(False, "bool", "split each batch over every visible GPU (nn.DataParallel)")
     precision: str = knob("fp32", "choice", "autocast precision on CUDA", choices=("fp32", "bf16", "fp16", "auto"))
     channels_last: bool = knob(False, "bool", "channels_last memory format for conv nets on GPU")
     compile: bool = knob(False, "bool", "torch.compile the model (slow start, faster steps)")
+    sync_batchnorm: bool = knob(
+        False, "bool", "with several workers on GPUs, BatchNorm statistics over the global batch, not each worker's share"
+    )
     grad_clip: float = knob(0.0, "float", "clip the gradient norm to this value (0 = off)", min=0.0)
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
@@ -186,6 +188,9 @@ def from_dict(data: dict[str, Any], section: type = RunConfig, where: str = "") 
     fields = {f.name: f for f in dataclasses.fields(section)}
     for key, value in data.items():
         path = f"{where}.{key}" if where else key
+        if section is TrainConfig and key == "data_parallel":
+            _retired_data_parallel(value, path)
+            continue
         f = fields.get(key)
         if f is None or (key == "params" and section in _FLAT_PARAMS):
             if section in _FLAT_PARAMS:
@@ -222,6 +227,17 @@ def from_dict(data: dict[str, Any], section: type = RunConfig, where: str = "") 
     if extra:
         kwargs["params"] = extra
     return section(**kwargs)
+
+
+def _retired_data_parallel(value: Any, path: str) -> None:
+    """``train.data_parallel`` (nn.DataParallel) is gone: ``false``, as every earlier run's
+    config.toml says, is read as nothing; ``true`` is refused, naming what replaced it."""
+    if value is not False:
+        raise ConfigError(
+            f"{path}: nn.DataParallel is retired; train on several GPUs with DistributedDataParallel: "
+            "workbench train ... --nproc-per-node N (one worker per GPU)",
+            field=path,
+        )
 
 
 # ----------------------------------------------------------------------------- TOML

@@ -380,7 +380,7 @@ class TrainScreen(ChartsScreen):
         started, progress, last = history.started, history.progress, history.last_epoch
         rows: list[tuple[str, str | Text]] = [("state", _state_text(self.shown))]
         if started is not None:
-            rows.append(("device", f"{started.device} · {started.device_name}"))
+            rows.append(("device", f"{started.where} · {started.device_name}"))
             if history.progress is not None and history.progress.device_memory_gib:
                 rows.append(("GPU mem", f"{history.progress.device_memory_gib:.1f} GiB peak"))
             rows.append(("params", count(started.num_params)))
