@@ -38,7 +38,8 @@ from workbench.runs import events as ev
 from workbench.runs.folder import RunDir, append_record, end_torn_line
 from workbench.runs.inside import GRADIENTS, HISTOGRAM_BINS, InsideEpoch, findings, read_inside
 
-#: Samples of the probe batch (the first validation batch, cut to this many).
+#: Samples of the probe batch: the first of the validation split. Enough that "zero on every
+#: sample" says a unit is dead rather than quiet on a few inputs; one forward pass costs little.
 PROBE_SAMPLES = 256
 #: Filters of the first Conv2d kept as pictures.
 MAX_FILTERS = 64
@@ -75,18 +76,25 @@ class Inspector:
         return [ev.RunWarning(f.message) for f in found]
 
     def probe(self) -> tuple[str, Tensor]:
-        """The fixed batch the outputs are measured on, taken once: the first validation batch
-        (the validation split is never shuffled), or without one the first of the seeded
-        training order of epoch 0, which no training epoch uses."""
+        """The fixed batch the outputs are measured on, taken once: the first samples of the
+        validation split (never shuffled), or without one the first of the seeded training
+        order of epoch 0, which no training epoch uses."""
         if self._probe is None:
             self._probe = probe_batch(self.parts.splits)
         return self._probe
 
 
 def probe_batch(splits: Splits) -> tuple[str, Tensor]:
+    """The first :data:`PROBE_SAMPLES` samples of the validation split in its fixed order
+    (of the training split's order of epoch 0 where there is no validation)."""
     split, batches = ("val", splits.val) if splits.val is not None else ("train", splits.train)
-    inputs, _ = next(iter(batches.epoch(0)))
-    return split, inputs[:PROBE_SAMPLES]
+    taken, count = [], 0
+    for inputs, _ in batches.epoch(0):
+        taken.append(inputs)
+        count += len(inputs)
+        if count >= PROBE_SAMPLES:
+            break
+    return split, torch.cat(taken)[:PROBE_SAMPLES]
 
 
 def inspect_model(

@@ -12,6 +12,7 @@ CLI and the app say the same thing.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -187,6 +188,13 @@ class InsideEpoch:
             filters=Filters.from_dict(filters) if isinstance(filters, dict) else None,
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (``workbench inside --json``); the filters' pixels in base64, as stored."""
+        data = dataclasses.asdict(self)
+        if self.filters is not None:
+            data["filters"]["pixels"] = base64.b64encode(self.filters.pixels).decode("ascii")
+        return data
+
     def layer(self, name: str) -> LayerRecord | None:
         return next((layer for layer in self.layers if layer.name == name), None)
 
@@ -341,51 +349,81 @@ def _merge(counts: Sequence[int], width: int) -> list[int]:
     return [sum(counts[i : i + per]) for i in range(0, len(counts), per)]
 
 
-#: The columns of :func:`tensor_rows`, as ``workbench inside`` and the app title them.
-TENSOR_COLUMNS = ("tensor", "shape", "mean", "std", "|max|", "norm", "zero", "grad norm", "grad/w", "weights")
-#: The columns of :func:`activation_rows`.
-ACTIVATION_COLUMNS = ("layer", "type", "mean", "std", "zero", "dead")
+#: The statistics of a tensor in a row, as ``workbench inside`` and the app title them.
+STAT_COLUMNS = ("mean", "std", "|max|", "norm", "zero", "grad norm", "grad/w")
+#: The columns of :func:`tensor_rows`: every tensor at one epoch.
+TENSOR_COLUMNS = ("tensor", "shape", *STAT_COLUMNS, "weights")
+#: The columns of :func:`tensor_history_rows`: one tensor at every epoch.
+TENSOR_HISTORY_COLUMNS = ("epoch", *STAT_COLUMNS, "weights", "gradients")
+#: The statistics of a layer's outputs in a row.
+OUTPUT_COLUMNS = ("mean", "std", "zero", "dead")
+#: The columns of :func:`activation_rows`: every layer's outputs at one epoch.
+ACTIVATION_COLUMNS = ("layer", "type", *OUTPUT_COLUMNS)
+#: The columns of :func:`activation_history_rows`: one layer's outputs at every epoch.
+ACTIVATION_HISTORY_COLUMNS = ("epoch", *OUTPUT_COLUMNS)
+
+
+def tensor_cells(tensor: TensorRecord) -> tuple[str, ...]:
+    """:data:`STAT_COLUMNS` of one tensor: its weight's statistics, its gradient's norm and
+    that norm relative to the weight's (how hard the last step pushed it)."""
+    w, g, ratio = tensor.weight, tensor.grad, tensor.grad_ratio
+    return (
+        number(w.mean),
+        number(w.std),
+        number(w.absmax),
+        number(w.norm),
+        percent(w.zero),
+        number(g.norm) if g is not None else "-",
+        number(ratio) if ratio is not None else "-",
+    )
+
+
+def output_cells(activation: ActivationStats) -> tuple[str, ...]:
+    """:data:`OUTPUT_COLUMNS` of one layer's outputs on the probe batch."""
+    return (number(activation.mean), number(activation.std), percent(activation.zero), percent(activation.dead))
 
 
 def tensor_rows(record: InsideEpoch) -> list[tuple[str, ...]]:
-    """One row per parameter tensor: its weight's statistics, its gradient's norm, that norm
-    relative to the weight's, and the weight's histogram as a sparkline."""
-    rows = []
-    for layer in record.layers:
-        for tensor in layer.tensors:
-            w, g = tensor.weight, tensor.grad
-            ratio = tensor.grad_ratio
-            rows.append(
-                (
-                    f"{layer.name}.{tensor.name}",
-                    "x".join(str(n) for n in tensor.shape),
-                    number(w.mean),
-                    number(w.std),
-                    number(w.absmax),
-                    number(w.norm),
-                    percent(w.zero),
-                    number(g.norm) if g is not None else "-",
-                    number(ratio) if ratio is not None else "-",
-                    sparkline(w.hist),
-                )
-            )
-    return rows
-
-
-def activation_rows(record: InsideEpoch) -> list[tuple[str, ...]]:
-    """One row per layer whose outputs were recorded on the probe batch."""
+    """Every parameter tensor at one epoch, with its weights' histogram as a sparkline."""
     return [
-        (layer.name, layer.type, number(a.mean), number(a.std), percent(a.zero), percent(a.dead))
+        (f"{layer.name}.{t.name}", "x".join(str(n) for n in t.shape), *tensor_cells(t), sparkline(t.weight.hist))
         for layer in record.layers
-        if (a := layer.activation) is not None
+        for t in layer.tensors
     ]
 
 
+def activation_rows(record: InsideEpoch) -> list[tuple[str, ...]]:
+    """Every layer whose outputs were recorded on the probe batch, at one epoch."""
+    return [(layer.name, layer.type, *output_cells(a)) for layer in record.layers if (a := layer.activation) is not None]
+
+
+def tensor_history_rows(records: Sequence[InsideEpoch], layer: str, tensor: str) -> list[tuple[str, ...]]:
+    """One tensor of a layer at every recorded epoch, with its weights' and gradients' sparklines."""
+    rows = []
+    for record in records:
+        found = record.layer(layer)
+        t = next((t for t in found.tensors if t.name == tensor), None) if found is not None else None
+        if t is not None:
+            grads = sparkline(t.grad.hist, 10) if t.grad is not None else "-"
+            rows.append((str(record.epoch), *tensor_cells(t), sparkline(t.weight.hist, 10), grads))
+    return rows
+
+
+def activation_history_rows(records: Sequence[InsideEpoch], layer: str) -> list[tuple[str, ...]]:
+    """One layer's outputs on the probe batch at every recorded epoch."""
+    rows = []
+    for record in records:
+        found = record.layer(layer)
+        if found is not None and found.activation is not None:
+            rows.append((str(record.epoch), *output_cells(found.activation)))
+    return rows
+
+
 def probe_text(record: InsideEpoch) -> str:
-    """``epoch 2 · outputs on 179 validation samples · gradients of the epoch's last step``."""
+    """``outputs on 179 validation samples · gradients of the epoch's last step (norm 2.86)``."""
     split = {"val": "validation", "train": "training"}.get(record.probe_split, record.probe_split)
-    grad = f" · gradient norm {number(record.grad_norm)}" if record.grad_norm is not None else ""
-    return f"epoch {record.epoch} · outputs on {record.probe_samples} {split} samples · gradients of the epoch's {record.gradients}{grad}"
+    norm = f" (norm {number(record.grad_norm)})" if record.grad_norm is not None else ""
+    return f"outputs on {record.probe_samples} {split} samples · gradients of the epoch's {record.gradients}{norm}"
 
 
 def epoch_record(records: Sequence[InsideEpoch], epoch: int | None, where: str = "--epoch") -> InsideEpoch:
