@@ -67,10 +67,15 @@ def main() -> None:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     params = sum(p.numel() for p in module.parameters())
     record = inspector.run.inside_path.stat().st_size / args.epochs
-    print(f"{args.preset} on {parts.device}, {params:,} parameters, {args.epochs} epochs, torch threads {torch.get_num_threads()}, load {load}")
-    print(f"training epoch   {epoch_s * 1000:9.1f} ms median  ({min(epochs[1:]) * 1000:.1f}-{max(epochs[1:]) * 1000:.1f})")
-    print(f"inspection       {inspect_s * 1000:9.1f} ms median  ({min(inspections[1:]) * 1000:.1f}-{max(inspections[1:]) * 1000:.1f}); first {first * 1000:.1f} ms")
+    threads = torch.get_num_threads()
+    print(f"{args.preset} on {parts.device}, {params:,} parameters, {args.epochs} epochs, {threads} torch threads, load {load}")
+    print(f"training epoch   {epoch_s * 1000:9.1f} ms median  ({_spread(epochs[1:])})")
+    print(f"inspection       {inspect_s * 1000:9.1f} ms median  ({_spread(inspections[1:])}); the first {first * 1000:.1f} ms")
     print(f"inspection / epoch {inspect_s / epoch_s:7.1%}   inside.jsonl {record / 1024:.1f} KiB per epoch")
+
+
+def _spread(seconds: list[float]) -> str:
+    return f"{min(seconds) * 1000:.1f}-{max(seconds) * 1000:.1f} ms"
 
 
 if __name__ == "__main__":

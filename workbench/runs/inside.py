@@ -429,7 +429,10 @@ def probe_text(record: InsideEpoch) -> str:
 def epoch_record(records: Sequence[InsideEpoch], epoch: int | None, where: str = "--epoch") -> InsideEpoch:
     """The record of ``epoch`` (None: the last one); a run without one is refused in one line."""
     if not records:
-        raise WorkbenchError("this run has no inside.jsonl records yet: they are written at each epoch's end")
+        raise WorkbenchError(
+            "this run has no inside.jsonl records yet: the trainer writes one at each epoch's end "
+            "(runs trained before Workbench recorded them have none)"
+        )
     if epoch is None:
         return records[-1]
     found = next((r for r in records if r.epoch == epoch), None)

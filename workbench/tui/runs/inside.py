@@ -185,7 +185,10 @@ class InsideScreen(WorkbenchScreen):
             return
         found = self._findings()
         text = Text.assemble(
-            ("Inside ", "bold"), (self.run.id, "bold"), f" · epoch {record.epoch} of {records[-1].epoch} (← →)\n", probe_text(record)
+            ("Inside ", "bold"),
+            (self.run.id, "bold"),
+            f" · epoch {record.epoch} of {records[-1].epoch} (← →)\n",
+            probe_text(record),
         )
         for finding in found:
             text.append(f"\n! {finding.message}", style="yellow")
@@ -217,7 +220,10 @@ class InsideScreen(WorkbenchScreen):
             grid.set_pictures([])
             return
         title.update(
-            Text(f"Filters at epoch {record.epoch}: the first {filters.count} of {filters.total}, each stretched to black-white", style="bold")
+            Text(
+                f"Filters at epoch {record.epoch}: the first {filters.count} of {filters.total}, each stretched to black-white",
+                style="bold",
+            )
         )
         grid.tile_width, grid.tile_height = filter_tiles(filters)
         grid.set_pictures(filter_pictures(filters))
@@ -265,7 +271,13 @@ def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]], title: str, ep
     if len(window) < len(rows):
         title += f" · epochs {window[0][0]}-{window[-1][0]} of {rows[-1][0]}"
     table = Table(
-        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=title, title_justify="left", title_style="bold", padding=(0, 1, 0, 0)
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        padding=(0, 1, 0, 0),
     )
     for column in columns:
         table.add_column(column, justify="right", no_wrap=True)

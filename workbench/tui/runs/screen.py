@@ -7,7 +7,7 @@ that ``workbench train`` drives in another process appear and move on live. Belo
 highlighted run: its experiment in brief, its checkpoints and its curves (from metrics.jsonl).
 
 Actions: show the run on the Train screen (enter: live, if it is training), evaluate the
-highlighted checkpoint (``e``, the evaluation view), look inside its model (``i``), resume the run (``r``, in a training
+highlighted checkpoint (``e``, the evaluation view), resume the run (``r``, in a training
 process of its own), load its experiment into the setup screens (``c``), delete it (``d``, asks
 first), write its metrics to metrics.csv in its folder (``w``), and compare runs (mark with ``m``
 or space, every listed one with ``M``, then ``v``). Files are read in thread
@@ -170,9 +170,7 @@ class RunsScreen(ChartsScreen):
         Binding(
             "w", "export", "CSV", show=False, tooltip="Write the run's metrics, one row per epoch, to metrics.csv in its folder"
         ),
-        Binding(
-            "i", "inside", "Inside", show=False, tooltip="Look inside the run's model: weights, gradients, outputs, filters"
-        ),
+        Binding("i", "inside", "Inside", show=False, tooltip="Look inside the run's model: weights, gradients, outputs, filters"),
         Binding("m,space", "mark", "Mark", tooltip="Mark or unmark the run for a comparison"),
         Binding(
             "M",
@@ -610,7 +608,7 @@ class RunsScreen(ChartsScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if (
-            action in ("attach", "evaluate", "inside", "resume", "load", "delete", "export", "mark", "mark_all", "compare")
+            action in ("attach", "evaluate", "resume", "load", "delete", "export", "mark", "mark_all", "compare")
             and not self.shown
         ):
             return None
