@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from rich import box
 from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -55,16 +54,19 @@ def inside_command(args: argparse.Namespace, console: Console) -> int:
         console.print_json(json.dumps(record.to_dict(), allow_nan=True))
         return 0
     out = tables_console(console)
-    boxed = console.is_terminal
     if args.layer:
-        for renderable in layer_view(records, args.layer, boxed=boxed):
+        for renderable in layer_view(records, args.layer, out.width):
             out.print(renderable)
         return 0
     headline = Text.assemble(("Inside ", "bold"), (run.id, "bold"), f" · epoch {record.epoch} of {records[-1].epoch}")
     console.print(headline, soft_wrap=True)
     console.print(probe_text(record), soft_wrap=True)
-    out.print(_table(TENSOR_COLUMNS, tensor_rows(record), "Weights and gradients", boxed))
-    out.print(_table(ACTIVATION_COLUMNS, activation_rows(record), "Outputs on the probe batch", boxed))
+    width = out.width
+    out.print()
+    out.print(_table(TENSOR_COLUMNS, tensor_rows(record), "Weights and gradients", width))
+    out.print()
+    out.print(_table(ACTIVATION_COLUMNS, activation_rows(record), "Outputs on the probe batch", width))
+    out.print()
     previous = next((r for r in reversed(records) if r.epoch < record.epoch), None)
     for finding in findings(record, previous):
         console.print(Text(f"! {finding.message}", style="yellow"), soft_wrap=True)
@@ -73,7 +75,7 @@ def inside_command(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def layer_view(records: list[InsideEpoch], layer: str, *, boxed: bool) -> list[RenderableType]:
+def layer_view(records: list[InsideEpoch], layer: str, width: int) -> list[RenderableType]:
     """A layer's tensors and outputs at every epoch; a name no record has is refused in one line."""
     last = records[-1].layer(layer)
     if last is None:
@@ -82,10 +84,10 @@ def layer_view(records: list[InsideEpoch], layer: str, *, boxed: bool) -> list[R
     shown: list[RenderableType] = [Text(f"{layer} ({last.type})", style="bold")]
     for tensor in last.tensors:
         rows = tensor_history_rows(records, layer, tensor.name)
-        shown.append(_table(TENSOR_HISTORY_COLUMNS, rows, f"{layer}.{tensor.name}", boxed))
+        shown.append(_table(TENSOR_HISTORY_COLUMNS, rows, f"{layer}.{tensor.name}", width))
     rows = activation_history_rows(records, layer)
     if rows:
-        shown.append(_table(ACTIVATION_HISTORY_COLUMNS, rows, "Outputs on the probe batch", boxed))
+        shown.append(_table(ACTIVATION_HISTORY_COLUMNS, rows, "Outputs on the probe batch", width))
     return shown
 
 
@@ -103,11 +105,27 @@ def filters_view(record: InsideEpoch, terminal: bool) -> RenderableType:
     return Group(Text(title, style="bold"), filter_grid(filters))
 
 
-def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]], title: str, boxed: bool) -> Table:
-    table = Table(box=box.SIMPLE_HEAD if boxed else None, pad_edge=False, title=title, title_justify="left")
-    for column in columns:
-        numeric = column not in ("tensor", "layer", "type", "shape", "weights", "gradients")
-        table.add_column(column, no_wrap=True, justify="right" if numeric else "left")
+#: Columns left out, first to last, of a table wider than the terminal (80 columns cut every
+#: figure short): the shapes, then the gradients' sparklines.
+NARROW_DROPS = ("shape", "gradients")
+
+
+def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]], title: str, width: int) -> Table:
+    kept = list(range(len(columns)))
+    for drop in NARROW_DROPS:
+        if _needs(columns, rows, kept) <= width:
+            break
+        kept = [i for i in kept if columns[i] != drop]
+    # No rules between the columns: one space apart, the weights table fits 80 columns with its sparklines.
+    table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), title=title, title_justify="left", title_style="bold")
+    for i in kept:
+        numeric = columns[i] not in ("tensor", "layer", "type", "shape", "weights", "gradients")
+        table.add_column(columns[i], no_wrap=True, justify="right" if numeric else "left")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(row[i] for i in kept))
     return table
+
+
+def _needs(columns: tuple[str, ...], rows: list[tuple[str, ...]], kept: list[int]) -> int:
+    """Cells the table takes with the columns ``kept``: each at its widest, one space after it."""
+    return sum(max(len(columns[i]), *(len(row[i]) for row in rows)) + 1 for i in kept)

@@ -317,7 +317,7 @@ def percent(share: float) -> str:
     return "nan" if not math.isfinite(share) else f"{share:.0%}"
 
 
-def sparkline(counts: Sequence[int], width: int = HISTOGRAM_BINS // 2) -> str:
+def sparkline(counts: Sequence[int], width: int) -> str:
     """A histogram in one line of ``width`` characters (neighbouring bins summed), the tallest
     bin a full block and an empty one a space, so its shape shows in a table cell."""
     merged = _merge(counts, width)
@@ -386,7 +386,7 @@ def output_cells(activation: ActivationStats) -> tuple[str, ...]:
 def tensor_rows(record: InsideEpoch) -> list[tuple[str, ...]]:
     """Every parameter tensor at one epoch, with its weights' histogram as a sparkline."""
     return [
-        (f"{layer.name}.{t.name}", "x".join(str(n) for n in t.shape), *tensor_cells(t), sparkline(t.weight.hist))
+        (f"{layer.name}.{t.name}", "x".join(str(n) for n in t.shape), *tensor_cells(t), sparkline(t.weight.hist, 10))
         for layer in record.layers
         for t in layer.tensors
     ]

@@ -13,7 +13,6 @@ every two seconds, so a run in progress adds its epochs as they end.
 
 from __future__ import annotations
 
-from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -66,7 +65,8 @@ class InsideScreen(WorkbenchScreen):
     ]
 
     DEFAULT_CSS = """
-    InsideScreen #inside-title { height: auto; max-height: 4; padding: 0 1; }
+    InsideScreen #inside-title { height: 2; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    InsideScreen #inside-warnings { height: auto; color: $warning; }
     InsideScreen #inside-main { height: 1fr; }
     InsideScreen #inside-layers { width: 15; height: 1fr; border: none; border-right: solid $panel-lighten-2; padding: 0; scrollbar-size-vertical: 1; }
     InsideScreen #inside-layers:focus { border: none; border-right: solid $panel-lighten-2; background-tint: $foreground 5%; }
@@ -90,6 +90,7 @@ class InsideScreen(WorkbenchScreen):
             with Horizontal(id="inside-main"):
                 yield OptionList(id="inside-layers", markup=False)
                 with VerticalScroll(id="inside-detail"):
+                    yield Static(id="inside-warnings", classes="hidden", markup=False)
                     yield Static(id="inside-layer", markup=False)
                     yield Static(id="inside-filters-title", classes="hidden", markup=False)
                     yield PictureGrid(id="inside-filters")
@@ -175,24 +176,29 @@ class InsideScreen(WorkbenchScreen):
         record, records = self.record, self.records or []
         title = self.query_one("#inside-title", Static)
         if record is None:
-            title.update(
+            title.update(Text.assemble(("Inside ", "bold"), (self.run.id, "bold")))
+            self.query_one("#inside-layer", Static).update(
                 Text(
-                    f"Inside {self.run.id}: nothing recorded yet. The model is looked at as each epoch ends "
-                    "(runs trained before this version of Workbench have no record).",
+                    "Nothing recorded yet: the trainer looks inside the model as each epoch ends "
+                    "(runs trained before Workbench recorded it have nothing to show).",
                     style="dim",
                 )
             )
             return
         found = self._findings()
-        text = Text.assemble(
-            ("Inside ", "bold"),
-            (self.run.id, "bold"),
-            f" · epoch {record.epoch} of {records[-1].epoch} (← →)\n",
-            probe_text(record),
+        warnings = self.query_one("#inside-warnings", Static)
+        warnings.update("\n".join(f"! {finding.message}" for finding in found))
+        warnings.set_class(not found, "hidden")
+        title.update(
+            Text.assemble(
+                ("Inside ", "bold"),
+                (self.run.id, "bold"),
+                f" · epoch {record.epoch} of {records[-1].epoch} (← →)",
+                (f" · {len(found)} warning{'s' if len(found) > 1 else ''}" if found else "", "yellow"),
+                "\n",
+                probe_text(record),
+            )
         )
-        for finding in found:
-            text.append(f"\n! {finding.message}", style="yellow")
-        title.update(text)
         self._mark_layers(found)
         layer = record.layer(self.layer_name)
         self.query_one("#inside-layer", Static).update(
@@ -256,7 +262,7 @@ def histogram(stats: TensorStats, title: str) -> Text:
     text = Text(title[:width], style="bold", no_wrap=True, overflow="crop")
     for row in histogram_rows(stats.hist, HISTOGRAM_HEIGHT):
         text.append("\n" + row, style="cyan")
-    low, high = number(-stats.absmax), number(stats.absmax)
+    low, high = (number(-stats.absmax), number(stats.absmax)) if stats.absmax > 0 else ("", "all zero")
     middle = max(1, width - len(low) - len(high))
     text.append("\n" + low + "0".center(middle) + high, style="dim")
     return text
@@ -270,15 +276,8 @@ def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]], title: str, ep
     window = rows[max(0, end - TABLE_EPOCHS) : end]
     if len(window) < len(rows):
         title += f" · epochs {window[0][0]}-{window[-1][0]} of {rows[-1][0]}"
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        padding=(0, 1, 0, 0),
-    )
+    # No rules between the columns, one space apart: eight columns of figures fit beside the layers at 80.
+    table = Table(box=None, pad_edge=False, title=title, title_justify="left", title_style="bold", padding=(0, 1, 0, 0))
     for column in columns:
         table.add_column(column, justify="right", no_wrap=True)
     for row in window:
