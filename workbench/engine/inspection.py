@@ -60,15 +60,25 @@ class Inspector:
         self.previous: InsideEpoch | None = records[-1] if records else None
         #: What has been warned about in this session: a dead ReLU is said once, not every epoch.
         self.warned: set[str] = set()
+        #: A look that failed (a layer that cannot run on the probe, memory) is not tried again.
+        self.stopped = False
         end_torn_line(run.inside_path)
 
     def epoch_ended(self, epoch: int, global_step: int) -> list[ev.RunWarning]:
         """Record the model as it is at the end of ``epoch``; returns the warnings to emit."""
-        split, inputs = self.probe()
-        prepared = self.parts.prepared
-        record = inspect_model(prepared.module, prepared.inputs(inputs), self.parts.precision.autocast)
+        if self.stopped:
+            return []
+        try:
+            split, inputs = self.probe()
+            prepared = self.parts.prepared
+            record = inspect_model(prepared.module, prepared.inputs(inputs), self.parts.precision.autocast)
+        except Exception as error:  # noqa: BLE001 - a look inside must never stop the training it looks at
+            self.stopped = True
+            return [
+                ev.RunWarning(f"the look inside stopped at epoch {epoch} ({type(error).__name__}: {error}); training goes on")
+            ]
         record = {"epoch": epoch, "global_step": global_step, "probe_split": split, **record}
-        append_record(self.run.inside_path, record)
+        append_record(self.run.inside_path, record)  # a full disk fails the run, as for its other files
         current = InsideEpoch.from_dict(record)
         found = [f for f in findings(current, self.previous) if f.key not in self.warned]
         self.warned.update(f.key for f in found)
@@ -161,7 +171,8 @@ def tensor_stats(tensor: Tensor) -> Tensor:
     scaled = x / torch.where(absmax > 0, absmax, torch.ones_like(absmax))
     # In [-1, 1] by construction, so the range is fixed and no bound is read back; NaNs fall out.
     hist = torch.histc(scaled, bins=HISTOGRAM_BINS, min=-1.0, max=1.0)
-    summary = torch.stack([x.mean(), x.std(correction=0), absmax, torch.linalg.vector_norm(x), (x == 0).float().mean()])
+    std, mean = torch.std_mean(x, correction=0)
+    summary = torch.stack([mean, std, absmax, torch.linalg.vector_norm(x), (x == 0).float().mean()])
     return torch.cat([summary, hist])
 
 
@@ -176,9 +187,10 @@ def _activations(
         def record(_layer: nn.Module, _args: Any, output: Any) -> None:
             if isinstance(output, Tensor) and output.is_floating_point() and output.numel() > 0:
                 x = output.detach().float()
+                std, mean = torch.std_mean(x, correction=0)
                 zero = x == 0
                 dead = zero.all(dim=0) if x.dim() > 1 else zero
-                found[name] = torch.stack([x.mean(), x.std(correction=0), zero.float().mean(), dead.float().mean()])
+                found[name] = torch.stack([mean, std, zero.float().mean(), dead.float().mean()])
 
         return record
 
