@@ -12,6 +12,7 @@ from textual.binding import Binding
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.runs.compare import CompareScreen
 from workbench.tui.runs.evaluation import EvaluationScreen
+from workbench.tui.runs.inside import InsideScreen
 from workbench.tui.screens.help import display_key
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -32,6 +33,7 @@ def _bindings() -> list[tuple[str, Binding]]:
             found += [(row, b) for b in WorkbenchApp.screen_bindings(app, mode)]
     found += [("compare", b) for b in CompareScreen.BINDINGS]
     found += [("evaluation", b) for b in EvaluationScreen.BINDINGS]
+    found += [("inside", b) for b in InsideScreen.BINDINGS]
     return [(row, b) for row, b in found if b.action != "leave_field"]
 
 

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "workbench.cli.compare_commands",
     "workbench.cli.export_commands",
     "workbench.cli.lr_find_commands",
+    "workbench.cli.inside_commands",
 )
 
 EXIT_INTERRUPTED = 130

@@ -6,7 +6,6 @@ other sinks of the same events. Any process can read the files while the run is 
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -14,7 +13,7 @@ from typing import Any
 
 from workbench.engine.loop_state import RunEnd
 from workbench.runs import events as ev
-from workbench.runs.folder import RunDir
+from workbench.runs.folder import RunDir, append_record, end_torn_line
 from workbench.runs.history import TIME_KEY
 from workbench.runs.status import FAILED, FINISHED, RUNNING, STOPPED, now_iso
 
@@ -33,7 +32,7 @@ class RunRecorder:
         #: the status's "time" then agrees with the Train screen's "done in".
         self._elapsed = run.read_status().train_seconds
         self._last_progress_logged = float("-inf")
-        self._end_torn_line()
+        end_torn_line(run.metrics_path)  # a crash mid-write tore the last line
 
     def __call__(self, event: ev.Event) -> None:
         self._elapsed = _elapsed_after(event, self._elapsed)
@@ -41,7 +40,7 @@ class RunRecorder:
             if time.monotonic() - self._last_progress_logged < PROGRESS_LOG_INTERVAL_S:
                 return
             self._last_progress_logged = time.monotonic()
-        self._append(event.to_dict() | {TIME_KEY: round(time.time(), 3)})
+        append_record(self.run.metrics_path, event.to_dict() | {TIME_KEY: round(time.time(), 3)})
         changes = self._status_changes(event)
         if changes is not None:
             self.run.update_status(**changes, train_seconds=self._train_seconds())
@@ -87,23 +86,6 @@ class RunRecorder:
 
     def _train_seconds(self) -> float:
         return round(self._elapsed, 3)
-
-    def _append(self, record: dict[str, Any]) -> None:
-        with self.run.metrics_path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record, allow_nan=True) + "\n")
-            handle.flush()
-
-    def _end_torn_line(self) -> None:
-        """A crash mid-write leaves a line without its newline; end it so the next event stays whole."""
-        try:
-            with self.run.metrics_path.open("rb") as handle:
-                handle.seek(-1, os.SEEK_END)
-                torn = handle.read(1) != b"\n"
-        except OSError:
-            return
-        if torn:
-            with self.run.metrics_path.open("a", encoding="utf-8") as handle:
-                handle.write("\n")
 
 
 def _elapsed_after(event: ev.Event, elapsed: float) -> float:

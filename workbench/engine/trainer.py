@@ -28,6 +28,7 @@ from workbench.engine.control import Control
 from workbench.engine.device import device_name
 from workbench.engine.distributed import Team, place_from_environment, worker_lost
 from workbench.engine.evaluate import evaluate_model, validation_metrics
+from workbench.engine.inspection import Inspector
 from workbench.engine.loop_state import BestTracker, Position, ProgressMeter, RunEnd
 from workbench.engine.metrics import MetricTotals
 from workbench.engine.seeding import capture_rng, restore_rng
@@ -251,6 +252,7 @@ class _Session:
         self.last_ended = _epoch_ended(resumed_from) if resumed_from is not None else None
         #: That record when the run's history lacks it: a crash came between checkpoint and record.
         self.unrecorded_epoch = _unrecorded(run, self.last_ended)
+        self.inspector = Inspector(parts, run)  # a look inside the model at each epoch's end
         self.meter = ProgressMeter(
             trainer.progress_interval_s,
             state.position.steps_per_epoch,
@@ -357,6 +359,8 @@ class _Session:
         saved = self._save(self._checkpoint_kinds(epoch, is_best))
         self._emit(ended)
         self._emit(saved)
+        for warning in self.inspector.epoch_ended(epoch, position.global_step):  # sync: one read of the figures
+            self._emit(warning)
 
         stopping = self.config.train.early_stopping
         if stopping.enabled and state.early.bad_epochs >= stopping.patience:

@@ -3,6 +3,7 @@
 ```
 <data dir>/runs/<run-id>/config.toml     the exact experiment (validated, normalised)
                         /metrics.jsonl    one JSON object per event worth keeping
+                        /inside.jsonl     one JSON object per epoch: a look inside the model
                         /status.json      typed, versioned: state, pid, host, times, summary
                         /lock             held by the training process (see liveness.py)
                         /log              what the training process printed
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,11 @@ class RunDir:
     @property
     def metrics_path(self) -> Path:
         return self.path / "metrics.jsonl"
+
+    @property
+    def inside_path(self) -> Path:
+        """Per epoch, the model's weights, gradients and outputs in figures (runs/inside.py)."""
+        return self.path / "inside.jsonl"
 
     @property
     def status_path(self) -> Path:
@@ -118,6 +125,27 @@ class RunDir:
         """Remove temp files a crash left behind. The run's trainer removes them all; any other
         command only those older than ``older_than_s``, since the trainer may be writing one."""
         return remove_stale_temp_files(self.path, older_than_s) + remove_stale_temp_files(self.checkpoints_dir, older_than_s)
+
+
+def append_record(path: Path, record: dict[str, Any]) -> None:
+    """Append one JSON line to ``path`` and flush it, so that a reader sees whole lines (the
+    writer calls :func:`end_torn_line` once before its first, after a crash)."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, allow_nan=True) + "\n")
+        handle.flush()
+
+
+def end_torn_line(path: Path) -> None:
+    """A crash mid-write leaves a line without its newline; end it so the next record stays whole."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            torn = handle.read(1) != b"\n"
+    except OSError:
+        return
+    if torn:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("\n")
 
 
 def decode_records(data: bytes) -> list[dict[str, Any]]:

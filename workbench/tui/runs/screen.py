@@ -170,6 +170,7 @@ class RunsScreen(ChartsScreen):
         Binding(
             "w", "export", "CSV", show=False, tooltip="Write the run's metrics, one row per epoch, to metrics.csv in its folder"
         ),
+        Binding("i", "inside", "Inside", show=False, tooltip="Look inside the run's model: weights, gradients, outputs, filters"),
         Binding("m,space", "mark", "Mark", tooltip="Mark or unmark the run for a comparison"),
         Binding(
             "M",
@@ -517,6 +518,13 @@ class RunsScreen(ChartsScreen):
             self._read_runs()
 
         self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
+
+    def action_inside(self) -> None:
+        from workbench.tui.runs.inside import InsideScreen
+
+        selected = self._selected_run()
+        if selected is not None:
+            self.app.push_screen(InsideScreen(selected[1]))
 
     def action_export(self) -> None:
         selected = self._selected_run()
