@@ -359,8 +359,9 @@ class _Session:
         saved = self._save(self._checkpoint_kinds(epoch, is_best))
         self._emit(ended)
         self._emit(saved)
-        for warning in self.inspector.epoch_ended(epoch, position.global_step):  # sync: one read of the figures
-            self._emit(warning)
+        if self.team.first:  # one record of the model, which every worker holds the same
+            for warning in self.inspector.epoch_ended(epoch, position.global_step):  # sync: one read of the figures
+                self._emit(warning)
 
         stopping = self.config.train.early_stopping
         if stopping.enabled and state.early.bad_epochs >= stopping.patience:
