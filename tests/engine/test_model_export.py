@@ -14,7 +14,6 @@ import pytest
 import torch
 from torch import nn
 
-from tests.engine.tiny import trained_digits_run
 from workbench.atomic import TEMP_PREFIX
 from workbench.cli import main
 from workbench.engine.evaluate import evaluate_checkpoint
@@ -23,25 +22,20 @@ from workbench.engine.restore import restore_model
 from workbench.runs.folder import RunDir
 
 
-@pytest.fixture(scope="module")
-def digits_run(tmp_path_factory: pytest.TempPathFactory) -> RunDir:
-    return trained_digits_run(tmp_path_factory.mktemp("home"))
-
-
 @pytest.fixture
-def in_its_home(digits_run: RunDir, monkeypatch: pytest.MonkeyPatch) -> RunDir:
-    monkeypatch.setenv("WORKBENCH_HOME", str(digits_run.path.parents[2]))
-    return digits_run
+def in_its_home(trained_digits: RunDir, monkeypatch: pytest.MonkeyPatch) -> RunDir:
+    monkeypatch.setenv("WORKBENCH_HOME", str(trained_digits.path.parents[2]))
+    return trained_digits
 
 
 @pytest.fixture(scope="module")
-def engine_answers(digits_run: RunDir) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]:
+def engine_answers(trained_digits: RunDir) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]:
     """The whole test split as the model takes it, its targets, the engine's outputs for it and
     the accuracy ``workbench eval`` reports."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WORKBENCH_HOME", str(digits_run.path.parents[2]))
-        restored = restore_model(digits_run.best_checkpoint, device="cpu")
-        accuracy = evaluate_checkpoint(digits_run.best_checkpoint).metrics["acc"]
+        patch.setenv("WORKBENCH_HOME", str(trained_digits.path.parents[2]))
+        restored = restore_model(trained_digits.best_checkpoint, device="cpu")
+        accuracy = evaluate_checkpoint(trained_digits.best_checkpoint).metrics["acc"]
     batches = list(restored.parts.splits.test.epoch(0))
     inputs = torch.cat([x for x, _ in batches])
     with torch.inference_mode():

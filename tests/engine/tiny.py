@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-
-import pytest
 
 from workbench.experiment.presets import load_experiment
 from workbench.runs import events as ev
-from workbench.runs.folder import RunDir
 from workbench.schema.config import RunConfig
 
 
@@ -37,15 +33,3 @@ class Recorder:
 
     def kinds(self, skip: Sequence[type] = (ev.Progress,)) -> list[str]:
         return [type(e).__name__ for e in self.events if not isinstance(e, tuple(skip))]
-
-
-def trained_digits_run(home: Path) -> RunDir:
-    """A real digits-cnn run (conv, BatchNorm, Dropout) trained for one epoch on 200 samples in
-    ``home``: the model exports and predictions are checked on. Its test split is the full 359."""
-    from workbench.engine.trainer import Trainer
-    from workbench.runs.store import find_run
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WORKBENCH_HOME", str(home))
-        Trainer(load_experiment("digits-cnn", ["data.subset=200", "train.epochs=1"])).run()
-        return find_run("latest")
