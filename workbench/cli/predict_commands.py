@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         nargs="+",
         help="images (image datasets) or CSV files with a header naming the dataset's feature columns (tabular ones)",
     )
-    predict.add_argument("--checkpoint", help="best, last, an epoch (5 or epoch-5), or a file (default: the one the run's test used)")
+    predict.add_argument(
+        "--checkpoint", help="best, last, an epoch (5 or epoch-5), or a file (default: the one the run's test used)"
+    )
     predict.add_argument("--top", type=int, default=3, metavar="K", help="classes shown per sample, likeliest first (default 3)")
     predict.add_argument(
         "--resize",
