@@ -158,7 +158,7 @@ def test_csv_rows_in_any_column_order_get_evals_answers(spirals_home: Path, monk
     ("text", "message"),
     [
         ("x,y,z\n1,2,3\n", "column 'z' is not a feature of spirals; its features: x, y"),
-        ("x\n1\n", "no column 'y'; spirals's features are x, y"),
+        ("x\n1\n", "no column 'y'; the features of spirals are x, y"),
         ("x,y\n", "no rows under the header"),
         ("x,y\n1,2\n1,oops\n", "line 3, column 'y': 'oops' is not a finite number"),
         ("x,y\n1,2,3\n", "line 2: 3 values, expected 2 like the header"),

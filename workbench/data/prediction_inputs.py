@@ -122,15 +122,16 @@ def _refuse_wide_or_transparent(path: Path, image: Any) -> None:
 
 def _rows(path: Path, data: DataConfig, info: DatasetInfo) -> list[Sample]:
     if path.suffix.lower() != ".csv":
-        raise DataError(f"{path}: not a .csv file; the run's dataset {info.name} takes rows of numbers")
+        raise DataError(f"{path}: not a .csv file; the run's dataset ({info.name}) takes rows of numbers")
     features, target = feature_names(data)
+    dataset = f"the run's CSV file {dataset_options(data)['path']}" if data.dataset == "csv" else info.name
     header, lines, rows = read_rows(path)
     unknown = [name for name in header if name not in features and name != target]
     if unknown:
-        raise DataError(f"{path}: column {unknown[0]!r} is not a feature of {info.name}; its features: {', '.join(features)}")
+        raise DataError(f"{path}: column {unknown[0]!r} is not a feature of {dataset}; its features: {', '.join(features)}")
     missing = [name for name in features if name not in header]
     if missing:
-        raise DataError(f"{path}: no column {missing[0]!r}; {info.name}'s features are {', '.join(features)}")
+        raise DataError(f"{path}: no column {missing[0]!r}; the features of {dataset} are {', '.join(features)}")
     if not rows:
         raise DataError(f"{path}: no rows under the header")
     cells = np.array(rows, dtype=str).reshape(len(rows), len(header))
