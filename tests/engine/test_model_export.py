@@ -165,6 +165,7 @@ def test_export_format_writes_into_the_runs_folder_and_reports_the_check(in_its_
         (("--format", "pt2", "--tensorboard"), "error: export: --tensorboard is for the metrics"),
         (("--checkpoint", "best"), "error: export: --checkpoint is for the model formats; add --format"),
         (("--format", "pt2", "--checkpoint", "9"), "error: run "),
+        (("--format", "script", "--out", "model.pt"), "error: --out "),
     ],
 )
 def test_export_option_mistakes_are_one_line(in_its_home: RunDir, capsys, argv: tuple[str, ...], message: str) -> None:

@@ -86,6 +86,8 @@ def require_extra(fmt: str) -> None:
 def export_checkpoint(checkpoint: Path, fmt: str, out: Path, *, check_samples: int = CHECK_SAMPLES) -> ExportResult:
     """Export the model of ``checkpoint`` as ``fmt`` to ``out`` and check it on the test split."""
     require_extra(fmt)
+    if fmt == "script" and out.suffix != ".py":  # its weights go beside it, named like it, as .pt
+        raise ExportError(f"--out {out}: the script is Python source; name it .py (its weights go beside it as .pt)")
     restored = restore_model(checkpoint, device="cpu")
     inputs = test_inputs(restored, check_samples)
     return export_model(restored, fmt, out, inputs)
