@@ -89,11 +89,11 @@ def export_checkpoint(checkpoint: Path, fmt: str, out: Path, *, check_samples: i
     if fmt == "script" and out.suffix != ".py":  # its weights go beside it, named like it, as .pt
         raise ExportError(f"--out {out}: the script is Python source; name it .py (its weights go beside it as .pt)")
     restored = restore_model(checkpoint, device="cpu")
-    inputs = test_inputs(restored, check_samples)
+    inputs = check_inputs(restored, check_samples)
     return export_model(restored, fmt, out, inputs)
 
 
-def test_inputs(restored: RestoredModel, count: int) -> Tensor:
+def check_inputs(restored: RestoredModel, count: int) -> Tensor:
     """The first ``count`` samples of the test split, standardised as the model sees them."""
     taken: list[Tensor] = []
     total = 0
