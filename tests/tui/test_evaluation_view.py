@@ -15,6 +15,7 @@ from workbench.runs.folder import RunDir
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.runs.dialogs import FileScreen
 from workbench.tui.runs.evaluation import EvaluationScreen
+from workbench.tui.screens.dialogs import ConfirmScreen
 from workbench.tui.widgets.confusion import heat_map
 from workbench.tui.widgets.picture import PictureGrid
 
@@ -121,7 +122,7 @@ async def _answer(pilot, app: WorkbenchApp, path: Path) -> None:  # type: ignore
     await pilot.press("enter")
 
 
-async def test_p_predicts_on_a_file_as_workbench_predict_does_and_a_bad_file_is_one_line(
+async def test_p_predicts_on_a_file_as_workbench_predict_does_and_offers_to_resize_one_of_another_size(
     fixed_app: Callable[..., WorkbenchApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from PIL import Image
@@ -150,5 +151,10 @@ async def test_p_predicts_on_a_file_as_workbench_predict_does_and_a_bad_file_is_
 
         await pilot.press("p")
         await _answer(pilot, app, too_big)
-        await wait_for(pilot, lambda: "28x28 pixels, but digits images are 8x8" in " ".join(screen_text(app).split()))
-        assert "Traceback" not in screen_text(app)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))  # asked: resize it anyway?
+        assert "28x28 pixels, but digits images are 8x8" in " ".join(screen_text(app).split())
+        assert "--resize" not in screen_text(app) and "Traceback" not in screen_text(app)
+        view.predictions = None
+        await pilot.press("y")
+        await wait_for(pilot, lambda: view.predictions is not None, timeout=60)
+        assert view.predictions[0]["source"] == str(too_big)

@@ -39,6 +39,15 @@ from workbench.schema.config import DataConfig
 _WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
+class ImageSizeError(DataError):
+    """An image whose size is not a fixed-size dataset's: refused unless resizing is asked for
+    (``reason`` says why without naming the command line's way of asking)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"{reason}; pass --resize to resize anyway")
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Sample:
     source: str  # the file, and for rows the line: "rows.csv line 3"
@@ -91,10 +100,9 @@ def _fixed_size_image(path: Path, info: DatasetInfo, resize: bool) -> np.ndarray
             image.load()
             _refuse_wide_or_transparent(path, image)
             if image.size != (width, height) and not resize:
-                raise DataError(
+                raise ImageSizeError(
                     f"{path}: {image.width}x{image.height} pixels, but {info.name} images are {width}x{height}; "
-                    "resizing changes what the model sees (stroke width, margins), so its answer could mislead; "
-                    "pass --resize to resize anyway"
+                    "resizing changes what the model sees (stroke width, margins), so its answer could mislead"
                 )
             pixels = image.convert("L" if channels == 1 else "RGB")
             if pixels.size != (width, height):

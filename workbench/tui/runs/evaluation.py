@@ -36,6 +36,7 @@ from workbench.runs.folder import RunDir
 from workbench.runs.reports import read_reports, write_report
 from workbench.tui.runs.dialogs import FileScreen
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.screens.dialogs import ConfirmScreen
 from workbench.tui.torch_thread import on_torch_thread
 from workbench.tui.widgets.confusion import LEGEND, heat_map
 from workbench.tui.widgets.picture import Captioned, PictureGrid
@@ -165,6 +166,8 @@ class EvaluationScreen(WorkbenchScreen):
         self.predictor: Predictor | None = None
         #: The last file's predictions (as ``workbench predict --json`` gives them).
         self.predictions: list[dict[str, Any]] | None = None
+        #: The file being predicted on (asked again, resized, when its size is refused).
+        self.predicting: Path | None = None
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="evaluation", classes="body"):
@@ -203,11 +206,12 @@ class EvaluationScreen(WorkbenchScreen):
             FileScreen("Predict on a file", "the path of an image, or of a .csv file of rows"), self._predict_file
         )
 
-    def _predict_file(self, path: Path | None) -> None:
+    def _predict_file(self, path: Path | None, resize: bool = False) -> None:
         if path is None:
             return
+        self.predicting = path
         self._show_prediction(Text(f"Predicting {path}…", style="dim"))
-        self.run_worker(self._predict(path), exclusive=True, group="prediction", exit_on_error=False)
+        self.run_worker(self._predict(path, resize), exclusive=True, group="prediction", exit_on_error=False)
 
     def _start(self, fresh: bool) -> None:
         self.report = None
@@ -241,11 +245,11 @@ class EvaluationScreen(WorkbenchScreen):
         self._show_report(report, reused)
         self.run_worker(self._read_pictures(report), exclusive=True, group="eval-pictures", exit_on_error=False)
 
-    async def _predict(self, path: Path) -> None:
+    async def _predict(self, path: Path, resize: bool) -> None:
         """Build the predictor once (it loads the run's data for the normalisation), then ask it."""
         if self.predictor is None:
             self.predictor = await on_torch_thread(partial(load_predictor, self.checkpoint))
-        predictions = await on_torch_thread(partial(self.predictor.predict, [path]))
+        predictions = await on_torch_thread(partial(self.predictor.predict, [path], resize=resize))
         self.predictions = [p.to_dict() for p in predictions]
         self._show_prediction(prediction_lines(predictions))
 
@@ -256,13 +260,27 @@ class EvaluationScreen(WorkbenchScreen):
         if group == "evaluation":
             self._show_error(describe_error(error))
         elif group == "prediction":
-            message = describe_error(error)
-            self._show_prediction(Text.styled(message, "bold red"))
-            self.notify(message, title="Prediction failed", severity="error", timeout=8)
+            self._prediction_failed(error)
         elif group == "eval-pictures":
             self._show_pictures([], f"The pictures could not be read: {describe_error(error)}")
         else:
             super().worker_failed(group, error)
+
+    def _prediction_failed(self, error: BaseException) -> None:
+        """One red line in place; an image of another size than the dataset's is offered resized."""
+        from workbench.data.prediction_inputs import ImageSizeError  # numpy: loaded by the prediction that failed
+
+        path = self.predicting
+        if isinstance(error, ImageSizeError) and path is not None:
+            self._show_prediction(Text.styled(error.reason, "bold red"))
+            self.app.push_screen(
+                ConfirmScreen(f"{error.reason}. Resize it anyway?", yes="Resize", no="Cancel"),
+                lambda yes: self._predict_file(path, resize=True) if yes else None,
+            )
+            return
+        message = describe_error(error)
+        self._show_prediction(Text.styled(message, "bold red"))
+        self.notify(message, title="Prediction failed", severity="error", timeout=8)
 
     # ------------------------------------------------------------------ drawing
 
