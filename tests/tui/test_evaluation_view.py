@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual.widgets import Input
 
 from workbench.runs.folder import RunDir
 from workbench.tui.app import WorkbenchApp
+from workbench.tui.runs.dialogs import FileScreen
 from workbench.tui.runs.evaluation import EvaluationScreen
+from workbench.tui.screens.dialogs import ConfirmScreen
 from workbench.tui.widgets.confusion import heat_map
 from workbench.tui.widgets.picture import PictureGrid
 
@@ -110,3 +113,48 @@ def test_a_hundred_class_matrix_keeps_one_row_per_class_for_scrolling() -> None:
     console = Console(width=80, color_system="256", record=True)
     console.print(heat_map(matrix[:10], names[:10]))
     assert "\x1b[" in console.export_text(styles=True)  # cells are coloured from the 256-colour palette
+
+
+async def _answer(pilot, app: WorkbenchApp, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Type ``path`` into the file dialog and press enter."""
+    await wait_for(pilot, lambda: isinstance(app.screen, FileScreen))
+    app.screen.query_one(Input).value = str(path)
+    await pilot.press("enter")
+
+
+async def test_p_predicts_on_a_file_as_workbench_predict_does_and_offers_to_resize_one_of_another_size(
+    fixed_app: Callable[..., WorkbenchApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+
+    from workbench.data.reading import read_raw
+    from workbench.engine.evaluate import evaluate_checkpoint
+
+    run = train_run("digits-mlp", epochs=1)
+    example = evaluate_checkpoint(_tested_checkpoint(run)).examples[3]
+    sample = tmp_path / "sample.png"
+    Image.fromarray(read_raw("digits", {}).test.inputs[example["index"], 0], "L").save(sample)
+    too_big = tmp_path / "big.png"
+    Image.new("L", (28, 28)).save(too_big)
+    monkeypatch.chdir(tmp_path)
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        view = await _open_evaluation(pilot, app, run.id)
+        await pilot.press("p")
+        await _answer(pilot, app, Path("nowhere.png"))  # refused in the dialog, which stays
+        await wait_for(pilot, lambda: "nowhere.png: no such file" in screen_text(app))
+        await _answer(pilot, app, sample)
+        await wait_for(pilot, lambda: view.predictions is not None, timeout=60)
+        assert view.predictions[0]["top"][0]["class"] == example["predicted"]
+        shown = f"sample.png {example['predicted']} {example['confidence']:.1%}"  # the line may wrap
+        await wait_for(pilot, lambda: shown in " ".join(screen_text(app).split()))
+
+        await pilot.press("p")
+        await _answer(pilot, app, too_big)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))  # asked: resize it anyway?
+        assert "28x28 pixels, but digits images are 8x8" in " ".join(screen_text(app).split())
+        assert "--resize" not in screen_text(app) and "Traceback" not in screen_text(app)
+        view.predictions = None
+        await pilot.press("y")
+        await wait_for(pilot, lambda: view.predictions is not None, timeout=60)
+        assert view.predictions[0]["source"] == str(too_big)

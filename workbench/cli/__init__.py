@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "workbench.cli.live_commands",
     "workbench.cli.compare_commands",
     "workbench.cli.export_commands",
+    "workbench.cli.predict_commands",
     "workbench.cli.lr_find_commands",
     "workbench.cli.inside_commands",
 )

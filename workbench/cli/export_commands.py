@@ -1,15 +1,22 @@
-"""``workbench export``: a run's metrics out to the tools people already use.
+"""``workbench export``: a run's metrics, or its trained model, out to the tools people already use.
 
-CSV on stdout by default (``| column -s, -t``, ``> run.csv``), or to a file written atomically
-with ``--out``; ``--tensorboard`` writes TensorBoard event files instead, so runs trained
-without the TensorBoard sink can be viewed there too. The rows and columns are
-:mod:`workbench.runs.export`'s; the event files :mod:`workbench.runs.tensorboard`'s. A run in
-progress exports what it has recorded so far.
+Metrics (``--format csv``, the default): CSV on stdout (``| column -s, -t``, ``> run.csv``), or
+to a file written atomically with ``--out``; ``--tensorboard`` writes TensorBoard event files
+instead, so runs trained without the TensorBoard sink can be viewed there too. The rows and
+columns are :mod:`workbench.runs.export`'s; the event files :mod:`workbench.runs.tensorboard`'s.
+A run in progress exports what it has recorded so far.
+
+The model (``--format onnx|pt2|safetensors|script``): a checkpoint's model as a file, written
+and checked against the model by :mod:`workbench.engine.model_export`; the command says where it
+went and how far the file's outputs are from the model's on test samples. One command with a
+format rather than a second command: "take this run out of Workbench" is one idea, and RUN,
+``--out`` and ``--json`` mean the same for every format.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -21,11 +28,37 @@ from workbench.errors import WorkbenchError
 RUN_HELP = "run id, a unique prefix of one, 'latest', or a run folder"
 
 
+#: What ``--format`` takes: the metrics as CSV, or one of the model formats.
+METRIC_FORMATS = ("csv",)
+MODEL_FORMATS = ("onnx", "pt2", "safetensors", "script")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    export = sub.add_parser("export", help="write a run's metrics as CSV (to stdout by default) or TensorBoard event files")
+    export = sub.add_parser(
+        "export",
+        help="write a run's metrics (CSV, TensorBoard) or its trained model (ONNX, torch.export, safetensors, PyTorch source)",
+    )
     export.add_argument("run", metavar="RUN", help=RUN_HELP)
-    export.add_argument("--steps", action="store_true", help="one row per training report instead of one per epoch")
-    export.add_argument("--out", metavar="FILE", help="write the CSV to FILE (atomically) instead of stdout")
+    export.add_argument(
+        "--format",
+        choices=METRIC_FORMATS + MODEL_FORMATS,
+        default="csv",
+        help="csv: the metrics (default); onnx, pt2 (torch.export), safetensors (the weights) or script "
+        "(the model's PyTorch source and its weights, needing only torch): the model, checked against "
+        'Workbench\'s on test samples. onnx and safetensors need the export extra: pip install "workbench[export]"',
+    )
+    export.add_argument(
+        "--checkpoint",
+        help="model formats: best, last, an epoch (5 or epoch-5), or a file (default: the one the run's test used)",
+    )
+    export.add_argument("--steps", action="store_true", help="csv: one row per training report instead of one per epoch")
+    export.add_argument(
+        "--out",
+        metavar="PATH",
+        help="csv: write to PATH (atomically) instead of stdout; model formats: the file to write "
+        "(default: export/<checkpoint>.<format's extension> in the run's folder)",
+    )
+    export.add_argument("--json", action="store_true", help="model formats: print what was written and checked as JSON")
     add_tensorboard_argument(
         export, "write TensorBoard event files instead of CSV: to DIR/<run id>, or without DIR to tb/ in the run's folder"
     )
@@ -47,6 +80,10 @@ def export_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.runs.export import metrics_table, write_csv
     from workbench.runs.store import find_run
 
+    if args.format in MODEL_FORMATS:
+        return export_model_command(args, console)
+    if args.checkpoint or args.json:
+        raise WorkbenchError(f"export: --{'checkpoint' if args.checkpoint else 'json'} is for the model formats; add --format")
     run = find_run(args.run)
     if args.tensorboard is not None:
         if args.steps or args.out:
@@ -68,6 +105,34 @@ def export_command(args: argparse.Namespace, console: Console) -> int:
         # `| head`: the reader has what it wanted. Python would complain again when it flushes
         # stdout at exit, so stdout becomes /dev/null.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def export_model_command(args: argparse.Namespace, console: Console) -> int:
+    """Write the model of a run's checkpoint as ``--format`` and report the check against it."""
+    if args.steps or args.tensorboard is not None:
+        raise WorkbenchError(f"export: --{'steps' if args.steps else 'tensorboard'} is for the metrics; drop it or --format")
+    from workbench.engine.model_export import FORMATS, export_checkpoint, require_extra
+    from workbench.runs.checkpoints import resolve_checkpoint
+    from workbench.runs.store import find_run
+
+    require_extra(args.format)  # before the run is even looked at: the fix is an install
+    run = find_run(args.run)
+    checkpoint = resolve_checkpoint(run, args.checkpoint)
+    default = run.export_dir / f"{checkpoint.stem}{FORMATS[args.format]}"
+    out = Path(args.out).expanduser().resolve() if args.out else default
+    result = export_checkpoint(checkpoint, args.format, out)
+    if args.json:
+        console.print_json(json.dumps({"run": run.id, "checkpoint": str(checkpoint), **result.to_dict()}))
+        return 0
+    written = str(result.files[0]) + "".join(f" and its weights {f}" for f in result.files[1:])
+    _say(console, f"wrote {run.id} ({checkpoint.stem}) as {args.format} to {written} in {result.export_s:.2f} s")
+    agree = (
+        f", the same predicted class for {result.same_predictions} of {result.samples}"
+        if result.same_predictions is not None
+        else ""
+    )
+    _say(console, f"checked on {result.samples} test samples: max abs difference from the model {result.max_abs_diff:.2g}{agree}")
     return 0
 
 

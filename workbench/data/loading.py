@@ -40,6 +40,12 @@ class Splits:
     train: Batches
     val: Batches | None  # None when data.val_fraction is 0
     test: Batches
+    #: The inputs' standardisation, fitted on the training samples: what a sample from outside
+    #: the dataset (``workbench predict``) goes through too.
+    normaliser: Normaliser
+    #: Regression: the targets' standardisation, to turn the model's outputs back into the
+    #: target's own units. None for classification.
+    target_scale: Normaliser | None = None
 
 
 def load_splits(data: DataConfig, seed: int, device: torch.device | str, shard: Shard = WHOLE) -> Splits:
@@ -82,6 +88,8 @@ def _tensor_splits(data: DataConfig, seed: int, device: torch.device, info: Data
         train=batches(train, training=True),
         val=batches(val, training=False) if len(val) else None,
         test=batches(test, training=False),
+        normaliser=normaliser,
+        target_scale=rescale_targets,
     )
 
 
@@ -123,4 +131,5 @@ def _streamed_splits(
         train=batches(train_files, training=True),
         val=batches(image_files(val_idx), training=False) if len(val_idx) else None,
         test=batches(image_files(None), training=False),
+        normaliser=normaliser,
     )

@@ -18,15 +18,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from workbench.data.batching import Batches
-from workbench.engine.checkpoint_io import read_checkpoint
 from workbench.engine.device import PreparedModel
 from workbench.engine.distributed import SOLO, Team
 from workbench.engine.metrics import MetricTotals
-from workbench.engine.setup import Parts, build_parts
-from workbench.errors import CheckpointError, ConfigError, DataError
-from workbench.experiment.validation import validate
+from workbench.engine.restore import restore_model
+from workbench.engine.setup import Parts
+from workbench.errors import DataError
 from workbench.runs.status import now_iso
-from workbench.schema import config as config_io
 
 SPLITS = ("test", "val")
 #: Examples kept per report: the worst (highest loss) and an even spread over the split.
@@ -80,18 +78,24 @@ def _outputs(
     prepared: PreparedModel, parts: Parts, batches: Batches, totals: MetricTotals, keep: bool
 ) -> list[tuple[Tensor, Tensor]]:
     """Run the model over every batch in eval mode; add to ``totals``; return the outputs if ``keep``."""
-    model = prepared.model
-    model.eval()
+    prepared.model.eval()
     kept = []
     with torch.inference_mode():
         for inputs, targets in batches.epoch(0):
             with parts.precision.autocast():
-                outputs = model(prepared.inputs(inputs))
+                outputs = forward(prepared, parts, inputs)
                 loss = parts.loss_fn(outputs, targets)
             totals.add(outputs, targets, loss)
             if keep:
                 kept.append((outputs.float(), targets))
     return kept
+
+
+def forward(prepared: PreparedModel, parts: Parts, inputs: Tensor) -> Tensor:
+    """The model's outputs for a normalised batch, computed as evaluation computes them (the
+    caller holds inference mode; ``workbench predict`` goes through here too)."""
+    with parts.precision.autocast():
+        return prepared.model(prepared.inputs(inputs))
 
 
 def validation_metrics(parts: Parts, prepared: PreparedModel, split: str = "val", *, team: Team = SOLO) -> dict[str, float]:
@@ -218,17 +222,5 @@ def _spread(total: int, count: int = EXAMPLES) -> list[int]:
 
 def evaluate_checkpoint(path: Path, split: str = "test", *, device: str | None = None) -> Evaluation:
     """Rebuild a checkpoint's model and data from its config and evaluate it on ``split``."""
-    state = read_checkpoint(path)
-    try:  # validated like any experiment before a model is built from it (sizes, catalogs, shapes)
-        config = validate(config_io.from_dict(state["config"]))
-    except ConfigError as error:
-        raise CheckpointError(f"{path}: its experiment is not valid: {error}") from None
-    parts = build_parts(config, device=device, for_training=False)
-    try:
-        parts.prepared.module.load_state_dict(state["model"])
-    except (RuntimeError, TypeError) as error:
-        raise CheckpointError(f"{path}: its weights do not fit its own model ({str(error).splitlines()[0]})") from None
-    epoch = state["epoch"]
-    if not isinstance(epoch, int):
-        raise CheckpointError(f"{path}: its epoch is {epoch!r}, not a whole number")
-    return evaluate_model(parts, split, checkpoint=path, run_id=str(state.get("run_id", "")), epoch=epoch)
+    restored = restore_model(path, device=device)
+    return evaluate_model(restored.parts, split, checkpoint=path, run_id=restored.run_id, epoch=restored.epoch)

@@ -17,7 +17,10 @@ def chosen_checkpoint(run: RunDir, config: RunConfig) -> Path:
 
 
 def resolve_checkpoint(run: RunDir, which: str | None = None) -> Path:
-    """``None`` (the run's chosen one), ``best``, ``last``, an epoch number, or a file path."""
+    """``None`` (the run's chosen one), ``best``, ``last``, an epoch number (``5`` or ``epoch-5``,
+    as the files are named), or a file path."""
+    if which is not None and which.startswith("epoch-") and which[6:].isdigit():
+        which = which[6:]
     if which is None:
         recorded = run.read_status().test_checkpoint
         if recorded and Path(recorded).is_file():

@@ -68,6 +68,11 @@ class RunDir:
         return self.path / "eval"
 
     @property
+    def export_dir(self) -> Path:
+        """Where ``workbench export --format ...`` writes a model by default."""
+        return self.path / "export"
+
+    @property
     def last_checkpoint(self) -> Path:
         return self.checkpoints_dir / "last.pt"
 

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 DIGITS_SAMPLES = 1797
 DIABETES_SAMPLES = 442
 DIABETES_FEATURES = 10
+#: scikit-learn's names of the diabetes measurements, in column order (what `predict` reads rows by).
+DIABETES_FEATURE_NAMES = ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")
 DIGIT_NAMES = tuple(str(d) for d in range(10))
 
 #: The files in scikit-learn's ``datasets/data`` folder each set is read from (its cache key).

@@ -50,7 +50,9 @@ def load_csv(options: dict[str, Any]) -> RawDataset:
 
 @functools.lru_cache(maxsize=4)
 def _read_cached(path: str, mtime_ns: int, size: int, target: str, task: str) -> Table:
-    header, lines, rows = _read_rows(Path(path))
+    header, lines, rows = read_rows(Path(path))
+    if len(rows) < 2:
+        raise DataError(f"{path}: {len(rows)} data row(s); need at least 2 to hold out a test set")
     target = target.strip()
     if target and target not in header:
         raise ConfigError(
@@ -62,18 +64,19 @@ def _read_cached(path: str, mtime_ns: int, size: int, target: str, task: str) ->
         raise DataError(f"{path}: needs at least one feature column besides the target {header[target_col]!r}")
     feature_cols = [j for j in range(len(header)) if j != target_col]
     cells = np.array(rows, dtype=str).reshape(len(rows), len(header))
-    features = _numbers(cells[:, feature_cols], lines, [header[j] for j in feature_cols], path)
+    features = numeric_cells(cells[:, feature_cols], lines, [header[j] for j in feature_cols], path)
     column = cells[:, target_col]
     if task == "regression":
-        targets = _numbers(column[:, None], lines, [header[target_col]], path)[:, :1]
+        targets = numeric_cells(column[:, None], lines, [header[target_col]], path)[:, :1]
         names: tuple[str, ...] = ()
     else:
         targets, names = _classes(column, lines, header[target_col], path)
     return Table(features, targets, tuple(header[j] for j in feature_cols), header[target_col], names)
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[int], list[list[str]]]:
-    """Header, the line number of each data row, and the rows; every row as wide as the header."""
+def read_rows(path: Path) -> tuple[list[str], list[int], list[list[str]]]:
+    """Header, the line number of each data row, and the rows; every row as wide as the header
+    (also what ``workbench predict`` reads a file of rows to predict with)."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
@@ -94,15 +97,13 @@ def _read_rows(path: Path) -> tuple[list[str], list[int], list[list[str]]]:
         raise DataError(f"{path}: cannot read: {error.strerror}") from None
     if not header or not any(header):
         raise DataError(f"{path}: empty file; expected a header row naming the columns")
-    if len(rows) < 2:
-        raise DataError(f"{path}: {len(rows)} data row(s); need at least 2 to hold out a test set")
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise DataError(f"{path}: column name {duplicates[0]!r} appears more than once in the header")
     return header, lines, rows
 
 
-def _numbers(cells: np.ndarray, lines: list[int], names: list[str], path: str) -> np.ndarray:
+def numeric_cells(cells: np.ndarray, lines: list[int], names: list[str], path: str) -> np.ndarray:
     """Convert a block of text cells to float32, or name the first cell that is not a number."""
     try:
         values = np.char.strip(cells).astype(np.float64)

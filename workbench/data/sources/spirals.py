@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 #: with three or more arms that packs them so close that a small MLP cannot separate them in a
 #: short run, while one turn still needs a clearly non-linear boundary.
 TURNS = 1.0
+#: The two coordinates of a point, by name (what `predict` reads rows by).
+FEATURE_NAMES = ("x", "y")
 
 
 def class_names(classes: int) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -84,3 +85,32 @@ class ColumnsScreen(Dialog):
     def action_apply(self) -> None:
         selected = set(self.query_one(SelectionList).selected)
         self.dismiss([s for s in self.settings if s in selected])
+
+
+class FileScreen(Dialog):
+    """Ask for the path of a file (to predict on). Dismisses with the path, or None when
+    cancelled; a path that is not a file is refused in the dialog, where it can be corrected."""
+
+    def __init__(self, question: str, placeholder: str) -> None:
+        super().__init__()
+        self.question = question
+        self.placeholder = placeholder
+
+    def compose_dialog(self) -> ComposeResult:
+        yield Static(self.question, classes="title", markup=False)
+        yield Input(placeholder=self.placeholder, id="path")
+        yield Static(id="note", classes="note", markup=False)
+        yield Static("enter predict · escape cancel", classes="note", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        path = Path(event.value.strip()).expanduser()
+        if not event.value.strip() or not path.is_file():
+            note = self.query_one("#note", Static)
+            note.add_class("error")
+            note.update(f"{path}: no such file" if event.value.strip() else "give the path of a file")
+            return
+        self.dismiss(path.resolve())

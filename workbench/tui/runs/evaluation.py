@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.table import Table
@@ -34,17 +34,24 @@ from workbench.errors import describe_error
 from workbench.formatting import metrics_text
 from workbench.runs.folder import RunDir
 from workbench.runs.reports import read_reports, write_report
+from workbench.tui.runs.dialogs import FileScreen
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.screens.dialogs import ConfirmScreen
 from workbench.tui.torch_thread import on_torch_thread
 from workbench.tui.widgets.confusion import LEGEND, heat_map
 from workbench.tui.widgets.picture import Captioned, PictureGrid
 from workbench.tui.widgets.plain import plain_cells
+
+if TYPE_CHECKING:
+    from workbench.engine.predict import Prediction, Predictor
 
 SPLIT = "test"
 #: From this width the per-class table and the matrix sit side by side.
 WIDE_COLUMNS = 110
 #: Pairs listed under "most confused".
 CONFUSED_PAIRS = 10
+#: Rows of a CSV file whose predictions the view lists.
+PREDICTIONS_SHOWN = 10
 
 
 def saved_report(run: RunDir, checkpoint: Path, split: str = SPLIT) -> dict[str, Any] | None:
@@ -102,17 +109,40 @@ def mistake_pictures(run: RunDir, report: dict[str, Any]) -> list[Captioned]:
     ]
 
 
+def load_predictor(checkpoint: Path) -> Predictor:
+    """What ``workbench predict`` answers with (imports torch: only on the torch thread)."""
+    from workbench.engine.predict import Predictor
+
+    return Predictor.from_checkpoint(checkpoint)
+
+
+def prediction_lines(predictions: list[Prediction]) -> Text:
+    """The predictions as ``workbench predict`` prints them, the first few of a long file."""
+    text = Text("Prediction\n", style="bold")
+    for prediction in predictions[:PREDICTIONS_SHOWN]:
+        text.append(prediction.text() + "\n")
+    if len(predictions) > PREDICTIONS_SHOWN:
+        text.append(f"… and {len(predictions) - PREDICTIONS_SHOWN:,} more rows (workbench predict prints them all)", style="dim")
+    text.rstrip()
+    return text
+
+
 class EvaluationScreen(WorkbenchScreen):
     """Pushed over the Runs screen for one checkpoint of one run."""
 
     MODE = "runs"
-    HINT = "↑↓ PgUp PgDn scroll · e evaluates again · escape goes back to the runs"
+    HINT = "↑↓ PgUp PgDn scroll · e evaluates again · p predicts on a file · escape goes back to the runs"
 
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("e", "evaluate_again", "Evaluate again")]
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("e", "evaluate_again", "Evaluate again"),
+        Binding("p", "predict", "Predict on a file", tooltip="The checkpoint's prediction for an image or CSV file of yours"),
+    ]
 
     DEFAULT_CSS = """
     EvaluationScreen #evaluation { padding: 0 1; scrollbar-size-vertical: 1; }
     EvaluationScreen #eval-metrics { margin-bottom: 1; }
+    EvaluationScreen #prediction { margin-bottom: 1; }
     EvaluationScreen #eval-tables { height: auto; layout: vertical; }
     EvaluationScreen.-wide #eval-tables { layout: horizontal; }
     EvaluationScreen #per-class { width: auto; margin-top: 1; }
@@ -132,11 +162,18 @@ class EvaluationScreen(WorkbenchScreen):
         #: The report shown (the dict ``workbench eval --json`` prints), once read.
         self.report: dict[str, Any] | None = None
         self.reused = False
+        #: The checkpoint's model and its data's preparation, once a file has been predicted on.
+        self.predictor: Predictor | None = None
+        #: The last file's predictions (as ``workbench predict --json`` gives them).
+        self.predictions: list[dict[str, Any]] | None = None
+        #: The file being predicted on (asked again, resized, when its size is refused).
+        self.predicting: Path | None = None
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="evaluation", classes="body"):
             yield Static(id="eval-title", markup=False)
             yield Static(id="eval-metrics", markup=False)
+            yield Static(id="prediction", classes="hidden", markup=False)
             with Horizontal(id="eval-tables"):
                 with Vertical(id="confusion-box"):
                     yield Static(id="confusion-title", classes="section hidden", markup=False)
@@ -163,6 +200,18 @@ class EvaluationScreen(WorkbenchScreen):
 
     def action_evaluate_again(self) -> None:
         self._start(fresh=True)
+
+    def action_predict(self) -> None:
+        self.app.push_screen(
+            FileScreen("Predict on a file", "the path of an image, or of a .csv file of rows"), self._predict_file
+        )
+
+    def _predict_file(self, path: Path | None, resize: bool = False) -> None:
+        if path is None:
+            return
+        self.predicting = path
+        self._show_prediction(Text(f"Predicting {path}…", style="dim"))
+        self.run_worker(self._predict(path, resize), exclusive=True, group="prediction", exit_on_error=False)
 
     def _start(self, fresh: bool) -> None:
         self.report = None
@@ -196,22 +245,53 @@ class EvaluationScreen(WorkbenchScreen):
         self._show_report(report, reused)
         self.run_worker(self._read_pictures(report), exclusive=True, group="eval-pictures", exit_on_error=False)
 
+    async def _predict(self, path: Path, resize: bool) -> None:
+        """Build the predictor once (it loads the run's data for the normalisation), then ask it."""
+        if self.predictor is None:
+            self.predictor = await on_torch_thread(partial(load_predictor, self.checkpoint))
+        predictions = await on_torch_thread(partial(self.predictor.predict, [path], resize=resize))
+        self.predictions = [p.to_dict() for p in predictions]
+        self._show_prediction(prediction_lines(predictions))
+
     async def _read_pictures(self, report: dict[str, Any]) -> None:
         self._show_pictures(await on_torch_thread(partial(mistake_pictures, self.run, report)), "")
 
     def worker_failed(self, group: str, error: BaseException) -> None:
         if group == "evaluation":
             self._show_error(describe_error(error))
+        elif group == "prediction":
+            self._prediction_failed(error)
         elif group == "eval-pictures":
             self._show_pictures([], f"The pictures could not be read: {describe_error(error)}")
         else:
             super().worker_failed(group, error)
+
+    def _prediction_failed(self, error: BaseException) -> None:
+        """One red line in place; an image of another size than the dataset's is offered resized."""
+        from workbench.data.prediction_inputs import ImageSizeError  # numpy: loaded by the prediction that failed
+
+        path = self.predicting
+        if isinstance(error, ImageSizeError) and path is not None:
+            self._show_prediction(Text.styled(error.reason, "bold red"))
+            self.app.push_screen(
+                ConfirmScreen(f"{error.reason}. Resize it anyway?", yes="Resize", no="Cancel"),
+                lambda yes: self._predict_file(path, resize=True) if yes else None,
+            )
+            return
+        message = describe_error(error)
+        self._show_prediction(Text.styled(message, "bold red"))
+        self.notify(message, title="Prediction failed", severity="error", timeout=8)
 
     # ------------------------------------------------------------------ drawing
 
     def _show_error(self, message: str) -> None:
         self.query_one("#eval-metrics", Static).update(Text.styled(message, "bold red"))
         self.notify(message, title="Evaluation failed", severity="error", timeout=8)
+
+    def _show_prediction(self, text: Text) -> None:
+        prediction = self.query_one("#prediction", Static)
+        prediction.remove_class("hidden")
+        prediction.update(text)
 
     def _show_report(self, report: dict[str, Any], reused: bool) -> None:
         self.report, self.reused = report, reused
