@@ -26,7 +26,7 @@ def describe_experiment(config: RunConfig) -> dict[str, Any]:
 
     info = dataset_info(config)
     sizes = split_sizes(config.data, info)
-    analysis = analyse(config.model.layers, info.input_shape, info.num_outputs)
+    analysis = analyse(config.model.layers, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
     steps = steps_per_epoch(sizes.train, config.data.batch_size)
     preview = lr_preview(config.optimizer, config.schedule, config.train.epochs, steps)
     return {

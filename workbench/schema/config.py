@@ -55,7 +55,7 @@ class DataConfig:
     eval_batch_size: int = knob(1000, "int", "samples per step when validating and testing", min=1, max=65536)
     val_fraction: float = knob(0.1, "float", "share of the training set held out for validation", min=0.0, max=0.9)
     subset: int = knob(0, "int", "train on only this many samples, for quick runs (0 = all)", min=0)
-    normalize: bool = knob(True, "bool", "standardise inputs with the training set's mean and std")
+    normalize: bool = knob(True, "bool", "standardise inputs with the training set's mean and std (token ids stay as they are)")
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     #: Dataset-specific options (spirals noise, csv path, ...), checked by the dataset registry.
     options: dict[str, Any] = field(default_factory=dict)

@@ -130,7 +130,7 @@ class LayerEditor(Dialog):
             return
         layers = list(self.draft.config.model.layers)
         layers[self.index] = self.edited()
-        analysis = analyse(layers, info.input_shape, info.num_outputs)
+        analysis = analyse(layers, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
         if len(analysis.layers) > self.index:
             layer = analysis.layers[self.index]
             text = f"→ output {shape(layer.output_shape)} · {count(layer.num_params)} params"
