@@ -116,8 +116,7 @@ def test_a_group_split_by_another_layer_is_an_error_naming_both() -> None:
     field, message = error_of(layers, (4,))
     assert field == "model.layers.2.group"
     assert message == (
-        "model.layers.2.group (fc1, Linear): the group 'dense' is split: model.layers.0 is in it but "
-        "model.layers.1 is not; a group's layers must be consecutive"
+        "model.layers.2.group (fc1, Linear): the group 'dense' is split by model.layers.1; a group's layers must be consecutive"
     )
 
 

@@ -433,10 +433,7 @@ def _check_group(index: int, layers: Sequence[LayerSpec], names: list[str]) -> N
         problem = f"the group {group!r} has the name of layer model.layers.{names.index(group)}; give one of them another name"
     earlier = [i for i in range(index) if layers[i].group == group]
     if problem is None and earlier and earlier[-1] != index - 1:
-        problem = (
-            f"the group {group!r} is split: model.layers.{earlier[-1]} is in it but model.layers.{index - 1} is not; "
-            "a group's layers must be consecutive"
-        )
+        problem = f"the group {group!r} is split by model.layers.{index - 1}; a group's layers must be consecutive"
     if problem:
         raise ConfigError(f"{where} ({names[index]}, {spec.type}): {problem}", field=where)
 
