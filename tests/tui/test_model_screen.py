@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Input, OptionList, Static
 
 from workbench.model.codegen import model_source
 from workbench.tui.app import WorkbenchApp
-from workbench.tui.setup.layer_dialogs import LayerEditor, LayerPicker, PresetModelPicker
+from workbench.tui.setup.layer_dialogs import GroupDialog, LayerEditor, LayerPicker, PresetModelPicker
 
 from .helpers import SIZE, screen_text, wait_for
 
@@ -37,15 +37,15 @@ def _totals(app: WorkbenchApp) -> str:
 async def test_editing_a_layer_updates_its_shape_the_next_layers_and_the_totals(fixed_app: Callable[..., WorkbenchApp]) -> None:
     app = fixed_app(start="model")
     async with app.run_test(size=SIZE) as pilot:
-        assert _row(app, 0)[4] == "8x8x8"
+        assert _row(app, 0)[5] == "8x8x8"
         assert "5 layers · 1,370 params" in _totals(app)
         await _edit_highlighted_layer(pilot, app, "out_channels", "16")  # the cursor starts on the Conv2d
         assert "→ output 16x8x8 · 160 params" in str(app.screen.query_one("#preview", Static).render())
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, LayerEditor)
-        assert _row(app, 0)[4] == "16x8x8"
-        assert _row(app, 4)[3] == "in=256 out=10"  # the Linear's input follows
+        assert _row(app, 0)[5] == "16x8x8"
+        assert _row(app, 4)[4] == "in=256 out=10"  # the Linear's input follows
         assert "2,730 params" in _totals(app)
 
 
@@ -65,13 +65,13 @@ async def test_an_edit_that_breaks_the_stack_is_shown_and_the_draft_stays_editab
         await pilot.pause()
         error_line = str(app.screen.query_one("#stack-error", Static).render())
         assert error_line.startswith("✗ model.layers.4") and "100" in error_line
-        assert _row(app, 4)[4] == "?"
+        assert _row(app, 4)[5] == "?"
         assert "✗ 1 problem" in screen_text(app)
         # still editable: undo brings the working stack back
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert str(app.screen.query_one("#stack-error", Static).render()) == ""
-        assert _row(app, 4)[4] == "10"
+        assert _row(app, 4)[5] == "10"
         assert app.draft.problems == []
 
 
@@ -109,7 +109,7 @@ async def test_adding_a_layer_inserts_it_after_the_cursor(fixed_app: Callable[..
         assert [layer.type for layer in layers] == ["Conv2d", "ReLU", "MaxPool2d", "Flatten", "Dropout", "Linear"]
         assert layers[4].params == {"p": 0.3}
         assert app.screen.table.cursor_row == 4
-        assert _row(app, 4)[1:4] == ["drop1", "Dropout", "p=0.3"]
+        assert _row(app, 4)[2:5] == ["drop1", "Dropout", "p=0.3"]
 
 
 async def test_cancelling_the_editor_of_a_layer_just_added_takes_the_layer_back(fixed_app: Callable[..., WorkbenchApp]) -> None:
@@ -180,3 +180,38 @@ async def test_picking_a_presets_model_replaces_the_layers_in_one_undo_step(fixe
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert app.draft.config.model.layers[0].type == "Conv2d"
+
+
+async def test_g_puts_layers_into_a_named_group_that_the_table_and_the_code_show(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        for row, typed in ((0, "conv"), (1, None)):  # the second layer is offered the group above
+            app.screen.table.move_cursor(row=row)
+            await pilot.press("g")
+            await wait_for(pilot, lambda: isinstance(app.screen, GroupDialog))
+            field = app.screen.query_one("#group", Input)
+            if typed is None:
+                assert field.value == "conv"
+            else:
+                field.value = typed
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: not isinstance(app.screen, GroupDialog))
+        assert [layer.group for layer in app.draft.config.model.layers] == ["conv", "conv", "", "", ""]
+        assert [_row(app, row)[1] for row in range(3)] == ["conv", "conv", ""]
+        assert '    ("conv", nn.Sequential(OrderedDict([\n        ("conv1", nn.Conv2d(' in model_source(app.draft.analysis)
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert [layer.group for layer in app.draft.config.model.layers][:2] == ["conv", ""]
+
+
+async def test_a_group_name_that_is_not_a_name_is_refused_in_the_dialog(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, GroupDialog))
+        app.screen.query_one("#group", Input).value = "my block"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, GroupDialog)
+        assert "'my block' is not a valid group name" in str(app.screen.query_one("#note", Static).render())
+        assert all(not layer.group for layer in app.draft.config.model.layers)
