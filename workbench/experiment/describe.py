@@ -73,10 +73,12 @@ def _memory(estimate: MemoryEstimate) -> dict[str, Any]:
 def _model(analysis: ModelAnalysis) -> dict[str, Any]:
     return {
         "input_shape": list(analysis.input_shape),
+        "vocab_size": analysis.vocab_size,
         "layers": [
             {
                 "index": layer.index,
                 "name": layer.name,
+                "group": layer.group,
                 "type": layer.type,
                 "output_shape": list(layer.output_shape),
                 "params": layer.num_params,
