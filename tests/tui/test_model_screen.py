@@ -37,15 +37,15 @@ def _totals(app: WorkbenchApp) -> str:
 async def test_editing_a_layer_updates_its_shape_the_next_layers_and_the_totals(fixed_app: Callable[..., WorkbenchApp]) -> None:
     app = fixed_app(start="model")
     async with app.run_test(size=SIZE) as pilot:
-        assert _row(app, 0)[5] == "8x8x8"
+        assert _row(app, 0)[4] == "8x8x8"
         assert "5 layers · 1,370 params" in _totals(app)
         await _edit_highlighted_layer(pilot, app, "out_channels", "16")  # the cursor starts on the Conv2d
         assert "→ output 16x8x8 · 160 params" in str(app.screen.query_one("#preview", Static).render())
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, LayerEditor)
-        assert _row(app, 0)[5] == "16x8x8"
-        assert _row(app, 4)[4] == "in=256 out=10"  # the Linear's input follows
+        assert _row(app, 0)[4] == "16x8x8"
+        assert _row(app, 4)[3] == "in=256 out=10"  # the Linear's input follows
         assert "2,730 params" in _totals(app)
 
 
@@ -65,13 +65,13 @@ async def test_an_edit_that_breaks_the_stack_is_shown_and_the_draft_stays_editab
         await pilot.pause()
         error_line = str(app.screen.query_one("#stack-error", Static).render())
         assert error_line.startswith("✗ model.layers.4") and "100" in error_line
-        assert _row(app, 4)[5] == "?"
+        assert _row(app, 4)[4] == "?"
         assert "✗ 1 problem" in screen_text(app)
         # still editable: undo brings the working stack back
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert str(app.screen.query_one("#stack-error", Static).render()) == ""
-        assert _row(app, 4)[5] == "10"
+        assert _row(app, 4)[4] == "10"
         assert app.draft.problems == []
 
 
@@ -109,7 +109,7 @@ async def test_adding_a_layer_inserts_it_after_the_cursor(fixed_app: Callable[..
         assert [layer.type for layer in layers] == ["Conv2d", "ReLU", "MaxPool2d", "Flatten", "Dropout", "Linear"]
         assert layers[4].params == {"p": 0.3}
         assert app.screen.table.cursor_row == 4
-        assert _row(app, 4)[2:5] == ["drop1", "Dropout", "p=0.3"]
+        assert _row(app, 4)[1:4] == ["drop1", "Dropout", "p=0.3"]
 
 
 async def test_cancelling_the_editor_of_a_layer_just_added_takes_the_layer_back(fixed_app: Callable[..., WorkbenchApp]) -> None:

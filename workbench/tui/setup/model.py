@@ -2,7 +2,8 @@
 
 The table is the draft's layer list with what shape inference (``model.shapes.analyse``,
 torch-free) says about each layer. The first layer that breaks the stack is highlighted and the
-reason is shown in one line under the totals; layers after it show ``?``. Every edit is one
+reason is shown in one line under the totals; layers after it show ``?``. A model with named
+groups of layers (``g`` sets a layer's group) gets a group column. Every edit is one
 draft step, so ctrl+z undoes it from any screen. The code view shows exactly what
 ``model.codegen.model_source`` produces.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rich.console import JustifyMethod
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
@@ -53,7 +55,10 @@ SHORT_NAMES = {
     "num_channels": "n",
 }
 
-COLUMNS = ("#", "group", "name", "type", "parameters", "output", "params")
+COLUMNS = ("#", "name", "type", "parameters", "output", "params")
+#: The columns of a model with named groups: the group comes first (flat models keep their width).
+GROUPED_COLUMNS = ("#", "group", "name", "type", "parameters", "output", "params")
+RIGHT_ALIGNED = ("#", "params")
 
 
 class ModelScreen(WorkbenchScreen):
@@ -103,21 +108,27 @@ class ModelScreen(WorkbenchScreen):
         broken = self.draft.layer_error_index()
         table = self.table
         row = table.cursor_row
+        grouped = any(layer.group for layer in config.model.layers)
+        columns = GROUPED_COLUMNS if grouped else COLUMNS
+        if len(table.columns) != len(columns):
+            table.clear(columns=True)
+            table.add_columns(*columns)
         table.clear()
+        justify: list[JustifyMethod] = ["right" if column in RIGHT_ALIGNED else "left" for column in columns]
         names = layer_names(config.model.layers)
         for index, layer in enumerate(config.model.layers):
             info = analysis.layers[index] if analysis is not None and index < len(analysis.layers) else None
             style = "bold red" if index == broken else ("dim" if info is None else "")
             cells = (
                 str(index),
-                layer.group,
+                *([layer.group] if grouped else []),
                 names[index],
                 layer.type,
                 _key_params(layer, info.params if info else None),
                 shape(info.output_shape) if info else "?",
                 count(info.num_params) if info else "?",
             )
-            table.add_row(*(Text(cell, style=style, justify="right" if i in (0, 6) else "left") for i, cell in enumerate(cells)))
+            table.add_row(*(Text(cell, style=style, justify=justify[i]) for i, cell in enumerate(cells)))
         if config.model.layers:
             table.move_cursor(row=min(row, len(config.model.layers) - 1), animate=False)
         self._show_totals()
