@@ -215,3 +215,23 @@ async def test_a_group_name_that_is_not_a_name_is_refused_in_the_dialog(fixed_ap
         assert isinstance(app.screen, GroupDialog)
         assert "'my block' is not a valid group name" in str(app.screen.query_one("#note", Static).render())
         assert all(not layer.group for layer in app.draft.config.model.layers)
+
+
+async def test_the_text_preset_shows_its_groups_token_input_and_the_sequence_layers_to_add(
+    preset_app: Callable[..., WorkbenchApp],
+) -> None:
+    app = preset_app("first-marker-gru", start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "token ids" in screen_text(app), what="the totals")
+        assert [_row(app, row)[1:4] for row in range(3)] == [
+            ["encoder", "embed1", "Embedding"],
+            ["encoder", "gru1", "GRU"],
+            ["classifier", "fc1", "Linear"],
+        ]
+        assert "input 24 token ids → output 4" in screen_text(app)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, LayerPicker))
+        picker = app.screen.query_one(OptionList)
+        ids = [picker.get_option_at_index(i).id for i in range(picker.option_count)]
+        sequence = ids.index(None, ids.index("Transpose"))  # the "sequence" heading
+        assert ids[sequence + 1 : sequence + 5] == ["Embedding", "GRU", "LSTM", "SelfAttention"]
