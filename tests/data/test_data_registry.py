@@ -30,7 +30,7 @@ print(json.dumps({"torch": "torch" in sys.modules, "shapes": [list(i.input_shape
     assert seen["classes"] == [[str(d) for d in range(10)], ["0", "1", "2"]]
 
 
-@pytest.mark.parametrize("name", ["digits", "diabetes", "spirals"])
+@pytest.mark.parametrize("name", ["digits", "diabetes", "spirals", "first-marker"])
 def test_describe_matches_what_loading_delivers(name):
     data = DataConfig(dataset=name, val_fraction=0.0)
     info = describe(data)
@@ -49,7 +49,7 @@ def test_describe_matches_what_loading_delivers(name):
 def test_every_dataset_has_a_task_kind_licence_and_options_schema():
     for name, spec in DATASETS.items():
         assert spec.name == name
-        assert spec.task in ("classification", "regression") and spec.kind in ("image", "tabular", "points")
+        assert spec.task in ("classification", "regression") and spec.kind in ("image", "tabular", "points", "tokens")
         assert spec.source and spec.licence and spec.help
         assert spec.offline == (spec.download is None) == (spec.download_mb is None)
 

@@ -95,6 +95,31 @@ def test_replacing_a_layer_keeps_only_values_that_differ_from_the_defaults(draft
         draft.replace_layer(0, LayerSpec("Conv2d", "not a name", {}))
 
 
+def test_layers_are_grouped_one_undo_step_at_a_time_and_a_layer_added_inside_a_group_joins_it(draft: Draft) -> None:
+    for index in (0, 1):
+        draft.set_layer_group(index, "conv")
+    assert [layer.group for layer in draft.config.model.layers][:3] == ["conv", "conv", ""]
+    assert draft.analysis is not None and draft.analysis.layers[1].group == "conv"
+    inside = draft.add_layer(0, "Dropout")
+    assert draft.config.model.layers[inside].group == "conv"
+    edge = draft.add_layer(2, "ReLU")  # after the group's last layer: outside it
+    assert draft.config.model.layers[edge].group == ""
+    draft.undo()
+    draft.undo()
+    assert draft.undo().startswith("group ")
+    assert [layer.group for layer in draft.config.model.layers][:2] == ["conv", ""]
+
+
+def test_the_layer_editor_keeps_the_group_and_refuses_one_that_is_not_a_name(draft: Draft) -> None:
+    layer = draft.config.model.layers[0]
+    edited = LayerSpec(layer.type, "", dict(layer.params), group="features")
+    assert draft.checked_layer(0, edited).group == "features"
+    with pytest.raises(ConfigError, match=r"^model\.layers\.0\.group: 'my block' is not a valid group name"):
+        draft.checked_layer(0, LayerSpec(layer.type, "", {}, group="my block"))
+    assert value_at(draft.config, "model.layers.0.group") == ""
+    assert param_at(draft.config, "model.layers.0.group").kind == "str"
+
+
 def test_picking_another_optimizer_drops_the_parameters_it_does_not_have(draft: Draft) -> None:
     draft.set_text("optimizer.weight_decay", "0.01")
     draft.set_text("optimizer.beta1", "0.8")

@@ -7,8 +7,8 @@ from typing import Any
 from workbench.schema.config import LayerSpec
 
 
-def layer(type: str, name: str = "", **params: Any) -> LayerSpec:
-    return LayerSpec(type=type, name=name, params=params)
+def layer(type: str, name: str = "", group: str = "", **params: Any) -> LayerSpec:
+    return LayerSpec(type=type, name=name, params=params, group=group)
 
 
 def lenet5() -> list[LayerSpec]:
@@ -70,4 +70,44 @@ def mlp() -> list[LayerSpec]:
         layer("Linear", out_features=16, bias=False),
         layer("LeakyReLU", negative_slope=0.1),
         layer("Linear", out_features="auto"),
+    ]
+
+
+def attention_stack() -> list[LayerSpec]:
+    """A transformer-like block on (steps, features): attention and a feed-forward, each normalised."""
+    return [
+        layer("SelfAttention", num_heads=2),
+        layer("LayerNorm"),
+        layer("Linear", out_features=16),
+        layer("GELU"),
+        layer("Linear", out_features=8),
+        layer("LayerNorm"),
+        layer("Flatten"),
+        layer("Linear"),
+    ]
+
+
+def text_cnn() -> list[LayerSpec]:
+    """Embedded tokens convolved along the steps, in the tutorial's named blocks."""
+    return [
+        layer("Embedding", embedding_dim=6),
+        layer("Transpose"),
+        layer("Conv1d", group="features", out_channels=8, kernel_size=3, padding=1),
+        layer("GroupNorm", group="features", num_groups=2),
+        layer("SiLU", group="features"),
+        layer("MaxPool1d", group="features", kernel_size=2),
+        layer("AdaptiveAvgPool1d", group="features", output_size=1),
+        layer("Flatten", group="classifier"),
+        layer("Linear", group="classifier"),
+    ]
+
+
+def recurrent_stack() -> list[LayerSpec]:
+    """Embedded tokens read by an LSTM then a GRU, in named blocks."""
+    return [
+        layer("Embedding", group="encoder", embedding_dim=6),
+        layer("LSTM", group="encoder", hidden_size=5, steps="all"),
+        layer("GRU", group="encoder", hidden_size=7, bidirectional=True),
+        layer("LeakyReLU", group="head"),
+        layer("Linear", group="head"),
     ]

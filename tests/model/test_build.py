@@ -10,9 +10,9 @@ from workbench.errors import ConfigError
 from workbench.model.blocks import ResidualBlock
 from workbench.model.build import build_model
 from workbench.model.shapes import layer_names
-from workbench.schema.config import ModelConfig
+from workbench.schema.config import LayerSpec, ModelConfig
 
-from .stacks import layer, lenet5, mlp, small_resnet
+from .stacks import layer, lenet5, mlp, recurrent_stack, small_resnet
 
 
 def test_modules_are_named_like_the_layer_table() -> None:
@@ -77,3 +77,45 @@ def test_built_models_learn(stack, input_shape: tuple[int, ...]) -> None:
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_named_groups_are_nested_sequentials_with_the_tutorials_state_dict_keys() -> None:
+    layers = [
+        *(spec_in("conv", spec) for spec in lenet5()[:6]),
+        layer("Flatten"),
+        *(spec_in("dense", spec) for spec in lenet5()[7:]),
+    ]
+    model = build_model(ModelConfig(layers=layers), (1, 28, 28), 10)
+    assert [name for name, _ in model.named_children()] == ["conv", "flatten1", "dense"]
+    assert isinstance(model.conv, nn.Sequential) and isinstance(model.conv.conv1, nn.Conv2d)
+    keys = list(model.state_dict())
+    assert keys[0] == "conv.conv1.weight" and keys[-1] == "dense.fc3.bias"
+    flat = build_model(ModelConfig(layers=lenet5()), (1, 28, 28), 10)
+    assert [key.split(".", 1)[1] for key in keys] == list(flat.state_dict())  # same layers, one level deeper
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_a_group_named_like_a_module_attribute_is_refused_readably() -> None:
+    layers = [layer("Flatten", group="train"), layer("Linear")]
+    with pytest.raises(ConfigError, match=r"^model\.layers\.0\.group \(flatten1, Flatten\): the group name 'train' is taken"):
+        build_model(ModelConfig(layers=layers), (4,), 2)
+
+
+def test_sequence_models_learn() -> None:
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(layers=recurrent_stack()), (9,), 3, vocab_size=13)
+    x = torch.randint(0, 13, (32, 9))
+    y = x[:, 0] % 3  # the class is read off the first token: the model must carry it to the end
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
+    losses = []
+    for _ in range(40):
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def spec_in(group: str, spec: LayerSpec) -> LayerSpec:
+    return LayerSpec(spec.type, spec.name, spec.params, group=group)

@@ -14,13 +14,18 @@ from workbench.model.codegen import model_source
 from workbench.model.shapes import analyse
 from workbench.schema.config import LayerSpec, ModelConfig
 
-from .stacks import layer, lenet5, mlp, small_resnet
+from .stacks import attention_stack, layer, lenet5, mlp, recurrent_stack, small_resnet, text_cnn
 
 STACKS: dict[str, tuple[Callable[[], list[LayerSpec]], tuple[int, ...]]] = {
     "lenet5": (lenet5, (1, 28, 28)),
     "small-resnet": (small_resnet, (3, 16, 16)),
     "mlp": (mlp, (2, 4, 4)),
+    "attention": (attention_stack, (7, 8)),
+    "text-cnn-with-groups": (text_cnn, (9,)),
+    "recurrent-with-groups": (recurrent_stack, (9,)),
 }
+#: Token ids of the stacks that start with an Embedding are below this.
+VOCAB = 13
 
 
 def run_source(source: str) -> nn.Module:
@@ -29,15 +34,19 @@ def run_source(source: str) -> nn.Module:
     return namespace["model"]
 
 
+def vocab_of(layers: list[LayerSpec]) -> int:
+    return VOCAB if layers[0].type == "Embedding" else 0
+
+
 def source_of(layers: list[LayerSpec], input_shape: tuple[int, ...], init: str = "default", bias_init: str = "default") -> str:
-    return model_source(analyse(layers, input_shape, 10), init, bias_init)
+    return model_source(analyse(layers, input_shape, 10, vocab_size=vocab_of(layers)), init, bias_init)
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_executing_the_source_builds_the_same_modules_and_state_dict(stack: str) -> None:
     layers, input_shape = STACKS[stack]
     generated = run_source(source_of(layers(), input_shape))
-    built = build_model(ModelConfig(layers=layers()), input_shape, 10)
+    built = build_model(ModelConfig(layers=layers()), input_shape, 10, vocab_size=vocab_of(layers()))
     assert {k: v.shape for k, v in generated.state_dict().items()} == {k: v.shape for k, v in built.state_dict().items()}
     assert list(generated.state_dict()) == list(built.state_dict())
     assert repr(generated) == repr(built)  # every hyperparameter, eps and momentum included
@@ -84,7 +93,7 @@ def test_source_of_non_default_init_is_readable_code() -> None:
     source = source_of(lenet5(), (1, 28, 28), "kaiming_uniform", "zeros")
     assert (
         "for layer in model.modules():\n"
-        "    if isinstance(layer, (nn.Linear, nn.Conv2d)):\n"
+        "    if isinstance(layer, (nn.Linear, nn.Conv2d, nn.Conv1d)):\n"
         '        nn.init.kaiming_uniform_(layer.weight, nonlinearity="relu")\n'
         "        if layer.bias is not None:\n"
         "            nn.init.zeros_(layer.bias)\n"
@@ -94,3 +103,22 @@ def test_source_of_non_default_init_is_readable_code() -> None:
 def test_source_of_a_broken_stack_raises_its_error() -> None:
     with pytest.raises(ConfigError, match=r"^model\.layers\.0 \(fc1, Linear\): expects flat features"):
         source_of([layer("Linear")], (1, 28, 28))
+
+
+def test_named_groups_become_nested_sequentials_in_the_source() -> None:
+    source = source_of(text_cnn(), (9,))
+    assert (
+        '    ("transpose1", Transpose()),  # -> (6, 9)\n'
+        '    ("features", nn.Sequential(OrderedDict([\n'
+        '        ("conv1", nn.Conv1d(in_channels=6, out_channels=8, kernel_size=3, stride=1, padding=1)),  # -> (8, 9)\n'
+    ) in source
+    assert '    ("classifier", nn.Sequential(OrderedDict([\n        ("flatten1", nn.Flatten()),' in source
+    assert "model(torch.zeros(1, 9, dtype=torch.long)).shape -> torch.Size([1, 10])" in source
+
+
+def test_source_copies_the_helpers_a_block_uses_once() -> None:
+    source = source_of(recurrent_stack(), (9,))
+    assert source.count("def recurrent_steps(") == 1
+    assert source.count("class SequenceGRU(nn.GRU):") == 1 and source.count("class SequenceLSTM(nn.LSTM):") == 1
+    assert source.index("def recurrent_steps(") < source.index("class SequenceGRU(")
+    assert "class ResidualBlock" not in source and "class SelfAttention" not in source

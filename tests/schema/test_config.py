@@ -31,6 +31,20 @@ def test_round_trip_keeps_explicit_layer_names_and_flat_params() -> None:
     assert config_io.loads(text) == experiment
 
 
+def test_round_trip_keeps_layer_groups_and_leaves_ungrouped_layers_as_they_were() -> None:
+    experiment = RunConfig()
+    experiment.model.layers = [LayerSpec("Flatten", group="dense"), LayerSpec("Linear", params={"out_features": 4})]
+    text = config_io.dumps(experiment)
+    assert text.count("group = ") == 1 and 'group = "dense"' in text
+    assert config_io.loads(text) == experiment
+
+
+def test_a_group_that_is_not_a_name_is_refused_naming_the_layer() -> None:
+    text = '[[model.layers]]\ntype = "Flatten"\ngroup = "my block"\n'
+    with pytest.raises(ConfigError, match=r"model\.layers\.0\.group: 'my block' is not a valid group name"):
+        config_io.loads(text)
+
+
 def test_write_then_read_gives_the_same_experiment(tmp_path: Path) -> None:
     experiment = read_experiment("digits-cnn")
     path = tmp_path / "exp.toml"

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Input, OptionList, Static
 
 from workbench.model.codegen import model_source
 from workbench.tui.app import WorkbenchApp
-from workbench.tui.setup.layer_dialogs import LayerEditor, LayerPicker, PresetModelPicker
+from workbench.tui.setup.layer_dialogs import GroupDialog, LayerEditor, LayerPicker, PresetModelPicker
 
 from .helpers import SIZE, screen_text, wait_for
 
@@ -180,3 +180,58 @@ async def test_picking_a_presets_model_replaces_the_layers_in_one_undo_step(fixe
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert app.draft.config.model.layers[0].type == "Conv2d"
+
+
+async def test_g_puts_layers_into_a_named_group_that_the_table_and_the_code_show(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        for row, typed in ((0, "conv"), (1, None)):  # the second layer is offered the group above
+            app.screen.table.move_cursor(row=row)
+            await pilot.press("g")
+            await wait_for(pilot, lambda: isinstance(app.screen, GroupDialog))
+            field = app.screen.query_one("#group", Input)
+            if typed is None:
+                assert field.value == "conv"
+            else:
+                field.value = typed
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: not isinstance(app.screen, GroupDialog))
+        assert [layer.group for layer in app.draft.config.model.layers] == ["conv", "conv", "", "", ""]
+        assert [_row(app, row)[1] for row in range(3)] == ["conv", "conv", ""]
+        assert '    ("conv", nn.Sequential(OrderedDict([\n        ("conv1", nn.Conv2d(' in model_source(app.draft.analysis)
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert [layer.group for layer in app.draft.config.model.layers][:2] == ["conv", ""]
+
+
+async def test_a_group_name_that_is_not_a_name_is_refused_in_the_dialog(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, GroupDialog))
+        app.screen.query_one("#group", Input).value = "my block"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, GroupDialog)
+        assert "'my block' is not a valid group name" in str(app.screen.query_one("#note", Static).render())
+        assert all(not layer.group for layer in app.draft.config.model.layers)
+
+
+async def test_the_text_preset_shows_its_groups_token_input_and_the_sequence_layers_to_add(
+    preset_app: Callable[..., WorkbenchApp],
+) -> None:
+    app = preset_app("first-marker-gru", start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "token ids" in screen_text(app), what="the totals")
+        assert [_row(app, row)[1:4] for row in range(3)] == [
+            ["encoder", "embed1", "Embedding"],
+            ["encoder", "gru1", "GRU"],
+            ["classifier", "fc1", "Linear"],
+        ]
+        assert "input 24 token ids → output 4" in screen_text(app)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, LayerPicker))
+        picker = app.screen.query_one(OptionList)
+        ids = [picker.get_option_at_index(i).id for i in range(picker.option_count)]
+        sequence = ids.index(None, ids.index("Transpose"))  # the "sequence" heading
+        assert ids[sequence + 1 : sequence + 5] == ["Embedding", "GRU", "LSTM", "SelfAttention"]

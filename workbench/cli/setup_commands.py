@@ -101,16 +101,22 @@ def _print_description(facts: dict[str, Any], console: Console) -> None:
     console.print()
 
     model = facts["model"]
-    table = Table(title=f"Model  (input {shape(model['input_shape'])})", title_justify="left")
+    tokens = f" token ids below {model['vocab_size']}" if model["vocab_size"] else ""
+    table = Table(title=f"Model  (input {shape(model['input_shape'])}{tokens})", title_justify="left")
+    grouped = any(layer["group"] for layer in model["layers"])  # a flat model's table stays as it was
     table.add_column("#", justify="right")
+    if grouped:
+        table.add_column("group")
     table.add_column("name")
     table.add_column("type")
     table.add_column("output shape")
     table.add_column("params", justify="right")
     for layer in model["layers"]:
-        table.add_row(str(layer["index"]), layer["name"], layer["type"], shape(layer["output_shape"]), count(layer["params"]))
+        group = [layer["group"]] if grouped else []
+        cells = (layer["name"], layer["type"], shape(layer["output_shape"]), count(layer["params"]))
+        table.add_row(str(layer["index"]), *group, *cells)
     table.add_section()
-    table.add_row("", "", "total", "", count(model["total_params"]))
+    table.add_row("", *([""] if grouped else []), "", "total", "", count(model["total_params"]))
     console.print(table)
     console.print(f"Total params: {model['total_params']:,}")
     console.print(_heading("Memory", f"  {facts['memory']['text']}"))

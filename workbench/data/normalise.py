@@ -18,16 +18,23 @@ MIN_STD = 1e-6
 
 
 class Normaliser:
-    """``(batch - mean) / std`` with broadcastable ``mean`` and ``std`` of shape (1, C, 1, 1) or (1, F)."""
+    """``(batch - mean) / std`` with broadcastable ``mean`` and ``std`` of shape (1, C, 1, 1) or (1, F).
 
-    def __init__(self, mean: Tensor, std: Tensor) -> None:
+    Token ids (int64 samples of a text or sequence set) pass through untouched: they index an
+    Embedding, and scaling them would make them meaningless.
+    """
+
+    def __init__(self, mean: Tensor, std: Tensor, *, tokens: bool = False) -> None:
         self.mean = mean
         self.std = std
         self._scale = 1.0 / std
+        self.tokens = tokens
 
     @classmethod
     def fit(cls, train_inputs: Tensor, standardise: bool) -> Normaliser:
         """Statistics of ``train_inputs``, or, without ``standardise``, just uint8 0..255 -> 0..1."""
+        if train_inputs.dtype == torch.int64:
+            return cls(torch.zeros(()), torch.ones(()), tokens=True)
         shape = (1, train_inputs.shape[1]) + (1,) * (train_inputs.ndim - 2)
         if not standardise:
             spread = 255.0 if train_inputs.dtype == torch.uint8 else 1.0
@@ -36,9 +43,11 @@ class Normaliser:
         return cls(mean.reshape(shape), std.reshape(shape))
 
     def to(self, device: torch.device) -> Normaliser:
-        return Normaliser(self.mean.to(device), self.std.to(device))
+        return Normaliser(self.mean.to(device), self.std.to(device), tokens=self.tokens)
 
     def __call__(self, batch: Tensor) -> Tensor:
+        if self.tokens:
+            return batch
         return (batch.float() - self.mean) * self._scale
 
 

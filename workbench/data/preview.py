@@ -17,6 +17,7 @@ from workbench.data.download import download, missing_message
 from workbench.data.raw import RawSplit
 from workbench.data.reading import read_raw
 from workbench.data.registry import DatasetInfo, dataset_options, describe, is_cached
+from workbench.data.sources import first_marker
 from workbench.data.sources.image_folder import decode_images, scan_image_folder
 from workbench.data.sources.torchvision_sets import read_split
 from workbench.errors import DataError
@@ -31,6 +32,7 @@ class Sample:
     image: np.ndarray | None  # uint8 (H, W, C) as stored, for image datasets
     features: tuple[float, ...] | None  # the raw values, for tabular data and points
     label: str  # class name, or the regression target as written in the data
+    text: str = ""  # token sequences as read (``··A····C··``); their ids say little to a person
 
 
 def preview_samples(data: DataConfig, count: int = 16) -> list[Sample]:
@@ -42,7 +44,8 @@ def preview_samples(data: DataConfig, count: int = 16) -> list[Sample]:
         # str() of a float32 is its shortest text (23.4, not 23.399999618530273).
         features = None if image is not None else tuple(float(str(v)) for v in inputs)
         label = info.class_names[int(target)] if info.task == "classification" else f"{float(target[0]):.6g}"
-        samples.append(Sample(image, features, label))
+        text = first_marker.token_text(inputs, len(info.class_names)) if info.kind == "tokens" else ""
+        samples.append(Sample(image, features, label, text))
     return samples
 
 

@@ -8,13 +8,14 @@ from typing import Any
 from workbench.data.download import download
 from workbench.data.raw import RawDataset
 from workbench.data.registry import dataset_spec
-from workbench.data.sources import bundled, spirals, torchvision_sets
+from workbench.data.sources import bundled, first_marker, spirals, torchvision_sets
 from workbench.data.sources.csv_table import load_csv
 
 _READERS: dict[str, Callable[[dict[str, Any]], RawDataset]] = {
     "digits": lambda options: bundled.load_digits(),
     "diabetes": lambda options: bundled.load_diabetes(),
     "spirals": spirals.make_spirals,
+    "first-marker": first_marker.make_first_marker,
     "csv": load_csv,
 }
 

@@ -79,7 +79,7 @@ def build_parts(config: RunConfig, *, device: str | None = None, for_training: b
     seed_everything(config.train.seed)
     splits = load_splits(config.data, config.train.seed, resolved, shard=team.place.shard)
     seed_everything(config.train.seed)
-    module = build_model(config.model, splits.info.input_shape, splits.info.num_outputs)
+    module = build_model(config.model, splits.info.input_shape, splits.info.num_outputs, vocab_size=splits.info.vocab_size)
     prepared = prepare_model(module, config.train, resolved, for_training=for_training, team=team)
     if team.place.rank:
         seed_everything(config.train.seed + team.place.rank)
@@ -93,7 +93,9 @@ def refuse_what_cannot_fit(config: RunConfig, device: torch.device) -> None:
     experiment whose estimated training memory exceeds all the device has."""
     info = dataset_info(config)
     estimate = training_memory(
-        analyse(config.model.layers, info.input_shape, info.num_outputs), config.data.batch_size, config.optimizer.name
+        analyse(config.model.layers, info.input_shape, info.num_outputs, vocab_size=info.vocab_size),
+        config.data.batch_size,
+        config.optimizer.name,
     )
     available = device_memory(device)
     if available is not None and estimate.total > available:

@@ -26,7 +26,7 @@ def describe_experiment(config: RunConfig) -> dict[str, Any]:
 
     info = dataset_info(config)
     sizes = split_sizes(config.data, info)
-    analysis = analyse(config.model.layers, info.input_shape, info.num_outputs)
+    analysis = analyse(config.model.layers, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
     steps = steps_per_epoch(sizes.train, config.data.batch_size)
     preview = lr_preview(config.optimizer, config.schedule, config.train.epochs, steps)
     return {
@@ -73,10 +73,12 @@ def _memory(estimate: MemoryEstimate) -> dict[str, Any]:
 def _model(analysis: ModelAnalysis) -> dict[str, Any]:
     return {
         "input_shape": list(analysis.input_shape),
+        "vocab_size": analysis.vocab_size,
         "layers": [
             {
                 "index": layer.index,
                 "name": layer.name,
+                "group": layer.group,
                 "type": layer.type,
                 "output_shape": list(layer.output_shape),
                 "params": layer.num_params,

@@ -38,6 +38,12 @@ CATALOGS: dict[str, dict[str, Choice]] = {"loss": LOSSES, "optimizer": OPTIMIZER
 
 #: The schema of a layer's optional explicit name (not a catalog parameter, but edited like one).
 LAYER_NAME = Param("name", "str", "", "name in the model and the code view; empty = automatic (conv1, fc2, ...)")
+#: The schema of a layer's group: consecutive layers of one group form a named nn.Sequential.
+LAYER_GROUP = Param(
+    "group", "str", "", "named block of consecutive layers (e.g. conv, dense) in the model and the code; empty = none"
+)
+#: The fields of a layer that are not catalog parameters.
+_LAYER_FIELDS = {"name": LAYER_NAME, "group": LAYER_GROUP}
 
 
 @dataclass(frozen=True)
@@ -300,8 +306,13 @@ class Draft:
         Returns the new layer's index.
         """
         layer_type(type_name, "model.layers")
-        index = max(0, min(after + 1, len(self._config.model.layers)))
-        self.edit(f"add {type_name}", lambda c: c.model.layers.insert(index, LayerSpec(type_name)))
+        layers = self._config.model.layers
+        index = max(0, min(after + 1, len(layers)))
+        # Inside a group (the layers on both sides share it) the new layer joins it, so the
+        # group stays in one piece; elsewhere it starts outside any group.
+        around = {layers[i].group for i in (index - 1, index) if 0 <= i < len(layers)}
+        group = around.pop() if len(around) == 1 and 0 < index < len(layers) else ""
+        self.edit(f"add {type_name}", lambda c: c.model.layers.insert(index, LayerSpec(type_name, group=group)))
         return index
 
     def delete_layer(self, index: int) -> None:
@@ -321,8 +332,13 @@ class Draft:
         return target
 
     def set_layer_text(self, index: int, name: str, text: str) -> bool:
-        """Set one parameter (or the name) of a layer from typed text."""
+        """Set one parameter (or the name, or the group) of a layer from typed text."""
         return self.set_text(f"model.layers.{index}.{name}", text)
+
+    def set_layer_group(self, index: int, group: str) -> bool:
+        """Put a layer into the named group (empty: out of any group); one undo step."""
+        self._layer(index)
+        return self.set_value(f"model.layers.{index}.group", group.strip(), label=f"group {self._layer_label(index)}")
 
     def replace_layer(self, index: int, layer: LayerSpec) -> bool:
         """Replace a layer as one step (the layer editor applies all its fields at once)."""
@@ -342,16 +358,17 @@ class Draft:
         where = f"model.layers.{index}"
         old = self._layer(index)
         kind = layer_type(layer.type, f"{where}.type")
-        problem = layer_name_problem(layer.name)
-        if problem:
-            raise ConfigError(f"{where}.name: {problem}", field=f"{where}.name")
+        for field, what in (("name", "layer name"), ("group", "group name")):
+            problem = layer_name_problem(getattr(layer, field), what)
+            if problem:
+                raise ConfigError(f"{where}.{field}: {problem}", field=f"{where}.{field}")
         params = {}
         for param in kind.params:
             if param.name in layer.params:
                 value = param.coerce(layer.params[param.name], f"{where}.{param.name}")
                 if value != param.default or param.name in old.params:
                     params[param.name] = value
-        return LayerSpec(layer.type, layer.name, params)
+        return LayerSpec(layer.type, layer.name, params, layer.group)
 
     def replace_model(self, model: ModelConfig, label: str = "replace the model") -> bool:
         """Start from another model (e.g. a preset's); one undo step."""
@@ -403,8 +420,8 @@ def param_at(config: RunConfig, path: str) -> Param:
         spec = dataset_spec(config.data.dataset)
         return _find(spec.options, last, path, f"dataset {spec.name}")
     if isinstance(node, LayerSpec):
-        if last == "name":
-            return LAYER_NAME
+        if last in _LAYER_FIELDS:
+            return _LAYER_FIELDS[last]
         kind = layer_type(node.type, path.rsplit(".", 1)[0] + ".type")
         return _find(kind.params, last, path, f"layer {kind.name}")
     plain = {p.name: p for p in section_params(type(node))}
@@ -426,7 +443,7 @@ def value_at(config: RunConfig, path: str) -> Any:
     node, last = _parent(config, path)
     if isinstance(node, dict):
         return node.get(last, param_at(config, path).default)
-    if isinstance(node, LayerSpec) and last != "name":
+    if isinstance(node, LayerSpec) and last not in _LAYER_FIELDS:
         return node.params.get(last, param_at(config, path).default)
     if dataclasses.is_dataclass(node) and last in {f.name for f in dataclasses.fields(node)} and last != "params":
         return getattr(node, last)
@@ -454,8 +471,8 @@ def _assign(config: RunConfig, path: str, value: Any) -> None:
     node, last = _parent(config, path)
     if isinstance(node, dict):
         node[last] = value
-    elif isinstance(node, LayerSpec) and last == "name":
-        node.name = value
+    elif isinstance(node, LayerSpec) and last in _LAYER_FIELDS:
+        setattr(node, last, value)
     elif isinstance(node, LayerSpec) or last not in {f.name for f in dataclasses.fields(node)}:
         node.params[last] = value
     else:

@@ -71,7 +71,9 @@ def check_experiment(config: RunConfig) -> ExperimentCheck:
     check(lambda: _device(config))
     analysis = None
     if info is not None:
-        analysis = analyse(config.model.layers, info.input_shape, info.num_outputs, outputs_text=outputs_text(info))
+        analysis = analyse(
+            config.model.layers, info.input_shape, info.num_outputs, outputs_text=outputs_text(info), vocab_size=info.vocab_size
+        )
         if analysis.error is not None:
             found.append(analysis.error)
         check(lambda: _monitors(config, info))

@@ -34,3 +34,82 @@ class ResidualBlock(nn.Module):
         out = torch.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         return torch.relu(out + self.skip(x))
+
+
+# ----------------------------------------------------------------------------- sequences
+#
+# torch's recurrent layers return (output, state) tuples and attention returns (output,
+# weights), so they cannot sit in an nn.Sequential as they are. These subclasses keep torch's
+# own parameters (and state_dict keys: gru1.weight_ih_l0) and return one tensor.
+
+
+class Transpose(nn.Module):
+    """Swap the two axes of a sequence: (batch, steps, features) <-> (batch, channels, length)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(1, 2)
+
+
+def recurrent_steps(output: torch.Tensor, steps: str, bidirectional: bool) -> torch.Tensor:
+    """Every step's output, or the last one: for a bidirectional layer the backward direction
+    has read the whole sequence at step 0, so its half is taken there."""
+    if steps == "all":
+        return output
+    if not bidirectional:
+        return output[:, -1]
+    forward, backward = output.chunk(2, dim=-1)
+    return torch.cat([forward[:, -1], backward[:, 0]], dim=-1)
+
+
+class SequenceGRU(nn.GRU):
+    """nn.GRU on (batch, steps, features), returning the last step's output or every step's."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        steps: str = "last",
+    ) -> None:
+        super().__init__(
+            input_size, hidden_size, num_layers, bias=bias, batch_first=True, dropout=dropout, bidirectional=bidirectional
+        )
+        self.steps = steps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return recurrent_steps(super().forward(x)[0], self.steps, self.bidirectional)
+
+
+class SequenceLSTM(nn.LSTM):
+    """nn.LSTM on (batch, steps, features), returning the last step's output or every step's."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        steps: str = "last",
+    ) -> None:
+        super().__init__(
+            input_size, hidden_size, num_layers, bias=bias, batch_first=True, dropout=dropout, bidirectional=bidirectional
+        )
+        self.steps = steps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return recurrent_steps(super().forward(x)[0], self.steps, self.bidirectional)
+
+
+class SelfAttention(nn.MultiheadAttention):
+    """Multi-head self-attention over the steps of (batch, steps, features), plus its input."""
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True) -> None:
+        super().__init__(embed_dim, num_heads, dropout=dropout, bias=bias, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return x + super().forward(x, x, x, need_weights=False)[0]

@@ -15,7 +15,7 @@ from typing import Any
 from workbench.errors import ConfigError
 from workbench.schema.params import AUTO, Param
 
-GROUPS = ("linear", "convolution", "pooling", "normalisation", "activation", "regularisation", "reshape", "blocks")
+GROUPS = ("linear", "convolution", "pooling", "normalisation", "activation", "regularisation", "reshape", "sequence", "blocks")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,138 @@ def _layer(
     constructor: str = "",
 ) -> LayerType:
     return LayerType(name, group, prefix, params, help, key, constructor or f"nn.{name}")
+
+
+# ----------------------------------------------------------------------------- sequences and text
+#
+# Layers for sequences, one block: a sample is (steps, features) for Embedding, GRU, LSTM,
+# SelfAttention and LayerNorm (torch's batch_first layout), (channels, length) for Conv1d, the
+# 1-D pools and BatchNorm1d, and token ids (steps,) for the Embedding that starts a text model.
+# Transpose turns one 2-D layout into the other.
+
+_SEQUENCE_KERNEL = _int("kernel_size", 3, "filter length (steps)", 1)
+_POOL1D_PARAMS = (_int("kernel_size", 2, "window length (steps)", 1), *_POOL_PARAMS[1:])
+_RECURRENT_PARAMS = (
+    _auto("input_size", "features per step"),
+    _int("hidden_size", 64, "features of the hidden state (per direction)", 1, MAX_WIDTH),
+    _int("num_layers", 1, "recurrent layers stacked on each other", 1, 16),
+    Param("bias", "bool", True, "learn additive biases"),
+    Param("dropout", "float", 0.0, "dropout between stacked layers (needs num_layers >= 2)", min=0.0, max=1.0),
+    Param("bidirectional", "bool", False, "also read the sequence backwards; doubles the output features"),
+    Param(
+        "steps",
+        "choice",
+        "last",
+        "last: one vector per sequence (to classify it); all: a vector per step (to stack more sequence layers)",
+        choices=("last", "all"),
+    ),
+)
+_RECURRENT_KEY = ("input_size", "hidden_size", "steps")
+
+_SEQUENCE_TYPES = (
+    _layer(
+        "Conv1d",
+        "convolution",
+        "conv",
+        "1-D convolution: filters slid along a sequence",
+        (
+            _IN_CHANNELS,
+            _OUT_CHANNELS,
+            _SEQUENCE_KERNEL,
+            _int("stride", 1, "step between filter positions", 1),
+            _int("padding", 0, "zero padding at each end", 0),
+            _BIAS,
+        ),
+        key=("in_channels", "out_channels", "kernel_size", "stride", "padding"),
+    ),
+    _layer(
+        "MaxPool1d",
+        "pooling",
+        "pool",
+        "largest value of each window of a sequence",
+        _POOL1D_PARAMS,
+        key=("kernel_size", "stride"),
+    ),
+    _layer("AvgPool1d", "pooling", "pool", "average each window along a sequence", _POOL1D_PARAMS, key=("kernel_size", "stride")),
+    _layer(
+        "AdaptiveAvgPool1d",
+        "pooling",
+        "avgpool",
+        "average a sequence down to a fixed length",
+        (_int("output_size", 1, "output length (1 = average over the whole sequence)", 1),),
+        key=("output_size",),
+    ),
+    _layer(
+        "LayerNorm",
+        "normalisation",
+        "ln",
+        "normalise over the last dimension, per sample",
+        (
+            _auto("normalized_shape", "size of the last dimension"),
+            Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0, min_exclusive=True),
+            Param("elementwise_affine", "bool", True, "learn a per-feature scale and shift"),
+            Param("bias", "bool", True, "learn the shift (with elementwise_affine)"),
+        ),
+        key=("normalized_shape",),
+    ),
+    _layer(
+        "GroupNorm",
+        "normalisation",
+        "gn",
+        "normalise groups of channels, per sample",
+        (
+            _int("num_groups", 4, "groups the channels are split into; must divide num_channels", 1, MAX_WIDTH),
+            _auto("num_channels", "channels"),
+            Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0, min_exclusive=True),
+            Param("affine", "bool", True, "learn a per-channel scale and shift"),
+        ),
+        key=("num_groups", "num_channels"),
+    ),
+    _layer("Transpose", "reshape", "transpose", "swap (steps, features) <-> (channels, length)", constructor="Transpose"),
+    _layer(
+        "Embedding",
+        "sequence",
+        "embed",
+        "a learned vector for each token id",
+        (
+            Param("num_embeddings", "auto_int", AUTO, 'vocabulary size; "auto" = the dataset\'s', min=1, max=MAX_WIDTH),
+            _int("embedding_dim", 32, "features of each token's vector", 1, MAX_WIDTH),
+        ),
+        key=("num_embeddings", "embedding_dim"),
+    ),
+    _layer(
+        "GRU",
+        "sequence",
+        "gru",
+        "gated recurrent unit: reads steps in order",
+        _RECURRENT_PARAMS,
+        key=_RECURRENT_KEY,
+        constructor="SequenceGRU",
+    ),
+    _layer(
+        "LSTM",
+        "sequence",
+        "lstm",
+        "long short-term memory: reads steps in order",
+        _RECURRENT_PARAMS,
+        key=_RECURRENT_KEY,
+        constructor="SequenceLSTM",
+    ),
+    _layer(
+        "SelfAttention",
+        "sequence",
+        "attn",
+        "multi-head self-attention plus its input",
+        (
+            _auto("embed_dim", "features per step"),
+            _int("num_heads", 4, "attention heads; must divide embed_dim", 1, 1024),
+            Param("dropout", "float", 0.0, "dropout on the attention weights while training", min=0.0, max=1.0),
+            Param("bias", "bool", True, "learn additive biases in the projections"),
+        ),
+        key=("embed_dim", "num_heads"),
+        constructor="SelfAttention",
+    ),
+)
 
 
 _TYPES = (
@@ -173,6 +305,7 @@ _TYPES = (
         key=("in_channels", "out_channels", "stride"),
         constructor="ResidualBlock",
     ),
+    *_SEQUENCE_TYPES,
 )
 
 LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in _TYPES}
@@ -198,7 +331,7 @@ class InitCall:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-#: ModelConfig.init: how Linear and Conv2d weights start (None keeps PyTorch's own init).
+#: ModelConfig.init: how Linear and Conv weights start (None keeps PyTorch's own init).
 WEIGHT_INITS: dict[str, InitCall | None] = {
     "default": None,
     "kaiming_normal": InitCall("kaiming_normal_", {"nonlinearity": "relu"}),
@@ -212,7 +345,7 @@ WEIGHT_INITS: dict[str, InitCall | None] = {
 BIAS_INITS: dict[str, InitCall | None] = {"default": None, "zeros": InitCall("zeros_")}
 
 #: The torch.nn classes the schemes apply to (inside blocks too); normalisation layers keep theirs.
-INIT_TARGETS = ("Linear", "Conv2d")
+INIT_TARGETS = ("Linear", "Conv2d", "Conv1d")
 
 
 def init_calls(init: str, bias_init: str) -> tuple[InitCall | None, InitCall | None]:

@@ -1,7 +1,7 @@
 """Parameter initialisation schemes (ModelConfig.init / bias_init) applied to a built model.
 
 The schemes themselves are data in ``catalog`` (shared with the code view); this module only
-applies them to every Linear and Conv2d weight, including those inside blocks. Normalisation
+applies them to every Linear and Conv weight, including those inside blocks. Normalisation
 layers keep their own start (scale 1, shift 0).
 """
 
@@ -13,7 +13,7 @@ from workbench.model.catalog import INIT_TARGETS, init_calls
 
 
 def init_parameters(module: nn.Module, scheme: str, bias: str) -> None:
-    """Re-initialise ``module``'s Linear/Conv2d weights with ``scheme`` and biases with ``bias``.
+    """Re-initialise ``module``'s Linear/Conv weights with ``scheme`` and biases with ``bias``.
 
     "default" leaves PyTorch's own initialisation in place. Unknown names are ConfigErrors.
     """

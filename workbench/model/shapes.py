@@ -34,6 +34,7 @@ class LayerInfo:
     input_shape: Shape  # per sample, without the batch dimension, e.g. (1, 28, 28)
     output_shape: Shape
     num_params: int
+    group: str = ""  # the named block it belongs to ("" = the top level of the model)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class ModelAnalysis:
     error: ConfigError | None
     input_shape: Shape
     total_params: int
+    vocab_size: int = 0  # > 0: the inputs are token ids below it
 
     @property
     def ok(self) -> bool:
@@ -57,9 +59,10 @@ class ModelAnalysis:
 def layer_names(layers: Sequence[LayerSpec]) -> list[str]:
     """Module names: explicit ones kept; the rest numbered per prefix (conv1, relu1, pool1, fc1...).
 
-    Auto names skip every name given explicitly anywhere in the stack, so they never collide.
+    Auto names skip every name given explicitly anywhere in the stack, and every group name, so
+    they never collide.
     """
-    taken = {spec.name for spec in layers if spec.name}
+    taken = {spec.name for spec in layers if spec.name} | {spec.group for spec in layers if spec.group}
     counters: Counter[str] = Counter()
     names = []
     for spec in layers:
@@ -74,11 +77,14 @@ def layer_names(layers: Sequence[LayerSpec]) -> list[str]:
     return names
 
 
-def analyse(layers: Sequence[LayerSpec], input_shape: Shape, num_outputs: int, *, outputs_text: str = "") -> ModelAnalysis:
+def analyse(
+    layers: Sequence[LayerSpec], input_shape: Shape, num_outputs: int, *, outputs_text: str = "", vocab_size: int = 0
+) -> ModelAnalysis:
     """Infer every layer's sizes and parameter count; never raises.
 
     ``outputs_text`` words what the data needs for the final error ("digits has 10 classes");
-    by default "the task needs N outputs".
+    by default "the task needs N outputs". ``vocab_size`` > 0 says the inputs are token ids
+    below it (a text dataset), which only an Embedding can read.
     """
     input_shape = tuple(input_shape)
     if not layers:
@@ -86,18 +92,19 @@ def analyse(layers: Sequence[LayerSpec], input_shape: Shape, num_outputs: int, *
             'model.layers: the model has no layers; add some, ending with a Linear whose out_features is "auto"',
             field="model.layers",
         )
-        return ModelAnalysis((), error, input_shape, 0)
+        return ModelAnalysis((), error, input_shape, 0, vocab_size)
     names = layer_names(layers)
     head = max((i for i, spec in enumerate(layers) if _has_out_features(spec)), default=-1)
     infos: list[LayerInfo] = []
-    current = _Input(input_shape, "")
+    current = _Input(input_shape, "", vocab_size)
     for index, (spec, name) in enumerate(zip(layers, names, strict=True)):
         try:
+            _check_group(index, layers, names)
             info, current = _analyse_layer(index, spec, name, names, current, _Context(num_outputs, index == head))
         except ConfigError as error:
-            return _result(infos, error, input_shape)
+            return _result(infos, error, input_shape, vocab_size)
         infos.append(info)
-    return _result(infos, _output_problem(infos, num_outputs, outputs_text), input_shape)
+    return _result(infos, _output_problem(infos, num_outputs, outputs_text), input_shape, vocab_size)
 
 
 # ----------------------------------------------------------------------------- per-layer analysis
@@ -107,6 +114,7 @@ def analyse(layers: Sequence[LayerSpec], input_shape: Shape, num_outputs: int, *
 class _Input:
     shape: Shape
     origin: str  # how the shape came about, for messages: "16x5x5 flattened"
+    vocab: int = 0  # > 0: the values are token ids below this, not numbers to compute with
 
 
 @dataclass(frozen=True)
@@ -131,10 +139,11 @@ def _analyse_layer(
         raise _labelled(error, f"({name}, {spec.type})") from None
     try:
         _check_name(name, names[:index])
+        _check_tokens(spec.type, current)
         output, count = _RULES[spec.type](params, current, context)
     except _Problem as problem:
         raise ConfigError(f"{label}: {problem}", field=where) from None
-    info = LayerInfo(index, name, spec.type, params, current.shape, output, count)
+    info = LayerInfo(index, name, spec.type, params, current.shape, output, count, spec.group)
     return info, _Input(output, _origin(current, output))
 
 
@@ -167,8 +176,8 @@ def _has_out_features(spec: LayerSpec) -> bool:
     return kind is not None and any(p.name == "out_features" for p in kind.params)
 
 
-def _result(infos: list[LayerInfo], error: ConfigError | None, input_shape: Shape) -> ModelAnalysis:
-    return ModelAnalysis(tuple(infos), error, input_shape, sum(i.num_params for i in infos))
+def _result(infos: list[LayerInfo], error: ConfigError | None, input_shape: Shape, vocab_size: int) -> ModelAnalysis:
+    return ModelAnalysis(tuple(infos), error, input_shape, sum(i.num_params for i in infos), vocab_size)
 
 
 def _output_problem(infos: list[LayerInfo], num_outputs: int, outputs_text: str) -> ConfigError | None:
@@ -205,11 +214,12 @@ def _flatten(params: dict[str, Any], current: _Input, context: _Context) -> tupl
 
 
 def _linear(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
-    if len(current.shape) != 1:
+    if len(current.shape) not in (1, 2):  # (steps, features): torch applies it to every step
         raise _Problem(f"expects flat features but gets {current.shape}; add a Flatten before it")
-    features = current.shape[0]
+    features = current.shape[-1]
     origin = f" ({current.origin})" if current.origin else ""
-    _infer(params, "in_features", features, f"the input of {features} features{origin}")
+    per_step = " per step" if len(current.shape) == 2 else ""
+    _infer(params, "in_features", features, f"the input of {features} features{per_step}{origin}")
     if params["out_features"] == AUTO:
         if not context.is_head:
             raise _Problem(
@@ -218,7 +228,7 @@ def _linear(params: dict[str, Any], current: _Input, context: _Context) -> tuple
             )
         params["out_features"] = context.num_outputs
     out = params["out_features"]
-    return (out,), features * out + (out if params["bias"] else 0)
+    return (*current.shape[:-1], out), features * out + (out if params["bias"] else 0)
 
 
 def _conv2d(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
@@ -229,7 +239,10 @@ def _conv2d(params: dict[str, Any], current: _Input, context: _Context) -> tuple
 
 
 def _pool(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
-    channels = _image(current)[0]
+    return _pooled(params, current, _image(current)[0])
+
+
+def _pooled(params: dict[str, Any], current: _Input, channels: int) -> tuple[Shape, int]:
     kernel, padding = params["kernel_size"], params["padding"]
     if params["stride"] == AUTO:
         params["stride"] = kernel
@@ -263,6 +276,168 @@ def _residual(params: dict[str, Any], current: _Input, context: _Context) -> tup
     return _window(current.shape, out, 3, stride, 1), count
 
 
+# ----------------------------------------------------------------------------- sequences and text
+#
+# A sequence sample is (steps, features) for Embedding, GRU, LSTM and SelfAttention (torch's
+# batch_first layout) and (channels, length) for Conv1d and the 1-D pools; token ids are (steps,)
+# with _Input.vocab set, and only an Embedding reads them.
+
+#: Weight matrices per gate of each recurrent type (input, hidden) x gates.
+_GATES = {"GRU": 3, "LSTM": 4}
+
+
+def _check_tokens(type_name: str, current: _Input) -> None:
+    if current.vocab and type_name != "Embedding":
+        raise _Problem(
+            f"gets token ids {current.shape}: whole numbers that name words or symbols, not amounts "
+            "to compute with; start the model with an Embedding"
+        )
+
+
+def _two_dims(current: _Input, layout: str) -> Shape:
+    """The (a, b) of a sequence sample, or a _Problem saying what the layer reads instead."""
+    if len(current.shape) == 2:
+        return current.shape
+    if len(current.shape) == 3:
+        hint = "an image (channels, height, width); use it with a sequence dataset, or Conv2d for images"
+    else:
+        hint = "flat features, which have no steps; use it with a sequence dataset or after an Embedding"
+    raise _Problem(f"expects a sequence {layout} but gets {current.shape}, {hint}")
+
+
+def _conv1d(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    channels = _two_dims(current, "(channels, length)")[0]
+    _infer(params, "in_channels", channels, f"the input's {channels} channels {current.shape}")
+    out, kernel = params["out_channels"], params["kernel_size"]
+    shape = _window(current.shape, out, kernel, params["stride"], params["padding"])
+    return shape, out * channels * kernel + (out if params["bias"] else 0)
+
+
+def _pool_1d(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    return _pooled(params, current, _two_dims(current, "(channels, length)")[0])
+
+
+def _adaptive_pool_1d(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    return (_two_dims(current, "(channels, length)")[0], params["output_size"]), 0
+
+
+def _layer_norm(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    last = current.shape[-1]
+    _infer(params, "normalized_shape", last, f"the input's last dimension, {last} of {current.shape}")
+    affine = params["elementwise_affine"]
+    return current.shape, (last if affine else 0) + (last if affine and params["bias"] else 0)
+
+
+def _group_norm(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    channels = current.shape[0]
+    _infer(params, "num_channels", channels, f"the input's {channels} channels {current.shape}")
+    groups = params["num_groups"]
+    if channels % groups:
+        divisors = ", ".join([str(d) for d in range(1, channels + 1) if channels % d == 0][:6])
+        raise _Problem(f"num_groups={groups} does not divide the {channels} channels; use a divisor such as {divisors}")
+    return current.shape, 2 * channels if params["affine"] else 0
+
+
+def _transpose(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    first, second = _two_dims(current, "(steps, features) or (channels, length)")
+    return (second, first), 0
+
+
+def _embedding(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    if not current.vocab:
+        raise _Problem(
+            f"expects token ids from a text or sequence dataset but gets numbers {current.shape}; "
+            "an Embedding only starts a model of tokens"
+        )
+    vocab = current.vocab
+    if params["num_embeddings"] == AUTO:
+        params["num_embeddings"] = vocab
+    elif params["num_embeddings"] < vocab:
+        raise _Problem(
+            f"num_embeddings={params['num_embeddings']} is fewer than the dataset's {vocab} tokens "
+            f'(ids 0..{vocab - 1}); use {vocab} or "auto"'
+        )
+    dim = params["embedding_dim"]
+    return (*current.shape, dim), params["num_embeddings"] * dim
+
+
+def _recurrent(gates: int) -> Rule:
+    def rule(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+        steps, features = _two_dims(current, "(steps, features)")
+        _infer(params, "input_size", features, f"the input's {features} features per step {current.shape}")
+        hidden, layers = params["hidden_size"], params["num_layers"]
+        if params["dropout"] > 0 and layers == 1:
+            raise _Problem(
+                f"dropout={params['dropout']} acts between stacked layers and num_layers=1 has none; "
+                "set num_layers to 2 or more, or dropout to 0"
+            )
+        directions = 2 if params["bidirectional"] else 1
+        count = 0
+        for layer in range(layers):
+            inputs = features if layer == 0 else hidden * directions
+            count += directions * gates * hidden * (inputs + hidden + (2 if params["bias"] else 0))
+        width = hidden * directions
+        return ((width,) if params["steps"] == "last" else (steps, width)), count
+
+    return rule
+
+
+def _self_attention(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    features = _two_dims(current, "(steps, features)")[1]
+    _infer(params, "embed_dim", features, f"the input's {features} features per step {current.shape}")
+    heads = params["num_heads"]
+    if features % heads:
+        raise _Problem(f"embed_dim={features} is not divisible by num_heads={heads}; each head takes an equal share")
+    return current.shape, 4 * features * features + (4 * features if params["bias"] else 0)
+
+
+_SEQUENCE_RULES: dict[str, Rule] = {
+    "Conv1d": _conv1d,
+    "MaxPool1d": _pool_1d,
+    "AvgPool1d": _pool_1d,
+    "AdaptiveAvgPool1d": _adaptive_pool_1d,
+    "LayerNorm": _layer_norm,
+    "GroupNorm": _group_norm,
+    "Transpose": _transpose,
+    "Embedding": _embedding,
+    "GRU": _recurrent(_GATES["GRU"]),
+    "LSTM": _recurrent(_GATES["LSTM"]),
+    "SelfAttention": _self_attention,
+}
+
+
+# ----------------------------------------------------------------------------- named groups
+
+
+def model_parts(layers: Sequence[LayerInfo]) -> list[tuple[str, list[LayerInfo]]]:
+    """The model's top level, for the builder and the code view alike: ``("", [layer])`` for a
+    layer outside any group, ``(group, its layers)`` for a named block of consecutive layers."""
+    parts: list[tuple[str, list[LayerInfo]]] = []
+    for info in layers:
+        if info.group and parts and parts[-1][0] == info.group:
+            parts[-1][1].append(info)
+        else:
+            parts.append((info.group, [info]))
+    return parts
+
+
+def _check_group(index: int, layers: Sequence[LayerSpec], names: list[str]) -> None:
+    """A layer's group must be a name, not a layer's name, and continue the group before it."""
+    spec = layers[index]
+    group = spec.group
+    if not group:
+        return
+    where = f"model.layers.{index}.group"
+    problem = layer_name_problem(group, "group name")
+    if problem is None and group in names:
+        problem = f"the group {group!r} has the name of layer model.layers.{names.index(group)}; give one of them another name"
+    earlier = [i for i in range(index) if layers[i].group == group]
+    if problem is None and earlier and earlier[-1] != index - 1:
+        problem = f"the group {group!r} is split by model.layers.{index - 1}; a group's layers must be consecutive"
+    if problem:
+        raise ConfigError(f"{where} ({names[index]}, {spec.type}): {problem}", field=where)
+
+
 _RULES: dict[str, Rule] = {
     "Linear": _linear,
     "Conv2d": _conv2d,
@@ -280,6 +455,7 @@ _RULES: dict[str, Rule] = {
     "Sigmoid": _same,
     "Tanh": _same,
     "ResidualBlock": _residual,
+    **_SEQUENCE_RULES,
 }
 
 

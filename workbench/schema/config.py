@@ -55,7 +55,7 @@ class DataConfig:
     eval_batch_size: int = knob(1000, "int", "samples per step when validating and testing", min=1, max=65536)
     val_fraction: float = knob(0.1, "float", "share of the training set held out for validation", min=0.0, max=0.9)
     subset: int = knob(0, "int", "train on only this many samples, for quick runs (0 = all)", min=0)
-    normalize: bool = knob(True, "bool", "standardise inputs with the training set's mean and std")
+    normalize: bool = knob(True, "bool", "standardise inputs with the training set's mean and std (token ids stay as they are)")
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     #: Dataset-specific options (spirals noise, csv path, ...), checked by the dataset registry.
     options: dict[str, Any] = field(default_factory=dict)
@@ -63,11 +63,17 @@ class DataConfig:
 
 @dataclass
 class LayerSpec:
-    """One layer: its catalog type, an optional explicit name, and its parameters."""
+    """One layer: its catalog type, an optional explicit name, and its parameters.
+
+    ``group`` names the block the layer belongs to (the tutorial's ``conv`` and ``dense``):
+    consecutive layers with the same group become one named ``nn.Sequential`` inside the model.
+    Empty (the default, and every flat model) keeps the layer at the top level.
+    """
 
     type: str
     name: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    group: str = ""
 
 
 @dataclass
@@ -171,7 +177,7 @@ def to_dict(config: Any) -> dict[str, Any]:
             out[f.name] = [to_dict(item) for item in value]
         elif isinstance(value, dict):
             out[f.name] = dict(value)
-        elif f.name == "name" and isinstance(config, LayerSpec) and not value:
+        elif f.name in ("name", "group") and isinstance(config, LayerSpec) and not value:
             continue
         else:
             out[f.name] = value
@@ -211,8 +217,9 @@ def from_dict(data: dict[str, Any], section: type = RunConfig, where: str = "") 
             if not isinstance(value, str):
                 raise ConfigError(f"{path}: expected a layer type name, got {value!r}", field=path)
             kwargs[key] = value
-        elif key == "name" and section is LayerSpec:
-            problem = layer_name_problem(value) if isinstance(value, str) else f"{value!r} is not a layer name"
+        elif key in ("name", "group") and section is LayerSpec:
+            what = "layer name" if key == "name" else "group name"
+            problem = layer_name_problem(value, what) if isinstance(value, str) else f"{value!r} is not a {what}"
             if problem:
                 raise ConfigError(f"{path}: {problem}", field=path)
             kwargs[key] = value
@@ -327,14 +334,15 @@ def _set_path(node: Any, parts: list[str], value: Any, key: str) -> None:
             raise ConfigError(f"--set {key}: {'.'.join(parts[:depth])} is a value, not a table", field=where)
 
 
-def layer_name_problem(name: str) -> str | None:
-    """Why ``name`` cannot name a layer, or None; empty means automatic (conv1, fc2, ...).
+def layer_name_problem(name: str, what: str = "layer name") -> str | None:
+    """Why ``name`` cannot name a layer (or a group of layers), or None; empty means automatic
+    (conv1, fc2, ...) for a layer and no group for a group.
 
     The one rule for the TOML reader, the draft and shape inference: the name becomes a Python
     attribute of the built model and of the generated code."""
     if name == "" or name.isidentifier():
         return None
-    return f"{name!r} is not a valid layer name (letters, digits, _)"
+    return f"{name!r} is not a valid {what} (letters, digits, _)"
 
 
 def layer_index(field: str) -> int | None:

@@ -402,8 +402,14 @@ def _about(info: DatasetInfo, data: DataConfig, preset: RunConfig | None, in_use
 
 
 def _rows_table(samples: list[Any]) -> Table:
-    """A few rows of tabular data or points: their values and label."""
+    """A few rows of tabular data or points: their values and label (token sequences as text)."""
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+    if samples and samples[0].text:
+        table.add_column("sequence")
+        table.add_column("label", style="bold")
+        for sample in samples:
+            table.add_row(*plain_cells(sample.text, sample.label))
+        return table
     width = len(samples[0].features or ()) if samples else 0
     shown = min(width, 6)
     for column in range(shown):

@@ -1,4 +1,5 @@
-"""Dialogs of the Model screen: pick a layer type, edit a layer, start from a preset's model.
+"""Dialogs of the Model screen: pick a layer type, edit a layer, put it in a group, start from a
+preset's model.
 
 The editor is a :class:`ParamForm` over the layer type's catalog params plus its name. As
 values are typed it reruns shape inference on the edited stack (torch-free, instant) and says
@@ -15,16 +16,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from workbench.errors import ConfigError, WorkbenchError
-from workbench.experiment.draft import LAYER_NAME, Draft, layer_types_by_group
+from workbench.experiment.draft import LAYER_GROUP, LAYER_NAME, Draft, layer_types_by_group
 from workbench.experiment.presets import list_presets, read_experiment
 from workbench.formatting import count, shape
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.shapes import analyse
-from workbench.schema.config import LayerSpec, ModelConfig
+from workbench.schema.config import LayerSpec, ModelConfig, layer_name_problem
 from workbench.tui.screens.dialogs import Dialog
 from workbench.tui.widgets.param_form import ParamForm
 
@@ -77,8 +78,8 @@ class LayerEditor(Dialog):
         self.kind = LAYER_TYPES[self.original.type]
 
     def compose_dialog(self) -> ComposeResult:
-        params = (LAYER_NAME, *self.kind.params)
-        values: dict[str, Any] = {"name": self.original.name, **self.original.params}
+        params = (LAYER_NAME, LAYER_GROUP, *self.kind.params)
+        values: dict[str, Any] = {"name": self.original.name, "group": self.original.group, **self.original.params}
         yield Label(f"Layer {self.index}: {self.original.type} — {self.kind.help}", classes="title", markup=False)
         with VerticalScroll():
             yield ParamForm(params, values, where=f"model.layers.{self.index}", enter_moves_on=False, id="layer-form")
@@ -92,15 +93,16 @@ class LayerEditor(Dialog):
         self._preview()
         form = self.query_one(ParamForm)
         fields = [w for w in form.query("Input, Checkbox, Select") if w.focusable]
-        if len(fields) > 1:
-            fields[1].focus()  # the first catalog parameter; the name is rarely what one edits
+        if len(fields) > 2:
+            fields[2].focus()  # the first catalog parameter; name and group are rarely what one edits
         elif fields:
             fields[0].focus()
 
     def edited(self) -> LayerSpec:
         values = dict(self.query_one(ParamForm).values)
         name = values.pop("name", "") or ""
-        return LayerSpec(self.original.type, name, values)
+        group = values.pop("group", "") or ""
+        return LayerSpec(self.original.type, name, values, group)
 
     def on_param_form_changed(self, event: ParamForm.Changed) -> None:
         event.stop()
@@ -130,7 +132,7 @@ class LayerEditor(Dialog):
             return
         layers = list(self.draft.config.model.layers)
         layers[self.index] = self.edited()
-        analysis = analyse(layers, info.input_shape, info.num_outputs)
+        analysis = analyse(layers, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
         if len(analysis.layers) > self.index:
             layer = analysis.layers[self.index]
             text = f"→ output {shape(layer.output_shape)} · {count(layer.num_params)} params"
@@ -163,6 +165,38 @@ class LayerEditor(Dialog):
 
     def on_input_submitted(self) -> None:
         self.action_apply()
+
+
+class GroupDialog(Dialog):
+    """Ask for the group of a layer; dismisses with the name ("" = no group), or None when cancelled."""
+
+    def __init__(self, layer: str, group: str) -> None:
+        super().__init__()
+        self.layer_label = layer
+        self.initial = group
+
+    def compose_dialog(self) -> ComposeResult:
+        yield Label(f"Group of {self.layer_label}", classes="title", markup=False)
+        yield Input(self.initial, placeholder="e.g. conv or dense; empty = no group", id="group")
+        yield Static(
+            "Consecutive layers of one group become a named nn.Sequential (model.conv.conv1).", classes="note", markup=False
+        )
+        yield Static(id="note", markup=False)
+        yield Static("enter set · escape cancel", classes="note", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#group", Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        group = event.value.strip()
+        problem = layer_name_problem(group, "group name")
+        if problem:
+            note = self.query_one("#note", Static)
+            note.add_class("error")
+            note.update(problem)
+            return
+        self.dismiss(group)
 
 
 class PresetModelPicker(Dialog):

@@ -2,7 +2,8 @@
 
 The table is the draft's layer list with what shape inference (``model.shapes.analyse``,
 torch-free) says about each layer. The first layer that breaks the stack is highlighted and the
-reason is shown in one line under the totals; layers after it show ``?``. Every edit is one
+reason is shown in one line under the totals; layers after it show ``?``. A model with named
+groups of layers (``g`` sets a layer's group) gets a group column. Every edit is one
 draft step, so ctrl+z undoes it from any screen. The code view shows exactly what
 ``model.codegen.model_source`` produces.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rich.console import JustifyMethod
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,7 +29,7 @@ from workbench.model.memory import byte_size, memory_text, training_memory
 from workbench.model.shapes import layer_names
 from workbench.schema.config import LayerSpec, ModelConfig, layer_index, section_params
 from workbench.tui.screens.base import WorkbenchScreen
-from workbench.tui.setup.layer_dialogs import LayerEditor, LayerPicker, PresetModelPicker
+from workbench.tui.setup.layer_dialogs import GroupDialog, LayerEditor, LayerPicker, PresetModelPicker
 from workbench.tui.widgets.param_form import ParamForm
 
 #: Short labels for the key parameters in the table's "parameters" column.
@@ -42,9 +44,21 @@ SHORT_NAMES = {
     "num_features": "n",
     "output_size": "size",
     "negative_slope": "slope",
+    "input_size": "in",
+    "hidden_size": "hidden",
+    "num_embeddings": "vocab",
+    "embedding_dim": "dim",
+    "embed_dim": "dim",
+    "num_heads": "heads",
+    "normalized_shape": "n",
+    "num_groups": "groups",
+    "num_channels": "n",
 }
 
 COLUMNS = ("#", "name", "type", "parameters", "output", "params")
+#: The columns of a model with named groups: the group comes first (flat models keep their width).
+GROUPED_COLUMNS = ("#", "group", "name", "type", "parameters", "output", "params")
+RIGHT_ALIGNED = ("#", "params")
 
 
 class ModelScreen(WorkbenchScreen):
@@ -59,6 +73,7 @@ class ModelScreen(WorkbenchScreen):
         Binding("d,delete", "delete", "Delete", tooltip="Delete the layer under the cursor"),
         Binding("K,shift+up", "move(-1)", "Move up", group=_MOVE, tooltip="Move the layer up"),
         Binding("J,shift+down", "move(1)", "Move down", group=_MOVE, tooltip="Move the layer down"),
+        Binding("g", "group", "Group", tooltip="Put the layer in a named group of layers (e.g. conv, dense)"),
         Binding("p", "from_preset", "Preset", tooltip="Start from the model of a preset"),
         Binding("c", "toggle_code", "Code", tooltip="Show or hide the model's PyTorch code"),
     ]
@@ -93,20 +108,27 @@ class ModelScreen(WorkbenchScreen):
         broken = self.draft.layer_error_index()
         table = self.table
         row = table.cursor_row
+        grouped = any(layer.group for layer in config.model.layers)
+        columns = GROUPED_COLUMNS if grouped else COLUMNS
+        if len(table.columns) != len(columns):
+            table.clear(columns=True)
+            table.add_columns(*columns)
         table.clear()
+        justify: list[JustifyMethod] = ["right" if column in RIGHT_ALIGNED else "left" for column in columns]
         names = layer_names(config.model.layers)
         for index, layer in enumerate(config.model.layers):
             info = analysis.layers[index] if analysis is not None and index < len(analysis.layers) else None
             style = "bold red" if index == broken else ("dim" if info is None else "")
             cells = (
                 str(index),
+                *([layer.group] if grouped else []),
                 names[index],
                 layer.type,
                 _key_params(layer, info.params if info else None),
                 shape(info.output_shape) if info else "?",
                 count(info.num_params) if info else "?",
             )
-            table.add_row(*(Text(cell, style=style, justify="right" if i in (0, 5) else "left") for i, cell in enumerate(cells)))
+            table.add_row(*(Text(cell, style=style, justify=justify[i]) for i, cell in enumerate(cells)))
         if config.model.layers:
             table.move_cursor(row=min(row, len(config.model.layers) - 1), animate=False)
         self._show_totals()
@@ -133,7 +155,8 @@ class ModelScreen(WorkbenchScreen):
             memory = training_memory(analysis, config.data.batch_size, config.optimizer.name)
             totals.update(
                 f"{layers} layers · {count(analysis.total_params)} params · "
-                f"input {shape(analysis.input_shape)} → output {shape(analysis.output_shape)} · "
+                f"input {shape(analysis.input_shape)}{' token ids' if analysis.vocab_size else ''} → "
+                f"output {shape(analysis.output_shape)} · "
                 f"~{byte_size(memory.total)} to train"
             )
             totals.tooltip = memory_text(memory)
@@ -216,6 +239,20 @@ class ModelScreen(WorkbenchScreen):
         if index >= 0:
             self.table.move_cursor(row=self.draft.move_layer(index, delta))
 
+    def action_group(self) -> None:
+        """Ask for the layer's group, offering its own or else the one of the layer above."""
+        index = self.cursor
+        if index < 0:
+            return
+        layers = self.draft.config.model.layers
+        group = layers[index].group or (layers[index - 1].group if index > 0 else "")
+
+        def apply(chosen: str | None) -> None:
+            if chosen is not None:
+                self.draft.set_layer_group(index, chosen)
+
+        self.app.push_screen(GroupDialog(self._label(index), group), apply)
+
     def action_from_preset(self) -> None:
         def use(choice: tuple[str, ModelConfig] | None) -> None:
             if choice is not None:
@@ -239,11 +276,11 @@ class ModelScreen(WorkbenchScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Layer keys act on the table; while the code view is up, only the toggle works."""
-        if action not in ("add", "edit", "delete", "move", "from_preset"):
+        if action not in ("add", "edit", "delete", "move", "group", "from_preset"):
             return super().check_action(action, parameters)
         if self.table.has_class("hidden"):
             return False
-        if action in ("edit", "delete", "move") and not self.draft.config.model.layers:
+        if action in ("edit", "delete", "move", "group") and not self.draft.config.model.layers:
             return None  # shown, but greyed out: there is no layer to act on
         return True
 
