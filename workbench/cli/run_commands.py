@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from workbench.engine.trainer import Trainer
     from workbench.runs.folder import RunDir
     from workbench.runs.launch import Workers
+    from workbench.schema.config import TrainConfig
 
 #: What ``--notify`` does, for train and resume.
 NOTIFY_HELP = (
@@ -103,51 +104,40 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--nproc-per-node",
         type=int,
-        default=1,
         metavar="N",
-        help="worker processes on this machine, one per GPU (data.batch_size stays the global batch)",
+        help="worker processes on this machine, one per GPU (default: the experiment's train.workers; "
+        "data.batch_size stays the global batch)",
     )
     group.add_argument("--nnodes", type=int, default=1, metavar="M", help="machines that train the run together")
     group.add_argument("--node-rank", type=int, default=0, metavar="R", help="this machine's place, 0 to M-1 (0 records the run)")
     group.add_argument("--rdzv-endpoint", default="", metavar="HOST:PORT", help="the first machine's host and a free port")
 
 
-def _workers(args: argparse.Namespace, device: str) -> Workers:
-    """The workers asked for, checked against this machine (``device``: the run's). Inside a
-    worker that torchrun started, the options are torchrun's already: one process here."""
+def _workers(args: argparse.Namespace, train: TrainConfig) -> Workers:
+    """The workers asked for (``--nproc-per-node``, else the experiment's ``train.workers``),
+    checked against this machine. Inside a worker that torchrun started, the options are
+    torchrun's already: one process here."""
     from workbench.engine.distributed import place_from_environment
     from workbench.runs.launch import ONE_WORKER, Workers
 
     if not place_from_environment().alone:
         return ONE_WORKER
-    workers = Workers(args.nproc_per_node, args.nnodes, args.node_rank, args.rdzv_endpoint)
+    per_node = train.workers if args.nproc_per_node is None else args.nproc_per_node
+    workers = Workers(per_node, args.nnodes, args.node_rank, args.rdzv_endpoint)
     workers.check()
     if workers.distributed:
-        _check_worker_devices(workers, args.device or device)
+        _check_worker_devices(workers, args.device or train.device)
     return workers
 
 
 def _check_worker_devices(workers: Workers, device: str) -> None:
-    """One GPU per worker: refuse more workers on this machine than it has GPUs."""
+    """The device exists here (one line if not), and there is a GPU for each worker on it."""
     import torch
 
     from workbench.engine.device import resolve_device
-    from workbench.errors import ConfigError
 
-    where = "--device" if device else "train.device"
-    resolved = resolve_device(device, where)
-    count = torch.cuda.device_count() if resolved.type == "cuda" else 0
-    if resolved.type == "cuda" and resolved.index is None and workers.per_node > count:
-        raise ConfigError(
-            f"--nproc-per-node {workers.per_node}: this machine has {count} CUDA device(s), one per worker; "
-            f"use --nproc-per-node {count} (or --device cpu for workers on the CPU)"
-        )
-    if resolved.type == "cuda" and resolved.index is not None and workers.per_node > 1:
-        raise ConfigError(
-            f"--device {device}: several workers each take a GPU of their own; use --device cuda with --nproc-per-node"
-        )
-    if resolved.type == "mps":
-        raise ConfigError("several workers need CUDA GPUs or the CPU; Apple's mps trains with one (--device cpu for workers)")
+    resolve_device(device, "--device" if device else "train.device")
+    workers.check_devices(device, torch.cuda.device_count() if torch.cuda.is_available() else 0)
 
 
 def _train_together(workers: Workers, run: RunDir | None, args: list[str]) -> int:
@@ -179,7 +169,8 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
     experiment = load_experiment(args.experiment, overrides)
     if args.name:
         experiment.name = args.name
-    workers = _workers(args, experiment.train.device)
+    workers = _workers(args, experiment.train)
+    experiment.train.workers = workers.per_node  # the run's config.toml says how it was trained
     if workers.distributed:
         from workbench.data.sharding import check_global_batch
 
@@ -217,7 +208,7 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.runs.store import find_run
 
     run = find_run(args.run)
-    workers = _workers(args, run.read_config().train.device)
+    workers = _workers(args, run.read_config().train)
     if args.detach:
         from workbench.runs.launch import launch_resume
 

@@ -50,6 +50,7 @@ class Place:
     rank: int = 0
     workers: int = 1
     local_rank: int = 0
+    local_workers: int = 1  # the workers on this machine
 
     @property
     def alone(self) -> bool:
@@ -70,7 +71,8 @@ def place_from_environment() -> Place:
     workers = int(os.environ.get("WORLD_SIZE", "1") or 1)
     if workers <= 1:
         return Place()
-    return Place(int(os.environ.get("RANK", "0")), workers, int(os.environ.get("LOCAL_RANK", "0")))
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", str(workers)))
+    return Place(int(os.environ.get("RANK", "0")), workers, int(os.environ.get("LOCAL_RANK", "0")), local)
 
 
 def worker_device(place: Place, device: torch.device) -> torch.device:

@@ -158,6 +158,8 @@ class Trainer:
         names and write nothing.
         """
         team = self.team
+        if not team.alone:
+            self.config.train.workers = team.place.local_workers  # how this run is trained, in its config.toml
         try:
             run = self.run_dir
             if run is not None and team.first:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.data.registry import DatasetInfo, dataset_options, describe
+from workbench.data.sharding import check_global_batch
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.model.shapes import ModelAnalysis, analyse
 from workbench.optim.catalog import (
@@ -69,6 +70,7 @@ def check_experiment(config: RunConfig) -> ExperimentCheck:
         lambda schedule: schedule_settings(schedule, config.train.epochs),
     )
     check(lambda: _device(config))
+    check(lambda: check_global_batch(config.data.batch_size, config.train.workers))
     analysis = None
     if info is not None:
         analysis = analyse(

@@ -71,6 +71,23 @@ class Workers:
             if self.node_rank == 0:
                 _check_port_free(int(port), self.endpoint)
 
+    def check_devices(self, device: str, gpus: int) -> None:
+        """One GPU per worker (``device``: the run's, ``gpus``: this machine's CUDA devices):
+        refuse more workers than GPUs, one GPU named for several, or Apple's mps."""
+        if not self.distributed:
+            return
+        device = device.strip().lower()
+        on_gpus = device.startswith("cuda") or (device == "auto" and gpus > 0)
+        if device.startswith("cuda:"):
+            raise ConfigError(f"--device {device}: several workers each take a GPU of their own; use --device cuda")
+        if on_gpus and self.per_node > gpus:
+            raise ConfigError(
+                f"{self.per_node} workers on this machine but it has {gpus} CUDA device(s), one per worker; "
+                f"use {gpus} workers (--nproc-per-node, train.workers), or the CPU (--device cpu)"
+            )
+        if device == "mps":
+            raise ConfigError("several workers need CUDA GPUs or the CPU; Apple's mps trains with one (--device cpu for workers)")
+
     def command(self, args: list[str]) -> list[str]:
         """The command line that runs the Workbench command ``args`` with these workers."""
         if not self.distributed:
@@ -93,6 +110,11 @@ class Workers:
 
 
 ONE_WORKER = Workers()
+
+
+def workers_of(config: RunConfig) -> Workers:
+    """The workers an experiment asks for on this machine (``train.workers``): how the app launches."""
+    return Workers(per_node=config.train.workers)
 
 
 def _check_port_free(port: int, endpoint: str) -> None:

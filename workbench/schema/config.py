@@ -132,6 +132,13 @@ class TrainConfig:
     precision: str = knob("fp32", "choice", "autocast precision on CUDA", choices=("fp32", "bf16", "fp16", "auto"))
     channels_last: bool = knob(False, "bool", "channels_last memory format for conv nets on GPU")
     compile: bool = knob(False, "bool", "torch.compile the model (slow start, faster steps)")
+    workers: int = knob(
+        1,
+        "int",
+        "worker processes on this machine, one per GPU (DistributedDataParallel); batch_size stays global",
+        min=1,
+        max=256,
+    )
     sync_batchnorm: bool = knob(
         False, "bool", "with several workers on GPUs, BatchNorm statistics over the global batch, not each worker's share"
     )

@@ -471,9 +471,9 @@ class RunsScreen(ChartsScreen):
         self._resume(run, None)
 
     def _resume(self, run: RunDir, epochs: int | None) -> None:
-        from workbench.runs.launch import launch_resume
+        from workbench.runs.launch import launch_resume, workers_of
 
-        self.app.start_run(lambda: launch_resume(run, epochs=epochs), f"Resuming {run.id}")
+        self.app.start_run(lambda: launch_resume(run, epochs=epochs, workers=workers_of(run.read_config())), f"Resuming {run.id}")
         self.app.switch_mode("train")
 
     def action_load(self) -> None:

@@ -162,10 +162,17 @@ class TrainScreen(ChartsScreen):
         self._start()
 
     def _start(self) -> None:
-        from workbench.runs.launch import launch_new_run
+        from workbench.errors import ConfigError
+        from workbench.runs.launch import launch_new_run, workers_of
 
         config = self.draft.ready_to_train()
-        self.app.start_run(lambda: launch_new_run(config), f"Starting {config.name or 'the run'}")
+        workers = workers_of(config)
+        try:
+            workers.check_devices(config.train.device, sum(name.startswith("cuda") for name, _ in self.app.devices))
+        except ConfigError as error:
+            self.notify(str(error), title="Cannot train here", severity="error", timeout=6, markup=False)
+            return
+        self.app.start_run(lambda: launch_new_run(config, workers=workers), f"Starting {config.name or 'the run'}")
 
     def action_pause(self) -> None:
         shown = self.shown
@@ -298,7 +305,8 @@ class TrainScreen(ChartsScreen):
             text = problems_summary(problems, self.draft.dataset_info)
             if not problems:
                 train = self.draft.config.train
-                text.append(f": s trains {self.draft.name} for {train.epochs} epochs on {train.device}", style="green")
+                workers = f" ×{train.workers} workers" if train.workers > 1 else ""
+                text.append(f": s trains {self.draft.name} for {train.epochs} epochs on {train.device}{workers}", style="green")
             show_content(headline, text)
             return
         history = shown.history
