@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from workbench.data.loading import Splits, load_splits
+from workbench.data.resize import InputResize
 from workbench.engine.device import (
     Precision,
     PreparedModel,
@@ -25,11 +26,12 @@ from workbench.engine.device import (
 from workbench.engine.seeding import seed_everything
 from workbench.errors import ConfigError, DataError
 from workbench.experiment.validation import dataset_info
+from workbench.model.backbones import IMAGENET_MEAN, IMAGENET_STD, FrozenPart, backbone_input, frozen_parts
 from workbench.model.build import build_model
 from workbench.model.memory import byte_size, memory_text, training_memory
 from workbench.model.shapes import analyse
 from workbench.optim.build import build_loss
-from workbench.schema.config import RunConfig
+from workbench.schema.config import ModelConfig, RunConfig
 
 
 @dataclass
@@ -40,6 +42,8 @@ class Parts:
     prepared: PreparedModel
     loss_fn: nn.Module
     warnings: list[str] = field(default_factory=list)
+    #: The pretrained backbones' frozen parameters, by layer (the trainer unfreezes them on time).
+    frozen: tuple[FrozenPart, ...] = ()
 
     @property
     def task(self) -> str:
@@ -67,13 +71,24 @@ def build_parts(config: RunConfig, *, device: str | None = None, for_training: b
     resolved = resolve_device(device or config.train.device, where)
     refuse_what_cannot_fit(config, resolved)
     seed_everything(config.train.seed)
-    splits = load_splits(config.data, config.train.seed, resolved)
+    splits = load_splits(config.data, config.train.seed, resolved, input_resize(config.model))
     seed_everything(config.train.seed)
     module = build_model(config.model, splits.info.input_shape, splits.info.num_outputs)
     prepared = prepare_model(module, config.train, resolved, for_training=for_training)
     precision, warnings = resolve_precision(config.train.precision, resolved)
     loss_fn = build_loss(config.loss).to(resolved)
-    return Parts(resolved, precision, splits, prepared, loss_fn, warnings + prepared.warnings)
+    frozen = frozen_parts(analyse(config.model.layers, splits.info.input_shape, splits.info.num_outputs).layers)
+    return Parts(resolved, precision, splits, prepared, loss_fn, warnings + prepared.warnings, frozen)
+
+
+def input_resize(model: ModelConfig) -> InputResize | None:
+    """How the model's input images are resized and normalised: for a backbone that starts it."""
+    wanted = backbone_input(model.layers)
+    if wanted is None:
+        return None
+    if not wanted.imagenet:
+        return InputResize(wanted.size, wanted.interpolation)
+    return InputResize(wanted.size, wanted.interpolation, IMAGENET_MEAN, IMAGENET_STD)
 
 
 def refuse_what_cannot_fit(config: RunConfig, device: torch.device) -> None:

@@ -12,6 +12,8 @@ from torch import nn
 
 from workbench.errors import ConfigError
 from workbench.model import blocks
+from workbench.model.backbone_build import build_backbone
+from workbench.model.backbones import BACKBONE
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.init import init_parameters
 from workbench.model.shapes import LayerInfo, analyse
@@ -33,12 +35,16 @@ def build_model(model: ModelConfig, input_shape: tuple[int, ...], num_outputs: i
     for info in analysis.layers:
         _check_free_name(info)
     sequential = nn.Sequential(OrderedDict((info.name, build_layer(info)) for info in analysis.layers))
-    init_parameters(sequential, model.init, model.bias_init)
+    for info, layer in zip(analysis.layers, sequential, strict=True):
+        if info.type != BACKBONE:  # a backbone keeps its published weights (or torchvision's own init)
+            init_parameters(layer, model.init, model.bias_init)
     return sequential
 
 
 def build_layer(info: LayerInfo) -> nn.Module:
     """One analysed layer as its torch module (PyTorch's default initialisation)."""
+    if info.type == BACKBONE:
+        return build_backbone(info.params)
     return layer_class(info.type)(**info.params)
 
 
