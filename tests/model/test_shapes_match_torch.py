@@ -45,6 +45,8 @@ LAYER_CASES: dict[str, tuple[tuple[int, ...], list[LayerSpec]]] = {
     "ResidualBlock-identity-skip": ((4, 8, 6), [layer("ResidualBlock", out_channels=4)]),
     "ResidualBlock-stride-2": ((4, 9, 7), [layer("ResidualBlock", out_channels=4, stride=2)]),
     "ResidualBlock-more-channels": ((4, 8, 6), [layer("ResidualBlock", out_channels=6)]),
+    # Every backbone is checked in test_backbones.py; grey 8x8 images are resized to 3x32x32.
+    "Backbone": ((1, 8, 8), [layer("Backbone", model="mobilenet_v3_small", weights="none", freeze="none", out_features=8, input_size=32)]),
 }
 
 STACKS = {
@@ -59,7 +61,7 @@ def assert_matches_torch(layers: list[LayerSpec], input_shape: tuple[int, ...], 
     analysis = analyse(layers, input_shape, num_outputs)
     assert analysis.ok, analysis.error
     model = build_model(ModelConfig(layers=layers), input_shape, num_outputs).eval()
-    x = torch.randn(2, *input_shape)
+    x = torch.randn(2, *analysis.input_shape)  # a backbone's input is resized before the model
     for info, (name, module) in zip(analysis.layers, model.named_children(), strict=True):
         assert name == info.name
         x = module(x)
