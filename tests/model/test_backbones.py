@@ -118,7 +118,7 @@ def tiny_finetune(*overrides: str):
     """The preset's resnet18 (weights written here) on 32 digits resized to 32x32, no validation split."""
     write_published_weights("resnet18")
     config = load_experiment(
-        "cifar10-resnet18-finetune",
+        "cifar10-finetune",
         [
             "data.dataset=digits",
             "data.subset=32",

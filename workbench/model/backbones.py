@@ -125,13 +125,12 @@ class BackboneInput:
     interpolation: str
     backbone: str  # for messages: "resnet18"
 
-    def note(self) -> str:
-        """What happens to the inputs, in words: the Data screen shows it."""
+    def note(self, channels: int = 3) -> str:
+        """What happens to the inputs, in words (the Data screen shows it); ``channels``: the data's."""
+        grey = "repeated to 3 channels, " if channels == 1 else ""
         if self.imagenet:
-            return (
-                f"inputs resized to {self.size} and normalised with ImageNet statistics for {self.backbone}'s weights"
-            )
-        return f"inputs resized to {self.size} for {self.backbone} (normalised with the dataset's statistics)"
+            return f"inputs {grey}resized to {self.size} and normalised with ImageNet statistics for {self.backbone}'s weights"
+        return f"inputs {grey}resized to {self.size} for {self.backbone} (normalised with the dataset's statistics)"
 
 
 def backbone_input(layers: list[LayerSpec]) -> BackboneInput | None:

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Static
 
 from workbench.errors import ConfigError
 from workbench.formatting import count, shape
+from workbench.model.backbones import trainable_count
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.codegen import model_source
 from workbench.model.memory import byte_size, memory_text, training_memory
@@ -131,8 +132,10 @@ class ModelScreen(WorkbenchScreen):
         if analysis.error is None:
             config = self.draft.config
             memory = training_memory(analysis, config.data.batch_size, config.optimizer.name)
+            trainable = trainable_count(analysis.layers)
+            frozen = f" ({count(trainable)} trainable)" if trainable != analysis.total_params else ""
             totals.update(
-                f"{layers} layers · {count(analysis.total_params)} params · "
+                f"{layers} layers · {count(analysis.total_params)} params{frozen} · "
                 f"input {shape(analysis.input_shape)} → output {shape(analysis.output_shape)} · "
                 f"~{byte_size(memory.total)} to train"
             )
