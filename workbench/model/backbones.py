@@ -244,7 +244,7 @@ def backbone_source(name: str, params: dict[str, Any]) -> str:
         when = f" for the first {after} epoch(s)" if after else ""
         lines += [
             f"# Frozen{when}: {'all but the head' if freeze == 'all_but_head' else 'all of it'}; Workbench also",
-            "# keeps its frozen BatchNorm layers in eval mode (the running statistics of the weights)",
+            "# keeps its frozen BatchNorm layers in eval mode (the weights' statistics)",
             f"for parameter in {name}.parameters():",
             "    parameter.requires_grad = False",
         ]

@@ -214,7 +214,7 @@ _TYPES = (
                 512,
             ),
         ),
-        key=("model", "weights", "out_features", "freeze"),
+        key=("model",),  # the layer table is 80 columns wide; the totals say what is frozen
         constructor="torchvision.models",
     ),
 )

@@ -133,12 +133,11 @@ class ModelScreen(WorkbenchScreen):
             config = self.draft.config
             memory = training_memory(analysis, config.data.batch_size, config.optimizer.name)
             trainable = trainable_count(analysis.layers)
-            frozen = f" ({count(trainable)} trainable)" if trainable != analysis.total_params else ""
-            totals.update(
-                f"{layers} layers · {count(analysis.total_params)} params{frozen} · "
-                f"input {shape(analysis.input_shape)} → output {shape(analysis.output_shape)} · "
-                f"~{byte_size(memory.total)} to train"
-            )
+            sizes = f"input {shape(analysis.input_shape)} → output {shape(analysis.output_shape)}"
+            if trainable == analysis.total_params:
+                totals.update(f"{layers} layers · {count(analysis.total_params)} params · {sizes} · ~{byte_size(memory.total)} to train")
+            else:  # a frozen backbone; the estimate cannot see the activations inside it, so it is left out
+                totals.update(f"{layers} layers · {count(trainable)} of {count(analysis.total_params)} params train · {sizes}")
             totals.tooltip = memory_text(memory)
         else:
             known = len(analysis.layers)
