@@ -13,13 +13,13 @@ import pytest
 import torchvision.datasets as tv
 from dataset_files import write_cifar10_archive, write_image_classes, write_mnist
 
+from tests.weight_files import write_published_weights
 from workbench import paths
 from workbench.data.registry import describe
 from workbench.engine.setup import build_parts
 from workbench.experiment.presets import list_presets, load_experiment, read_experiment
 from workbench.model.backbones import BACKBONE
 from workbench.schema.config import DataConfig
-from tests.weight_files import write_published_weights
 
 MNIST_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 

@@ -11,9 +11,11 @@ import torch
 import torchvision.models
 import torchvision.transforms.v2.functional as TF
 
+from tests.engine.test_trainer import _assert_identical, _final_state, _stop_when, run_of, train
+from tests.weight_files import write_published_weights
 from workbench import paths
-from workbench.data.resize import InputResize, ResizingNormaliser, resizing
 from workbench.data.normalise import Normaliser
+from workbench.data.resize import InputResize, ResizingNormaliser, resizing
 from workbench.engine.checkpoint_io import read_checkpoint
 from workbench.engine.control import Control
 from workbench.engine.setup import input_resize
@@ -27,8 +29,6 @@ from workbench.model.codegen import model_source
 from workbench.model.shapes import analyse
 from workbench.runs import events as ev
 from workbench.schema.config import LayerSpec, ModelConfig
-from tests.engine.test_trainer import _assert_identical, _final_state, _stop_when, run_of, train
-from tests.weight_files import write_published_weights
 
 from .stacks import layer
 from .test_shapes_match_torch import assert_matches_torch
@@ -226,8 +226,7 @@ def test_the_code_view_builds_the_same_module_with_the_same_frozen_parameters() 
     [
         (
             {"model": "resnet19"},
-            "model.layers.0.model (backbone1, Backbone): 'resnet19' is not allowed; expected one of "
-            + ", ".join(BACKBONES),
+            "model.layers.0.model (backbone1, Backbone): 'resnet19' is not allowed; expected one of " + ", ".join(BACKBONES),
         ),
         (
             {"freeze": "all"},

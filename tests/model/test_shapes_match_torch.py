@@ -46,7 +46,10 @@ LAYER_CASES: dict[str, tuple[tuple[int, ...], list[LayerSpec]]] = {
     "ResidualBlock-stride-2": ((4, 9, 7), [layer("ResidualBlock", out_channels=4, stride=2)]),
     "ResidualBlock-more-channels": ((4, 8, 6), [layer("ResidualBlock", out_channels=6)]),
     # Every backbone is checked in test_backbones.py; grey 8x8 images are resized to 3x32x32.
-    "Backbone": ((1, 8, 8), [layer("Backbone", model="mobilenet_v3_small", weights="none", freeze="none", out_features=8, input_size=32)]),
+    "Backbone": (
+        (1, 8, 8),
+        [layer("Backbone", model="mobilenet_v3_small", weights="none", freeze="none", out_features=8, input_size=32)],
+    ),
 }
 
 STACKS = {

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import ConfigError
-from workbench.model.backbones import BACKBONE
 from workbench.experiment.validation import validate
+from workbench.model.backbones import BACKBONE
 from workbench.paths import user_presets_dir
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig

@@ -173,10 +173,14 @@ class FrozenPart:
 class AnalysedLayer(Protocol):
     """What freezing needs of an analysed layer (shapes.LayerInfo, which this module cannot import)."""
 
-    name: str
-    type: str
-    params: dict[str, Any]
-    num_params: int
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def params(self) -> dict[str, Any]: ...
+    @property
+    def num_params(self) -> int: ...
 
 
 def frozen_parts(layers: Iterable[AnalysedLayer]) -> tuple[FrozenPart, ...]:
@@ -192,9 +196,7 @@ def frozen_parts(layers: Iterable[AnalysedLayer]) -> tuple[FrozenPart, ...]:
 
 def trainable_count(layers: Iterable[AnalysedLayer]) -> int:
     """Parameters that train in the first epoch (frozen backbones left out)."""
-    return sum(
-        info.num_params - (frozen_count(info.params, info.num_params) if info.type == BACKBONE else 0) for info in layers
-    )
+    return sum(info.num_params - (frozen_count(info.params, info.num_params) if info.type == BACKBONE else 0) for info in layers)
 
 
 def frozen_count(params: dict[str, Any], num_params: int) -> int:

@@ -135,7 +135,9 @@ class ModelScreen(WorkbenchScreen):
             trainable = trainable_count(analysis.layers)
             sizes = f"input {shape(analysis.input_shape)} → output {shape(analysis.output_shape)}"
             if trainable == analysis.total_params:
-                totals.update(f"{layers} layers · {count(analysis.total_params)} params · {sizes} · ~{byte_size(memory.total)} to train")
+                totals.update(
+                    f"{layers} layers · {count(analysis.total_params)} params · {sizes} · ~{byte_size(memory.total)} to train"
+                )
             else:  # a frozen backbone; the estimate cannot see the activations inside it, so it is left out
                 totals.update(f"{layers} layers · {count(trainable)} of {count(analysis.total_params)} params train · {sizes}")
             totals.tooltip = memory_text(memory)
