@@ -26,6 +26,7 @@ from workbench.experiment.validation import problems
 from workbench.model.backbones import BACKBONES, IMAGENET_MEAN, IMAGENET_STD, backbone_input
 from workbench.model.build import build_model
 from workbench.model.codegen import model_source
+from workbench.model.memory import training_memory
 from workbench.model.shapes import analyse
 from workbench.runs import events as ev
 from workbench.schema.config import LayerSpec, ModelConfig
@@ -254,3 +255,19 @@ def test_a_backbone_after_other_layers_or_on_tabular_data_is_refused_naming_why(
         "model.layers.0 (backbone1, Backbone): takes images resized to (3, 224, 224) but gets (10,); "
         "a Backbone must be the first layer, on image data (1 or 3 channels)"
     )
+
+
+def test_the_memory_estimate_counts_the_layers_inside_a_backbone_that_trains() -> None:
+    """The table's activation count is every leaf module's output for one 224x224 image."""
+    model, values = torchvision_model("resnet18").eval(), []
+    for module in model.modules():
+        if not list(module.children()):
+            module.register_forward_hook(lambda module, inputs, output: values.append(output.numel()))
+    with torch.no_grad():
+        model(torch.zeros(1, 3, 224, 224))
+    assert sum(values) == BACKBONES["resnet18"].activations
+    trained = analyse([backbone(freeze="none")], (3, 32, 32), 10)
+    frozen = analyse([backbone()], (3, 32, 32), 10)
+    memory = training_memory(trained, batch_size=8, optimizer="sgd")
+    assert memory.activations == 2 * 8 * 4 * (sum(values) + 10)  # outputs and their gradients, 4 bytes each
+    assert training_memory(frozen, batch_size=8, optimizer="sgd").activations == 2 * 8 * 4 * 10  # nothing kept inside

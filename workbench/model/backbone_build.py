@@ -2,8 +2,9 @@
 
 Only the torchvision submodule that defines the model is imported (``torchvision.models.resnet``,
 ...). Published weights are read from ``<cache dir>/weights/<file>`` under the exact name
-torchvision publishes them with, downloaded there once when missing (``torch.hub``, checksum
-checked on download), and loaded with ``weights_only=True``. Offline, the error names the file,
+torchvision publishes them with, downloaded there once when missing (``torch.hub``'s download,
+checked against the hash in the file name, as torchvision does), and loaded with
+``weights_only=True``. Offline, the error names the file,
 where to get it and the folder to put it in.
 
 Freezing sets ``requires_grad`` (frozen parameters get no gradient, so no optimizer or weight
@@ -19,6 +20,7 @@ from __future__ import annotations
 import importlib
 import urllib.error
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -47,12 +49,14 @@ def build_backbone(params: dict[str, Any]) -> nn.Module:
 
 def _load_published_weights(module: nn.Module, spec: BackboneSpec) -> None:
     """Put ``spec``'s published weights into ``module``, from the cache (downloaded there once)."""
-    where = f"{weights_dir()}/{spec.file_name}"
+    path = Path(weights_dir()) / spec.file_name
+    where = str(path)
     try:
-        state = torch.hub.load_state_dict_from_url(
-            spec.url, model_dir=weights_dir(), map_location="cpu", progress=False, check_hash=True, weights_only=True
-        )
-        module.load_state_dict(state)
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # To a temp file, then renamed: never a half file under the published name.
+            torch.hub.download_url_to_file(spec.url, where, hash_prefix=spec.hash_prefix, progress=False)
+        module.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
         reason = getattr(error, "reason", error)
         problem = f"the weights are not in the cache and the download failed ({reason})"

@@ -48,11 +48,19 @@ class BackboneSpec:
     features: int  # the head's input width: what the backbone gives without its head
     body_params: int  # parameters of everything but the head
     interpolation: str  # how torchvision resizes for these weights: "bilinear" or "bicubic"
+    #: Values of every layer's output for one 224x224 image (torch forward hooks on each leaf
+    #: module), for the memory estimate: the layer table shows the backbone as one layer.
+    activations: int
 
     @property
     def file_name(self) -> str:
         """The weights file as torchvision publishes it (a person may put it in the cache by hand)."""
         return self.url.rsplit("/", 1)[-1]
+
+    @property
+    def hash_prefix(self) -> str:
+        """The start of the file's SHA-256, which torchvision puts in its name: ``resnet18-f37072fd.pth``."""
+        return self.file_name.rsplit("-", 1)[1].split(".")[0]
 
     @property
     def weights_name(self) -> str:
@@ -66,31 +74,31 @@ BACKBONES: dict[str, BackboneSpec] = {
     for spec in (
         BackboneSpec(
             "resnet18", "resnet", "ResNet18_Weights", "IMAGENET1K_V1", _MODELS + "resnet18-f37072fd.pth", 44.7,
-            "fc", 512, 11_176_512, "bilinear",
+            "fc", 512, 11_176_512, "bilinear", 7_477_736,
         ),
         BackboneSpec(
             "resnet34", "resnet", "ResNet34_Weights", "IMAGENET1K_V1", _MODELS + "resnet34-b627a593.pth", 83.3,
-            "fc", 512, 21_284_672, "bilinear",
+            "fc", 512, 21_284_672, "bilinear", 11_240_936,
         ),
         BackboneSpec(
             "resnet50", "resnet", "ResNet50_Weights", "IMAGENET1K_V2", _MODELS + "resnet50-11ad3fa6.pth", 97.8,
-            "fc", 2048, 23_508_032, "bilinear",
+            "fc", 2048, 23_508_032, "bilinear", 32_040_424,
         ),
         BackboneSpec(
             "mobilenet_v3_small", "mobilenetv3", "MobileNet_V3_Small_Weights", "IMAGENET1K_V1",
-            _MODELS + "mobilenet_v3_small-047dcff4.pth", 9.8, "classifier.3", 1024, 1_517_856, "bilinear",
+            _MODELS + "mobilenet_v3_small-047dcff4.pth", 9.8, "classifier.3", 1024, 1_517_856, "bilinear", 4_106_768,
         ),
         BackboneSpec(
             "mobilenet_v3_large", "mobilenetv3", "MobileNet_V3_Large_Weights", "IMAGENET1K_V2",
-            _MODELS + "mobilenet_v3_large-5c1a4163.pth", 21.1, "classifier.3", 1280, 4_202_032, "bilinear",
+            _MODELS + "mobilenet_v3_large-5c1a4163.pth", 21.1, "classifier.3", 1280, 4_202_032, "bilinear", 12_643_984,
         ),
         BackboneSpec(
             "efficientnet_b0", "efficientnet", "EfficientNet_B0_Weights", "IMAGENET1K_V1",
-            _MODELS + "efficientnet_b0_rwightman-7f5810bc.pth", 20.5, "classifier.1", 1280, 4_007_548, "bicubic",
+            _MODELS + "efficientnet_b0_rwightman-7f5810bc.pth", 20.5, "classifier.1", 1280, 4_007_548, "bicubic", 19_874_240,
         ),
         BackboneSpec(
             "convnext_tiny", "convnext", "ConvNeXt_Tiny_Weights", "IMAGENET1K_V1", _MODELS + "convnext_tiny-983f1562.pth",
-            109.1, "classifier.2", 768, 27_820_128, "bilinear",
+            109.1, "classifier.2", 768, 27_820_128, "bilinear", 31_426_024,
         ),
     )
 }  # fmt: skip
@@ -197,6 +205,15 @@ def frozen_parts(layers: Iterable[AnalysedLayer]) -> tuple[FrozenPart, ...]:
 def trainable_count(layers: Iterable[AnalysedLayer]) -> int:
     """Parameters that train in the first epoch (frozen backbones left out)."""
     return sum(info.num_params - (frozen_count(info.params, info.num_params) if info.type == BACKBONE else 0) for info in layers)
+
+
+def backbone_activations(layer: AnalysedLayer) -> int:
+    """Output values per sample inside a backbone layer that training keeps for the backward pass:
+    none while it is frozen for the whole run (its forward pass saves nothing), else those of
+    every layer in it, scaled from 224x224 to its input size."""
+    if layer.type != BACKBONE or (layer.params["freeze"] != "none" and not layer.params["unfreeze_after"]):
+        return 0
+    return round(BACKBONES[layer.params["model"]].activations * (layer.params["input_size"] / WEIGHTS_SIZE) ** 2)
 
 
 def frozen_count(params: dict[str, Any], num_params: int) -> int:
