@@ -5,6 +5,7 @@ the per-batch resize, the code view and one clear line for each bad setting."""
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 import torch
@@ -18,6 +19,7 @@ from workbench.data.normalise import Normaliser
 from workbench.data.resize import InputResize, ResizingNormaliser, resizing
 from workbench.engine.checkpoint_io import read_checkpoint
 from workbench.engine.control import Control
+from workbench.engine.evaluate import evaluate_checkpoint
 from workbench.engine.setup import input_resize
 from workbench.engine.trainer import Trainer
 from workbench.errors import DataError
@@ -137,8 +139,9 @@ def tiny_finetune(*overrides: str):
     return config
 
 
-def test_a_frozen_backbone_is_bit_identical_after_an_epoch_of_training_and_only_its_head_learns() -> None:
-    published = torch.load(write_published_weights("resnet18"), weights_only=True)
+def test_a_frozen_backbone_is_bit_identical_after_an_epoch_of_training_and_only_its_head_learns(no_network: None) -> None:
+    weights = write_published_weights("resnet18")
+    published = torch.load(weights, weights_only=True)
     finished, _ = train(tiny_finetune("model.layers.0.unfreeze_after=0", "train.epochs=1"))
     saved = _final_state(finished)
     trained = {key.removeprefix("backbone1."): value for key, value in saved["model"].items()}
@@ -148,6 +151,9 @@ def test_a_frozen_backbone_is_bit_identical_after_an_epoch_of_training_and_only_
     # The optimizer holds the head alone, its weight and bias, and they trained (momentum buffers).
     assert [len(group["params"]) for group in saved["optimizer"]["param_groups"]] == [2]
     assert [state["momentum_buffer"].shape for state in saved["optimizer"]["state"].values()] == [(10, 512), (10,)]
+    # The checkpoint holds every weight: evaluating it needs no published weights (nor a network).
+    weights.unlink()
+    assert evaluate_checkpoint(Path(finished.checkpoint)).metrics == finished.test
 
 
 @pytest.mark.slow

@@ -73,7 +73,8 @@ def build_parts(config: RunConfig, *, device: str | None = None, for_training: b
     seed_everything(config.train.seed)
     splits = load_splits(config.data, config.train.seed, resolved, input_resize(config.model))
     seed_everything(config.train.seed)
-    module = build_model(config.model, splits.info.input_shape, splits.info.num_outputs)
+    # Evaluation loads a checkpoint next, which holds every weight: published ones are not read.
+    module = build_model(config.model, splits.info.input_shape, splits.info.num_outputs, published_weights=for_training)
     prepared = prepare_model(module, config.train, resolved, for_training=for_training)
     precision, warnings = resolve_precision(config.train.precision, resolved)
     loss_fn = build_loss(config.loss).to(resolved)

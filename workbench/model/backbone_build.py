@@ -32,11 +32,12 @@ from workbench.model.backbones import BACKBONES, BackboneSpec, FrozenPart, missi
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm)
 
 
-def build_backbone(params: dict[str, Any]) -> nn.Module:
-    """The torchvision model of resolved ``params``, weights loaded, head replaced, frozen as asked."""
+def build_backbone(params: dict[str, Any], published_weights: bool = True) -> nn.Module:
+    """The torchvision model of resolved ``params``, weights loaded, head replaced, frozen as asked;
+    ``published_weights=False`` leaves the weights to a checkpoint loaded next."""
     spec = BACKBONES[params["model"]]
     module = getattr(importlib.import_module(f"torchvision.models.{spec.module}"), spec.name)(weights=None)
-    if params["weights"] == "imagenet":
+    if params["weights"] == "imagenet" and published_weights:
         _load_published_weights(module, spec)
     parent, _, attribute = spec.head.rpartition(".")
     owner = module.get_submodule(parent) if parent else module

@@ -23,28 +23,31 @@ from workbench.schema.config import ModelConfig
 _PROBE = nn.Sequential()
 
 
-def build_model(model: ModelConfig, input_shape: tuple[int, ...], num_outputs: int) -> nn.Sequential:
+def build_model(
+    model: ModelConfig, input_shape: tuple[int, ...], num_outputs: int, *, published_weights: bool = True
+) -> nn.Sequential:
     """The model as ``nn.Sequential(OrderedDict(conv1=..., relu1=..., ...))``, initialised.
 
     Raises the ConfigError of shape inference (naming the layer) if the stack cannot work.
-    Seeding is the caller's business.
+    Seeding is the caller's business. ``published_weights=False``: a checkpoint's weights are
+    loaded next, so a backbone's published weights are not read (nor needed in the cache).
     """
     analysis = analyse(model.layers, input_shape, num_outputs)
     if analysis.error is not None:
         raise analysis.error
     for info in analysis.layers:
         _check_free_name(info)
-    sequential = nn.Sequential(OrderedDict((info.name, build_layer(info)) for info in analysis.layers))
+    sequential = nn.Sequential(OrderedDict((info.name, build_layer(info, published_weights)) for info in analysis.layers))
     for info, layer in zip(analysis.layers, sequential, strict=True):
         if info.type != BACKBONE:  # a backbone keeps its published weights (or torchvision's own init)
             init_parameters(layer, model.init, model.bias_init)
     return sequential
 
 
-def build_layer(info: LayerInfo) -> nn.Module:
+def build_layer(info: LayerInfo, published_weights: bool = True) -> nn.Module:
     """One analysed layer as its torch module (PyTorch's default initialisation)."""
     if info.type == BACKBONE:
-        return build_backbone(info.params)
+        return build_backbone(info.params, published_weights)
     return layer_class(info.type)(**info.params)
 
 
