@@ -11,6 +11,10 @@ the ratio, with the machine's load. No download: the weights file is written in 
 format (fresh random values; the cost does not depend on them) into a temporary WORKBENCH_HOME.
 
     python -m benchmarks.finetune_cost [--samples 256] [--size 64] [--rounds 3] [--model resnet18] [--device cpu]
+
+Measured on 2 CPU cores shared with other work (load average about 7): 256 samples at 64x64,
+frozen 10.9 s/epoch against 32.5 s unfrozen (3.0x); 64 samples at 224x224, 9.1 s against 30.2 s
+(3.3x).
 """
 
 from __future__ import annotations
