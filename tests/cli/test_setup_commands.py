@@ -39,6 +39,8 @@ def test_presets_lists_every_shipped_preset_with_its_size(capsys: pytest.Capture
     assert rows["mnist-lenet5"]["params"] == 61_706
     assert rows["digits-cnn"]["availability"] == "offline"
     assert rows["mnist-lenet5"]["availability"].startswith("download")
+    # A preset for the user's own pictures is not broken: it waits for the folder they are in.
+    assert rows["image-folder-finetune"]["availability"] == "your files"
 
 
 def test_presets_table_shows_names_and_default_first(capsys: pytest.CaptureFixture[str]) -> None:

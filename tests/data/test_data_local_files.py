@@ -17,6 +17,7 @@ from PIL import Image
 from workbench.data.loading import load_splits
 from workbench.data.preview import preview_samples
 from workbench.data.registry import describe
+from workbench.data.resize import InputResize
 from workbench.data.sources.image_folder import scan_image_folder
 from workbench.errors import ConfigError, DataError
 from workbench.schema.config import AugmentConfig, DataConfig
@@ -220,3 +221,17 @@ def test_odd_paths_are_one_line_naming_the_option(dataset: str, path: str, messa
     options = {"path": path, "size": 8} if dataset == "image-folder" else {"path": path}
     with pytest.raises(DataError, match=f"data.options.path: .*{message}"):
         describe(DataConfig(dataset=dataset, options=options))
+
+
+def test_streamed_and_in_memory_folders_are_resized_and_normalised_alike_for_a_backbone(tmp_path):
+    write_image_classes(tmp_path / "pets", {"cat": 6, "dog": 6})
+    resize = InputResize(16, "bilinear", mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
+
+    def load(**storage):
+        options = {"path": str(tmp_path / "pets"), "size": 12, "workers": 0, **storage}
+        return load_splits(DataConfig(dataset="image-folder", batch_size=4, options=options), seed=1, device="cpu", resize=resize)
+
+    memory, streamed = load(storage="memory"), load(storage="stream")
+    for (x1, y1), (x2, y2) in zip(memory.train.epoch(1), streamed.train.epoch(1), strict=True):
+        assert x1.shape == (len(y1), 3, 16, 16)
+        assert torch.equal(y1, y2) and torch.allclose(x1, x2, atol=1e-5)

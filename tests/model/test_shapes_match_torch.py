@@ -66,6 +66,11 @@ LAYER_CASES: dict[str, tuple[tuple[int, ...], list[LayerSpec]]] = {
     "LSTM-all-three-layers": ((7, 5), [layer("LSTM", hidden_size=4, num_layers=3, steps="all")]),
     "SelfAttention": ((7, 8), [layer("SelfAttention", num_heads=2)]),
     "SelfAttention-no-bias": ((7, 6), [layer("SelfAttention", num_heads=3, bias=False, dropout=0.1)]),
+    # Every backbone is checked in test_backbones.py; grey 8x8 images are resized to 3x32x32.
+    "Backbone": (
+        (1, 8, 8),
+        [layer("Backbone", model="mobilenet_v3_small", weights="none", freeze="none", out_features=8, input_size=32)],
+    ),
 }
 
 #: Cases whose inputs are token ids below this vocabulary size (a text dataset), not numbers.
@@ -90,7 +95,8 @@ def assert_matches_torch(layers: list[LayerSpec], input_shape: tuple[int, ...], 
     analysis = analyse(layers, input_shape, num_outputs, vocab_size=vocab_size)
     assert analysis.ok, analysis.error
     model = build_model(ModelConfig(layers=layers), input_shape, num_outputs, vocab_size=vocab_size).eval()
-    x = torch.randint(0, vocab_size, (2, *input_shape)) if vocab_size else torch.randn(2, *input_shape)
+    # A backbone's input is resized before the model: the analysis's input shape is what it gets.
+    x = torch.randint(0, vocab_size, (2, *input_shape)) if vocab_size else torch.randn(2, *analysis.input_shape)
     modules = dict(model.named_modules())
     for info in analysis.layers:
         module = modules[f"{info.group}.{info.name}" if info.group else info.name]

@@ -95,3 +95,16 @@ async def test_a_preset_in_the_list_shows_its_dataset_and_enter_opens_it(fixed_a
         await pilot.press("enter")
         await pilot.pause()
         assert app.draft.name == "spirals-mlp"
+
+
+async def test_a_preset_with_a_pretrained_backbone_says_how_its_inputs_are_prepared(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        _highlight(app, "preset:cifar10-finetune")
+        await wait_for(pilot, lambda: "ImageNet" in screen_text(app))
+        text = screen_text(app)  # the note wraps in the 54 columns of the details pane
+        assert "inputs resized to 224 and normalised with" in text and "ImageNet statistics for resnet18's weights" in text
+        _highlight(app, "dataset:digits")  # the experiment's own model has no backbone
+        await wait_for(pilot, lambda: "ImageNet" not in screen_text(app))

@@ -118,7 +118,8 @@ def _print_description(facts: dict[str, Any], console: Console) -> None:
     table.add_section()
     table.add_row("", *([""] if grouped else []), "", "total", "", count(model["total_params"]))
     console.print(table)
-    console.print(f"Total params: {model['total_params']:,}")
+    frozen = model["trainable_params"] != model["total_params"]
+    console.print(f"Total params: {model['total_params']:,}" + (f" ({model['trainable_params']:,} trainable)" if frozen else ""))
     console.print(_heading("Memory", f"  {facts['memory']['text']}"))
     console.print()
 

@@ -22,6 +22,7 @@ from workbench.data.normalise import Normaliser
 from workbench.data.raw import RawDataset, RawSplit
 from workbench.data.reading import read_raw
 from workbench.data.registry import DatasetInfo, dataset_options, describe
+from workbench.data.resize import InputResize, resizing
 from workbench.data.sharding import WHOLE, Shard
 from workbench.data.sources.image_folder import FolderScan, decode_scan, scan_image_folder
 from workbench.data.splitting import carve_validation
@@ -48,24 +49,36 @@ class Splits:
     target_scale: Normaliser | None = None
 
 
-def load_splits(data: DataConfig, seed: int, device: torch.device | str, shard: Shard = WHOLE) -> Splits:
+def load_splits(
+    data: DataConfig, seed: int, device: torch.device | str, resize: InputResize | None = None, shard: Shard = WHOLE
+) -> Splits:
     """Read, split and place the dataset of ``data`` on ``device``; downloads a missing set once.
+
+    ``resize``: images are resized per batch for a model that works at a fixed size (a backbone).
     ``shard``: the worker of a distributed run the batches are for (each split's sizes stay whole)."""
     info = describe(data)
     options = dataset_options(data)
     device = torch.device(device)
     if data.dataset != "image-folder":
-        return _tensor_splits(data, seed, device, info, read_raw(data.dataset, options), shard)
+        return _tensor_splits(data, seed, device, info, read_raw(data.dataset, options), resize, shard)
     scan = scan_image_folder(options)
     if _streams(scan, options):
-        return _streamed_splits(data, seed, device, info, scan, options, shard)
-    return _tensor_splits(data, seed, device, info, decode_scan(scan, options), shard)
+        return _streamed_splits(data, seed, device, info, scan, options, resize, shard)
+    return _tensor_splits(data, seed, device, info, decode_scan(scan, options), resize, shard)
 
 
-def _tensor_splits(data: DataConfig, seed: int, device: torch.device, info: DatasetInfo, raw: RawDataset, shard: Shard) -> Splits:
+def _tensor_splits(
+    data: DataConfig,
+    seed: int,
+    device: torch.device,
+    info: DatasetInfo,
+    raw: RawDataset,
+    resize: InputResize | None,
+    shard: Shard,
+) -> Splits:
     train_idx, val_idx = carve_validation(len(raw.train), data.val_fraction, data.subset, seed)
     train, val, test = raw.train.take(train_idx), raw.train.take(val_idx), raw.test
-    normaliser = Normaliser.fit(torch.from_numpy(train.inputs), data.normalize)
+    normaliser = resizing(Normaliser.fit(torch.from_numpy(train.inputs), _own_statistics(data, resize)), resize)
     rescale_targets = None
     if info.task == "regression":
         rescale_targets = Normaliser.fit(torch.from_numpy(train.targets), standardise=True)
@@ -93,6 +106,11 @@ def _tensor_splits(data: DataConfig, seed: int, device: torch.device, info: Data
     )
 
 
+def _own_statistics(data: DataConfig, resize: InputResize | None) -> bool:
+    """Whether the dataset's statistics are computed: not when the weights bring their own."""
+    return data.normalize and (resize is None or resize.mean is None)
+
+
 def _streams(scan: FolderScan, options: dict[str, Any]) -> bool:
     if options["storage"] == "auto":
         return scan.estimated_bytes(options["size"]) > IN_MEMORY_LIMIT_BYTES
@@ -100,7 +118,14 @@ def _streams(scan: FolderScan, options: dict[str, Any]) -> bool:
 
 
 def _streamed_splits(
-    data: DataConfig, seed: int, device: torch.device, info: DatasetInfo, scan: FolderScan, options: dict[str, Any], shard: Shard
+    data: DataConfig,
+    seed: int,
+    device: torch.device,
+    info: DatasetInfo,
+    scan: FolderScan,
+    options: dict[str, Any],
+    resize: InputResize | None,
+    shard: Shard,
 ) -> Splits:
     train_idx, val_idx = carve_validation(len(scan.train_files), data.val_fraction, data.subset, seed)
     size, workers = options["size"], options["workers"]
@@ -112,7 +137,7 @@ def _streamed_splits(
         return ImageFiles(files[picked].tolist(), scan.train_labels[picked], size)
 
     train_files = image_files(train_idx)
-    normaliser = fit_streamed(train_files, data.normalize, seed, workers)
+    normaliser = resizing(fit_streamed(train_files, _own_statistics(data, resize), seed, workers), resize)
 
     def batches(split: ImageFiles, training: bool) -> LoaderBatches:
         return LoaderBatches(

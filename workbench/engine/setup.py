@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from workbench.data.loading import Splits, load_splits
+from workbench.data.resize import InputResize
 from workbench.data.sharding import check_global_batch
 from workbench.engine.device import (
     Precision,
@@ -27,11 +28,12 @@ from workbench.engine.distributed import Team, worker_device
 from workbench.engine.seeding import seed_everything
 from workbench.errors import ConfigError, DataError
 from workbench.experiment.validation import dataset_info
+from workbench.model.backbones import IMAGENET_MEAN, IMAGENET_STD, FrozenPart, backbone_input, frozen_parts
 from workbench.model.build import build_model
 from workbench.model.memory import byte_size, memory_text, training_memory
 from workbench.model.shapes import analyse
 from workbench.optim.build import build_loss
-from workbench.schema.config import RunConfig
+from workbench.schema.config import ModelConfig, RunConfig
 
 
 @dataclass
@@ -42,6 +44,8 @@ class Parts:
     prepared: PreparedModel
     loss_fn: nn.Module
     warnings: list[str] = field(default_factory=list)
+    #: The pretrained backbones' frozen parameters, by layer (the trainer unfreezes them on time).
+    frozen: tuple[FrozenPart, ...] = ()
 
     @property
     def task(self) -> str:
@@ -74,18 +78,52 @@ def build_parts(config: RunConfig, *, device: str | None = None, for_training: b
     resolved = worker_device(team.place, resolve_device(device or config.train.device, where))
     if not team.alone:
         check_global_batch(config.data.batch_size, team.place.workers)
+        refuse_unfreezing_together(config.model)
     refuse_what_cannot_fit(config, resolved)
     team.join(resolved)
     seed_everything(config.train.seed)
-    splits = load_splits(config.data, config.train.seed, resolved, shard=team.place.shard)
+    splits = load_splits(config.data, config.train.seed, resolved, input_resize(config.model), shard=team.place.shard)
     seed_everything(config.train.seed)
-    module = build_model(config.model, splits.info.input_shape, splits.info.num_outputs, vocab_size=splits.info.vocab_size)
+    # Evaluation loads a checkpoint next, which holds every weight: published ones are not read.
+    module = build_model(
+        config.model,
+        splits.info.input_shape,
+        splits.info.num_outputs,
+        vocab_size=splits.info.vocab_size,
+        published_weights=for_training,
+    )
     prepared = prepare_model(module, config.train, resolved, for_training=for_training, team=team)
     if team.place.rank:
         seed_everything(config.train.seed + team.place.rank)
     precision, warnings = resolve_precision(config.train.precision, resolved)
     loss_fn = build_loss(config.loss).to(resolved)
-    return Parts(resolved, precision, splits, prepared, loss_fn, warnings + prepared.warnings)
+    frozen = frozen_parts(
+        analyse(config.model.layers, splits.info.input_shape, splits.info.num_outputs, vocab_size=splits.info.vocab_size).layers
+    )
+    return Parts(resolved, precision, splits, prepared, loss_fn, warnings + prepared.warnings, frozen)
+
+
+def refuse_unfreezing_together(model: ModelConfig) -> None:
+    """DistributedDataParallel averages the gradients of the parameters that train when it is
+    built: a backbone unfrozen later would train apart on each worker. One line, naming the layer."""
+    for index, layer in enumerate(model.layers):
+        if layer.params.get("unfreeze_after"):
+            raise ConfigError(
+                f"model.layers.{index}.unfreeze_after: several workers cannot unfreeze a backbone during a run "
+                "(DistributedDataParallel syncs only what trains from the start); train the frozen epochs and the "
+                "rest as two runs, or use one worker",
+                field=f"model.layers.{index}.unfreeze_after",
+            )
+
+
+def input_resize(model: ModelConfig) -> InputResize | None:
+    """How the model's input images are resized and normalised: for a backbone that starts it."""
+    wanted = backbone_input(model.layers)
+    if wanted is None:
+        return None
+    if not wanted.imagenet:
+        return InputResize(wanted.size, wanted.interpolation)
+    return InputResize(wanted.size, wanted.interpolation, IMAGENET_MEAN, IMAGENET_STD)
 
 
 def refuse_what_cannot_fit(config: RunConfig, device: torch.device) -> None:

@@ -37,6 +37,7 @@ from workbench.engine.sinks import RunRecorder
 from workbench.engine.step import train_step
 from workbench.errors import CheckpointError, ConfigError, WorkbenchError
 from workbench.experiment.validation import validate
+from workbench.model.backbone_build import freeze_for_epoch, trained_parameters
 from workbench.optim.build import build_optimizer, build_schedule
 from workbench.runs import events as ev
 from workbench.runs.checkpoints import chosen_checkpoint
@@ -203,7 +204,7 @@ class Trainer:
         parts = build_parts(config, device=self.device_override, for_training=True, team=self.team)
         steps_per_epoch = parts.steps_per_epoch()
         module = parts.prepared.module
-        optimizer = build_optimizer(config.optimizer, module.parameters())
+        optimizer = build_optimizer(config.optimizer, trained_parameters(module, parts.frozen))
         stopping = config.train.early_stopping
         state = TrainingState(
             module=module,
@@ -312,6 +313,7 @@ class _Session:
         if not skip:
             totals.reset()
         batches = self._epoch_batches(epoch, skip)
+        freeze_for_epoch(state.module, self.parts.frozen, epoch)  # a backbone's unfreeze_after
         meter.begin_epoch(skip, totals.count)
         samples_before = totals.count
         self.next_agreement = skip + 1

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from workbench.errors import ConfigError
 from workbench.experiment.validation import validate
+from workbench.model.backbones import BACKBONE
 from workbench.paths import user_presets_dir
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
@@ -91,6 +92,11 @@ def save_user_preset(experiment: RunConfig, name: str) -> Path:
     return path
 
 
+def _waits_for_a_path(experiment: RunConfig, problem: ConfigError) -> bool:
+    """A preset for the user's own files (an image folder) is ready but for where they are."""
+    return problem.field == "data.options.path" and not str(experiment.data.options.get("path", "")).strip()
+
+
 def preset_rows() -> list[dict]:
     """One row per preset for listings: dataset, task, model, parameters, availability.
 
@@ -119,7 +125,9 @@ def preset_rows() -> list[dict]:
             row["dataset"] = experiment.data.dataset
             row["model"] = model_outline(experiment)
             checked = check_experiment(experiment)
-            if checked.problems:
+            if checked.problems and _waits_for_a_path(experiment, checked.problems[0]):
+                row["availability"] = "your files"  # once data.options.path says where
+            elif checked.problems:
                 row["error"] = str(checked.problems[0])
             info, analysis = checked.info, checked.analysis
             if info is not None:
@@ -142,7 +150,8 @@ def model_outline(experiment: RunConfig) -> str:
     """A short outline of the layer stack: its layers with weights, counted ("2 conv + 3 fc")."""
     short = {"Conv2d": "conv", "ResidualBlock": "res", "Linear": "fc"}
     counts: dict[str, int] = {}
+    backbones = [str(layer.params.get("model", "resnet18")) for layer in experiment.model.layers if layer.type == BACKBONE]
     for layer in experiment.model.layers:
         if layer.type in short:
             counts[short[layer.type]] = counts.get(short[layer.type], 0) + 1
-    return " + ".join(f"{n} {kind}" for kind, n in counts.items()) or "-"
+    return " + ".join([*backbones, *(f"{n} {kind}" for kind, n in counts.items())]) or "-"

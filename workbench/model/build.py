@@ -12,6 +12,8 @@ from torch import nn
 
 from workbench.errors import ConfigError
 from workbench.model import blocks
+from workbench.model.backbone_build import build_backbone
+from workbench.model.backbones import BACKBONE
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.init import init_parameters
 from workbench.model.shapes import LayerInfo, analyse, model_parts
@@ -21,34 +23,43 @@ from workbench.schema.config import ModelConfig
 _PROBE = nn.Sequential()
 
 
-def build_model(model: ModelConfig, input_shape: tuple[int, ...], num_outputs: int, *, vocab_size: int = 0) -> nn.Sequential:
+def build_model(
+    model: ModelConfig, input_shape: tuple[int, ...], num_outputs: int, *, vocab_size: int = 0, published_weights: bool = True
+) -> nn.Sequential:
     """The model as ``nn.Sequential(OrderedDict(conv1=..., relu1=..., ...))``, initialised.
 
     Layers of a named group sit in an ``nn.Sequential`` of that name (``model.conv.conv1``);
     a model without groups is flat, with the state_dict keys it always had. Raises the
     ConfigError of shape inference (naming the layer) if the stack cannot work. ``vocab_size``
     says the inputs are token ids (see ``shapes.analyse``). Seeding is the caller's business.
+    ``published_weights=False``: a checkpoint's weights are loaded next, so a backbone's
+    published weights are not read (nor needed in the cache).
     """
     analysis = analyse(model.layers, input_shape, num_outputs, vocab_size=vocab_size)
     if analysis.error is not None:
         raise analysis.error
     for info in analysis.layers:
         _check_free_name(info)
-    sequential = nn.Sequential(
-        OrderedDict((group or infos[0].name, _part(group, infos)) for group, infos in model_parts(analysis.layers))
-    )
-    init_parameters(sequential, model.init, model.bias_init)
-    return sequential
+    parts = [
+        (group, [(info, build_layer(info, published_weights)) for info in infos]) for group, infos in model_parts(analysis.layers)
+    ]
+    for _, layers in parts:  # after every layer is built, so that a seed gives the weights it always gave
+        for info, layer in layers:
+            if info.type != BACKBONE:  # a backbone keeps its published weights (or torchvision's own init)
+                init_parameters(layer, model.init, model.bias_init)
+    return nn.Sequential(OrderedDict((group or layers[0][0].name, _part(group, layers)) for group, layers in parts))
 
 
-def _part(group: str, infos: list[LayerInfo]) -> nn.Module:
+def _part(group: str, layers: list[tuple[LayerInfo, nn.Module]]) -> nn.Module:
     if not group:
-        return build_layer(infos[0])
-    return nn.Sequential(OrderedDict((info.name, build_layer(info)) for info in infos))
+        return layers[0][1]
+    return nn.Sequential(OrderedDict((info.name, layer) for info, layer in layers))
 
 
-def build_layer(info: LayerInfo) -> nn.Module:
+def build_layer(info: LayerInfo, published_weights: bool = True) -> nn.Module:
     """One analysed layer as its torch module (PyTorch's default initialisation)."""
+    if info.type == BACKBONE:
+        return build_backbone(info.params, published_weights)
     return layer_class(info.type)(**info.params)
 
 

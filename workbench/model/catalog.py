@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.errors import ConfigError
+from workbench.model.backbones import BACKBONE, BACKBONES, MIN_INPUT_SIZE, WEIGHTS_SIZE
 from workbench.schema.params import AUTO, Param
 
 GROUPS = ("linear", "convolution", "pooling", "normalisation", "activation", "regularisation", "reshape", "sequence", "blocks")
@@ -306,6 +307,49 @@ _TYPES = (
         constructor="ResidualBlock",
     ),
     *_SEQUENCE_TYPES,
+    # A pretrained torchvision classifier (workbench.model.backbones): its head is replaced to
+    # fit, and the model's input images are resized (and normalised) for it on the device.
+    _layer(
+        BACKBONE,
+        "blocks",
+        "backbone",
+        "a torchvision classifier (ResNet, MobileNet, ...), pretrained on ImageNet, its head replaced",
+        (
+            Param("model", "choice", "resnet18", "which torchvision model", choices=tuple(BACKBONES)),
+            Param(
+                "weights",
+                "choice",
+                "imagenet",
+                "imagenet: torchvision's published weights (downloaded to the cache once); none: random",
+                choices=("imagenet", "none"),
+            ),
+            Param(
+                "out_features",
+                "auto_int",
+                AUTO,
+                'outputs of the new head (a Linear); "auto" (last such layer only) = classes or targets',
+                min=1,
+                max=MAX_WIDTH,
+            ),
+            Param(
+                "freeze",
+                "choice",
+                "all_but_head",
+                "all_but_head: only the new head trains; none: everything trains; all: the head too (only later layers train)",
+                choices=("all_but_head", "none", "all"),
+            ),
+            _int("unfreeze_after", 0, "train everything after this many epochs (0 = stay frozen)", 0, 100000),
+            _int(
+                "input_size",
+                WEIGHTS_SIZE,
+                f"images are resized to this (the weights were trained at {WEIGHTS_SIZE})",
+                MIN_INPUT_SIZE,
+                512,
+            ),
+        ),
+        key=("model",),  # the layer table is 80 columns wide; the totals say what is frozen
+        constructor="torchvision.models",
+    ),
 )
 
 LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in _TYPES}

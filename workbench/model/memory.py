@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from workbench.model.backbones import backbone_activations
 from workbench.model.shapes import ModelAnalysis
 
 BYTES_PER_VALUE = 4
@@ -35,7 +36,7 @@ class MemoryEstimate:
 
 def training_memory(analysis: ModelAnalysis, batch_size: int, optimizer: str) -> MemoryEstimate:
     parameters = analysis.total_params * BYTES_PER_VALUE
-    outputs = sum(math.prod(layer.output_shape) for layer in analysis.layers)
+    outputs = sum(math.prod(layer.output_shape) + backbone_activations(layer) for layer in analysis.layers)
     return MemoryEstimate(
         weights=2 * parameters,
         optimizer=OPTIMIZER_COPIES.get(optimizer, 2) * parameters,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.errors import ConfigError
+from workbench.model import backbones
 from workbench.model.catalog import LAYER_TYPES, layer_type
 from workbench.schema.config import LayerSpec, layer_name_problem
 from workbench.schema.params import AUTO, coerce_all
@@ -86,7 +87,7 @@ def analyse(
     by default "the task needs N outputs". ``vocab_size`` > 0 says the inputs are token ids
     below it (a text dataset), which only an Embedding can read.
     """
-    input_shape = tuple(input_shape)
+    input_shape = backbones.model_input_shape(list(layers), tuple(input_shape))  # resized for a backbone
     if not layers:
         error = ConfigError(
             'model.layers: the model has no layers; add some, ending with a Linear whose out_features is "auto"',
@@ -104,7 +105,7 @@ def analyse(
         except ConfigError as error:
             return _result(infos, error, input_shape, vocab_size)
         infos.append(info)
-    return _result(infos, _output_problem(infos, num_outputs, outputs_text), input_shape, vocab_size)
+    return _result(infos, _output_problem(infos, num_outputs, outputs_text) or _training_problem(infos), input_shape, vocab_size)
 
 
 # ----------------------------------------------------------------------------- per-layer analysis
@@ -438,6 +439,28 @@ def _check_group(index: int, layers: Sequence[LayerSpec], names: list[str]) -> N
         raise ConfigError(f"{where} ({names[index]}, {spec.type}): {problem}", field=where)
 
 
+def _backbone(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    size = params["input_size"]
+    if current.shape != (3, size, size):
+        raise _Problem(
+            f"takes images resized to (3, {size}, {size}) but gets {current.shape}; "
+            "a Backbone must be the first layer, on image data (1 or 3 channels)"
+        )
+    if params["weights"] == "none" and params["freeze"] != "none":
+        raise _Problem(f'freeze="{params["freeze"]}" would keep random weights fixed; use weights="imagenet" or freeze="none"')
+    if params["unfreeze_after"] and params["freeze"] == "none":
+        raise _Problem('unfreeze_after needs something frozen first; set freeze="all_but_head" or unfreeze_after=0')
+    if params["out_features"] == AUTO:
+        if not context.is_head:
+            raise _Problem(
+                f'out_features="auto" is only allowed on the last layer with outputs (where it becomes the '
+                f"{context.num_outputs} outputs); give this one a number"
+            )
+        params["out_features"] = context.num_outputs
+    spec, out = backbones.BACKBONES[params["model"]], params["out_features"]
+    return (out,), spec.body_params + spec.features * out + out
+
+
 _RULES: dict[str, Rule] = {
     "Linear": _linear,
     "Conv2d": _conv2d,
@@ -456,7 +479,23 @@ _RULES: dict[str, Rule] = {
     "Tanh": _same,
     "ResidualBlock": _residual,
     **_SEQUENCE_RULES,
+    backbones.BACKBONE: _backbone,
 }
+
+
+def _training_problem(infos: list[LayerInfo]) -> ConfigError | None:
+    """A model whose every parameter is frozen would train nothing: say which setting does it."""
+    if backbones.trainable_count(infos) > 0:
+        return None
+    frozen = next((info for info in infos if info.type == backbones.BACKBONE and info.params["freeze"] == "all"), None)
+    if frozen is None:  # no parameters at all: nothing is frozen, and shape inference said what is wrong
+        return None
+    where = f"model.layers.{frozen.index}"
+    return ConfigError(
+        f'{where} ({frozen.name}, {frozen.type}): freeze="all" leaves nothing to train in this model; '
+        'use freeze="all_but_head", or add a layer after it that trains',
+        field=where,
+    )
 
 
 # ----------------------------------------------------------------------------- shared arithmetic

@@ -28,7 +28,8 @@ from workbench.errors import ConfigError, WorkbenchError, describe_error
 from workbench.experiment.draft import value_at
 from workbench.experiment.presets import list_presets, read_experiment
 from workbench.formatting import count, shape
-from workbench.schema.config import AugmentConfig, DataConfig, RunConfig, section_params
+from workbench.model.backbones import backbone_input
+from workbench.schema.config import AugmentConfig, DataConfig, ModelConfig, RunConfig, section_params
 from workbench.tui.messages import DatasetDownloaded, DownloadProgressed, SamplesRead
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.param_form import ParamForm
@@ -204,7 +205,9 @@ class DataScreen(WorkbenchScreen):
             about.update(Group(heading, Text(f"\n{error}", style="red")))
             self._show_samples_message("")
             return
-        about.update(_about(info, data, preset, in_use=kind == "dataset" and name == self.draft.config.data.dataset))
+        in_use = kind == "dataset" and name == self.draft.config.data.dataset
+        model = preset.model if preset is not None else self.draft.config.model if in_use else None
+        about.update(_about(info, data, preset, in_use=in_use, model=model))
         self._request_samples(data)
 
     def _entry(self, kind: str, name: str) -> tuple[DataConfig, RunConfig | None]:
@@ -363,8 +366,9 @@ def _heading(title: str, help: str) -> Text:
     return Text.assemble((title, "bold"), "\n", (help, "italic"))
 
 
-def _about(info: DatasetInfo, data: DataConfig, preset: RunConfig | None, in_use: bool) -> Group:
-    """The facts of a dataset as a small two-column table, under a title."""
+def _about(info: DatasetInfo, data: DataConfig, preset: RunConfig | None, in_use: bool, model: ModelConfig | None) -> Group:
+    """The facts of a dataset as a small two-column table, under a title; ``model``: the one
+    that trains on it here (a pretrained backbone has its inputs resized and normalised)."""
     facts = Table.grid(padding=(0, 1))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
@@ -374,6 +378,9 @@ def _about(info: DatasetInfo, data: DataConfig, preset: RunConfig | None, in_use
     else:
         facts.add_row(*plain_cells("task", f"regression, {info.num_outputs} target(s)"))
     facts.add_row(*plain_cells("input", f"{shape(info.input_shape)} ({info.kind})"))
+    prepared = backbone_input(model.layers) if model is not None and info.kind == "image" else None
+    if prepared is not None:
+        facts.add_row(*plain_cells("", prepared.note(info.input_shape[0])))
     sizes = split_sizes(data, info)
     facts.add_row(
         *plain_cells("samples", f"train {count(sizes.train)} · validation {count(sizes.val)} · test {count(sizes.test)}")

@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Static
 
 from workbench.errors import ConfigError
 from workbench.formatting import count, shape
+from workbench.model.backbones import trainable_count
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.codegen import model_source
 from workbench.model.memory import byte_size, memory_text, training_memory
@@ -153,12 +154,15 @@ class ModelScreen(WorkbenchScreen):
         if analysis.error is None:
             config = self.draft.config
             memory = training_memory(analysis, config.data.batch_size, config.optimizer.name)
-            totals.update(
-                f"{layers} layers · {count(analysis.total_params)} params · "
-                f"input {shape(analysis.input_shape)}{' token ids' if analysis.vocab_size else ''} → "
-                f"output {shape(analysis.output_shape)} · "
-                f"~{byte_size(memory.total)} to train"
-            )
+            trainable = trainable_count(analysis.layers)
+            tokens = " token ids" if analysis.vocab_size else ""
+            sizes = f"input {shape(analysis.input_shape)}{tokens} → output {shape(analysis.output_shape)}"
+            if trainable == analysis.total_params:
+                totals.update(
+                    f"{layers} layers · {count(analysis.total_params)} params · {sizes} · ~{byte_size(memory.total)} to train"
+                )
+            else:  # a frozen backbone; the estimate cannot see the activations inside it, so it is left out
+                totals.update(f"{layers} layers · {count(trainable)} of {count(analysis.total_params)} params train · {sizes}")
             totals.tooltip = memory_text(memory)
         else:
             known = len(analysis.layers)
