@@ -33,6 +33,10 @@ RELU_TYPES = frozenset({"ReLU", "ReLU6"})
 DEAD_FRACTION = 0.5
 #: An epoch whose gradient norm is this many times the previous epoch's: exploding gradients.
 EXPLODING_GROWTH = 10.0
+#: ... and whose norm is at least this share of the weights' norm. Near a minimum the last step's
+#: gradients are tiny and jump by orders of magnitude from one batch to the next (0.002 → 0.06
+#: on a digits-mlp at 100% training accuracy): growth alone would cry wolf there.
+EXPLODING_SHARE = 0.1
 #: A weight whose gradient, relative to its size, is this small a fraction of the layer that gets
 #: the most: vanishing gradients (the early layers of a deep Sigmoid/Tanh stack, typically).
 VANISHING_RATIO = 1e-4
@@ -271,6 +275,9 @@ def _exploding(record: InsideEpoch, previous: InsideEpoch | None) -> list[Findin
         ]
     before = previous.grad_norm if previous is not None else None
     if before is None or not math.isfinite(before) or before <= 0 or norm < EXPLODING_GROWTH * before:
+        return []
+    weights = math.sqrt(sum(t.weight.norm**2 for layer in record.layers for t in layer.tensors))
+    if norm < EXPLODING_SHARE * weights:
         return []
     return [
         Finding(
