@@ -29,6 +29,8 @@ COMMAND_MODULES = (
     "workbench.cli.compare_commands",
     "workbench.cli.export_commands",
     "workbench.cli.lr_find_commands",
+    "workbench.cli.sweep_commands",
+    "workbench.cli.queue_commands",
 )
 
 EXIT_INTERRUPTED = 130

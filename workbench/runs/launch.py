@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 from workbench.runs.folder import RunDir
 from workbench.runs.resume_rules import check_new_total, check_resumable
@@ -23,12 +24,19 @@ from workbench.schema.config import RunConfig
 
 
 def launch_new_run(
-    config: RunConfig, *, device: str | None = None, tensorboard: str | None = None, notify: str | None = None
+    config: RunConfig,
+    *,
+    device: str | None = None,
+    tensorboard: str | None = None,
+    notify: str | None = None,
+    sweep: str = "",
+    queue_entry: str = "",
 ) -> RunDir:
     """Make the run's folder (the config validated and normalised) and start training it.
     ``tensorboard``: also write event files, to that folder ("": the run's own ``tb/``);
-    ``notify``: a command or URL told when the run ends (``--notify``)."""
-    run = create_run(config)
+    ``notify``: a command or URL told when the run ends (``--notify``); ``sweep``,
+    ``queue_entry``: the run's sweep and queue entry (the queue's feeder starts it)."""
+    run = create_run(config, sweep=sweep, queue_entry=queue_entry)
     args = ["train", "--run-dir", str(run.path), *(["--device", device] if device else [])]
     _spawn(args + _notify_args(notify) + _tensorboard_args(tensorboard), run)
     return run
@@ -74,7 +82,12 @@ def training_command(args: list[str]) -> list[str]:
 
 
 def _spawn(args: list[str], run: RunDir) -> None:
-    with run.log_path.open("ab") as log:
+    spawn_detached(args, run.log_path)
+
+
+def spawn_detached(args: list[str], log_path: Path) -> None:
+    """Start the Workbench command ``args`` in a session of its own, its output going to ``log_path``."""
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             training_command(args),
             stdin=subprocess.DEVNULL,
