@@ -33,13 +33,15 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _end_training_processes(home: Path) -> None:
     """Runs outlive whoever started them, test or app: a test that failed half-way must not leave
-    a (perhaps paused) training process behind, so every run still holding its lock is killed."""
+    a (perhaps paused) training process behind, so every run still holding its lock is killed,
+    and the queue's feeder."""
     import signal
 
     from workbench.runs.liveness import lock_holder
 
     runs = home / "data" / "runs"
-    for folder in runs.iterdir() if runs.is_dir() else ():
+    queue = home / "data" / "queue"  # the queue's feeder holds the queue folder's lock the same way
+    for folder in [queue, *(runs.iterdir() if runs.is_dir() else ())]:
         pid = lock_holder(folder)
         if pid is not None and pid != os.getpid():
             try:
