@@ -27,7 +27,7 @@ from rich.text import Text
 
 from workbench.cli.export_commands import add_tensorboard_argument, tensorboard_folder
 from workbench.cli.setup_commands import add_override_argument
-from workbench.cli.sweep_commands import add_sweep_arguments, queue_training, wants_queue
+from workbench.cli.sweep_training import add_sweep_arguments, queue_training, wants_queue
 from workbench.engine.control import Control
 from workbench.errors import WorkbenchError
 from workbench.formatting import count, duration, metrics_text, rate

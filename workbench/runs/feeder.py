@@ -136,8 +136,8 @@ def _end_sweeps(listing: queue.QueueListing) -> None:
         progress = sweep_progress(sweep, listing, runs)
         if progress.state != ENDED:
             continue
-        sweep.mark_ended()
         text = sweep_end_text(sweep)
+        sweep.mark_ended(text)
         print(text, flush=True)
         if meta.get("notify"):
             deliver(str(meta["notify"]), {"sweep": sweep.id, "folder": str(sweep.path), "state": "ended", "text": text})
@@ -157,7 +157,7 @@ def sweep_end_text(sweep: SweepDir) -> str:
 def _end_queue(started: int) -> None:
     text = f"the queue has run dry: the {started} run{'s' if started != 1 else ''} it started have ended"
     print(text, flush=True)
-    atomic_write_bytes(queue.queue_dir() / "ended.json", json.dumps({"ended_ts": time.time(), "text": text}).encode())
+    atomic_write_bytes(queue.queue_dir() / queue.ENDED_FILE, json.dumps({"ended_ts": time.time(), "text": text}).encode())
     target = queue.read_settings().notify
     if target:
         deliver(target, {"queue": str(queue.queue_dir()), "state": "ended", "text": text})

@@ -49,6 +49,7 @@ WAITING = "waiting"
 CLAIMED = "claimed"
 REFUSED = "refused"
 SETTINGS = "settings.json"
+ENDED_FILE = "ended.json"
 MOVES = ("up", "down", "top", "bottom")
 
 

@@ -75,9 +75,11 @@ class SweepDir:
     def read_spec(self) -> tuple[RunConfig, SweepSpec | None]:
         return read_sweep_file(self.spec_path)
 
-    def mark_ended(self) -> None:
+    def mark_ended(self, text: str) -> None:
+        """Stamp the sweep as ended, with the line that tells how (the app's toast reads it)."""
         meta = self.read_meta()
         meta["ended_ts"] = time.time()
+        meta["ended_text"] = text
         atomic_write_bytes(self.meta_path, json.dumps(meta, indent=1).encode("utf-8"))
 
 
@@ -217,3 +219,21 @@ def sweep_problem(sweep: SweepDir) -> str:
     if not sweep.read_meta():
         return f"{sweep.meta_path}: missing or damaged"
     return ""
+
+
+def endings_since(since: float) -> list[tuple[str, str]]:
+    """(title, text) of every sweep that ended after ``since`` (seconds since the epoch), and of
+    the queue if it ran dry since: what the app tells with a toast and the bell."""
+    said = []
+    for sweep in all_sweeps():
+        meta = sweep.read_meta()
+        ended = meta.get("ended_ts")
+        if isinstance(ended, int | float) and ended > since:
+            said.append((f"Sweep {sweep.id} ended", str(meta.get("ended_text", ""))))
+    try:
+        dry = json.loads((queue.queue_dir() / queue.ENDED_FILE).read_bytes())
+    except (OSError, ValueError):
+        dry = None
+    if isinstance(dry, dict) and isinstance(dry.get("ended_ts"), int | float) and dry["ended_ts"] > since:
+        said.append(("The queue has run dry", str(dry.get("text", ""))))
+    return said
