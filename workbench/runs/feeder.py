@@ -3,13 +3,13 @@
 ``workbench queue feed`` runs :func:`feed`, started detached (like a run) by whoever queues
 something. It holds the queue folder's lock for as long as it feeds, so there is one feeder at
 a time; a second one exits at once, and one started after a feeder was killed takes over where
-it stopped (its claims are recovered: each entry runs once). Every half second it looks at the
-files: the queue's live runs (slots in use), the waiting entries, the sweeps. It starts the
-first entries while slots are free (``parallel``; by default one per GPU, one on a machine
-without), on a GPU of their own when there are several; stops the worst half of a sweep's
-points at its halving epochs; tells the sweep's ``--notify`` when a sweep has ended, and the
-queue's when the queue has run dry. Then it exits: nothing waits in the background for nothing.
-It trains nothing itself and imports no torch.
+it stopped (its claims are recovered: each entry runs once). Every half second, and at once
+when a run's process ends, it looks at the files: the queue's live runs (slots in use), the
+waiting entries, the sweeps. It starts the first entries while slots are free (``parallel``; by
+default one per GPU, one on a machine without), on a GPU of their own when there are several;
+stops the worst half of a sweep's points at its halving epochs; tells the sweep's ``--notify``
+when a sweep has ended, and the queue's when the queue has run dry. Then it exits: nothing
+waits in the background for nothing. It trains nothing itself and imports no torch.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from workbench.errors import WorkbenchError, describe_error
 from workbench.runs import queue
 from workbench.runs.folder import RunDir
 from workbench.runs.launch import launch_new_run
-from workbench.runs.liveness import RunBusyError, RunLock
+from workbench.runs.liveness import RunBusyError, RunLock, lock_is_held
 from workbench.runs.notify import deliver
 from workbench.runs.process_control import send_request
 from workbench.runs.status import RunStatus
@@ -36,6 +36,8 @@ from workbench.runs.sweep_table import sweep_table
 from workbench.schema.monitor import higher_is_better, split_monitor
 
 POLL_S = 0.5
+#: How often the feeder looks whether a training run's process has ended (a lock probe each).
+WAKE_S = 0.05
 HALVING_FILE = "halving.json"
 
 
@@ -95,12 +97,23 @@ def feed(poll_s: float = POLL_S) -> int:
                     started += 1
                     devices[run.id] = free_gpu(gpus, in_use)
                     in_use.add(devices[run.id])
-            time.sleep(poll_s)
+            _wait_for_a_slot(live, poll_s)
         if started:
             _end_queue(started)
     finally:
         lock.release()
     return 0
+
+
+def _wait_for_a_slot(live: list[tuple[RunDir, RunStatus]], poll_s: float) -> None:
+    """Wait ``poll_s``, or less: until one of the training runs lets go of its lock (its process
+    has ended), checked every :data:`WAKE_S`, so that the next point starts at once."""
+    training = [run for run, _ in live if lock_is_held(run.path)]
+    deadline = time.monotonic() + poll_s
+    while time.monotonic() < deadline:
+        time.sleep(WAKE_S)
+        if any(not lock_is_held(run.path) for run in training):
+            return
 
 
 def _start(entry: queue.QueueEntry, gpu: str) -> RunDir | None:
