@@ -4,11 +4,8 @@ sweep that ends told with a toast and the bell."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from textual.widgets import DataTable, Input
 
 from workbench.experiment.presets import load_experiment
@@ -22,21 +19,8 @@ from workbench.tui.runs.sweep_view import SweepScreen
 from workbench.tui.setup.optimize import OptimizeScreen
 from workbench.tui.setup.sweep_dialog import SweepAxisScreen
 
-from ..processes import LOCK_HOLDER
 from .helpers import SIZE, screen_text, wait_for
 from .runs import recorded_run
-
-
-@pytest.fixture
-def feeder_stand_in() -> Iterator[None]:
-    """A process holding the queue's lock, as a feeder does: a sweep started in a test is queued
-    and not trained (no feeder is started while one holds the lock)."""
-    queue.queue_dir().mkdir(parents=True, exist_ok=True)
-    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(queue.queue_dir())], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-    yield
-    holder.kill()
-    holder.wait()
 
 
 async def test_w_makes_the_focused_field_a_sweep_axis_and_starts_the_sweep(

@@ -87,7 +87,7 @@ def feed(poll_s: float = POLL_S) -> int:
             live = queue.live_queue_runs()
             listing = queue.read_queue()
             _end_sweeps(listing)
-            _halve(live)
+            apply_halving(live)
             if not listing.entries and not live:
                 break
             in_use = {devices.get(run.id) or status.device for run, status in live}
@@ -179,7 +179,7 @@ def _end_queue(started: int) -> None:
 # ----------------------------------------------------------------------------- successive halving
 
 
-def _halve(live: list[tuple[RunDir, RunStatus]]) -> None:
+def apply_halving(live: list[tuple[RunDir, RunStatus]]) -> None:
     """At each halving epoch of its sweep, stop a live point that is in the worst half of the
     sweep's points that reached that epoch (by the monitored metric at that epoch). Points are
     judged as they arrive (asynchronous halving): the first to arrive always goes on."""
