@@ -56,7 +56,11 @@ def sweep_list_command(args: argparse.Namespace, console: Console) -> int:
         console.print_json(json.dumps(data))
         return 0
     if not rows:
-        console.print("no sweeps yet; start one with: workbench train digits-mlp --sweep optimizer.lr=0.01,0.05", markup=False)
+        console.print(
+            "no sweeps yet; start one with: workbench train digits-mlp --sweep optimizer.lr=0.01,0.05",
+            markup=False,
+            soft_wrap=True,
+        )
         return 0
     console.print(
         text_table(("sweep", "state", "best", "points"), rows, right=set(), ruled=console.is_terminal), crop=False, soft_wrap=True
