@@ -7,7 +7,7 @@ import pytest
 
 from workbench.experiment.presets import load_experiment
 from workbench.runs import queue
-from workbench.runs.feeder import free_gpu, slot_count
+from workbench.runs.feeder import free_gpu
 from workbench.runs.store import create_run
 
 
@@ -98,7 +98,7 @@ def test_settings_keep_what_is_not_changed_and_refuse_no_slots() -> None:
 
 
 def test_one_run_per_gpu_each_on_a_gpu_of_its_own() -> None:
-    assert slot_count(queue.QueueSettings(), 0) == 1 and slot_count(queue.QueueSettings(), 4) == 4
-    assert slot_count(queue.QueueSettings(parallel=2), 4) == 2
+    assert queue.slot_count(queue.QueueSettings(), 0) == 1 and queue.slot_count(queue.QueueSettings(), 4) == 4
+    assert queue.slot_count(queue.QueueSettings(parallel=2), 4) == 2
     assert free_gpu(1, set()) == "" and free_gpu(0, set()) == ""
     assert free_gpu(3, {"cuda:0"}) == "cuda:1" and free_gpu(2, {"cuda:0", "cuda:1"}) == ""

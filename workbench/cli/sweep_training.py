@@ -46,11 +46,11 @@ def wants_queue(args: argparse.Namespace) -> bool:
     from workbench.experiment.presets import resolve
     from workbench.schema.sweep import has_sweep_table
 
-    if args.sweep or args.queue:
+    if args.sweep or args.queue or has_sweep_table(resolve(args.experiment)):
         return True
     if any(v is not None for v in (args.samples, args.sweep_seed, args.max_points, args.halving)):
         raise WorkbenchError("train: --samples, --sweep-seed, --max-points and --halving go with --sweep (or a [sweep] file)")
-    return has_sweep_table(resolve(args.experiment))
+    return False
 
 
 def queue_training(args: argparse.Namespace, console: Console) -> int:

@@ -55,10 +55,6 @@ def gpu_count() -> int:
     return sum(line.startswith("GPU ") for line in listed.splitlines())
 
 
-def slot_count(settings: queue.QueueSettings, gpus: int) -> int:
-    return settings.parallel or max(1, gpus)
-
-
 def free_gpu(gpus: int, in_use: set[str]) -> str:
     """``cuda:N`` of the first GPU no queue run uses, or "" (one GPU or none: the run's own device)."""
     if gpus < 2:
@@ -91,12 +87,13 @@ def feed(poll_s: float = POLL_S) -> int:
             if not listing.entries and not live:
                 break
             in_use = {devices.get(run.id) or status.device for run, status in live}
-            for entry in listing.entries[: max(0, slot_count(settings, gpus) - len(live))]:
-                run = _start(entry, free_gpu(gpus, in_use))
+            for entry in listing.entries[: max(0, queue.slot_count(settings, gpus) - len(live))]:
+                gpu = free_gpu(gpus, in_use)
+                run = _start(entry, gpu)
                 if run is not None:
                     started += 1
-                    devices[run.id] = free_gpu(gpus, in_use)
-                    in_use.add(devices[run.id])
+                    devices[run.id] = gpu
+                    in_use.add(gpu)
             _wait_for_a_slot(live, poll_s)
         if started:
             _end_queue(started)
@@ -117,13 +114,16 @@ def _wait_for_a_slot(live: list[tuple[RunDir, RunStatus]], poll_s: float) -> Non
 
 
 def _start(entry: queue.QueueEntry, gpu: str) -> RunDir | None:
-    """Claim the entry and start its run; None when it was cancelled meanwhile, or when it can no
+    """Claim the entry and start its run (on ``gpu``, when one is given); None when it was cancelled meanwhile, or when it can no
     longer start (its experiment refused now, a dataset file gone): then it is set aside, with
     the reason, in the queue's refused/ folder, and the queue goes on."""
     if not queue.claim(entry):
         return None
     try:
-        run = launch_new_run(entry.experiment(), device=entry.device or gpu or None, sweep=entry.sweep, queue_entry=entry.id)
+        experiment = entry.experiment()
+        # A GPU of its own only for an experiment that would take any GPU; its --device wins.
+        device = entry.device or (gpu if experiment.train.device in ("auto", "cuda") else "")
+        run = launch_new_run(experiment, device=device or None, sweep=entry.sweep, queue_entry=entry.id)
     except WorkbenchError as error:
         reason = describe_error(error)
         queue.refuse_claim(entry.id, reason)

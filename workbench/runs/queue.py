@@ -114,7 +114,7 @@ def read_entry(path: Path) -> QueueEntry:
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     try:
-        entry = QueueEntry(**{k: v for k, v in data.items()})
+        entry = QueueEntry(**data)
     except TypeError as error:
         raise ValueError(str(error).replace("QueueEntry.__init__() ", "")) from None
     if not isinstance(entry.config, str) or not isinstance(entry.order, int | float) or entry.id != path.stem:
@@ -343,15 +343,14 @@ def ensure_feeder() -> None:
     spawn_detached(["queue", "feed"], queue_dir() / "feeder.log")
 
 
-def entry_text(entry: QueueEntry) -> str:
-    """How a listing names an entry: its sweep point, or its experiment."""
-    if entry.sweep:
-        return f"{entry.sweep} point {entry.point}: {entry.label}"
-    return entry.name
+def slot_count(settings: QueueSettings, gpus: int) -> int:
+    """Runs the queue trains at once: ``parallel``, else one per GPU, else one."""
+    return settings.parallel or max(1, gpus)
 
 
 def describe_settings(settings: QueueSettings, gpus: int) -> str:
-    slots = settings.parallel or max(1, gpus)
+    """``1 at a time``, ``4 at a time, one per GPU (4)``."""
+    slots = slot_count(settings, gpus)
     where = f", one per GPU ({gpus})" if not settings.parallel and gpus > 1 else ""
     return f"{slots} at a time{where}"
 
