@@ -23,6 +23,24 @@ def workbench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 
 @pytest.fixture
+def feeder_stand_in() -> Iterator[None]:
+    """A process holding the queue's lock, as a feeder does: what a test queues waits there and
+    is not trained (no feeder is started while one holds the lock)."""
+    import subprocess
+    import sys
+
+    from tests.processes import LOCK_HOLDER
+    from workbench.runs.queue import queue_dir
+
+    queue_dir().mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(queue_dir())], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    yield
+    holder.kill()
+    holder.wait()
+
+
+@pytest.fixture
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Send every HTTP(S) request to a closed local port: downloads fail at once, as offline."""
     for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
@@ -33,13 +51,15 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _end_training_processes(home: Path) -> None:
     """Runs outlive whoever started them, test or app: a test that failed half-way must not leave
-    a (perhaps paused) training process behind, so every run still holding its lock is killed."""
+    a (perhaps paused) training process behind, so every run still holding its lock is killed,
+    and the queue's feeder."""
     import signal
 
     from workbench.runs.liveness import lock_holder
 
     runs = home / "data" / "runs"
-    for folder in runs.iterdir() if runs.is_dir() else ():
+    queue = home / "data" / "queue"  # the queue's feeder holds the queue folder's lock the same way
+    for folder in [queue, *(runs.iterdir() if runs.is_dir() else ())]:
         pid = lock_holder(folder)
         if pid is not None and pid != os.getpid():
             try:

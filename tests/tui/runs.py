@@ -37,15 +37,18 @@ def recorded_run(
     val_acc: tuple[float, ...] = (0.5, 0.7, 0.9),
     finish: bool = True,
     overrides: tuple[str, ...] = (),
+    sweep: str = "",
+    queue_entry: str = "",
 ) -> RunDir:
-    """A run folder written by the engine's own recorder from events made up here: fast, no torch."""
+    """A run folder written by the engine's own recorder from events made up here: fast, no torch.
+    ``sweep``, ``queue_entry``: the run as a sweep's point started from the queue."""
     from workbench.engine.sinks import RunRecorder
     from workbench.experiment.presets import load_experiment
     from workbench.runs.store import create_run
 
     config = load_experiment(preset, overrides)
     config.name, config.optimizer.lr, config.train.epochs = name, lr, len(val_acc) + 1
-    run = create_run(config)
+    run = create_run(config, sweep=sweep, queue_entry=queue_entry)
     record = RunRecorder(run)
     record(run_started(run, name, num_params=1234, epochs=config.train.epochs, steps_per_epoch=10, sizes=(100, 10, 10)))
     for epoch, acc in enumerate(val_acc, start=1):

@@ -31,6 +31,8 @@ COMMAND_MODULES = (
     "workbench.cli.predict_commands",
     "workbench.cli.lr_find_commands",
     "workbench.cli.inside_commands",
+    "workbench.cli.sweep_commands",
+    "workbench.cli.queue_commands",
 )
 
 EXIT_INTERRUPTED = 130

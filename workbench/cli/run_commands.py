@@ -27,6 +27,7 @@ from rich.text import Text
 
 from workbench.cli.export_commands import add_tensorboard_argument, tensorboard_folder
 from workbench.cli.setup_commands import add_override_argument
+from workbench.cli.sweep_training import add_sweep_arguments, queue_training, wants_queue
 from workbench.engine.control import Control
 from workbench.errors import WorkbenchError
 from workbench.formatting import count, duration, metrics_text, rate
@@ -62,6 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_tensorboard_argument(train, TENSORBOARD_HELP)
     train.add_argument("--notify", metavar="CMD|URL", help=NOTIFY_HELP)
     add_worker_arguments(train)
+    add_sweep_arguments(train)
     # The process that `--detach` and the app start: train the run already created in this folder.
     train.add_argument("--run-dir", help=argparse.SUPPRESS)
     train.set_defaults(handler=train_command)
@@ -165,6 +167,8 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
         )
     if not args.experiment:
         raise WorkbenchError("train: name a preset or an experiment file (see `workbench presets`)")
+    if wants_queue(args):
+        return queue_training(args, console)
     overrides = list(args.overrides) + ([f"train.epochs={args.epochs}"] if args.epochs is not None else [])
     experiment = load_experiment(args.experiment, overrides)
     if args.name:

@@ -10,7 +10,7 @@ Torch-free: it reads config.toml and status.json only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,25 +89,10 @@ class Comparison:
         return present + [i for i, k in enumerate(keys) if k[0] == 2]
 
 
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """``{"optimizer": {"lr": 0.1}}`` -> ``{"optimizer.lr": 0.1}``; list items by index."""
-    items: Iterable[tuple[Any, Any]]
-    if isinstance(data, dict):
-        items = data.items()
-    elif isinstance(data, list):
-        items = ((str(i), v) for i, v in enumerate(data))
-    else:
-        return {prefix: data}
-    flat: dict[str, Any] = {}
-    for key, value in items:
-        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
-
-
 def experiment_settings(experiment: dict[str, Any]) -> dict[str, Any]:
     """An experiment as settings by path, plus ``model.layers``: the number of layers, the
     first thing that differs between two different models."""
-    settings = flatten(experiment)
+    settings = config_io.flat_settings(experiment)
     settings["model.layers"] = len(experiment.get("model", {}).get("layers", []))
     return settings
 

@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError
@@ -133,13 +134,16 @@ def launch_new_run(
     tensorboard: str | None = None,
     notify: str | None = None,
     workers: Workers = ONE_WORKER,
+    sweep: str = "",
+    queue_entry: str = "",
 ) -> RunDir:
     """Make the run's folder (the config validated and normalised) and start training it.
     ``tensorboard``: also write event files, to that folder ("": the run's own ``tb/``);
     ``notify``: a command or URL told when the run ends (``--notify``); ``workers``: the
-    processes that train it (torchrun's)."""
-    run = create_run(config)
-    _spawn(workers.command(new_run_args(run, device, tensorboard, notify)), workers.environment(), run)
+    processes that train it (torchrun's); ``sweep``, ``queue_entry``: the run's sweep and queue
+    entry (the queue's feeder starts it)."""
+    run = create_run(config, sweep=sweep, queue_entry=queue_entry)
+    spawn_detached(new_run_args(run, device, tensorboard, notify), run.log_path, workers)
     return run
 
 
@@ -160,7 +164,7 @@ def launch_resume(
 ) -> RunDir:
     """Continue ``run`` from its last checkpoint in a new training process (``tensorboard``,
     ``notify``, ``workers``: as for :func:`launch_new_run`)."""
-    _spawn(workers.command(resume_args(run, epochs, device, tensorboard, notify)), workers.environment(), run)
+    spawn_detached(resume_args(run, epochs, device, tensorboard, notify), run.log_path, workers)
     return run
 
 
@@ -231,16 +235,18 @@ def train_in_foreground(workers: Workers, args: list[str], run: RunDir | None) -
             signal.signal(sig, handler)
 
 
-def _spawn(command: list[str], environment: dict[str, str], run: RunDir) -> None:
-    with run.log_path.open("ab") as log:
+def spawn_detached(args: list[str], log_path: Path, workers: Workers = ONE_WORKER) -> None:
+    """Start the Workbench command ``args`` (with ``workers``) in a session of its own, its
+    output going to ``log_path``."""
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
-            command,
+            workers.command(args),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # setsid: no controlling terminal, no SIGHUP when it closes
             close_fds=True,
-            env=environment,
+            env=workers.environment(),
         )
     # Reap it when it ends, so that a long-lived launcher (the app) keeps no zombie around.
     threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()

@@ -44,6 +44,7 @@ class RunSummary:
     train_seconds: float
     device: str
     message: str
+    sweep: str = ""  # the sweep the run is a point of
 
     @property
     def is_live(self) -> bool:
@@ -79,6 +80,7 @@ def summarize(run: RunDir, status: RunStatus | None = None) -> RunSummary:
         train_seconds=status.train_seconds,
         device=status.device,
         message=message,
+        sweep=status.sweep,
     )
 
 

@@ -3,8 +3,8 @@
 A sink of the run's events: when the run finishes, stops or fails, it hands a small JSON
 report to the target the person gave. A target that starts with ``http://`` or ``https://`` is
 a webhook and gets the report as the body of a POST; anything else is a shell command, run with
-the report on its standard input and in the environment (``WORKBENCH_RUN``, ``WORKBENCH_STATE``,
-``WORKBENCH_TEXT``), so ``--notify 'notify-send "$WORKBENCH_TEXT"'`` works as well as a script
+the report on its standard input and in the environment (``WORKBENCH_RUN`` or ``WORKBENCH_SWEEP``,
+``WORKBENCH_STATE``, ``WORKBENCH_TEXT``), so ``--notify 'notify-send "$WORKBENCH_TEXT"'`` works as well as a script
 reading JSON. A notice that cannot be delivered never fails the run: it is one line on stderr.
 """
 
@@ -40,25 +40,31 @@ class EndNotifier:
         if isinstance(event, ev.RunStarted):
             self.run_id, self.run_dir = event.run_id, event.run_dir
         elif isinstance(event, ev.RunFinished | ev.RunFailed):
-            report = end_report(event, self.run_id, self.run_dir)
-            try:
-                self._send(report)
-            except (OSError, ValueError, subprocess.SubprocessError) as error:
-                print(f"--notify {self.target}: the notice was not delivered ({error})", file=sys.stderr)
+            deliver(self.target, end_report(event, self.run_id, self.run_dir))
 
-    def _send(self, report: dict[str, Any]) -> None:
-        body = json.dumps(report, allow_nan=False, default=str).encode()
-        if is_webhook(self.target):
-            request = urllib.request.Request(self.target, data=body, headers={"Content-Type": "application/json"})
-            # A fresh opener reads the proxy settings now: urlopen's shared one keeps those of the
-            # first request the process made (a dataset download, perhaps under other settings).
-            with urllib.request.build_opener().open(request, timeout=NOTIFY_TIMEOUT_S) as response:
-                response.read()
-            return
-        env = os.environ | {"WORKBENCH_RUN": report["run"], "WORKBENCH_STATE": report["state"], "WORKBENCH_TEXT": report["text"]}
-        done = subprocess.run(self.target, shell=True, input=body, env=env, timeout=NOTIFY_TIMEOUT_S, check=False)  # noqa: S602
-        if done.returncode:
-            raise subprocess.SubprocessError(f"the command exited with {done.returncode}")
+
+def deliver(target: str, report: dict[str, Any]) -> None:
+    """Send ``report`` (``state`` and ``text``, and ``run`` or ``sweep``...) to ``target``; a
+    notice that cannot be delivered is one line on stderr, never an error of its sender."""
+    try:
+        _send(target, report)
+    except (OSError, ValueError, subprocess.SubprocessError) as error:
+        print(f"--notify {target}: the notice was not delivered ({error})", file=sys.stderr)
+
+
+def _send(target: str, report: dict[str, Any]) -> None:
+    body = json.dumps(report, allow_nan=False, default=str).encode()
+    if is_webhook(target):
+        request = urllib.request.Request(target, data=body, headers={"Content-Type": "application/json"})
+        # A fresh opener reads the proxy settings now: urlopen's shared one keeps those of the
+        # first request the process made (a dataset download, perhaps under other settings).
+        with urllib.request.build_opener().open(request, timeout=NOTIFY_TIMEOUT_S) as response:
+            response.read()
+        return
+    named = {f"WORKBENCH_{key.upper()}": str(report[key]) for key in ("run", "sweep", "state", "text") if key in report}
+    done = subprocess.run(target, shell=True, input=body, env=os.environ | named, timeout=NOTIFY_TIMEOUT_S, check=False)  # noqa: S602
+    if done.returncode:
+        raise subprocess.SubprocessError(f"the command exited with {done.returncode}")
 
 
 def end_report(event: ev.RunFinished | ev.RunFailed, run_id: str, run_dir: str) -> dict[str, Any]:

@@ -67,6 +67,8 @@ class RunStatus:
     test: dict[str, float] = field(default_factory=dict)
     test_checkpoint: str = ""
     train_seconds: float = 0.0
+    sweep: str = ""  # the sweep this run is a point of (its id), if any
+    queue_entry: str = ""  # the queue entry this run was started from, if it waited in the queue
     problems: tuple[str, ...] = ()
 
     @classmethod

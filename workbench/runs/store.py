@@ -32,13 +32,15 @@ def new_run_id(name: str, when: float | None = None) -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.localtime(when)) + "-" + slug
 
 
-def create_run(config: RunConfig, *, when: float | None = None) -> RunDir:
+def create_run(config: RunConfig, *, when: float | None = None, sweep: str = "", queue_entry: str = "") -> RunDir:
     """A new run folder holding the validated, normalised experiment and a ``starting`` status.
 
     Every road to a run (the app, ``workbench train``, detached or not) comes through here, so
     the same experiment gives the same config.toml bytes whoever started it. ``when``: the
     creation time (seconds since the epoch; default now), which both the id and ``created_ts``
     take, so that they agree, and so that a test can make two runs in the same second.
+    ``sweep``, ``queue_entry``: the sweep the run is a point of and the queue entry it was
+    started from, recorded in its status from the first moment (see :mod:`workbench.runs.queue`).
     """
     config = validate(config)
     created = time.time() if when is None else when
@@ -61,6 +63,8 @@ def create_run(config: RunConfig, *, when: float | None = None) -> RunDir:
             created_at=now_iso(created),
             created_ts=created,
             epochs=config.train.epochs,
+            sweep=sweep,
+            queue_entry=queue_entry,
         )
         for attempt in range(1, 1000):
             path = root / (base if attempt == 1 else f"{base}-{attempt}")

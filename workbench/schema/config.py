@@ -254,6 +254,22 @@ def _retired_data_parallel(value: Any, path: str) -> None:
         )
 
 
+def flat_settings(data: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"optimizer": {"lr": 0.1}}`` -> ``{"optimizer.lr": 0.1}``; list items by index
+    (``model.layers.1.out_features``): the paths ``--set`` and ``--sweep`` take."""
+    items: list[tuple[Any, Any]]
+    if isinstance(data, dict):
+        items = list(data.items())
+    elif isinstance(data, list):
+        items = [(str(i), v) for i, v in enumerate(data)]
+    else:
+        return {prefix: data}
+    flat: dict[str, Any] = {}
+    for key, value in items:
+        flat.update(flat_settings(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
 # ----------------------------------------------------------------------------- TOML
 
 
@@ -267,6 +283,11 @@ def loads(text: str, source: str = "<string>") -> RunConfig:
         raise ConfigError(f"{source}: not a usable experiment: arrays or tables nested too deeply") from None
     except ValueError as error:  # an integer of more than 4,300 digits
         raise ConfigError(f"{source}: not a usable experiment: {str(error).split(';')[0]}") from None
+    if "sweep" in data:  # schema.sweep reads these; one experiment alone would be a guess
+        raise ConfigError(
+            f"{source}: holds a [sweep] table, so it is a sweep, not one experiment; `workbench train {source}` runs the sweep",
+            field="sweep",
+        )
     try:
         return from_dict(data)
     except ConfigError as error:
@@ -277,17 +298,21 @@ def dumps(config: RunConfig) -> str:
     return tomli_w.dumps(to_dict(config))
 
 
-def read(path: Path) -> RunConfig:
-    """Read a TOML experiment file (not yet validated); errors name the file."""
+def read_text(path: Path) -> str:
+    """The text of an experiment file; errors name the file."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: not UTF-8 text (byte {error.start} is {error.object[error.start]:#04x})") from None
-    config = loads(text, source=str(path))
+
+
+def read(path: Path) -> RunConfig:
+    """Read a TOML experiment file (not yet validated); errors name the file."""
+    config = loads(read_text(path), source=str(path))
     if not config.name:
         config.name = Path(path).stem
     return config

@@ -56,12 +56,13 @@ from workbench.experiment.presets import DEFAULT_PRESET, read_experiment, save_u
 from workbench.paths import runs_dir
 from workbench.runs.folder import RunDir
 from workbench.runs.history import failure_text, finished_text
+from workbench.runs.sweep import endings_since
 from workbench.schema.config import OptimizerConfig, RunConfig, ScheduleConfig
 from workbench.tui.app_base import WorkbenchAppBase
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.live_runs import FollowedRun, LiveRuns, activity_text
 from workbench.tui.main_screens import SCREENS
-from workbench.tui.messages import LiveRunsSeen, RunBackfilled, RunLaunched, RunMoved
+from workbench.tui.messages import EndingsSeen, LiveRunsSeen, RunBackfilled, RunLaunched, RunMoved
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.theme import WORKBENCH_ANSI, WORKBENCH_NO_COLOR_THEME, WORKBENCH_THEME, NoColorFilter
 from workbench.tui.torch_thread import on_torch_thread
@@ -70,6 +71,8 @@ from workbench.tui.worker_errors import ReportsWorkerErrors
 #: Seconds between two redraws for runs in progress at most (an event is on screen within about
 #: this plus the follower's poll interval).
 RUNS_REDRAW_INTERVAL_S = 0.35
+#: Seconds between two looks for sweeps that ended and a queue that ran dry.
+ENDINGS_CHECK_S = 2.0
 
 #: Seconds after the first frame before torch starts loading in a worker.
 WARM_UP_DELAY = 0.5
@@ -153,6 +156,8 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self._announced: set[str] = set()
         self._runs_redrawn = 0.0
         self._runs_redraw_due: Timer | None = None
+        #: Sweeps and a queue that end after this moment are told (a toast and the bell).
+        self._endings_since = time.time()
         #: The main screens built so far (each is built on its first visit and lives as long as the app).
         self._built_modes: set[str] = set()
         #: Printed on the terminal once the app has closed (how to come back to the runs left training).
@@ -178,6 +183,7 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self.mode_change_signal.subscribe(self, self._mode_shown)
         self.switch_mode(self.start)
         self._follow_runs()
+        self.set_interval(ENDINGS_CHECK_S, self._check_endings)
 
     @on(CommandPalette.Opened)
     def _plain_palette_icon(self) -> None:
@@ -280,6 +286,20 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self.notify(
             text, title=f"Run {followed.id} {history.state if history.is_over else followed.state}", severity=severity, timeout=15
         )
+        self.bell()
+
+    @work(thread=True, exclusive=True, group="endings", exit_on_error=False)
+    def _check_endings(self) -> None:
+        """Sweeps that ended and a queue that ran dry since the last look (their feeder stamps them)."""
+        since, self._endings_since = self._endings_since, time.time()
+        endings = endings_since(since)
+        if endings:
+            self.post_message(EndingsSeen(endings))
+
+    def on_endings_seen(self, message: EndingsSeen) -> None:
+        """A sweep or the queue has ended: a toast on whatever screen is shown, and the bell."""
+        for title, text in message.endings:
+            self.notify(text, title=title, timeout=15)
         self.bell()
 
     def on_live_runs_seen(self, message: LiveRunsSeen) -> None:

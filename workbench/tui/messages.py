@@ -17,6 +17,7 @@ from workbench.runs.comparison import Comparison
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory, TimedEvent
 from workbench.runs.listing import RunSummary
+from workbench.runs.sweep_table import SweepTable
 
 # ---------------------------------------------------------------------- runs the app follows
 
@@ -126,6 +127,28 @@ class ComparisonRead(Message):
 
     histories: list[RunHistory]
     comparison: Comparison
+
+
+@dataclass
+class SweepStarted(Message):
+    """A sweep's points are validated and queued."""
+
+    sweep_id: str
+    points: int
+
+
+@dataclass
+class SweepTableRead(Message):
+    """A sweep's table, for its view."""
+
+    table: SweepTable
+
+
+@dataclass
+class EndingsSeen(Message):
+    """Sweeps that ended and a queue that ran dry since the app last looked: (title, text) each."""
+
+    endings: list[tuple[str, str]]
 
 
 # ---------------------------------------------------------------------- the LR finder

@@ -17,6 +17,7 @@ What is shown is computed below the line (:mod:`workbench.runs.comparison`), the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
@@ -68,6 +69,9 @@ class CompareScreen(ChartsScreen):
     CompareScreen #compare-note { height: auto; padding: 0 1; }
     CompareScreen.-tall #compare-diff { height: 1fr; }
     """
+
+    #: The chosen settings before the results (a sweep's axes are what its table is about).
+    SETTINGS_FIRST: ClassVar[bool] = False
 
     def __init__(self, summaries: list[RunSummary]) -> None:
         super().__init__()
@@ -129,22 +133,21 @@ class CompareScreen(ChartsScreen):
         table = self.query_one("#compare-runs", DataTable)
         keep = table.cursor_row
         table.clear(columns=True)
-        for column in ("run", *RESULT_COLUMNS, *self.columns):
+        columns = (*self.columns, *RESULT_COLUMNS) if self.SETTINGS_FIRST else (*RESULT_COLUMNS, *self.columns)
+        for column in ("run", *columns):
             table.add_column(self._header(column), key=column)
-        cells = {column: comparison.cells(column, CELL_WIDTH) for column in (*RESULT_COLUMNS, *self.columns)}
+        cells = {column: comparison.cells(column, CELL_WIDTH) for column in columns}
         names = [run.summary.name for run in comparison.runs]
         for index in self._order():
             run = comparison.runs[index]
             # Runs of one preset share its name: then their ids tell them apart.
             shown = run.summary.name if run.summary.name and names.count(run.summary.name) == 1 else run.summary.id
             label = Text.styled(f"■ {self.labels[index]} {shown}", run_colour(index))
-            state = cells["state"][index]
-            table.add_row(
-                label,
-                Text.styled(state, STATE_STYLES.get(state, "")),
-                *plain_cells(*(cells[c][index] for c in (*RESULT_COLUMNS[1:], *self.columns))),
-                key=run.summary.id,
-            )
+            row = [
+                Text.styled(cells[c][index], STATE_STYLES.get(cells[c][index], "")) if c == "state" else cells[c][index]
+                for c in columns
+            ]
+            table.add_row(label, *plain_cells(*row), key=run.summary.id)
         table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
         errors = [f"{r.summary.id}: {r.error}" for r in comparison.runs if r.error]
         self.query_one("#compare-note", Static).update(Text.styled("\n".join(errors), "red"))

@@ -49,7 +49,7 @@ from workbench.runs.listing import (
 )
 from workbench.runs.store import delete_run
 from workbench.schema.config import RunConfig
-from workbench.tui.messages import RunDetailsRead, RunsListed
+from workbench.tui.messages import RunDetailsRead, RunsListed, SweepTableRead
 from workbench.tui.screens.charts_screen import ChartsScreen
 from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, loss_chart, metric_chart
 from workbench.tui.widgets.plain import plain_cells
@@ -103,8 +103,8 @@ def fitting_columns(summaries: list[RunSummary], width: int) -> tuple[tuple[str,
 
 
 def matches(summary: RunSummary, words: str) -> bool:
-    """Every word of the filter appears in the run's id, name, dataset or state."""
-    haystack = f"{summary.id} {summary.name} {summary.dataset} {state_label(summary)}".lower()
+    """Every word of the filter appears in the run's id, name, dataset, state or sweep."""
+    haystack = f"{summary.id} {summary.name} {summary.dataset} {state_label(summary)} {summary.sweep}".lower()
     return all(word in haystack for word in words.lower().split())
 
 
@@ -157,7 +157,11 @@ def metrics_stamp(run: RunDir) -> tuple[float, int]:
 class RunsScreen(ChartsScreen):
     MODE = "runs"
     MAIN_WIDGET = "#runs"
-    WORKER_FAILURES = {"runs-list": "The runs could not be read", "metrics-export": "The metrics could not be exported"}
+    WORKER_FAILURES = {
+        "runs-list": "The runs could not be read",
+        "metrics-export": "The metrics could not be exported",
+        "sweep-table": "The sweep could not be read",
+    }
     HINT = "↑↓ choose a run · tab to its checkpoints · / filters · o sorts · runs of other processes update live"
 
     BINDINGS = [
@@ -180,6 +184,13 @@ class RunsScreen(ChartsScreen):
             tooltip="Mark every run listed (after a / filter: the matching ones), or unmark all",
         ),
         Binding("v", "compare", "Compare", tooltip="Compare the marked runs (one marked: with the highlighted run)"),
+        Binding(
+            "S",
+            "sweep",
+            "Sweep",
+            show=False,
+            tooltip="Show the highlighted run's sweep: its points as a table, best first (b there loads the best)",
+        ),
         Binding("o", "sort", "Sort", tooltip="Sort by the next column"),
         Binding("O", "reverse", "Reverse", show=False, tooltip="Reverse the order of the sort"),
         # The filter field says "/ filter ..." on screen, so the footer keeps its room for the rest.
@@ -576,6 +587,32 @@ class RunsScreen(ChartsScreen):
             return
         self.app.push_screen(CompareScreen([by_id[run_id] for run_id in chosen]))
 
+    def action_sweep(self) -> None:
+        summary = self.highlighted
+        if summary is None or not summary.sweep:
+            self.notify("This run is not a point of a sweep (/ and a sweep's id lists its runs)", severity="warning", timeout=5)
+            return
+        self._read_sweep(summary.sweep)
+
+    @work(thread=True, exclusive=True, group="sweep-table", exit_on_error=False)
+    def _read_sweep(self, sweep_id: str) -> None:
+        from workbench.runs.sweep import find_sweep
+        from workbench.runs.sweep_table import sweep_table
+
+        self.post_message(SweepTableRead(sweep_table(find_sweep(sweep_id))))
+
+    def on_sweep_table_read(self, message: SweepTableRead) -> None:
+        from workbench.tui.runs.sweep_view import SweepScreen
+
+        if not message.table.comparison.runs:
+            self.notify("No point of this sweep has started yet (workbench queue lists them)", severity="warning", timeout=5)
+            return
+        self.app.push_screen(SweepScreen(message.table))
+
+    def show_sweep(self, sweep_id: str) -> None:
+        """List only the runs of ``sweep_id`` (the filter says so and can be cleared)."""
+        self.query_one("#filter", Input).value = sweep_id
+
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
         self.reverse = False
@@ -608,7 +645,7 @@ class RunsScreen(ChartsScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if (
-            action in ("attach", "evaluate", "resume", "load", "delete", "export", "mark", "mark_all", "compare")
+            action in ("attach", "evaluate", "resume", "load", "delete", "export", "mark", "mark_all", "compare", "sweep")
             and not self.shown
         ):
             return None
@@ -631,6 +668,8 @@ def summary_text(summary: RunSummary, details: RunDetails) -> Text:
             f"\n{config.optimizer.name} lr {config.optimizer.lr:g} · {config.schedule.name} · batch {config.data.batch_size}"
         )
     text.append(f"\nbest {best_text(summary)}\ntest {test_text(summary)}")
+    if summary.sweep:
+        text.append(f"\nsweep {summary.sweep}", style="dim")  # S shows its table
     message = details.error or summary.message
     if message:
         text.append(f"\n{message}", style="red")

@@ -27,14 +27,16 @@ from workbench.schema.config import (
     EarlyStoppingConfig,
     LossConfig,
     OptimizerConfig,
+    RunConfig,
     ScheduleConfig,
     TrainConfig,
     section_params,
 )
 from workbench.schema.monitor import monitor_choices
 from workbench.schema.params import Param
-from workbench.tui.messages import LRPreviewComputed
+from workbench.tui.messages import LRPreviewComputed, SweepStarted
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.setup.sweep_dialog import NUMERIC_KINDS, SweepAxisScreen, SweepPlan
 from workbench.tui.widgets.lr_chart import LRChart
 from workbench.tui.widgets.param_form import ParamForm
 
@@ -64,23 +66,34 @@ _SECTIONS: dict[str, type] = {
 class OptimizeScreen(WorkbenchScreen):
     MODE = "optimize"
     MAIN_WIDGET = "#forms"
-    HINT = "How the model learns. tab/↑↓ move between fields; the chart follows the schedule; f finds an LR."
+    HINT = "How the model learns. tab/↑↓ move between fields; f finds an LR; w sweeps the field last in focus."
+    WORKER_FAILURES = {"sweep-start": "The sweep could not start"}
 
     BINDINGS = [
         Binding(
             "f", "find_lr", "Find LR", tooltip="Find a learning rate: a short LR ramp on the model and data, then a suggestion"
-        )
+        ),
+        Binding(
+            "w",
+            "sweep",
+            "Sweep",
+            tooltip="Make the numeric field last in focus a sweep axis (values or a range), or start the sweep",
+        ),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self._preview_key: tuple[Any, ...] | None = None
         self._preview_timer: Timer | None = None
+        #: The field that last had the focus (``w`` sweeps it) and the sweep built so far.
+        self._field: tuple[str, Param] | None = None
+        self.sweep_plan = SweepPlan()
 
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
             yield LRChart(id="lr-chart")
             yield Static(id="lr-note", markup=False)
+            yield Static(id="sweep-note", classes="hidden", markup=False)
             with VerticalScroll(id="forms"):
                 for form_id, where, title in FORMS:
                     yield ParamForm(self._schema(where), self._values(where), where=where, title=title, id=form_id)
@@ -221,6 +234,52 @@ class OptimizeScreen(WorkbenchScreen):
         if lr is not None:
             self.draft.set_value("optimizer.lr", lr, label=f"take the LR finder's {short_number(lr)}")
             self.notify(f"optimizer.lr is now {short_number(lr)} (ctrl+z undoes it)", timeout=4)
+
+    # ------------------------------------------------------------------ sweeps
+
+    def on_param_form_field_focused(self, event: ParamForm.FieldFocused) -> None:
+        super().on_param_form_field_focused(event)
+        self._field = (event.path, event.param)
+
+    def action_sweep(self) -> None:
+        """Open the sweep dialog for the numeric field that last had the focus."""
+        if self._field is None or self._field[1].kind not in NUMERIC_KINDS:
+            self.notify(
+                "Move to a numeric field (tab), press escape, then w makes it a sweep axis", severity="warning", timeout=6
+            )
+            return
+        path, param = self._field
+        self.app.push_screen(SweepAxisScreen(path, param, value_at(self.draft.config, path), self.sweep_plan), self._plan_chosen)
+
+    def _plan_chosen(self, plan: SweepPlan | None) -> None:
+        if plan is None:
+            return
+        self.sweep_plan = SweepPlan(plan.axes, plan.samples)
+        note = self.query_one("#sweep-note", Static)
+        note.update(self.sweep_plan.text() + (" · w changes or starts it" if plan.axes else ""))
+        note.set_class(not plan.axes, "hidden")
+        if plan.start:
+            try:
+                config = self.draft.ready_to_train()
+            except ConfigError as error:
+                self.notify(f"The sweep needs an experiment that can train: {error}", severity="error", timeout=6)
+                return
+            self.notify(f"Checking every point of the {self.sweep_plan.text()}…", timeout=3)
+            self._start_sweep(config, plan)
+
+    @work(thread=True, group="sweep-start", exit_on_error=False)
+    def _start_sweep(self, config: RunConfig, plan: SweepPlan) -> None:
+        from workbench.runs.sweep import start_sweep
+
+        sweep, points = start_sweep(config, plan.spec())
+        self.post_message(SweepStarted(sweep.id, len(points)))
+
+    @on(SweepStarted)
+    def _sweep_started(self, message: SweepStarted) -> None:
+        self.notify(
+            f"Sweep {message.sweep_id}: {message.points} points queued; the Runs screen lists them (S: its table)", timeout=8
+        )
+        self.app.switch_mode("runs")
 
     # ------------------------------------------------------------------ devices
 

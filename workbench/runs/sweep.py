@@ -1,0 +1,239 @@
+"""Sweeps on disk: a folder per sweep, its points queued as ordinary runs.
+
+```
+<data dir>/sweeps/<sweep id>/sweep.toml   the base experiment and its [sweep] table: the
+                                          sweep as a file (`workbench train sweep.toml` runs it again)
+                            /sweep.json   its points (number, values, queue entry), its notify
+                                          target, and when it ended (the feeder stamps it)
+```
+
+:func:`start_sweep` plans every point (each validated: one invalid point and nothing starts),
+writes the folder, puts the points in the queue and makes sure a feeder is starting them. Each
+point's run records the sweep's id in its status (``sweep``), so a sweep's runs are found by
+reading the runs, and a sweep is queued, running or ended by what its runs and entries say.
+Torch-free.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.atomic import atomic_write_bytes
+from workbench.errors import WorkbenchError
+from workbench.experiment.sweep_points import SweepPoint, plan_points
+from workbench.paths import data_dir
+from workbench.runs import queue
+from workbench.runs.folder import RunDir
+from workbench.runs.liveness import shown_state
+from workbench.runs.status import LIVE_STATES, RunStatus
+from workbench.runs.store import new_run_id, runs_with_status
+from workbench.schema.config import RunConfig
+from workbench.schema.sweep import SweepSpec, dumps_sweep, read_sweep_file
+
+META = "sweep.json"
+SPEC = "sweep.toml"
+QUEUED, RUNNING, ENDED = "queued", "running", "ended"
+
+
+class SweepNotFoundError(WorkbenchError):
+    """A SWEEP argument matches no sweep, or more than one."""
+
+
+def sweeps_dir() -> Path:
+    return data_dir() / "sweeps"
+
+
+@dataclass(frozen=True)
+class SweepDir:
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @property
+    def spec_path(self) -> Path:
+        return self.path / SPEC
+
+    @property
+    def meta_path(self) -> Path:
+        return self.path / META
+
+    def read_meta(self) -> dict[str, Any]:
+        """sweep.json; a missing or damaged one reads as an empty sweep (named by :func:`sweep_problem`)."""
+        try:
+            data = json.loads(self.meta_path.read_bytes())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def read_spec(self) -> tuple[RunConfig, SweepSpec | None]:
+        return read_sweep_file(self.spec_path)
+
+    def mark_ended(self, text: str) -> None:
+        """Stamp the sweep as ended, with the line that tells how (the app's toast reads it)."""
+        meta = self.read_meta()
+        meta["ended_ts"] = time.time()
+        meta["ended_text"] = text
+        atomic_write_bytes(self.meta_path, json.dumps(meta, indent=1).encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    """Where a sweep stands, from its runs and its queued entries."""
+
+    sweep: SweepDir
+    name: str
+    points: int
+    queued: int
+    runs: list[tuple[RunDir, RunStatus, str]] = field(default_factory=list)  # run, status, state shown
+
+    @property
+    def live(self) -> int:
+        return sum(state in LIVE_STATES for _, _, state in self.runs)
+
+    @property
+    def state(self) -> str:
+        if self.live:
+            return RUNNING
+        return QUEUED if self.queued else ENDED
+
+    def text(self) -> str:
+        """``4 points: 1 queued, 1 running, 2 ended``."""
+        ended = len(self.runs) - self.live
+        parts = [f"{n} {word}" for n, word in ((self.queued, "queued"), (self.live, "running"), (ended, "ended")) if n]
+        cancelled = self.points - self.queued - len(self.runs)
+        if cancelled > 0 and not self.queued:
+            parts.append(f"{cancelled} cancelled")
+        return f"{self.points} points: " + ", ".join(parts or ["none started"])
+
+
+def start_sweep(
+    base: RunConfig, spec: SweepSpec, *, notify: str = "", device: str = "", parallel: int | None = None
+) -> tuple[SweepDir, list[SweepPoint]]:
+    """Validate every point, write the sweep's folder, queue the points, start a feeder."""
+    points = plan_points(base, spec)
+    sweep = create_sweep(base, spec, points, notify=notify)
+    for point in points:
+        queue.enqueue(
+            point.config,
+            entry_id=point_entry_id(sweep.id, point.number),
+            sweep=sweep.id,
+            point=point.number,
+            label=point.label(),
+            device=device,
+        )
+    if parallel is not None:
+        queue.write_settings(parallel=parallel)
+    queue.ensure_feeder()
+    return sweep, points
+
+
+def point_entry_id(sweep_id: str, number: int) -> str:
+    return f"{sweep_id}-p{number:03d}"
+
+
+def create_sweep(base: RunConfig, spec: SweepSpec, points: list[SweepPoint], *, notify: str = "") -> SweepDir:
+    """A new sweep folder; its id sorts by time and says what it sweeps (``...-digits-mlp-sweep``)."""
+    root = sweeps_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    created = time.time()
+    stem = new_run_id(f"{base.name} sweep" if base.name else "sweep", created)  # never a run's id
+    for attempt in range(1, 1000):
+        path = root / (stem if attempt == 1 else f"{stem}-{attempt}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        break
+    else:  # pragma: no cover
+        raise WorkbenchError(f"{root}: cannot create a new sweep folder for {stem}")
+    sweep = SweepDir(path)
+    meta = {
+        "version": 1,
+        "id": sweep.id,
+        "name": base.name,
+        "created_ts": created,
+        "axes": [axis.text() for axis in spec.axes],
+        "grid": spec.is_grid,
+        "halving": list(spec.halving),
+        "notify": notify,
+        "points": [{"number": p.number, "values": p.values, "entry": point_entry_id(sweep.id, p.number)} for p in points],
+        "ended_ts": None,
+    }
+    atomic_write_bytes(sweep.spec_path, dumps_sweep(base, spec).encode("utf-8"))
+    atomic_write_bytes(sweep.meta_path, json.dumps(meta, indent=1).encode("utf-8"))
+    return sweep
+
+
+def all_sweeps() -> list[SweepDir]:
+    """Every sweep folder, oldest first."""
+    try:
+        entries = [e for e in os.scandir(sweeps_dir()) if e.is_dir() and not e.name.startswith(".")]
+    except FileNotFoundError:
+        return []
+    return sorted((SweepDir(Path(e.path)) for e in entries), key=lambda s: s.id)
+
+
+def find_sweep(ref: str) -> SweepDir:
+    """A sweep by full id, a unique prefix of one, or ``latest``."""
+    ref = ref.strip()
+    sweeps = all_sweeps()
+    if not sweeps:
+        raise SweepNotFoundError("no sweeps yet; start one with `workbench train PRESET --sweep optimizer.lr=0.001,0.01`")
+    if ref == "latest":
+        return sweeps[-1]
+    exact = [s for s in sweeps if s.id == ref]
+    matches = exact or [s for s in sweeps if ref and s.id.startswith(ref)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise SweepNotFoundError(f"no sweep matches {ref!r}; see `workbench sweep list`")
+    raise SweepNotFoundError(f"{ref!r} matches {len(matches)} sweeps; give more of the id")
+
+
+def sweep_progress(
+    sweep: SweepDir, listing: queue.QueueListing | None = None, runs: list[tuple[RunDir, RunStatus]] | None = None
+) -> SweepProgress:
+    """The sweep's runs (by point) and its queued entries; ``listing``, ``runs``: already read."""
+    meta = sweep.read_meta()
+    listing = queue.read_queue() if listing is None else listing
+    runs = runs_with_status() if runs is None else runs
+    mine = sorted(((r, s) for r, s in runs if s.sweep == sweep.id), key=lambda pair: (pair[1].queue_entry, pair[0].id))
+    return SweepProgress(
+        sweep,
+        name=str(meta.get("name", "")),
+        points=len(meta.get("points", [])),
+        queued=sum(e.sweep == sweep.id for e in listing.entries),
+        runs=[(r, s, shown_state(r.path, s)) for r, s in mine],
+    )
+
+
+def sweep_problem(sweep: SweepDir) -> str:
+    """Why the sweep's folder cannot be read, or "" when it can."""
+    if not sweep.read_meta():
+        return f"{sweep.meta_path}: missing or damaged"
+    return ""
+
+
+def endings_since(since: float) -> list[tuple[str, str]]:
+    """(title, text) of every sweep that ended after ``since`` (seconds since the epoch), and of
+    the queue if it ran dry since: what the app tells with a toast and the bell."""
+    said = []
+    for sweep in all_sweeps():
+        meta = sweep.read_meta()
+        ended = meta.get("ended_ts")
+        if isinstance(ended, int | float) and ended > since:
+            said.append((f"Sweep {sweep.id} ended", str(meta.get("ended_text", ""))))
+    try:
+        dry = json.loads((queue.queue_dir() / queue.ENDED_FILE).read_bytes())
+    except (OSError, ValueError):
+        dry = None
+    if isinstance(dry, dict) and isinstance(dry.get("ended_ts"), int | float) and dry["ended_ts"] > since:
+        said.append(("The queue has run dry", str(dry.get("text", ""))))
+    return said
