@@ -12,7 +12,7 @@ from workbench.tui.app import WorkbenchApp
 SIZE = (80, 24)
 
 
-async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 30.0, what: str = "") -> None:
+async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 90.0, what: str = "") -> None:
     """Let the app run until ``condition()`` is true (workers read data, import torch...);
     ``what`` says in the failure what was being waited on."""
     waited = 0.0
