@@ -148,7 +148,16 @@ def preset_rows() -> list[dict]:
 
 def model_outline(experiment: RunConfig) -> str:
     """A short outline of the layer stack: its layers with weights, counted ("2 conv + 3 fc")."""
-    short = {"Conv2d": "conv", "ResidualBlock": "res", "Linear": "fc"}
+    short = {
+        "Embedding": "emb",
+        "Conv1d": "conv1d",
+        "Conv2d": "conv",
+        "ResidualBlock": "res",
+        "GRU": "gru",
+        "LSTM": "lstm",
+        "SelfAttention": "attn",
+        "Linear": "fc",
+    }
     counts: dict[str, int] = {}
     backbones = [str(layer.params.get("model", "resnet18")) for layer in experiment.model.layers if layer.type == BACKBONE]
     for layer in experiment.model.layers:
