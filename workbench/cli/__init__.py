@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "workbench.cli.inside_commands",
     "workbench.cli.sweep_commands",
     "workbench.cli.queue_commands",
+    "workbench.cli.bench_commands",
 )
 
 EXIT_INTERRUPTED = 130
