@@ -20,6 +20,7 @@ Nothing is downloaded: a dataset that is not in the cache is refused in one line
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -245,30 +246,24 @@ def _fewer(subset: int, samples: int) -> int:
     return min(subset, samples) if subset > 0 else samples
 
 
-class _peak_memory:  # noqa: N801 - used as a context manager, reads as one
+@contextlib.contextmanager
+def _peak_memory(device: torch.device, peaks: dict[str, int], way: str) -> Iterator[None]:
     """Record the GPU's peak allocated bytes while the body runs (CUDA only), and turn running
-    out of memory into one line."""
-
-    def __init__(self, device: torch.device, peaks: dict[str, int], way: str) -> None:
-        self.device, self.peaks, self.way = device, peaks, way
-
-    def __enter__(self) -> None:
-        if self.device.type == "cuda":
-            torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats(self.device)
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: object) -> bool:
-        if self.device.type != "cuda":
-            return False
-        if isinstance(error, torch.cuda.OutOfMemoryError):
-            torch.cuda.empty_cache()
-            raise BenchOutOfMemory(
-                f"{device_name(self.device)} ran out of memory in the {self.way} loop; "
-                "make the model or data.batch_size smaller (--set data.batch_size=...)"
-            ) from None
-        peak = torch.cuda.max_memory_allocated(self.device)
-        self.peaks[self.way] = max(self.peaks.get(self.way, 0), peak)
-        return False
+    out of memory into one line (the engine's own loop words it the same way)."""
+    if device.type != "cuda":
+        yield
+        return
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats(device)
+    try:
+        yield
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        raise BenchOutOfMemory(
+            f"{device_name(device)} ran out of memory in the {way} loop; "
+            "make the model or data.batch_size smaller (--set data.batch_size=...)"
+        ) from None
+    peaks[way] = max(peaks.get(way, 0), torch.cuda.max_memory_allocated(device))
 
 
 def training_samples(config: RunConfig) -> TrainingSamples:
