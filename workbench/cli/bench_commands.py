@@ -72,7 +72,7 @@ def report_lines(result: BenchResult) -> list[str]:
         f"{count(result.parameters)} parameters, {result.optimizer}, batch {result.batch_size}, "
         f"{count(result.train_samples)} training samples; {epochs} per way, {result.rounds} rounds interleaved",
         "",
-        f"{'':<22}{'samples/s':>12}   {'min-max over rounds':<22}",
+        f"{'':<22}{'samples/s':>12}   min-max over rounds",
     ]
     for way, spread in result.ways.items():
         note = f"   (Dataset + transforms, {result.loader_workers} workers)" if way == "tutorial" else ""
@@ -87,6 +87,12 @@ def report_lines(result: BenchResult) -> list[str]:
         lines.append(
             "GPU peak memory: "
             + ", ".join(f"{way} {result.peak_memory[way] / 2**30:.2f} GiB" for way in result.ways if way in result.peak_memory)
+        )
+    busiest = max(result.load_before[0], result.load_after[0])
+    if busiest > result.cpu_count:
+        lines.append(
+            f"note: the machine was busy (load {busiest:.1f} on {result.cpu_count} cores): other processes shared the "
+            "figures, see the spread; on a busy CPU, OMP_NUM_THREADS=1 is often steadier"
         )
     lines.append(f"took {duration(result.seconds)}")
     return lines
