@@ -92,15 +92,14 @@ def _synthetic_parts(config, cpu):  # noqa: ANN001, ANN202 - torch types, import
     generator = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (SYNTHETIC_SAMPLES, *info.input_shape), dtype=torch.uint8, generator=generator)
     labels = torch.randint(0, info.num_outputs, (SYNTHETIC_SAMPLES,), generator=generator)
-    batches = TensorBatches(
-        images, labels, batch_size=config.data.batch_size, normaliser=Normaliser.fit(images, True), shuffle_seed=0
-    )
+    normaliser = Normaliser.fit(images, True)
+    batches = TensorBatches(images, labels, batch_size=config.data.batch_size, normaliser=normaliser, shuffle_seed=0)
     seed_everything(config.train.seed)
     module = build_model(config.model, info.input_shape, info.num_outputs)
     prepared = prepare_model(module, config.train, cpu, for_training=True)
     precision, _ = resolve_precision("fp32", cpu)
     info = dataclasses.replace(info, train_size=SYNTHETIC_SAMPLES)
-    return Parts(cpu, precision, Splits(info, batches, None, batches), prepared, build_loss(config.loss))
+    return Parts(cpu, precision, Splits(info, batches, None, batches, normaliser), prepared, build_loss(config.loss))
 
 
 def one_variant(preset: str, variant: str, epochs: int) -> dict:

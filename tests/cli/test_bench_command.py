@@ -34,6 +34,7 @@ def test_bench_prints_the_speeds_the_ratios_the_device_and_the_load(capsys: pyte
         (["mnist-lenet5"], "mnist: not in the cache and the bench does not download"),
         (["digits-cnn", "--device", "tpu9"], "--device: 'tpu9' is not a device"),
         (["digits-cnn", "--rounds", "0"], "--rounds: 0 is too few"),
+        (["cifar10-finetune"], "model: a pretrained backbone (inputs resized to 224x224 on the device) is not benched yet"),
         (  # ~449 GB of activations: refused before anything is allocated
             ["digits-cnn", "--set", "model.layers.0.out_channels=4096", "--set", "data.batch_size=65536"],
             "more than the",

@@ -43,7 +43,7 @@ from workbench.data.reading import read_raw
 from workbench.data.registry import dataset_options, describe, is_cached
 from workbench.data.splitting import batch_bounds, carve_validation
 from workbench.engine.device import device_name, resolve_device
-from workbench.engine.setup import Parts, build_parts, refuse_what_cannot_fit
+from workbench.engine.setup import Parts, build_parts, input_resize, refuse_what_cannot_fit
 from workbench.engine.trainer import Trainer
 from workbench.errors import ConfigError, DataError, WorkbenchError
 from workbench.model.shapes import analyse
@@ -143,6 +143,12 @@ def check_bench(config: RunConfig, device: str | None) -> torch.device:
     info = describe(config.data)
     if info.name == "image-folder":
         raise ConfigError("data.dataset: the bench needs a dataset held in memory; image-folder is not supported")
+    resize = input_resize(config.model)
+    if resize is not None:
+        raise ConfigError(
+            f"model: a pretrained backbone (inputs resized to {resize.size}x{resize.size} on the device) is not benched yet; "
+            "the bench compares loops over the dataset's own images"
+        )
     if not is_cached(info.name):
         raise DataError(
             missing_message(info.name, "not in the cache and the bench does not download (a `workbench train` of it does, once)")
@@ -198,7 +204,7 @@ def run_bench(
         device_name=device_name(resolved),
         batch_size=config.data.batch_size,
         optimizer=config.optimizer.name,
-        parameters=analyse(config.model.layers, info.input_shape, info.num_outputs).total_params,
+        parameters=analyse(config.model.layers, info.input_shape, info.num_outputs, vocab_size=info.vocab_size).total_params,
         train_samples=len(samples.inputs),
         epochs=epochs,
         rounds=rounds,
@@ -403,13 +409,14 @@ def _transform(samples: TrainingSamples) -> Callable[[Any], Tensor]:
 
 
 class _standardise:  # noqa: N801 - a transform, named as torchvision names them
-    """Features as a tensor, standardised: a DataLoader worker pickles it, so no lambda."""
+    """One sample through the engine's normalisation (features standardised, token ids left as
+    they are); a class, not a lambda, so that a DataLoader worker can be handed it."""
 
     def __init__(self, normaliser: Normaliser) -> None:
-        self.mean, self.std = normaliser.mean.flatten(), normaliser.std.flatten()
+        self.normaliser = normaliser
 
     def __call__(self, values: np.ndarray) -> Tensor:
-        return (torch.from_numpy(np.asarray(values)) - self.mean) / self.std
+        return self.normaliser(torch.from_numpy(np.asarray(values))[None])[0]
 
 
 def tutorial_samples_per_s(config: RunConfig, device: str | None, samples: TrainingSamples, workers: int) -> float:
