@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from workbench.runs.folder import RunDir
 from workbench.tui.app import WorkbenchApp
@@ -146,8 +146,10 @@ async def test_p_predicts_on_a_file_as_workbench_predict_does_and_offers_to_resi
         await _answer(pilot, app, sample)
         await wait_for(pilot, lambda: view.predictions is not None, timeout=60)
         assert view.predictions[0]["top"][0]["class"] == example["predicted"]
-        shown = f"sample.png {example['predicted']} {example['confidence']:.1%}"  # the line may wrap
-        await wait_for(pilot, lambda: shown in " ".join(screen_text(app).split()))
+        # The view's own line, as `workbench predict` prints it (the screen may wrap it beside other panels).
+        shown = f"sample.png {example['predicted']} {example['confidence']:.1%}"
+        prediction = view.query_one("#prediction", Static)
+        await wait_for(pilot, lambda: shown in " ".join(str(prediction.content).split()), what=f"{shown!r} shown")
 
         await pilot.press("p")
         await _answer(pilot, app, too_big)

@@ -49,10 +49,11 @@ def model_source(analysis: ModelAnalysis, init: str = "default", bias_init: str 
 
 
 def _block_sources(analysis: ModelAnalysis) -> list[str]:
-    """The source of each block class the model uses (constructors without the ``nn.`` prefix),
-    and of the functions and classes of ``blocks.py`` those use, in the file's order."""
+    """The source of each block class the model uses (constructors named bare, not ``nn.…`` or
+    ``torchvision.models``), and of the functions and classes of ``blocks.py`` those use, in the
+    file's order."""
     used = {LAYER_TYPES[info.type].constructor for info in analysis.layers}
-    wanted = {name for name in used if not name.startswith("nn.")}
+    wanted = {name for name in used if "." not in name}
     if not wanted:
         return []
     text = _BLOCKS_FILE.read_text(encoding="utf-8")
