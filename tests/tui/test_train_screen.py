@@ -198,3 +198,36 @@ async def test_the_app_and_the_cli_write_the_same_config_toml_for_the_same_prese
     from_cli = create_run(load_experiment("digits-cnn")).config_path.read_bytes()  # what `workbench train` writes
     assert from_app == from_cli
     assert b"label_smoothing" in from_app and b"weight_decay" in from_app  # catalog defaults, filled in
+
+
+async def test_d_chooses_the_device_and_workers_into_the_experiment_refusing_more_workers_than_gpus(
+    preset_app: Callable[..., WorkbenchApp],
+) -> None:
+    from textual.widgets import Input, OptionList, Static
+
+    from workbench.tui.train.where_dialog import WhereScreen
+
+    app = preset_app("digits-mlp", start="train")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.devices, what="the devices detected")
+        app.devices = (("cpu", "CPU (2 threads)"), ("cuda:0", "NVIDIA H200, 139 GiB"))  # as detected on a GPU box
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, WhereScreen))
+        assert "cuda:0   NVIDIA H200, 139 GiB" in screen_text(app)
+        dialog = app.screen
+        dialog.query_one("#devices", OptionList).highlighted = 0  # auto: takes the GPU here
+        dialog.query_one("#workers", Input).value = "2"
+        dialog.query_one("#workers", Input).focus()
+        await pilot.press("enter")
+        note = dialog.query_one("#note", Static)
+        await wait_for(pilot, lambda: "2 workers on this machine but it has 1 CUDA device(s)" in str(note.content))
+        assert isinstance(app.screen, WhereScreen) and app.draft.config.train.workers == 1  # refused, nothing changed
+        dialog.query_one("#devices", OptionList).highlighted = 1  # cpu
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, WhereScreen))
+        train = app.draft.config.train
+        assert (train.device, train.workers) == ("cpu", 2)
+        assert "on cpu ×2 workers" in screen_text(app).splitlines()[1]
+        await pilot.press("ctrl+z")  # one undo step puts both back
+        await pilot.pause()
+        assert (app.draft.config.train.device, app.draft.config.train.workers) == ("auto", 1)

@@ -30,6 +30,7 @@ from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory, failure_text, stop_point_text
 from workbench.runs.listing import STATE_STYLES
 from workbench.runs.status import INTERRUPTED, STALE, STARTING
+from workbench.schema.config import RunConfig
 from workbench.tui.live_runs import FollowedRun
 from workbench.tui.messages import ControlRefused
 from workbench.tui.screens.charts_screen import ChartsScreen
@@ -60,6 +61,7 @@ class TrainScreen(ChartsScreen):
         Binding("p", "pause", "Pause/continue", tooltip="Pause or continue the run shown"),
         Binding("x", "stop", "Stop", tooltip="Stop the run shown (a checkpoint is saved first)"),
         Binding("n", "next_run", "Next run", tooltip="Show the next run in progress"),
+        Binding("d", "where", "Device", tooltip="Choose the device (GPUs with their memory) and the number of workers"),
         Binding("g", "next_chart", "Next chart", tooltip="Show the next chart: loss, metric, learning rate"),
         *CHART_BINDINGS,
     ]
@@ -173,6 +175,23 @@ class TrainScreen(ChartsScreen):
             self.notify(str(error), title="Cannot train here", severity="error", timeout=6, markup=False)
             return
         self.app.start_run(lambda: launch_new_run(config, workers=workers), f"Starting {config.name or 'the run'}")
+
+    def action_where(self) -> None:
+        from workbench.tui.train.where_dialog import Where, WhereScreen
+
+        train = self.draft.config.train
+
+        def chosen(where: Where | None) -> None:
+            if where is None:
+                return
+
+            def change(config: RunConfig) -> None:
+                config.train.device, config.train.workers = where.device, where.workers
+
+            self.draft.edit("device and workers", change)
+            self._show_headline()
+
+        self.app.push_screen(WhereScreen(self.app.devices, train.device, train.workers), chosen)
 
     def action_pause(self) -> None:
         shown = self.shown
