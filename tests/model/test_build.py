@@ -68,14 +68,7 @@ def test_built_models_learn(stack, input_shape: tuple[int, ...]) -> None:
     model = build_model(ModelConfig(layers=stack(), init="kaiming_normal"), input_shape, 3)
     x = torch.randn(32, *input_shape)
     y = torch.randint(0, 3, (32,))
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    losses = []
-    for _ in range(30):
-        loss = nn.functional.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    losses = training_losses(model, x, y, lr=0.01, steps=30)
     assert losses[-1] < 0.5 * losses[0]
 
 
@@ -106,16 +99,22 @@ def test_sequence_models_learn() -> None:
     model = build_model(ModelConfig(layers=recurrent_stack()), (9,), 3, vocab_size=13)
     x = torch.randint(0, 13, (32, 9))
     y = x[:, 0] % 3  # the class is read off the first token: the model must carry it to the end
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
-    losses = []
-    for _ in range(40):
-        loss = nn.functional.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    losses = training_losses(model, x, y, lr=0.02, steps=40)
     assert losses[-1] < 0.5 * losses[0]
 
 
 def spec_in(group: str, spec: LayerSpec) -> LayerSpec:
     return LayerSpec(spec.type, spec.name, spec.params, group=group)
+
+
+def training_losses(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, lr: float, steps: int) -> list[float]:
+    """The losses of ``steps`` Adam steps on one fixed batch: a model that can learn overfits it."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses

@@ -221,14 +221,7 @@ def _linear(params: dict[str, Any], current: _Input, context: _Context) -> tuple
     origin = f" ({current.origin})" if current.origin else ""
     per_step = " per step" if len(current.shape) == 2 else ""
     _infer(params, "in_features", features, f"the input of {features} features{per_step}{origin}")
-    if params["out_features"] == AUTO:
-        if not context.is_head:
-            raise _Problem(
-                f'out_features="auto" is only allowed on the last Linear (where it becomes the '
-                f"{context.num_outputs} outputs); give this one a number"
-            )
-        params["out_features"] = context.num_outputs
-    out = params["out_features"]
+    out = _outputs(params, context, "the last Linear")
     return (*current.shape[:-1], out), features * out + (out if params["bias"] else 0)
 
 
@@ -439,6 +432,18 @@ def _check_group(index: int, layers: Sequence[LayerSpec], names: list[str]) -> N
         raise ConfigError(f"{where} ({names[index]}, {spec.type}): {problem}", field=where)
 
 
+def _outputs(params: dict[str, Any], context: _Context, last: str) -> int:
+    """The layer's out_features; "auto" becomes the task's outputs, allowed on ``last`` only."""
+    if params["out_features"] == AUTO:
+        if not context.is_head:
+            raise _Problem(
+                f'out_features="auto" is only allowed on {last} (where it becomes the '
+                f"{context.num_outputs} outputs); give this one a number"
+            )
+        params["out_features"] = context.num_outputs
+    return int(params["out_features"])
+
+
 def _backbone(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
     size = params["input_size"]
     if current.shape != (3, size, size):
@@ -450,14 +455,7 @@ def _backbone(params: dict[str, Any], current: _Input, context: _Context) -> tup
         raise _Problem(f'freeze="{params["freeze"]}" would keep random weights fixed; use weights="imagenet" or freeze="none"')
     if params["unfreeze_after"] and params["freeze"] == "none":
         raise _Problem('unfreeze_after needs something frozen first; set freeze="all_but_head" or unfreeze_after=0')
-    if params["out_features"] == AUTO:
-        if not context.is_head:
-            raise _Problem(
-                f'out_features="auto" is only allowed on the last layer with outputs (where it becomes the '
-                f"{context.num_outputs} outputs); give this one a number"
-            )
-        params["out_features"] = context.num_outputs
-    spec, out = backbones.BACKBONES[params["model"]], params["out_features"]
+    spec, out = backbones.BACKBONES[params["model"]], _outputs(params, context, "the last layer with outputs")
     return (out,), spec.body_params + spec.features * out + out
 
 
