@@ -50,6 +50,8 @@ def logs_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.runs.store import find_run
 
     run = find_run(args.run)
+    if run.metrics_path.exists():  # one it may not read is one line naming it, not an empty log
+        run.metrics_path.open("rb").close()
     follower = RunFollower(run)
     history = RunHistory()
     while True:

@@ -119,10 +119,11 @@ class RunDir:
         return shown_state(self.path, self.read_status())
 
     def read_events(self) -> list[dict[str, Any]]:
-        """Every record in metrics.jsonl; a line torn by a crash is skipped."""
+        """Every record in metrics.jsonl (none before the first); a line torn by a crash is
+        skipped. A file that cannot be read (permissions) raises: nothing is not the same as unreadable."""
         try:
             data = self.metrics_path.read_bytes()
-        except OSError:
+        except FileNotFoundError:
             return []
         return decode_records(data)
 

@@ -208,7 +208,7 @@ def read_inside(run: RunDir) -> list[InsideEpoch]:
     keeps its newest record; a damaged line (torn by a crash, from another version) is skipped."""
     try:
         data = run.inside_path.read_bytes()
-    except OSError:
+    except FileNotFoundError:  # unreadable raises: nothing recorded is not the same as unreadable
         return []
     by_epoch: dict[int, InsideEpoch] = {}
     for record in decode_records(data):

@@ -119,9 +119,12 @@ def find_run(ref: str) -> RunDir:
     """A run by full id, unique id prefix, ``latest``, or the path of its folder.
 
     Every command that names a run comes through here, so it also removes the temp files a
-    crash left in it (an hour old: a writer at work is never disturbed)."""
+    crash left in it (an hour old: a writer at work is never disturbed), where it may."""
     run = _find_run(ref)
-    run.clean_temp_files(older_than_s=ABANDONED_AFTER_S)
+    try:
+        run.clean_temp_files(older_than_s=ABANDONED_AFTER_S)
+    except OSError:  # a folder this user may not change or read: the command says what it cannot read
+        pass
     return run
 
 
