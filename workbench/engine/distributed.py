@@ -109,6 +109,8 @@ class Team:
     def __init__(self, place: Place = ALONE) -> None:
         self.place = place
         self.joined = False
+        #: Where this worker's collective tensors live: NCCL moves only CUDA tensors.
+        self.device = torch.device("cpu")
 
     @property
     def alone(self) -> bool:
@@ -127,6 +129,7 @@ class Team:
             raise ConfigError("this PyTorch has no NCCL: train the workers on the CPU (--device cpu) or install a CUDA build")
         dist.init_process_group(backend, timeout=COLLECTIVE_TIMEOUT, device_id=device if device.type == "cuda" else None)
         self.joined = True
+        self.device = device
 
     def leave(self) -> None:
         if self.joined:
@@ -191,7 +194,7 @@ class Team:
         while True:
             if self.first:
                 control.wait_while_paused(timeout_s=PAUSE_BEAT_S)
-            state = torch.tensor([float(control.stop_requested), float(control.paused)], dtype=torch.float64)
+            state = torch.tensor([float(control.stop_requested), float(control.paused)], dtype=torch.float64, device=self.device)
             if not self.alone:
                 dist.broadcast(state, src=0)
             stop, paused = state.tolist()
