@@ -182,3 +182,18 @@ def test_a_format_whose_extra_is_missing_names_the_extra_in_one_line(
     assert status == 1 and out == "" and err.count("\n") == 1
     assert err == f"error: --format {fmt} needs the {module} package, in the export extra: {INSTALL_HINT}\n"
     assert not (in_its_home.export_dir / f"best.{fmt}").exists()
+
+
+@pytest.mark.parametrize("fmt", ["pt2", "safetensors", "script"])
+def test_a_model_of_token_ids_exports_and_checks_with_whole_number_inputs(
+    fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """first-marker-gru reads token ids through an Embedding: the check feeds it ids, not floats."""
+    from workbench.engine.trainer import Trainer
+    from workbench.experiment.presets import load_experiment
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
+    run = Trainer(load_experiment("first-marker-gru", ["train.epochs=1", "data.subset=200"])).run()
+    out = tmp_path / ("model.py" if fmt == "script" else f"model.{fmt}")
+    result = export_checkpoint(Path(run.checkpoint), fmt, out)
+    assert result.same_predictions == result.samples > 0 and result.max_abs_diff <= 1e-5

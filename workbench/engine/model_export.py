@@ -102,7 +102,8 @@ def check_inputs(restored: RestoredModel, count: int) -> Tensor:
         total += len(taken[-1])
         if total >= count:
             break
-    return torch.cat(taken).cpu().float()
+    inputs = torch.cat(taken).cpu()
+    return inputs.float() if inputs.is_floating_point() else inputs  # token ids stay whole numbers
 
 
 def export_model(restored: RestoredModel, fmt: str, out: Path, inputs: Tensor) -> ExportResult:
@@ -221,7 +222,7 @@ def _write_script(restored: RestoredModel, module: nn.Module, inputs: Tensor, ou
 def script_source(restored: RestoredModel, metadata: dict[str, Any], weights_name: str) -> str:
     """The code view's source of the model, then constants and a loader for the weights beside it."""
     info = restored.parts.splits.info
-    analysis = analyse(restored.config.model.layers, info.input_shape, info.num_outputs)
+    analysis = analyse(restored.config.model.layers, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
     stats_shape = (1, len(metadata["mean"])) + (1,) * (len(info.input_shape) - 1)
     loader = f'''
 
@@ -291,7 +292,10 @@ def _run_safetensors(restored: RestoredModel, files: list[Path], inputs: Tensor)
     from safetensors.torch import load_file
 
     info = restored.parts.splits.info
-    model = build_model(restored.config.model, info.input_shape, info.num_outputs)
+    # The weights come from the file: a backbone's published ones are not read.
+    model = build_model(
+        restored.config.model, info.input_shape, info.num_outputs, vocab_size=info.vocab_size, published_weights=False
+    )
     model.load_state_dict(load_file(files[0]))
     with torch.inference_mode():
         return model.eval()(inputs)
