@@ -113,6 +113,7 @@ def test_warnings_for_a_dead_relu_exploding_and_vanishing_gradients() -> None:
     assert findings(InsideEpoch.from_dict(_record(2, grads=(0.06, 0.06), weights=20.0)), settled) == []
     vanishing = findings(InsideEpoch.from_dict(_record(2, grads=(1e-6, 1.0))), calm)
     assert [f.key for f in vanishing] == ["vanishing:fc1.weight"]
+    assert [f.layer for f in dead + vanishing] == ["relu1", "fc1"]  # what the app marks, also in a named group
     assert vanishing[0].message.startswith(
         "gradients: fc1.weight gets 1e-06 of the gradient (relative to its size) that fc2.weight gets"
     )

@@ -188,22 +188,25 @@ class Team:
         width = vector.numel() - len(numbers)
         return totals.from_vector(vector[:width]), vector[width:].tolist()  # sync: read on the host
 
-    def hold_pause(self, control: Control) -> bool:
-        """The workers wait out a pause together; returns True when it ended in a stop. The first
-        worker waits on its control and tells the others every PAUSE_BEAT_S whether it goes on."""
+    def hold_pause(self, control: Control) -> None:
+        """The workers wait out a pause together, until it ends or becomes a stop (in ``control``).
+        The first worker waits on its control and tells the others every PAUSE_BEAT_S whether it
+        goes on. Alone: a wait on the control."""
+        if self.alone:
+            control.wait_while_paused()
+            return
         while True:
             if self.first:
                 control.wait_while_paused(timeout_s=PAUSE_BEAT_S)
             state = torch.tensor([float(control.stop_requested), float(control.paused)], dtype=torch.float64, device=self.device)
-            if not self.alone:
-                dist.broadcast(state, src=0)
+            dist.broadcast(state, src=0)
             stop, paused = state.tolist()
             if stop > 0:
                 control.stop()
-                return True
+                return
             if paused == 0:
                 control.resume()
-                return False
+                return
 
     # ------------------------------------------------------------------ the first worker's decisions
 

@@ -155,7 +155,7 @@ class ProgressMeter:
             return 1
         return max(1, int(self.interval_s * done / seconds))
 
-    def pause(self, wait: Callable[[], object]) -> None:
+    def pause(self, wait: Callable[[], None]) -> None:
         """Run ``wait`` (a pause): the clock skips its time and the next report is due at once."""
         paused_at = self._now()
         wait()

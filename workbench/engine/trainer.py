@@ -255,7 +255,9 @@ class _Session:
         self.last_ended = _epoch_ended(resumed_from) if resumed_from is not None else None
         #: That record when the run's history lacks it: a crash came between checkpoint and record.
         self.unrecorded_epoch = _unrecorded(run, self.last_ended)
-        self.inspector = Inspector(parts, run)  # a look inside the model at each epoch's end
+        # A look inside the model at each epoch's end, by the worker that writes the run folder
+        # (every worker holds the same model).
+        self.inspector = Inspector(parts, run) if trainer.team.first else None
         self.meter = ProgressMeter(
             trainer.progress_interval_s,
             state.position.steps_per_epoch,
@@ -363,7 +365,7 @@ class _Session:
         saved = self._save(self._checkpoint_kinds(epoch, is_best))
         self._emit(ended)
         self._emit(saved)
-        if self.team.first:  # one record of the model, which every worker holds the same
+        if self.inspector is not None:
             for warning in self.inspector.epoch_ended(epoch, position.global_step):  # sync: one read of the figures
                 self._emit(warning)
 

@@ -225,10 +225,12 @@ def read_inside(run: RunDir) -> list[InsideEpoch]:
 
 @dataclass(frozen=True)
 class Finding:
-    """Something worth a warning; ``key`` tells repeats apart (the run warns once per key)."""
+    """Something worth a warning; ``key`` tells repeats apart (the run warns once per key);
+    ``layer``: the layer it is about, as the records name it (none for the whole model)."""
 
     key: str
     message: str
+    layer: str = ""
 
 
 def findings(record: InsideEpoch, previous: InsideEpoch | None) -> list[Finding]:
@@ -247,6 +249,7 @@ def _dead_relus(record: InsideEpoch) -> list[Finding]:
                     f"dead:{layer.name}",
                     f"{layer.name}: {activation.dead:.0%} of its outputs are zero on every sample (dead ReLUs) "
                     "— consider a lower optimizer.lr or LeakyReLU",
+                    layer.name,
                 )
             )
     return found
@@ -290,7 +293,7 @@ def _exploding(record: InsideEpoch, previous: InsideEpoch | None) -> list[Findin
 
 def _vanishing(record: InsideEpoch) -> list[Finding]:
     ratios = [
-        (f"{layer.name}.{t.name}", ratio)
+        (f"{layer.name}.{t.name}", ratio, layer.name)
         for layer in record.layers
         for t in layer.tensors
         if len(t.shape) >= 2 and (ratio := t.grad_ratio) is not None and math.isfinite(ratio) and ratio > 0
@@ -306,6 +309,7 @@ def _vanishing(record: InsideEpoch) -> list[Finding]:
             f"vanishing:{weakest[0]}",
             f"gradients: {weakest[0]} gets {weakest[1] / strongest[1]:.0e} of the gradient (relative to its size) "
             f"that {strongest[0]} gets (vanishing gradients) — consider ReLU over Sigmoid/Tanh, BatchNorm, or fewer layers",
+            weakest[2],
         )
     ]
 

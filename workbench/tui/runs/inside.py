@@ -209,7 +209,7 @@ class InsideScreen(WorkbenchScreen):
     def _mark_layers(self, found: list[Finding]) -> None:
         """A layer a warning names is shown in yellow with a ``!``."""
         options = self.query_one("#inside-layers", OptionList)
-        named = {f.key.split(":", 1)[1].split(".")[0] for f in found if ":" in f.key}
+        named = {f.layer for f in found if f.layer}
         for index, option in enumerate(options.options):
             name = option.id or ""
             prompt = Text(f"{name} !", style="yellow") if name in named else Text(name)
