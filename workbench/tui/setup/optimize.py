@@ -276,10 +276,18 @@ class OptimizeScreen(WorkbenchScreen):
 
     @on(SweepStarted)
     def _sweep_started(self, message: SweepStarted) -> None:
+        from workbench.tui.runs.screen import RunsScreen
+
         self.notify(
             f"Sweep {message.sweep_id}: {message.points} points queued; the Runs screen lists them (S: its table)", timeout=8
         )
         self.app.switch_mode("runs")
+
+        def list_the_sweep() -> None:
+            if isinstance(self.app.screen, RunsScreen):
+                self.app.screen.show_sweep(message.sweep_id)
+
+        self.app.call_after_refresh(list_the_sweep)
 
     # ------------------------------------------------------------------ devices
 

@@ -166,11 +166,15 @@ class TrainScreen(ChartsScreen):
     def _start(self) -> None:
         from workbench.errors import ConfigError
         from workbench.runs.launch import launch_new_run, workers_of
+        from workbench.tui.train.where_dialog import cuda_devices
 
         config = self.draft.ready_to_train()
         workers = workers_of(config)
+        if workers.distributed and not self.app.devices:  # a GPU per worker is checked once they are known
+            self.notify("Still finding this machine's devices; s again in a moment", title="Not yet", timeout=4)
+            return
         try:
-            workers.check_devices(config.train.device, sum(name.startswith("cuda") for name, _ in self.app.devices))
+            workers.check_devices(config.train.device, cuda_devices(self.app.devices))
         except ConfigError as error:
             self.notify(str(error), title="Cannot train here", severity="error", timeout=6, markup=False)
             return

@@ -20,6 +20,11 @@ from workbench.runs.launch import Workers
 from workbench.tui.screens.dialogs import Dialog
 
 
+def cuda_devices(devices: tuple[tuple[str, str], ...]) -> int:
+    """How many of the app's detected devices (``App.devices``) are CUDA GPUs."""
+    return sum(name.startswith("cuda") for name, _ in devices)
+
+
 @dataclass(frozen=True)
 class Where:
     device: str
@@ -59,7 +64,7 @@ class WhereScreen(Dialog):
             workers = int(self.query_one("#workers", Input).value)
         except ValueError:
             workers = 0
-        gpus = sum(name.startswith("cuda") for name, _ in self.devices)
+        gpus = cuda_devices(self.devices)
         try:
             if workers < 1:
                 raise ConfigError("give a whole number of workers, 1 or more")
