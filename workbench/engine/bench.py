@@ -44,6 +44,7 @@ from workbench.data.registry import dataset_options, describe, is_cached
 from workbench.data.splitting import batch_bounds, carve_validation
 from workbench.engine.device import device_name, resolve_device
 from workbench.engine.setup import Parts, build_parts, input_resize, refuse_what_cannot_fit
+from workbench.engine.step import train_step
 from workbench.engine.trainer import Trainer
 from workbench.errors import ConfigError, DataError, WorkbenchError
 from workbench.model.shapes import analyse
@@ -325,26 +326,17 @@ def _timed_epochs(
     config: RunConfig, device: str | None, batches: Callable[[torch.device], Iterator[tuple[Tensor, Tensor]]]
 ) -> float:
     """Train a fresh model for ``config.train.epochs`` over ``batches(device)`` with the loop of
-    the tutorials (autocast and loss scaling as the experiment asks); returns samples/s."""
+    the tutorials (autocast and loss scaling as the experiment asks), without the engine's
+    metrics, reports and checkpoints; returns samples/s."""
     parts, optimizer, scaler = _fresh_model(config, device)
-    model, loss_fn, precision = parts.prepared.model, parts.loss_fn, parts.precision
-    clip = config.train.grad_clip
     seen, seconds = 0, 0.0
-    model.train()
+    parts.prepared.model.train()
     for _ in range(config.train.epochs):
         total = torch.zeros((), device=parts.device)
         started = time.perf_counter()
         for inputs, targets in batches(parts.device):
-            inputs = parts.prepared.inputs(inputs)
-            with precision.autocast():
-                loss = loss_fn(model(inputs), targets)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            if clip > 0:
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-            scaler.step(optimizer)
-            scaler.update()
+            # The step every tutorial writes (engine.step: the engine's own, without its bookkeeping).
+            _, loss = train_step(parts, optimizer, scaler, config.train.grad_clip, inputs, targets)
             total += loss.detach()
             seen += len(targets)
         total.item()  # wait for the device at the end of the epoch, as the engine does
