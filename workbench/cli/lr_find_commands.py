@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
@@ -18,6 +18,9 @@ from rich.text import Text
 from workbench.cli.setup_commands import add_override_argument
 from workbench.formatting import decades, duration, short_number
 from workbench.optim.lr_ramp import END_LR, START_LR, STEPS, check_ramp
+
+if TYPE_CHECKING:
+    from workbench.engine.lr_find import LRFind
 
 #: The chart's plot area in characters (each holds 2x4 braille dots), labels aside.
 CHART_WIDTH, CHART_HEIGHT = 60, 12
@@ -54,7 +57,7 @@ def lr_find_command(args: argparse.Namespace, console: Console) -> int:
         f"lr-find {result.name}: {result.optimizer}, LR {short_number(result.start)} → {short_number(result.end)} "
         f"over {result.steps} steps on {result.device}; {ended}"
     )
-    for line in text_chart(result.lrs, result.smoothed, result.suggestion):
+    for line in text_chart(result):
         say(line)
     if result.suggestion is None:
         console.print(Text(result.note, style="yellow"), soft_wrap=True)
@@ -76,16 +79,17 @@ def lr_find_command(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def text_chart(lrs: Sequence[float], losses: Sequence[float], mark: float | None) -> list[str]:
-    """``losses`` against ``lrs`` in braille on a log x axis: y labels on the left, a decade
-    label under each tick, and ``▼`` over the column of ``mark``. Losses above the first one
-    (where the ramp diverged) are cut at the top, so that the descent keeps the height."""
-    points = [(math.log10(lr), loss) for lr, loss in zip(lrs, losses, strict=True) if math.isfinite(loss)]
+def text_chart(result: LRFind) -> list[str]:
+    """The smoothed loss against the LR in braille on a log x axis: y labels on the left, a
+    decade label under each tick, and ``▼`` over the suggestion's column. Losses above
+    ``result.chart_top`` (where the ramp diverged) are cut off, as in the app's chart."""
+    mark = result.suggestion
+    points = [(math.log10(lr), loss) for lr, loss in zip(result.lrs, result.smoothed, strict=True) if math.isfinite(loss)]
     if len(points) < 2:
         return []
     x_low, x_high = points[0][0], points[-1][0]
     bottom = min(loss for _, loss in points)
-    top = max(points[0][1], bottom * 1.001 + 1e-12)
+    top = result.chart_top
     columns, rows = CHART_WIDTH * 2, CHART_HEIGHT * 4
     cells = [[0] * CHART_WIDTH for _ in range(CHART_HEIGHT)]
 

@@ -74,6 +74,16 @@ class LRFind:
     ramp_seconds: float  # the ramp alone
 
     @property
+    def chart_top(self) -> float:
+        """Where a chart of the smoothed loss is cut at the top: its first value, so that the
+        descent keeps the chart's height and a divergence runs off it (the CLI's chart and the
+        app's alike). At least a hair above the lowest, for a flat curve."""
+        finite = [value for value in self.smoothed if math.isfinite(value)]
+        if not finite:
+            return math.inf
+        return max(finite[0], min(finite) * 1.001 + 1e-12)
+
+    @property
     def taken(self) -> int:
         """Steps taken (fewer than ``steps`` when the loss diverged)."""
         return len(self.lrs)

@@ -48,8 +48,7 @@ class LRFindChart(PlotWidget, can_focus=False):
             return
         xs = np.log10(result.lrs)
         finite = [v for v in result.smoothed if math.isfinite(v)]
-        top = max(result.smoothed[0], min(finite) * 1.001)
-        low, high = y_range([min(finite), top], None, None)
+        low, high = y_range([min(finite), result.chart_top], None, None)
         self.clear()
         for values, colour in ((result.losses, RAW_COLOUR), (result.smoothed, TRAIN_COLOUR)):
             ys = np.minimum(np.nan_to_num(np.asarray(values, dtype=float), nan=high, posinf=high), high)
