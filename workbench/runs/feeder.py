@@ -194,9 +194,10 @@ def apply_halving(live: list[tuple[RunDir, RunStatus]]) -> None:
         if not rungs:
             continue
         decided = _read_decisions(sweep)
-        for rung in rungs:
-            if rung in decided.get(run.id, []):
-                continue
+        new = [rung for rung in rungs if rung not in decided.get(run.id, [])]
+        if not new:
+            continue  # decided already: nothing to write (the feeder polls twice a second)
+        for rung in new:
             decided.setdefault(run.id, []).append(rung)
             if _in_worst_half(run, status, rung, sweep):
                 try:
