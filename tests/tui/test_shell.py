@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 
 import pytest
+from textual.widget import Widget
 from textual.widgets import Input, OptionList
 from textual.widgets._footer import FooterKey
 
@@ -23,10 +24,11 @@ from workbench.tui.commands import palette_commands
 from workbench.tui.main_screens import SCREENS
 from workbench.tui.screens.dialogs import ConfirmScreen, OpenScreen, ProblemsScreen, QuitWithRunsScreen, SaveScreen
 from workbench.tui.screens.help import HelpScreen
-from workbench.tui.widgets.bars import StatusBar
+from workbench.tui.widgets.bars import KeysFooter, StatusBar
 
 from ..processes import hold_lock
 from .helpers import SIZE, fixed_experiment, screen_text, wait_for
+from .runs import recorded_run
 
 
 async def test_number_keys_switch_between_the_five_screens(fixed_app: Callable[..., WorkbenchApp]) -> None:
@@ -54,6 +56,32 @@ async def test_switching_screens_again_and_again_keeps_no_more_footer_keys(fixed
     async with app.run_test(size=SIZE) as pilot:
         settled = await footer_keys_after(2)
         assert await footer_keys_after(4) == settled  # it grew by about 60 keys a round before
+
+
+async def test_the_footer_is_rebuilt_only_when_the_keys_it_shows_change(
+    fixed_app: Callable[..., WorkbenchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Showing a screen changes its bindings several times (focus, a table filled, keys enabled),
+    and each change rebuilt every key of the footer, the same keys again: 0.1 s of the Runs
+    screen's first showing."""
+    rebuilt: list[tuple[str, ...]] = []
+    recompose = Widget.recompose
+
+    async def counted(widget: Widget) -> None:
+        await recompose(widget)
+        if isinstance(widget, KeysFooter):
+            rebuilt.append(tuple(f"{k.key}:{k.description}:{k.disabled}" for k in widget.query(FooterKey)))
+
+    monkeypatch.setattr(Widget, "recompose", counted)
+    recorded_run("one", val_acc=(0.5,))
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for key in "5151":
+            await pilot.press(key)
+            await wait_for(pilot, lambda runs_shown=key == "5": ("Mark" in screen_text(app).splitlines()[-1]) == runs_shown)
+            await pilot.pause()
+        assert rebuilt and all(before != after for before, after in zip(rebuilt, rebuilt[1:], strict=False))
+        assert len(rebuilt) <= 6, rebuilt  # 2 for the Runs screen's first showing (its keys enabled once listed), 1 a switch
 
 
 async def test_a_screen_shown_again_has_the_styles_of_a_theme_chosen_meanwhile(fixed_app: Callable[..., WorkbenchApp]) -> None:
@@ -383,8 +411,6 @@ async def test_names_and_descriptions_holding_markup_show_as_themselves_on_every
     """User text is never markup: "[/]" in a run's name crashed the Runs screen, in a choice the
     Optimize form, in a description the Open dialog (each a MarkupError traceback)."""
     from workbench.experiment.draft import Draft
-
-    from .runs import recorded_run
 
     odd = "ev[/]il [bold]x"
     recorded_run(odd)

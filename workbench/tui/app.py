@@ -62,7 +62,7 @@ from workbench.tui.app_base import WorkbenchAppBase
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.live_runs import FollowedRun, LiveRuns, activity_text
 from workbench.tui.main_screens import SCREENS
-from workbench.tui.messages import EndingsSeen, LiveRunsSeen, RunBackfilled, RunLaunched, RunMoved
+from workbench.tui.messages import EndingsSeen, RunBackfilled, RunLaunched, RunMoved, RunsListed
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.theme import WORKBENCH_ANSI, WORKBENCH_NO_COLOR_THEME, WORKBENCH_THEME, NoColorFilter
 from workbench.tui.torch_thread import on_torch_thread
@@ -302,10 +302,14 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
             self.notify(text, title=title, timeout=15)
         self.bell()
 
-    def on_live_runs_seen(self, message: LiveRunsSeen) -> None:
-        """Follow every run that trains on this machine; say so for those started elsewhere."""
-        new = [run_id for run_id in message.run_ids if run_id not in self._announced]
-        for run_id in message.run_ids:
+    def on_runs_listed(self, message: RunsListed) -> None:
+        """Keep the new listing for the screens; follow every run that trains on this machine and
+        say so for those started elsewhere."""
+        self.listing = message.summaries
+        self.listing_version += 1
+        live = [summary.id for summary in message.summaries if summary.is_live]
+        new = [run_id for run_id in live if run_id not in self._announced]
+        for run_id in live:
             if run_id not in self.runs.followed:
                 self.runs.follow(RunDir(runs_dir() / run_id))
         self._announced.update(new)

@@ -16,6 +16,7 @@ from textual.reactive import var
 
 from workbench.experiment.draft import Draft
 from workbench.runs.folder import RunDir
+from workbench.runs.listing import RunSummary
 from workbench.schema.config import RunConfig
 from workbench.tui.live_runs import LiveRuns
 
@@ -27,6 +28,8 @@ class WorkbenchAppBase(App[int]):
     draft: Draft
     #: The runs the app follows, and which one the Train screen shows.
     runs: LiveRuns
+    #: Every run on disk as last listed (None until the first listing, a moment after start).
+    listing: list[RunSummary] | None = None
 
     # Plain vars, not reactives: the App repaints the whole screen when one of its reactives
     # changes, and the watchers redraw just what each value touches (a full repaint every
@@ -37,6 +40,8 @@ class WorkbenchAppBase(App[int]):
     activity = var("")
     #: Bumped whenever a followed run moves on (new events, a new state) or the shown run changes.
     runs_version = var(0)
+    #: Bumped whenever a new listing of every run (``listing``) arrives, every few seconds.
+    listing_version = var(0)
     #: (train.device name, description) of each device torch can use; empty until detected.
     devices: var[tuple[tuple[str, str], ...]] = var(())
 

@@ -6,6 +6,8 @@ and any run the person attaches to. One thread worker (:meth:`LiveRuns.follow_fo
 all the reading: a new run's whole history is built there (the backfill) and handed over once;
 after that, each poll's new events and the run's state reach the UI thread as messages, where
 they are applied to the run's :class:`RunHistory`. Screens watch ``app.runs_version`` and draw.
+The same worker lists every run every :data:`SCAN_INTERVAL_S` (``app.listing``): one listing
+for the whole app, which finds the runs that started live elsewhere and fills the Runs screen.
 """
 
 from __future__ import annotations
@@ -24,14 +26,15 @@ from workbench.runs.history import RunHistory
 from workbench.runs.listing import list_runs
 from workbench.runs.process_control import REACHED
 from workbench.runs.status import LIVE_STATES
-from workbench.tui.messages import LiveRunsSeen, RunBackfilled, RunMoved
+from workbench.tui.messages import RunBackfilled, RunMoved, RunsListed
 
 #: Seconds between two polls of the followed runs: an event is on screen well within 0.5 s.
 POLL_INTERVAL_S = 0.1
 #: Every how many polls a followed run's state is read too (its process alive, status.json): a
 #: trainer's death shows within half a second, and the cheap polls in between only look for events.
 STATE_EVERY = 5
-#: Seconds between two looks for runs that started live elsewhere.
+#: Seconds between two listings of every run: the Runs screen's rows, and the runs that started
+#: live elsewhere.
 SCAN_INTERVAL_S = 2.0
 
 
@@ -62,6 +65,7 @@ class LiveRuns:
         self.shown_id = ""
         self._requests: queue.SimpleQueue[RunDir] = queue.SimpleQueue()
         self._wake = threading.Event()
+        self._scan_now = threading.Event()
 
     # ------------------------------------------------------------------ the UI thread
 
@@ -70,6 +74,11 @@ class LiveRuns:
         if run.id not in self.followed:
             self._requests.put(run)
             self._wake.set()
+
+    def rescan(self) -> None:
+        """List every run again now rather than at the next scan (a run was deleted here)."""
+        self._scan_now.set()
+        self._wake.set()
 
     @property
     def shown(self) -> FollowedRun | None:
@@ -107,6 +116,7 @@ class LiveRuns:
                     update = follower.poll()
                     states[run.id] = update.state
                     post(RunBackfilled(run, RunHistory.from_events(update.events), update.state))
+                    self._scan_now.set()  # a run launched here is listed at once
             polls += 1
             for run_id, follower in list(followers.items()):
                 update = follower.poll(with_state=polls % STATE_EVERY == 0)
@@ -116,11 +126,14 @@ class LiveRuns:
                     changed = False
                 if update.events or update.gone or changed:
                     post(RunMoved(run_id, update.events, states[run_id], update.gone))
+                if update.gone or changed:
+                    self._scan_now.set()  # the listing shows the new state at once
                 if update.gone:
                     del followers[run_id]
-            if time.monotonic() >= next_scan:
+            if self._scan_now.is_set() or time.monotonic() >= next_scan:
+                self._scan_now.clear()
                 next_scan = time.monotonic() + SCAN_INTERVAL_S
-                post(LiveRunsSeen([s.id for s in list_runs() if s.is_live]))
+                post(RunsListed(list_runs()))
             self._wake.wait(POLL_INTERVAL_S)
             self._wake.clear()
 

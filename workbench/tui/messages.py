@@ -8,7 +8,7 @@ one readable line (:mod:`workbench.tui.worker_errors`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from textual.message import Message
@@ -42,13 +42,14 @@ class RunMoved(Message):
 
 
 @dataclass
-class LiveRunsSeen(Message):
-    """The ids of the runs live on this machine right now (a newer scan replaces an older one)."""
+class RunsListed(Message):
+    """Every run on disk, summarised: the app's one listing, which the Runs screen shows and
+    the runs in progress are found in (a newer scan replaces an older one)."""
 
-    run_ids: list[str] = field(default_factory=list)
+    summaries: list[RunSummary]
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, LiveRunsSeen)
+        return isinstance(message, RunsListed)
 
 
 # ---------------------------------------------------------------------- the App
@@ -101,16 +102,6 @@ class DownloadProgressed(Message):
 @dataclass
 class DatasetDownloaded(Message):
     name: str
-
-
-@dataclass
-class RunsListed(Message):
-    """Every run on disk, summarised, for the Runs screen."""
-
-    summaries: list[RunSummary]
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, RunsListed)
 
 
 @dataclass

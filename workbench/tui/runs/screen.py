@@ -17,6 +17,7 @@ workers, never on the UI thread. The columns say what ``workbench runs`` says
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,20 +43,17 @@ from workbench.runs.listing import (
     STATE_STYLES,
     RunSummary,
     best_text,
-    list_runs,
     listing_cells,
     state_label,
     test_text,
 )
 from workbench.runs.store import delete_run
 from workbench.schema.config import RunConfig
-from workbench.tui.messages import RunDetailsRead, RunsListed, SweepTableRead
+from workbench.tui.messages import RunDetailsRead, SweepTableRead
 from workbench.tui.screens.charts_screen import ChartsScreen
 from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, loss_chart, metric_chart
-from workbench.tui.widgets.plain import plain_cells
+from workbench.tui.widgets.plain import UnmeasuredCell, unmeasured_cells
 
-#: Seconds between two reads of the runs folder while the screen is shown.
-POLL_INTERVAL_S = 2.0
 #: Terminal sizes from which the run's two charts sit side by side, and the details grow.
 WIDE_COLUMNS = 150
 TALL_ROWS = 40
@@ -84,7 +82,7 @@ SORTS: tuple[SortColumn, ...] = (
 NARROW_DROPS = ("params", "dataset", "started")
 
 
-def fitting_columns(summaries: list[RunSummary], width: int) -> tuple[tuple[str, int], ...]:
+def fitting_columns(cells: Iterable[dict[str, str]], width: int) -> tuple[tuple[str, int], ...]:
     """The listing's columns that fit ``width`` cells for these runs, with the width of each,
     leaving out :data:`NARROW_DROPS` in order until they fit (at 80 columns the time was cut off).
 
@@ -92,7 +90,7 @@ def fitting_columns(summaries: list[RunSummary], width: int) -> tuple[tuple[str,
     columns are replaced keeps drawing rows at the new columns' header widths (Textual 8.2
     measures the cells after it has cached their first drawing).
     """
-    cells = [listing_cells(s) for s in summaries]
+    cells = list(cells)
     needs = {column: max([len(column), *(len(c[column]) for c in cells)]) for column in LISTING_COLUMNS}
     columns = list(LISTING_COLUMNS)
     for column in NARROW_DROPS:
@@ -247,30 +245,27 @@ class RunsScreen(ChartsScreen):
         self.query_one("#filter", Input).can_focus = False
         table.focus()
         self._show_sort_note()
-        self.set_interval(POLL_INTERVAL_S, self._poll)
-        self._poll()
+        self.watch(self.app, "listing_version", self._listing_changed, init=False)
 
     def on_screen_resume(self, _event: ScreenResume) -> None:
-        self._poll()
+        """Shown: the app's last listing at once. It is at most a scan old, and fresh whenever a
+        run the app follows started, changed state or ended (the scan runs again at once)."""
+        self._listing_changed()
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.height >= TALL_ROWS, "-tall")
         self.query_one(ChartDeck).set_class(event.size.width >= WIDE_COLUMNS, "-all")
-        if self._listed:
-            self._fill_table()  # the columns that fit may have changed
+        if self._listed and fitting_columns(map(listing_cells, self.shown), event.size.width) != self._layout:
+            self._fill_table()  # the columns that fit have changed
 
     # ------------------------------------------------------------------ reading the runs
 
-    def _poll(self) -> None:
-        if self.is_current:
-            self._read_runs()
-
-    @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
-    def _read_runs(self) -> None:
-        self.post_message(RunsListed(list_runs()))
-
-    def on_runs_listed(self, message: RunsListed) -> None:
-        self._runs_read(message.summaries)
+    def _listing_changed(self) -> None:
+        """The app listed every run again (it does every few seconds): shown here when this is
+        the screen on view; a hidden one catches up when it is shown."""
+        listing = self.app.listing
+        if listing is not None and self.is_current:
+            self._runs_read(listing)
 
     def _runs_read(self, summaries: list[RunSummary]) -> None:
         changed = summaries != self.summaries or not self._listed  # the first listing: "no runs yet" too
@@ -293,7 +288,8 @@ class RunsScreen(ChartsScreen):
             shown.sort(key=sort.key)
         if sort.newest_first != self.reverse:
             shown.reverse()
-        layout = fitting_columns(shown, self.size.width)
+        cells = {summary.id: listing_cells(summary) for summary in shown}
+        layout = fitting_columns(cells.values(), self.size.width)
         if layout != self._layout:
             self._layout = layout
             self.columns = tuple(column for column, _ in layout)
@@ -302,18 +298,21 @@ class RunsScreen(ChartsScreen):
             for column, width in layout:
                 table.add_column(column, width=width)
         same_rows = [s.id for s in shown] == [s.id for s in self.shown] and table.row_count == len(shown)
+        before = dict(zip([s.id for s in self.shown], self.shown, strict=True))
         self.shown = shown
         if same_rows and shown:  # a run in progress moved on: change its cells in place, keep the table as it is
             columns = [column.key for column in table.ordered_columns]
             for summary in shown:
-                for column, cell in zip(columns, self._cells(summary), strict=True):
+                if before[summary.id] == summary:
+                    continue
+                for column, cell in zip(columns, self._cells(summary, cells[summary.id]), strict=True):
                     if table.get_cell(summary.id, column) != cell:
                         table.update_cell(summary.id, column, cell)
             self._show_sort_note()
             return
         table.clear()
         for summary in shown:
-            table.add_row(*self._cells(summary), key=summary.id)
+            table.add_row(*self._cells(summary, cells[summary.id]), key=summary.id)
         if not shown:
             self._show_empty(words)
         if keep and keep in {s.id for s in shown}:
@@ -322,11 +321,13 @@ class RunsScreen(ChartsScreen):
             self._load_details(shown[table.cursor_row if 0 <= table.cursor_row < len(shown) else 0].id)
         self._show_sort_note()
 
-    def _cells(self, summary: RunSummary) -> list[Any]:
-        cells = listing_cells(summary)
+    def _cells(self, summary: RunSummary, cells: dict[str, str] | None = None) -> list[UnmeasuredCell]:
+        """The row of ``summary`` (its ``listing_cells``, where they were made already)."""
+        cells = cells if cells is not None else listing_cells(summary)
         state = cells["state"]
         mark = Text("●", style="bold magenta") if summary.id in self.marked else " "
-        return [mark, Text(state, style=STATE_STYLES.get(state, "")), *plain_cells(*(cells[c] for c in self.columns[1:]))]
+        state_text = Text(state, style=STATE_STYLES.get(state, ""))
+        return unmeasured_cells(mark, state_text, *(cells[c] for c in self.columns[1:]))
 
     def _show_empty(self, words: str) -> None:
         self.details = None
@@ -372,7 +373,8 @@ class RunsScreen(ChartsScreen):
 
     @on(DataTable.RowHighlighted, "#runs")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value and (self.details is None or self.details.run.id != event.row_key.value):
+        asked = self._details_pending[1].id if self._details_pending is not None else None
+        if event.row_key.value and event.row_key.value != asked:  # not read twice when the table is filled
             self._load_details(event.row_key.value)
 
     def _load_details(self, run_id: str) -> None:
@@ -526,7 +528,7 @@ class RunsScreen(ChartsScreen):
                 self.marked.remove(summary.id)
             self.details = None
             self.notify(f"Deleted {summary.id}", timeout=3)
-            self._read_runs()
+            self.app.runs.rescan()
 
         self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
 

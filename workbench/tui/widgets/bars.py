@@ -27,6 +27,8 @@ from workbench.errors import ConfigError
 from workbench.tui.main_screens import SCREENS
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from workbench.data.registry import DatasetInfo
     from workbench.tui.app_base import WorkbenchAppBase
 
@@ -159,8 +161,33 @@ class KeysFooter(Footer):
 
     def __init__(self) -> None:
         super().__init__(compact=True, show_command_palette=False)
+        self._recompose_due = False
+        self._keys_shown: tuple[object, ...] = ()
+
+    def bindings_changed(self, screen: Screen) -> None:
+        """Textual's, but one recompose for every change before it runs: showing a screen
+        changes its bindings several times (focus set, keys enabled)."""
+        self._bindings_ready = True
+        if self._recompose_due or not screen.app.app_focus or not self.is_attached or screen is not self.screen:
+            return
+        self._recompose_due = True
+        self.call_after_refresh(self.recompose)
 
     async def recompose(self) -> None:
+        """Rebuild the keys only when the keys to show changed: each rebuild makes every key
+        anew (about 20 widgets), and most binding changes (focus moving within a screen, a
+        table filled) leave the same keys; the Runs screen's first showing rebuilt them 3 times."""
+        self._recompose_due = False
+        if not self.is_attached:  # its screen was closed meanwhile
+            return
+        keys = tuple(
+            (binding.key, binding.action, binding.description, binding.group, enabled, tooltip)
+            for _node, binding, enabled, tooltip in self.screen.active_bindings.values()
+            if binding.show
+        )
+        if keys == self._keys_shown and self.children:
+            return
+        self._keys_shown = keys
         await super().recompose()
         # Textual keeps a node's watchers in the attribute "__watchers", a dict of lists of
         # (watching node, callback); it prunes closed nodes with this same rule.
