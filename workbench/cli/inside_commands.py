@@ -25,6 +25,7 @@ from workbench.runs.inside import (
     activation_rows,
     epoch_record,
     findings,
+    largest_grad_norm,
     probe_text,
     read_inside,
     tensor_history_rows,
@@ -67,8 +68,7 @@ def inside_command(args: argparse.Namespace, console: Console) -> int:
     out.print()
     out.print(_table(ACTIVATION_COLUMNS, activation_rows(record), "Outputs on the probe batch", width))
     out.print()
-    previous = next((r for r in reversed(records) if r.epoch < record.epoch), None)
-    for finding in findings(record, previous):
+    for finding in findings(record, largest_grad_norm(r for r in records if r.epoch < record.epoch)):
         console.print(Text(f"! {finding.message}", style="yellow"), soft_wrap=True)
     if record.filters is not None:
         console.print(filters_view(record, console.is_terminal))

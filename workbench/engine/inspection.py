@@ -36,7 +36,7 @@ from workbench.data.loading import Splits
 from workbench.engine.setup import Parts
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir, append_record, end_torn_line
-from workbench.runs.inside import GRADIENTS, HISTOGRAM_BINS, InsideEpoch, findings, read_inside
+from workbench.runs.inside import GRADIENTS, HISTOGRAM_BINS, InsideEpoch, findings, largest_grad_norm, read_inside
 
 #: Samples of the probe batch: the first of the validation split. Enough that "zero on every
 #: sample" says a unit is dead rather than quiet on a few inputs; one forward pass costs little.
@@ -55,9 +55,8 @@ class Inspector:
         self.parts = parts
         self.run = run
         self._probe: tuple[str, Tensor] | None = None
-        records = read_inside(run)
-        #: The epoch before, which gradient growth is measured against (a resumed run's last record).
-        self.previous: InsideEpoch | None = records[-1] if records else None
+        #: The largest gradient norm so far, which growth is measured against (a resumed run's records count).
+        self.largest_norm = largest_grad_norm(read_inside(run))
         #: What has been warned about in this session: a dead ReLU is said once, not every epoch.
         self.warned: set[str] = set()
         #: A look that failed (a layer that cannot run on the probe, memory) is not tried again.
@@ -80,9 +79,9 @@ class Inspector:
         record = {"epoch": epoch, "global_step": global_step, "probe_split": split, **record}
         append_record(self.run.inside_path, record)  # a full disk fails the run, as for its other files
         current = InsideEpoch.from_dict(record)
-        found = [f for f in findings(current, self.previous) if f.key not in self.warned]
+        found = [f for f in findings(current, self.largest_norm) if f.key not in self.warned]
         self.warned.update(f.key for f in found)
-        self.previous = current
+        self.largest_norm = largest_grad_norm([current], self.largest_norm)
         return [ev.RunWarning(f.message) for f in found]
 
     def probe(self) -> tuple[str, Tensor]:
@@ -171,9 +170,23 @@ def tensor_stats(tensor: Tensor) -> Tensor:
     scaled = x / torch.where(absmax > 0, absmax, torch.ones_like(absmax))
     # In [-1, 1] by construction, so the range is fixed and no bound is read back; NaNs fall out.
     hist = torch.histc(scaled, bins=HISTOGRAM_BINS, min=-1.0, max=1.0)
-    std, mean = torch.std_mean(x, correction=0)
-    summary = torch.stack([mean, std, absmax, torch.linalg.vector_norm(x), (x == 0).float().mean()])
+    mean, std = mean_std(x)
+    summary = torch.stack([mean, std, absmax, torch.linalg.vector_norm(x), share(x == 0)])
     return torch.cat([summary, hist])
+
+
+def mean_std(x: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean and population standard deviation of all of ``x``, in two passes (stable, as the
+    deviations are taken from the mean). ``torch.std_mean`` over a whole tensor runs on one CPU
+    thread: 1.5 ms for a conv layer's outputs on the 256-sample probe, against 0.2 ms here,
+    and most of the look inside's cost per epoch."""
+    mean = x.mean()
+    return mean, (x - mean).square().mean().sqrt()
+
+
+def share(flags: Tensor) -> Tensor:
+    """The share of true values in a bool tensor, as a float32 scalar."""
+    return flags.sum().float() / max(1, flags.numel())
 
 
 def _activations(
@@ -187,10 +200,10 @@ def _activations(
         def record(_layer: nn.Module, _args: Any, output: Any) -> None:
             if isinstance(output, Tensor) and output.is_floating_point() and output.numel() > 0:
                 x = output.detach().float()
-                std, mean = torch.std_mean(x, correction=0)
+                mean, std = mean_std(x)
                 zero = x == 0
                 dead = zero.all(dim=0) if x.dim() > 1 else zero
-                found[name] = torch.stack([mean, std, zero.float().mean(), dead.float().mean()])
+                found[name] = torch.stack([mean, std, share(zero), share(dead)])
 
         return record
 

@@ -34,6 +34,7 @@ from workbench.runs.inside import (
     activation_history_rows,
     findings,
     histogram_rows,
+    largest_grad_norm,
     number,
     probe_text,
     read_inside,
@@ -151,8 +152,7 @@ class InsideScreen(WorkbenchScreen):
         record = self.record
         if record is None or self.records is None:
             return []
-        previous = self.records[self.epoch_index - 1] if self.epoch_index > 0 else None
-        return findings(record, previous)
+        return findings(record, largest_grad_norm(self.records[: self.epoch_index]))
 
     def _fill_layers(self) -> None:
         options = self.query_one("#inside-layers", OptionList)
