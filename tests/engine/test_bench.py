@@ -23,7 +23,7 @@ def test_bench_measures_the_three_ways_on_the_same_samples_and_leaves_no_run_beh
     assert all(len(result.ways[way].rates) == 1 and result.ways[way].median > 0 for way in WAYS)
     assert math.isfinite(result.ratio("engine", "plain")) and math.isfinite(result.ratio("engine", "tutorial"))
     assert result.device == "cpu" and result.peak_memory == {}  # GPU memory is a CUDA figure
-    assert result.parameters == 53_194 and result.batch_size == 32
+    assert result.parameters == 53_194 and result.batch_size == 64
     assert len(result.load_before) == 3
     data = json.loads(json.dumps(result.to_dict()))
     assert set(data["ratios"]) == {"engine/plain", "engine/tutorial"}

@@ -39,7 +39,7 @@ def test_a_value_the_schema_refuses_leaves_the_draft_unchanged(draft: Draft) -> 
     version = draft.version
     with pytest.raises(ConfigError, match=r"data\.batch_size: -3 is not allowed"):
         draft.set_text("data.batch_size", "-3")
-    assert draft.config.data.batch_size == 32
+    assert draft.config.data.batch_size == 64
     assert draft.version == version
     assert not draft.can_undo
 
@@ -165,7 +165,7 @@ def test_subscribers_hear_every_change_once(draft: Draft) -> None:
 
 
 def test_steps_per_epoch_follow_batch_size_validation_split_and_subset(draft: Draft) -> None:
-    assert draft.steps_per_epoch() == 41  # 1,438 train samples, 144 held out, 32 a batch
+    assert draft.steps_per_epoch() == 21  # 1,438 train samples, 144 held out, 64 a batch
     draft.set_text("data.batch_size", "1000")
     assert draft.steps_per_epoch() == 2
     draft.set_text("data.subset", "100")
