@@ -102,6 +102,7 @@ async def app_run(preset: str, epochs: int, press_keys: bool) -> dict:
     apply = app.runs.apply
     redraw = app._runs_redraw
     waiting: list[float] = []  # write times of events applied but not yet drawn
+    ended = asyncio.Event()  # the shown run is over: set by the redraw that shows it
 
     def timed_apply(message: RunMoved) -> object:
         waiting.extend(when for _, when in message.events if when is not None)
@@ -112,6 +113,8 @@ async def app_run(preset: str, epochs: int, press_keys: bool) -> dict:
         waiting.clear()
         redraw()
         app.call_after_refresh(lambda: event_lags.extend(time.time() - when for when in stamps))
+        if app.runs.shown is not None and app.runs.shown.history.started is not None and not app.runs.shown.live:
+            ended.set()
 
     app.runs.apply = timed_apply  # type: ignore[method-assign]
     app._runs_redraw = timed_redraw  # type: ignore[method-assign]
@@ -132,14 +135,15 @@ async def app_run(preset: str, epochs: int, press_keys: bool) -> dict:
         wall, cpu = time.perf_counter(), time.process_time()
         keys = "12354"
         pressed = 0
-        while app.runs.shown.live:
-            if press_keys and app.runs.shown.history.epochs:
+        # Waiting on the run's end, not polling for it: a loop here waking the app's event loop 20
+        # times a second would cost the run as much as the app does.
+        while press_keys and not ended.is_set():
+            if app.runs.shown.history.epochs:
                 key = keys[pressed % len(keys)]
                 pressed += 1
                 key_lags.append((key, await timed_switch(app, key)))
-                await asyncio.sleep(KEY_INTERVAL_S)
-            else:
-                await asyncio.sleep(0.05)
+            await asyncio.sleep(KEY_INTERVAL_S)
+        await ended.wait()
         cpu_share = (time.process_time() - cpu) / (time.perf_counter() - wall)
         run_dir = app.runs.shown.run.path
         await pilot.pause(0.3)

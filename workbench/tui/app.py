@@ -60,7 +60,7 @@ from workbench.runs.sweep import endings_since
 from workbench.schema.config import OptimizerConfig, RunConfig, ScheduleConfig
 from workbench.tui.app_base import WorkbenchAppBase
 from workbench.tui.commands import WorkbenchCommands
-from workbench.tui.live_runs import FollowedRun, LiveRuns, activity_text
+from workbench.tui.live_runs import POST_INTERVAL_S, FollowedRun, LiveRuns, activity_text
 from workbench.tui.main_screens import SCREENS
 from workbench.tui.messages import EndingsSeen, RunBackfilled, RunLaunched, RunMoved, RunsListed
 from workbench.tui.screens.base import WorkbenchScreen
@@ -69,8 +69,8 @@ from workbench.tui.torch_thread import on_torch_thread
 from workbench.tui.worker_errors import ReportsWorkerErrors
 
 #: Seconds between two redraws for runs in progress at most (an event is on screen within about
-#: this plus the follower's poll interval).
-RUNS_REDRAW_INTERVAL_S = 0.35
+#: this plus the follower's poll interval): the rate at which the follower hands events over.
+RUNS_REDRAW_INTERVAL_S = POST_INTERVAL_S
 #: Seconds between two looks for sweeps that ended and a queue that ran dry.
 ENDINGS_CHECK_S = 2.0
 

@@ -22,7 +22,7 @@ from textual.message import Message
 
 from workbench.runs.folder import RunDir
 from workbench.runs.follow import RunFollower
-from workbench.runs.history import RunHistory
+from workbench.runs.history import RunHistory, TimedEvent
 from workbench.runs.listing import list_runs
 from workbench.runs.process_control import REACHED
 from workbench.runs.status import LIVE_STATES
@@ -30,6 +30,10 @@ from workbench.tui.messages import RunBackfilled, RunMoved, RunsListed
 
 #: Seconds between two polls of the followed runs: an event is on screen well within 0.5 s.
 POLL_INTERVAL_S = 0.1
+#: A run's new events reach the UI thread at most this often (its state changes at once): the
+#: screens redraw for runs no more often than this anyway, and each message woke the UI thread,
+#: which on a small machine stalls the run's threads for longer than the work it does.
+POST_INTERVAL_S = 0.35
 #: Every how many polls a followed run's state is read too (its process alive, status.json): a
 #: trainer's death shows within half a second, and the cheap polls in between only look for events.
 STATE_EVERY = 5
@@ -106,6 +110,8 @@ class LiveRuns:
         """Poll until ``cancelled()``; hand what it finds to ``post`` (thread-safe)."""
         followers: dict[str, RunFollower] = {}
         states: dict[str, str] = {}
+        held: dict[str, list[TimedEvent]] = {}  # events read but not yet posted, per run
+        posted: dict[str, float] = {}  # when each run's last RunMoved was posted
         next_scan = 0.0
         polls = 0
         while not cancelled():
@@ -124,8 +130,11 @@ class LiveRuns:
                     changed, states[run_id] = update.state != states.get(run_id), update.state
                 else:
                     changed = False
-                if update.events or update.gone or changed:
-                    post(RunMoved(run_id, update.events, states[run_id], update.gone))
+                held.setdefault(run_id, []).extend(update.events)
+                now = time.monotonic()
+                if update.gone or changed or (held[run_id] and now - posted.get(run_id, 0.0) >= POST_INTERVAL_S):
+                    post(RunMoved(run_id, held.pop(run_id), states[run_id], update.gone))
+                    posted[run_id] = now
                 if update.gone or changed:
                     self._scan_now.set()  # the listing shows the new state at once
                 if update.gone:
