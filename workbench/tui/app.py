@@ -185,6 +185,9 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self._follow_runs()
         self.set_interval(ENDINGS_CHECK_S, self._check_endings)
 
+    def on_unmount(self) -> None:
+        self.runs.stop()  # the follower's thread, which the process's exit waits for
+
     @on(CommandPalette.Opened)
     def _plain_palette_icon(self) -> None:
         """The palette's magnifier is an emoji that many terminal fonts lack or draw wide."""

@@ -28,15 +28,17 @@ from workbench.runs.process_control import REACHED
 from workbench.runs.status import LIVE_STATES
 from workbench.tui.messages import RunBackfilled, RunMoved, RunsListed
 
-#: Seconds between two polls of the followed runs: an event is on screen well within 0.5 s.
+#: Seconds between two polls of a followed run that has been quiet: its next event is on screen
+#: well within 0.5 s.
 POLL_INTERVAL_S = 0.1
-#: A run's new events reach the UI thread at most this often (its state changes at once): the
-#: screens redraw for runs no more often than this anyway, and each message woke the UI thread,
-#: which on a small machine stalls the run's threads for longer than the work it does.
+#: A run's new events reach the UI thread at most this often (its state changes at once), and a
+#: run that just reported is not read again before: the screens redraw for runs no more often
+#: than this anyway, and every wake-up of the app, on a small machine, stalls the run's threads
+#: for longer than the work it does (ten polls and ten messages a second became about three).
 POST_INTERVAL_S = 0.35
-#: Every how many polls a followed run's state is read too (its process alive, status.json): a
-#: trainer's death shows within half a second, and the cheap polls in between only look for events.
-STATE_EVERY = 5
+#: Seconds between two reads of the followed runs' states (their processes alive, status.json):
+#: a trainer's death shows within about this; the polls in between only look for events.
+STATE_INTERVAL_S = 0.5
 #: Seconds between two listings of every run: the Runs screen's rows, and the runs that started
 #: live elsewhere.
 SCAN_INTERVAL_S = 2.0
@@ -70,6 +72,7 @@ class LiveRuns:
         self._requests: queue.SimpleQueue[RunDir] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._scan_now = threading.Event()
+        self._stopped = threading.Event()
 
     # ------------------------------------------------------------------ the UI thread
 
@@ -82,6 +85,12 @@ class LiveRuns:
     def rescan(self) -> None:
         """List every run again now rather than at the next scan (a run was deleted here)."""
         self._scan_now.set()
+        self._wake.set()
+
+    def stop(self) -> None:
+        """End :meth:`follow_forever` at once: the app is closing, and its exit waits for this
+        thread, which may be asleep until the next scan."""
+        self._stopped.set()
         self._wake.set()
 
     @property
@@ -112,9 +121,8 @@ class LiveRuns:
         states: dict[str, str] = {}
         held: dict[str, list[TimedEvent]] = {}  # events read but not yet posted, per run
         posted: dict[str, float] = {}  # when each run's last RunMoved was posted
-        next_scan = 0.0
-        polls = 0
-        while not cancelled():
+        next_scan = next_state = 0.0
+        while not (cancelled() or self._stopped.is_set()):
             while not self._requests.empty():
                 run = self._requests.get()
                 if run.id not in followers:
@@ -123,27 +131,38 @@ class LiveRuns:
                     states[run.id] = update.state
                     post(RunBackfilled(run, RunHistory.from_events(update.events), update.state))
                     self._scan_now.set()  # a run launched here is listed at once
-            polls += 1
+            now = time.monotonic()
+            with_state = now >= next_state
+            if with_state:
+                next_state = now + STATE_INTERVAL_S
             for run_id, follower in list(followers.items()):
-                update = follower.poll(with_state=polls % STATE_EVERY == 0)
+                due = now >= posted.get(run_id, 0.0) + POST_INTERVAL_S
+                if not (due or with_state):
+                    continue  # it reported a moment ago: what it writes now would wait anyway
+                update = follower.poll(with_state=with_state)
                 if update.state:
                     changed, states[run_id] = update.state != states.get(run_id), update.state
                 else:
                     changed = False
                 held.setdefault(run_id, []).extend(update.events)
-                now = time.monotonic()
-                if update.gone or changed or (held[run_id] and now - posted.get(run_id, 0.0) >= POST_INTERVAL_S):
+                if update.gone or changed or (held[run_id] and due):
                     post(RunMoved(run_id, held.pop(run_id), states[run_id], update.gone))
                     posted[run_id] = now
                 if update.gone or changed:
                     self._scan_now.set()  # the listing shows the new state at once
                 if update.gone:
                     del followers[run_id]
+                    posted.pop(run_id, None)
             if self._scan_now.is_set() or time.monotonic() >= next_scan:
                 self._scan_now.clear()
                 next_scan = time.monotonic() + SCAN_INTERVAL_S
                 post(RunsListed(list_runs()))
-            self._wake.wait(POLL_INTERVAL_S)
+            # Quiet runs are polled every POLL_INTERVAL_S, runs that just reported when they may
+            # report again; with none followed, only the next scan (or a wake: a run to follow) is due.
+            wake_at = next_scan
+            if followers:
+                wake_at = min(wake_at, next_state, *(posted.get(run_id, 0.0) + POST_INTERVAL_S for run_id in followers))
+            self._wake.wait(max(POLL_INTERVAL_S, wake_at - time.monotonic()))
             self._wake.clear()
 
 
