@@ -254,6 +254,23 @@ async def test_r_resumes_a_stopped_run_in_a_process_shown_on_the_train_screen_an
     assert len(all_runs()) == 1 and os.path.isfile(run.epoch_checkpoint(3))
 
 
+async def test_e_on_a_run_whose_files_cannot_be_read_says_why_not_that_it_has_no_checkpoint(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    run = recorded_run("unreadable", val_acc=(0.5,))
+    run.metrics_path.unlink()
+    run.metrics_path.mkdir()  # read_bytes fails with IsADirectoryError, as a file this user may not read
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _runs(app)
+        await wait_for(pilot, lambda: screen.details is not None and bool(screen.details.error))
+        await pilot.press("e")
+        await wait_for(pilot, lambda: bool(app._notifications))
+        (note,) = list(app._notifications)
+        assert note.message.startswith(f"{run.id} cannot be evaluated: ") and "metrics.jsonl" in note.message
+        assert "no checkpoint" not in note.message
+
+
 async def test_with_no_runs_yet_the_screen_says_how_to_train_one(fixed_app) -> None:
     app = fixed_app(start="runs")
     async with app.run_test(size=SIZE) as pilot:

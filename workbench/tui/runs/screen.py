@@ -443,7 +443,11 @@ class RunsScreen(ChartsScreen):
             return
         options = self.query_one("#checkpoints", OptionList)
         option = options.highlighted_option
-        if option is None or self.details is None or self.details.run.id != selected[0].id:
+        details = self.details
+        if option is None and details is not None and details.run.id == selected[0].id and details.error:
+            self.notify(f"{selected[0].id} cannot be evaluated: {details.error}", severity="error", timeout=8)
+            return
+        if option is None or details is None or details.run.id != selected[0].id:
             self.notify("This run has no checkpoint to evaluate yet", severity="warning", timeout=4)
             return
         self.app.push_screen(EvaluationScreen(selected[1], Path(option.id or "")))
