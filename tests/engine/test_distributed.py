@@ -136,6 +136,38 @@ def test_a_worker_killed_mid_run_ends_the_run_as_failed_with_its_checkpoint_read
         assert "worker" in run.read_status().message
 
 
+def test_torchrun_stopped_by_a_signal_stops_the_run_with_a_checkpoint_and_one_line_not_a_traceback() -> None:
+    """Slurm ending a job, or a kill of the agent: torchrun stops its workers (each saves and
+    stops, as for one process), then raised SignalException, a traceback in the run's log."""
+    subprocess.run(
+        [sys.executable, "-m", "workbench", "train", *MLP[:1], "--epochs", "400", "--device", "cpu"]
+        + ["--nproc-per-node", "2", "--detach"],
+        check=True,
+        capture_output=True,
+    )
+    (folder,) = run_folders()
+    run = RunDir(folder)
+    wait_until(lambda: run.last_checkpoint.is_file(), timeout=300, what="a checkpoint")
+    first = run.read_status().pid
+    assert first is not None
+    agent = int((Path("/proc") / str(first) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    os.kill(agent, signal.SIGTERM)
+
+    wait_until(lambda: not Path(f"/proc/{agent}").exists() or _zombie(agent), timeout=120, what="torchrun to end")
+    wait_until(lambda: run.state() == "stopped", what="the run marked stopped")
+    assert read_checkpoint(run.last_checkpoint)["epoch"] >= 1
+    log = run.log_path.read_text()
+    assert "torchrun: stopped by SIGTERM; its workers were stopped with it" in log
+    assert "Traceback" not in log, log[-3000:]
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -39,7 +39,7 @@ def test_the_first_machine_refuses_an_endpoint_whose_port_is_in_use() -> None:
 def test_several_workers_run_through_torchrun_and_one_runs_the_command_itself() -> None:
     assert Workers().command(["train", "x"]) == [sys.executable, "-m", "workbench", "train", "x"]
     one_machine = Workers(per_node=2).command(["train", "x"])
-    assert one_machine[:4] == [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2"]
+    assert one_machine[:4] == [sys.executable, "-m", "workbench.engine.torchrun_agent", "--nproc-per-node=2"]
     assert "--standalone" in one_machine and one_machine[-4:] == ["-m", "workbench", "train", "x"]
     two = Workers(per_node=4, nodes=2, node_rank=1, endpoint="node1:29500").command(["train", "x"])
     assert {"--nnodes=2", "--node-rank=1", "--rdzv-endpoint=node1:29500"} <= set(two) and "--standalone" not in two

@@ -93,7 +93,8 @@ class Workers:
         """The command line that runs the Workbench command ``args`` with these workers."""
         if not self.distributed:
             return training_command(args)
-        torchrun = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={self.per_node}"]
+        # torchrun itself, but one line rather than a traceback when a signal stops it.
+        torchrun = [sys.executable, "-m", "workbench.engine.torchrun_agent", f"--nproc-per-node={self.per_node}"]
         if self.nodes == 1:
             torchrun.append("--standalone")  # a free port on this machine: nothing to collide with
         else:
