@@ -36,17 +36,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def sweep_list_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.cli.run_commands import text_table
+    from workbench.runs.queue import read_queue
+    from workbench.runs.store import runs_with_status
     from workbench.runs.sweep import all_sweeps, sweep_problem
     from workbench.runs.sweep_table import sweep_table
 
     rows, data = [], []
+    listing, runs = read_queue(), runs_with_status()  # once for every sweep, not once each
     for sweep in all_sweeps():
         problem = sweep_problem(sweep)
         if problem:
             rows.append((sweep.id, "damaged", "-", problem))
             data.append({"id": sweep.id, "state": "damaged", "message": problem})
             continue
-        table = sweep_table(sweep)
+        table = sweep_table(sweep, listing=listing, runs=runs)
         best = table.best
         rows.append((sweep.id, table.progress.state, table.best_text(), table.progress.text()))
         data.append(

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 from workbench.errors import WorkbenchError
 from workbench.formatting import duration
+from workbench.runs import queue
 from workbench.runs.comparison import Comparison, compare_runs, format_setting
+from workbench.runs.folder import RunDir
 from workbench.runs.listing import RunSummary, state_label
+from workbench.runs.status import RunStatus
 from workbench.runs.sweep import SweepDir, SweepProgress, sweep_progress
 from workbench.schema.monitor import higher_is_better
 
@@ -64,12 +67,20 @@ class SweepTable:
         return rows
 
 
-def sweep_table(sweep: SweepDir, sort: str | None = None, *, reverse: bool = False) -> SweepTable:
+def sweep_table(
+    sweep: SweepDir,
+    sort: str | None = None,
+    *,
+    reverse: bool = False,
+    listing: queue.QueueListing | None = None,
+    runs: list[tuple[RunDir, RunStatus]] | None = None,
+) -> SweepTable:
     """The table of ``sweep`` sorted by ``sort``: a metric (the monitored one by default, or
-    test_acc, test_loss...), a hyperparameter, or state/epochs/time; best (or lowest) first."""
-    progress = sweep_progress(sweep)
-    runs = [run for run, _, _ in progress.runs]
-    comparison = compare_runs(runs) if runs else Comparison((), ())
+    test_acc, test_loss...), a hyperparameter, or state/epochs/time; best (or lowest) first.
+    ``listing``, ``runs``: the queue and every run's status, read once for several sweeps."""
+    progress = sweep_progress(sweep, listing, runs)
+    folders = [run for run, _, _ in progress.runs]
+    comparison = compare_runs(folders) if folders else Comparison((), ())
     axes = _axes(sweep, comparison)
     monitors = sorted({run.summary.monitor for run in comparison.runs if run.summary.monitor})
     tests = sorted({f"test_{name}" for run in comparison.runs for name in run.summary.test})
