@@ -116,7 +116,7 @@ class LiveRuns:
     # ------------------------------------------------------------------ the worker's thread
 
     def follow_forever(self, post: Callable[[Message], object], cancelled: Callable[[], bool]) -> None:
-        """Poll until ``cancelled()``; hand what it finds to ``post`` (thread-safe)."""
+        """Poll until ``cancelled()`` or :meth:`stop`; hand what it finds to ``post`` (thread-safe)."""
         followers: dict[str, RunFollower] = {}
         states: dict[str, str] = {}
         held: dict[str, list[TimedEvent]] = {}  # events read but not yet posted, per run
