@@ -11,6 +11,11 @@ def count(value: int) -> str:
     return f"{value:,}"
 
 
+def counted(value: int, noun: str) -> str:
+    """``1, "layer"`` -> ``1 layer``; ``1200, "layer"`` -> ``1,200 layers`` (nouns that take an s)."""
+    return f"{count(value)} {noun}{'' if value == 1 else 's'}"
+
+
 def shape(dims: Sequence[int]) -> str:
     """``(16, 5, 5)`` -> ``16x5x5``."""
     return "x".join(str(d) for d in dims) if dims else "-"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from workbench.cli.setup_commands import add_override_argument
-from workbench.formatting import count, duration
+from workbench.formatting import count, counted, duration
 
 if TYPE_CHECKING:
     from workbench.engine.bench import BenchResult
@@ -64,7 +64,7 @@ def bench_command(args: argparse.Namespace, console: Console) -> int:
 def report_lines(result: BenchResult) -> list[str]:
     """The bench's result as plain lines (no colour: they are for pasting into an issue)."""
     load = lambda values: " ".join(f"{v:.2f}" for v in values)  # noqa: E731
-    epochs = f"{result.epochs} epoch{'s' if result.epochs != 1 else ''}"
+    epochs = counted(result.epochs, "epoch")
     lines = [
         f"workbench bench {result.name} on {result.device} ({result.device_name}), torch {result.torch_version}, "
         f"{result.cpu_count} CPU cores",

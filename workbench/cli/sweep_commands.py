@@ -11,6 +11,7 @@ import json
 from rich.console import Console
 
 from workbench.errors import WorkbenchError
+from workbench.formatting import counted
 
 # ----------------------------------------------------------------------------- workbench sweep
 
@@ -116,5 +117,5 @@ def sweep_cancel_command(args: argparse.Namespace, console: Console) -> int:
     if not any(entry.sweep == sweep.id for entry in queue.read_queue().entries):
         raise WorkbenchError(f"sweep {sweep.id} has no queued points; stop a running one with workbench stop RUN")
     cancelled = queue.cancel(sweep.id)
-    console.print(f"cancelled {len(cancelled)} queued point{'s' if len(cancelled) != 1 else ''} of {sweep.id}", markup=False)
+    console.print(f"cancelled {counted(len(cancelled), 'queued point')} of {sweep.id}", markup=False)
     return 0

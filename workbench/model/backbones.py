@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from workbench import paths
+from workbench.formatting import counted
 from workbench.schema.config import LayerSpec, ModelConfig
 
 #: The catalog type name of the layer.
@@ -233,7 +234,7 @@ def frozen_text(params: dict[str, Any]) -> str:
         return "trained"
     what = "frozen but the head" if freeze == "all_but_head" else "frozen"
     after = params.get("unfreeze_after", 0)
-    return f"{what} for {after} epoch{'s' if after != 1 else ''}" if after else what
+    return f"{what} for {counted(after, 'epoch')}" if after else what
 
 
 def has_backbone(model: ModelConfig) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.errors import ConfigError
+from workbench.formatting import counted
 from workbench.model import backbones
 from workbench.model.catalog import LAYER_TYPES, layer_type
 from workbench.schema.config import LayerSpec, layer_name_problem
@@ -191,7 +192,7 @@ def _output_problem(infos: list[LayerInfo], num_outputs: int, outputs_text: str)
         hint = f'set the last Linear\'s out_features to {num_outputs} or "auto"'
     else:
         hint = 'end with a Linear whose out_features is "auto"'
-    needs = outputs_text or f"the task needs {num_outputs} output{'s' if num_outputs != 1 else ''}"
+    needs = outputs_text or f"the task needs {counted(num_outputs, 'output')}"
     where = f"model.layers.{last.index}"
     return ConfigError(
         f"{where} ({last.name}, {last.type}): the model ends with {last.output_shape} but {needs}; {hint}", field=where

@@ -23,6 +23,7 @@ import time
 
 from workbench.atomic import atomic_write_bytes
 from workbench.errors import WorkbenchError, describe_error
+from workbench.formatting import counted
 from workbench.runs import queue
 from workbench.runs.folder import RunDir
 from workbench.runs.launch import launch_new_run, workers_of
@@ -171,7 +172,7 @@ def sweep_end_text(sweep: SweepDir) -> str:
 
 
 def _end_queue(started: int) -> None:
-    text = f"the queue has run dry: the {started} run{'s' if started != 1 else ''} it started have ended"
+    text = f"the queue has run dry: the {counted(started, 'run')} it started have ended"
     print(text, flush=True)
     atomic_write_bytes(queue.queue_dir() / queue.ENDED_FILE, json.dumps({"ended_ts": time.time(), "text": text}).encode())
     target = queue.read_settings().notify

@@ -27,6 +27,7 @@ from textual.containers import Vertical
 from textual.events import Resize
 from textual.widgets import DataTable, Static
 
+from workbench.formatting import counted
 from workbench.runs.comparison import BEST_FIRST, LAST, RESULT_COLUMNS, Comparison, compare_runs, format_setting, run_labels
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory
@@ -173,7 +174,7 @@ class CompareScreen(ChartsScreen):
         for difference in comparison.differences:
             table.add_row(*plain_cells(difference.setting, *(format_setting(difference.values[i], CELL_WIDTH) for i in order)))
         count = len(comparison.differences)
-        table.border_title = f"What differs ({count} setting{'s' if count != 1 else ''})"
+        table.border_title = f"What differs ({counted(count, 'setting')})"
 
     # ------------------------------------------------------------------ actions
 

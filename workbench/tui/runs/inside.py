@@ -23,6 +23,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from workbench.formatting import counted
 from workbench.runs.folder import RunDir
 from workbench.runs.inside import (
     ACTIVATION_HISTORY_COLUMNS,
@@ -194,7 +195,7 @@ class InsideScreen(WorkbenchScreen):
                 ("Inside ", "bold"),
                 (self.run.id, "bold"),
                 f" · epoch {record.epoch} of {records[-1].epoch} (← →)",
-                (f" · {len(found)} warning{'s' if len(found) > 1 else ''}" if found else "", "yellow"),
+                (f" · {counted(len(found), 'warning')}" if found else "", "yellow"),
                 "\n",
                 probe_text(record),
             )

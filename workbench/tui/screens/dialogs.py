@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from workbench.errors import ConfigError
 from workbench.experiment.presets import list_presets, read_experiment, resolve
+from workbench.formatting import counted
 from workbench.paths import runs_dir
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
@@ -313,7 +314,7 @@ class ProblemsScreen(Dialog):
 
     def compose_dialog(self) -> ComposeResult:
         count = len(self.problems)
-        yield Label(f"{count} problem{'s' if count != 1 else ''} before this experiment can train", classes="title", markup=False)
+        yield Label(f"{counted(count, 'problem')} before this experiment can train", classes="title", markup=False)
         yield OptionList(*[Option(str(p), id=str(i)) for i, p in enumerate(self.problems)], markup=False)
         yield Static("enter go to the field · escape close", classes="note", markup=False)
 

@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.experiment.draft import LAYER_GROUP, LAYER_NAME, Draft, layer_types_by_group
 from workbench.experiment.presets import list_presets, read_experiment
-from workbench.formatting import count, shape
+from workbench.formatting import count, counted, shape
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.shapes import analyse
 from workbench.schema.config import LayerSpec, ModelConfig, layer_name_problem
@@ -216,7 +216,7 @@ class PresetModelPicker(Dialog):
                 continue
             self._models[entry.name] = model
             types = " ".join(dict.fromkeys(layer.type for layer in model.layers))
-            options.append(Option(f"{entry.name:<22}{len(model.layers):>3} layers  {types}", id=entry.name))
+            options.append(Option(f"{entry.name:<22}{counted(len(model.layers), 'layer'):>10}  {types}", id=entry.name))
         yield Label("Start from the model of a preset (ctrl+z undoes)", classes="title", markup=False)
         yield OptionList(*options, markup=False)
         yield Static("↑↓ choose · enter use · escape cancel", classes="note", markup=False)

@@ -22,7 +22,7 @@ from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import DataTable, Static
 
 from workbench.errors import ConfigError
-from workbench.formatting import count, shape
+from workbench.formatting import count, counted, shape
 from workbench.model.backbones import trainable_count
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.codegen import model_source
@@ -144,10 +144,10 @@ class ModelScreen(WorkbenchScreen):
         analysis = self.draft.analysis
         totals = self.query_one("#totals", Static)
         error_line = self.query_one("#stack-error", Static)
-        layers = len(self.draft.config.model.layers)
+        layers = counted(len(self.draft.config.model.layers), "layer")
         if analysis is None:
             info_problem = next(iter(self.draft.problems_under("data")), None)
-            totals.update(f"{layers} layers · shapes need a valid dataset")
+            totals.update(f"{layers} · shapes need a valid dataset")
             error_line.update(f"✗ {info_problem}" if info_problem else "")
             error_line.display = info_problem is not None
             return
@@ -158,15 +158,13 @@ class ModelScreen(WorkbenchScreen):
             tokens = " token ids" if analysis.vocab_size else ""
             sizes = f"input {shape(analysis.input_shape)}{tokens} → output {shape(analysis.output_shape)}"
             if trainable == analysis.total_params:
-                totals.update(
-                    f"{layers} layers · {count(analysis.total_params)} params · {sizes} · ~{byte_size(memory.total)} to train"
-                )
+                totals.update(f"{layers} · {count(analysis.total_params)} params · {sizes} · ~{byte_size(memory.total)} to train")
             else:  # a frozen backbone; the estimate cannot see the activations inside it, so it is left out
-                totals.update(f"{layers} layers · {count(trainable)} of {count(analysis.total_params)} params train · {sizes}")
+                totals.update(f"{layers} · {count(trainable)} of {count(analysis.total_params)} params train · {sizes}")
             totals.tooltip = memory_text(memory)
         else:
             known = len(analysis.layers)
-            totals.update(f"{layers} layers · {count(analysis.total_params)} params in the {known} before the problem")
+            totals.update(f"{layers} · {count(analysis.total_params)} params in the {known} before the problem")
         error_line.update(f"✗ {analysis.error}" if analysis.error else "")
         error_line.display = analysis.error is not None
 
