@@ -16,12 +16,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from benchmarks.measured_runs import train
-
-
-def steady(speeds: list[int]) -> float:
-    """Samples/s after the first epoch (which pays for warm-up)."""
-    return statistics.median(speeds[1:] or speeds)
+from benchmarks.measured_runs import steady, train
 
 
 def main() -> None:

@@ -15,7 +15,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 @pytest.mark.slow  # trains six times in-process (a warm-up and a round of three)
 def test_bench_prints_the_speeds_the_ratios_the_device_and_the_load(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = run(capsys, "bench", "digits-cnn", "--set", "data.subset=64", "--rounds", "1", "--epochs", "1")
+    status, out, err = run(
+        capsys, "bench", "digits-cnn", "--device", "cpu", "--set", "data.subset=64", "--rounds", "1", "--epochs", "1"
+    )
     assert status == 0
     assert "round 1/1: workbench engine" in err  # progress on stderr: stdout is the report alone
     lines = out.splitlines()

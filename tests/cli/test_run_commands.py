@@ -18,11 +18,14 @@ from rich.console import Console
 
 from tests.processes import hold_lock
 from workbench.cli import main
+from workbench.engine.checkpoint_io import read_checkpoint
 from workbench.experiment.presets import load_experiment
 from workbench.runs.listing import list_runs
 from workbench.runs.store import create_run, find_run
 
 TINY = ["--set", "data.subset=200", "--epochs", "2"]
+#: A case about asking for CUDA where there is none: it cannot arise on a GPU box.
+WITHOUT_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 ESC = "\x1b"
 
 
@@ -177,14 +180,30 @@ def test_a_diverging_run_fails_with_one_line_exit_1_and_json_says_failed(capsys,
     assert err.strip().splitlines()[-1].startswith("error: the loss became inf")
 
 
+def test_the_device_a_run_was_trained_on_is_recorded_so_that_resume_continues_there(capsys) -> None:
+    status, _, err = run(capsys, "train", "digits-mlp", *TINY, "--device", "cpu")
+    assert status == 0, err
+    trained = find_run("latest")
+    assert trained.read_config().train.device == "cpu"  # not the experiment's "auto": cuda on a GPU box
+    assert read_checkpoint(trained.last_checkpoint)["config"]["train"]["device"] == "cpu"
+    status, out, err = run(capsys, "resume", trained.id, "--epochs", "3")
+    assert status == 0 and "on cpu" in out, err
+
+    status, out, err = run(capsys, "train", "digits-mlp", *TINY, "--device", "cpu", "--detach")
+    assert status == 0, err
+    assert find_run(out.strip()).read_config().train.device == "cpu"  # in its config.toml before it starts
+
+
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
     [
         (["train", "no-such-preset"], 2, "neither a preset nor a TOML file"),
-        (["train", "digits-mlp", "--device", "cuda"], 2, "CUDA is not available"),
+        pytest.param(["train", "digits-mlp", "--device", "cuda"], 2, "CUDA is not available", marks=WITHOUT_CUDA),
         (["train", "digits-mlp", "--set", "optimizer.lr=-1"], 2, "optimizer.lr"),
         (["train", "digits-mlp", "--nproc-per-node", "0"], 2, "--nproc-per-node 0: a run needs at least 1 worker"),
-        (["train", "digits-mlp", "--nproc-per-node", "2", "--device", "cuda"], 2, "CUDA is not available"),
+        pytest.param(
+            ["train", "digits-mlp", "--nproc-per-node", "2", "--device", "cuda"], 2, "CUDA is not available", marks=WITHOUT_CUDA
+        ),
         (
             ["train", "digits-mlp", "--nproc-per-node", "2", "--device", "cpu", "--set", "data.batch_size=33"],
             2,

@@ -8,6 +8,10 @@ from workbench.experiment.presets import load_experiment
 from workbench.runs import events as ev
 from workbench.schema.config import RunConfig
 
+#: For the tests that compare runs bit for bit: on a GPU, runs repeat only with deterministic
+#: kernels (on the CPU they do anyway, and the switch is checked to change nothing there).
+DETERMINISTIC = "train.deterministic=true"
+
 
 def tiny_digits(*overrides: str) -> RunConfig:
     """digits-cnn (conv, BatchNorm, Dropout, Adam, per-step cosine) on 256 samples with augmentation."""

@@ -13,6 +13,7 @@ import torchvision.models
 import torchvision.transforms.v2.functional as TF
 
 from tests.engine.test_trainer import _assert_identical, _final_state, _stop_when, run_of, train
+from tests.engine.tiny import DETERMINISTIC
 from tests.weight_files import write_published_weights
 from workbench import paths
 from workbench.data.normalise import Normaliser
@@ -159,10 +160,10 @@ def test_a_frozen_backbone_is_bit_identical_after_an_epoch_of_training_and_only_
 @pytest.mark.slow
 def test_unfreezing_trains_everything_from_then_on_and_a_resume_across_it_is_bit_identical() -> None:
     published = torch.load(write_published_weights("resnet18"), weights_only=True)
-    straight, _ = train(tiny_finetune("train.epochs=2"))  # the preset: frozen for epoch 1, unfrozen after
+    straight, _ = train(tiny_finetune("train.epochs=2", DETERMINISTIC))  # the preset: frozen for epoch 1, unfrozen after
     control = Control()
     after_one = _stop_when(control, lambda e: isinstance(e, ev.EpochEnded) and e.epoch == 1)
-    _, first = train(tiny_finetune("train.epochs=2"), control, after_one)
+    _, first = train(tiny_finetune("train.epochs=2", DETERMINISTIC), control, after_one)
     resumed = Trainer.resume(run_of(first)).run()
     _assert_identical(_final_state(straight), _final_state(resumed))
     epoch_one = read_checkpoint(run_of(first).epoch_checkpoint(1))["model"]

@@ -173,6 +173,8 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
     experiment = load_experiment(args.experiment, overrides)
     if args.name:
         experiment.name = args.name
+    if args.device:
+        experiment.train.device = args.device  # the run's config.toml says where it trains: a resume continues there
     workers = _workers(args, experiment.train)
     experiment.train.workers = workers.per_node  # the run's config.toml says how it was trained
     if workers.distributed:

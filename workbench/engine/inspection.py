@@ -33,6 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from workbench.data.loading import Splits
+from workbench.engine.determinism import determinism_waived
 from workbench.engine.setup import Parts
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir, append_record, end_torn_line
@@ -169,7 +170,8 @@ def tensor_stats(tensor: Tensor) -> Tensor:
     absmax = x.abs().max()
     scaled = x / torch.where(absmax > 0, absmax, torch.ones_like(absmax))
     # In [-1, 1] by construction, so the range is fixed and no bound is read back; NaNs fall out.
-    hist = torch.histc(scaled, bins=HISTOGRAM_BINS, min=-1.0, max=1.0)
+    with determinism_waived():
+        hist = torch.histc(scaled, bins=HISTOGRAM_BINS, min=-1.0, max=1.0)
     mean, std = mean_std(x)
     summary = torch.stack([mean, std, absmax, torch.linalg.vector_norm(x), share(x == 0)])
     return torch.cat([summary, hist])

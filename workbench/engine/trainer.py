@@ -25,6 +25,7 @@ import torch
 from workbench.engine.checkpoint_io import encode_checkpoint, read_checkpoint, write_checkpoint
 from workbench.engine.checkpoints import TrainingState, build_checkpoint, restore_checkpoint
 from workbench.engine.control import Control
+from workbench.engine.determinism import deterministic_kernels, refused_op
 from workbench.engine.device import device_name
 from workbench.engine.distributed import Team, place_from_environment, worker_lost
 from workbench.engine.evaluate import evaluate_model, validation_metrics
@@ -98,6 +99,10 @@ class Trainer:
         self.control = control or Control()
         self.run_dir = run
         self.device_override = device
+        if device:
+            # The run's config.toml and checkpoints say where it trained, so that a plain resume
+            # continues there (a run trained with --device cpu on a GPU box stays on the CPU).
+            config.train.device = device
         self.progress_interval_s = progress_interval_s
         self.clock = clock
         self._checkpoint = checkpoint  # resume from this state (see resume())
@@ -162,19 +167,20 @@ class Trainer:
         if not team.alone:
             self.config.train.workers = team.place.local_workers  # how this run is trained, in its config.toml
         try:
-            run = self.run_dir
-            if run is not None and team.first:
-                self._claim(run)
-            parts, state = self._build_recorded()
-            if run is None and team.first:
-                run = create_run(self.config)
-                self._claim(run)
-            elif run is not None and self._checkpoint is not None and team.first:
-                config_io.write(self.config, run.config_path)  # the epochs total may have changed
-            run = RunDir(Path(team.share(str(run.path) if run is not None else "")))
-            self.run_dir = run
-            session = _Session(self, run, parts, state)
-            return session.train()
+            with deterministic_kernels(self.config.train.deterministic):
+                run = self.run_dir
+                if run is not None and team.first:
+                    self._claim(run)
+                parts, state = self._build_recorded()
+                if run is None and team.first:
+                    run = create_run(self.config)
+                    self._claim(run)
+                elif run is not None and self._checkpoint is not None and team.first:
+                    config_io.write(self.config, run.config_path)  # the epochs total or the device may have changed
+                run = RunDir(Path(team.share(str(run.path) if run is not None else "")))
+                self.run_dir = run
+                session = _Session(self, run, parts, state)
+                return session.train()
         finally:
             if self._lock is not None:
                 self._lock.release()
@@ -292,6 +298,11 @@ class _Session:
             where = error.filename or self.run.path
             raise self._fail(f"{where}: {error.strerror or error}; training stopped. {self._last_good()}") from None
         except BaseException as error:
+            if (op := refused_op(error)) is not None:
+                raise self._fail(
+                    f"train.deterministic: {op} has no deterministic version on {self.parts.device}; "
+                    "set train.deterministic=false to train this model"
+                ) from None
             if not self.team.alone and worker_lost(error):
                 reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
                 raise self._fail(f"another worker of this run stopped ({reason}); training ended. {self._last_good()}") from None

@@ -127,6 +127,8 @@ def _start(entry: queue.QueueEntry, gpu: str) -> RunDir | None:
         # workers take one GPU each themselves); its --device wins.
         any_gpu = experiment.train.device in ("auto", "cuda") and not workers.distributed
         device = entry.device or (gpu if any_gpu else "")
+        if device:
+            experiment.train.device = device  # recorded in the run's config.toml: a resume continues there
         run = launch_new_run(experiment, device=device or None, sweep=entry.sweep, queue_entry=entry.id, workers=workers)
     except WorkbenchError as error:
         reason = describe_error(error)

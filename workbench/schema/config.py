@@ -132,6 +132,7 @@ class TrainConfig:
     precision: str = knob("fp32", "choice", "autocast precision on CUDA", choices=("fp32", "bf16", "fp16", "auto"))
     channels_last: bool = knob(False, "bool", "channels_last memory format for conv nets on GPU")
     compile: bool = knob(False, "bool", "torch.compile the model (slow start, faster steps)")
+    deterministic: bool = knob(False, "bool", "runs on a GPU repeat and resume bit for bit (deterministic kernels, slower)")
     workers: int = knob(
         1,
         "int",
