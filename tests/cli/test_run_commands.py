@@ -281,5 +281,5 @@ def test_an_experiment_that_cannot_fit_the_device_is_refused_with_the_numbers_be
         "model.layers.3.out_features=1000000",
     )
     assert status == 2 and len(err.strip().splitlines()) == 1
-    assert "error: model: ~12 TB to train (weights and gradients 8 TB, optimizer 4 TB" in err and "more than the" in err
+    assert "error: model: ~11 TiB to train (weights and gradients 7.3 TiB, optimizer 3.6 TiB" in err and "more than the" in err
     assert list_runs() == []  # refused before a run folder was made

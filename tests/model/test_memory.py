@@ -22,12 +22,14 @@ def test_the_estimate_counts_weights_gradients_optimizer_copies_and_a_batch_of_o
     assert memory_text(estimate).startswith(f"~{byte_size(estimate.total)} to train (weights and gradients ")
 
 
-def test_byte_sizes_read_like_a_datasheet() -> None:
-    assert [byte_size(n) for n in (0, 999, 1536, 12_345_678, 3.2e12, 5e16)] == [
+def test_byte_sizes_read_as_nvidia_smi_and_free_count_memory() -> None:
+    assert [byte_size(n) for n in (0, 1023, 1536, 12_345_678, 99.6 * 2**20, 150_754_820_096, 3.2e12, 5e16)] == [
         "0 B",
-        "999 B",
-        "1.5 KB",
-        "12 MB",
-        "3.2 TB",
-        "50 PB",
+        "1023 B",
+        "1.5 KiB",
+        "12 MiB",
+        "100 MiB",  # 99.6 MiB: rounded as it reads, not "1e+02"
+        "140 GiB",  # an H200 as torch.cuda.get_device_properties reports it
+        "2.9 TiB",
+        "44 PiB",
     ]

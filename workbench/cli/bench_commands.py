@@ -84,9 +84,11 @@ def report_lines(result: BenchResult) -> list[str]:
             f"engine / {over:<9} {result.ratio('engine', over):6.2f}   (medians; per round {min(rounds):.2f}-{max(rounds):.2f})"
         )
     if result.peak_memory:
+        from workbench.model.memory import byte_size
+
         lines.append(
             "GPU peak memory: "
-            + ", ".join(f"{way} {result.peak_memory[way] / 2**30:.2f} GiB" for way in result.ways if way in result.peak_memory)
+            + ", ".join(f"{way} {byte_size(result.peak_memory[way])}" for way in result.ways if way in result.peak_memory)
         )
     busiest = max(result.load_before[0], result.load_after[0])
     if busiest > result.cpu_count:

@@ -17,6 +17,8 @@ from torch import nn
 
 from workbench.engine.distributed import Team
 from workbench.errors import ConfigError
+from workbench.formatting import counted
+from workbench.model.memory import byte_size
 from workbench.schema.config import TrainConfig
 
 
@@ -42,7 +44,7 @@ def resolve_device(name: str, where: str = "train.device") -> torch.device:
                 f"{where}: {name!r} requested but CUDA is not available on this machine; use auto or cpu", field=where
             )
         if device.index is not None and device.index >= count:
-            raise ConfigError(f"{where}: {name!r} requested but this machine has {count} CUDA device(s)", field=where)
+            raise ConfigError(f"{where}: {name!r} requested but this machine has {counted(count, 'CUDA device')}", field=where)
         return device
     if device.type == "mps":
         if not _mps_available():
@@ -80,7 +82,7 @@ def available_devices() -> list[tuple[str, str]]:
     if torch.cuda.is_available():
         for index in range(torch.cuda.device_count()):
             props = torch.cuda.get_device_properties(index)
-            found.append((f"cuda:{index}", f"{props.name}, {props.total_memory / 2**30:.0f} GiB"))
+            found.append((f"cuda:{index}", f"{props.name}, {byte_size(props.total_memory)}"))
     if _mps_available():
         found.append(("mps", device_name(torch.device("mps"))))
     return found

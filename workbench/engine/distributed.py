@@ -33,6 +33,7 @@ from workbench.data.sharding import Shard
 from workbench.engine.control import Control
 from workbench.engine.metrics import MetricTotals
 from workbench.errors import ConfigError
+from workbench.formatting import counted
 
 T = TypeVar("T")
 
@@ -82,7 +83,7 @@ def worker_device(place: Place, device: torch.device) -> torch.device:
     count = torch.cuda.device_count()
     if place.local_rank >= count:
         raise ConfigError(
-            f"worker {place.rank} wants GPU {place.local_rank} but this machine has {count} CUDA device(s); "
+            f"worker {place.rank} wants GPU {place.local_rank} but this machine has {counted(count, 'CUDA device')}; "
             f"start at most {count} workers per machine (--nproc-per-node {count})",
             field="train.device",
         )

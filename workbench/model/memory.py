@@ -54,11 +54,13 @@ def memory_text(estimate: MemoryEstimate) -> str:
     )
 
 
-def byte_size(count: int) -> str:
-    """``1536`` -> ``1.5 KB``; ``3.2e12`` -> ``3 TB`` (decimal units, as disks and GPUs are sold)."""
+def byte_size(count: float) -> str:
+    """``1536`` -> ``1.5 KiB``; ``150e9`` -> ``140 GiB``: binary units, as ``nvidia-smi``, ``free``
+    and PyTorch's memory summary count memory, so that a card's size reads the same here as there
+    (an H200 is "140 GiB", not the "150 GB" its bytes make in decimal units)."""
     value = float(count)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000:
-            return f"{value:.0f} {unit}" if value >= 100 or unit == "B" else f"{value:.2g} {unit}"
-        value /= 1000
-    return f"{value:,.0f} PB"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if value >= 99.5 or unit == "B" else f"{value:.2g} {unit}"
+        value /= 1024
+    return f"{value:,.0f} PiB"

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError
+from workbench.formatting import counted
 from workbench.runs.folder import RunDir
 from workbench.runs.resume_rules import check_new_total, check_resumable
 from workbench.runs.status import STARTING
@@ -83,8 +84,8 @@ class Workers:
             raise ConfigError(f"--device {device}: several workers each take a GPU of their own; use --device cuda")
         if on_gpus and self.per_node > gpus:
             raise ConfigError(
-                f"{self.per_node} workers on this machine but it has {gpus} CUDA device(s), one per worker; "
-                f"use {gpus} workers (--nproc-per-node, train.workers), or the CPU (--device cpu)"
+                f"{self.per_node} workers on this machine but it has {counted(gpus, 'CUDA device')}, one per worker; "
+                f"use {counted(gpus, 'worker')} (--nproc-per-node, train.workers), or the CPU (--device cpu)"
             )
         if device == "mps":
             raise ConfigError("several workers need CUDA GPUs or the CPU; Apple's mps trains with one (--device cpu for workers)")
