@@ -165,6 +165,19 @@ async def test_the_code_view_shows_exactly_the_generated_source(fixed_app: Calla
         assert app.screen.query_one("#layers").display
 
 
+async def test_escape_leaves_the_code_view_for_the_layer_table(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        await wait_for(pilot, lambda: not app.screen.query_one("#code").has_class("hidden"))
+        assert "esc Layers" in screen_text(app)  # the footer says how to go back
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.query_one("#code").has_class("hidden"))
+        assert app.focused is app.screen.query_one("#layers")
+        await pilot.press("a")  # the layer keys work again
+        await wait_for(pilot, lambda: isinstance(app.screen, LayerPicker))
+
+
 async def test_picking_a_presets_model_replaces_the_layers_in_one_undo_step(fixed_app: Callable[..., WorkbenchApp]) -> None:
     app = fixed_app(start="model")
     async with app.run_test(size=SIZE) as pilot:

@@ -62,6 +62,12 @@ GROUPED_COLUMNS = ("#", "group", "name", "type", "parameters", "output", "params
 RIGHT_ALIGNED = ("#", "params")
 
 
+class CodeView(ScrollableContainer):
+    """The model's PyTorch code, scrolled with the arrows; escape (or ``c``) goes back to the layers."""
+
+    BINDINGS = [Binding("escape", "screen.toggle_code", "Layers", tooltip="Back to the layer table")]
+
+
 class ModelScreen(WorkbenchScreen):
     MODE = "model"
     MAIN_WIDGET = "#layers, #code"
@@ -84,7 +90,7 @@ class ModelScreen(WorkbenchScreen):
             table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=False, id="layers")
             table.add_columns(*COLUMNS)
             yield table
-            with ScrollableContainer(id="code", classes="hidden"):
+            with CodeView(id="code", classes="hidden"):
                 yield Static(id="source", markup=False)
             yield Static(id="totals", markup=False)
             yield Static(id="stack-error", markup=False)
