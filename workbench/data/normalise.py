@@ -46,9 +46,13 @@ class Normaliser:
         return Normaliser(self.mean.to(device), self.std.to(device), tokens=self.tokens)
 
     def __call__(self, batch: Tensor) -> Tensor:
+        """Images (uint8) or features in, float32 out. The subtraction casts uint8 as it reads,
+        to the same values as ``batch.float()`` first: one kernel fewer per batch, which counts
+        on a GPU, where a small model's step is bound by launching kernels."""
         if self.tokens:
             return batch
-        return (batch.float() - self.mean) * self._scale
+        values = batch if batch.dtype == torch.uint8 else batch.float()
+        return (values - self.mean) * self._scale
 
 
 def channel_stats(inputs: Tensor) -> tuple[Tensor, Tensor]:

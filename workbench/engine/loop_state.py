@@ -81,14 +81,7 @@ class ProgressMeter:
     """
 
     def __init__(
-        self,
-        interval_s: float,
-        steps_per_epoch: int,
-        device: torch.device,
-        global_step: int,
-        *,
-        elapsed_before: float = 0.0,
-        clock: Callable[[], float] = time.monotonic,
+        self, interval_s: float, global_step: int, *, elapsed_before: float = 0.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.interval_s = interval_s
         self._now = clock
@@ -98,8 +91,10 @@ class ProgressMeter:
         # The report clock runs across epochs, so epochs shorter than the interval still report.
         self.next_report = self.started + interval_s
         self.session_start_step = global_step
-        # Per-step losses of the current epoch: only read to name the step where a loss went non-finite.
-        self.step_losses = torch.zeros(steps_per_epoch, device=device)
+        # The losses of the steps since the last check, left on the device: read only to name the
+        # step where a loss went non-finite. A list, not a tensor written at every step: a step
+        # launches one kernel fewer (on a GPU a small model's step is bound by its launches).
+        self.unchecked_losses: list[torch.Tensor] = []
         self.checked_steps = 0  # steps of the epoch whose losses are known to be finite
         self.window_loss_total = 0.0
         self.window_count = 0
@@ -129,7 +124,7 @@ class ProgressMeter:
             self.epoch_gaps += 1
             self.training_ended = None
         self.epoch_training_started = now
-        self.checked_steps = steps_done
+        self.checked(steps_done)
         self.window_loss_total, self.window_count, self.window_started = 0.0, samples_done, now
 
     def end_training(self) -> float:
@@ -140,8 +135,14 @@ class ProgressMeter:
         self.training_ended = now
         return seconds
 
-    def record_loss(self, step: int, loss: torch.Tensor) -> None:
-        self.step_losses[step - 1] = loss.detach()
+    def record_loss(self, loss: torch.Tensor) -> None:
+        """Keep the step's loss until its epoch's totals so far are checked (see :meth:`checked`)."""
+        self.unchecked_losses.append(loss.detach())
+
+    def checked(self, step: int) -> None:
+        """The losses up to ``step`` of the epoch are known to be finite (their sum is)."""
+        self.checked_steps = step
+        self.unchecked_losses.clear()
 
     def report_due(self) -> bool:
         return self._now() >= self.next_report
@@ -184,13 +185,15 @@ class ProgressMeter:
     def reported(self, step: int, mean_loss: float, samples: int, now: float) -> None:
         """A report covering up to ``step`` was sent: the next window starts here."""
         self.window_loss_total, self.window_count, self.window_started = mean_loss * samples, samples, now
-        self.checked_steps = step
+        self.checked(step)
         self.next_report = self._now() + self.interval_s
 
-    def first_non_finite(self, step: int) -> tuple[int, float | None]:
+    def first_non_finite(self) -> tuple[int, float | None]:
         """The first step since the last check whose loss is not finite, and that loss (None when
         no single step's loss is: the sum overflowed)."""
-        window = self.step_losses[self.checked_steps : step]
+        if not self.unchecked_losses:
+            return self.checked_steps + 1, None
+        window = torch.stack(self.unchecked_losses)
         bad = torch.nonzero(~torch.isfinite(window)).flatten().tolist()  # sync: only once a loss went non-finite
         if not bad:
             return self.checked_steps + 1, None

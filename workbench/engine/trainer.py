@@ -266,8 +266,6 @@ class _Session:
         self.inspector = Inspector(parts, run) if trainer.team.first else None
         self.meter = ProgressMeter(
             trainer.progress_interval_s,
-            state.position.steps_per_epoch,
-            parts.device,
             state.position.global_step,
             elapsed_before=_elapsed_before(run, resumed_from),
             clock=trainer.clock,
@@ -337,7 +335,7 @@ class _Session:
         for step, (inputs, targets) in enumerate(batches, start=skip + 1):
             position.step = step
             loss = self._train_step(inputs, targets)
-            meter.record_loss(step, loss)
+            meter.record_loss(loss)
             position.global_step += 1
             if self._between_steps(step):
                 return RunEnd.STOPPED
@@ -467,10 +465,11 @@ class _Session:
     def _checked_train_metrics(self, totals: MetricTotals) -> dict[str, float]:
         """The metrics of the epoch's ``totals`` so far; raises _Failure naming the first non-finite step."""
         metrics = totals.compute()  # sync: reads the epoch's totals
-        if not metrics or math.isfinite(metrics["loss"]):
-            return metrics
         position = self.state.position
-        first, value = self.meter.first_non_finite(position.step)
+        if not metrics or math.isfinite(metrics["loss"]):
+            self.meter.checked(position.step)
+            return metrics
+        first, value = self.meter.first_non_finite()
         raise _Failure(
             f"the loss became {metrics['loss'] if value is None else value} at epoch {position.epoch}, step {first}; "
             f"training stopped. {self._last_good()}. Try a lower optimizer.lr or train.grad_clip",
