@@ -44,7 +44,7 @@ def test_a_two_by_two_grid_runs_four_points_one_after_another_and_its_table_is_s
     notice = tmp_path / "notice.json"
     done = workbench(
         "train", "digits-mlp", *TINY, "--sweep", "optimizer.lr=0.003,0.1", "--sweep", "data.batch_size=32,64",
-        "--parallel", "1", "--notify", f"cat > {notice}",
+        "--parallel", "1", "--notify", f"cat > {notice}", "--device", "cpu",
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     sweep_id = done.stdout.strip()
@@ -52,6 +52,7 @@ def test_a_two_by_two_grid_runs_four_points_one_after_another_and_its_table_is_s
     progress = sweep_progress(find_sweep(sweep_id))
     settings = sorted((r.read_config().optimizer.lr, r.read_config().data.batch_size) for r, _, _ in progress.runs)
     assert settings == [(0.003, 32), (0.003, 64), (0.1, 32), (0.1, 64)]
+    assert {r.read_config().train.device for r, _, _ in progress.runs} == {"cpu"}  # --device recorded: resume stays there
     assert all(state == "finished" and status.sweep == sweep_id for _, status, state in progress.runs)
     spans = sorted(span(run) for run, _, _ in progress.runs)
     assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:], strict=False))  # no overlap
