@@ -25,6 +25,7 @@ from textual.widgets import DataTable, ProgressBar, RichLog, Static
 
 from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import count, duration, metrics_text
+from workbench.model.memory import byte_size
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory, failure_text, stop_point_text
@@ -413,7 +414,7 @@ class TrainScreen(ChartsScreen):
         if started is not None:
             rows.append(("device", f"{started.where} · {started.device_name}"))
             if history.progress is not None and history.progress.device_memory_gib:
-                rows.append(("GPU mem", f"{history.progress.device_memory_gib:.1f} GiB peak"))
+                rows.append(("GPU mem", f"{byte_size(history.progress.device_memory_gib * 2**30)} peak"))
             rows.append(("params", count(started.num_params)))
         lr = progress.lr if history.progress_is_current and progress is not None else (last.lr if last else None)
         if lr is not None:
