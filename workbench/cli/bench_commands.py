@@ -70,7 +70,7 @@ def report_lines(result: BenchResult) -> list[str]:
         f"{result.cpu_count} CPU cores",
         f"load average {load(result.load_before)} before, {load(result.load_after)} after",
         f"{count(result.parameters)} parameters, {result.optimizer}, batch {result.batch_size}, "
-        f"{count(result.train_samples)} training samples; {epochs} per way, {result.rounds} rounds interleaved",
+        f"{count(result.train_samples)} training samples; {epochs} per way, {counted(result.rounds, 'round')} interleaved",
         "",
         f"{'':<22}{'samples/s':>12}   min-max over rounds",
     ]
