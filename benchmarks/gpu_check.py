@@ -157,9 +157,10 @@ def check_ddp(home: Path, gpus: int) -> None:
         print(f"largest epoch-loss difference: {gap:.2e}")
 
 
-def check_bench(home: Path) -> None:
-    print("\n-- workbench bench digits-cnn --device cuda --")
-    status, out, err, _ = workbench(["bench", "digits-cnn", "--device", "cuda"], home)
+def check_bench(home: Path, preset: str, *options: str) -> None:
+    """``workbench bench PRESET --device cuda OPTIONS``: its report, or its one line of failure."""
+    print("\n-- " + " ".join(["workbench bench", preset, "--device cuda", *options]) + " --")
+    status, out, err, _ = workbench(["bench", preset, "--device", "cuda", *options], home)
     print(out.rstrip() if status == 0 else f"FAILED: {last_line(err)}")
 
 
@@ -184,10 +185,7 @@ def check_conv_model(home: Path) -> None:
                 f"  an epoch took {seconds} s with validation: cifar10-resnet's 18 epochs of CIFAR-10 (50,000 3x32x32 "
                 f"images, a like amount of work) would take about {18 * seconds / 60:.1f} min at this speed"
             )
-    status, out, err, _ = workbench(
-        ["bench", "cifar10-resnet", "--device", "cuda", "--set", "data.dataset=mnist", "--rounds", "2"], home
-    )
-    print(out.rstrip() if status == 0 else f"bench FAILED: {last_line(err)}")
+    check_bench(home, "cifar10-resnet", "--set", "data.dataset=mnist", "--rounds", "2")
 
 
 def check_cifar(home: Path) -> None:
@@ -225,7 +223,7 @@ def main() -> int:
     check_fp16_resume(home)
     check_out_of_memory(home)
     check_ddp(home, gpus)
-    check_bench(home)
+    check_bench(home, "digits-cnn")
     if not args.quick:
         check_conv_model(home)
         check_cifar(home)

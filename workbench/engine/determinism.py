@@ -30,27 +30,27 @@ def deterministic_kernels(enabled: bool) -> Iterator[None]:
         yield
         return
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
-    before = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
-    torch.use_deterministic_algorithms(True)
-    try:
+    with _switched(True):
         yield
-    finally:
-        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
 
 
 @contextlib.contextmanager
 def determinism_waived() -> Iterator[None]:
     """Around an op that PyTorch refuses under the switch though its result is exact in any order
     (``histc``'s counts: whole numbers, added exactly below 2**24 whatever the order)."""
-    enabled, warn_only = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
-    if not enabled:
+    with _switched(False):
         yield
-        return
-    torch.use_deterministic_algorithms(False)
+
+
+@contextlib.contextmanager
+def _switched(on: bool) -> Iterator[None]:
+    """PyTorch's deterministic switch ``on`` (refusing, not warning) inside; as it was after."""
+    before = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(on)
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(True, warn_only=warn_only)
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
 
 
 def refused_op(error: BaseException) -> str | None:
