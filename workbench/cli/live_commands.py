@@ -13,6 +13,7 @@ import time
 from rich.console import Console
 
 from workbench.errors import WorkbenchError
+from workbench.formatting import counted
 from workbench.runs.history import LogLine, RunHistory
 
 #: Seconds between two reads of a followed run (`logs --follow`).
@@ -94,7 +95,7 @@ def control_command(args: argparse.Namespace, console: Console) -> int:
         )
     status = run.read_status()
     if action == "stop":
-        say(f"{run.id} is {state} with {status.epochs_done} epoch(s) done; continue it with: workbench resume {run.id}")
+        say(f"{run.id} is {state} with {counted(status.epochs_done, 'epoch')} done; continue it with: workbench resume {run.id}")
     else:
         say(f"{run.id} is {state}")
     return 0

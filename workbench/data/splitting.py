@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from workbench.errors import DataError
+from workbench.formatting import counted
 
 if TYPE_CHECKING:
     import numpy as np
@@ -23,7 +24,7 @@ TEST_SPLIT_SEED = 20240229
 def fixed_split_sizes(total: int, what: str) -> tuple[int, int]:
     """(train, test) sizes of the fixed split of ``total`` samples."""
     if total < 2:
-        raise DataError(f"{what}: {total} sample(s); need at least 2 to hold out a test set")
+        raise DataError(f"{what}: {counted(total, 'sample')}; need at least 2 to hold out a test set")
     test = min(total - 1, max(1, round(total * TEST_FRACTION)))
     return total - test, test
 

@@ -28,6 +28,7 @@ from workbench.engine.distributed import Team, worker_device
 from workbench.engine.seeding import seed_everything
 from workbench.errors import ConfigError, DataError
 from workbench.experiment.validation import dataset_info
+from workbench.formatting import counted
 from workbench.model.backbones import IMAGENET_MEAN, IMAGENET_STD, FrozenPart, backbone_input, frozen_parts
 from workbench.model.build import build_model
 from workbench.model.memory import byte_size, memory_text, training_memory
@@ -60,7 +61,7 @@ class Parts:
         steps = len(self.splits.train)
         if steps == 0:
             raise DataError(
-                f"data: {self.splits.train.num_samples} training sample(s) make no batch; "
+                f"data: no batch can be made of {counted(self.splits.train.num_samples, 'training sample')}; "
                 "use more (data.subset, data.val_fraction)"
             )
         return steps

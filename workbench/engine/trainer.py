@@ -38,6 +38,7 @@ from workbench.engine.sinks import RunRecorder
 from workbench.engine.step import train_step
 from workbench.errors import CheckpointError, ConfigError, WorkbenchError
 from workbench.experiment.validation import validate
+from workbench.formatting import counted
 from workbench.model.backbone_build import freeze_for_epoch, trained_parameters
 from workbench.optim.build import build_optimizer, build_schedule
 from workbench.runs import events as ev
@@ -677,6 +678,6 @@ def _worker_count_warnings(checkpoint: dict[str, Any], workers: int) -> list[str
     if before == workers:
         return []
     return [
-        f"this run trained with {before} worker(s) and continues with {workers}: the batches are the same, but random "
+        f"this run trained with {counted(before, 'worker')} and continues with {workers}: the batches are the same, but random "
         "draws (dropout) and per-worker BatchNorm statistics change, so it will not repeat an uninterrupted run exactly"
     ]

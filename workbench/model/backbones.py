@@ -261,7 +261,7 @@ def backbone_source(name: str, params: dict[str, Any]) -> str:
     freeze = params["freeze"]
     if freeze != "none":
         after = params["unfreeze_after"]
-        when = f" for the first {after} epoch(s)" if after else ""
+        when = f" for the first {counted(after, 'epoch')}" if after else ""
         lines += [
             f"# Frozen{when}: {'all but the head' if freeze == 'all_but_head' else 'all of it'}; Workbench also",
             "# keeps its frozen BatchNorm layers in eval mode (the weights' statistics)",

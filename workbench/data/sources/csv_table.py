@@ -19,6 +19,7 @@ import numpy as np
 from workbench.data.raw import RawDataset, split_fixed
 from workbench.data.sources.local_path import option_path
 from workbench.errors import ConfigError, DataError
+from workbench.formatting import counted
 
 #: More distinct labels than this is almost surely a numeric target meant for regression.
 MAX_CLASSES = 1000
@@ -52,7 +53,7 @@ def load_csv(options: dict[str, Any]) -> RawDataset:
 def _read_cached(path: str, mtime_ns: int, size: int, target: str, task: str) -> Table:
     header, lines, rows = read_rows(Path(path))
     if len(rows) < 2:
-        raise DataError(f"{path}: {len(rows)} data row(s); need at least 2 to hold out a test set")
+        raise DataError(f"{path}: {counted(len(rows), 'data row')}; need at least 2 to hold out a test set")
     target = target.strip()
     if target and target not in header:
         raise ConfigError(

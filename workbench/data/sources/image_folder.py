@@ -21,6 +21,7 @@ from workbench.data.raw import RawDataset, RawSplit
 from workbench.data.sources.local_path import option_path
 from workbench.data.splitting import fixed_test_split
 from workbench.errors import DataError
+from workbench.formatting import counted
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 CHANNELS = 3
@@ -141,7 +142,7 @@ def _scan_classes(
     classes = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     if known is None and len(classes) < 2:
         raise DataError(
-            f"{folder}: found {len(classes)} class folder(s); expected at least 2, "
+            f"{folder}: found {counted(len(classes), 'class folder')}; expected at least 2, "
             "laid out as <path>/<class>/<image> or <path>/train/<class>/<image> and <path>/test/<class>/<image>"
         )
     names = known if known is not None else tuple(classes)

@@ -32,7 +32,7 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from workbench.errors import WorkbenchError, describe_error
-from workbench.formatting import count, duration
+from workbench.formatting import count, counted, duration
 from workbench.runs.checkpoints import checkpoint_choices, resolve_checkpoint
 from workbench.runs.export import export_to_run_folder
 from workbench.runs.folder import RunDir
@@ -518,7 +518,7 @@ class RunsScreen(ChartsScreen):
             )
             return
         kept = len(_checkpoints(run, summary))
-        question = f"Delete run {summary.id} and its {kept} checkpoint file(s)? This cannot be undone."
+        question = f"Delete run {summary.id} and its {counted(kept, 'checkpoint file')}? This cannot be undone."
 
         def answered(yes: bool | None) -> None:
             if not yes:

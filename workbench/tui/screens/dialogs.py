@@ -177,7 +177,7 @@ class SaveScreen(Dialog):
         elif entry is not None:
             notes.append(f"your preset will be used instead of the shipped {entry.name!r}")
         if self.problems:
-            notes.append(f"the experiment has {self.problems} problem(s); it is saved as it is")
+            notes.append(f"the experiment has {counted(self.problems, 'problem')}; it is saved as it is")
         note = self.query_one("#note", Static)
         note.remove_class("error")
         note.update("; ".join(notes))

@@ -27,7 +27,7 @@ from workbench.data.registry import DATASETS, DatasetInfo, dataset_spec, describ
 from workbench.errors import ConfigError, WorkbenchError, describe_error
 from workbench.experiment.draft import value_at
 from workbench.experiment.presets import list_presets, read_experiment
-from workbench.formatting import count, shape
+from workbench.formatting import count, counted, shape
 from workbench.model.backbones import backbone_input
 from workbench.schema.config import AugmentConfig, DataConfig, ModelConfig, RunConfig, section_params
 from workbench.tui.messages import DatasetDownloaded, DownloadProgressed, SamplesRead
@@ -376,7 +376,7 @@ def _about(info: DatasetInfo, data: DataConfig, preset: RunConfig | None, in_use
         names = " ".join(info.class_names[:10]) + (" …" if len(info.class_names) > 10 else "")
         facts.add_row(*plain_cells("task", f"classification, {len(info.class_names)} classes: {names}"))
     else:
-        facts.add_row(*plain_cells("task", f"regression, {info.num_outputs} target(s)"))
+        facts.add_row(*plain_cells("task", f"regression, {counted(info.num_outputs, 'target')}"))
     facts.add_row(*plain_cells("input", f"{shape(info.input_shape)} ({info.kind})"))
     prepared = backbone_input(model.layers) if model is not None and info.kind == "image" else None
     if prepared is not None:
