@@ -194,6 +194,15 @@ def test_the_device_a_run_was_trained_on_is_recorded_so_that_resume_continues_th
     assert find_run(out.strip()).read_config().train.device == "cpu"  # in its config.toml before it starts
 
 
+def test_a_detached_run_with_json_says_where_it_is_as_json(capsys) -> None:
+    """`--json` printed a bare run id when combined with `--detach`, which a script's JSON reader refuses."""
+    status, out, err = run(capsys, "train", "digits-mlp", *TINY, "--device", "cpu", "--detach", "--json")
+    assert status == 0, err
+    said = json.loads(out)
+    launched = find_run(said["run_id"])
+    assert said == {"run_id": launched.id, "run_dir": str(launched.path), "log": str(launched.log_path)}
+
+
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
     [

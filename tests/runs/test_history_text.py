@@ -10,7 +10,7 @@ from rich.console import Console
 
 from workbench.cli.run_commands import TrainView
 from workbench.runs import events as ev
-from workbench.runs.history import epoch_line, failure_text, stopped_text
+from workbench.runs.history import checkpoint_text, epoch_line, failure_text, finished_text, stopped_text
 
 
 def _epoch(train: dict[str, float], val: dict[str, float]) -> ev.EpochEnded:
@@ -73,6 +73,16 @@ def test_a_stop_between_epochs_and_one_recorded_by_an_older_version_still_read_w
     )
     older = dataclasses.replace(between, epoch=0)
     assert stopped_text(older) == "Stopped with 2 epochs done, checkpoint saved; `workbench resume` continues it"
+
+
+def test_one_epoch_is_said_in_the_singular_where_a_run_counts_its_epochs() -> None:
+    """The log said "Saved epoch-001.pt, last.pt (1 epochs done)"."""
+    saved = ev.CheckpointSaved(path="/r/checkpoints/epoch-001.pt", epoch=1, kinds=("epoch", "last"))
+    assert checkpoint_text(saved) == "Saved epoch-001.pt, last.pt (1 epoch done)"
+    finished = ev.RunFinished(state="finished", epochs_done=1, best_epoch=1, best_value=0.5, monitor="val_loss", duration_s=2.0)
+    assert finished_text(finished).startswith("Finished after 1 epoch in 2.0s")
+    stopped = ev.RunFinished(state="stopped", epochs_done=1, best_epoch=1, best_value=0.5, monitor="val_loss", epoch=2)
+    assert "; 1 epoch done, checkpoint saved" in stopped_text(stopped)
 
 
 def test_a_failed_run_is_one_line_naming_its_error_and_its_log() -> None:

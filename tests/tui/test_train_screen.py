@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, RichLog
 
 from workbench.runs.listing import list_runs
 from workbench.tui.app import WorkbenchApp
@@ -64,6 +64,10 @@ async def test_pressing_s_trains_in_a_process_of_its_own_with_live_charts_then_l
         assert f"acc {test_acc:.3f}" in screen_text(app).splitlines()[1]  # the test result, on the headline
         for name in ("best.pt", "last.pt", "epoch-001.pt", "epoch-002.pt"):
             assert (run.checkpoints_dir / name).is_file()
+        # The log box keeps to what matters (a save a line per epoch pushed it out); the stats say the last save.
+        log = " ".join(" ".join(strip.text.split()) for strip in screen.query_one("#log", RichLog).lines)
+        assert "Started on" in log and "Finished after 2 epochs" in log and "Saved" not in log
+        assert "saved    epoch 2" in screen_text(app)
 
         await pilot.press("5")
         await wait_for(pilot, lambda: app.screen.highlighted_id == run.id)  # the run shown is selected

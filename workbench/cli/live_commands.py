@@ -21,7 +21,7 @@ FOLLOW_POLL_S = 0.2
 #: How long `pause`, `continue` and `stop` wait to see their request take effect, by default.
 WAIT_S = {"pause": 30.0, "continue": 30.0, "stop": 120.0}
 
-LEVEL_STYLES = {"good": "bold green", "warning": "yellow", "error": "bold red", "info": "", "epoch": ""}
+LEVEL_STYLES = {"good": "bold green", "warning": "yellow", "error": "bold red", "info": "", "epoch": "", "saved": ""}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

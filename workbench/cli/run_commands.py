@@ -58,7 +58,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the experiment's train.device)")
     train.add_argument("--name", help="name of the run (default: the experiment's name)")
     train.add_argument("--epochs", type=int, help="number of epochs (same as --set train.epochs=N)")
-    train.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")
+    train.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON summary on stdout at the end (--detach: the run's id, folder and log at once)",
+    )
     train.add_argument("--detach", action="store_true", help="train in a process of its own: print the run id and return")
     add_tensorboard_argument(train, TENSORBOARD_HELP)
     train.add_argument("--notify", metavar="CMD|URL", help=NOTIFY_HELP)
@@ -84,7 +88,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     resume.add_argument("run", metavar="RUN", help="run id, a unique prefix of one, or 'latest'")
     resume.add_argument("--epochs", type=int, help="new total number of epochs")
     resume.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the run's train.device)")
-    resume.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")
+    resume.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON summary on stdout at the end (--detach: the run's id, folder and log at once)",
+    )
     resume.add_argument("--detach", action="store_true", help="resume in a process of its own: print the run id and return")
     add_tensorboard_argument(resume, TENSORBOARD_HELP)
     resume.add_argument("--notify", metavar="CMD|URL", help=NOTIFY_HELP)
@@ -189,6 +197,7 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
                 experiment, device=args.device, tensorboard=_tensorboard_dir(args), notify=args.notify, workers=workers
             ),
             console,
+            args.json,
         )
     if workers.distributed:
         from workbench.runs.launch import new_run_args
@@ -228,6 +237,7 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
                 workers=workers,
             ),
             console,
+            args.json,
         )
     if workers.distributed:
         from workbench.runs.launch import resume_args, resume_command_args
@@ -246,8 +256,12 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
     return _drive(make, args, console)
 
 
-def _detached(run: RunDir, console: Console) -> int:
-    """Say which run now trains on its own, and how to see and control it."""
+def _detached(run: RunDir, console: Console, as_json: bool) -> int:
+    """Say which run now trains on its own, and how to see and control it (``as_json``: where it
+    is, as JSON, for scripts that asked for ``--json``)."""
+    if as_json:
+        console.print_json(json.dumps({"run_id": run.id, "run_dir": str(run.path), "log": str(run.log_path)}))
+        return 0
     console.print(run.id, markup=False, highlight=False)
     if console.is_terminal:
         console.print(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.errors import CheckpointError
+from workbench.formatting import counted
 from workbench.runs.folder import RunDir
 from workbench.schema.config import RunConfig
 
@@ -46,7 +47,9 @@ def checkpoint_choices(run: RunDir, best_epoch: int | None, epochs_done: int | N
     if run.best_checkpoint.is_file():
         choices.append((run.best_checkpoint, f"epoch {best_epoch} (best)" if best_epoch else "best so far"))
     if run.last_checkpoint.is_file():
-        choices.append((run.last_checkpoint, f"{epochs_done} epochs done" if epochs_done is not None else "the latest"))
+        choices.append(
+            (run.last_checkpoint, f"{counted(epochs_done, 'epoch')} done" if epochs_done is not None else "the latest")
+        )
     for epoch, path in reversed(run.epoch_checkpoints()):
         choices.append((path, f"epoch {epoch}"))
     return choices

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.formatting import count, duration, metrics_text, rate, short_number
+from workbench.formatting import count, counted, duration, metrics_text, rate, short_number
 from workbench.runs import events as ev
 
 #: Every event type the engine writes, by the name metrics.jsonl records it under.
@@ -73,8 +73,8 @@ def timed_events(records: list[dict[str, Any]]) -> list[TimedEvent]:
 
 @dataclass(frozen=True)
 class LogLine:
-    """One line of a run's log: ``level`` is info, epoch, good, warning or error; ``when``
-    the wall-clock time of its event, where recorded."""
+    """One line of a run's log: ``level`` is info, epoch, saved (a checkpoint), good, warning or
+    error; ``when`` the wall-clock time of its event, where recorded."""
 
     level: str
     text: str
@@ -237,7 +237,7 @@ class RunHistory:
             return LogLine("epoch", epoch_line(event, self.task))
         if isinstance(event, ev.CheckpointSaved):
             self.checkpoints.append(event)
-            return LogLine("info", checkpoint_text(event))
+            return LogLine("saved", checkpoint_text(event))
         if isinstance(event, ev.StateChanged):
             self.state = event.state
             where = f"epoch {event.epoch}, step {event.step}"
@@ -280,7 +280,7 @@ def metric_label(name: str) -> str:
 def checkpoint_text(event: ev.CheckpointSaved) -> str:
     """``Saved epoch-003.pt, last.pt, best.pt (3 epochs done)``: short enough for a narrow log."""
     files = {"epoch": f"epoch-{event.epoch:03d}.pt", "last": "last.pt", "best": "best.pt"}
-    return f"Saved {', '.join(files.get(k, k) for k in event.kinds)} ({event.epoch} epochs done)"
+    return f"Saved {', '.join(files.get(k, k) for k in event.kinds)} ({counted(event.epoch, 'epoch')} done)"
 
 
 def epoch_line(event: ev.EpochEnded, task: str) -> str:
@@ -309,7 +309,7 @@ def finished_text(event: ev.RunFinished, run_id: str = "") -> str:
         return stopped_text(event, run_id)
     source = Path(event.checkpoint).name if event.checkpoint else "the last weights"
     how = "Early stopping" if event.state == "early_stopped" else "Finished"
-    return f"{how} after {event.epochs_done} epochs in {duration(event.duration_s)}: test {metrics_text(event.test)} ({source})"
+    return f"{how} after {counted(event.epochs_done, 'epoch')} in {duration(event.duration_s)}: test {metrics_text(event.test)} ({source})"
 
 
 def stopped_text(event: ev.RunFinished, run_id: str = "") -> str:
@@ -328,7 +328,7 @@ def stop_point_text(event: ev.RunFinished) -> str:
         where = f"at the start of epoch {event.epoch}; "
     else:
         where = "with "  # recorded by a version that did not say where
-    return f"{where}{event.epochs_done} epoch{'' if event.epochs_done == 1 else 's'} done, checkpoint saved"
+    return f"{where}{counted(event.epochs_done, 'epoch')} done, checkpoint saved"
 
 
 def failure_text(message: str, log: Path | None) -> str:

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.widgets import Label, Static
 
 from workbench.errors import describe_error
-from workbench.formatting import duration, short_number
+from workbench.formatting import counted, duration, short_number
 from workbench.optim.lr_ramp import END_LR, START_LR, STEPS
 from workbench.schema.config import RunConfig
 from workbench.tui.messages import LRFindProgress
@@ -106,7 +106,7 @@ class LRFindScreen(ReportsWorkerErrors, Dialog):
 
     def _show(self, result: LRFind) -> None:
         self.result = result
-        ended = f"stopped at step {result.taken}, the loss diverged" if result.diverged else f"{result.taken} steps"
+        ended = f"stopped at step {result.taken}, the loss diverged" if result.diverged else counted(result.taken, "step")
         self._say(f"{ended} · took {duration(result.seconds)} · nothing saved · smoothed loss against the LR")
         self.query_one(LRFindChart).show(result)
         if result.suggestion is None:

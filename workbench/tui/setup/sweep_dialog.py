@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Static
 
 from workbench.errors import ConfigError
 from workbench.experiment.sweep_points import point_count
+from workbench.formatting import counted
 from workbench.schema.params import Param, format_value
 from workbench.schema.sweep import Axis, SweepSpec, axis_from_value
 from workbench.tui.screens.dialogs import Dialog
@@ -42,7 +43,7 @@ class SweepPlan:
         """``sweep: optimizer.lr=0.01,0.1 · data.batch_size=32,64 (4 points)``, or ""."""
         if not self.axes:
             return ""
-        how = f"{self.samples} samples" if self.samples else f"{point_count(self.spec())} points"
+        how = counted(self.samples, "sample") if self.samples else counted(point_count(self.spec()), "point")
         return "sweep: " + " · ".join(axis.text() for axis in self.axes) + f" ({how})"
 
 

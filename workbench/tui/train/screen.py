@@ -50,6 +50,10 @@ LAYOUT_INTERVAL_S = 2.0
 LOG_CATCH_UP = 100
 
 LOG_STYLES = {"info": "", "good": "bold green", "warning": "yellow", "error": "bold red"}
+#: Log lines the box leaves out: each epoch has a row in the table and the latest save a row in
+#: the stats, where a line per epoch in a box of a few narrow rows would push out the lines that
+#: matter (a warning, a pause) within a few epochs. `workbench logs` prints them all.
+ROUTINE_LEVELS = ("epoch", "saved")
 
 
 class TrainScreen(ChartsScreen):
@@ -425,6 +429,9 @@ class TrainScreen(ChartsScreen):
             metric = history.metric
             if last.val:
                 rows.append(("last val", f"loss {last.val['loss']:.4f} {metric} {last.val.get(metric, float('nan')):.3f}"))
+        if history.checkpoints:
+            saved = history.checkpoints[-1]
+            rows.append(("saved", f"epoch {saved.epoch}" + (", best" if "best" in saved.kinds else "")))
         return rows
 
     def _show_epochs(self) -> None:
@@ -443,13 +450,12 @@ class TrainScreen(ChartsScreen):
             table.scroll_end(animate=False)
 
     def _write_log(self) -> None:
-        """The run's new log lines; epochs have their own table, so their lines are left out.
-        Catching up on a long history (attaching, coming back to this screen) writes only the
-        newest LOG_CATCH_UP lines: each line written costs the UI thread, and `workbench logs` prints
-        them all."""
+        """The run's new log lines but the routine ones (ROUTINE_LEVELS). Catching up on a long
+        history (attaching, coming back to this screen) writes only the newest LOG_CATCH_UP lines:
+        each line written costs the UI thread, and `workbench logs` prints them all."""
         log = self.query_one("#log", RichLog)
         lines = self.history.log
-        new = [line for line in lines[self._logged :] if line.level != "epoch"]
+        new = [line for line in lines[self._logged :] if line.level not in ROUTINE_LEVELS]
         for line in new[-LOG_CATCH_UP:]:
             stamp = time.strftime("%H:%M:%S ", time.localtime(line.when)) if line.when is not None else ""
             log.write(Text.assemble((stamp, "dim"), (line.text, LOG_STYLES.get(line.level, ""))))
