@@ -4,10 +4,11 @@ Runs train in processes of their own; the app follows their folders. Four figure
 one run of this script on whatever machine it runs on:
 
 - Throughput: the same preset trained headless (``workbench train`` in a fresh process) and
-  started from the app (the real app in ``App.run_test`` in a fresh process, ``s`` pressed, the
-  Train screen drawing the run to its end). Training samples/s are the engine's own per-epoch
-  figures from each run's metrics.jsonl, over the epochs after the first; the sides alternate
-  (ABBA) so that a busier moment of a shared machine hits both alike. Target: app/headless >= 0.97.
+  started from the app (the real app in ``App.run_test`` in a fresh process, opened on the Data
+  screen as a person opens it, ``4`` and ``s`` pressed, the Train screen drawing the run to its
+  end). Training samples/s are the engine's own per-epoch figures from each run's
+  metrics.jsonl, over the epochs after the first; the sides alternate (ABBA) so that a busier
+  moment of a shared machine hits both alike. Target: app/headless >= 0.97.
 - The app's CPU while attached: CPU seconds of the app's whole process (UI thread, the thread
   that follows the run) over the wall seconds of the run, as a share of one core. Target < 5%.
 - Event to screen: for every event of the run, the time from its recorder writing it (the
@@ -94,7 +95,7 @@ async def app_run(preset: str, epochs: int, press_keys: bool) -> dict:
     from workbench.tui.app import build_app
     from workbench.tui.messages import RunMoved
 
-    app = build_app(preset, start="train")
+    app = build_app(preset)  # on the Data screen, where a person starts
     app.draft.set_text("train.epochs", str(epochs))
     event_lags: list[float] = []
     key_lags: list[tuple[str, float]] = []  # (key, seconds)
@@ -123,7 +124,7 @@ async def app_run(preset: str, epochs: int, press_keys: bool) -> dict:
         # CPU): the figures are of an app attached to a run, so that is over before the run starts.
         while any(w.group == "warm-up" for w in app.workers) or not app.devices:
             await asyncio.sleep(0.05)
-        await pilot.press("s")
+        await pilot.press("4", "s")
         # From the run's first report (its process has started and loaded its data) to its end.
         while app.runs.shown is None or app.runs.shown.history.started is None:
             await asyncio.sleep(0.02)

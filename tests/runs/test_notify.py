@@ -27,7 +27,7 @@ def test_a_command_gets_the_report_on_its_input_and_in_its_environment(
     sent = json.loads(report.read_text())
     (run,) = list_runs()
     assert sent["run"] == run.id and sent["state"] == "finished" and state.read_text() == "finished"
-    assert sent["text"].startswith("Finished after 1 epochs") and "acc" in sent["test"]
+    assert sent["text"].startswith("Finished after 1 epoch in") and "acc" in sent["test"]
 
 
 def test_a_failed_run_is_reported_as_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

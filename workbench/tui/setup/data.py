@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import OptionList, ProgressBar, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from workbench.data.registry import DATASETS, DatasetInfo, dataset_spec, describe, is_cached, split_sizes
@@ -35,6 +35,7 @@ from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.param_form import ParamForm
 from workbench.tui.widgets.picture import Captioned, PictureGrid
 from workbench.tui.widgets.plain import plain_cells
+from workbench.tui.widgets.progress import StillProgressBar
 
 #: Rows of pictures shown for an image dataset (as many per row as fit).
 PICTURE_ROWS = 2
@@ -77,7 +78,7 @@ class DataScreen(WorkbenchScreen):
             yield Catalog(id="catalog", markup=False)
             with VerticalScroll(id="details"):
                 yield Static(id="about", markup=False)
-                yield ProgressBar(id="download-progress", classes="hidden", show_eta=False)
+                yield StillProgressBar(1, id="download-progress", classes="hidden")
                 yield Static(id="samples-note", classes="muted", markup=False)
                 yield PictureGrid(16, 8, id="pictures")
                 yield Static(id="rows", markup=False)
@@ -302,9 +303,9 @@ class DataScreen(WorkbenchScreen):
         kind, _, name = self.highlighted.partition(":")
         if kind != "dataset" or DATASETS[name].download is None:
             return
-        bar = self.query_one("#download-progress", ProgressBar)
+        bar = self.query_one("#download-progress", StillProgressBar)
         bar.remove_class("hidden")
-        bar.update(total=None, progress=0)
+        bar.update(total=None, progress=0)  # animated until the first report gives the size
         self._downloading = name
         self._download(name)
 
@@ -332,10 +333,10 @@ class DataScreen(WorkbenchScreen):
             super().worker_failed(group, error)
 
     def _download_progress(self, done: int, total: int) -> None:
-        self.query_one("#download-progress", ProgressBar).update(total=total, progress=done)
+        self.query_one("#download-progress", StillProgressBar).update(total=total, progress=done)
 
     def _download_done(self, name: str, error: str | None) -> None:
-        self.query_one("#download-progress", ProgressBar).add_class("hidden")
+        self.query_one("#download-progress", StillProgressBar).rest()
         if error:
             self.notify(error.split(";")[0], title=f"{name} was not downloaded", severity="error", timeout=8)
             self._show_samples_message(error, error=True)

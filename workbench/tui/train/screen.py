@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize, ScreenResume
 from textual.timer import Timer
-from textual.widgets import DataTable, ProgressBar, RichLog, Static
+from textual.widgets import DataTable, RichLog, Static
 
 from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import count, duration, metrics_text
@@ -38,6 +38,7 @@ from workbench.tui.screens.charts_screen import ChartsScreen
 from workbench.tui.widgets.bars import problems_summary, show_content
 from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, ChartView, loss_chart, lr_chart, metric_chart
 from workbench.tui.widgets.plain import plain_cells
+from workbench.tui.widgets.progress import StillProgressBar
 
 #: Terminal sizes from which all three charts show side by side, and the tables grow.
 WIDE_COLUMNS = 150
@@ -106,11 +107,11 @@ class TrainScreen(ChartsScreen):
             yield Static(id="headline", markup=False)
             with Horizontal(classes="progress-row"):
                 yield Static("epoch", id="epoch-label", classes="progress-label", markup=False)
-                yield ProgressBar(100, id="epoch-bar", show_eta=False)
+                yield StillProgressBar(100, id="epoch-bar")
                 yield Static(id="epoch-note", classes="progress-note", markup=False)
             with Horizontal(classes="progress-row"):
                 yield Static("whole run", classes="progress-label", markup=False)
-                yield ProgressBar(100, id="run-bar", show_eta=False)
+                yield StillProgressBar(100, id="run-bar")
                 yield Static(id="run-note", classes="progress-note", markup=False)
             with Horizontal(id="train-main"):
                 with Vertical(id="train-left"):
@@ -382,8 +383,8 @@ class TrainScreen(ChartsScreen):
         else:
             epoch, step, steps, note = 0, 0, 1, ""
         show_content(self.query_one("#epoch-label", Static), f"epoch {epoch}/{epochs}" if epochs else "epoch")
-        self.query_one("#epoch-bar", ProgressBar).update(total=max(1, steps), progress=step)
-        self.query_one("#run-bar", ProgressBar).update(
+        self.query_one("#epoch-bar", StillProgressBar).update(total=max(1, steps), progress=step)
+        self.query_one("#run-bar", StillProgressBar).update(
             total=max(1, epochs), progress=min(history.position, epochs) if epochs else 0
         )
         show_content(self.query_one("#epoch-note", Static), note)
