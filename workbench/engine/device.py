@@ -73,7 +73,7 @@ def device_name(device: torch.device) -> str:
         return torch.cuda.get_device_name(device)
     if device.type == "mps":
         return "Apple GPU (mps)"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    return f"CPU ({counted(torch.get_num_threads(), 'thread')})"
 
 
 def available_devices() -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ import torch
 from workbench.engine.checkpoint_io import encode_checkpoint, read_checkpoint, write_checkpoint
 from workbench.engine.checkpoints import TrainingState, build_checkpoint, restore_checkpoint
 from workbench.engine.control import Control
+from workbench.engine.cpu_share import cpu_share
 from workbench.engine.determinism import deterministic_kernels, refused_op
 from workbench.engine.device import device_name
 from workbench.engine.distributed import Team, place_from_environment, worker_lost
@@ -180,8 +181,9 @@ class Trainer:
                     config_io.write(self.config, run.config_path)  # the epochs total or the device may have changed
                 run = RunDir(Path(team.share(str(run.path) if run is not None else "")))
                 self.run_dir = run
-                session = _Session(self, run, parts, state)
-                return session.train()
+                with cpu_share(parts.device, run.id) as shared:
+                    self._extra_warnings += [shared] if shared else []
+                    return _Session(self, run, parts, state).train()
         finally:
             if self._lock is not None:
                 self._lock.release()
