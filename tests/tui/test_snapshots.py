@@ -18,7 +18,7 @@ from workbench.tui.widgets.charts import Chart
 from workbench.tui.widgets.lr_chart import LRChart
 from workbench.tui.widgets.picture import PictureGrid
 
-from .helpers import SIZE, wait_for
+from .helpers import SIZE, screen_text, wait_for
 from .runs import fixed_run
 
 
@@ -107,6 +107,9 @@ def test_three_runs_compared(snap_compare, fixed_app: Callable[..., WorkbenchApp
         await wait_for(pilot, lambda: len(pilot.app.screen.shown) == 3)
         await pilot.press("M", "v")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen) and pilot.app.screen.comparison)
+        # The tables size their columns when the app is next idle: on a loaded machine the
+        # picture was once taken before, with every setting cut to "model.l".
+        await wait_for(pilot, lambda: "model.layers.0.kernel_size" in screen_text(pilot.app))
         await _charts_drawn(pilot)
 
     assert snap_compare(fixed_app(start="runs"), terminal_size=SIZE, run_before=compared)
