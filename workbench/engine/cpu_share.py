@@ -4,8 +4,9 @@ PyTorch gives a process one thread per core, and its OpenMP threads spin while t
 each other. Two runs with every core each stall one another far past half speed: on 2 cores,
 digits-cnn trained at 1,260 samples/s in each of two runs where one alone trained at 16,500/s;
 with one thread each they trained at 12,700/s each. A run that starts beside others on the CPU
-takes its share of the cores (the runs already going keep theirs), and says so. The user's own
-choice (``OMP_NUM_THREADS``, which several workers also set) is left alone.
+takes its share of the cores (the runs already going keep theirs), and says so; on a machine
+without a GPU, runs still starting count too, so that runs started together share. The user's
+own choice (``OMP_NUM_THREADS``, which several workers also set) is left alone.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ def cpu_share(device: torch.device, run_id: str) -> Iterator[str]:
     the warning that says so ("" when the run has them all); PyTorch's setting is restored after
     (in-process runs, as in the tests and the bench, leave the process as they found it)."""
     before = torch.get_num_threads()
-    others = cpu_runs_training_here(but=run_id) if device.type == "cpu" and "OMP_NUM_THREADS" not in os.environ else 0
+    others = 0
+    if device.type == "cpu" and "OMP_NUM_THREADS" not in os.environ:
+        gpus = torch.cuda.is_available() or torch.backends.mps.is_available()
+        others = cpu_runs_training_here(but=run_id, count_starting=not gpus)
     share = max(1, (os.cpu_count() or 1) // (others + 1))
     if not others or share >= before:
         yield ""

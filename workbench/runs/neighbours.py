@@ -11,16 +11,21 @@ from __future__ import annotations
 import socket
 
 from workbench.runs.liveness import shown_state
-from workbench.runs.status import RUNNING
+from workbench.runs.status import RUNNING, STARTING
 from workbench.runs.store import runs_with_status
 
 
-def cpu_runs_training_here(but: str = "") -> int:
+def cpu_runs_training_here(but: str = "", *, count_starting: bool = False) -> int:
     """Runs other than ``but`` (a run id) that train now on this host's CPU. A paused run uses
-    no CPU, and a run still starting has not said its device yet: neither counts."""
+    no CPU and does not count. A run still starting has not said its device yet: it counts
+    where ``count_starting`` says every run here trains on the CPU (no GPU), so that two runs
+    started together each take their share."""
     host = socket.gethostname()
-    return sum(
-        1
-        for run, status in runs_with_status()
-        if run.id != but and status.host == host and status.device.startswith("cpu") and shown_state(run.path, status) == RUNNING
-    )
+    count = 0
+    for run, status in runs_with_status():
+        if run.id == but or status.host != host:
+            continue
+        state = shown_state(run.path, status)
+        if (state == RUNNING and status.device.startswith("cpu")) or (state == STARTING and count_starting):
+            count += 1
+    return count
