@@ -15,19 +15,19 @@ from workbench.formatting import counted
 from workbench.runs import events as ev
 
 from ..processes import train_in_background
-from .tiny import Recorder, tiny_spirals
+from .tiny import DETERMINISTIC, Recorder, tiny_spirals
 
 CORES = os.cpu_count() or 1
 
 
-def _train_here() -> Recorder:
+def _train_here(*overrides: str) -> Recorder:
     """A tiny CPU run in this process, as a process of its own trains: every core, no
     OMP_NUM_THREADS (a test worker has one thread, chosen that way)."""
     recorder = Recorder()
     before = torch.get_num_threads()
     torch.set_num_threads(CORES)
     try:
-        Trainer(tiny_spirals("train.device=cpu"), [recorder], Control()).run()
+        Trainer(tiny_spirals("train.device=cpu", *overrides), [recorder], Control()).run()
         assert torch.get_num_threads() == CORES  # the process is left as it was
     finally:
         torch.set_num_threads(before)
@@ -54,6 +54,7 @@ def test_a_cpu_run_beside_another_takes_its_share_of_the_cores_says_so_and_gives
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     try:
         beside = _train_here()
+        repeatable = _train_here(DETERMINISTIC)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=90)
@@ -62,4 +63,10 @@ def test_a_cpu_run_beside_another_takes_its_share_of_the_cores_says_so_and_gives
     assert _shares_said(beside) == [
         f"this machine's CPU already trains 1 other run: this one uses {share} of {CORES}, "
         "so that they do not stall each other (OMP_NUM_THREADS=N chooses)"
+    ]
+    # A run that must repeat bit for bit keeps the threads it would have alone, and says why.
+    assert repeatable.of(ev.RunStarted)[0].device_name == f"CPU ({counted(CORES, 'thread')})"
+    assert _shares_said(repeatable) == [
+        f"this machine's CPU already trains 1 other run: train.deterministic keeps this one's "
+        f"{counted(CORES, 'thread')}, as alone, and they stall each other (OMP_NUM_THREADS=N chooses)"
     ]

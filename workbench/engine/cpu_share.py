@@ -22,10 +22,13 @@ from workbench.runs.neighbours import cpu_runs_training_here
 
 
 @contextmanager
-def cpu_share(device: torch.device, run_id: str) -> Iterator[str]:
+def cpu_share(device: torch.device, run_id: str, deterministic: bool = False) -> Iterator[str]:
     """For the duration of a run on ``device``: its threads set to its share of the cores, and
     the warning that says so ("" when the run has them all); PyTorch's setting is restored after
-    (in-process runs, as in the tests and the bench, leave the process as they found it)."""
+    (in-process runs, as in the tests and the bench, leave the process as they found it).
+
+    ``deterministic`` (``train.deterministic``) keeps every thread: how many threads add up a
+    sum can change its last bits, and such a run must repeat whatever else trains beside it."""
     before = torch.get_num_threads()
     others = 0
     if device.type == "cpu" and "OMP_NUM_THREADS" not in os.environ:
@@ -34,6 +37,12 @@ def cpu_share(device: torch.device, run_id: str) -> Iterator[str]:
     share = max(1, (os.cpu_count() or 1) // (others + 1))
     if not others or share >= before:
         yield ""
+        return
+    if deterministic:
+        yield (
+            f"this machine's CPU already trains {counted(others, 'other run')}: train.deterministic keeps this "
+            f"one's {counted(before, 'thread')}, as alone, and they stall each other (OMP_NUM_THREADS=N chooses)"
+        )
         return
     torch.set_num_threads(share)
     try:

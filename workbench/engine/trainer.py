@@ -181,7 +181,7 @@ class Trainer:
                     config_io.write(self.config, run.config_path)  # the epochs total or the device may have changed
                 run = RunDir(Path(team.share(str(run.path) if run is not None else "")))
                 self.run_dir = run
-                with cpu_share(parts.device, run.id) as shared:
+                with cpu_share(parts.device, run.id, self.config.train.deterministic) as shared:
                     self._extra_warnings += [shared] if shared else []
                     return _Session(self, run, parts, state).train()
         finally:
