@@ -21,8 +21,6 @@ FOLLOW_POLL_S = 0.2
 #: How long `pause`, `continue` and `stop` wait to see their request take effect, by default.
 WAIT_S = {"pause": 30.0, "continue": 30.0, "stop": 120.0}
 
-LEVEL_STYLES = {"good": "bold green", "warning": "yellow", "error": "bold red", "info": "", "epoch": "", "saved": ""}
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     logs = sub.add_parser("logs", help="print a run's epochs and messages (--follow: until it ends)")
@@ -71,8 +69,7 @@ def logs_command(args: argparse.Namespace, console: Console) -> int:
 
 
 def _print_line(console: Console, line: LogLine) -> None:
-    stamp = time.strftime("%H:%M:%S ", time.localtime(line.when)) if line.when is not None else ""
-    console.print(stamp + line.text, style=LEVEL_STYLES.get(line.level) or None, markup=False, highlight=False, soft_wrap=True)
+    console.print(line.stamp + line.text, style=line.style or None, markup=False, highlight=False, soft_wrap=True)
 
 
 def control_command(args: argparse.Namespace, console: Console) -> int:

@@ -260,7 +260,7 @@ def _detached(run: RunDir, console: Console, as_json: bool) -> int:
     """Say which run now trains on its own, and how to see and control it (``as_json``: where it
     is, as JSON, for scripts that asked for ``--json``)."""
     if as_json:
-        console.print_json(json.dumps({"run_id": run.id, "run_dir": str(run.path), "log": str(run.log_path)}))
+        console.print_json(json.dumps({**_run_ids(run), "log": str(run.log_path)}))
         return 0
     console.print(run.id, markup=False, highlight=False)
     if console.is_terminal:
@@ -299,7 +299,7 @@ def _drive(make_trainer: Callable[[Sequence[ev.Sink], Control], Trainer], args: 
                 finished = trainer.run()
         except TrainingFailed as failure:
             if args.json:
-                console.print_json(json.dumps({"state": "failed", "message": str(failure), **_run_ids(trainer)}))
+                console.print_json(json.dumps({"state": "failed", "message": str(failure), **_run_ids(trainer.run_dir)}))
             raise
     if args.json and trainer.team.first:  # one summary for the run, not one per worker
         console.print_json(json.dumps(_summary(trainer, finished, view), allow_nan=True))
@@ -329,14 +329,13 @@ def _tensorboard_dir(args: argparse.Namespace) -> str | None:
     return str(folder) if folder is not None else ""
 
 
-def _run_ids(trainer: Trainer) -> dict[str, str]:
-    run = trainer.run_dir
+def _run_ids(run: RunDir | None) -> dict[str, str]:
     return {"run_id": run.id, "run_dir": str(run.path)} if run is not None else {}
 
 
 def _summary(trainer: Trainer, finished: ev.RunFinished, view: TrainView) -> dict[str, Any]:
     return {
-        **_run_ids(trainer),
+        **_run_ids(trainer.run_dir),
         "state": finished.state,
         "epochs_done": finished.epochs_done,
         "epochs": trainer.config.train.epochs,

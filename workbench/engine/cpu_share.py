@@ -34,7 +34,7 @@ def cpu_share(device: torch.device, run_id: str, deterministic: bool = False) ->
     if device.type == "cpu" and "OMP_NUM_THREADS" not in os.environ:
         gpus = torch.cuda.is_available() or torch.backends.mps.is_available()
         others = cpu_runs_training_here(but=run_id, count_starting=not gpus)
-    share = max(1, (os.cpu_count() or 1) // (others + 1))
+    share = max(1, before // (others + 1))
     if not others or share >= before:
         yield ""
         return

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,11 @@ def timed_events(records: list[dict[str, Any]]) -> list[TimedEvent]:
     return found
 
 
+#: How a log line of each level is shown, as a Rich style name (the levels not named are
+#: plain): `workbench logs` and the app's log box show a run's lines alike.
+LEVEL_STYLES = {"good": "bold green", "warning": "yellow", "error": "bold red"}
+
+
 @dataclass(frozen=True)
 class LogLine:
     """One line of a run's log: ``level`` is info, epoch, saved (a checkpoint), good, warning or
@@ -79,6 +85,15 @@ class LogLine:
     level: str
     text: str
     when: float | None = None
+
+    @property
+    def stamp(self) -> str:
+        """``14:03:09 ``: the local time of its event, or "" where none was recorded."""
+        return time.strftime("%H:%M:%S ", time.localtime(self.when)) if self.when is not None else ""
+
+    @property
+    def style(self) -> str:
+        return LEVEL_STYLES.get(self.level, "")
 
 
 @dataclass

@@ -50,7 +50,6 @@ LAYOUT_INTERVAL_S = 2.0
 #: The most log lines written at once (see TrainScreen._write_log).
 LOG_CATCH_UP = 100
 
-LOG_STYLES = {"info": "", "good": "bold green", "warning": "yellow", "error": "bold red"}
 #: Log lines the box leaves out: each epoch has a row in the table and the latest save a row in
 #: the stats, where a line per epoch in a box of a few narrow rows would push out the lines that
 #: matter (a warning, a pause) within a few epochs. `workbench logs` prints them all.
@@ -458,8 +457,7 @@ class TrainScreen(ChartsScreen):
         lines = self.history.log
         new = [line for line in lines[self._logged :] if line.level not in ROUTINE_LEVELS]
         for line in new[-LOG_CATCH_UP:]:
-            stamp = time.strftime("%H:%M:%S ", time.localtime(line.when)) if line.when is not None else ""
-            log.write(Text.assemble((stamp, "dim"), (line.text, LOG_STYLES.get(line.level, ""))))
+            log.write(Text.assemble((line.stamp, "dim"), (line.text, line.style)))
         self._logged = len(lines)
 
 
