@@ -25,6 +25,11 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
             if durable:
                 os.fsync(handle.fileno())
         os.replace(temp_name, path)
+    except OSError as error:
+        Path(temp_name).unlink(missing_ok=True)
+        # Name the file the user knows (a full disk, or status.json made a folder by hand), not
+        # the temp file beside it: OSError(errno, ...) is rebuilt as its subclass (IsADirectoryError...).
+        raise OSError(error.errno, error.strerror, str(path)) from error
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise

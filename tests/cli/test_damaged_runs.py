@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.tui.runs import train_run
+from workbench.atomic import TEMP_PREFIX
 from workbench.cli import main
 from workbench.runs.folder import RunDir
 from workbench.runs.listing import list_runs
@@ -106,3 +107,17 @@ def test_a_runs_folder_that_cannot_be_written_is_one_line_naming_it(
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {workbench_home / 'data' / 'runs'}") and len(err.splitlines()) == 1, err
     assert "--verbose" not in err and "Errno" not in err
+
+
+def test_a_status_json_that_is_a_folder_is_named_not_the_temp_file_beside_it(
+    trained: Path, workbench_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """resume named '.tmp-status.json.8an1p7da: is a directory', a file the user never made."""
+    shutil.copytree(trained, workbench_home, dirs_exist_ok=True)
+    (folder,) = (workbench_home / "data" / "runs").iterdir()
+    (folder / "status.json").unlink()
+    (folder / "status.json").mkdir()
+    assert main(["resume", folder.name, "--epochs", "2"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {folder / 'status.json'}: is a directory", err
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(TEMP_PREFIX)]
