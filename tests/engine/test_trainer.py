@@ -176,6 +176,39 @@ def test_an_epoch_checkpointed_but_not_recorded_before_a_crash_is_recorded_once_
     assert second.of(ev.EpochEnded)[0] == straight  # the very record the crash lost
 
 
+def test_an_epoch_file_a_failed_save_left_is_removed_at_resume_not_kept_beside_an_older_last() -> None:
+    """A save that failed between its files (a full disk at last.pt) left a complete epoch-002.pt
+    while last.pt, the status and the metrics said 1 epoch: the next resume neither used nor
+    removed it. Here last.pt is a folder when epoch 2 is saved: a real failure of that write."""
+    run_dir: list[RunDir] = []
+
+    def break_last_after_epoch_one(event: ev.Event) -> None:
+        if isinstance(event, ev.RunStarted):
+            run_dir.append(find_run(event.run_id))
+        if isinstance(event, ev.CheckpointSaved) and event.epoch == 1:
+            last = run_dir[0].last_checkpoint
+            last.rename(last.with_suffix(".kept"))
+            last.mkdir()
+
+    with pytest.raises(TrainingFailed, match="last.pt: Is a directory"):
+        train(tiny_spirals("train.checkpoint.every=1"), None, break_last_after_epoch_one)
+    (run,) = run_dir
+    assert [epoch for epoch, _ in run.epoch_checkpoints()] == [1, 2] and run.read_status().epochs_done == 1
+    run.last_checkpoint.rmdir()
+    run.last_checkpoint.with_suffix(".kept").rename(run.last_checkpoint)  # the disk has room again
+
+    control = Control()
+    control.stop()  # resume, and stop before the first step: what the resume did with the files shows
+    second = Recorder()
+    Trainer.resume(run, [second], control).run()
+    assert [epoch for epoch, _ in run.epoch_checkpoints()] == [1]
+    (said,) = [w.message for w in second.of(ev.RunWarning) if "epoch-002.pt" in w.message]
+    assert said == (
+        "checkpoints/epoch-002.pt was written by a save that did not finish and no record points to it; "
+        "removed (epoch 2 trains again)"
+    )
+
+
 def test_stop_mid_epoch_and_resume_is_bit_identical_to_training_straight_through() -> None:
     straight, straight_rec = train(tiny_digits(DETERMINISTIC))
 

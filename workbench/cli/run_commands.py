@@ -409,7 +409,7 @@ class TrainView:
     def _started(self, event: ev.RunStarted) -> None:
         self._task, self._epochs = event.task, event.epochs
         self.run_id, self.run_dir = event.run_id, event.run_dir
-        verb = "resuming" if event.start_epoch > 1 or event.start_step else "run"
+        verb = "testing" if event.test_only else "resuming" if event.start_epoch > 1 or event.start_step else "run"
         self.say(
             f"{verb} {event.run_id}  {event.name} on {event.where} ({event.device_name})  "
             f"{count(event.num_params)} params  {count(event.train_size)} train / {count(event.val_size)} val / "

@@ -49,6 +49,7 @@ from workbench.runs.history import RunHistory, event_from_record
 from workbench.runs.liveness import RunLock
 from workbench.runs.reports import write_report
 from workbench.runs.resume_rules import check_new_total, check_resumable
+from workbench.runs.status import FINISHED
 from workbench.runs.store import create_run
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
@@ -110,6 +111,10 @@ class Trainer:
         self._checkpoint = checkpoint  # resume from this state (see resume())
         self._extra_warnings: list[str] = []
         self._lock: RunLock | None = None
+        #: A resumed run whose epochs were all trained but whose end was never recorded (see resume()).
+        self._test_left = False
+        #: How the run ends before any step, when only its final test is left (set by _build).
+        self._ending: RunEnd | None = None
 
     @classmethod
     def resume(
@@ -134,8 +139,10 @@ class Trainer:
             config = validate(config_io.from_dict(state["config"]))
         except ConfigError as error:
             raise CheckpointError(f"{run.last_checkpoint}: its experiment is no longer valid: {error}") from None
-        done = int(state["epoch"])
-        check_new_total(run.id, done, config.train.epochs, epochs, mid_epoch=int(state["step"]) > 0)
+        done, mid_epoch = int(state["epoch"]), int(state["step"]) > 0
+        recorded = run.read_status().state
+        check_new_total(run.id, done, config.train.epochs, recorded, epochs, mid_epoch=mid_epoch)
+        orphans = run.remove_unrecorded_checkpoints(done) if team.first else []
         trainer = cls(
             config,
             sinks,
@@ -147,6 +154,15 @@ class Trainer:
             clock=clock,
             team=team,
         )
+        # Every epoch trained, the end never recorded (killed, or failed, in the final test):
+        # only the test is left. A run that ended may instead train on (a new total, or early
+        # stopping's patience afresh).
+        trainer._test_left = epochs is None and not mid_epoch and recorded != FINISHED
+        trainer._extra_warnings += [
+            f"{path.relative_to(run.path)} was written by a save that did not finish and no record points to it; "
+            f"removed (epoch {path.stem.removeprefix('epoch-').lstrip('0')} trains again)"
+            for path in orphans
+        ]
         if epochs is not None:
             if epochs != config.train.epochs:
                 trainer._extra_warnings.append(
@@ -232,8 +248,13 @@ class Trainer:
                 state.epoch_totals.reset()  # the first worker's restored totals are every worker's sum
             self._extra_warnings += _worker_count_warnings(self._checkpoint, self.team.place.workers)
             if stopping.enabled and state.early.bad_epochs >= stopping.patience:
-                state.early.bad_epochs = 0
-                self._extra_warnings.append("early stopping had ended this run; its patience starts again")
+                if self._test_left:
+                    self._ending = RunEnd.EARLY_STOPPED
+                else:
+                    state.early.bad_epochs = 0
+                    self._extra_warnings.append("early stopping had ended this run; its patience starts again")
+            elif self._test_left and state.position.epochs_done >= config.train.epochs:
+                self._ending = RunEnd.FINISHED
         return parts, state
 
 
@@ -275,6 +296,8 @@ class _Session:
         )
         #: With other workers: the step of the epoch at which they next agree (report, pause, stop).
         self.next_agreement = 1
+        #: Set when only the final test is left: the run ends so, before any step.
+        self.ending = trainer._ending
 
     def train(self) -> ev.RunFinished:
         """Train; every way training can end is recorded as an event before it returns or raises."""
@@ -311,6 +334,8 @@ class _Session:
             raise
 
     def _train_epochs(self) -> RunEnd:
+        if self.ending is not None:
+            return self.ending
         for epoch in range(self.state.position.epoch, self.config.train.epochs + 1):
             ended = self._train_epoch(epoch)
             if ended is not None:
@@ -567,6 +592,7 @@ class _Session:
                 task=parts.task,
                 start_step=position.step,
                 workers=self.team.place.workers,
+                test_only=self.ending is not None,
             )
         )
         for message in self.warnings:

@@ -44,6 +44,7 @@ class RunStarted(Event):
     task: str  # "classification" | "regression"
     start_step: int = 0  # steps of start_epoch already done (> 0 when resuming a run stopped mid-epoch)
     workers: int = 1  # processes training it together (torchrun's world size)
+    test_only: bool = False  # a resume of a run killed in its final test: only that test is left
 
     @property
     def where(self) -> str:

@@ -127,6 +127,15 @@ class RunDir:
             return []
         return decode_records(data)
 
+    def remove_unrecorded_checkpoints(self, epochs_done: int) -> list[Path]:
+        """Remove the epoch-NNN.pt files of epochs after ``epochs_done`` (last.pt's): a save that
+        did not finish (a full disk, a kill between its files) wrote them, no record points to
+        them, and the resumed run trains those epochs again and writes them anew."""
+        orphans = [path for epoch, path in self.epoch_checkpoints() if epoch > epochs_done]
+        for path in orphans:
+            path.unlink(missing_ok=True)
+        return orphans
+
     def clean_temp_files(self, older_than_s: float = 0.0) -> list[Path]:
         """Remove temp files a crash left behind. The run's trainer removes them all; any other
         command only those older than ``older_than_s``, since the trainer may be writing one."""

@@ -279,6 +279,8 @@ class RunHistory:
         self.started, self.progress, self.finished, self.failed = event, None, None, None
         self.state = "running"
         sizes = f"{count(event.train_size)} train, {count(event.val_size)} val, {count(event.test_size)} test samples"
+        if event.test_only:
+            return LogLine("info", f"Resumed on {event.where} for the final test (its training had ended)")
         if resumed:
             at = f"epoch {event.start_epoch}" + (f", step {event.start_step}" if event.start_step else "")
             return LogLine("info", f"Resumed at {at} on {event.where}")

@@ -175,7 +175,7 @@ def resume_args(run: RunDir, epochs: int | None, device: str | None, tensorboard
     that continue it."""
     check_resumable(run)
     status = run.read_status()
-    check_new_total(run.id, status.epochs_done, status.epochs, epochs)
+    check_new_total(run.id, status.epochs_done, status.epochs, status.state, epochs)
     run.update_status(state=STARTING, pid=None, launched_ts=time.time(), message="")
     return resume_command_args(run, epochs, device, tensorboard, notify)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from workbench.errors import CheckpointError, ConfigError
 from workbench.runs.folder import RunDir
 from workbench.runs.liveness import RunBusyError, lock_is_held
-from workbench.runs.status import LIVE_STATES, STARTING
+from workbench.runs.status import FINISHED, LIVE_STATES, STARTING
 
 
 def check_resumable(run: RunDir) -> None:
@@ -19,18 +19,22 @@ def check_resumable(run: RunDir) -> None:
         raise CheckpointError(f"run {run.id} has no checkpoint to resume from ({run.last_checkpoint} is missing)")
 
 
-def needs_new_total(epochs_done: int, total: int, mid_epoch: bool = False) -> bool:
-    """True when the run has trained every epoch it planned: resuming needs a larger total."""
-    return epochs_done >= total and not mid_epoch
+def needs_new_total(epochs_done: int, total: int, state: str, mid_epoch: bool = False) -> bool:
+    """True when the run has trained every epoch it planned and recorded its end: resuming needs
+    a larger total. A run in any other ``state`` (recorded or shown) that trained every epoch was
+    killed, or failed, in its final test: a resume runs that test and the run ends finished."""
+    return epochs_done >= total and not mid_epoch and state == FINISHED
 
 
-def check_new_total(run_id: str, epochs_done: int, total: int, requested: int | None, mid_epoch: bool = False) -> None:
+def check_new_total(
+    run_id: str, epochs_done: int, total: int, state: str, requested: int | None, mid_epoch: bool = False
+) -> None:
     """Raise a ConfigError when ``requested`` (``--epochs``) cannot continue the run."""
     if requested is not None and requested <= epochs_done:
         raise ConfigError(
             f"--epochs {requested}: run {run_id} has done {epochs_done} epochs; give a larger total", field="train.epochs"
         )
-    if requested is None and needs_new_total(epochs_done, total, mid_epoch):
+    if requested is None and needs_new_total(epochs_done, total, state, mid_epoch):
         raise ConfigError(
             f"run {run_id} has done all {total} epochs; pass --epochs N (N > {epochs_done}) to train further",
             field="train.epochs",

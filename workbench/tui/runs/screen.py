@@ -478,7 +478,7 @@ class RunsScreen(ChartsScreen):
             hint = "; enter shows it" if summary.is_live else ""
             self.notify(f"{error}{hint}", severity="warning", timeout=5)
             return
-        if needs_new_total(summary.epochs_done, summary.epochs):
+        if needs_new_total(summary.epochs_done, summary.epochs, summary.state):
             question = f"{summary.id} has done all {summary.epochs} epochs. Train it up to how many epochs in total?"
             self.app.push_screen(
                 EpochsScreen(question, summary.epochs + max(1, summary.epochs // 2), summary.epochs + 1),
