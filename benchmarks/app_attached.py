@@ -92,6 +92,7 @@ async def app_run(preset: str, epochs: int, press_keys: bool) -> dict:
     speeds, the app's CPU share, the event-to-screen latencies and (``press_keys``) the
     key-to-painted latencies of screen switches."""
 
+    from tests.tui.helpers import press_start
     from workbench.tui.app import build_app
     from workbench.tui.messages import RunMoved
 
@@ -124,7 +125,8 @@ async def app_run(preset: str, epochs: int, press_keys: bool) -> dict:
         # CPU): the figures are of an app attached to a run, so that is over before the run starts.
         while any(w.group == "warm-up" for w in app.workers) or not app.devices:
             await asyncio.sleep(0.05)
-        await pilot.press("4", "s")
+        await pilot.press("4")
+        await press_start(pilot, app)  # s, and enter in its name dialog
         # From the run's first report (its process has started and loaded its data) to its end.
         while app.runs.shown is None or app.runs.shown.history.started is None:
             await asyncio.sleep(0.02)

@@ -30,6 +30,7 @@ async def take(out: Path, size: tuple[int, int]) -> list[Path]:
     from workbench.tui.app import build_app
     from workbench.tui.runs.compare import CompareScreen
     from workbench.tui.runs.evaluation import EvaluationScreen
+    from workbench.tui.train.name_dialog import RunNameScreen
     from workbench.tui.train.screen import TrainScreen
 
     app = build_app("digits-cnn")
@@ -52,6 +53,8 @@ async def take(out: Path, size: tuple[int, int]) -> list[Path]:
         await pilot.press("4")
         await pilot.pause(0.5)
         await pilot.press("s")
+        await _wait(pilot, lambda: isinstance(app.screen, RunNameScreen))
+        await pilot.press("enter")  # the run's name, as proposed
         train = app.screen
         assert isinstance(train, TrainScreen)
         await _wait(pilot, lambda: len(train.history.epochs) >= 15)

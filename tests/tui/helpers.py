@@ -47,3 +47,12 @@ def screen_text(app: WorkbenchApp) -> str:
     """What the current screen shows, as plain text lines (what a person reads at 80x24)."""
     # The compositor is what Textual itself paints from; its strips are the screen's rows.
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def press_start(pilot: Pilot, app: WorkbenchApp) -> None:
+    """``s`` on the Train screen, then enter in the name dialog it opens: start the run as proposed."""
+    from workbench.tui.train.name_dialog import RunNameScreen
+
+    await pilot.press("s")
+    await wait_for(pilot, lambda: isinstance(app.screen, RunNameScreen), what="the run's name dialog")
+    await pilot.press("enter")

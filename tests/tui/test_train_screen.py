@@ -22,7 +22,7 @@ from workbench.tui.train.screen import TrainScreen
 from workbench.tui.widgets.charts import ChartDeck
 
 from ..processes import LONG_EPOCHS, epochs_done, only_run, train_in_background
-from .helpers import SIZE, screen_text, wait_for
+from .helpers import SIZE, press_start, screen_text, wait_for
 
 slow = pytest.mark.slow
 
@@ -47,7 +47,7 @@ async def test_pressing_s_trains_in_a_process_of_its_own_with_live_charts_then_l
     app = preset_app("digits-cnn", start="train")
     app.draft.set_text("train.epochs", "2")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("s")
+        await press_start(pilot, app)
         await wait_for(pilot, lambda: app.runs.shown is not None and app.runs.shown.history.is_over, timeout=120)
         screen = _screen(app)
         history = screen.history
@@ -101,7 +101,7 @@ async def test_pause_continue_and_stop_reach_the_run_process_and_other_screens_s
     app = preset_app("digits-cnn", start="train")
     app.draft.set_text("train.epochs", LONG_EPOCHS)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("s")
+        await press_start(pilot, app)
         await wait_for(pilot, lambda: app.runs.shown is not None and len(app.runs.shown.history.epochs) >= 1, timeout=120)
         screen = _screen(app)
         await pilot.press("p")
@@ -131,7 +131,7 @@ async def test_a_run_outlives_the_app_and_a_fresh_app_attaches_with_its_whole_hi
     first = preset_app("digits-cnn", start="train")
     first.draft.set_text("train.epochs", LONG_EPOCHS)
     async with first.run_test(size=SIZE) as pilot:
-        await pilot.press("s")
+        await press_start(pilot, first)
         await wait_for(pilot, lambda: first.runs.shown is not None and len(first.runs.shown.history.epochs) >= 1, timeout=120)
         await pilot.press("q")
         await wait_for(pilot, lambda: isinstance(first.screen, QuitWithRunsScreen))
@@ -194,7 +194,7 @@ async def test_the_app_and_the_cli_write_the_same_config_toml_for_the_same_prese
 
     app = preset_app("digits-cnn", start="train")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("s")
+        await press_start(pilot, app)
         await wait_for(pilot, lambda: app.runs.shown is not None, timeout=60)
         await pilot.press("x")
         await wait_for(pilot, lambda: _shown_state(app) in ("stopped", "finished"), timeout=120)
@@ -235,3 +235,42 @@ async def test_d_chooses_the_device_and_workers_into_the_experiment_refusing_mor
         await pilot.press("ctrl+z")  # one undo step puts both back
         await pilot.pause()
         assert (app.draft.config.train.device, app.draft.config.train.workers) == ("auto", 1)
+
+
+async def test_s_proposes_a_name_for_a_changed_experiment_and_escape_starts_nothing(
+    preset_app: Callable[..., WorkbenchApp],
+) -> None:
+    from textual.widgets import Input
+
+    from workbench.tui.train.name_dialog import RunNameScreen
+
+    app = preset_app("digits-mlp", start="train")
+    app.draft.delete_layer(3)  # the 64-wide Linear
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunNameScreen))
+        assert app.screen.query_one(Input).value == "digits-2fc"
+        assert "digits-mlp with data digits, model 2 fc" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
+        assert app.runs.shown is None and list_runs() == []
+
+
+@slow
+async def test_the_name_typed_in_the_dialog_names_the_run(preset_app: Callable[..., WorkbenchApp]) -> None:
+    from workbench.tui.train.name_dialog import RunNameScreen
+
+    app = preset_app("digits-mlp", start="train")
+    app.draft.delete_layer(3)  # the 64-wide Linear
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunNameScreen))
+        await pilot.press("ctrl+u")  # clear the field
+        await pilot.press("enter")
+        assert isinstance(app.screen, RunNameScreen) and "needs a name" in screen_text(app)  # an empty name is refused
+        await pilot.press(*"shallow", "enter")
+        await wait_for(pilot, lambda: app.runs.shown is not None, timeout=60)
+        status = only_run().read_status()
+        assert status.name == "shallow" and only_run().read_config().description == "digits-mlp with data digits, model 2 fc"
+        await pilot.press("x")
+        await wait_for(pilot, lambda: _shown_state(app) in ("stopped", "finished", "failed"), timeout=120)

@@ -23,6 +23,7 @@ from typing import Any
 from workbench.data.registry import DatasetInfo, dataset_spec, split_sizes
 from workbench.data.splitting import steps_per_epoch
 from workbench.errors import ConfigError, describe_error
+from workbench.experiment.naming import identity
 from workbench.experiment.validation import check_experiment
 from workbench.model.catalog import GROUPS, LAYER_TYPES, layer_type
 from workbench.model.shapes import ModelAnalysis, layer_names
@@ -133,6 +134,11 @@ class Draft:
             return None
         train = split_sizes(self._config.data, self._info).train
         return steps_per_epoch(train, self._config.data.batch_size)
+
+    def run_identity(self) -> tuple[str, str]:
+        """The name and description a run of the experiment takes: its own, or, once its data
+        or model differ from what was opened or saved, ones that say what it now is."""
+        return identity(self._config, self._saved)
 
     def ready_to_train(self) -> RunConfig:
         """A copy of the experiment to hand to the trainer; raises the first problem while there is one."""

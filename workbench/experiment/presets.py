@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import ConfigError
+from workbench.experiment.naming import identity, model_outline
 from workbench.experiment.validation import validate
-from workbench.model.backbones import BACKBONE
 from workbench.paths import user_presets_dir
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
@@ -70,11 +70,17 @@ def read_experiment(ref: str) -> RunConfig:
 
 
 def load_experiment(ref: str, overrides: Sequence[str] = ()) -> RunConfig:
-    """Read a preset or file, apply ``--set`` overrides and validate: ready to train."""
+    """Read a preset or file, apply ``--set`` overrides and validate: ready to train.
+
+    Overrides that change the data or the model rename the experiment for what it now is
+    (:func:`~workbench.experiment.naming.identity`), unless they set the name themselves."""
     path = resolve(ref)
     experiment = config_io.read(path)
     if overrides:
+        origin = experiment
         experiment = config_io.apply_overrides(experiment, list(overrides))
+        if not any(item.partition("=")[0].strip() == "name" for item in overrides):
+            experiment.name, experiment.description = identity(experiment, origin)
     try:
         return validate(experiment)
     except ConfigError as error:
@@ -123,7 +129,7 @@ def preset_rows() -> list[dict]:
         try:
             experiment = config_io.read(entry.path)
             row["dataset"] = experiment.data.dataset
-            row["model"] = model_outline(experiment)
+            row["model"] = model_outline(experiment.model.layers)
             checked = check_experiment(experiment)
             if checked.problems and _waits_for_a_path(experiment, checked.problems[0]):
                 row["availability"] = "your files"  # once data.options.path says where
@@ -144,23 +150,3 @@ def preset_rows() -> list[dict]:
             row["error"] = f"{type(error).__name__}: {error}"
         rows.append(row)
     return rows
-
-
-def model_outline(experiment: RunConfig) -> str:
-    """A short outline of the layer stack: its layers with weights, counted ("2 conv + 3 fc")."""
-    short = {
-        "Embedding": "emb",
-        "Conv1d": "conv1d",
-        "Conv2d": "conv",
-        "ResidualBlock": "res",
-        "GRU": "gru",
-        "LSTM": "lstm",
-        "SelfAttention": "attn",
-        "Linear": "fc",
-    }
-    counts: dict[str, int] = {}
-    backbones = [str(layer.params.get("model", "resnet18")) for layer in experiment.model.layers if layer.type == BACKBONE]
-    for layer in experiment.model.layers:
-        if layer.type in short:
-            counts[short[layer.type]] = counts.get(short[layer.type], 0) + 1
-    return " + ".join([*backbones, *(f"{n} {kind}" for kind, n in counts.items())]) or "-"

@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from workbench.formatting import count, duration
+from workbench.paths import runs_dir
+from workbench.runs.about import RunAbout, read_about, read_abouts
 from workbench.runs.folder import RunDir
 from workbench.runs.liveness import shown_state
 from workbench.runs.status import FINISHED, LIVE_STATES, RunStatus
@@ -30,6 +32,8 @@ class RunSummary:
     path: str
     name: str
     dataset: str
+    data: str  # the data set with its file: "csv wine.csv" (see workbench.runs.about)
+    model: str  # the model's outline: "2 conv + 3 fc"
     task: str
     num_params: int | None
     epochs_done: int
@@ -54,9 +58,10 @@ class RunSummary:
         return dataclasses.asdict(self)
 
 
-def summarize(run: RunDir, status: RunStatus | None = None) -> RunSummary:
-    """What a listing shows of ``run``; ``status``: its status.json if already read."""
+def summarize(run: RunDir, status: RunStatus | None = None, about: RunAbout | None = None) -> RunSummary:
+    """What a listing shows of ``run``; ``status``, ``about``: its status.json and its words if already read."""
     status = run.read_status() if status is None else status
+    about = read_about(run) if about is None else about
     state = shown_state(run.path, status)
     message = status.message
     if status.problems:
@@ -66,6 +71,8 @@ def summarize(run: RunDir, status: RunStatus | None = None) -> RunSummary:
         path=str(run.path),
         name=status.name,
         dataset=status.dataset,
+        data=about.data or status.dataset,
+        model=about.model,
         task=status.task,
         num_params=status.num_params,
         epochs_done=status.epochs_done,
@@ -86,7 +93,9 @@ def summarize(run: RunDir, status: RunStatus | None = None) -> RunSummary:
 
 def list_runs() -> list[RunSummary]:
     """Every run, oldest first."""
-    return [summarize(run, status) for run, status in runs_with_status()]
+    pairs = runs_with_status()
+    abouts = read_abouts(runs_dir(), [run for run, _ in pairs])
+    return [summarize(run, status, about) for (run, status), about in zip(pairs, abouts, strict=True)]
 
 
 # ----------------------------------------------------------------------------- the columns' words
@@ -126,7 +135,7 @@ def started_text(iso: str) -> str:
 
 
 #: The listing's columns, in order (the CLI adds the id in front, the app a mark).
-LISTING_COLUMNS = ("state", "name", "dataset", "epochs", "test", "best", "params", "started", "time")
+LISTING_COLUMNS = ("state", "name", "dataset", "model", "epochs", "test", "best", "params", "started", "time")
 
 
 def listing_cells(summary: RunSummary) -> dict[str, str]:
@@ -134,7 +143,8 @@ def listing_cells(summary: RunSummary) -> dict[str, str]:
     return {
         "state": state_label(summary),
         "name": summary.name or "-",
-        "dataset": summary.dataset or "-",
+        "dataset": summary.data or "-",
+        "model": summary.model or "-",
         "epochs": f"{summary.epochs_done}/{summary.epochs}",
         "test": test_text(summary),
         "best": best_text(summary),
@@ -149,7 +159,8 @@ def listing_cells(summary: RunSummary) -> dict[str, str]:
 SORT_KEYS: dict[str, Callable[[RunSummary], Any]] = {
     "state": lambda s: (state_label(s), s.id),
     "name": lambda s: (s.name.lower(), s.id),
-    "dataset": lambda s: (s.dataset, s.id),
+    "dataset": lambda s: (s.data, s.id),
+    "model": lambda s: (s.model, s.id),
     "epochs": lambda s: (s.epochs_done, s.epochs),
     "test": lambda s: headline[1] if (headline := headline_metric(s.test)) else float("-inf"),
     "best": lambda s: (s.best_value is None, s.best_value or 0.0),

@@ -246,7 +246,7 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
     def start_run(self, make: Callable[[], RunDir], what: str) -> None:
         """Launch a run off the UI thread (``make`` creates its folder and starts its process),
         then show it; a run that cannot start is one line in a notification."""
-        self.notify(f"{what}…", timeout=3)
+        self.notify(f"{what}…", timeout=3, markup=False)
         self._launch(make)
 
     @work(thread=True, group="launch", exit_on_error=False)

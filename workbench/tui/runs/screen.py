@@ -79,7 +79,7 @@ SORTS: tuple[SortColumn, ...] = (
 
 
 #: Columns a narrow terminal leaves out, first to last: the state, name, results and time stay.
-NARROW_DROPS = ("params", "dataset", "started")
+NARROW_DROPS = ("params", "started", "model", "dataset")
 
 
 def fitting_columns(cells: Iterable[dict[str, str]], width: int) -> tuple[tuple[str, int], ...]:
@@ -101,8 +101,8 @@ def fitting_columns(cells: Iterable[dict[str, str]], width: int) -> tuple[tuple[
 
 
 def matches(summary: RunSummary, words: str) -> bool:
-    """Every word of the filter appears in the run's id, name, dataset, state or sweep."""
-    haystack = f"{summary.id} {summary.name} {summary.dataset} {state_label(summary)} {summary.sweep}".lower()
+    """Every word of the filter appears in the run's id, name, data set (with its file), model, state or sweep."""
+    haystack = f"{summary.id} {summary.name} {summary.data} {summary.model} {state_label(summary)} {summary.sweep}".lower()
     return all(word in haystack for word in words.lower().split())
 
 
@@ -669,7 +669,7 @@ def summary_text(summary: RunSummary, details: RunDetails) -> Text:
     config = details.config
     if config is not None:
         params = f" · {count(summary.num_params)} params" if summary.num_params is not None else ""
-        text.append(f"\n{config.data.dataset} · {len(config.model.layers)} layers{params}")
+        text.append(f"\n{summary.data} · {summary.model}{params}")
         text.append(
             f"\n{config.optimizer.name} lr {config.optimizer.lr:g} · {config.schedule.name} · batch {config.data.batch_size}"
         )

@@ -153,27 +153,39 @@ class TrainScreen(ChartsScreen):
     # ------------------------------------------------------------------ actions
 
     def action_start(self) -> None:
+        """Ask for the run's name (proposed by the draft), then start it."""
+        from workbench.tui.train.name_dialog import RunNameScreen
+
         problems = self.draft.problems
         if problems:
             self._show_headline()
             self.notify(f"Cannot train yet: {problems[0]}", title="The experiment has problems", severity="error", timeout=6)
+            return
+        name, description = self.draft.run_identity()
+        self.app.push_screen(RunNameScreen(name, description), lambda chosen: self._named(chosen, description))
+
+    def _named(self, name: str | None, description: str) -> None:
+        if name is None:
             return
         live = self.app.runs.live()
         if live:
             from workbench.tui.screens.dialogs import ConfirmScreen
 
             which = f"{len(live)} runs are" if len(live) > 1 else f"{live[0].id} is"
-            question = f"{which} already training. Start {self.draft.name} alongside (they share this machine)?"
-            self.app.push_screen(ConfirmScreen(question, yes="Start", no="Cancel"), lambda yes: self._start() if yes else None)
+            question = f"{which} already training. Start {name} alongside (they share this machine)?"
+            self.app.push_screen(
+                ConfirmScreen(question, yes="Start", no="Cancel"), lambda yes: self._start(name, description) if yes else None
+            )
             return
-        self._start()
+        self._start(name, description)
 
-    def _start(self) -> None:
+    def _start(self, name: str, description: str) -> None:
         from workbench.errors import ConfigError
         from workbench.runs.launch import launch_new_run, workers_of
         from workbench.tui.train.where_dialog import cuda_devices
 
         config = self.draft.ready_to_train()
+        config.name, config.description = name, description
         workers = workers_of(config)
         if workers.distributed and not self.app.devices:  # a GPU per worker is checked once they are known
             self.notify("Still finding this machine's devices; s again in a moment", title="Not yet", timeout=4)
@@ -183,7 +195,7 @@ class TrainScreen(ChartsScreen):
         except ConfigError as error:
             self.notify(str(error), title="Cannot train here", severity="error", timeout=6, markup=False)
             return
-        self.app.start_run(lambda: launch_new_run(config, workers=workers), f"Starting {config.name or 'the run'}")
+        self.app.start_run(lambda: launch_new_run(config, workers=workers), f"Starting {name}")
 
     def action_where(self) -> None:
         from workbench.tui.train.where_dialog import Where, WhereScreen
