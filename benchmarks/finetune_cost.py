@@ -7,8 +7,9 @@ trains; no gradient flows into the backbone and its BatchNorm stays in eval mode
 8x8 pictures repeated to 3 channels and resized per batch to ``--size``) with the engine's
 training step, epoch by epoch, the two sides alternating (ABBA) so that a busier moment of a
 shared machine hits both alike. Prints the median seconds per epoch of each, their spread and
-the ratio, with the machine's load. No download: the weights file is written in the published
-format (fresh random values; the cost does not depend on them) into a temporary WORKBENCH_HOME.
+the ratio, with the machine's load. No download: a weights file is written in the published
+format (fresh random values; the cost does not depend on them) into a temporary WORKBENCH_HOME,
+named as torchvision names its files (its hash checked on loading), and the layer pointed at it.
 
     python -m benchmarks.finetune_cost [--samples 256] [--size 64] [--rounds 3] [--model resnet18] [--device cpu]
 
@@ -20,11 +21,14 @@ frozen 10.9 s/epoch against 32.5 s unfrozen (3.0x); 64 samples at 224x224, 9.1 s
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
+import io
 import os
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 
@@ -37,21 +41,25 @@ from workbench.model.backbones import BACKBONES
 from workbench.optim.build import build_optimizer
 
 
-def write_weights(model: str) -> None:
-    """A fresh ``model``'s state dict under its published file name in the cache (no download)."""
+def write_weights(model: str) -> Path:
+    """A fresh ``model``'s state dict in the cache, named ``<model>-<its SHA-256 prefix>.pth`` (no download)."""
     spec = BACKBONES[model]
     folder = paths.cache_dir() / "weights"
     folder.mkdir(parents=True, exist_ok=True)
-    if not (folder / spec.file_name).is_file():
-        module = getattr(importlib.import_module(f"torchvision.models.{spec.module}"), spec.name)(weights=None)
-        torch.save(module.state_dict(), folder / spec.file_name)
+    module = getattr(importlib.import_module(f"torchvision.models.{spec.module}"), spec.name)(weights=None)
+    buffer = io.BytesIO()
+    torch.save(module.state_dict(), buffer)
+    path = folder / f"{model}-{hashlib.sha256(buffer.getvalue()).hexdigest()[:8]}.pth"
+    path.write_bytes(buffer.getvalue())
+    return path
 
 
 class Side:
     """One way to fine-tune: the engine's parts and optimizer, trained an epoch at a time."""
 
-    def __init__(self, freeze: str, args: argparse.Namespace) -> None:
+    def __init__(self, freeze: str, args: argparse.Namespace, weights: Path) -> None:
         overrides = [
+            f"model.layers.0.weights={weights}",
             "data.dataset=digits",
             f"data.subset={args.samples}",
             "data.batch_size=32",
@@ -92,8 +100,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     os.environ["WORKBENCH_HOME"] = tempfile.mkdtemp(prefix="workbench-finetune-")
-    write_weights(args.model)
-    frozen, unfrozen = Side("all_but_head", args), Side("none", args)
+    weights = write_weights(args.model)
+    frozen, unfrozen = Side("all_but_head", args, weights), Side("none", args, weights)
     for side in (frozen, unfrozen):  # warm-up epoch each: first-call allocations and lazy imports
         side.train_epoch()
     times: dict[str, list[float]] = {"frozen": [], "unfrozen": []}

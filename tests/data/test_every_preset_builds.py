@@ -48,7 +48,7 @@ def test_every_preset_loads_its_data_builds_its_model_and_takes_a_step(preset: s
     config = load_experiment(preset, _write_dataset(stored.data.dataset, monkeypatch))
     for layer in config.model.layers:
         if layer.type == BACKBONE and layer.params.get("weights", "imagenet") == "imagenet":
-            write_published_weights(layer.params["model"])
+            write_published_weights(layer.params["model"], monkeypatch)
     parts = build_parts(config, device="cpu", for_training=True)
     inputs, targets = next(iter(parts.splits.train.epoch(1)))
     outputs = parts.prepared.model(parts.prepared.inputs(inputs))

@@ -5,6 +5,7 @@ the per-batch resize, the code view and one clear line for each bad setting."""
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import torchvision.transforms.v2.functional as TF
 
 from tests.engine.test_trainer import _assert_identical, _final_state, _stop_when, run_of, train
 from tests.engine.tiny import DETERMINISTIC
-from tests.weight_files import write_published_weights
+from tests.weight_files import write_published_weights, write_weights
 from workbench import paths
 from workbench.data.normalise import Normaliser
 from workbench.data.resize import InputResize, ResizingNormaliser, resizing
@@ -84,8 +85,8 @@ def test_inferred_shapes_and_parameter_counts_equal_torchs_for_each_backbone(nam
 # ----------------------------------------------------------------------------- published weights
 
 
-def test_published_weights_are_loaded_from_the_cache_without_a_network(no_network: None) -> None:
-    path = write_published_weights("resnet18")
+def test_published_weights_are_loaded_from_the_cache_without_a_network(no_network: None, monkeypatch) -> None:
+    path = write_published_weights("resnet18", monkeypatch)
     published = torch.load(path, weights_only=True)
     model = build_model(ModelConfig([backbone()]), (3, 32, 32), 10)
     loaded = model.backbone1.state_dict()
@@ -115,15 +116,101 @@ def test_a_damaged_weights_file_is_refused_in_one_line_naming_it(no_network: Non
     assert "\n" not in str(caught.value)
 
 
+def test_a_random_file_under_the_published_name_is_refused_by_the_hash_its_name_carries(no_network: None) -> None:
+    """It was loaded and trained from without a word: torchvision's names carry their SHA-256's start."""
+    cache = paths.cache_dir() / "weights"
+    write_weights("resnet18", cache, name=BACKBONES["resnet18"].file_name)
+    with pytest.raises(DataError) as caught:
+        build_model(ModelConfig([backbone()]), (3, 32, 32), 10)
+    message = str(caught.value)
+    assert message.startswith(f"resnet18: {cache / 'resnet18-f37072fd.pth'} is not usable (its SHA-256 starts ")
+    assert "where its name says f37072fd: a damaged or different file); download resnet18-f37072fd.pth" in message
+    assert "\n" not in message
+
+
+def _built_backbone(weights: Path, **params) -> torch.nn.Module:
+    return build_model(ModelConfig([backbone(weights=str(weights), input_size=32, **params)]), (3, 32, 32), 10).backbone1
+
+
+@pytest.mark.parametrize("name", [None, "resnet18.pth"], ids=["named by its hash", "any name"])
+def test_a_weights_file_given_by_its_path_is_loaded_all_but_the_head(no_network: None, tmp_path: Path, name: str | None) -> None:
+    path = write_weights("resnet18", tmp_path / "mine", seed=5, name=name)
+    written = torch.load(path, weights_only=True)
+    loaded = _built_backbone(path).state_dict()
+    assert all(torch.equal(loaded[key], value) for key, value in written.items() if not key.startswith("fc."))
+    assert loaded["fc.weight"].shape == (10, 512)
+
+
+def test_a_fine_tuned_file_with_another_head_is_taken_since_the_head_is_replaced(tmp_path: Path) -> None:
+    model = torchvision_model("resnet18")
+    model.fc = torch.nn.Linear(512, 7)
+    torch.save(model.state_dict(), tmp_path / "tuned.pth")
+    loaded = _built_backbone(tmp_path / "tuned.pth", freeze="none").state_dict()
+    assert torch.equal(loaded["conv1.weight"], model.state_dict()["conv1.weight"])
+
+
+def _saved(tmp_path: Path, value: object, name: str = "weights.pth") -> Path:
+    torch.save(value, tmp_path / name)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize(
+    ("contents", "problem"),
+    [
+        (
+            lambda tmp: write_weights("resnet18", tmp, name="resnet18-00000000.pth"),
+            r"its SHA-256 starts [0-9a-f]{8} where its name says 00000000: a damaged or different file",
+        ),
+        (
+            lambda tmp: write_weights("mobilenet_v3_small", tmp, name="small.pth"),
+            r"not resnet18's weights: it lacks conv1\.weight, bn1\.weight and 118 more and has features\.0\.0\.weight, "
+            r"features\.0\.1\.weight and \d+ more, which resnet18 has not",
+        ),
+        (
+            lambda tmp: _saved(tmp, {**torchvision_model("resnet18").state_dict(), "conv1.weight": torch.zeros(64, 1, 7, 7)}),
+            r"not resnet18's weights: conv1\.weight is \(64, 1, 7, 7\), resnet18's is \(64, 3, 7, 7\)",
+        ),
+        (lambda tmp: _saved(tmp, {"model": torchvision_model("resnet18").state_dict()}), r"not a state dict \(a dict of tensors"),
+        (lambda tmp: _saved(tmp, "text"), r"not a state dict"),
+        (lambda tmp: (tmp / "junk.pth").write_bytes(b"not a torch file") and tmp / "junk.pth", r"\S"),
+    ],
+    ids=["hash in its name differs", "another architecture", "a shape differs", "a training checkpoint", "not a dict", "junk"],
+)
+def test_a_weights_file_that_is_not_the_architectures_is_refused_in_one_line_naming_it(
+    tmp_path: Path, contents, problem: str
+) -> None:
+    path = contents(tmp_path)
+    with pytest.raises(DataError) as caught:
+        _built_backbone(path, freeze="none")
+    message = str(caught.value)
+    assert re.fullmatch(rf"resnet18: weights {re.escape(str(path))}: {problem}.*", message), message
+    assert "\n" not in message
+
+
+def test_a_missing_weights_file_is_a_problem_of_the_experiment_naming_the_layer(tmp_path: Path) -> None:
+    config = load_experiment("digits-cnn")
+    config.model.layers = [backbone(weights=str(tmp_path / "resnet18.pth"), input_size=32)]
+    assert [str(problem) for problem in problems(config)] == [
+        f"model.layers.0.weights (backbone1, Backbone): no such file: {tmp_path / 'resnet18.pth'}"
+    ]
+    config.model.layers[0].params["weights"] = str(tmp_path)
+    assert [str(problem) for problem in problems(config)] == [
+        f"model.layers.0.weights (backbone1, Backbone): {tmp_path} is a folder; name the weights file in it"
+    ]
+    write_weights("resnet18", tmp_path, name="resnet18.pth")
+    config.model.layers[0].params["weights"] = str(tmp_path / "resnet18.pth")
+    assert problems(config) == []
+
+
 # ----------------------------------------------------------------------------- freezing in training
 
 
-def tiny_finetune(*overrides: str):
-    """The preset's resnet18 (weights written here) on 32 digits resized to 32x32, no validation split."""
-    write_published_weights("resnet18")
+def tiny_finetune(weights: Path, *overrides: str):
+    """The preset's resnet18 (with the ``weights`` file) on 32 digits resized to 32x32, no validation split."""
     config = load_experiment(
         "cifar10-finetune",
         [
+            f"model.layers.0.weights={weights}",
             "data.dataset=digits",
             "data.subset=32",
             "data.batch_size=16",
@@ -140,10 +227,12 @@ def tiny_finetune(*overrides: str):
     return config
 
 
-def test_a_frozen_backbone_is_bit_identical_after_an_epoch_of_training_and_only_its_head_learns(no_network: None) -> None:
-    weights = write_published_weights("resnet18")
+def test_a_frozen_backbone_is_bit_identical_after_an_epoch_of_training_and_only_its_head_learns(
+    no_network: None, tmp_path: Path
+) -> None:
+    weights = write_weights("resnet18", tmp_path)
     published = torch.load(weights, weights_only=True)
-    finished, _ = train(tiny_finetune("model.layers.0.unfreeze_after=0", "train.epochs=1"))
+    finished, _ = train(tiny_finetune(weights, "model.layers.0.unfreeze_after=0", "train.epochs=1"))
     saved = _final_state(finished)
     trained = {key.removeprefix("backbone1."): value for key, value in saved["model"].items()}
     for key, value in published.items():  # parameters and BatchNorm statistics alike
@@ -158,12 +247,13 @@ def test_a_frozen_backbone_is_bit_identical_after_an_epoch_of_training_and_only_
 
 
 @pytest.mark.slow
-def test_unfreezing_trains_everything_from_then_on_and_a_resume_across_it_is_bit_identical() -> None:
-    published = torch.load(write_published_weights("resnet18"), weights_only=True)
-    straight, _ = train(tiny_finetune("train.epochs=2", DETERMINISTIC))  # the preset: frozen for epoch 1, unfrozen after
+def test_unfreezing_trains_everything_from_then_on_and_a_resume_across_it_is_bit_identical(tmp_path: Path) -> None:
+    weights = write_weights("resnet18", tmp_path)
+    published = torch.load(weights, weights_only=True)
+    straight, _ = train(tiny_finetune(weights, "train.epochs=2", DETERMINISTIC))  # the preset: frozen for epoch 1, unfrozen after
     control = Control()
     after_one = _stop_when(control, lambda e: isinstance(e, ev.EpochEnded) and e.epoch == 1)
-    _, first = train(tiny_finetune("train.epochs=2", DETERMINISTIC), control, after_one)
+    _, first = train(tiny_finetune(weights, "train.epochs=2", DETERMINISTIC), control, after_one)
     resumed = Trainer.resume(run_of(first)).run()
     _assert_identical(_final_state(straight), _final_state(resumed))
     epoch_one = read_checkpoint(run_of(first).epoch_checkpoint(1))["model"]
@@ -171,8 +261,8 @@ def test_unfreezing_trains_everything_from_then_on_and_a_resume_across_it_is_bit
     assert not torch.equal(_final_state(straight)["model"]["backbone1.conv1.weight"], published["conv1.weight"])
 
 
-def test_frozen_batchnorm_layers_stay_in_eval_mode_and_follow_an_unfreeze() -> None:
-    write_published_weights("resnet18")
+def test_frozen_batchnorm_layers_stay_in_eval_mode_and_follow_an_unfreeze(monkeypatch) -> None:
+    write_published_weights("resnet18", monkeypatch)
     model = build_model(ModelConfig([backbone(input_size=32)]), (3, 32, 32), 10).train()
     model(torch.zeros(2, 3, 32, 32))
     assert not model.backbone1.bn1.training
@@ -212,8 +302,8 @@ def test_the_data_note_says_the_size_the_statistics_and_whose_weights() -> None:
 # ----------------------------------------------------------------------------- the code view
 
 
-def test_the_code_view_builds_the_same_module_with_the_same_frozen_parameters() -> None:
-    write_published_weights("mobilenet_v3_small")
+def test_the_code_view_builds_the_same_module_with_the_same_frozen_parameters(monkeypatch) -> None:
+    write_published_weights("mobilenet_v3_small", monkeypatch)
     layers = [backbone(model="mobilenet_v3_small", out_features=32, input_size=32), layer("ReLU"), layer("Linear")]
     analysis = analyse(layers, (3, 32, 32), 10)
     source = model_source(analysis, init="kaiming_normal")

@@ -7,6 +7,8 @@ import math
 from workbench.experiment.presets import load_experiment
 from workbench.experiment.validation import check_experiment
 from workbench.model.memory import byte_size, memory_text, training_memory
+from workbench.model.shapes import analyse
+from workbench.schema.config import LayerSpec
 
 
 def test_the_estimate_counts_weights_gradients_optimizer_copies_and_a_batch_of_outputs() -> None:
@@ -33,3 +35,14 @@ def test_byte_sizes_read_as_nvidia_smi_and_free_count_memory() -> None:
         "2.9 TiB",
         "44 PiB",
     ]
+
+
+def test_a_backbone_frozen_for_the_whole_run_has_no_gradients_or_optimizer_state_in_the_estimate() -> None:
+    """A frozen resnet18 with a 10-class head was said to need 85 MiB of Adam's state for its 5,130
+    trainable parameters: only parameters that train get gradients and optimizer state."""
+    frozen = analyse([LayerSpec("Backbone", params={"input_size": 32, "unfreeze_after": 0})], (3, 32, 32), 10)
+    estimate = training_memory(frozen, 8, "adam")
+    assert estimate.optimizer == 2 * 4 * 5_130  # the head's weight and bias, two moments each
+    assert estimate.weights == 4 * (frozen.total_params + 5_130)  # every weight, the head's gradients
+    later = analyse([LayerSpec("Backbone", params={"input_size": 32, "unfreeze_after": 2})], (3, 32, 32), 10)
+    assert training_memory(later, 8, "adam").optimizer == 2 * 4 * later.total_params  # all of it trains from epoch 3

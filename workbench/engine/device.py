@@ -17,6 +17,7 @@ from torch import nn
 
 from workbench.engine.distributed import Team
 from workbench.errors import ConfigError
+from workbench.experiment.devices import absent_device
 from workbench.formatting import counted
 from workbench.model.memory import byte_size
 from workbench.schema.config import TrainConfig
@@ -37,20 +38,11 @@ def resolve_device(name: str, where: str = "train.device") -> torch.device:
         raise ConfigError(f"{where}: {name!r} is not a device; use auto, cpu, cuda, cuda:N or mps", field=where) from None
     if device.type == "cpu":
         return device
-    if device.type == "cuda":
+    if device.type in ("cuda", "mps"):
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if count == 0:
-            raise ConfigError(
-                f"{where}: {name!r} requested but CUDA is not available on this machine; use auto or cpu", field=where
-            )
-        if device.index is not None and device.index >= count:
-            raise ConfigError(f"{where}: {name!r} requested but this machine has {counted(count, 'CUDA device')}", field=where)
-        return device
-    if device.type == "mps":
-        if not _mps_available():
-            raise ConfigError(
-                f"{where}: 'mps' requested but Apple's Metal backend is not available; use auto or cpu", field=where
-            )
+        absent = absent_device(str(device), where, cuda_count=count, mps=_mps_available())
+        if absent is not None:
+            raise absent
         return device
     raise ConfigError(f"{where}: {name!r} is not supported; use auto, cpu, cuda, cuda:N or mps", field=where)
 

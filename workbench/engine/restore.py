@@ -45,8 +45,9 @@ class RestoredModel:
 def restore_model(path: Path, *, device: str | None = None) -> RestoredModel:
     """Read the checkpoint at ``path`` and rebuild its model and data; one line for any problem."""
     state = read_checkpoint(path)
-    try:  # validated like any experiment before a model is built from it (sizes, catalogs, shapes)
-        config = validate(config_io.from_dict(state["config"]))
+    try:  # validated like any experiment before a model is built from it (sizes, catalogs, shapes);
+        # not the weights file or the device it trained with: the checkpoint holds the weights
+        config = validate(config_io.from_dict(state["config"]), machine=False)
     except ConfigError as error:
         raise CheckpointError(f"{path}: its experiment is not valid: {error}") from None
     parts = build_parts(config, device=device, for_training=False)

@@ -5,6 +5,11 @@ what needs the catalogs: the dataset and its options, the loss, optimizer and sc
 their parameters, the layer stack (by shape inference), and fields that must agree with each
 other (a monitored metric the task has, a validation split for ``val_*`` monitors).
 It collects all problems rather than stopping at the first, so the app can mark each in place.
+
+What a run needs of the machine is checked too, where a cheap look tells (no torch, no file
+read): the data file, a backbone's weights file, the device. A run that cannot start is then
+refused before its folder is created, by the app's ``s``, ``workbench train`` and the queue
+alike, and the app never says "ready to train" for it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from typing import Any
 from workbench.data.registry import DatasetInfo, dataset_options, describe
 from workbench.data.sharding import check_global_batch
 from workbench.errors import ConfigError, WorkbenchError
-from workbench.model.shapes import ModelAnalysis, analyse
+from workbench.experiment.devices import missing_device
+from workbench.model.backbones import BACKBONE, weights_file_problem
+from workbench.model.shapes import ModelAnalysis, analyse, layer_names
 from workbench.optim.catalog import (
     check_loss,
     check_optimizer,
@@ -46,8 +53,10 @@ class ExperimentCheck:
     analysis: ModelAnalysis | None
 
 
-def check_experiment(config: RunConfig) -> ExperimentCheck:
-    """Check the whole experiment once (the given config is not changed)."""
+def check_experiment(config: RunConfig, *, machine: bool = True) -> ExperimentCheck:
+    """Check the whole experiment once (the given config is not changed). ``machine=False`` leaves
+    out what a new run needs of this machine (a backbone's weights file, the device): a checkpoint
+    holds every weight, and another machine may have trained it."""
     config = config.copy()
     found: list[ConfigError] = []
 
@@ -69,7 +78,8 @@ def check_experiment(config: RunConfig) -> ExperimentCheck:
         check_schedule(config.schedule, config.train.epochs),
         lambda schedule: schedule_settings(schedule, config.train.epochs),
     )
-    check(lambda: _device(config))
+    check(lambda: _device(config, machine))
+    found += _weights_files(config) if machine else []
     check(lambda: check_global_batch(config.data.batch_size, config.train.workers))
     analysis = None
     if info is not None:
@@ -105,11 +115,27 @@ def _settle(section: Any, problems: list[ConfigError], settings: Callable[[Any],
     return problems
 
 
-def _device(config: RunConfig) -> None:
+def _device(config: RunConfig, machine: bool) -> None:
     if not _DEVICE.match(config.train.device):
         raise ConfigError(
             f"train.device: {config.train.device!r} is not a device; use auto, cpu, cuda, cuda:N or mps", field="train.device"
         )
+    absent = missing_device(config.train.device) if machine else None
+    if absent is not None:
+        raise absent
+
+
+def _weights_files(config: RunConfig) -> list[ConfigError]:
+    """A backbone's weights file that is not there (its contents are checked where it is loaded)."""
+    found = []
+    names = layer_names(config.model.layers)
+    for index, layer in enumerate(config.model.layers):
+        weights = layer.params.get("weights")
+        problem = weights_file_problem(weights) if layer.type == BACKBONE and isinstance(weights, str) else None
+        if problem:
+            where = f"model.layers.{index}.weights"
+            found.append(ConfigError(f"{where} ({names[index]}, {BACKBONE}): {problem}", field=where))
+    return found
 
 
 def _monitors(config: RunConfig, info: DatasetInfo) -> None:
@@ -140,11 +166,12 @@ def problems(config: RunConfig) -> list[ConfigError]:
     return check_experiment(config).problems
 
 
-def validate(config: RunConfig) -> RunConfig:
+def validate(config: RunConfig, *, machine: bool = True) -> RunConfig:
     """Raise the first problem of the experiment, or return a normalised copy ready to train:
     every catalog parameter present with its default filled in, so that the config a run
-    saves is the exact experiment even if defaults change later."""
-    checked = check_experiment(config)
+    saves is the exact experiment even if defaults change later. ``machine``: as for
+    :func:`check_experiment`."""
+    checked = check_experiment(config, machine=machine)
     if checked.problems:
         raise checked.problems[0]
     return checked.config

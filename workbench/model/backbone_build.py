@@ -1,11 +1,18 @@
-"""Build a ``Backbone`` layer: the torchvision model, its published weights, a new head, freezing.
+"""Build a ``Backbone`` layer: the torchvision model, its weights, a new head, freezing.
 
 Only the torchvision submodule that defines the model is imported (``torchvision.models.resnet``,
 ...). Published weights are read from ``<cache dir>/weights/<file>`` under the exact name
-torchvision publishes them with, downloaded there once when missing (``torch.hub``'s download,
-checked against the hash in the file name, as torchvision does), and loaded with
-``weights_only=True``. Offline, the error names the file,
-where to get it and the folder to put it in.
+torchvision publishes them with, downloaded there once when missing (``torch.hub``'s download);
+offline, the error names the file, where to get it and the folder to put it in. Weights can
+also be any file the user names (``weights = "path/to/resnet18.pth"``).
+
+Every weights file is checked here, where it is loaded (in the training process, never on the
+app's UI thread), each time, so that nothing remembered can go stale: a file named by
+torchvision's convention (``resnet18-f37072fd.pth``) must have a SHA-256 that starts with the
+digits its name carries, as torch.hub checks a download (a random state dict saved under the
+published name was trained from without a word); and every file must be a state dict with the
+architecture's keys and shapes (the head's may differ or be missing: it is replaced). It is read
+with ``weights_only=True``. Each problem is one line naming the file.
 
 Freezing sets ``requires_grad`` (frozen parameters get no gradient, so no optimizer or weight
 decay touches them) and keeps the frozen backbone's normalisation layers in eval mode, so that
@@ -17,6 +24,7 @@ schedule's then cover the same parameters throughout, and a resume restores them
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import urllib.error
 from collections.abc import Iterable
@@ -27,7 +35,16 @@ import torch
 from torch import nn
 
 from workbench.errors import DataError
-from workbench.model.backbones import BACKBONES, BackboneSpec, FrozenPart, missing_weights_message, weights_dir
+from workbench.model.backbones import (
+    BACKBONES,
+    PUBLISHED,
+    BackboneSpec,
+    FrozenPart,
+    missing_weights_message,
+    name_hash_prefix,
+    published_file,
+    weights_file,
+)
 
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm)
 
@@ -37,8 +54,13 @@ def build_backbone(params: dict[str, Any], published_weights: bool = True) -> nn
     ``published_weights=False`` leaves the weights to a checkpoint loaded next."""
     spec = BACKBONES[params["model"]]
     module = getattr(importlib.import_module(f"torchvision.models.{spec.module}"), spec.name)(weights=None)
-    if params["weights"] == "imagenet" and published_weights:
-        _load_published_weights(module, spec)
+    if published_weights:
+        if params["weights"] == PUBLISHED:
+            _load_published_weights(module, spec)
+        elif (file := weights_file(params["weights"])) is not None:
+            problem = load_weights_file(module, spec, file)
+            if problem:
+                raise DataError(f"{spec.name}: weights {file}: {problem}")
     parent, _, attribute = spec.head.rpartition(".")
     owner = module.get_submodule(parent) if parent else module
     setattr(owner, attribute, nn.Linear(spec.features, params["out_features"]))
@@ -50,21 +72,79 @@ def build_backbone(params: dict[str, Any], published_weights: bool = True) -> nn
 
 def _load_published_weights(module: nn.Module, spec: BackboneSpec) -> None:
     """Put ``spec``'s published weights into ``module``, from the cache (downloaded there once)."""
-    path = Path(weights_dir()) / spec.file_name
-    where = str(path)
+    path = published_file(spec)
     try:
         if not path.is_file():
             path.parent.mkdir(parents=True, exist_ok=True)
             # To a temp file, then renamed: never a half file under the published name.
-            torch.hub.download_url_to_file(spec.url, where, hash_prefix=spec.hash_prefix, progress=False)
-        module.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+            torch.hub.download_url_to_file(spec.url, str(path), hash_prefix=spec.hash_prefix, progress=False)
     except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
         reason = getattr(error, "reason", error)
         problem = f"the weights are not in the cache and the download failed ({reason})"
         raise DataError(missing_weights_message(spec, problem)) from None
-    except Exception as error:  # noqa: BLE001 - a damaged file, another model's weights, a hostile pickle
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise DataError(missing_weights_message(spec, f"{where} is not usable ({first})")) from None
+    except Exception as error:  # noqa: BLE001 - a download that did not match its hash, a full disk
+        raise DataError(missing_weights_message(spec, f"the download failed ({_first_line(error)})")) from None
+    unusable = load_weights_file(module, spec, path)
+    if unusable:
+        raise DataError(missing_weights_message(spec, f"{path} is not usable ({unusable})"))
+
+
+def load_weights_file(module: nn.Module, spec: BackboneSpec, path: Path) -> str | None:
+    """Load the weights file ``path`` into the torchvision ``module`` (head and all, before it is
+    replaced), or say in a few words what is wrong with the file, loading nothing."""
+    expected = name_hash_prefix(path.name)
+    try:
+        if expected is not None and not (actual := _sha256(path)).startswith(expected):
+            return f"its SHA-256 starts {actual[: len(expected)]} where its name says {expected}: a damaged or different file"
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - unreadable, not a torch file, a hostile pickle
+        return _first_line(error)
+    problem = state_problem(module, spec, state)
+    if problem:
+        return problem
+    module.load_state_dict({key: value for key, value in state.items() if not _in_head(key, spec)}, strict=False)
+    return None
+
+
+def state_problem(module: nn.Module, spec: BackboneSpec, state: Any) -> str | None:
+    """What keeps ``state`` from being ``spec``'s weights: not a dict of tensors, or keys or shapes
+    not the architecture's. The head is replaced, so its entries may be missing or of any shape."""
+    if not isinstance(state, dict) or not all(
+        isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in state.items()
+    ):
+        return "not a state dict (a dict of tensors, as model.state_dict() gives)"
+    wanted = {key: tuple(value.shape) for key, value in module.state_dict().items() if not _in_head(key, spec)}
+    missing = [key for key in wanted if key not in state]
+    extra = [key for key in state if key not in wanted and not _in_head(key, spec)]
+    if missing or extra:
+        said = [f"lacks {_some(missing)}" if missing else "", f"has {_some(extra)}, which {spec.name} has not" if extra else ""]
+        return f"not {spec.name}'s weights: it " + " and ".join(part for part in said if part)
+    for key, shape in wanted.items():
+        if tuple(state[key].shape) != shape:
+            return f"not {spec.name}'s weights: {key} is {tuple(state[key].shape)}, {spec.name}'s is {shape}"
+    return None
+
+
+def _in_head(key: str, spec: BackboneSpec) -> bool:
+    return key.startswith(spec.head + ".")
+
+
+def _some(keys: list[str], shown: int = 2) -> str:
+    """``conv1.weight, bn1.bias and 60 more``."""
+    more = f" and {len(keys) - shown} more" if len(keys) > shown else ""
+    return ", ".join(keys[:shown]) + more
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def set_frozen(module: nn.Module, head: str | None, *, frozen: bool) -> None:

@@ -15,8 +15,11 @@ datasets it trains on are small pictures that a crop would only cut the border o
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from workbench import paths
@@ -61,7 +64,9 @@ class BackboneSpec:
     @property
     def hash_prefix(self) -> str:
         """The start of the file's SHA-256, which torchvision puts in its name: ``resnet18-f37072fd.pth``."""
-        return self.file_name.rsplit("-", 1)[1].split(".")[0]
+        prefix = name_hash_prefix(self.file_name)
+        assert prefix is not None, self.file_name  # every published name carries one
+        return prefix
 
     @property
     def weights_name(self) -> str:
@@ -110,8 +115,49 @@ def weights_dir() -> str:
     return str(paths.cache_dir() / "weights")
 
 
-def weights_cached(spec: BackboneSpec) -> bool:
-    return (paths.cache_dir() / "weights" / spec.file_name).is_file()
+def published_file(spec: BackboneSpec) -> Path:
+    """Where ``weights = "imagenet"`` reads the published file: the cache, under torchvision's name."""
+    return Path(weights_dir()) / spec.file_name
+
+
+# ----------------------------------------------------------------------------- weights files
+
+#: A backbone layer's ``weights``: these two words, or else the path of a weights file.
+PUBLISHED, RANDOM = "imagenet", "none"
+#: Torchvision's convention: ``<name>-<the first hex digits of the file's SHA-256>.<ext>``, as
+#: torch.hub's download checks it (``resnet18-f37072fd.pth``); at least 8 digits, so that a
+#: name like ``net-cafe.pt`` is not taken for one.
+_HASH_IN_NAME = re.compile(r"-([0-9a-f]{8,64})\.[A-Za-z0-9]+$")
+
+
+def name_hash_prefix(file_name: str) -> str | None:
+    """The SHA-256 prefix a weights file's name carries by torchvision's convention, if it does."""
+    found = _HASH_IN_NAME.search(file_name)
+    return found.group(1) if found else None
+
+
+def weights_file(value: str) -> Path | None:
+    """The file a ``weights`` setting names, None for ``imagenet`` and ``none``. A relative path
+    starts at the working directory, as data.options.path does."""
+    return None if value in (PUBLISHED, RANDOM) else Path(value.strip()).expanduser()
+
+
+def weights_file_problem(value: str) -> str | None:
+    """Why a ``weights`` setting cannot be loaded, as far as a look at the file system tells
+    (cheap: validation asks on every change); its contents are checked where they are loaded."""
+    path = weights_file(value)
+    if path is None:
+        return None
+    if not value.strip():
+        return f'expected "{PUBLISHED}", "{RANDOM}" or the path of a weights file'
+    try:
+        if path.is_dir():
+            return f"{value.strip()} is a folder; name the weights file in it"
+        if not path.is_file():
+            return f"no such file: {value.strip()}"
+    except OSError as error:  # a name longer than the system allows, say
+        return f"{value.strip()}: {error.strerror or error}"
+    return None
 
 
 def missing_weights_message(spec: BackboneSpec, problem: str) -> str:
@@ -151,7 +197,8 @@ def backbone_input(layers: list[LayerSpec]) -> BackboneInput | None:
     model, size, weights = params.get("model", "resnet18"), params.get("input_size", WEIGHTS_SIZE), params.get("weights")
     if model not in BACKBONES or not isinstance(size, int) or isinstance(size, bool) or size < MIN_INPUT_SIZE:
         return None
-    imagenet = weights in (None, "imagenet")  # the catalog default is "imagenet"
+    # Published weights, or a file of them (fine-tuned from them): ImageNet's statistics either way.
+    imagenet = weights != RANDOM
     return BackboneInput(size, imagenet, BACKBONES[model].interpolation, model)
 
 
@@ -205,7 +252,19 @@ def frozen_parts(layers: Iterable[AnalysedLayer]) -> tuple[FrozenPart, ...]:
 
 def trainable_count(layers: Iterable[AnalysedLayer]) -> int:
     """Parameters that train in the first epoch (frozen backbones left out)."""
-    return sum(info.num_params - (frozen_count(info.params, info.num_params) if info.type == BACKBONE else 0) for info in layers)
+    return sum(info.num_params - _frozen_count(info, whole_run=False) for info in layers)
+
+
+def ever_trained_count(layers: Iterable[AnalysedLayer]) -> int:
+    """Parameters that train in some epoch: those that get gradients and optimizer state (a
+    backbone frozen for the whole run has neither; one unfrozen later has both from then on)."""
+    return sum(info.num_params - _frozen_count(info, whole_run=True) for info in layers)
+
+
+def _frozen_count(info: AnalysedLayer, *, whole_run: bool) -> int:
+    if info.type != BACKBONE or (whole_run and info.params.get("unfreeze_after")):
+        return 0
+    return frozen_count(info.params, info.num_params)
 
 
 def backbone_activations(layer: AnalysedLayer) -> int:
@@ -247,17 +306,25 @@ def has_backbone(model: ModelConfig) -> bool:
 def backbone_source(name: str, params: dict[str, Any]) -> str:
     """Plain PyTorch that builds an analysed backbone layer as ``build_backbone`` does, as variable ``name``."""
     spec = BACKBONES[params["model"]]
-    imagenet = params["weights"] == "imagenet"
-    weights = f"torchvision.models.{spec.weights_name}" if imagenet else "None"
+    value, file = params["weights"], weights_file(params["weights"])
     owner, _, attribute = spec.head.rpartition(".")
     head = f"{name}.{owner}[{attribute}]" if owner else f"{name}.{attribute}"
     size = params["input_size"]
+    if value == PUBLISHED:
+        weights, whose = f"torchvision.models.{spec.weights_name}", f"with its ImageNet weights ({spec.file_name})"
+    else:
+        weights, whose = "None", "with random weights" if file is None else f"with the weights of {file.name}"
     lines = [
-        f"# {name}: {spec.name} " + (f"with its ImageNet weights ({spec.file_name})" if imagenet else "with random weights"),
-        f"# Inputs are resized to {size}x{size}" + (", normalised with ImageNet's mean and std" if imagenet else ""),
+        f"# {name}: {spec.name} {whose}",
+        f"# Inputs are resized to {size}x{size}" + (", normalised with ImageNet's mean and std" if value != RANDOM else ""),
         f"{name} = torchvision.models.{spec.name}(weights={weights})",
-        f"{head} = nn.Linear({spec.features}, {params['out_features']})  # the new head",
     ]
+    if file is not None:  # as build_backbone loads it: everything but the head, which is replaced
+        lines += [
+            f'state = torch.load({json.dumps(str(file))}, map_location="cpu", weights_only=True)',
+            f"{name}.load_state_dict({{k: v for k, v in state.items() if not k.startswith({json.dumps(spec.head + '.')})}}, strict=False)",
+        ]
+    lines.append(f"{head} = nn.Linear({spec.features}, {params['out_features']})  # the new head")
     freeze = params["freeze"]
     if freeze != "none":
         after = params["unfreeze_after"]

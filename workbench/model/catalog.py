@@ -318,10 +318,10 @@ _TYPES = (
             Param("model", "choice", "resnet18", "which torchvision model", choices=tuple(BACKBONES)),
             Param(
                 "weights",
-                "choice",
+                "str",
                 "imagenet",
-                "imagenet: torchvision's published weights (downloaded to the cache once); none: random",
-                choices=("imagenet", "none"),
+                "imagenet: torchvision's published weights (downloaded to the cache once); none: random; "
+                "or a weights file's path (its keys and shapes are checked, and the SHA-256 a torchvision name carries)",
             ),
             Param(
                 "out_features",
