@@ -316,6 +316,17 @@ def test_the_code_view_builds_the_same_module_with_the_same_frozen_parameters(mo
     assert [p.requires_grad for p in generated.parameters()] == [p.requires_grad for p in built.parameters()]
 
 
+@pytest.mark.parametrize("stored", [8, 32], ids=["resized", "already that size"])
+def test_the_code_views_preprocess_prepares_images_as_the_run_does(stored: int) -> None:
+    """Resized for the backbone, grey repeated to 3 channels, standardised with ImageNet's mean and std."""
+    analysis = analyse([backbone(input_size=32)], (1, stored, stored), 10)
+    namespace: dict = {}
+    exec(model_source(analysis).replace("torchvision.models.ResNet18_Weights.IMAGENET1K_V1", "None"), namespace)
+    grey = torch.randint(0, 256, (4, 1, stored, stored), dtype=torch.uint8)
+    runs = resizing(Normaliser.fit(grey, standardise=True), input_resize(ModelConfig([backbone(input_size=32)])))
+    torch.testing.assert_close(namespace["preprocess"](grey), runs(grey), rtol=1e-5, atol=1e-5)
+
+
 # ----------------------------------------------------------------------------- bad settings
 
 

@@ -4,16 +4,24 @@ Every component that a resume must put back (model, optimizer, schedule, grad sc
 best and early-stopping trackers, the epoch's metric totals, the random generators) is saved
 through its own ``state_dict()`` and restored through ``load_state_dict()``, here and only here,
 so the two directions cannot drift apart. The file format itself is :mod:`checkpoint_io`'s.
+
+Every checkpoint also says how the model's inputs were standardised (``"input"``: the mean and
+std of the training split, per channel or column, on the scale the samples are stored in), so
+that the model can be used from the file alone in plain PyTorch, with the code view's
+``preprocess`` (the README shows it in ten lines); before, the numbers were only in an exported
+script. Plain lists, so ``torch.load(weights_only=True)`` reads them; older files lack the key.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import torch
 
+from workbench.data.normalise import Normaliser
 from workbench.engine.loop_state import BestTracker, Position
 from workbench.engine.metrics import MetricTotals
 from workbench.engine.seeding import capture_rng
@@ -42,6 +50,23 @@ class TrainingState:
     best: BestTracker
     early: BestTracker
     epoch_totals: MetricTotals
+
+
+#: The attribute of a built model that holds its input record (set by engine.setup.build_parts):
+#: a plain attribute, not a weight, so the model's state dict and every export are unchanged.
+INPUT_ATTRIBUTE = "workbench_input"
+
+
+def input_record(normaliser: Normaliser, input_shape: Sequence[int]) -> dict[str, Any]:
+    """How a batch of samples as stored (``input_shape`` each: uint8 0..255 for images) becomes
+    what the model takes: ``(x - mean) / std`` per channel or column, after the resize a backbone
+    does (the code view's ``preprocess``); token ids go in as they are."""
+    return {
+        "input_shape": list(input_shape),
+        "mean": normaliser.mean.flatten().tolist(),
+        "std": normaliser.std.flatten().tolist(),
+        "tokens": normaliser.tokens,
+    }
 
 
 def _saved_as_they_are(training: TrainingState) -> dict[str, _Stateful]:
@@ -84,6 +109,7 @@ def build_checkpoint(
         "worker_rngs": worker_rngs,
         "epoch_ended": epoch_ended.to_dict() if epoch_ended is not None else None,
         "elapsed_s": elapsed_s,
+        "input": getattr(training.module, INPUT_ATTRIBUTE, None),
     }
 
 

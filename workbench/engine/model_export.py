@@ -223,7 +223,6 @@ def script_source(restored: RestoredModel, metadata: dict[str, Any], weights_nam
     """The code view's source of the model, then constants and a loader for the weights beside it."""
     info = restored.parts.splits.info
     analysis = analyse(restored.config.model.layers, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
-    stats_shape = (1, len(metadata["mean"])) + (1,) * (len(info.input_shape) - 1)
     loader = f'''
 
 # ----------------------------------------------------------------------------- added by workbench export
@@ -233,15 +232,8 @@ from pathlib import Path
 
 INPUT_SHAPE = {tuple(info.input_shape)!r}
 CLASS_NAMES = {list(info.class_names)!r}
-# Inputs are standardised as in training: x as stored (0..255 for images), (x - MEAN) / STD.
-MEAN = torch.tensor({metadata["mean"]!r}).reshape{stats_shape!r}
-STD = torch.tensor({metadata["std"]!r}).reshape{stats_shape!r}
 WEIGHTS = Path(__file__).with_name({weights_name!r})
-
-
-def preprocess(x: torch.Tensor) -> torch.Tensor:
-    """A batch as stored (uint8 images, or feature values) -> what the model takes."""
-    return (x.float() - MEAN) * (1.0 / STD)
+# preprocess(x), above, standardises a batch as stored (0..255 for images) as in training.
 
 
 def load(weights: Path = WEIGHTS) -> nn.Module:
@@ -254,7 +246,8 @@ if __name__ == "__main__":
     with torch.no_grad():
         print(load()(torch.zeros(1, *INPUT_SHAPE)).shape)
 '''
-    return model_source(analysis) + loader
+    statistics = (metadata["mean"], metadata["std"])
+    return model_source(analysis, normalize=restored.config.data.normalize, statistics=statistics) + loader
 
 
 def _string_metadata(metadata: dict[str, Any]) -> dict[str, str]:

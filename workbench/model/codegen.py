@@ -3,7 +3,10 @@
 People learn from and take away the code the workbench runs. The source defines ``model =
 nn.Sequential(OrderedDict([...]))`` with the same module names, constructors and parameters as
 ``build.build_model``, copies the classes of any blocks it uses verbatim from ``blocks.py`` and
-spells out a non-default initialisation. No torch import here: the app shows the code before
+spells out a non-default initialisation. It ends with ``preprocess``: what the run does to each
+batch before the model (a backbone's resize, then the standardisation with the mean and std every
+checkpoint holds, or the constants where they are known without the data), so that the model
+can be reproduced from what the user sees. No torch import here: the app shows the code before
 torch has loaded.
 """
 
@@ -14,16 +17,28 @@ import json
 from pathlib import Path
 from typing import Any
 
-from workbench.model.backbones import BACKBONE, backbone_source
+from workbench.model.backbones import BACKBONE, IMAGENET_MEAN, IMAGENET_STD, backbone_input, backbone_source
 from workbench.model.catalog import INIT_TARGETS, LAYER_TYPES, InitCall, init_calls
 from workbench.model.shapes import LayerInfo, ModelAnalysis, model_parts
+from workbench.schema.config import LayerSpec
 from workbench.schema.params import AUTO
 
 _BLOCKS_FILE = Path(__file__).with_name("blocks.py")
+#: A run's input statistics: the mean and std per channel (or column), as a checkpoint holds them.
+Statistics = tuple[list[float], list[float]]
 
 
-def model_source(analysis: ModelAnalysis, init: str = "default", bias_init: str = "default") -> str:
-    """Python source that builds the analysed model; raises the analysis error if it has one."""
+def model_source(
+    analysis: ModelAnalysis,
+    init: str = "default",
+    bias_init: str = "default",
+    *,
+    normalize: bool = True,
+    statistics: Statistics | None = None,
+) -> str:
+    """Python source that builds the analysed model and prepares its inputs (``normalize``: the
+    experiment's data.normalize; ``statistics``: a run's mean and std, when there is one); raises
+    the analysis error if it has one."""
     if analysis.error is not None:
         raise analysis.error
     weight_call, bias_call = init_calls(init, bias_init)
@@ -41,11 +56,72 @@ def model_source(analysis: ModelAnalysis, init: str = "default", bias_init: str 
     sections = ["\n\n\n".join([header, *_block_sources(analysis), *built, _sequential(analysis)])]
     if weight_call is not None or bias_call is not None:
         sections.append(_init_code(weight_call, bias_call, init, bias_init, [info.name for info in backbones]))
+    sections.append(_input_source(analysis, normalize, statistics))
     batch = ", ".join(map(str, (1, *analysis.input_shape)))
     result = ", ".join(map(str, (1, *analysis.output_shape)))
     dtype = ", dtype=torch.long" if analysis.vocab_size else ""
     sections.append(f"# Try it: model(torch.zeros({batch}{dtype})).shape -> torch.Size([{result}])")
     return "\n\n".join(sections) + "\n"
+
+
+def _input_source(analysis: ModelAnalysis, normalize: bool, statistics: Statistics | None) -> str:
+    """``preprocess``: a batch as stored -> what the model takes, as the run does it
+    (data.resize.ResizingNormaliser, data.normalise.Normaliser). MEAN and STD are written out where
+    they are known (a run's ``statistics``, ImageNet's for pretrained weights, data.normalize =
+    false); else they are arguments, the numbers every checkpoint holds."""
+    if analysis.vocab_size:
+        return "# The inputs: token ids go in as they are.\ndef preprocess(x: torch.Tensor, *statistics: list[float]) -> torch.Tensor:\n    return x"
+    resize = backbone_input([LayerSpec(info.type, params=info.params) for info in analysis.layers[:1]])
+    images = len(analysis.input_shape) == 3  # stored as uint8 0..255
+    if statistics is not None:
+        known = [
+            "# The training split's mean and std, per channel (per column for tables), as the run computed them:",
+            *_constants(*statistics),
+        ]
+    elif resize is not None and resize.imagenet:
+        known = [
+            "# The mean and std ImageNet's weights were trained with, on the 0..255 scale images are stored in:",
+            *_constants([255 * value for value in IMAGENET_MEAN], [255 * value for value in IMAGENET_STD]),
+        ]
+    elif not normalize:
+        known = [
+            "# data.normalize = false: " + ("images are scaled from 0..255 to 0..1" if images else "the values go in as they are")
+        ]
+        known += _constants([0.0], [255.0 if images else 1.0])
+    else:
+        known = [
+            "# MEAN and STD: the training split's, per channel (per column for tables), computed when a run starts;",
+            '# every checkpoint holds them: checkpoint["input"]["mean"] and checkpoint["input"]["std"]',
+        ]
+    arguments = (
+        "mean: list[float] = MEAN, std: list[float] = STD"
+        if known[-1].startswith("STD")
+        else "mean: list[float], std: list[float]"
+    )
+    lines = [
+        "# The inputs: preprocess turns a batch as stored (0..255 for images) into what the model takes, as the run does.",
+        *known,
+        f"def preprocess(x: torch.Tensor, {arguments}) -> torch.Tensor:",
+        "    x = x.float()",
+    ]
+    if resize is not None:
+        size = resize.size
+        lines += [
+            f"    if x.shape[-2:] != ({size}, {size}):  # resized for {resize.backbone}",
+            f'        x = nn.functional.interpolate(x, size=({size}, {size}), mode="{resize.interpolation}", antialias=True)',
+        ]
+        if resize.interpolation == "bicubic":
+            lines.append("        x = x.clamp(0.0, 255.0)")
+        lines += ["    if x.shape[1] == 1:", "        x = x.expand(-1, 3, -1, -1)  # grey images repeated to 3 channels"]
+    lines += [
+        "    shape = (1, -1) + (1,) * (x.dim() - 2)  # per channel, or per column",
+        "    return (x - torch.tensor(mean).reshape(shape)) / torch.tensor(std).reshape(shape)",
+    ]
+    return "\n".join(lines)
+
+
+def _constants(mean: list[float], std: list[float]) -> list[str]:
+    return [f"MEAN = {[float(f'{value:.9g}') for value in mean]!r}", f"STD = {[float(f'{value:.9g}') for value in std]!r}"]
 
 
 def _block_sources(analysis: ModelAnalysis) -> list[str]:

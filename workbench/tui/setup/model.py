@@ -181,7 +181,7 @@ class ModelScreen(WorkbenchScreen):
         try:
             if analysis is None:
                 raise ConfigError("the dataset is not valid, so the model's sizes are unknown")
-            text = model_source(analysis, model.init, model.bias_init)
+            text = model_source(analysis, model.init, model.bias_init, normalize=self.draft.config.data.normalize)
         except ConfigError as error:
             source.update(Text.styled(f"No code while the model is invalid:\n{error}", "red"))
             return
