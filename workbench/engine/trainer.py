@@ -12,6 +12,7 @@ where the host does wait for the device is marked ``# sync:``.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import socket
@@ -48,7 +49,7 @@ from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory, event_from_record
 from workbench.runs.liveness import RunLock
 from workbench.runs.reports import write_report
-from workbench.runs.resume_rules import check_new_total, check_resumable
+from workbench.runs.resume_rules import check_new_total, check_resumable, starts_over
 from workbench.runs.status import FINISHED
 from workbench.runs.store import create_run
 from workbench.schema import config as config_io
@@ -111,6 +112,8 @@ class Trainer:
         self._checkpoint = checkpoint  # resume from this state (see resume())
         self._extra_warnings: list[str] = []
         self._lock: RunLock | None = None
+        #: Made by resume(): its config.toml is written again (the total or the device may change).
+        self._resumed = False
         #: A resumed run whose epochs were all trained but whose end was never recorded (see resume()).
         self._test_left = False
         #: How the run ends before any step, when only its final test is left (set by _build).
@@ -129,11 +132,28 @@ class Trainer:
         clock: Callable[[], float] = time.monotonic,
     ) -> Trainer:
         """A trainer that continues ``run`` from its last.pt; ``epochs`` sets a new total. The other
-        workers of a distributed run read the same file; the first checks and claims the run."""
+        workers of a distributed run read the same file; the first checks and claims the run.
+        A run that never trained an epoch and has no checkpoint starts over, as the same run."""
         team = Team(place_from_environment())
         if team.first:
             check_resumable(run)
             run.clean_temp_files()
+        make = functools.partial(
+            cls,
+            sinks=sinks,
+            control=control,
+            run=run,
+            device=device,
+            progress_interval_s=progress_interval_s,
+            clock=clock,
+            team=team,
+        )
+        if starts_over(run):
+            config = run.read_config()
+            config.train.epochs = epochs or config.train.epochs
+            trainer = make(validate(config))
+            trainer._resumed = True
+            return trainer
         state = read_checkpoint(run.last_checkpoint)
         try:
             config = validate(config_io.from_dict(state["config"]))
@@ -143,17 +163,8 @@ class Trainer:
         recorded = run.read_status().state
         check_new_total(run.id, done, config.train.epochs, recorded, epochs, mid_epoch=mid_epoch)
         orphans = run.remove_unrecorded_checkpoints(done) if team.first else []
-        trainer = cls(
-            config,
-            sinks,
-            control,
-            run=run,
-            device=device,
-            progress_interval_s=progress_interval_s,
-            checkpoint=state,
-            clock=clock,
-            team=team,
-        )
+        trainer = make(config, checkpoint=state)
+        trainer._resumed = True
         # Every epoch trained, the end never recorded (killed, or failed, in the final test):
         # only the test is left. A run that ended may instead train on (a new total, or early
         # stopping's patience afresh).
@@ -193,7 +204,7 @@ class Trainer:
                 if run is None and team.first:
                     run = create_run(self.config)
                     self._claim(run)
-                elif run is not None and self._checkpoint is not None and team.first:
+                elif run is not None and self._resumed and team.first:
                     config_io.write(self.config, run.config_path)  # the epochs total or the device may have changed
                 run = RunDir(Path(team.share(str(run.path) if run is not None else "")))
                 self.run_dir = run

@@ -26,11 +26,12 @@ from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import counted
 from workbench.runs import queue
 from workbench.runs.folder import RunDir
-from workbench.runs.launch import launch_new_run, workers_of
+from workbench.runs.launch import launch_new_run, launch_resume, workers_of
 from workbench.runs.liveness import RunBusyError, RunLock, lock_is_held
 from workbench.runs.notify import deliver
 from workbench.runs.process_control import send_request
-from workbench.runs.status import RunStatus
+from workbench.runs.resume_rules import starts_over
+from workbench.runs.status import INTERRUPTED, LIVE_STATES, RunStatus
 from workbench.runs.store import runs_with_status
 from workbench.runs.sweep import ENDED, SweepDir, all_sweeps, sweep_progress, sweeps_dir
 from workbench.runs.sweep_table import sweep_table
@@ -75,12 +76,15 @@ def feed(poll_s: float = POLL_S) -> int:
         return 1
     gpus = gpu_count()
     devices: dict[str, str] = {}  # run id -> the GPU this feeder gave it
+    restarts: dict[str, int] = {}  # run id -> times this feeder started it again
     started = 0
     try:
         for entry_id in queue.recover_claims():
             print(f"{entry_id}: back in the queue (its feeder stopped before starting it)", flush=True)
         while True:
             settings = queue.read_settings()
+            slots = queue.slot_count(settings, gpus)
+            _restart_lost_starts(slots, restarts)
             live = queue.live_queue_runs()
             listing = queue.read_queue()
             _end_sweeps(listing)
@@ -88,7 +92,7 @@ def feed(poll_s: float = POLL_S) -> int:
             if not listing.entries and not live:
                 break
             in_use = {devices.get(run.id) or status.device for run, status in live}
-            for entry in listing.entries[: max(0, queue.slot_count(settings, gpus) - len(live))]:
+            for entry in listing.entries[: max(0, slots - len(live))]:
                 gpu = free_gpu(gpus, in_use)
                 run = _start(entry, gpu)
                 if run is not None:
@@ -101,6 +105,33 @@ def feed(poll_s: float = POLL_S) -> int:
     finally:
         lock.release()
     return 0
+
+
+#: How often one feeder starts again a run that died before it trained (a crash at start-up that
+#: repeats is left interrupted after this, with its log to read).
+RESTARTS = 3
+
+
+def _restart_lost_starts(slots: int, restarts: dict[str, int]) -> None:
+    """Start again, from scratch and as the same runs, the queue's runs whose process died before
+    they trained an epoch (or was never started: a feeder killed between making a point's folder
+    and starting it), while slots are free. They ran out of turn, so they come
+    before the waiting entries; a run that failed (it said why) is left as it is."""
+    runs = queue.queue_runs()
+    free = slots - sum(state in LIVE_STATES for _, _, state in runs)
+    for run, _, state in runs:
+        if free <= 0:
+            break
+        if state != INTERRUPTED or not starts_over(run) or restarts.get(run.id, 0) >= RESTARTS:
+            continue
+        restarts[run.id] = restarts.get(run.id, 0) + 1
+        try:
+            launch_resume(run, workers=workers_of(run.read_config()))
+        except WorkbenchError as error:  # taken meanwhile by a resume, or its folder damaged
+            print(f"{run.id}: not started again: {describe_error(error)}", flush=True)
+            continue
+        print(f"{run.id}: started again (its process ended before it trained)", flush=True)
+        free -= 1
 
 
 def _wait_for_a_slot(live: list[tuple[RunDir, RunStatus]], poll_s: float) -> None:

@@ -29,6 +29,7 @@ from typing import Any
 from workbench.errors import ConfigError
 from workbench.formatting import counted
 from workbench.runs.folder import RunDir
+from workbench.runs.liveness import HandedLock
 from workbench.runs.resume_rules import check_new_total, check_resumable
 from workbench.runs.status import STARTING
 from workbench.runs.store import create_run
@@ -144,9 +145,16 @@ def launch_new_run(
     ``notify``: a command or URL told when the run ends (``--notify``); ``workers``: the
     processes that train it (torchrun's); ``sweep``, ``queue_entry``: the run's sweep and queue
     entry (the queue's feeder starts it)."""
-    run = create_run(config, sweep=sweep, queue_entry=queue_entry)
-    spawn_detached(new_run_args(run, device, tensorboard, notify), run.log_path, workers)
+    with HandedLock() as lock:
+        run = create_run(config, sweep=sweep, queue_entry=queue_entry, lock=_handed(lock, workers))
+        spawn_detached(new_run_args(run, device, tensorboard, notify), run.log_path, workers, lock)
     return run
+
+
+def _handed(lock: HandedLock, workers: Workers) -> HandedLock | None:
+    """``lock`` where it can be handed to the training process: torchrun's workers are started
+    by torchrun, which keeps no descriptor for them, so its first worker takes the lock itself."""
+    return None if workers.distributed else lock
 
 
 def new_run_args(run: RunDir, device: str | None, tensorboard: str | None, notify: str | None) -> list[str]:
@@ -165,18 +173,30 @@ def launch_resume(
     workers: Workers = ONE_WORKER,
 ) -> RunDir:
     """Continue ``run`` from its last checkpoint in a new training process (``tensorboard``,
-    ``notify``, ``workers``: as for :func:`launch_new_run`)."""
-    spawn_detached(resume_args(run, epochs, device, tensorboard, notify), run.log_path, workers)
+    ``notify``, ``workers``: as for :func:`launch_new_run`); a run that never trained an epoch
+    starts over (the queue's feeder restarts its points that died before training so)."""
+    with HandedLock() as lock:
+        args = resume_args(run, epochs, device, tensorboard, notify, _handed(lock, workers))
+        spawn_detached(args, run.log_path, workers, lock)
     return run
 
 
-def resume_args(run: RunDir, epochs: int | None, device: str | None, tensorboard: str | None, notify: str | None) -> list[str]:
-    """Check that ``run`` can continue and mark it starting; the ``workbench resume`` arguments
-    that continue it."""
+def resume_args(
+    run: RunDir,
+    epochs: int | None,
+    device: str | None,
+    tensorboard: str | None,
+    notify: str | None,
+    lock: HandedLock | None = None,
+) -> list[str]:
+    """Check that ``run`` can continue and mark it starting (holding ``lock``, to hand to the
+    process, when given); the ``workbench resume`` arguments that continue it."""
     check_resumable(run)
     status = run.read_status()
     check_new_total(run.id, status.epochs_done, status.epochs, status.state, epochs)
-    run.update_status(state=STARTING, pid=None, launched_ts=time.time(), message="")
+    if lock is not None:
+        lock.take(run.path, run.id)
+    run.update_status(state=STARTING, pid=None, launched_ts=time.time(), message="", lock_handed=lock is not None)
     return resume_command_args(run, epochs, device, tensorboard, notify)
 
 
@@ -237,9 +257,10 @@ def train_in_foreground(workers: Workers, args: list[str], run: RunDir | None) -
             signal.signal(sig, handler)
 
 
-def spawn_detached(args: list[str], log_path: Path, workers: Workers = ONE_WORKER) -> None:
+def spawn_detached(args: list[str], log_path: Path, workers: Workers = ONE_WORKER, lock: HandedLock | None = None) -> None:
     """Start the Workbench command ``args`` (with ``workers``) in a session of its own, its
-    output going to ``log_path``."""
+    output going to ``log_path``; ``lock``, when it holds a run's lock, goes to the process."""
+    lock = lock or HandedLock()
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             workers.command(args),
@@ -248,7 +269,8 @@ def spawn_detached(args: list[str], log_path: Path, workers: Workers = ONE_WORKE
             stderr=subprocess.STDOUT,
             start_new_session=True,  # setsid: no controlling terminal, no SIGHUP when it closes
             close_fds=True,
-            env=workers.environment(),
+            pass_fds=lock.descriptors,
+            env={**workers.environment(), **lock.environment()},
         )
     # Reap it when it ends, so that a long-lived launcher (the app) keeps no zombie around.
     threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()

@@ -15,7 +15,10 @@ id. Moving an entry rewrites its number; cancelling removes its file. To start a
 feeder first renames it into ``claimed/`` (atomic: a cancel and a start of the same entry cannot
 both succeed), then creates its run, whose status names the entry, then removes the claim. A
 feeder killed at any point leaves either a queued entry, or a claim whose run does or does not
-exist: the next feeder starts the second kind and drops the first, so each entry runs once.
+exist: the next feeder puts the second kind back in line, and drops the claim of the first,
+whose run is the entry from then on: a run that died before it trained (or was never started)
+is started again by the feeder, as the same run (``feeder._restart_lost_starts``). So each
+entry runs once, and none is lost.
 
 A file that cannot be read as an entry (a crash of another tool, a hand edit) is listed as
 damaged with the reason, skipped by the feeder, and left where it is: the queue never loses
@@ -264,8 +267,8 @@ def refuse_claim(entry_id: str, reason: str) -> None:
 
 
 def recover_claims() -> list[str]:
-    """After a feeder died: drop the claims whose run exists, put the others back in line (at
-    their old place). Returns the ids put back."""
+    """After a feeder died: drop the claims whose run exists (the feeder starts such a run again
+    if it never trained), put the others back in line (at their old place). Returns the ids put back."""
     folder = queue_dir() / CLAIMED
     try:
         claims = [p for p in folder.iterdir() if p.suffix == SUFFIX]

@@ -5,18 +5,26 @@ from __future__ import annotations
 
 from workbench.errors import CheckpointError, ConfigError
 from workbench.runs.folder import RunDir
-from workbench.runs.liveness import RunBusyError, lock_is_held
+from workbench.runs.liveness import RunBusyError, handed_to_this_process, lock_is_held
 from workbench.runs.status import FINISHED, LIVE_STATES, STARTING
 
 
 def check_resumable(run: RunDir) -> None:
     """Raise, in one line, why ``run`` cannot be resumed now (a live process, no checkpoint)."""
     state = run.state()
-    launched = state == STARTING and not lock_is_held(run.path)  # a process was started for it: this may be it
+    # A process was started for it: this may be it (holding the lock its launcher handed it).
+    launched = state == STARTING and (not lock_is_held(run.path) or handed_to_this_process(run.path))
     if state in LIVE_STATES and not launched:
         raise RunBusyError(f"run {run.id} is {state} in process {run.read_status().pid}; it needs no resume")
-    if not run.last_checkpoint.is_file():
+    if not run.last_checkpoint.is_file() and not starts_over(run):
         raise CheckpointError(f"run {run.id} has no checkpoint to resume from ({run.last_checkpoint} is missing)")
+
+
+def starts_over(run: RunDir) -> bool:
+    """True when ``run`` never trained an epoch and has no checkpoint: its process died (or
+    failed) before, or was never started (a launcher killed between making the folder and
+    starting it). Resuming it trains it from scratch, as the same run; nothing is lost."""
+    return run.read_status().epochs_done == 0 and not run.last_checkpoint.exists()
 
 
 def needs_new_total(epochs_done: int, total: int, state: str, mid_epoch: bool = False) -> bool:

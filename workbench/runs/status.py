@@ -52,6 +52,10 @@ class RunStatus:
     created_at: str = ""
     created_ts: float = 0.0
     launched_ts: float = 0.0  # when a process was last started for it (the ``starting`` grace counts from here)
+    # Its launcher held the run's lock from the start and handed it to the training process, so
+    # ``starting`` without the lock means no process will come (else, torchrun's workers take the
+    # lock themselves: a grace of START_GRACE_S, see runs/liveness.py).
+    lock_handed: bool = False
     started_at: str = ""
     ended_at: str = ""
     updated_at: str = ""
@@ -110,6 +114,7 @@ _TYPE_WORDS = {
     "float": "a number",
     "float | None": "a number",
     "dict[str, float]": "a table of numbers",
+    "bool": "true or false",
 }
 
 
@@ -121,6 +126,8 @@ def _coerce(value: Any, annotation: str) -> Any:
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else _BAD
     if annotation == "str":
         return value if isinstance(value, str) else _BAD
+    if annotation == "bool":
+        return value if isinstance(value, bool) else _BAD
     if annotation == "dict[str, float]":
         if isinstance(value, dict) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()):
             return {str(k): float(v) for k, v in value.items()}

@@ -19,6 +19,7 @@ from workbench.experiment.validation import validate
 from workbench.paths import runs_dir
 from workbench.runs.folder import RunDir
 from workbench.runs.index import read_statuses
+from workbench.runs.liveness import HandedLock
 from workbench.runs.status import LIVE_STATES, STARTING, RunStatus, now_iso
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
@@ -32,7 +33,9 @@ def new_run_id(name: str, when: float | None = None) -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.localtime(when)) + "-" + slug
 
 
-def create_run(config: RunConfig, *, when: float | None = None, sweep: str = "", queue_entry: str = "") -> RunDir:
+def create_run(
+    config: RunConfig, *, when: float | None = None, sweep: str = "", queue_entry: str = "", lock: HandedLock | None = None
+) -> RunDir:
     """A new run folder holding the validated, normalised experiment and a ``starting`` status.
 
     Every road to a run (the app, ``workbench train``, detached or not) comes through here, so
@@ -41,6 +44,8 @@ def create_run(config: RunConfig, *, when: float | None = None, sweep: str = "",
     take, so that they agree, and so that a test can make two runs in the same second.
     ``sweep``, ``queue_entry``: the sweep the run is a point of and the queue entry it was
     started from, recorded in its status from the first moment (see :mod:`workbench.runs.queue`).
+    ``lock``: taken before the run shows as ``starting``, for a launcher to hand to the process it
+    starts (it keeps the lock when the creation fails: the caller releases it).
     """
     config = validate(config)
     created = time.time() if when is None else when
@@ -55,6 +60,8 @@ def create_run(config: RunConfig, *, when: float | None = None, sweep: str = "",
     try:
         config_io.write(config, building / "config.toml")
         (building / "checkpoints").mkdir()
+        if lock is not None:
+            lock.take(building, base)
         status = RunStatus().changed(
             name=config.name,
             dataset=config.data.dataset,
@@ -65,6 +72,7 @@ def create_run(config: RunConfig, *, when: float | None = None, sweep: str = "",
             epochs=config.train.epochs,
             sweep=sweep,
             queue_entry=queue_entry,
+            lock_handed=lock is not None,
         )
         for attempt in range(1, 1000):
             path = root / (base if attempt == 1 else f"{base}-{attempt}")

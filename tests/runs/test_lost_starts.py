@@ -1,0 +1,117 @@
+"""Runs that never started training are never lost: a launcher or a run's process killed before
+training leaves a run shown interrupted at once (not 'starting' for 60 s), and the queue, or
+`workbench resume`, starts it again from scratch as the same run.
+
+Before: the sweep said "3 points: 3 ended" with a point "interrupted 0/3" in state "starting" and
+no checkpoint; resume said it had no checkpoint; the next feeder dropped the point's claim, and the
+queue first stalled 60 s on it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.cli import main
+from workbench.experiment.presets import load_experiment
+from workbench.runs import queue
+from workbench.runs.folder import RunDir
+from workbench.runs.history import RunHistory
+from workbench.runs.liveness import HandedLock, lock_is_held
+from workbench.runs.store import all_runs, create_run, find_run
+from workbench.runs.sweep import find_sweep, sweep_progress
+
+from ..processes import wait_until
+
+pytestmark = pytest.mark.slow
+
+TINY = ["train.epochs=2", "data.subset=300"]
+
+#: A launcher killed (SIGKILL) after it made the run's folder and before it started its process.
+LAUNCHER_KILLED = """
+import os, signal
+from workbench.experiment.presets import load_experiment
+from workbench.runs.liveness import HandedLock
+from workbench.runs.store import create_run
+
+create_run(load_experiment("digits-mlp", ["train.epochs=2", "data.subset=300"]), lock=HandedLock())
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def recorded_epochs(run: RunDir) -> list[int]:
+    return [epoch.epoch for epoch in RunHistory.from_records(run.read_events()).epochs]
+
+
+def test_a_run_whose_launcher_died_before_starting_it_is_interrupted_at_once_and_resume_trains_it_from_scratch() -> None:
+    killed = subprocess.run([sys.executable, "-c", LAUNCHER_KILLED], capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+    run = find_run("latest")
+    assert run.read_status().state == "starting" and run.state() == "interrupted"  # no grace to wait out
+    assert main(["resume", run.id]) == 0
+    status = run.read_status()
+    assert (status.state, status.epochs_done, status.id) == ("finished", 2, run.id) and status.test
+    assert recorded_epochs(run) == [1, 2] and [r.id for r in all_runs()] == [run.id]
+
+
+def process_training(run: RunDir) -> int | None:
+    """The pid of the process whose command line names ``run``'s folder (what the feeder started)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(run.path).encode() in (entry / "cmdline").read_bytes():
+                return int(entry.name)
+        except OSError:
+            continue
+    return None
+
+
+def gone(pid: int) -> bool:
+    """The process has exited (a zombie awaiting its parent counts: its descriptors are closed)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_a_point_whose_process_dies_before_training_is_seen_at_once_and_the_queue_starts_it_again() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "train", "digits-mlp", *(f"--set={o}" for o in TINY)]
+        + ["--sweep", "train.seed=1,2", "--parallel", "1"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    sweep = find_sweep(done.stdout.strip())
+    wait_until(lambda: queue.queue_runs(), what="the first point's run")
+    ((first, _, _),) = queue.queue_runs()
+    wait_until(lambda: process_training(first), what="the point's process")  # started just after its folder
+    pid = process_training(first)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: gone(pid), what="the point's process to end")
+    if first.read_status().epochs_done:
+        pytest.skip("the point trained an epoch before the kill reached it: nothing to start again")
+    assert first.state() == "interrupted" or lock_is_held(first.path)  # seen at once, or already started again
+    wait_until(lambda: find_sweep(sweep.id).read_meta().get("ended_ts") is not None, timeout=240, what="the sweep to end")
+    progress = sweep_progress(find_sweep(sweep.id))
+    assert sorted(run.read_config().train.seed for run, _, _ in progress.runs) == [1, 2]  # each point once
+    assert all(state == "finished" for _, _, state in progress.runs), progress.runs
+    assert recorded_epochs(first) == [1, 2]
+    assert f"{first.id}: started again" in (queue.queue_dir() / "feeder.log").read_text()
+
+
+def test_a_dead_feeders_claim_whose_run_was_made_but_not_started_is_started_by_the_next_feeder() -> None:
+    config = load_experiment("digits-mlp", TINY)
+    entry = queue.enqueue(config)
+    assert queue.claim(entry)
+    with HandedLock() as lock:  # the feeder made the run and died before starting its process
+        made = create_run(entry.experiment(), queue_entry=entry.id, lock=lock)
+    fed = subprocess.run([sys.executable, "-m", "workbench", "queue", "feed"], capture_output=True, text=True, timeout=240)
+    assert fed.returncode == 0 and f"{made.id}: started again" in fed.stdout, fed.stdout + fed.stderr
+    assert [r.id for r in all_runs()] == [made.id] and made.state() == "finished"
+    assert recorded_epochs(made) == [1, 2]
+    assert not queue.read_queue().entries and not list((queue.queue_dir() / queue.CLAIMED).iterdir())
