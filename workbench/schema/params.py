@@ -10,6 +10,7 @@ app can build forms before torch has loaded.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -19,6 +20,9 @@ from workbench.errors import ConfigError
 ParamKind = Literal["int", "float", "bool", "choice", "str", "auto_int"]
 
 AUTO = "auto"
+
+#: Zeros before a number's first digit (kept: the zero of "0.5"); TOML takes no such number.
+_LEADING_ZEROS = re.compile(r"^([+-]?)0+(?=\d)")
 
 
 @dataclass(frozen=True)
@@ -85,8 +89,16 @@ class Param:
         return value
 
     def parse_text(self, text: str, where: str) -> Any:
-        """Parse what a person typed (``--set`` value, a form field) and coerce it."""
-        return self.coerce(parse_literal(text), where)
+        """Parse what a person typed (``--set`` value, a form field) and coerce it.
+
+        A number may start with zeros ("0300" epochs, "007.5"): TOML refuses them, a person
+        means the number.
+        """
+        value = parse_literal(text)
+        if isinstance(value, str) and self.kind in ("int", "float", "auto_int"):
+            number = parse_literal(_LEADING_ZEROS.sub(r"\1", value))
+            value = value if isinstance(number, str) else number  # a refusal quotes what was typed
+        return self.coerce(value, where)
 
     def _error(self, value: Any, where: str) -> ConfigError:
         return ConfigError(f"{where}: {_show(value)} is not allowed; expected {self.allowed()}", field=where)

@@ -24,15 +24,24 @@ from textual.events import DescendantFocus
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets._select import SelectOverlay
 
 from workbench.errors import ConfigError
 from workbench.schema.params import Param, format_value, parse_field_text
+from workbench.tui.widgets.field_sync import FieldSync, same
+from workbench.tui.widgets.text_field import KeysInOrder, TextField
 
 
-class ChoiceSelect(Select[str], inherit_bindings=False):
-    """A Select that opens with enter or space only, so up and down move between form rows."""
+class ChoiceSelect(KeysInOrder, Select[str], inherit_bindings=False):
+    """A Select that opens with enter or space only, so up and down move between form rows;
+    ``enter down enter`` typed at once opens the list, moves and chooses."""
 
     BINDINGS = [Binding("enter,space", "show_overlay", "Choose", show=False)]
+
+    def action_show_overlay(self) -> None:
+        super().action_show_overlay()
+        # Focus the list now, not after the keys already on their way: they move in it.
+        self.screen.set_focus(self.query_one(SelectOverlay), scroll_visible=False)
 
 
 #: Width of a form's fields, and the most a long choice may widen them to.
@@ -123,6 +132,8 @@ class ParamForm(Vertical, can_focus=False):
         #: is, a redraw must not take it for a refusal the draft has dropped (an undo).
         self._unheard: set[str] = set()
         self._problems: dict[str, str] = {}
+        #: Where each field stands with whoever takes its values (see FieldSync).
+        self._sync: dict[str, FieldSync] = {}
 
     # ------------------------------------------------------------------ building
 
@@ -130,20 +141,29 @@ class ParamForm(Vertical, can_focus=False):
         if self.title:
             yield Label(self.title, classes="form-title" + (" first" if self.has_class("first") else ""), markup=False)
         yield Static(classes="form-problem", markup=False)
+        for param in self.params:
+            yield self._row(param, self.values[param.name])
+
+    def on_mount(self) -> None:
+        self._size_columns()
+
+    def _row(self, param: Param, value: Any) -> Horizontal:
+        """``name  [value]  help`` for one knob, and the record of where its field stands."""
+        editor = self._editor(param, value)
+        self._sync[param.name] = FieldSync(shown=_content(editor), taken=value)
+        hint = Label(param.help, classes="hint", id=f"hint-{param.name}", markup=False)  # shows errors too
+        return Horizontal(Label(param.name, classes="name", markup=False), editor, hint, classes="row", id=f"row-{param.name}")
+
+    def _size_columns(self) -> None:
+        """Names and fields in columns: every field as wide as the longest choice needs
+        ("kaiming_normal ▼" was cut to "kaiming_norma"), so the fields and hints line up."""
         width = min(22, max((len(p.name) for p in self.params), default=4) + 2)
-        # Every field of a form is as wide as its longest choice needs ("kaiming_normal ▼" was
-        # cut to "kaiming_norma"), so the fields and their hints stay in columns.
         longest = max((len(c) for p in self.params for c in p.choices), default=0)
         field_width = min(MAX_FIELD_WIDTH, max(FIELD_WIDTH, longest + 3))
-        for param in self.params:
-            with Horizontal(classes="row", id=f"row-{param.name}"):
-                label = Label(param.name, classes="name", markup=False)
-                label.styles.width = width
-                yield label
-                editor = self._editor(param, self.values[param.name])
-                editor.styles.width = field_width
-                yield editor
-                yield Label(param.help, classes="hint", id=f"hint-{param.name}", markup=False)  # shows errors too
+        for row in self.query(".row").results(Horizontal):
+            name, editor = row.children[0], row.children[1]
+            name.styles.width = width
+            editor.styles.width = field_width
 
     def _editor(self, param: Param, value: Any) -> Widget:
         field_id = f"field-{param.name}"
@@ -156,59 +176,79 @@ class ParamForm(Vertical, can_focus=False):
             if value not in param.choices:  # an unknown name from a file: show it, flagged by validation
                 options.insert(0, (Text(f"{value} (unknown)"), value))  # user text: never markup
             return ChoiceSelect(options, value=value, allow_blank=False, compact=True, id=field_id)
-        return Input(format_value(value), compact=True, id=field_id)
+        return TextField(format_value(value), compact=True, id=field_id)
 
     async def set_schema(self, params: Sequence[Param], values: Mapping[str, Any]) -> None:
-        """Show another set of knobs (another optimizer was picked); rebuilds only if they differ."""
+        """Show another set of knobs (another optimizer was picked, the devices were found).
+
+        Only the rows whose knob changed are rebuilt: a field that stays is the same widget, so
+        what is being typed into it (and keys not yet handled) is kept with its focus.
+        """
         params = tuple(params)
-        if params == self.params:
-            self.set_values(values)
-            return
+        if params != self.params:
+            await self._replace_rows(params, values)
+        self.set_values(values)
+
+    async def _replace_rows(self, params: tuple[Param, ...], values: Mapping[str, Any]) -> None:
         focused = self.screen.focused
         had_focus = _name_of(focused) if focused is not None and focused in self.walk_children() else None
+        kept = {p.name for p in params} & {p.name for p in self.params if p in params}
+        for param in self.params:
+            if param.name not in kept:
+                self._forget(param.name)
+                await self.query_one(f"#row-{param.name}").remove()
         self.params = params
-        self.values = {p.name: values.get(p.name, p.default) for p in params}
-        self._errors.clear()
-        await self.recompose()
+        previous: Widget = self.query_one(".form-problem")
+        for param in params:
+            if param.name in kept:
+                row: Widget = self.query_one(f"#row-{param.name}")
+                self.move_child(row, after=previous)
+            else:
+                self.values[param.name] = values.get(param.name, param.default)
+                row = self._row(param, self.values[param.name])
+                await self.mount(row, after=previous)
+            previous = row
+        self._size_columns()
         self._show_problems()
-        if had_focus is not None:  # the field being used (the optimizer's name, say) keeps the focus
+        if had_focus is not None and had_focus not in kept:  # a rebuilt field being used keeps the focus
             field = self._field(had_focus)
             if field is not None:
                 field.focus(scroll_visible=False)
+
+    def _forget(self, name: str) -> None:
+        """A knob that is no longer shown: its value, refusal and problem go with its row."""
+        for table in (self.values, self._sync, self._errors, self._problems):
+            table.pop(name, None)
+        self._unheard.discard(name)
 
     # ------------------------------------------------------------------ state in
 
     def set_values(self, values: Mapping[str, Any]) -> None:
         """Show the draft's values without disturbing a field that is being typed into.
 
-        A field whose current text already means the new value is left as it is (its cursor
-        stays put); a field with a rejected value keeps it unless the value really changed.
+        A redraw that is only catching up with what was typed leaves the field alone (see
+        :class:`FieldSync`); so does one that comes while the field holds keys not yet read,
+        which will be announced over it. A field whose text already means the new value keeps
+        it (its cursor stays put); a field with refused text keeps it unless the value changed.
         """
         for param in self.params:
-            value = values.get(param.name, param.default)
-            widget = self._field(param.name)
-            if widget is None:
+            name = param.name
+            value = values.get(name, param.default)
+            widget, sync = self._field(name), self._sync.get(name)
+            if widget is None or sync is None or sync.catching_up(value):
                 continue
-            if isinstance(widget, Input):
-                try:
-                    typed = parse_field_text(param, widget.value, self._path(param.name))
-                except ConfigError:
-                    typed = _UNSET
-                if typed != value or type(typed) is not type(value):
-                    if param.name in self._errors and self.values.get(param.name) == value:
-                        continue  # the draft did not change here; keep what the person is typing
-                    with widget.prevent(Input.Changed):
-                        widget.value = format_value(value)
-                    self._set_error(param.name, None)
-            elif isinstance(widget, Checkbox):
-                if widget.value != bool(value):
-                    with widget.prevent(Checkbox.Changed):
-                        widget.value = bool(value)
-                    widget.label = _yes_no(value)
-            elif isinstance(widget, Select) and widget.value != value and value in param.choices:
-                with widget.prevent(Select.Changed):
-                    widget.value = value
-            self.values[param.name] = value
+            sync.changed_elsewhere(value)
+            before, self.values[name] = self.values.get(name), value
+            content = _content(widget)
+            if sync.unread(content) or (name in self._errors and same(before, value)):
+                continue
+            try:
+                if same(self._meaning(param, content), value):
+                    continue
+            except ConfigError:
+                pass  # refused text, and the value changed: show the value
+            self._show(widget, value)
+            self._set_error(name, None)
 
     def show_problems(self, problems: Iterable[ConfigError]) -> None:
         """Mark the rows that validation of the whole experiment found a problem with.
@@ -248,14 +288,25 @@ class ParamForm(Vertical, can_focus=False):
     # ------------------------------------------------------------------ events
 
     @on(Input.Changed)
-    def _typed(self, event: Input.Changed) -> None:
+    @on(Checkbox.Changed)
+    @on(Select.Changed)
+    def _edited(self, event: Input.Changed | Checkbox.Changed | Select.Changed) -> None:
+        """A field changed: read what it holds now, not what the message says it held.
+
+        Keys are handled before the Changed messages they post, so a burst arrives as messages
+        about text the field has since left; the first of them reads the final text, the rest
+        find nothing new. What is announced is therefore always what the field shows.
+        """
         event.stop()
-        name = _name_of(event.input)
-        param = self._param(name)
-        if param is None:
+        widget = event.control
+        name = _name_of(widget)
+        param, sync = self._param(name), self._sync.get(name)
+        if param is None or sync is None or not sync.read(content := _content(widget)):
             return
+        if isinstance(widget, Checkbox):
+            widget.label = _yes_no(content)
         try:
-            value = parse_field_text(param, event.value, self._path(name))
+            value = self._meaning(param, content)
         except ConfigError as error:
             self.set_error(name, str(error))
             self._unheard.add(name)
@@ -273,18 +324,6 @@ class ParamForm(Vertical, can_focus=False):
             event.stop()
             self.app.action_focus_next()
 
-    @on(Checkbox.Changed)
-    def _toggled(self, event: Checkbox.Changed) -> None:
-        event.stop()
-        event.checkbox.label = _yes_no(event.value)
-        self._announce(_name_of(event.checkbox), event.value)
-
-    @on(Select.Changed)
-    def _chosen(self, event: Select.Changed) -> None:
-        event.stop()
-        if event.value is not Select.NULL:
-            self._announce(_name_of(event.select), event.value)
-
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         name = _name_of(event.widget)
         param = self._param(name)
@@ -296,10 +335,32 @@ class ParamForm(Vertical, can_focus=False):
     def _announce(self, name: str, value: Any, *, corrected: bool = False) -> None:
         """Post the field's new value; also an unchanged one that replaces refused text, so
         whoever counted the refusal as a problem hears that it is gone."""
-        if not corrected and self.values.get(name) == value and type(self.values.get(name)) is type(value):
+        if not corrected and same(self.values.get(name), value):
             return
         self.values[name] = value
+        self._sync[name].announced(value)
         self.post_message(self.Changed(self, self._path(name), name, value))
+
+    def _meaning(self, param: Param, content: Any) -> Any:
+        """The value a field's content stands for (ConfigError when its text is refused)."""
+        if isinstance(content, str) and param.kind not in ("choice", "bool"):
+            return parse_field_text(param, content, self._path(param.name))
+        return bool(content) if param.kind == "bool" else content
+
+    def _show(self, widget: Widget, value: Any) -> None:
+        """Write a value into its field without announcing it back (it came from the taker)."""
+        name = _name_of(widget)
+        if isinstance(widget, Input):
+            with widget.prevent(Input.Changed):
+                widget.value = format_value(value)
+        elif isinstance(widget, Checkbox):
+            with widget.prevent(Checkbox.Changed):
+                widget.value = bool(value)
+            widget.label = _yes_no(value)
+        elif isinstance(widget, Select) and (param := self._param(name)) is not None and value in param.choices:
+            with widget.prevent(Select.Changed):
+                widget.value = value
+        self._sync[name].shown = _content(widget)
 
     def _set_error(self, name: str, message: str | None) -> None:
         if message is None:
@@ -314,8 +375,7 @@ class ParamForm(Vertical, can_focus=False):
     def _drop_refused_text(self, name: str) -> None:
         widget = self._field(name)
         if isinstance(widget, Input) and name in self.values:
-            with widget.prevent(Input.Changed):
-                widget.value = format_value(self.values[name])
+            self._show(widget, self.values[name])
         self._set_error(name, None)
 
     def _show_problems(self) -> None:
@@ -349,11 +409,15 @@ class ParamForm(Vertical, can_focus=False):
         return f"{self.where}.{name}" if self.where else name
 
 
-_UNSET = object()
-
-
 def _name_of(widget: Widget) -> str:
     return (widget.id or "").removeprefix("field-")
+
+
+def _content(widget: Widget) -> Any:
+    """What a field holds: an Input's text, a Checkbox's state, a Select's choice."""
+    if isinstance(widget, (Input, Checkbox, Select)):
+        return widget.value
+    return None
 
 
 def _yes_no(value: Any) -> str:
