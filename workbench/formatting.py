@@ -42,6 +42,14 @@ def rate(per_second: float) -> str:
     return f"{per_second:.0f}/s"
 
 
+def short_count(value: int) -> str:
+    """A count in at most 5 characters, for a narrow column: ``193``, ``53.2k``, ``670k``, ``11.2M``."""
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:.3g}{unit}"
+    return str(value)
+
+
 def short_number(value: float) -> str:
     """Three significant digits, and an exponent without padding: ``0.01`` -> ``0.01``,
     ``0.000734`` -> ``7.34e-4``, ``1e-4`` -> ``1e-4`` (a learning rate in a narrow line)."""

@@ -43,11 +43,24 @@ def test_presets_lists_every_shipped_preset_with_its_size(capsys: pytest.Capture
     assert rows["image-folder-finetune"]["availability"] == "your files"
 
 
-def test_presets_table_shows_names_and_default_first(capsys: pytest.CaptureFixture[str]) -> None:
+def test_presets_table_shows_names_and_default_first(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "120")  # wide enough for every column and exact counts
     status, out, _ = run(capsys, "presets")
     assert status == 0
     assert out.index("digits-cnn") < out.index("cifar10-resnet")
-    assert "61,706" in out
+    assert "61,706" in out and "10 classes" in out
+
+
+def test_presets_fit_80_columns_one_line_each_without_cutting_a_word(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    status, out, _ = run(capsys, "presets")
+    lines = out.rstrip("\n").splitlines()
+    assert status == 0 and max(len(line.rstrip()) for line in lines) <= 80
+    assert "…" not in out
+    assert len(lines) == 2 + len(json.loads(run(capsys, "presets", "--json")[1]))  # heading, rule, a line per preset
+    cifar_resnet = next(line for line in lines if line.startswith("cifar10-resnet "))
+    assert "1 conv + 4 res + 1 fc" in cifar_resnet and "4.9M" in cifar_resnet
+    assert "resnet18" in next(line for line in lines if line.startswith("cifar10-finetune "))
 
 
 def test_a_user_preset_shadows_the_shipped_one_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:

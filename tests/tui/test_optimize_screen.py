@@ -87,7 +87,7 @@ async def test_a_problem_between_fields_is_marked_on_the_field_and_in_the_status
         assert "Nesterov momentum needs momentum > 0" in str(
             app.screen.query_one("#optimizer-form #hint-momentum", Static).render()
         )
-        assert "✗ 1 problem: optimizer.momentum" in screen_text(app)
+        assert "✗ 1 problem (! shows it): optimizer.momentum" in screen_text(app)
         await wait_for(pilot, lambda: "no LR preview" in str(app.screen.query_one("#lr-note", Static).render()))
         assert _chart(app).preview is None
 
@@ -137,7 +137,7 @@ async def test_text_a_field_refuses_makes_the_experiment_invalid_everywhere_unti
         await wait_for(pilot, lambda: app.draft.problems)
         assert app.draft.problems[0].field == "optimizer.lr"
         await pilot.pause()
-        assert "✗ 1 problem: optimizer.lr" in screen_text(app)
+        assert "✗ 1 problem (! shows it): optimizer.lr" in screen_text(app)
         with pytest.raises(ConfigError, match="optimizer.lr"):
             app.draft.ready_to_train()
         await pilot.press("escape", "exclamation_mark")

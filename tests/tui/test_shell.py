@@ -264,7 +264,7 @@ async def test_problems_are_summarised_and_listed_and_lead_to_their_field(fixed_
         app.draft.set_layer_text(4, "in_features", "100")
         await pilot.pause()
         status = screen_text(app).splitlines()[-2]
-        assert "✗ 1 problem: model.layers.4" in status
+        assert "✗ 1 problem (! shows it): model.layers.4" in status
         await pilot.press("exclamation_mark")
         await pilot.pause()
         assert isinstance(app.screen, ProblemsScreen)

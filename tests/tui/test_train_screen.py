@@ -91,7 +91,7 @@ async def test_start_is_refused_with_the_reason_while_the_experiment_has_problem
         await pilot.pause()
         assert app.runs.shown is None and list_runs() == []
         headline = screen_text(app).splitlines()[1]
-        assert "✗ 1 problem: model.layers.10" in headline
+        assert "✗ 1 problem (! shows it): model.layers.10" in headline
 
 
 @slow

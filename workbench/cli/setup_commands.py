@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from workbench.formatting import count, shape
+from workbench.formatting import count, shape, short_count
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,24 +50,53 @@ def list_presets(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         console.print_json(json.dumps(rows))
         return 0
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
-    for column in ("name", "dataset", "task", "model", "params", "data"):
-        table.add_column(column, justify="right" if column == "params" else "left", no_wrap=column != "model")
-    for row in rows:
-        name = row["name"] + (" (user, shadows shipped)" if row["shadows"] else " (user)" if row["source"] == "user" else "")
-        task = f"{row['outputs']} classes" if row["task"] == "classification" else row["task"]
-        table.add_row(
-            name,
-            row["dataset"],
-            task,
-            row["model"],
-            count(row["params"]) if row["params"] is not None else "-",
-            row["availability"].removeprefix("download "),
-        )
-        if row["error"]:
-            table.add_row("", Text(row["error"], style="red"), "", "", "", "")
-    console.print(table)
+    console.print(presets_table(rows, console.width))
     return 0
+
+
+#: What ``workbench presets`` leaves out when its table is wider than the terminal: the task
+#: column (the dataset says most of it) and the parameters' digits (``11.2M``).
+NARROW_PRESETS = ("task", "params")
+
+
+def presets_table(rows: list[dict[str, Any]], width: int) -> Table:
+    """The presets' table, fitted to ``width`` columns without cutting or breaking a word.
+
+    At 80 columns the full table (95 wide) wrapped the model column over five lines and cut
+    "resnet18" to "resne…"; there, the task column is left out and the parameters are short."""
+    full = [_preset_cells(row, exact=True) for row in rows]
+    columns = ["name", "dataset", "task", "model", "params", "data"]
+    cells = full
+    if _table_width(columns, full) > width:
+        columns.remove("task")
+        cells = [_preset_cells(row, exact=False) for row in rows]
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    for column in columns:
+        table.add_column(column, justify="right" if column == "params" else "left", no_wrap=column != "model")
+    for row, cell in zip(rows, cells, strict=True):
+        table.add_row(*(cell[column] for column in columns))
+        if row["error"]:
+            table.add_row("", Text(row["error"], style="red"), *([""] * (len(columns) - 2)))
+    return table
+
+
+def _preset_cells(row: dict[str, Any], *, exact: bool) -> dict[str, str]:
+    name = row["name"] + (" (user, shadows shipped)" if row["shadows"] else " (user)" if row["source"] == "user" else "")
+    params = "-" if row["params"] is None else count(row["params"]) if exact else short_count(row["params"])
+    return {
+        "name": name,
+        "dataset": row["dataset"],
+        "task": f"{row['outputs']} classes" if row["task"] == "classification" else row["task"],
+        "model": row["model"],
+        "params": params,
+        "data": row["availability"].removeprefix("download "),
+    }
+
+
+def _table_width(columns: list[str], cells: list[dict[str, str]]) -> int:
+    """The table's width: each column as wide as its widest cell or heading, two spaces apart."""
+    widths = [max([len(column), *(len(cell[column]) for cell in cells)]) for column in columns]
+    return sum(widths) + 2 * (len(columns) - 1)
 
 
 def describe_experiment(args: argparse.Namespace, console: Console) -> int:

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from workbench.errors import ConfigError
+from workbench.experiment.naming import data_label
 from workbench.experiment.presets import list_presets, read_experiment, resolve
 from workbench.formatting import counted
 from workbench.paths import runs_dir
@@ -280,32 +281,39 @@ class OpenScreen(Dialog):
 
 
 def _openable() -> list[tuple[str, str]]:
-    """(ref, label) for every preset and every past run with a config, newest run first."""
-    entries = []
-    for entry in list_presets():
-        where = "your preset" if entry.source == "user" else "preset"
-        entries.append((f"preset:{entry.name}", f"{where:<12}{entry.name:<22}{_about(entry.path)}"))
+    """(ref, label) for every preset and every past run with a config, newest run first.
+
+    A label's columns (what, name, about) keep a gap of two: a run's id is longer than a
+    preset's name, and with a fixed width the two ran together ("...-digits-cnncsv")."""
+    presets = [(entry, "your preset" if entry.source == "user" else "preset") for entry in list_presets()]
+    entries = _columns([(f"preset:{entry.name}", where, entry.name, entry.path) for entry, where in presets])
     folder = runs_dir()
     if folder.is_dir():
-        for config_file in sorted(folder.glob("*/config.toml"), reverse=True):
-            entries.append((f"run:{config_file.parent.name}", f"{'run':<12}{config_file.parent.name:<22}{_about(config_file)}"))
+        configs = sorted(folder.glob("*/config.toml"), reverse=True)
+        entries += _columns([(f"run:{path.parent.name}", "run", path.parent.name, path) for path in configs])
     return entries
 
 
+def _columns(rows: list[tuple[str, str, str, Path]]) -> list[tuple[str, str]]:
+    """(ref, label) of rows of (ref, what, name, file): the names padded to the longest, two apart."""
+    width = max((len(name) for _, _, name, _ in rows), default=0)
+    return [(ref, f"{what:<12}{name:<{width}}  {_about(path)}") for ref, what, name, path in rows]
+
+
 def _about(path: Path) -> str:
-    """A few words on an experiment file for the list: its name, dataset and description."""
+    """A few words on an experiment file for the list: its data set (with its file) and description."""
     try:
         experiment = config_io.read(path)
     except ConfigError:
         return "(cannot be read)"
-    return f"{experiment.data.dataset}: {experiment.description or experiment.name}"
+    return f"{data_label(experiment.data)}: {experiment.description or experiment.name}"
 
 
 class ProblemsScreen(Dialog):
     """Every problem of the draft; choosing one dismisses with its field path (to go there)."""
 
     DEFAULT_CSS = """
-    ProblemsScreen > Vertical > OptionList { height: auto; max-height: 16; text-wrap: wrap; }
+    ProblemsScreen OptionList, ProblemsScreen OptionList:focus { height: auto; max-height: 16; text-wrap: wrap; }
     """
 
     def __init__(self, problems: list[ConfigError]) -> None:

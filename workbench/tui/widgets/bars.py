@@ -137,6 +137,9 @@ class StatusBar(Horizontal):
 def problems_summary(problems: list[ConfigError], info: DatasetInfo | None = None) -> Text:
     """One line: ``✓ ready to train`` or ``✗ 3 problems (! lists them): <the first one>``.
 
+    The line is cut at the terminal's width, so it always says that ``!`` shows the problems
+    whole (wrapped), one problem too: at 80 columns most are longer than the line.
+
     A dataset that still has to be downloaded is said too (``info``: the draft's dataset): a
     run would fetch it first, and on a machine without a network it could not start.
     """
@@ -147,7 +150,7 @@ def problems_summary(problems: list[ConfigError], info: DatasetInfo | None = Non
     if not problems:
         return Text.styled("✓ ready to train", "green")
     count = len(problems)
-    head = "✗ 1 problem: " if count == 1 else f"✗ {count} problems (! lists them): "
+    head = "✗ 1 problem (! shows it): " if count == 1 else f"✗ {count} problems (! lists them): "
     return Text.assemble((head, "bold red"), (str(problems[0]), "red"))
 
 
