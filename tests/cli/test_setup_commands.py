@@ -140,3 +140,14 @@ def test_names_descriptions_and_errors_holding_markup_print_as_themselves(capsys
     assert status == 0 and "ev[/]il  a [/] b [bold]c" in out
     status, _, err = run(capsys, "describe", str(path), "--set", "data.dataset=[/]nope")
     assert status == 2 and "unknown dataset '[/]nope'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_describe_with_a_csv_names_the_file_and_does_not_call_it_bundled(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    wine = tmp_path / "wine.csv"
+    wine.write_text("alcohol,hue,kind\n" + "".join(f"{i % 7}.5,{i % 3}.25,k{i % 3}\n" for i in range(60)))
+    status, out, _ = run(capsys, "describe", "digits-mlp", "--set", 'data.dataset="csv"', "--set", f'data.options.path="{wine}"')
+    source = next(line for line in out.splitlines() if line.strip().startswith("source"))
+    assert status == 0 and "bundled" not in out
+    assert str(wine) in source, source

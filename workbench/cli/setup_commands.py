@@ -125,7 +125,10 @@ def _print_description(facts: dict[str, Any], console: Console) -> None:
     else:
         console.print(f"  targets  {data['num_outputs']}")
     console.print(f"  samples  train {splits['train']:,}  val {splits['val']:,}  test {splits['test']:,}")
-    console.print(f"  source   {data['source']} ({where})")
+    if data["path"]:  # the user's own file or folder: neither bundled nor downloaded
+        console.print(f"  source   {data['source']} at {data['path']}", markup=False, highlight=False, soft_wrap=True)
+    else:
+        console.print(f"  source   {data['source']} ({where})")
     console.print(f"  licence  {data['licence']}")
     console.print()
 

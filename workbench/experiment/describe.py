@@ -33,7 +33,7 @@ def describe_experiment(config: RunConfig) -> dict[str, Any]:
     return {
         "name": config.name,
         "description": config.description,
-        "dataset": _dataset(info, sizes),
+        "dataset": _dataset(info, sizes) | {"path": str(config.data.options.get("path", "") or "")},
         "model": _model(analysis),
         "memory": _memory(training_memory(analysis, config.data.batch_size, config.optimizer.name)),
         "loss": {"name": config.loss.name, **config.loss.params},
