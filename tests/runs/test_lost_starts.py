@@ -23,7 +23,7 @@ from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory
 from workbench.runs.liveness import HandedLock, lock_is_held
 from workbench.runs.store import all_runs, create_run, find_run
-from workbench.runs.sweep import find_sweep, sweep_progress
+from workbench.runs.sweep import all_sweeps, find_sweep, sweep_progress
 
 from ..processes import wait_until
 
@@ -115,3 +115,35 @@ def test_a_dead_feeders_claim_whose_run_was_made_but_not_started_is_started_by_t
     assert [r.id for r in all_runs()] == [made.id] and made.state() == "finished"
     assert recorded_epochs(made) == [1, 2]
     assert not queue.read_queue().entries and not list((queue.queue_dir() / queue.CLAIMED).iterdir())
+
+
+#: A `workbench train --sweep` killed (SIGKILL) after it queued the first of its 3 points.
+SWEEP_COMMAND_KILLED = """
+import os, signal
+from workbench.experiment.presets import load_experiment
+from workbench.experiment.sweep_points import plan_points
+from workbench.runs import queue
+from workbench.runs.sweep import create_sweep, point_entry_id
+from workbench.schema.sweep import SweepSpec, parse_axis
+
+base = load_experiment("digits-mlp", ["train.epochs=1", "data.subset=300"])
+spec = SweepSpec(axes=(parse_axis("train.seed=1,2,3"),))
+points = plan_points(base, spec)
+sweep = create_sweep(base, spec, points)
+first = points[0]
+queue.enqueue(first.config, entry_id=point_entry_id(sweep.id, 1), sweep=sweep.id, point=1, label=first.label())
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_points_a_killed_sweep_command_did_not_queue_are_queued_by_the_next_feeder_each_once() -> None:
+    killed = subprocess.run([sys.executable, "-c", SWEEP_COMMAND_KILLED], capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+    assert len(queue.read_queue().entries) == 1
+    fed = subprocess.run([sys.executable, "-m", "workbench", "queue", "feed"], capture_output=True, text=True, timeout=240)
+    assert fed.returncode == 0 and fed.stdout.count("queued (the command that started its sweep stopped") == 2, fed.stdout
+    (sweep,) = all_sweeps()
+    progress = sweep_progress(sweep)
+    assert sorted(run.read_config().train.seed for run, _, _ in progress.runs) == [1, 2, 3]
+    assert all(state == "finished" for _, _, state in progress.runs)
+    assert sweep.read_meta()["ended_ts"] is not None and sweep.read_meta()["queueing"] is None

@@ -33,7 +33,7 @@ from workbench.runs.process_control import send_request
 from workbench.runs.resume_rules import starts_over
 from workbench.runs.status import INTERRUPTED, LIVE_STATES, RunStatus
 from workbench.runs.store import runs_with_status
-from workbench.runs.sweep import ENDED, SweepDir, all_sweeps, sweep_progress, sweeps_dir
+from workbench.runs.sweep import ENDED, SweepDir, all_sweeps, queue_lost_points, sweep_progress, sweeps_dir
 from workbench.runs.sweep_table import sweep_table
 from workbench.schema.monitor import higher_is_better, split_monitor
 
@@ -81,6 +81,8 @@ def feed(poll_s: float = POLL_S) -> int:
     try:
         for entry_id in queue.recover_claims():
             print(f"{entry_id}: back in the queue (its feeder stopped before starting it)", flush=True)
+        for entry_id in queue_lost_points():
+            print(f"{entry_id}: queued (the command that started its sweep stopped before queueing it)", flush=True)
         while True:
             settings = queue.read_settings()
             slots = queue.slot_count(settings, gpus)

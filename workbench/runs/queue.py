@@ -266,6 +266,14 @@ def refuse_claim(entry_id: str, reason: str) -> None:
     os.rename(queue_dir() / CLAIMED / f"{entry_id}{SUFFIX}", refused / f"{entry_id}{SUFFIX}")
 
 
+def known_entry_ids() -> set[str]:
+    """Every entry id the queue knows: waiting, claimed, set aside, or started as a run."""
+    ids = {entry.id for entry in read_queue().entries} | {status.queue_entry for _, status in runs_with_status()}
+    for folder in (CLAIMED, REFUSED):
+        ids |= {path.stem for path in (queue_dir() / folder).glob(f"*{SUFFIX}")}
+    return ids
+
+
 def recover_claims() -> list[str]:
     """After a feeder died: drop the claims whose run exists (the feeder starts such a run again
     if it never trained), put the others back in line (at their old place). Returns the ids put back."""

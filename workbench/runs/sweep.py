@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,10 +78,10 @@ class SweepDir:
 
     def mark_ended(self, text: str) -> None:
         """Stamp the sweep as ended, with the line that tells how (the app's toast reads it)."""
-        meta = self.read_meta()
-        meta["ended_ts"] = time.time()
-        meta["ended_text"] = text
-        atomic_write_bytes(self.meta_path, json.dumps(meta, indent=1).encode("utf-8"))
+        self.update_meta(ended_ts=time.time(), ended_text=text)
+
+    def update_meta(self, **changes: Any) -> None:
+        atomic_write_bytes(self.meta_path, json.dumps(self.read_meta() | changes, indent=1).encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,17 @@ def start_sweep(
 ) -> tuple[SweepDir, list[SweepPoint]]:
     """Validate every point, write the sweep's folder, queue the points, start a feeder."""
     points = plan_points(base, spec)
-    sweep = create_sweep(base, spec, points, notify=notify)
+    sweep = create_sweep(base, spec, points, notify=notify, device=device)
+    _queue_points(sweep, points, device)
+    if parallel is not None:
+        queue.write_settings(parallel=parallel)
+    queue.ensure_feeder()
+    return sweep, points
+
+
+def _queue_points(sweep: SweepDir, points: list[SweepPoint], device: str) -> None:
+    """Queue the sweep's points, then mark them all queued (until then, :func:`queue_lost_points`
+    queues those a killed ``--sweep`` command did not)."""
     for point in points:
         queue.enqueue(
             point.config,
@@ -128,17 +139,53 @@ def start_sweep(
             label=point.label(),
             device=device,
         )
-    if parallel is not None:
-        queue.write_settings(parallel=parallel)
-    queue.ensure_feeder()
-    return sweep, points
+    sweep.update_meta(queueing=None)
+
+
+def queue_lost_points() -> list[str]:
+    """Queue the points that the command which started a sweep did not, having been killed
+    while it queued them; returns their entry ids. Its sweep.json says ``queueing`` (that
+    command's process and host) until every point is queued: a sweep queued whole, or made
+    before this was recorded, is left alone (a point missing there was cancelled), and so is one
+    whose command still runs. A point already queued, claimed, set aside, or with a run is never
+    queued again, so each runs once. The queue's feeder does this when it starts."""
+    queued: list[str] = []
+    for sweep in all_sweeps():
+        meta = sweep.read_meta()
+        queueing = meta.get("queueing")
+        if not isinstance(queueing, dict) or _still_queueing(queueing):
+            continue
+        base, spec = sweep.read_spec()
+        if spec is None:
+            continue
+        known = queue.known_entry_ids()
+        lost = [
+            p for p in plan_points(base, spec) if point_entry_id(sweep.id, p.number) not in known
+        ]  # the spec's seed: the same points
+        _queue_points(sweep, lost, str(meta.get("device", "")))
+        queued += [point_entry_id(sweep.id, p.number) for p in lost]
+    return queued
+
+
+def _still_queueing(queueing: dict[str, Any]) -> bool:
+    """True while the command that queues a sweep's points may still be at it."""
+    pid = queueing.get("pid")
+    if queueing.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return True  # another machine's command: only it knows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def point_entry_id(sweep_id: str, number: int) -> str:
     return f"{sweep_id}-p{number:03d}"
 
 
-def create_sweep(base: RunConfig, spec: SweepSpec, points: list[SweepPoint], *, notify: str = "") -> SweepDir:
+def create_sweep(base: RunConfig, spec: SweepSpec, points: list[SweepPoint], *, notify: str = "", device: str = "") -> SweepDir:
     """A new sweep folder; its id sorts by time and says what it sweeps (``...-digits-mlp-sweep``)."""
     root = sweeps_dir()
     root.mkdir(parents=True, exist_ok=True)
@@ -163,8 +210,10 @@ def create_sweep(base: RunConfig, spec: SweepSpec, points: list[SweepPoint], *, 
         "grid": spec.is_grid,
         "halving": list(spec.halving),
         "notify": notify,
+        "device": device,
         "points": [{"number": p.number, "values": p.values, "entry": point_entry_id(sweep.id, p.number)} for p in points],
         "ended_ts": None,
+        "queueing": {"pid": os.getpid(), "host": socket.gethostname()},  # until every point is queued (queue_lost_points)
     }
     atomic_write_bytes(sweep.spec_path, dumps_sweep(base, spec).encode("utf-8"))
     atomic_write_bytes(sweep.meta_path, json.dumps(meta, indent=1).encode("utf-8"))
