@@ -177,3 +177,17 @@ async def test_a_burst_of_keys_into_the_layer_editor_is_what_the_layer_gets(
         layer = app.draft.config.model.layers[4]
         assert (layer.params.get("p"), layer.name, layer.group)[["p", "name", "group"].index(field)] == value
         assert _status(app) == problems_summary(app.draft.problems, app.draft.dataset_info).plain
+
+
+async def test_keys_typed_after_one_that_moves_on_go_to_the_next_field() -> None:
+    app = WorkbenchApp(Draft(fixed_experiment(), source="test"), start="optimize")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(app.devices), what="devices detected")
+        epochs = app.screen.query_one("#train-form #field-epochs", Input)
+        seed = app.screen.query_one("#train-form #field-seed", Input)
+        epochs.focus()
+        await pilot.pause()
+        burst(app, "end", "backspace", "3", "0", "down", "end", "backspace", "7")
+        await _settled(pilot, lambda: app.draft.config.train.seed == 7, "for the seed to be 7")
+        assert (epochs.value, seed.value) == ("30", "7")
+        assert (app.draft.config.train.epochs, app.draft.config.train.seed) == (30, 7)

@@ -8,7 +8,8 @@ characters replaced the selected text before the cursor moved and deleted). This
 issue #6605. :class:`KeysInOrder` runs the binding a key resolves to as soon as the field takes
 the key, in its turn among the characters; what runs is what the app would have run (the same
 chain of bindings, from the focused widget up), only not later. A key that waited behind one
-that moved the focus (a choice list's ``enter`` opens its list) acts where the focus is now.
+that moved the focus (``down`` to the next field, a choice's ``enter`` opening its list) goes on
+to the widget that has the focus now.
 """
 
 from __future__ import annotations
@@ -24,14 +25,23 @@ class KeysInOrder:
 
     async def _on_key(self, event: events.Key) -> None:
         assert isinstance(self, Widget)
+        focused = self.app.focused
+        if focused is not None and self not in focused.ancestors_with_self:
+            # A key before this one moved the focus on (down, tab): this key was typed for the
+            # field that has it now, as it would have been typed slowly. (Focus inside this
+            # widget, a choice's open list, takes the key below, where its bindings act.)
+            event.stop()
+            event.prevent_default()
+            focused.post_message(events.Key(event.key, event.character))
+            return
         if event.is_printable:
             return  # the field's own handler inserts it, here and now
-        active = self.screen.active_bindings.get(event.key)
-        if active is None or active.binding.priority or not active.enabled:
-            return  # priority keys were the app's before the field saw them; unbound keys do nothing
-        event.stop()
-        event.prevent_default()
-        await self.app.run_action(active.binding.action, active.node)
+        # The app's own resolution, run now instead of after the trip up: each binding of the
+        # chain from the focused widget up, until one acts (a field that cannot scroll passes
+        # ``down`` on to its form). Priority bindings were tried before the field saw the key.
+        if await self.app._check_bindings(event.key):
+            event.stop()
+            event.prevent_default()
 
 
 class TextField(KeysInOrder, Input):
