@@ -108,3 +108,19 @@ async def test_a_preset_with_a_pretrained_backbone_says_how_its_inputs_are_prepa
         assert "inputs resized to 224 and normalised with" in text and "ImageNet statistics for resnet18's weights" in text
         _highlight(app, "dataset:digits")  # the experiment's own model has no backbone
         await wait_for(pilot, lambda: "ImageNet" not in screen_text(app))
+
+
+async def test_a_csv_preview_labels_its_columns_by_the_header_and_names_the_target(
+    fixed_app: Callable[..., WorkbenchApp], tmp_path
+) -> None:
+    wine = tmp_path / "wine.csv"
+    wine.write_text("alcohol,hue,ash,kind\n" + "".join(f"{i % 7}.5,{i % 3}.25,{i % 5},k{i % 3}\n" for i in range(40)))
+    app = fixed_app()
+    app.draft.set_dataset("csv")
+    app.draft.set_text("data.options.path", str(wine))
+    async with app.run_test(size=SIZE) as pilot:
+        _highlight(app, "dataset:csv")
+        await wait_for(pilot, lambda: "· target: kind" in " ".join(screen_text(app).split()), what="the CSV rows")
+        header = next(line for line in screen_text(app).splitlines() if "alcohol" in line)
+        assert "hue" in header and "ash" in header and header.rstrip().endswith("kind")
+        assert "x1" not in screen_text(app)

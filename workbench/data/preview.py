@@ -18,6 +18,7 @@ from workbench.data.raw import RawSplit
 from workbench.data.reading import read_raw
 from workbench.data.registry import DatasetInfo, dataset_options, describe, is_cached
 from workbench.data.sources import first_marker
+from workbench.data.sources.csv_table import read_table
 from workbench.data.sources.image_folder import decode_images, scan_image_folder
 from workbench.data.sources.torchvision_sets import read_split
 from workbench.errors import DataError
@@ -33,11 +34,17 @@ class Sample:
     features: tuple[float, ...] | None  # the raw values, for tabular data and points
     label: str  # class name, or the regression target as written in the data
     text: str = ""  # token sequences as read (``··A····C··``); their ids say little to a person
+    #: The feature columns' names and the target column's, where the data names them (a CSV's
+    #: header: ``alcohol``, ``hue``, ... and ``class``); a preview labels its columns with them.
+    names: tuple[str, ...] = ()
+    target: str = ""
 
 
 def preview_samples(data: DataConfig, count: int = 16) -> list[Sample]:
     info = describe(data)
-    split = _preview_split(info, dataset_options(data), count)
+    options = dataset_options(data)
+    split = _preview_split(info, options, count)
+    names, target_name = _column_names(info, options)
     samples = []
     for inputs, target in zip(split.inputs, split.targets, strict=True):
         image = inputs.transpose(1, 2, 0) if info.kind == "image" else None
@@ -45,8 +52,16 @@ def preview_samples(data: DataConfig, count: int = 16) -> list[Sample]:
         features = None if image is not None else tuple(float(str(v)) for v in inputs)
         label = info.class_names[int(target)] if info.task == "classification" else f"{float(target[0]):.6g}"
         text = first_marker.token_text(inputs, len(info.class_names)) if info.kind == "tokens" else ""
-        samples.append(Sample(image, features, label, text))
+        samples.append(Sample(image, features, label, text, names, target_name))
     return samples
+
+
+def _column_names(info: DatasetInfo, options: dict[str, Any]) -> tuple[tuple[str, ...], str]:
+    """A CSV's feature and target column names (from its header, already parsed and cached)."""
+    if info.name != "csv":
+        return (), ""
+    table = read_table(options)
+    return table.feature_names, table.target_name
 
 
 def pick_samples(targets: np.ndarray, count: int, classification: bool) -> np.ndarray:

@@ -278,7 +278,8 @@ class DataScreen(WorkbenchScreen):
             pictures.set_pictures([Captioned(s.image, s.label) for s in result])
             rows.update("")
         else:
-            note.update(f"Rows of the test split ({len(result)})")
+            target = f" · target: {result[0].target}" if result and result[0].target else ""
+            note.update(f"Rows of the test split ({len(result)}){target}")
             pictures.set_pictures([])
             rows.update(_rows_table(result))
 
@@ -409,6 +410,12 @@ def _about(info: DatasetInfo, data: DataConfig, preset: RunConfig | None, in_use
     return Group(*parts)
 
 
+#: Feature columns a preview shows, and their widest cell: with the target, they fit the details
+#: pane at 80 columns (a CSV's 13 long header names pushed its target column out of sight).
+ROWS_SHOWN = 5
+ROWS_CELL = 7
+
+
 def _rows_table(samples: list[Any]) -> Table:
     """A few rows of tabular data or points: their values and label (token sequences as text)."""
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
@@ -419,12 +426,14 @@ def _rows_table(samples: list[Any]) -> Table:
             table.add_row(*plain_cells(sample.text, sample.label))
         return table
     width = len(samples[0].features or ()) if samples else 0
-    shown = min(width, 6)
-    for column in range(shown):
-        table.add_column(f"x{column + 1}", justify="right")
+    shown = min(width, ROWS_SHOWN)
+    names = samples[0].names if samples and len(samples[0].names) == width else tuple(f"x{i + 1}" for i in range(width))
+    for name in names[:shown]:  # a CSV's header names them: long ones are cut, the note under the list says the target
+        table.add_column(name, justify="right", max_width=ROWS_CELL, overflow="ellipsis", no_wrap=True)
     if width > shown:
         table.add_column("…")
-    table.add_column("label", style="bold")
+    target = samples[0].target if samples else ""
+    table.add_column(target or "label", style="bold", max_width=ROWS_CELL + 4, overflow="ellipsis", no_wrap=True)
     for sample in samples:
         values = [f"{v:.3g}" for v in (sample.features or ())[:shown]]
         if width > shown:
