@@ -124,3 +124,25 @@ async def test_a_csv_preview_labels_its_columns_by_the_header_and_names_the_targ
         header = next(line for line in screen_text(app).splitlines() if "alcohol" in line)
         assert "hue" in header and "ash" in header and header.rstrip().endswith("kind")
         assert "x1" not in screen_text(app)
+
+
+async def test_the_details_say_the_experiments_data_set_whatever_entry_is_highlighted(
+    fixed_app: Callable[..., WorkbenchApp], tmp_path
+) -> None:
+    wine = tmp_path / "wine.csv"
+    wine.write_text("alcohol,hue,kind\n" + "".join(f"{i % 7}.5,{i % 3}.25,k{i % 3}\n" for i in range(40)))
+    app = fixed_app()
+    app.draft.set_dataset("csv")
+    app.draft.set_text("data.options.path", str(wine))
+    async with app.run_test(size=SIZE) as pilot:
+
+        def shown() -> str:
+            return " ".join(screen_text(app).split())  # the pane wraps its lines
+
+        _highlight(app, "dataset:csv")
+        await wait_for(pilot, lambda: "this experiment's dataset: csv wine.csv" in shown())
+        _highlight(app, "dataset:spirals")
+        await wait_for(pilot, lambda: "enter: train the experiment on it, not csv wine.csv" in shown())
+        _highlight(app, "preset:digits-mlp")
+        await wait_for(pilot, lambda: "preset digits-mlp" in shown())
+        assert "the experiment trains on csv wine.csv now" in shown()

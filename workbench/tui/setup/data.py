@@ -26,6 +26,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from workbench.data.registry import DATASETS, DatasetInfo, dataset_spec, describe, is_cached, split_sizes
 from workbench.errors import ConfigError, WorkbenchError, describe_error
 from workbench.experiment.draft import value_at
+from workbench.experiment.naming import data_label
 from workbench.experiment.presets import list_presets, read_experiment
 from workbench.formatting import count, counted, shape
 from workbench.model.backbones import backbone_input
@@ -208,7 +209,8 @@ class DataScreen(WorkbenchScreen):
             return
         in_use = kind == "dataset" and name == self.draft.config.data.dataset
         model = preset.model if preset is not None else self.draft.config.model if in_use else None
-        about.update(_about(info, data, preset, in_use=in_use, model=model))
+        current = data_label(self.draft.config.data)
+        about.update(_about(info, data, preset, in_use=in_use, model=model, current=current))
         self._request_samples(data)
 
     def _entry(self, kind: str, name: str) -> tuple[DataConfig, RunConfig | None]:
@@ -368,9 +370,12 @@ def _heading(title: str, help: str) -> Text:
     return Text.assemble((title, "bold"), "\n", (help, "italic"))
 
 
-def _about(info: DatasetInfo, data: DataConfig, preset: RunConfig | None, in_use: bool, model: ModelConfig | None) -> Group:
+def _about(
+    info: DatasetInfo, data: DataConfig, preset: RunConfig | None, in_use: bool, model: ModelConfig | None, current: str
+) -> Group:
     """The facts of a dataset as a small two-column table, under a title; ``model``: the one
-    that trains on it here (a pretrained backbone has its inputs resized and normalised)."""
+    that trains on it here (a pretrained backbone has its inputs resized and normalised);
+    ``current``: the experiment's data set with its file, said whatever entry is shown."""
     facts = Table.grid(padding=(0, 1))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
@@ -402,10 +407,11 @@ def _about(info: DatasetInfo, data: DataConfig, preset: RunConfig | None, in_use
             0,
             Text.assemble(("preset ", "bold"), (preset.name, "bold cyan"), f": {preset.description}\nenter opens this preset\n"),
         )
-    elif in_use:
-        parts.append(Text("this experiment's dataset", style="green"))
-    else:
-        parts.append(Text("enter: train this experiment on it", style="dim"))
+    if in_use:
+        parts.append(Text(f"this experiment's dataset: {current}", style="green"))
+    else:  # whatever is highlighted, the pane says what the experiment trains on
+        said = f"the experiment trains on {current} now" if preset else f"enter: train the experiment on it, not {current}"
+        parts.append(Text(said, style="dim"))
     parts.append(facts)
     return Group(*parts)
 
