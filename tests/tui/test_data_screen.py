@@ -146,3 +146,14 @@ async def test_the_details_say_the_experiments_data_set_whatever_entry_is_highli
         _highlight(app, "preset:digits-mlp")
         await wait_for(pilot, lambda: "preset digits-mlp" in shown())
         assert "the experiment trains on csv wine.csv now" in shown()
+
+
+async def test_enter_on_a_dataset_says_so_before_the_screens_redraw_for_it(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    app = fixed_app()
+    said_first: list[bool] = []
+    app.draft.subscribe(lambda: said_first.append(any("now trains on spirals" in n.message for n in app._notifications)))
+    async with app.run_test(size=SIZE) as pilot:
+        _highlight(app, "dataset:spirals")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.draft.config.data.dataset == "spirals")
+        assert said_first == [True]  # the notice was up before the change reached any screen

@@ -296,9 +296,11 @@ class DataScreen(WorkbenchScreen):
 
     def action_use(self) -> None:
         kind, _, name = self.highlighted.partition(":")
-        if kind == "dataset":
-            if self.draft.set_dataset(name):
-                self.notify(f"The experiment now trains on {name} (ctrl+z undoes)", timeout=3)
+        if kind == "dataset" and name != self.draft.config.data.dataset:
+            # Said first and painted before the change: every screen redraws for a new data
+            # set, and the first enter left the screen as it was for up to 2 s meanwhile.
+            self.notify(f"The experiment now trains on {name} (ctrl+z undoes)", timeout=3, markup=False)
+            self.call_after_refresh(self.draft.set_dataset, name)
         elif kind == "preset":
             self.app.open_preset(name)
 
