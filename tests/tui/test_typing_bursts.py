@@ -191,3 +191,27 @@ async def test_keys_typed_after_one_that_moves_on_go_to_the_next_field() -> None
         await _settled(pilot, lambda: app.draft.config.train.seed == 7, "for the seed to be 7")
         assert (epochs.value, seed.value) == ("30", "7")
         assert (app.draft.config.train.epochs, app.draft.config.train.seed) == (30, 7)
+
+
+@pytest.mark.parametrize(
+    ("screen", "opens", "field", "keys", "shown"),
+    [
+        ("data", ("ctrl+s",), "#name", ("end", *["backspace"] * 3, *"its"), "fixed-digits"),
+        ("data", ("ctrl+o",), "#filter", (*"cnx", "backspace", "n"), "cnn"),
+        ("model", ("g",), "#group", (*"den", "backspace", *"se"), "dese"),
+        ("runs", ("slash",), "#filter", (*"fin", "backspace", "n", events.Paste("ished")), "finished"),
+    ],
+    ids=["save-name", "open-filter", "group", "runs-filter"],
+)
+async def test_a_burst_of_keys_into_a_dialogs_field_is_what_it_holds(
+    screen: str, opens: tuple[str, ...], field: str, keys: tuple[Key, ...], shown: str
+) -> None:
+    """The dialogs' and the Runs filter's text fields, as the forms': keys in the order typed."""
+    app = WorkbenchApp(Draft(fixed_experiment(), source="test"), start=screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*opens)
+        await wait_for(pilot, lambda: bool(app.screen.query(field)) and app.screen.query_one(field).has_focus, what=field)
+        widget = app.screen.query_one(field, Input)
+        burst(app, *keys)
+        await _settled(pilot, lambda: widget.value == shown, f"for {field} to show {shown!r}")
+        assert widget.value == shown

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.widgets import Input, SelectionList, Static
 
 from workbench.tui.screens.dialogs import Dialog
+from workbench.tui.widgets.text_field import TextField
 
 
 class EpochsScreen(Dialog):
@@ -29,7 +30,7 @@ class EpochsScreen(Dialog):
 
     def compose_dialog(self) -> ComposeResult:
         yield Static(self.question, classes="title", markup=False)
-        yield Input(str(self.suggested), type="integer", id="epochs")
+        yield TextField(str(self.suggested), type="integer", id="epochs")
         yield Static(id="note", classes="note", markup=False)
         yield Static("enter resume · escape cancel", classes="note", markup=False)
 
@@ -98,7 +99,7 @@ class FileScreen(Dialog):
 
     def compose_dialog(self) -> ComposeResult:
         yield Static(self.question, classes="title", markup=False)
-        yield Input(placeholder=self.placeholder, id="path")
+        yield TextField(placeholder=self.placeholder, id="path")
         yield Static(id="note", classes="note", markup=False)
         yield Static("enter predict · escape cancel", classes="note", markup=False)
 

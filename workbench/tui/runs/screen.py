@@ -53,6 +53,7 @@ from workbench.tui.messages import RunDetailsRead, SweepTableRead
 from workbench.tui.screens.charts_screen import ChartsScreen
 from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, loss_chart, metric_chart
 from workbench.tui.widgets.plain import UnmeasuredCell, unmeasured_cells
+from workbench.tui.widgets.text_field import TextField
 
 #: Terminal sizes from which the run's two charts sit side by side, and the details grow.
 WIDE_COLUMNS = 150
@@ -230,7 +231,7 @@ class RunsScreen(ChartsScreen):
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
             with Horizontal(id="runs-top"):
-                yield Input(placeholder="/ filter by name, dataset or state", id="filter")
+                yield TextField(placeholder="/ filter by name, dataset or state", id="filter")
                 yield Static(id="sort-note", markup=False)
             yield DataTable(id="runs", cursor_type="row", zebra_stripes=False)
             with Horizontal(id="run-details"):

@@ -27,6 +27,7 @@ from workbench.paths import runs_dir
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
 from workbench.tui.widgets.bars import KeysFooter
+from workbench.tui.widgets.text_field import TextField
 
 
 class Dialog(ModalScreen):
@@ -158,9 +159,9 @@ class SaveScreen(Dialog):
 
     def compose_dialog(self) -> ComposeResult:
         yield Label("Save as a user preset", classes="title", markup=False)
-        yield Input(self.initial, placeholder="preset name (letters, digits, - _ .)", id="name")
+        yield TextField(self.initial, placeholder="preset name (letters, digits, - _ .)", id="name")
         hint = f"what this experiment does (was: {self.was})" if self.was else "one line about the experiment (optional)"
-        yield Input(self.description, placeholder=hint, id="description")
+        yield TextField(self.description, placeholder=hint, id="description")
         yield Static(id="note", classes="note", markup=False)
         yield Static("enter save · tab next field · escape cancel", classes="note", markup=False)
 
@@ -220,7 +221,7 @@ class OpenScreen(Dialog):
 
     def compose_dialog(self) -> ComposeResult:
         yield Label("Open an experiment", classes="title", markup=False)
-        yield Input(placeholder="filter, or the path of a .toml file", id="filter")
+        yield TextField(placeholder="filter, or the path of a .toml file", id="filter")
         yield OptionList(id="choices", markup=False)
         yield Static(id="message", classes="note", markup=False)
         yield Static("↑↓ choose · enter open · escape cancel", classes="note", markup=False)

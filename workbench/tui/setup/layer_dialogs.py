@@ -28,6 +28,7 @@ from workbench.model.shapes import analyse
 from workbench.schema.config import LayerSpec, ModelConfig, layer_name_problem
 from workbench.tui.screens.dialogs import Dialog
 from workbench.tui.widgets.param_form import ParamForm
+from workbench.tui.widgets.text_field import TextField
 
 
 class LayerPicker(Dialog):
@@ -177,7 +178,7 @@ class GroupDialog(Dialog):
 
     def compose_dialog(self) -> ComposeResult:
         yield Label(f"Group of {self.layer_label}", classes="title", markup=False)
-        yield Input(self.initial, placeholder="e.g. conv or dense; empty = no group", id="group")
+        yield TextField(self.initial, placeholder="e.g. conv or dense; empty = no group", id="group")
         yield Static(
             "Consecutive layers of one group become a named nn.Sequential (model.conv.conv1).", classes="note", markup=False
         )

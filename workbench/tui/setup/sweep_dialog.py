@@ -24,6 +24,7 @@ from workbench.formatting import counted
 from workbench.schema.params import Param, format_value
 from workbench.schema.sweep import Axis, SweepSpec, axis_from_value
 from workbench.tui.screens.dialogs import Dialog
+from workbench.tui.widgets.text_field import TextField
 
 NUMERIC_KINDS = ("int", "float", "auto_int")
 
@@ -80,10 +81,12 @@ class SweepAxisScreen(Dialog):
         yield Static(f"Sweep {self.path} (now {format_value(self.value)})", classes="title", markup=False)
         with Horizontal(classes="field"):
             yield Static("values", markup=False)
-            yield Input(current.value_text() if current else suggested_values(self.value, self.param), compact=True, id="values")
+            yield TextField(
+                current.value_text() if current else suggested_values(self.value, self.param), compact=True, id="values"
+            )
         with Horizontal(classes="field"):
             yield Static("samples", markup=False)
-            yield Input(str(self.plan.samples), type="integer", compact=True, id="samples")
+            yield TextField(str(self.plan.samples), type="integer", compact=True, id="samples")
         yield Static(
             "values 0.01,0.03,0.1 (a grid with the other axes) or a range log-uniform:1e-4:1e-1, uniform:A:B "
             "(random points: samples > 0)",

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static
 
 from workbench.tui.screens.dialogs import Dialog
+from workbench.tui.widgets.text_field import TextField
 
 
 class RunNameScreen(Dialog):
@@ -23,7 +24,7 @@ class RunNameScreen(Dialog):
 
     def compose_dialog(self) -> ComposeResult:
         yield Label("Start a run named", classes="title", markup=False)
-        yield Input(self.proposed, placeholder="the run's name", id="run-name")
+        yield TextField(self.proposed, placeholder="the run's name", id="run-name")
         yield Static(self.description, id="about", classes="note", markup=False)
         yield Static("enter start · escape cancel", classes="note", markup=False)
 

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from workbench.errors import ConfigError
 from workbench.runs.launch import Workers
 from workbench.tui.screens.dialogs import Dialog
+from workbench.tui.widgets.text_field import TextField
 
 
 def cuda_devices(devices: tuple[tuple[str, str], ...]) -> int:
@@ -44,7 +45,7 @@ class WhereScreen(Dialog):
         yield Static("Where to train", classes="title", markup=False)
         yield OptionList(*(Option(f"{name:<8} {about}", id=name) for name, about in self.devices), id="devices")
         yield Static("workers on this machine (one per GPU; data.batch_size stays the global batch)", classes="note")
-        yield Input(str(self.current_workers), type="integer", id="workers")
+        yield TextField(str(self.current_workers), type="integer", id="workers")
         yield Static(id="note", classes="note", markup=False)
         yield Static("↑↓ device · tab workers · enter set both · escape cancel", classes="note", markup=False)
 
