@@ -274,3 +274,25 @@ async def test_the_name_typed_in_the_dialog_names_the_run(preset_app: Callable[.
         assert status.name == "shallow" and only_run().read_config().description == "digits-mlp with data digits, model 2 fc"
         await pilot.press("x")
         await wait_for(pilot, lambda: _shown_state(app) in ("stopped", "finished", "failed"), timeout=120)
+
+
+async def test_a_stopped_runs_progress_rows_show_where_it_stopped_as_the_headline_does(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    from workbench.engine.sinks import RunRecorder
+    from workbench.runs import events as ev
+
+    from .runs import recorded_run
+
+    run = recorded_run("stopped", val_acc=(0.5,), finish=False)  # 2 epochs of 10 steps; epoch 1 done
+    record = RunRecorder(run)
+    record(ev.Progress(2, 3, 10, 13, 0.5, 0.5, 0.01, 1000.0, elapsed_s=1.0, eta_s=1.0))  # the last report
+    record(ev.RunFinished("stopped", 1, 1, 0.5, "val_acc", duration_s=1.5, epoch=2, step=7, steps_per_epoch=10))
+    app = fixed_app(start="train")
+    async with app.run_test(size=SIZE) as pilot:
+        app.show_run(run)
+        await wait_for(pilot, lambda: "stopped" in screen_text(app).splitlines()[1])
+        lines = screen_text(app).splitlines()
+        assert "in epoch 2 at step 7/10" in lines[1]
+        assert "epoch 2/2" in lines[2] and "stopped at step 7/10" in lines[2], lines[2]
+        assert _screen(app).query_one("#epoch-bar").progress == 7

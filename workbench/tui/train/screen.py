@@ -383,8 +383,12 @@ class TrainScreen(ChartsScreen):
 
     def _show_progress(self) -> None:
         history = self.history
-        progress, epochs, last = history.progress, history.total_epochs, history.last_epoch
-        if history.progress_is_current and progress is not None:
+        progress, epochs, last, end = history.progress, history.total_epochs, history.last_epoch, history.finished
+        if end is not None and end.state == "stopped" and end.step and end.steps_per_epoch:
+            # Where the stop left it, as the headline says: the last report came steps before.
+            epoch, step, steps = end.epoch, end.step, end.steps_per_epoch
+            note = f"stopped at step {step}/{steps}"
+        elif history.progress_is_current and progress is not None:
             epoch, step, steps = progress.epoch, progress.step, progress.steps_per_epoch
             speed = history.samples_per_s
             note = f"step {step}/{steps}" + (f" · {speed:,.0f}/s" if speed is not None else "")
