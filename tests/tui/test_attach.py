@@ -117,3 +117,30 @@ async def test_a_followed_run_that_ends_is_a_toast_and_the_bell_on_any_screen(
     finally:
         other.kill()
         other.wait()
+
+
+async def test_the_end_of_the_run_the_train_screen_shows_is_a_brief_toast_and_a_long_one_elsewhere(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    """The Train screen's headline says how its run ended: a toast kept there for 15 s covered
+    the log and the epoch table that say it too."""
+    from workbench.tui.app import RUN_END_TOAST_S, RUN_END_TOAST_WATCHED_S
+
+    run = recorded_run("watched", val_acc=(0.5,), finish=False)
+    other = hold_lock(run)  # the "trainer" process
+    try:
+        app = fixed_app(start="train")
+        app.bell = lambda: None  # type: ignore[method-assign]
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: run.id in app.runs.followed and app.runs.followed[run.id].live)
+            app.show_run(run)
+            RunRecorder(run)(ev.RunFinished(state="finished", epochs_done=1, best_epoch=1, best_value=0.5, monitor="val_acc"))
+            await wait_for(pilot, lambda: any(n.title.startswith(f"Run {run.id}") for n in app._notifications))
+            (note,) = [n for n in app._notifications if n.title.startswith(f"Run {run.id}")]
+            assert note.timeout == RUN_END_TOAST_WATCHED_S < RUN_END_TOAST_S
+            await wait_for(
+                pilot, lambda: "finished" in screen_text(app).splitlines()[1] or "✓" in screen_text(app).splitlines()[1]
+            )
+    finally:
+        other.kill()
+        other.wait()

@@ -73,6 +73,10 @@ from workbench.tui.worker_errors import ReportsWorkerErrors
 RUNS_REDRAW_INTERVAL_S = POST_INTERVAL_S
 #: Seconds between two looks for sweeps that ended and a queue that ran dry.
 ENDINGS_CHECK_S = 2.0
+#: How long the toast of a run's end stays: long enough to be read on any screen; briefly where
+#: the Train screen shows that run, whose headline says the same.
+RUN_END_TOAST_S = 15
+RUN_END_TOAST_WATCHED_S = 3
 
 #: Seconds after the first frame before torch starts loading in a worker.
 WARM_UP_DELAY = 0.5
@@ -286,9 +290,11 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
             text, severity = failure_text(history.failed.message, log), "error"
         else:  # its process is gone without a word (killed): interrupted
             text, severity = f"its process ended without finishing ({followed.state}); r on the Runs screen resumes it", "error"
-        self.notify(
-            text, title=f"Run {followed.id} {history.state if history.is_over else followed.state}", severity=severity, timeout=15
-        )
+        # On the Train screen showing the run, its headline says the same: a toast kept there
+        # for 15 s covered the log and the epoch table that say how it ended.
+        watched = self.current_mode == "train" and self.runs.shown_id == followed.id
+        title = f"Run {followed.id} {history.state if history.is_over else followed.state}"
+        self.notify(text, title=title, severity=severity, timeout=RUN_END_TOAST_WATCHED_S if watched else RUN_END_TOAST_S)
         self.bell()
 
     @work(thread=True, exclusive=True, group="endings", exit_on_error=False)
