@@ -248,3 +248,24 @@ async def test_the_text_preset_shows_its_groups_token_input_and_the_sequence_lay
         ids = [picker.get_option_at_index(i).id for i in range(picker.option_count)]
         sequence = ids.index(None, ids.index("Transpose"))  # the "sequence" heading
         assert ids[sequence + 1 : sequence + 5] == ["Embedding", "GRU", "LSTM", "SelfAttention"]
+
+
+async def test_typing_in_the_layer_picker_filters_it_and_enter_adds_the_first_match(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    """Dropout was 17 presses of down away in the add-layer list."""
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.table.move_cursor(row=3)  # Flatten
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, LayerPicker))
+        await pilot.press(*"drop")
+        picker = app.screen.query_one(OptionList)
+        await wait_for(pilot, lambda: picker.highlighted_option is not None and picker.highlighted_option.id == "Dropout")
+        shown = [picker.get_option_at_index(i).id for i in range(picker.option_count)]
+        assert "Linear" not in shown and "Conv2d" not in shown
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, LayerEditor))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, LayerEditor))
+        assert [layer.type for layer in app.draft.config.model.layers][4] == "Dropout"

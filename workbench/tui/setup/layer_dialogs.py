@@ -32,27 +32,62 @@ from workbench.tui.widgets.text_field import TextField
 
 
 class LayerPicker(Dialog):
-    """Layer types grouped as linear / convolution / ... / blocks; dismisses with a type name."""
+    """Layer types grouped as linear / convolution / ... / blocks; dismisses with a type name.
+
+    Typing filters the list by name or help text (Dropout was 17 presses of down away): ``drop``
+    leaves Dropout and Dropout2d, and enter adds the one highlighted."""
 
     DEFAULT_CSS = """
-    LayerPicker OptionList { height: auto; max-height: 18; }
+    LayerPicker OptionList { height: auto; max-height: 16; }
     """
+
+    BINDINGS = [Binding("down", "move(1)", "Next", show=False), Binding("up", "move(-1)", "Previous", show=False)]
 
     def __init__(self, title: str = "Add a layer") -> None:
         super().__init__()
         self.title_text = title
 
     def compose_dialog(self) -> ComposeResult:
+        yield Label(self.title_text, classes="title", markup=False)
+        yield TextField(placeholder="type to filter, e.g. drop", id="filter")
+        yield OptionList(id="types", markup=False)
+        yield Static("type to filter · ↑↓ choose · enter add · escape cancel", classes="note", markup=False)
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one("#filter", Input).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    def _fill(self, text: str) -> None:
+        """The types whose name or help holds ``text``, under their group's heading."""
+        wanted = text.strip().lower()
         options: list[Option] = []
         for group, names in layer_types_by_group().items():
-            if not names:
-                continue
-            options.append(Option(Text(f"── {group} ──", style="bold"), disabled=True))
-            for name in names:
-                options.append(Option(f"  {name:<18}{LAYER_TYPES[name].help}", id=name))
-        yield Label(self.title_text, classes="title", markup=False)
-        yield OptionList(*options, markup=False)
-        yield Static("↑↓ choose · enter add · escape cancel", classes="note", markup=False)
+            matching = [name for name in names if wanted in f"{name} {LAYER_TYPES[name].help}".lower()]
+            if matching:
+                options.append(Option(Text(f"── {group} ──", style="bold"), disabled=True))
+                options.extend(Option(f"  {name:<18}{LAYER_TYPES[name].help}", id=name) for name in matching)
+        types = self.query_one("#types", OptionList)
+        types.clear_options()
+        types.add_options(options)
+        first = next((i for i, option in enumerate(options) if not option.disabled), None)
+        types.highlighted = first
+
+    def action_move(self, delta: int) -> None:
+        types = self.query_one("#types", OptionList)
+        if delta > 0:
+            types.action_cursor_down()
+        else:
+            types.action_cursor_up()
+
+    @on(Input.Submitted, "#filter")
+    def _submit(self) -> None:
+        option = self.query_one("#types", OptionList).highlighted_option
+        if option is not None and option.id:
+            self.dismiss(option.id)
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
