@@ -247,6 +247,7 @@ async def test_s_proposes_a_name_for_a_changed_experiment_and_escape_starts_noth
     app = preset_app("digits-mlp", start="train")
     app.draft.delete_layer(3)  # the 64-wide Linear
     async with app.run_test(size=SIZE) as pilot:
+        assert "s trains digits-2fc for" in screen_text(app).splitlines()[1]  # the headline says the name too
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, RunNameScreen))
         assert app.screen.query_one(Input).value == "digits-2fc"

@@ -346,7 +346,8 @@ class TrainScreen(ChartsScreen):
             if not problems:
                 train = self.draft.config.train
                 workers = f" ×{train.workers} workers" if train.workers > 1 else ""
-                text.append(f": s trains {self.draft.name} for {train.epochs} epochs on {train.device}{workers}", style="green")
+                name = self.draft.run_identity()[0]  # what s proposes to call the run
+                text.append(f": s trains {name} for {train.epochs} epochs on {train.device}{workers}", style="green")
             show_content(headline, text)
             return
         history = shown.history
