@@ -83,7 +83,7 @@ def test_runs_prints_a_plain_table_and_says_when_there_are_none(capsys) -> None:
     status, out, _ = run(capsys, "runs")
     assert status == 0 and ESC not in out
     header, row = out.splitlines()[:2]
-    assert header.split() == ["id", "state", "name", "dataset", "epochs", "test", "best", "params", "started", "time"]
+    assert header.split() == ["id", "state", "name", "dataset", "model", "epochs", "test", "best", "params", "started", "time"]
     assert row.startswith(find_run("latest").id) and "2/2" in row and "finished" in row and "acc 0." in row
 
 
