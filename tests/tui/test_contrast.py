@@ -36,7 +36,7 @@ from workbench.tui.runs.screen import RunsScreen
 from workbench.tui.theme import BACKGROUND, CURSOR, CURSOR_BLURRED, PANEL, SURFACE, WORKBENCH_ANSI, contrast_ratio
 from workbench.tui.widgets.confusion import GREENS, REDS, _cell_style
 
-from .helpers import SIZE, wait_for
+from .helpers import SIZE, screen_text, wait_for
 from .runs import recorded_run
 
 RGB = tuple[int, int, int]
@@ -155,73 +155,91 @@ def problems_on_screen(app: WorkbenchApp, where: str) -> list[Problem]:
     return [problem for problem in found.values() if problem is not None]
 
 
-async def keys(pilot: Pilot, *pressed: str) -> None:
-    await pilot.press(*pressed)
-    await pilot.pause(0.3)
+async def drawn(pilot: Pilot, app: WorkbenchApp, *texts: str, when: Callable[[], object] = lambda: True) -> None:
+    """Wait until the frame shows each of ``texts`` and ``when()`` holds: the state the tour measures
+    next is on screen (its data loaded by workers, its focus moved), whatever the machine's load."""
+    await wait_for(pilot, lambda: when() and all(text in screen_text(app) for text in texts), what=f"a frame with {texts}")
+
+
+def focused(app: WorkbenchApp, widget_id: str) -> Callable[[], bool]:
+    """Whether the widget ``widget_id`` has the focus (its focused colours are what is measured)."""
+    return lambda: app.focused is not None and app.focused.id == widget_id
+
+
+def footer(app: WorkbenchApp) -> str:
+    """The frame's last line: the keys, which change with the focus."""
+    return screen_text(app).splitlines()[-1]
 
 
 async def tour(pilot: Pilot, app: WorkbenchApp) -> AsyncIterator[str]:
     """Drive ``app`` through its screens and states; yields the name of each state once it is drawn."""
-    await keys(pilot, "1")
+    await pilot.press("1")
+    await drawn(pilot, app, "Datasets", "Samples of the test split", when=focused(app, "catalog"))
     yield "Data screen, the catalog focused"
-    await keys(pilot, "tab")
+    await pilot.press("tab")
+    await drawn(pilot, app, when=lambda: focused(app, "details")() and "enter Use" not in footer(app))
     yield "Data screen, the details focused"
-    await keys(pilot, "2")
+    await pilot.press("2")
     app.draft.set_layer_text(4, "in_features", "100")  # a broken layer: a red row and a problem line
-    await pilot.pause(0.3)
-    app.screen.query_one(DataTable).move_cursor(row=4)
-    await pilot.pause(0.1)
+    await drawn(pilot, app, "in=100 out=auto", "✗ model.layers.4", when=focused(app, "layers"))
+    table = app.screen.query_one(DataTable)
+    table.move_cursor(row=4)
+    await drawn(pilot, app, when=lambda: table.cursor_row == 4)
     yield "Model screen, the cursor on a broken layer"
     app.draft.undo()
-    await keys(pilot, "c")
+    await pilot.press("c")
+    await drawn(pilot, app, "nn.Sequential", "✓ ready to train", when=focused(app, "code"))
     yield "Model screen, the code view"
-    await keys(pilot, "c", "e")
+    await pilot.press("c", "e")
+    await drawn(pilot, app, "Layer 4: Linear", "in_features: input features", when=focused(app, "field-in_features"))
     yield "Layer editor"
-    await keys(pilot, "tab")
+    await pilot.press("tab")
+    await drawn(pilot, app, "out_features: output features", when=focused(app, "field-out_features"))
     yield "Layer editor, the second field focused"
-    await keys(pilot, "escape", "3")
+    await pilot.press("escape", "3")
+    await drawn(pilot, app, "x: epoch · lr 0.1", "loss.name: loss function", when=focused(app, "field-name"))
     yield "Optimize screen"
-    await keys(pilot, "enter")
-    assert isinstance(app.focused, SelectOverlay)
+    await pilot.press("enter")
+    await drawn(pilot, app, "bce_with_logits", "esc Dismiss menu", when=lambda: isinstance(app.focused, SelectOverlay))
     yield "Optimize screen, a choice open"
-    await keys(pilot, "escape", "tab")
+    await pilot.press("escape", "tab")
+    await drawn(pilot, app, "loss.label_smoothing: share", when=focused(app, "field-label_smoothing"))
     yield "Optimize screen, a field focused"
     app.action_show("runs")  # not the key 5: the focused field would take it
     await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen) and len(app.screen.shown) == 2)
-    await keys(pilot, "m", "down")
+    await pilot.press("m", "down")
+    await drawn(pilot, app, "Marked. Highlight another run", "-first-run─", "Loss (log")  # the second row's chart
     yield "Runs screen, a run marked"
-    await keys(pilot, "v")
-    await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
-    await pilot.pause(0.3)
+    await pilot.press("v")
+    await drawn(pilot, app, "What differs (2 settings)", "Loss (log", when=lambda: isinstance(app.screen, CompareScreen))
     yield "Two runs compared"
-    await keys(pilot, "escape", "enter")
-    await pilot.pause(0.5)
+    await pilot.press("escape", "enter")
+    await drawn(pilot, app, "✓ test loss", "-first-run", "Finished after 3", "1 *    1.0000")
     yield "Train screen, showing a finished run"
     await pilot.hover("FooterKey", offset=(1, 0))
-    await pilot.pause(app.TOOLTIP_DELAY + 0.3)
-    assert app.screen.query_one(Tooltip).display
+    await drawn(pilot, app, "Start training the experiment in a", when=lambda: app.screen.query_one(Tooltip).display)
     yield "A key's tooltip"
-    await keys(pilot, "question_mark")
+    await pilot.press("question_mark")
+    await drawn(pilot, app, "Everywhere", "Data screen (1)")
     yield "Help"
-    await keys(pilot, "escape", "ctrl+o")
-    await pilot.pause(0.3)
+    await pilot.press("escape", "ctrl+o")
+    await drawn(pilot, app, "Open an experiment", "preset      digits-cnn", "-first-run")
     yield "Open dialog"
-    await keys(pilot, "escape")
+    await pilot.press("escape")
     for severity in ("information", "warning", "error"):
         app.notify(f"A {severity} toast", title=severity.title(), severity=severity)
-    await pilot.pause(0.5)
+    await drawn(pilot, app, "A information toast", "A warning toast", "A error toast")
     assert len(app.screen.query(Toast)) == 3
     yield "Toasts"
     app.clear_notifications()
-    await keys(pilot, "ctrl+p")
-    await keys(pilot, "s", "a")
+    await pilot.press("ctrl+p", "s", "a")
+    await drawn(pilot, app, ">  sa", "Save as preset", "key ctrl+s")
     yield "Command palette"
 
 
 async def problems_of_the_tour(app: WorkbenchApp) -> list[Problem]:
     problems: list[Problem] = []
     async with app.run_test(size=SIZE, tooltips=True, notifications=True) as pilot:
-        await pilot.pause(0.5)
         async for where in tour(pilot, app):
             problems += problems_on_screen(app, where)
     return problems
@@ -247,9 +265,9 @@ async def test_with_no_color_the_selected_row_stands_out_and_the_footer_keys_are
     monkeypatch.setenv("NO_COLOR", "1")
     app = fixed_app(start="data")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.5)
+        await drawn(pilot, app, "Datasets", when=focused(app, "catalog"))
         catalog = app.screen.query_one(OptionList)
-        assert catalog.has_focus and catalog.highlighted is not None
+        assert catalog.highlighted is not None
         row = catalog.region.y + catalog.highlighted - round(catalog.scroll_y)
         rows = list(app.screen._compositor.render_strips())
     x = catalog.region.x + 2  # inside the option's text, left of the scrollbar
