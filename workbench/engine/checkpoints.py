@@ -28,8 +28,9 @@ from workbench.engine.seeding import capture_rng
 from workbench.errors import CheckpointError
 from workbench.optim.build import Schedule
 from workbench.runs import events as ev
+from workbench.runs.folder import RunDir
 from workbench.schema import config as config_io
-from workbench.schema.config import RunConfig
+from workbench.schema.config import CheckpointConfig, RunConfig
 
 
 class _Stateful(Protocol):
@@ -129,3 +130,29 @@ def restore_checkpoint(training: TrainingState, checkpoint: dict[str, Any], path
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         reason = str(error).splitlines()[0]
         raise CheckpointError(f"{path}: does not fit the run's model and optimizer ({reason})") from None
+
+
+# ----------------------------------------------------------------------------- which files, kept how long
+
+
+def checkpoint_kinds(policy: CheckpointConfig, epoch: int, is_best: bool) -> tuple[str, ...]:
+    """The files an end-of-epoch checkpoint goes to: epoch-NNN as the policy says, last, best."""
+    kinds = ["last"]
+    if policy.every and epoch % policy.every == 0:
+        kinds.insert(0, "epoch")
+    if is_best:
+        kinds.append("best")
+    return tuple(kinds)
+
+
+def checkpoint_paths(run: RunDir, kinds: Sequence[str], epochs_done: int) -> list[Path]:
+    """The files of ``kinds`` for a checkpoint after ``epochs_done`` epochs, in that order."""
+    paths = {"epoch": run.epoch_checkpoint(epochs_done), "last": run.last_checkpoint, "best": run.best_checkpoint}
+    return [paths[kind] for kind in kinds]
+
+
+def prune_epoch_checkpoints(run: RunDir, policy: CheckpointConfig, kinds: Sequence[str]) -> None:
+    """Retention: once a save wrote an epoch-NNN file, only the policy's ``keep_last`` newest stay."""
+    if "epoch" in kinds and policy.keep_last:
+        for _, old in run.epoch_checkpoints()[: -policy.keep_last]:
+            old.unlink(missing_ok=True)

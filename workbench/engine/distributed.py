@@ -93,12 +93,15 @@ def worker_device(place: Place, device: torch.device) -> torch.device:
 
 @dataclass(frozen=True)
 class Agreement:
-    """What the workers agreed at one step: their summed totals, a stop or pause, the next step."""
+    """What the workers agreed at one step: their summed totals, a stop or pause, the next step.
+    ``met``: the workers met (a collective step), so the totals are read anyway, and every worker
+    checks them, to fail on a non-finite loss together; alone, nothing was read."""
 
     totals: MetricTotals
     stop: bool
     pause: bool
     next_step: int
+    met: bool
 
 
 ALONE = Place()
@@ -167,12 +170,16 @@ class Team:
 
     def agree(self, totals: MetricTotals, control: Control, step: int, next_step: int) -> Agreement:
         """One collective step: the totals summed, a stop or pause asked of any worker, and the
-        step of the next agreement (``next_step``, as the first worker proposes it)."""
-        flags = [float(control.stop_requested), float(control.paused and not control.stop_requested)]
+        step of the next agreement (``next_step``, as the first worker proposes it). Alone: this
+        process's own, with no step shared and nothing read, and the next agreement at the next
+        step (its control is looked at after every step, a flag read)."""
+        pause = control.paused and not control.stop_requested
+        if self.alone:
+            return Agreement(totals, control.stop_requested, pause, step + 1, met=False)
         proposal = float(next_step) if self.first else 0.0
-        summed, numbers = self._sum_with(totals, [*flags, proposal])
-        stop, pause, agreed_next = numbers
-        return Agreement(summed, stop > 0, pause > 0, max(int(agreed_next), step + 1))
+        summed, numbers = self._sum_with(totals, [float(control.stop_requested), float(pause), proposal])
+        stop, paused, agreed_next = numbers
+        return Agreement(summed, stop > 0, paused > 0, max(int(agreed_next), step + 1), met=True)
 
     def sum_totals(self, totals: MetricTotals) -> MetricTotals:
         """The totals of every worker summed (the workers' own left as they are). Alone: ``totals``."""
@@ -218,6 +225,11 @@ class Team:
         box = [value if self.first else None]
         dist.broadcast_object_list(box, src=0)
         return box[0]  # type: ignore[return-value]
+
+    def gather_apart(self, value: T) -> list[T] | None:
+        """Every worker's ``value`` where there are several (a checkpoint keeps each worker's
+        random state); None alone, where the checkpoint's own is the one."""
+        return None if self.alone else self.gather(value)
 
     def gather(self, value: T) -> list[T]:
         """Every worker's ``value``, in rank order. Alone: ``[value]``."""

@@ -12,6 +12,7 @@ where the host does wait for the device is marked ``# sync:``.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import os
@@ -24,7 +25,14 @@ from typing import Any
 import torch
 
 from workbench.engine.checkpoint_io import encode_checkpoint, read_checkpoint, write_checkpoint
-from workbench.engine.checkpoints import TrainingState, build_checkpoint, restore_checkpoint
+from workbench.engine.checkpoints import (
+    TrainingState,
+    build_checkpoint,
+    checkpoint_kinds,
+    checkpoint_paths,
+    prune_epoch_checkpoints,
+    restore_checkpoint,
+)
 from workbench.engine.control import Control
 from workbench.engine.cpu_share import cpu_share
 from workbench.engine.determinism import deterministic_kernels, refused_op
@@ -97,7 +105,9 @@ class Trainer:
     ) -> None:
         #: The run's other workers, when torchrun started several (:mod:`workbench.engine.distributed`).
         self.team = team or Team(place_from_environment())
-        self.config = config
+        #: The trainer's own copy: what it records (the device, the workers) never changes the caller's.
+        self.config = copy.deepcopy(config)
+        config = self.config
         # Only the first worker reports: the others would say the same things again.
         self.sinks: list[ev.Sink] = list(sinks) if self.team.first else []
         self.control = control or Control()
@@ -151,18 +161,29 @@ class Trainer:
         if starts_over(run):
             config = run.read_config()
             config.train.epochs = epochs or config.train.epochs
+            config.train.device = device or config.train.device
             trainer = make(validate(config))
             trainer._resumed = True
             return trainer
         state = read_checkpoint(run.last_checkpoint)
+        stored = config_io.from_dict(state["config"])
+        # Where it continues is checked, not where it trained: a run of a GPU box resumes on a laptop's CPU.
+        stored.train.device = device or stored.train.device
         try:
-            config = validate(config_io.from_dict(state["config"]))
+            config = validate(stored)
         except ConfigError as error:
             raise CheckpointError(f"{run.last_checkpoint}: its experiment is no longer valid: {error}") from None
         done, mid_epoch = int(state["epoch"]), int(state["step"]) > 0
         recorded = run.read_status().state
         check_new_total(run.id, done, config.train.epochs, recorded, epochs, mid_epoch=mid_epoch)
         orphans = run.remove_unrecorded_checkpoints(done) if team.first else []
+        warnings = []
+        if epochs is not None and epochs != config.train.epochs:
+            warnings.append(
+                f"train.epochs changes from {config.train.epochs} to {epochs}; a schedule planned for "
+                f"{config.train.epochs} epochs continues from where it was"
+            )
+        config.train.epochs = epochs or config.train.epochs
         trainer = make(config, checkpoint=state)
         trainer._resumed = True
         # Every epoch trained, the end never recorded (killed, or failed, in the final test):
@@ -173,14 +194,7 @@ class Trainer:
             f"{path.relative_to(run.path)} was written by a save that did not finish and no record points to it; "
             f"removed (epoch {path.stem.removeprefix('epoch-').lstrip('0')} trains again)"
             for path in orphans
-        ]
-        if epochs is not None:
-            if epochs != config.train.epochs:
-                trainer._extra_warnings.append(
-                    f"train.epochs changes from {config.train.epochs} to {epochs}; a schedule planned for "
-                    f"{config.train.epochs} epochs continues from where it was"
-                )
-            config.train.epochs = epochs
+        ] + warnings
         return trainer
 
     def run(self) -> ev.RunFinished:
@@ -193,8 +207,7 @@ class Trainer:
         names and write nothing.
         """
         team = self.team
-        if not team.alone:
-            self.config.train.workers = team.place.local_workers  # how this run is trained, in its config.toml
+        self.config.train.workers = team.place.local_workers  # how this run is trained, in its config.toml
         try:
             with deterministic_kernels(self.config.train.deterministic):
                 run = self.run_dir
@@ -312,7 +325,6 @@ class _Session:
 
     def train(self) -> ev.RunFinished:
         """Train; every way training can end is recorded as an event before it returns or raises."""
-        position = self.state.position
         try:
             if self.unrecorded_epoch is not None:
                 # Killed after the epoch's checkpoint was durable and before its record: record it
@@ -322,27 +334,34 @@ class _Session:
             return self._finish(self._train_epochs())
         except _Failure as failure:
             raise self._fail(str(failure), failure.epoch, failure.step) from None
-        except torch.cuda.OutOfMemoryError:
+        except BaseException as error:
+            words = self._failure_words(error)
+            if words is None:  # not one the run can say in a line: recorded, and raised as it is
+                self._fail("interrupted" if isinstance(error, KeyboardInterrupt) else f"{type(error).__name__}: {error}")
+                raise
+            raise self._fail(words) from None
+
+    def _failure_words(self, error: BaseException) -> str | None:
+        """What went wrong, in the one line the run records and the user reads, for each failure a
+        run can explain (None for the others, whose traceback goes to the log)."""
+        position, size = self.state.position, self.config.data.batch_size
+        if isinstance(error, torch.cuda.OutOfMemoryError):
             torch.cuda.empty_cache()
-            size = self.config.data.batch_size
-            raise self._fail(
+            return (
                 f"CUDA ran out of memory at epoch {position.epoch}, step {position.step} with data.batch_size={size}; "
                 f"try a smaller batch (--set data.batch_size={max(1, size // 2)})"
-            ) from None
-        except OSError as error:
-            where = error.filename or self.run.path
-            raise self._fail(f"{where}: {error.strerror or error}; training stopped. {self._last_good()}") from None
-        except BaseException as error:
-            if (op := refused_op(error)) is not None:
-                raise self._fail(
-                    f"train.deterministic: {op} has no deterministic version on {self.parts.device}; "
-                    "set train.deterministic=false to train this model"
-                ) from None
-            if not self.team.alone and worker_lost(error):
-                reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-                raise self._fail(f"another worker of this run stopped ({reason}); training ended. {self._last_good()}") from None
-            self._fail("interrupted" if isinstance(error, KeyboardInterrupt) else f"{type(error).__name__}: {error}")
-            raise
+            )
+        if isinstance(error, OSError):
+            return f"{error.filename or self.run.path}: {error.strerror or error}; training stopped. {self._last_good()}"
+        if (op := refused_op(error)) is not None:
+            return (
+                f"train.deterministic: {op} has no deterministic version on {self.parts.device}; "
+                "set train.deterministic=false to train this model"
+            )
+        if worker_lost(error):
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            return f"another worker of this run stopped ({reason}); training ended. {self._last_good()}"
+        return None
 
     def _train_epochs(self) -> RunEnd:
         if self.ending is not None:
@@ -367,7 +386,7 @@ class _Session:
         meter.begin_epoch(skip, totals.count)
         samples_before = totals.count
         self.next_agreement = skip + 1
-        if self.team.alone and self.control.pending and self._obey_control():
+        if self._agree(skip, report=False):  # a stop asked for between epochs stops here
             return RunEnd.STOPPED
 
         self.model.train()
@@ -410,7 +429,7 @@ class _Session:
         # The checkpoint first: nothing is recorded as done before the file that holds it is durable.
         # It carries the epoch's record too, for a resume after a crash between the two (below).
         self.last_ended = ended
-        saved = self._save(self._checkpoint_kinds(epoch, is_best))
+        saved = self._save(checkpoint_kinds(self.config.train.checkpoint, epoch, is_best))
         self._emit(ended)
         self._emit(saved)
         if self.inspector is not None:
@@ -444,32 +463,31 @@ class _Session:
     # ------------------------------------------------------------------ reporting and control
 
     def _between_steps(self, step: int) -> bool:
-        """After a step: report when due, obey a pause or a stop; True when the run stops here.
-        After the epoch's last step the epoch ends (validation, checkpoint) and the next epoch
-        obeys. The workers of a distributed run do it together, at agreed steps, where the end of
-        the epoch sums their totals anyway."""
-        meter, control = self.meter, self.control
-        last = step == self.state.position.steps_per_epoch
-        if self.team.alone:
-            if meter.report_due():
-                self._report(self.state.epoch_totals)  # sync: reads the epoch's totals, a few times a second
-            return not last and control.pending and self._obey_control()
-        if last or step < self.next_agreement:
+        """After a step: at the steps the workers agree at (alone: every step), report when due
+        and obey a pause or a stop; True when the run stops here. After the epoch's last step
+        the epoch ends (validation, checkpoint) and the next epoch obeys."""
+        if step < self.next_agreement:
             return False
-        # sync: the workers meet, a few times a second
+        return self._agree(step, obey=step < self.state.position.steps_per_epoch)
+
+    def _agree(self, step: int, report: bool = True, obey: bool = True) -> bool:
+        """The workers agree (sync: with others, a few times a second; alone, nothing is read)
+        on their totals and on a stop or pause; a report when due; True when the run stops
+        (``obey``: here; else the next epoch's start obeys)."""
+        meter, control = self.meter, self.control
         agreed = self.team.agree(
             self.state.epoch_totals, control, step, step + meter.steps_per_report(self.state.position.global_step)
         )
         self.next_agreement = agreed.next_step
-        if self.team.first and meter.report_due():
-            self._report(agreed.totals)
-        else:
+        if report and meter.report_due():
+            self._report(agreed.totals)  # sync: reads the epoch's totals, a few times a second
+        elif report and agreed.met:
             self._checked_train_metrics(agreed.totals)  # every worker fails on a non-finite loss together
         if agreed.stop:
             control.stop()
         elif agreed.pause:
             control.pause()
-        return control.pending and self._obey_control()
+        return obey and control.pending and self._obey_control()
 
     def _report(self, totals: MetricTotals) -> None:
         """Emit a Progress event from the epoch's ``totals`` and check that the loss is still finite."""
@@ -539,26 +557,14 @@ class _Session:
 
     # ------------------------------------------------------------------ checkpoints
 
-    def _checkpoint_kinds(self, epoch: int, is_best: bool) -> tuple[str, ...]:
-        """The files an end-of-epoch checkpoint goes to: epoch-NNN as the policy says, last, best."""
-        every = self.config.train.checkpoint.every
-        kinds = ["last"]
-        if every and epoch % every == 0:
-            kinds.insert(0, "epoch")
-        if is_best:
-            kinds.append("best")
-        return tuple(kinds)
-
     def _save(self, kinds: tuple[str, ...]) -> ev.CheckpointSaved:
         """Write one checkpoint of the run as it is to each of its files (epoch-NNN, last, best),
         atomically; returns the event that says so, for the caller to emit once what it records is
         in place. At an epoch's end it carries that epoch's record (a stop mid-epoch has none)."""
         run, team = self.run, self.team
         epochs_done = self.state.position.epochs_done
-        paths = {"epoch": run.epoch_checkpoint(epochs_done), "last": run.last_checkpoint, "best": run.best_checkpoint}
-        written = [paths[kind] for kind in kinds]
-        # Every worker's random state, so that each continues its own draws on a resume.
-        worker_rngs = team.gather(capture_rng()) if not team.alone else None
+        written = checkpoint_paths(run, kinds, epochs_done)
+        worker_rngs = team.gather_apart(capture_rng())  # so that each worker continues its own draws
         totals = team.sum_totals(self.state.epoch_totals) if not self.state.position.at_epoch_end else None
         if team.first:
             state = build_checkpoint(
@@ -575,10 +581,8 @@ class _Session:
             write_checkpoint(encode_checkpoint(state), written)  # sync: torch.save copies the states to the host
         self.last_saved = (run.last_checkpoint, epochs_done)
         self.last_written = tuple(written)
-        keep = self.config.train.checkpoint.keep_last
-        if "epoch" in kinds and keep and team.first:
-            for _, old in run.epoch_checkpoints()[:-keep]:
-                old.unlink(missing_ok=True)
+        if team.first:
+            prune_epoch_checkpoints(run, self.config.train.checkpoint, kinds)
         return ev.CheckpointSaved(path=str(written[0]), epoch=epochs_done, kinds=kinds)
 
     # ------------------------------------------------------------------ the end
