@@ -10,7 +10,7 @@ import math
 
 import pytest
 import tomli_w
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from workbench.errors import WorkbenchError
@@ -134,6 +134,7 @@ def _mutated_file(data: dict, path: list[str], value: object) -> str:
     ),
     value=VALUES,
 )
+@example(preset="cifar10-finetune", path=["data"], value={"\n": 0})  # a key with a line break: one line still
 def test_any_experiment_file_reads_as_a_clean_result_or_one_clean_error(preset: str, path: list[str], value: object) -> None:
     text = _mutated_file(to_dict(read_experiment(preset)), path, value)
     try:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,6 +194,12 @@ def to_dict(config: Any) -> dict[str, Any]:
     return out
 
 
+def _key_text(key: str) -> str:
+    """A key as TOML writes it: bare when it can be, else quoted (a key with a line break in it
+    stays on the one line of its error)."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
 def from_dict(data: dict[str, Any], section: type = RunConfig, where: str = "") -> Any:
     """Build a config (or a section) from plain data, type-checking every plain field."""
     if not isinstance(data, dict):
@@ -201,7 +209,7 @@ def from_dict(data: dict[str, Any], section: type = RunConfig, where: str = "") 
     extra: dict[str, Any] = {}
     fields = {f.name: f for f in dataclasses.fields(section)}
     for key, value in data.items():
-        path = f"{where}.{key}" if where else key
+        path = f"{where}.{_key_text(key)}" if where else _key_text(key)
         if section is TrainConfig and key == "data_parallel":
             _retired_data_parallel(value, path)
             continue
