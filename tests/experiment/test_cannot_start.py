@@ -103,3 +103,18 @@ def test_the_words_for_an_absent_device() -> None:
     assert str(absent_device("mps", where, cuda_count=0, mps=False)).endswith(
         "Apple's Metal backend is not available; use auto or cpu"
     )
+
+
+def test_a_weights_file_that_is_not_what_its_name_says_is_refused_before_a_launched_runs_folder(tmp_path: Path) -> None:
+    """The hash a torchvision name carries was checked only where the weights load: in the app
+    (a launched run) a random file under the published name left a 'failed 0/8' run behind."""
+    from workbench.runs.launch import launch_new_run
+
+    real = write_weights("resnet18", tmp_path / "good")
+    wrong = write_weights("resnet18", tmp_path / "bad", seed=2, name=real.name)  # other weights, the same name
+    with pytest.raises(
+        ConfigError,
+        match=rf"^model\.layers\.0\.weights \(backbone1, Backbone\): weights {re.escape(str(wrong))}: its SHA-256 starts [0-9a-f]{{8}} where its name says {real.name[9:17]}",
+    ):
+        launch_new_run(_finetune(str(wrong)))
+    assert not paths.runs_dir().exists() or list(paths.runs_dir().iterdir()) == []

@@ -23,7 +23,7 @@ from workbench.data.registry import DatasetInfo, dataset_options, describe
 from workbench.data.sharding import check_global_batch
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.experiment.devices import missing_device
-from workbench.model.backbones import BACKBONE, weights_file_problem
+from workbench.model.backbones import BACKBONE, loaded_weights_file, weights_file_problem, weights_hash_problem
 from workbench.model.shapes import ModelAnalysis, analyse, layer_names
 from workbench.optim.catalog import (
     check_loss,
@@ -136,6 +136,22 @@ def _weights_files(config: RunConfig) -> list[ConfigError]:
             where = f"model.layers.{index}.weights"
             found.append(ConfigError(f"{where} ({names[index]}, {BACKBONE}): {problem}", field=where))
     return found
+
+
+def check_weights_contents(config: RunConfig) -> None:
+    """Refuse, in one line, a backbone's weights file that is not the file its name says (the
+    SHA-256 prefix torchvision's names carry): a launcher asks before it makes the run's folder,
+    since this reads whole files, which validation (on every change) must not."""
+    names = layer_names(config.model.layers)
+    for index, layer in enumerate(config.model.layers):
+        path = loaded_weights_file(layer.params) if layer.type == BACKBONE else None
+        try:
+            problem = weights_hash_problem(path) if path is not None else None
+        except OSError as error:
+            problem = f"{error.strerror or error}"
+        if problem:
+            where = f"model.layers.{index}.weights"
+            raise ConfigError(f"{where} ({names[index]}, {BACKBONE}): weights {path}: {problem}", field=where)
 
 
 def _monitors(config: RunConfig, info: DatasetInfo) -> None:

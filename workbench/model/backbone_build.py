@@ -24,7 +24,6 @@ schedule's then cover the same parameters throughout, and a resume restores them
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import urllib.error
 from collections.abc import Iterable
@@ -41,9 +40,9 @@ from workbench.model.backbones import (
     BackboneSpec,
     FrozenPart,
     missing_weights_message,
-    name_hash_prefix,
     published_file,
     weights_file,
+    weights_hash_problem,
 )
 
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm)
@@ -92,10 +91,9 @@ def _load_published_weights(module: nn.Module, spec: BackboneSpec) -> None:
 def load_weights_file(module: nn.Module, spec: BackboneSpec, path: Path) -> str | None:
     """Load the weights file ``path`` into the torchvision ``module`` (head and all, before it is
     replaced), or say in a few words what is wrong with the file, loading nothing."""
-    expected = name_hash_prefix(path.name)
     try:
-        if expected is not None and not (actual := _sha256(path)).startswith(expected):
-            return f"its SHA-256 starts {actual[: len(expected)]} where its name says {expected}: a damaged or different file"
+        if problem := weights_hash_problem(path):
+            return problem
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - unreadable, not a torch file, a hostile pickle
         return _first_line(error)
@@ -133,14 +131,6 @@ def _some(keys: list[str], shown: int = 2) -> str:
     """``conv1.weight, bn1.bias and 60 more``."""
     more = f" and {len(keys) - shown} more" if len(keys) > shown else ""
     return ", ".join(keys[:shown]) + more
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _first_line(error: BaseException) -> str:

@@ -15,6 +15,7 @@ datasets it trains on are small pictures that a crop would only cut the border o
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable
@@ -134,6 +135,35 @@ def name_hash_prefix(file_name: str) -> str | None:
     """The SHA-256 prefix a weights file's name carries by torchvision's convention, if it does."""
     found = _HASH_IN_NAME.search(file_name)
     return found.group(1) if found else None
+
+
+def weights_hash_problem(path: Path) -> str | None:
+    """Whether a file named by torchvision's convention is that file (the start of its SHA-256 is
+    the one its name carries): None when it is, or its name carries none. Reads the whole file:
+    asked where weights load, and once before a run is launched, never as the user types."""
+    expected = name_hash_prefix(path.name)
+    if expected is None:
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    actual = digest.hexdigest()
+    if actual.startswith(expected):
+        return None
+    return f"its SHA-256 starts {actual[: len(expected)]} where its name says {expected}: a damaged or different file"
+
+
+def loaded_weights_file(params: dict[str, Any]) -> Path | None:
+    """The file a Backbone layer of ``params`` loads its weights from: the path it names, or the
+    cached published file for ``imagenet`` (None: random weights, or nothing cached yet)."""
+    weights = params.get("weights")
+    if not isinstance(weights, str) or weights == RANDOM:
+        return None
+    if weights == PUBLISHED:
+        spec = BACKBONES.get(str(params.get("model")))
+        return published_file(spec) if spec is not None and published_file(spec).is_file() else None
+    return weights_file(weights)
 
 
 def weights_file(value: str) -> Path | None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError
+from workbench.experiment.validation import check_weights_contents
 from workbench.formatting import counted
 from workbench.runs.folder import RunDir
 from workbench.runs.liveness import HandedLock
@@ -144,7 +145,9 @@ def launch_new_run(
     ``tensorboard``: also write event files, to that folder ("": the run's own ``tb/``);
     ``notify``: a command or URL told when the run ends (``--notify``); ``workers``: the
     processes that train it (torchrun's); ``sweep``, ``queue_entry``: the run's sweep and queue
-    entry (the queue's feeder starts it)."""
+    entry (the queue's feeder starts it). A weights file that is not what its name says is
+    refused here, before the folder exists (a foreground run loads it before making its folder)."""
+    check_weights_contents(config)
     with HandedLock() as lock:
         run = create_run(config, sweep=sweep, queue_entry=queue_entry, lock=_handed(lock, workers))
         spawn_detached(new_run_args(run, device, tensorboard, notify), run.log_path, workers, lock)
