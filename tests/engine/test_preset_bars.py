@@ -6,8 +6,12 @@ first-marker-gru > 97%.
 
 from __future__ import annotations
 
+import pytest
+
 from workbench.engine.trainer import Trainer
 from workbench.experiment.presets import load_experiment
+
+pytestmark = pytest.mark.slow  # each trains a whole preset
 
 
 def test_preset_bar_digits_cnn_reaches_97_percent_test_accuracy() -> None:
