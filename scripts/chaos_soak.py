@@ -139,7 +139,10 @@ class Soak:
                 live = self.processes()
                 if not live:
                     continue
-                pid = self.rng.choice(sorted(live))
+                # A kind of process first, then one of that kind: on a loaded machine the commands,
+                # slow to start, would otherwise take most of the strikes.
+                kind = self.rng.choice(sorted(set(live.values())))
+                pid = self.rng.choice(sorted(p for p, k in live.items() if k == kind))
                 sig = self.rng.choice((signal.SIGKILL, signal.SIGKILL, signal.SIGTERM, signal.SIGSTOP))
                 if _signal(pid, sig):
                     self.report.kills[f"{sig.name} {live[pid]}"] += 1
@@ -175,15 +178,24 @@ class Soak:
         return self.report
 
     def start_everything(self) -> None:
+        """The app, a sweep, detached runs (and a run of two workers): a command the chaos kills
+        before it has said what it started is run again, as a person would."""
         self.app = subprocess.Popen([sys.executable, "-c", APP], env=self.env, cwd=self.home, stdout=subprocess.DEVNULL)
         seeds = ",".join(map(str, SWEEP_SEEDS))
-        self.workbench(
+        self.until_said(
             "train", SWEEP_PRESET, "--epochs", str(SWEEP_EPOCHS), *TINY, "--sweep", f"train.seed={seeds}", "--parallel", "1"
         )
         for preset, epochs in DETACHED.items():
-            self.workbench("train", preset, "--epochs", str(epochs), *TINY, "--detach")
+            self.until_said("train", preset, "--epochs", str(epochs), *TINY, "--detach")
         if self.workers:
-            self.workbench("train", WORKERS_PRESET, "--epochs", str(WORKERS_EPOCHS), *TINY, "--nproc-per-node", "2", "--detach")
+            self.until_said("train", WORKERS_PRESET, "--epochs", str(WORKERS_EPOCHS), *TINY, "--nproc-per-node", "2", "--detach")
+
+    def until_said(self, *args: str, tries: int = 5) -> None:
+        """Run the command until it ends by itself (a signal ended it: again, up to ``tries``)."""
+        for _ in range(tries):
+            if self.workbench(*args).returncode >= 0:
+                return
+            self.report.actions["a killed command again"] += 1
 
     def act(self) -> None:
         """What a person does meanwhile: start a run, stop, pause, continue or resume one, start

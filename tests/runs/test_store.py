@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -104,14 +106,17 @@ def test_a_run_folder_appears_whole_and_a_creation_that_died_is_never_listed() -
     died = root / f"{CREATING_PREFIX}digits-mlp-1-dead"
     died.mkdir()
     (died / "config.toml").write_text('name = "half"\n')
-    building = root / f"{CREATING_PREFIX}digits-mlp-2-busy"  # another process, right now
+    building = root / f"{CREATING_PREFIX}digits-mlp-{os.getpid()}-busy"  # a live process, right now
     building.mkdir()
     os.utime(died, (time.time() - 2 * 3600, time.time() - 2 * 3600))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    killed = root / f"{CREATING_PREFIX}digits-mlp-{gone.stdout.strip()}-fresh"  # its process was killed a moment ago
+    killed.mkdir()
     run = create_run(_config("whole"))
     assert sorted(p.name for p in run.path.iterdir()) == ["checkpoints", "config.toml", "status.json"]
     assert run.read_status().id == run.id and run.read_status().state == "starting"
     assert [s.id for s in list_runs()] == [run.id]
-    assert not died.exists() and building.exists()
+    assert not died.exists() and not killed.exists() and building.exists()
 
 
 def test_any_command_naming_a_run_removes_the_temp_files_a_crash_left_but_not_fresh_ones() -> None:

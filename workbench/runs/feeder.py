@@ -24,6 +24,7 @@ import time
 from workbench.atomic import atomic_write_bytes
 from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import counted
+from workbench.paths import runs_dir
 from workbench.runs import queue
 from workbench.runs.folder import RunDir
 from workbench.runs.launch import launch_new_run, launch_resume, workers_of
@@ -32,7 +33,7 @@ from workbench.runs.notify import deliver
 from workbench.runs.process_control import send_request
 from workbench.runs.resume_rules import starts_over
 from workbench.runs.status import INTERRUPTED, LIVE_STATES, RunStatus
-from workbench.runs.store import runs_with_status
+from workbench.runs.store import remove_abandoned_creations, runs_with_status
 from workbench.runs.sweep import ENDED, SweepDir, all_sweeps, queue_lost_points, sweep_progress, sweeps_dir
 from workbench.runs.sweep_table import sweep_table
 from workbench.schema.monitor import higher_is_better, split_monitor
@@ -81,6 +82,8 @@ def feed(poll_s: float = POLL_S) -> int:
     try:
         for entry_id in queue.recover_claims():
             print(f"{entry_id}: back in the queue (its feeder stopped before starting it)", flush=True)
+        for root in (runs_dir(), sweeps_dir()):  # what creations killed meanwhile left
+            remove_abandoned_creations(root)
         for entry_id in queue_lost_points():
             print(f"{entry_id}: queued (the command that started its sweep stopped before queueing it)", flush=True)
         while True:

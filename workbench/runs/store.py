@@ -52,7 +52,7 @@ def create_run(
     base = new_run_id(config.name or "run", created)
     root = runs_dir()
     root.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned_creations(root)
+    remove_abandoned_creations(root)
     # Built under a hidden name and renamed into place whole: a crash (kill -9, a full disk)
     # while the folder is being filled never leaves a run without its config or status.
     building = root / f"{CREATING_PREFIX}{base}-{os.getpid()}-{secrets.token_hex(4)}"
@@ -96,13 +96,29 @@ CREATING_PREFIX = ".creating-"
 ABANDONED_AFTER_S = 3600.0
 
 
-def _remove_abandoned_creations(root: Path) -> None:
+def remove_abandoned_creations(root: Path) -> None:
+    """Remove the folders in ``root`` (runs, sweeps) that a creation left when it died: those of
+    a process of this machine that is gone, and any an hour old."""
     for leftover in root.glob(CREATING_PREFIX + "*"):
         try:
-            if time.time() - leftover.stat().st_mtime > ABANDONED_AFTER_S:
+            if not _creator_alive(leftover.name) or time.time() - leftover.stat().st_mtime > ABANDONED_AFTER_S:
                 shutil.rmtree(leftover)
         except OSError:
             continue  # another process removed or is using it
+
+
+def _creator_alive(name: str) -> bool:
+    """Whether the process that names itself in ``.creating-<id>-<pid>-<random>`` may still be at work."""
+    pid = name.rsplit("-", 2)[-2] if name.count("-") >= 2 else ""
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def all_runs() -> list[RunDir]:

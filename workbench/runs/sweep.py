@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +34,7 @@ from workbench.runs import queue
 from workbench.runs.folder import RunDir
 from workbench.runs.liveness import shown_state
 from workbench.runs.status import LIVE_STATES, RunStatus
-from workbench.runs.store import new_run_id, runs_with_status
+from workbench.runs.store import CREATING_PREFIX, new_run_id, remove_abandoned_creations, runs_with_status
 from workbench.schema.config import RunConfig
 from workbench.schema.sweep import SweepSpec, dumps_sweep, read_sweep_file
 
@@ -186,38 +188,45 @@ def point_entry_id(sweep_id: str, number: int) -> str:
 
 
 def create_sweep(base: RunConfig, spec: SweepSpec, points: list[SweepPoint], *, notify: str = "", device: str = "") -> SweepDir:
-    """A new sweep folder; its id sorts by time and says what it sweeps (``...-digits-mlp-sweep``)."""
+    """A new sweep folder; its id sorts by time and says what it sweeps (``...-digits-mlp-sweep``).
+    Built under a hidden name and renamed into place whole, as a run's folder is: a command killed
+    meanwhile never leaves a sweep without its files (which would never end)."""
     root = sweeps_dir()
     root.mkdir(parents=True, exist_ok=True)
     created = time.time()
     stem = new_run_id(f"{base.name} sweep" if base.name else "sweep", created)  # never a run's id
-    for attempt in range(1, 1000):
-        path = root / (stem if attempt == 1 else f"{stem}-{attempt}")
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
-        break
-    else:  # pragma: no cover
-        raise WorkbenchError(f"{root}: cannot create a new sweep folder for {stem}")
-    sweep = SweepDir(path)
-    meta = {
-        "version": 1,
-        "id": sweep.id,
-        "name": base.name,
-        "created_ts": created,
-        "axes": [axis.text() for axis in spec.axes],
-        "grid": spec.is_grid,
-        "halving": list(spec.halving),
-        "notify": notify,
-        "device": device,
-        "points": [{"number": p.number, "values": p.values, "entry": point_entry_id(sweep.id, p.number)} for p in points],
-        "ended_ts": None,
-        "queueing": {"pid": os.getpid(), "host": socket.gethostname()},  # until every point is queued (queue_lost_points)
-    }
-    atomic_write_bytes(sweep.spec_path, dumps_sweep(base, spec).encode("utf-8"))
-    atomic_write_bytes(sweep.meta_path, json.dumps(meta, indent=1).encode("utf-8"))
-    return sweep
+    remove_abandoned_creations(root)
+    building = Path(tempfile.mkdtemp(prefix=f"{CREATING_PREFIX}{stem}-{os.getpid()}-", dir=root))
+    try:
+        atomic_write_bytes(building / SPEC, dumps_sweep(base, spec).encode("utf-8"))
+        for attempt in range(1, 1000):
+            sweep_id = stem if attempt == 1 else f"{stem}-{attempt}"
+            meta = {
+                "version": 1,
+                "id": sweep_id,
+                "name": base.name,
+                "created_ts": created,
+                "axes": [axis.text() for axis in spec.axes],
+                "grid": spec.is_grid,
+                "halving": list(spec.halving),
+                "notify": notify,
+                "device": device,
+                "points": [{"number": p.number, "values": p.values, "entry": point_entry_id(sweep_id, p.number)} for p in points],
+                "ended_ts": None,
+                "queueing": {"pid": os.getpid(), "host": socket.gethostname()},  # until every point is queued
+            }
+            atomic_write_bytes(building / META, json.dumps(meta, indent=1).encode("utf-8"))
+            try:
+                os.rename(building, root / sweep_id)  # atomic; refused if that name is taken meanwhile
+            except OSError:
+                if (root / sweep_id).exists():
+                    continue
+                raise
+            return SweepDir(root / sweep_id)
+        raise WorkbenchError(f"{root}: cannot create a new sweep folder for {stem}")  # pragma: no cover
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
 
 
 def all_sweeps() -> list[SweepDir]:
