@@ -5,7 +5,7 @@ what it is, its sizes, source and licence, and a few real samples: pictures draw
 half-blocks for image sets, rows for tabular data and points. Enter makes the highlighted
 dataset the experiment's (or opens the highlighted preset). The options below always belong to
 the experiment's dataset. Samples are read in a thread worker: some sources import torch or
-scikit-learn, and nothing may stall the screen.
+torchvision, or read files, and nothing may stall the screen.
 """
 
 from __future__ import annotations
