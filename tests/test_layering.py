@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import grimp
+import pytest
 
 import workbench
 
@@ -46,6 +47,7 @@ def _loaded_after_importing(modules: list[str] | tuple[str, ...], probe: str = "
     return set(out.split())
 
 
+@pytest.mark.slow
 def test_engine_data_model_and_store_never_import_textual_or_rich() -> None:
     modules = _modules_below_the_ui()
     assert "workbench.runs.events" in modules
@@ -54,6 +56,7 @@ def test_engine_data_model_and_store_never_import_textual_or_rich() -> None:
     assert "rich" not in loaded
 
 
+@pytest.mark.slow
 def test_validating_an_experiment_does_not_import_torch() -> None:
     probe = (
         "from workbench.experiment.presets import read_experiment\n"
@@ -64,6 +67,7 @@ def test_validating_an_experiment_does_not_import_torch() -> None:
     assert "torch" not in loaded
 
 
+@pytest.mark.slow
 def test_the_runs_package_never_imports_the_engine_or_torch() -> None:
     """Runs are started as processes (`workbench train`), never by importing the trainer: the app
     and `workbench runs` list, follow and control runs without loading torch."""
@@ -92,12 +96,14 @@ def _lint_imports(package_parent: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_import_contracts_hold() -> None:
     done = _lint_imports(ROOT)
     assert done.returncode == 0, done.stdout[-3000:]
     assert "0 broken" in done.stdout
 
 
+@pytest.mark.slow
 def test_an_upward_import_breaks_the_layer_contract(tmp_path: Path) -> None:
     """The schema importing the app, in a copy of the package: the contracts must say so."""
     shutil.copytree(ROOT / "workbench", tmp_path / "workbench", ignore=shutil.ignore_patterns("__pycache__"))

@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each starts a Python process to see what it imports
+
 
 def loaded_by_command(*argv: str) -> set[str]:
     """The modules loaded after ``workbench ARGV`` ran to success in a fresh process."""
@@ -57,14 +59,12 @@ def test_listing_runs_does_not_import_torch() -> None:
     assert "torch" not in loaded
 
 
-@pytest.mark.slow
 def test_a_digits_run_even_the_first_imports_neither_scikit_learn_scipy_nor_torchvision() -> None:
     loaded = loaded_by_command("train", "digits-cnn", "--epochs", "1", "--set", "data.subset=64")
     assert "workbench.engine.trainer" in loaded
     assert not {"sklearn", "scipy", "joblib", "torchvision"} & loaded
 
 
-@pytest.mark.slow
 def test_a_training_command_that_ends_without_teardown_still_prints_everything_and_its_status() -> None:
     """Run as the program, `workbench train` ends with os._exit once torch is loaded: its output
     must be whole (flushed) and its exit status the command's."""

@@ -100,6 +100,7 @@ def test_train_with_tensorboard_writes_the_runs_curves_into_its_folder(capsys) -
     assert len(scalars["val/acc"]) == 2 and len(scalars["lr"]) == 2 and len(scalars["test/acc"]) == 1
 
 
+@pytest.mark.slow
 def test_export_into_a_closed_pipe_ends_quietly(monkeypatch) -> None:
     """`workbench export RUN | head -1`: the reader goes away before the CSV is written."""
     trained_run(monkeypatch)

@@ -129,6 +129,7 @@ def test_resume_extends_a_finished_run_only_when_asked_for_more_epochs(capsys) -
     assert list_runs()[0].epochs_done == 3
 
 
+@pytest.mark.slow
 def test_ctrl_c_checkpoints_marks_the_run_stopped_and_exits_130_then_resume_finishes_it(capsys) -> None:
     command = [
         sys.executable,
@@ -180,6 +181,7 @@ def test_a_diverging_run_fails_with_one_line_exit_1_and_json_says_failed(capsys,
     assert err.strip().splitlines()[-1].startswith("error: the loss became inf")
 
 
+@pytest.mark.slow
 def test_the_device_a_run_was_trained_on_is_recorded_so_that_resume_continues_there(capsys) -> None:
     status, _, err = run(capsys, "train", "digits-mlp", *TINY, "--device", "cpu")
     assert status == 0, err
@@ -194,6 +196,7 @@ def test_the_device_a_run_was_trained_on_is_recorded_so_that_resume_continues_th
     assert find_run(out.strip()).read_config().train.device == "cpu"  # in its config.toml before it starts
 
 
+@pytest.mark.slow
 def test_a_detached_run_with_json_says_where_it_is_as_json(capsys) -> None:
     """`--json` printed a bare run id when combined with `--detach`, which a script's JSON reader refuses."""
     status, out, err = run(capsys, "train", "digits-mlp", *TINY, "--device", "cpu", "--detach", "--json")
@@ -238,6 +241,7 @@ def test_delete_asks_refuses_without_a_terminal_and_deletes_with_yes(capsys, mon
     assert status == 0 and "deleted" in out and not path.exists() and list_runs() == []
 
 
+@pytest.mark.slow
 def test_delete_refuses_a_run_in_progress_at_once_without_asking(capsys, monkeypatch) -> None:
     """It asked "delete run ...?" first and refused only after a yes."""
     starting = create_run(load_experiment("digits-mlp"))  # its process has not started yet

@@ -19,7 +19,8 @@ from workbench.runs.feeder import apply_halving, metric_at
 from workbench.runs.sweep import create_sweep, find_sweep, point_entry_id
 from workbench.schema.sweep import SweepSpec, dumps_sweep, parse_axis
 
-pytestmark = pytest.mark.usefixtures("feeder_stand_in")
+#: Slow: each starts a process that holds the queue's lock, standing in for its feeder.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("feeder_stand_in")]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from workbench.data.preview import pick_samples, preview_samples
 from workbench.schema.config import DataConfig
@@ -39,6 +40,7 @@ def test_classes_take_turns_even_when_unbalanced():
     assert len(set(picked.tolist())) == 6
 
 
+@pytest.mark.slow
 def test_offline_preview_needs_no_torch():
     code = """
 import json, sys

@@ -14,6 +14,7 @@ from workbench.errors import ConfigError
 from workbench.schema.config import AugmentConfig, DataConfig
 
 
+@pytest.mark.slow
 def test_describe_needs_no_torch_for_digits_and_spirals():
     code = """
 import json, sys

@@ -64,6 +64,7 @@ def test_unknown_layer_type_is_a_config_error_listing_the_types() -> None:
     assert str(caught.value) == f"model.layers.2: unknown layer type 'Conv3d'; allowed: {', '.join(LAYER_TYPES)}"
 
 
+@pytest.mark.slow
 def test_catalog_shapes_and_codegen_import_without_torch() -> None:
     code = (
         "import sys\n"

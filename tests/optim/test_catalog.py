@@ -22,6 +22,7 @@ from workbench.optim.catalog import (
 from workbench.schema.config import LossConfig, OptimizerConfig, ScheduleConfig
 
 
+@pytest.mark.slow
 def test_importing_the_catalog_and_the_package_does_not_import_torch() -> None:
     code = (
         "import sys\n"

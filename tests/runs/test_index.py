@@ -8,6 +8,8 @@ import os
 import shutil
 import time
 
+import pytest
+
 from workbench.experiment.presets import load_experiment
 from workbench.paths import runs_dir
 from workbench.runs.folder import RunDir
@@ -83,6 +85,7 @@ def test_a_damaged_status_lists_as_damaged_every_time_and_is_never_indexed() -> 
     assert damaged.id not in index()
 
 
+@pytest.mark.slow
 def test_an_indexed_running_run_is_interrupted_once_its_process_dies() -> None:
     run = new_run("training")
     run.update_status(state=RUNNING)

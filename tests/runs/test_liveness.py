@@ -20,6 +20,7 @@ def _run() -> RunDir:
     return create_run(load_experiment("digits-mlp"))
 
 
+@pytest.mark.slow
 def test_a_running_run_is_running_while_its_process_holds_the_lock_and_interrupted_the_moment_it_dies() -> None:
     run = _run()
     holder = hold_lock(run)
@@ -30,6 +31,7 @@ def test_a_running_run_is_running_while_its_process_holds_the_lock_and_interrupt
     assert run.state() == "interrupted"  # no grace period: the kernel let go of the lock
 
 
+@pytest.mark.slow
 def test_a_second_trainer_of_the_same_run_is_refused_naming_the_first() -> None:
     run = _run()
     holder = hold_lock(run)
@@ -89,6 +91,7 @@ def test_the_heartbeat_touches_the_lock_file_while_the_lock_is_held(monkeypatch:
     assert liveness.heartbeat_age(run.path) < 50
 
 
+@pytest.mark.slow
 def test_the_kernel_names_the_process_holding_the_lock() -> None:
     run = _run()
     assert lock_holder(run.path) is None
@@ -101,6 +104,7 @@ def test_the_kernel_names_the_process_holding_the_lock() -> None:
     assert lock_holder(run.path) is None
 
 
+@pytest.mark.slow
 def test_a_stop_request_goes_to_the_lock_holder_never_to_a_pid_left_in_the_status() -> None:
     from workbench.runs.process_control import send_request
 

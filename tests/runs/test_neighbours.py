@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from workbench.experiment.presets import load_experiment
 from workbench.runs.folder import RunDir
 from workbench.runs.neighbours import cpu_runs_training_here
 from workbench.runs.store import create_run
 
 from ..processes import hold_lock
+
+pytestmark = pytest.mark.slow  # it starts processes that hold runs' locks
 
 
 def _run(state: str, device: str) -> RunDir:

@@ -19,6 +19,7 @@ from workbench.runs.listing import list_runs
 TINY = ["train", "spirals-mlp", "--epochs", "1"]
 
 
+@pytest.mark.slow
 def test_a_command_gets_the_report_on_its_input_and_in_its_environment(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -30,6 +31,7 @@ def test_a_command_gets_the_report_on_its_input_and_in_its_environment(
     assert sent["text"].startswith("Finished after 1 epoch in") and "acc" in sent["test"]
 
 
+@pytest.mark.slow
 def test_a_failed_run_is_reported_as_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     experiment = tmp_path / "diverge.toml"
     experiment.write_text(
@@ -71,6 +73,7 @@ def test_a_webhook_gets_the_report_as_a_json_post(webhook: str, capsys: pytest.C
     assert sent["state"] == "finished" and sent["run"] == list_runs()[0].id
 
 
+@pytest.mark.slow
 def test_a_notice_that_cannot_be_delivered_is_one_line_and_the_run_still_finishes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*TINY, "--notify", "exit 3"]) == 0
     err = capsys.readouterr().err

@@ -84,6 +84,7 @@ def test_the_status_bar_line_says_where_the_shown_run_is_how_many_train_and_whic
     assert activity_text(runs).startswith("■ stopping, one epoch 3/10")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ending", ["finished", "failed"])
 async def test_a_followed_run_that_ends_is_a_toast_and_the_bell_on_any_screen(
     fixed_app: Callable[..., WorkbenchApp], ending: str
@@ -119,6 +120,7 @@ async def test_a_followed_run_that_ends_is_a_toast_and_the_bell_on_any_screen(
         other.wait()
 
 
+@pytest.mark.slow
 async def test_the_end_of_the_run_the_train_screen_shows_is_a_brief_toast_and_a_long_one_elsewhere(
     fixed_app: Callable[..., WorkbenchApp],
 ) -> None:

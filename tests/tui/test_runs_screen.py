@@ -36,6 +36,7 @@ def _names(app: WorkbenchApp) -> list[str]:
     return [s.name for s in _runs(app).shown]
 
 
+@pytest.mark.slow
 async def test_a_run_trained_by_another_process_shows_as_running_and_moves_on_live(
     fixed_app: Callable[..., WorkbenchApp],
 ) -> None:

@@ -282,6 +282,7 @@ def _live_run() -> tuple[RunDir, subprocess.Popen[str]]:
     return run, holder
 
 
+@pytest.mark.slow
 async def test_quitting_while_a_run_trains_says_it_keeps_training_and_stopping_it_is_a_separate_choice(
     fixed_app: Callable[..., WorkbenchApp],
 ) -> None:
@@ -368,12 +369,14 @@ async def test_the_footer_leaves_out_keys_that_do_not_fit_and_never_cuts_one(
         assert "o Sort ^z^y Undo ? Help q Quit" in screen_text(app).splitlines()[-1]  # all back when there is room
 
 
+@pytest.mark.slow
 def test_importing_the_app_does_not_import_torch() -> None:
     code = "import sys, workbench.tui.app, workbench.cli; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
 
+@pytest.mark.slow
 def test_the_first_frame_needs_neither_numpy_nor_the_charts() -> None:
     """What `workbench` imports before its first frame (the CLI, the app, the Data screen) and
     validating the draft load no numpy (about 0.1 s on a small machine) and no chart widgets."""

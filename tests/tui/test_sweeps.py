@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual.widgets import DataTable, Input
 
 from workbench.experiment.presets import load_experiment
@@ -23,6 +24,7 @@ from .helpers import SIZE, screen_text, wait_for
 from .runs import recorded_run
 
 
+@pytest.mark.slow
 async def test_w_makes_the_focused_field_a_sweep_axis_and_starts_the_sweep(
     fixed_app: Callable[..., WorkbenchApp], feeder_stand_in: None
 ) -> None:
