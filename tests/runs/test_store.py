@@ -98,6 +98,7 @@ def test_checkpoint_choices_name_what_is_missing() -> None:
         resolve_checkpoint(run, "best")
 
 
+@pytest.mark.slow  # a process started to have a dead one's pid
 def test_a_run_folder_appears_whole_and_a_creation_that_died_is_never_listed() -> None:
     """Built under a hidden name and renamed into place: a kill during creation leaves no run
     without a status (it used to show as "unknown" forever); its leftovers go after an hour."""
