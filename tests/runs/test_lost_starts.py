@@ -147,3 +147,38 @@ def test_the_points_a_killed_sweep_command_did_not_queue_are_queued_by_the_next_
     assert sorted(run.read_config().train.seed for run, _, _ in progress.runs) == [1, 2, 3]
     assert all(state == "finished" for _, _, state in progress.runs)
     assert sweep.read_meta()["ended_ts"] is not None and sweep.read_meta()["queueing"] is None
+
+
+#: A launcher that made a run holding its lock (to hand to a process it has not started yet),
+#: says so, then waits: what the app is while a run it launched imports torch.
+LAUNCHER_HOLDING = """
+import sys, time
+from workbench.experiment.presets import load_experiment
+from workbench.runs.liveness import HandedLock
+from workbench.runs.store import create_run
+
+lock = HandedLock()
+print(create_run(load_experiment("digits-mlp"), lock=lock).id, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_stop_while_a_run_starts_never_reaches_the_launcher_that_still_holds_its_lock() -> None:
+    """The kernel's lock table names the process that took a lock: the launcher (the app), until
+    the trainer takes over the lock it was handed. x in that moment sent the app a SIGTERM."""
+    from workbench.errors import WorkbenchError
+    from workbench.runs.process_control import send_request
+
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER_HOLDING], stdout=subprocess.PIPE, text=True)
+    try:
+        assert launcher.stdout is not None
+        run = find_run(launcher.stdout.readline().strip())
+        assert run.state() == "starting" and lock_is_held(run.path)
+        for action in ("stop", "pause"):
+            with pytest.raises(WorkbenchError, match="is still starting; try again in a moment"):
+                send_request(run, action)
+        assert launcher.poll() is None  # never signalled
+    finally:
+        launcher.kill()
+        launcher.wait()
+    assert run.state() == "interrupted"  # its launcher gone, nothing will start it: at once

@@ -39,7 +39,7 @@ def send_request(run: RunDir, action: str) -> RunStatus:
         raise WorkbenchError(_not_live(run, state, action))
     if status.host and status.host != socket.gethostname():
         raise WorkbenchError(f"run {run.id} trains on host {status.host}; {action} it from there")
-    if state == STARTING and not lock_is_held(run.path):
+    if state == STARTING and not _trainer_holds_lock(run, status):
         raise WorkbenchError(f"run {run.id} is still starting; try again in a moment")
     if action == "pause" and state == PAUSED:
         raise WorkbenchError(f"run {run.id} is already paused; `workbench continue {run.id}` continues it")
@@ -49,14 +49,31 @@ def send_request(run: RunDir, action: str) -> RunStatus:
     return status
 
 
+def _trainer_holds_lock(run: RunDir, status: RunStatus) -> bool:
+    """True once the run's own training process holds its lock."""
+    holder = lock_holder(run.path)
+    return _trainer(holder, status) is not None if holder is not None else lock_is_held(run.path)
+
+
+def _trainer(holder: int | None, status: RunStatus) -> int | None:
+    """The lock ``holder`` the kernel's table names, unless it may be the launcher: a lock handed
+    over (status.lock_handed) is named after the process that took it, the app or the queue's
+    feeder, until the trainer takes it over and writes its pid in the status just after. A stop
+    must never reach the launcher."""
+    launching = status.state == STARTING and status.lock_handed
+    return holder if not launching or holder == status.pid else None
+
+
 def _signal(run: RunDir, status: RunStatus, action: str) -> None:
     """Signal the process that holds the run's lock: the kernel's lock table names it exactly
-    (a pid left in a status may be a dead run's, reused since). Where that table cannot be
-    read, the status's pid is used once the lock is held; the trainer writes it just after
-    taking the lock, so a moment's wait may be needed."""
+    (a pid left in a status may be a dead run's, reused since), but never a launcher that handed
+    the lock over (:func:`_trainer`). Where that table cannot be read, the status's pid is used
+    once the lock is held; the trainer writes it just after taking the lock, so a moment's wait
+    may be needed."""
     for _ in range(100):
-        pid = lock_holder(run.path)
-        if pid is None and lock_is_held(run.path):
+        holder = lock_holder(run.path)
+        pid = _trainer(holder, status)
+        if holder is None and lock_is_held(run.path):
             pid = status.pid if status.state in (RUNNING, PAUSED) else None
         if pid is not None:
             try:
