@@ -9,6 +9,7 @@ import pytest
 from workbench.errors import ConfigError
 from workbench.experiment.draft import Draft, param_at, value_at
 from workbench.experiment.presets import read_experiment
+from workbench.model.shapes import model_parts
 from workbench.schema.config import LayerSpec
 
 
@@ -97,7 +98,7 @@ def test_replacing_a_layer_keeps_only_values_that_differ_from_the_defaults(draft
 
 def test_layers_are_grouped_one_undo_step_at_a_time_and_a_layer_added_inside_a_group_joins_it(draft: Draft) -> None:
     for index in (0, 1):
-        draft.set_layer_group(index, "conv")
+        draft.group_layers([index], "conv")
     assert [layer.group for layer in draft.config.model.layers][:3] == ["conv", "conv", ""]
     assert draft.analysis is not None and draft.analysis.layers[1].group == "conv"
     inside = draft.add_layer(0, "Dropout")
@@ -108,6 +109,50 @@ def test_layers_are_grouped_one_undo_step_at_a_time_and_a_layer_added_inside_a_g
     draft.undo()
     assert draft.undo().startswith("group ")
     assert [layer.group for layer in draft.config.model.layers][:2] == ["conv", ""]
+
+
+def test_a_range_of_layers_is_grouped_as_one_step_that_one_undo_takes_back(draft: Draft) -> None:
+    assert draft.group_layers([3, 1, 0, 2], "conv")  # as marked, in any order
+    groups = [layer.group for layer in draft.config.model.layers]
+    assert groups[:5] == ["conv", "conv", "conv", "conv", ""]
+    assert draft.analysis is not None
+    assert [(group, [info.name for info in infos]) for group, infos in model_parts(draft.analysis.layers)][:2] == [
+        ("conv", ["conv1", "bn1", "relu1", "pool1"]),
+        ("", ["conv2"]),
+    ]
+    assert draft.undo() == "group conv1–pool1"
+    assert all(not layer.group for layer in draft.config.model.layers)
+    assert not draft.can_undo
+    assert draft.redo() == "group conv1–pool1"
+    assert draft.group_layers([2, 3], "")  # the end of a group leaves it: still one piece
+    assert [layer.group for layer in draft.config.model.layers][:4] == ["conv", "conv", "", ""]
+    assert draft.undo() == "ungroup relu1–pool1"
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "group", "refusal"),
+    [
+        (None, [0, 2], "conv", r"model\.layers\.0\.group: conv1 and relu1 are not consecutive \(bn1 between them\)"),
+        (None, [0, 4, 5], "conv", r"conv1 and conv2 are not consecutive \(bn1–pool1 between them\)"),
+        ([0, 1], [4, 5], "conv", r"the group 'conv' already holds conv1–bn1, not next to conv2–bn2"),
+        ([0, 1, 2, 3], [1, 2], "inner", r"that would cut the group 'conv' in two around bn1–relu1"),
+        ([0, 1, 2, 3], [1], "", r"that would cut the group 'conv' in two around bn1;"),
+        (None, [0, 1], "my block", r"'my block' is not a valid group name"),
+    ],
+    ids=["gap", "long-gap", "joins-a-group-elsewhere", "cuts-a-group", "ungroups-the-middle", "not-a-name"],
+)
+def test_a_grouping_that_would_leave_a_group_in_pieces_is_refused_in_one_line_and_changes_nothing(
+    draft: Draft, first: list[int] | None, then: list[int], group: str, refusal: str
+) -> None:
+    """A group is one nn.Sequential: its layers must be consecutive, so the draft refuses, naming why."""
+    if first is not None:
+        draft.group_layers(first, "conv")
+    before, version = draft.config.copy(), draft.version
+    assert draft.group_problem(then, group) is not None
+    with pytest.raises(ConfigError, match=refusal) as refused:
+        draft.group_layers(then, group)
+    assert "\n" not in str(refused.value)
+    assert (draft.config, draft.version) == (before, version)
 
 
 def test_the_layer_editor_keeps_the_group_and_refuses_one_that_is_not_a_name(draft: Draft) -> None:

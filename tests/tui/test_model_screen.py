@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.syntax import Syntax
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static
 
@@ -215,6 +216,65 @@ async def test_g_puts_layers_into_a_named_group_that_the_table_and_the_code_show
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert [layer.group for layer in app.draft.config.model.layers][:2] == ["conv", ""]
+
+
+def _marks(app: WorkbenchApp) -> list[int]:
+    """The rows whose index cell shows the mark, as a person sees the table."""
+    table = app.screen.query_one("#layers", DataTable)
+    return [row for row in range(table.row_count) if str(table.get_row_at(row)[0]).startswith("●")]
+
+
+async def test_marked_layers_are_grouped_with_one_dialog_the_code_names_the_block_and_one_undo_takes_it_back(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    """Grouping took one dialog per layer: m marks a layer and moves on, g asks once for all."""
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("m", "space", "m")  # the cursor starts on the Conv2d
+        assert _marks(app) == [0, 1, 2]
+        assert "3 layers marked" in screen_text(app)
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, GroupDialog), what="the group dialog")
+        assert "Group of conv1–pool1 (3 layers)" in screen_text(app)
+        await pilot.press(*"features", "enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, GroupDialog), what="the dialog to close")
+        assert [layer.group for layer in app.draft.config.model.layers] == ["features", "features", "features", "", ""]
+        assert [_row(app, row)[1] for row in range(4)] == ["features", "features", "features", ""]
+        assert _marks(app) == []
+        await pilot.press("c")
+        source = app.screen.query_one("#source", Static)
+        await wait_for(pilot, lambda: isinstance(source.content, Syntax), what="the code view")
+        assert isinstance(source.content, Syntax)
+        assert (
+            '    ("features", nn.Sequential(OrderedDict([\n'
+            '        ("conv1", nn.Conv2d(in_channels=1, out_channels=8, kernel_size=3, stride=1, padding=1)),'
+        ) in source.content.code
+        assert '        ("pool1", nn.MaxPool2d(kernel_size=2, stride=2)),' in source.content.code
+        await pilot.press("ctrl+z")
+        await wait_for(pilot, lambda: not app.draft.can_undo, what="the undo")
+        assert all(not layer.group for layer in app.draft.config.model.layers)
+        assert '("features"' not in source.content.code
+
+
+async def test_marked_layers_with_a_gap_are_refused_in_one_line_and_marks_go_when_layers_move(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    app = fixed_app(start="model")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("m", "down", "m")
+        assert _marks(app) == [0, 2]
+        await pilot.press("g")
+        await wait_for(pilot, lambda: bool(app._notifications), what="the refusal")
+        (note,) = list(app._notifications)
+        assert note.message == "conv1 and pool1 are not consecutive (relu1 between them); a group's layers must be consecutive"
+        assert not isinstance(app.screen, GroupDialog)
+        assert not app.draft.can_undo
+        await pilot.press("M")
+        assert _marks(app) == [0, 1, 2, 3, 4]
+        await pilot.press("J")  # a moved layer: the marks would point at other layers
+        await wait_for(pilot, lambda: app.draft.can_undo, what="the move")
+        assert _marks(app) == []
+        assert "layers marked" not in screen_text(app)
 
 
 async def test_a_group_name_that_is_not_a_name_is_refused_in_the_dialog(fixed_app: Callable[..., WorkbenchApp]) -> None:

@@ -16,7 +16,8 @@ Below the UI line: no textual, no rich, no torch.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -341,10 +342,68 @@ class Draft:
         """Set one parameter (or the name, or the group) of a layer from typed text."""
         return self.set_text(f"model.layers.{index}.{name}", text)
 
-    def set_layer_group(self, index: int, group: str) -> bool:
-        """Put a layer into the named group (empty: out of any group); one undo step."""
-        self._layer(index)
-        return self.set_value(f"model.layers.{index}.group", group.strip(), label=f"group {self._layer_label(index)}")
+    def group_layers(self, indices: Iterable[int], group: str) -> bool:
+        """Put the layers at ``indices`` into the named group (empty: out of any group).
+
+        However many layers, it is one undo step: ctrl+z takes the whole grouping back, as the
+        person made it with one dialog. A group is one ``nn.Sequential`` (``model_parts``), so a
+        grouping that would leave a group in pieces is refused (ConfigError naming why, from
+        :meth:`group_problem`) and changes nothing.
+        """
+        chosen = sorted(set(indices))
+        group = group.strip()
+        problem = self.group_problem(chosen, group)
+        if problem:
+            where = f"model.layers.{chosen[0]}.group" if chosen else "model.layers"
+            raise ConfigError(f"{where}: {problem}", field=where)
+
+        def change(config: RunConfig) -> None:
+            for index in chosen:
+                config.model.layers[index].group = group
+
+        return self.edit(f"{'group' if group else 'ungroup'} {self.layers_label(chosen)}", change)
+
+    def group_problem(self, indices: Sequence[int], group: str) -> str | None:
+        """Why the layers at ``indices`` cannot be put into ``group``, in words; None when they can.
+
+        Checked before the draft changes (the group dialog asks before it closes): the
+        name must be a name, the layers of a group consecutive, and no other group may be cut
+        in two. A group already in pieces (opened from a file) may stay so, not get worse.
+        """
+        indices = sorted(set(indices))
+        if not indices:
+            return "no layer to group"
+        for index in indices:
+            self._layer(index)
+        group = group.strip()
+        if group:
+            problem = layer_name_problem(group, "group name") or self.layers_apart(indices)
+            if problem:
+                return problem
+        layers = self._config.model.layers
+        before = [layer.group for layer in layers]
+        after = [group if index in indices else name for index, name in enumerate(before)]
+        pieces_before = _group_pieces(before)
+        for name, pieces in _group_pieces(after).items():
+            if pieces > max(1, pieces_before.get(name, 0)):
+                names = layer_names(layers)
+                if name == group:
+                    held = [index for index, old in enumerate(before) if old == name and index not in indices]
+                    return (
+                        f"the group {name!r} already holds {_span(names, held)}, not next to {_span(names, indices)};"
+                        " a group's layers must be consecutive"
+                    )
+                return f"that would cut the group {name!r} in two around {_span(names, indices)}; a group's layers must be consecutive"
+        return None
+
+    def layers_apart(self, indices: Sequence[int]) -> str | None:
+        """Why the layers at ``indices`` (ascending) are not one consecutive run; None when they are."""
+        names = layer_names(self._config.model.layers)
+        for first, then in itertools.pairwise(indices):
+            if then != first + 1:
+                between = _span(names, list(range(first + 1, then)))
+                return f"{names[first]} and {names[then]} are not consecutive ({between} between them); a group's layers must be consecutive"
+        return None
 
     def replace_layer(self, index: int, layer: LayerSpec) -> bool:
         """Replace a layer as one step (the layer editor applies all its fields at once)."""
@@ -389,6 +448,11 @@ class Draft:
     def _layer_label(self, index: int) -> str:
         """``conv1``: the layer's name as the table and the code show it."""
         return layer_names(self._config.model.layers)[index]
+
+    def layers_label(self, indices: Sequence[int]) -> str:
+        """``conv1``, ``conv1–pool1`` or ``conv1, pool1`` (ascending ``indices``): the layers as
+        the table and the code name them."""
+        return _span(layer_names(self._config.model.layers), indices)
 
     def _layer(self, index: int) -> LayerSpec:
         layers = self._config.model.layers
@@ -487,6 +551,24 @@ def _assign(config: RunConfig, path: str, value: Any) -> None:
 
 def _section_name(path: str) -> str:
     return path.split(".", 1)[0]
+
+
+def _span(names: Sequence[str], indices: Sequence[int]) -> str:
+    """``relu1``, ``bn1–relu1`` for a consecutive run of layers, ``conv1, pool1`` for others."""
+    if len(indices) == 1:
+        return names[indices[0]]
+    if list(indices) == list(range(indices[0], indices[-1] + 1)):
+        return f"{names[indices[0]]}–{names[indices[-1]]}"
+    return ", ".join(names[index] for index in indices)
+
+
+def _group_pieces(groups: Sequence[str]) -> dict[str, int]:
+    """For each group name, how many consecutive runs of layers it has (1: it is in one piece)."""
+    pieces: dict[str, int] = {}
+    for index, group in enumerate(groups):
+        if group and (index == 0 or groups[index - 1] != group):
+            pieces[group] = pieces.get(group, 0) + 1
+    return pieces
 
 
 def _under(field: str, prefix: str) -> bool:

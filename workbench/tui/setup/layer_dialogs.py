@@ -25,7 +25,7 @@ from workbench.experiment.presets import list_presets, read_experiment
 from workbench.formatting import count, counted, shape
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.shapes import analyse
-from workbench.schema.config import LayerSpec, ModelConfig, layer_name_problem
+from workbench.schema.config import LayerSpec, ModelConfig
 from workbench.tui.screens.dialogs import Dialog
 from workbench.tui.widgets.param_form import ParamForm
 from workbench.tui.widgets.text_field import TextField
@@ -204,16 +204,25 @@ class LayerEditor(Dialog):
 
 
 class GroupDialog(Dialog):
-    """Ask for the group of a layer; dismisses with the name ("" = no group), or None when cancelled."""
+    """Ask for the group of the layers at ``indices`` (ascending, consecutive where it matters);
+    dismisses with the name ("" = no group), or None when cancelled.
 
-    def __init__(self, layer: str, group: str) -> None:
+    It offers the first layer's group, or else the one of the layer above (extending a group
+    down is the common case), and closes only on a name the draft can take
+    (:meth:`Draft.group_problem`): why not is said under the field."""
+
+    def __init__(self, draft: Draft, indices: list[int]) -> None:
         super().__init__()
-        self.layer_label = layer
-        self.initial = group
+        self.draft = draft
+        self.indices = indices
 
     def compose_dialog(self) -> ComposeResult:
-        yield Label(f"Group of {self.layer_label}", classes="title", markup=False)
-        yield TextField(self.initial, placeholder="e.g. conv or dense; empty = no group", id="group")
+        layers = self.draft.config.model.layers
+        first = self.indices[0]
+        offered = layers[first].group or (layers[first - 1].group if first > 0 else "")
+        many = f" ({len(self.indices)} layers)" if len(self.indices) > 1 else ""
+        yield Label(f"Group of {self.draft.layers_label(self.indices)}{many}", classes="title", markup=False)
+        yield TextField(offered, placeholder="e.g. conv or dense; empty = no group", id="group")
         yield Static(
             "Consecutive layers of one group become a named nn.Sequential (model.conv.conv1).", classes="note", markup=False
         )
@@ -226,7 +235,7 @@ class GroupDialog(Dialog):
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
         group = event.value.strip()
-        problem = layer_name_problem(group, "group name")
+        problem = self.draft.group_problem(self.indices, group)
         if problem:
             note = self.query_one("#note", Static)
             note.add_class("error")

@@ -3,8 +3,9 @@
 The table is the draft's layer list with what shape inference (``model.shapes.analyse``,
 torch-free) says about each layer. The first layer that breaks the stack is highlighted and the
 reason is shown in one line under the totals; layers after it show ``?``. A model with named
-groups of layers (``g`` sets a layer's group) gets a group column. Every edit is one
-draft step, so ctrl+z undoes it from any screen. The code view shows exactly what
+groups of layers gets a group column: ``m`` (or space) marks layers, ``g`` puts the marked ones
+(or the highlighted one) into a group with one dialog. Every edit is one draft step, so ctrl+z
+undoes it from any screen, a whole grouping included. The code view shows exactly what
 ``model.codegen.model_source`` produces.
 """
 
@@ -60,6 +61,8 @@ COLUMNS = ("#", "name", "type", "parameters", "output", "params")
 #: The columns of a model with named groups: the group comes first (flat models keep their width).
 GROUPED_COLUMNS = ("#", "group", "name", "type", "parameters", "output", "params")
 RIGHT_ALIGNED = ("#", "params")
+#: The ``●`` of a marked layer: cyan reads on the selected row's navy, in 256 and 16 colours (theme.py).
+MARK_STYLE = "bold cyan"
 
 
 class CodeView(ScrollableContainer):
@@ -71,7 +74,7 @@ class CodeView(ScrollableContainer):
 class ModelScreen(WorkbenchScreen):
     MODE = "model"
     MAIN_WIDGET = "#layers, #code"
-    HINT = "The model's layers; output shapes and parameter counts update as you edit."
+    HINT = "The model's layers; shapes and counts update as you edit. m marks, g groups."
 
     _MOVE = Binding.Group("Move", compact=True)
     BINDINGS = [
@@ -80,10 +83,21 @@ class ModelScreen(WorkbenchScreen):
         Binding("d,delete", "delete", "Delete", tooltip="Delete the layer under the cursor"),
         Binding("K,shift+up", "move(-1)", "Move up", group=_MOVE, tooltip="Move the layer up"),
         Binding("J,shift+down", "move(1)", "Move down", group=_MOVE, tooltip="Move the layer down"),
-        Binding("g", "group", "Group", tooltip="Put the layer in a named group of layers (e.g. conv, dense)"),
+        Binding("g", "group", "Group", tooltip="Put the marked layers (or the highlighted one) in a named group (e.g. conv)"),
+        # In ? and the hint line: the footer has no room left at 80 columns.
+        Binding(
+            "m,space", "mark", "Mark", show=False, tooltip="Mark or unmark the layer and move to the next (g groups the marked)"
+        ),
+        Binding("M", "mark_all", "Mark all", show=False, tooltip="Mark every layer, or unmark all"),
         Binding("p", "from_preset", "Preset", tooltip="Start from the model of a preset"),
         Binding("c", "toggle_code", "Code", tooltip="Show or hide the model's PyTorch code"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: The marked layers' indices, for ``g``; kept while the layer list keeps its types in order.
+        self.marked: set[int] = set()
+        self._marked_in: tuple[str, ...] = ()
 
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
@@ -111,6 +125,21 @@ class ModelScreen(WorkbenchScreen):
 
     def draft_changed(self) -> None:
         config = self.draft.config
+        if self.marked and self._layer_types() != self._marked_in:  # layers added, deleted or moved: marks would point elsewhere
+            self.marked = set()
+            self.set_hint("")
+        self._show_layers()
+        self._show_totals()
+        form = self.query_one("#model-form", ParamForm)
+        form.set_values({p.name: getattr(config.model, p.name) for p in section_params(ModelConfig)})
+        form.show_problems([p for p in self.draft.problems_under("model") if not p.field.startswith("model.layers")])
+        if not self.query_one("#code").has_class("hidden"):
+            self._show_code()
+        self.refresh_bindings()
+
+    def _show_layers(self) -> None:
+        """Fill the table: one row per layer, ``●`` before the index of a marked one."""
+        config = self.draft.config
         analysis = self.draft.analysis
         broken = self.draft.layer_error_index()
         table = self.table
@@ -123,11 +152,12 @@ class ModelScreen(WorkbenchScreen):
         table.clear()
         justify: list[JustifyMethod] = ["right" if column in RIGHT_ALIGNED else "left" for column in columns]
         names = layer_names(config.model.layers)
+        digits = len(str(len(config.model.layers) - 1))
         for index, layer in enumerate(config.model.layers):
             info = analysis.layers[index] if analysis is not None and index < len(analysis.layers) else None
             style = "bold red" if index == broken else ("dim" if info is None else "")
             cells = (
-                str(index),
+                f"{index:>{digits}}",
                 *([layer.group] if grouped else []),
                 names[index],
                 layer.type,
@@ -135,16 +165,11 @@ class ModelScreen(WorkbenchScreen):
                 shape(info.output_shape) if info else "?",
                 count(info.num_params) if info else "?",
             )
-            table.add_row(*(Text(cell, style=style, justify=justify[i]) for i, cell in enumerate(cells)))
+            row_cells = [Text(cell, style=style, justify=justify[i]) for i, cell in enumerate(cells)]
+            row_cells[0] = Text.assemble(("●" if index in self.marked else " ", MARK_STYLE), row_cells[0], justify="right")
+            table.add_row(*row_cells)
         if config.model.layers:
             table.move_cursor(row=min(row, len(config.model.layers) - 1), animate=False)
-        self._show_totals()
-        form = self.query_one("#model-form", ParamForm)
-        form.set_values({p.name: getattr(config.model, p.name) for p in section_params(ModelConfig)})
-        form.show_problems([p for p in self.draft.problems_under("model") if not p.field.startswith("model.layers")])
-        if not self.query_one("#code").has_class("hidden"):
-            self._show_code()
-        self.refresh_bindings()
 
     def _show_totals(self) -> None:
         analysis = self.draft.analysis
@@ -247,19 +272,48 @@ class ModelScreen(WorkbenchScreen):
         if index >= 0:
             self.table.move_cursor(row=self.draft.move_layer(index, delta))
 
-    def action_group(self) -> None:
-        """Ask for the layer's group, offering its own or else the one of the layer above."""
+    def action_mark(self) -> None:
+        """Mark or unmark the highlighted layer and move on to the next: a group's layers are
+        consecutive, so ``m m m`` marks three in a row (as a file manager's Insert does)."""
         index = self.cursor
         if index < 0:
             return
-        layers = self.draft.config.model.layers
-        group = layers[index].group or (layers[index - 1].group if index > 0 else "")
+        self._set_marks(self.marked ^ {index})
+        self.table.move_cursor(row=min(index + 1, len(self.draft.config.model.layers) - 1))
+
+    def action_mark_all(self) -> None:
+        """Mark every layer, or unmark all when every one is marked (``M``, as on the Runs screen)."""
+        every = set(range(len(self.draft.config.model.layers)))
+        self._set_marks(set() if self.marked == every else every)
+
+    def _set_marks(self, marked: set[int]) -> None:
+        """Mark exactly ``marked``; the table and the hint line show it."""
+        if marked == self.marked:
+            return
+        self.marked = marked
+        self._marked_in = self._layer_types()
+        self._show_layers()
+        self.set_hint(f"{counted(len(marked), 'layer')} marked · g puts them in a group · m unmarks one, M all" if marked else "")
+
+    def _layer_types(self) -> tuple[str, ...]:
+        return tuple(layer.type for layer in self.draft.config.model.layers)
+
+    def action_group(self) -> None:
+        """One dialog puts the marked layers (or the highlighted one) into a group, as one undo step."""
+        indices = sorted(self.marked) or ([self.cursor] if self.cursor >= 0 else [])
+        if not indices:
+            return
+        apart = self.draft.layers_apart(indices)
+        if apart:  # no name could make them one block: say so before asking for one
+            self.notify(apart, title="The marked layers cannot form a group", severity="warning", timeout=8)
+            return
 
         def apply(chosen: str | None) -> None:
             if chosen is not None:
-                self.draft.set_layer_group(index, chosen)
+                self.draft.group_layers(indices, chosen)
+                self._set_marks(set())
 
-        self.app.push_screen(GroupDialog(self._label(index), group), apply)
+        self.app.push_screen(GroupDialog(self.draft, indices), apply)
 
     def action_from_preset(self) -> None:
         def use(choice: tuple[str, ModelConfig] | None) -> None:
@@ -284,11 +338,11 @@ class ModelScreen(WorkbenchScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Layer keys act on the table; while the code view is up, only the toggle works."""
-        if action not in ("add", "edit", "delete", "move", "group", "from_preset"):
+        if action not in ("add", "edit", "delete", "move", "group", "mark", "mark_all", "from_preset"):
             return super().check_action(action, parameters)
         if self.table.has_class("hidden"):
             return False
-        if action in ("edit", "delete", "move", "group") and not self.draft.config.model.layers:
+        if action in ("edit", "delete", "move", "group", "mark", "mark_all") and not self.draft.config.model.layers:
             return None  # shown, but greyed out: there is no layer to act on
         return True
 
