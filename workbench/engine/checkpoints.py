@@ -53,11 +53,6 @@ class TrainingState:
     epoch_totals: MetricTotals
 
 
-#: The attribute of a built model that holds its input record (set by engine.setup.build_parts):
-#: a plain attribute, not a weight, so the model's state dict and every export are unchanged.
-INPUT_ATTRIBUTE = "workbench_input"
-
-
 def input_record(normaliser: Normaliser, input_shape: Sequence[int]) -> dict[str, Any]:
     """How a batch of samples as stored (``input_shape`` each: uint8 0..255 for images) becomes
     what the model takes: ``(x - mean) / std`` per channel or column, after the resize a backbone
@@ -86,13 +81,15 @@ def build_checkpoint(
     elapsed_s: float = 0.0,
     epoch_totals: MetricTotals | None = None,
     worker_rngs: list[dict[str, Any]] | None = None,
+    inputs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The checkpoint of the run as it is now; ``metrics``: the last epoch's, for readers of the file;
     ``epoch_ended``: the record of the epoch it completes, recorded again on resume if a crash
     came between the checkpoint and the record; ``elapsed_s``: the run's training time so far,
     which a resume continues from. A distributed run's first worker passes the workers'
     ``epoch_totals`` summed (a resume gives them to its first worker) and every worker's random
-    state (``worker_rngs``, in rank order; ``rng`` stays the first's, for a single process)."""
+    state (``worker_rngs``, in rank order; ``rng`` stays the first's, for a single process);
+    ``inputs``: how the model's inputs are standardised (:func:`input_record`)."""
     position = training.position.state_dict()
     return {
         "run_id": run_id,
@@ -110,7 +107,7 @@ def build_checkpoint(
         "worker_rngs": worker_rngs,
         "epoch_ended": epoch_ended.to_dict() if epoch_ended is not None else None,
         "elapsed_s": elapsed_s,
-        "input": getattr(training.module, INPUT_ATTRIBUTE, None),
+        "input": inputs,
     }
 
 

@@ -15,7 +15,6 @@ from torch import nn
 from workbench.data.loading import Splits, load_splits
 from workbench.data.resize import InputResize
 from workbench.data.sharding import check_global_batch
-from workbench.engine.checkpoints import INPUT_ATTRIBUTE, input_record
 from workbench.engine.device import (
     Precision,
     PreparedModel,
@@ -94,8 +93,6 @@ def build_parts(config: RunConfig, *, device: str | None = None, for_training: b
         vocab_size=splits.info.vocab_size,
         published_weights=for_training,
     )
-    # The model carries how its inputs are standardised, for every checkpoint of it to say so.
-    setattr(module, INPUT_ATTRIBUTE, input_record(splits.normaliser, splits.info.input_shape))
     prepared = prepare_model(module, config.train, resolved, for_training=for_training, team=team)
     if team.place.rank:
         seed_everything(config.train.seed + team.place.rank)

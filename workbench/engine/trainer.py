@@ -30,6 +30,7 @@ from workbench.engine.checkpoints import (
     build_checkpoint,
     checkpoint_kinds,
     checkpoint_paths,
+    input_record,
     prune_epoch_checkpoints,
     restore_checkpoint,
 )
@@ -577,6 +578,7 @@ class _Session:
                 elapsed_s=self.meter.elapsed(),
                 epoch_totals=totals,
                 worker_rngs=worker_rngs,
+                inputs=input_record(self.parts.splits.normaliser, self.parts.splits.info.input_shape),
             )
             write_checkpoint(encode_checkpoint(state), written)  # sync: torch.save copies the states to the host
         self.last_saved = (run.last_checkpoint, epochs_done)
