@@ -158,7 +158,12 @@ def problems_on_screen(app: WorkbenchApp, where: str) -> list[Problem]:
 async def drawn(pilot: Pilot, app: WorkbenchApp, *texts: str, when: Callable[[], object] = lambda: True) -> None:
     """Wait until the frame shows each of ``texts`` and ``when()`` holds: the state the tour measures
     next is on screen (its data loaded by workers, its focus moved), whatever the machine's load."""
-    await wait_for(pilot, lambda: when() and all(text in screen_text(app) for text in texts), what=f"a frame with {texts}")
+
+    def shown() -> bool:
+        frame = screen_text(app) if when() else ""
+        return bool(frame) and all(text in frame for text in texts)
+
+    await wait_for(pilot, shown, what=f"a frame with {texts}")
 
 
 def focused(app: WorkbenchApp, widget_id: str) -> Callable[[], bool]:
