@@ -47,6 +47,7 @@ def logs_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.runs.follow import RunFollower
     from workbench.runs.status import LIVE_STATES
     from workbench.runs.store import find_run
+    from workbench.runs.words import RunFacts, end_notice
 
     run = find_run(args.run)
     if run.metrics_path.exists():  # one it may not read is one line naming it, not an empty log
@@ -63,7 +64,8 @@ def logs_command(args: argparse.Namespace, console: Console) -> int:
             raise WorkbenchError(f"run {run.id}: its folder {run.path} was deleted")
         if not args.follow or update.state not in LIVE_STATES:
             if args.follow and not history.is_over:
-                _print_line(console, LogLine("warning", f"run {run.id} is {update.state}: its process is gone"))
+                notice = end_notice(RunFacts(run.id, update.state, history), resume=f"`workbench resume {run.id}`")
+                _print_line(console, LogLine("warning", f"run {run.id}: {notice.text}"))
             return 0
         time.sleep(FOLLOW_POLL_S)
 

@@ -55,8 +55,8 @@ from workbench.experiment.draft import Draft
 from workbench.experiment.presets import DEFAULT_PRESET, read_experiment, save_user_preset
 from workbench.paths import runs_dir
 from workbench.runs.folder import RunDir
-from workbench.runs.history import failure_text, finished_text
 from workbench.runs.sweep import endings_since
+from workbench.runs.words import end_notice
 from workbench.schema.config import OptimizerConfig, RunConfig, ScheduleConfig
 from workbench.tui.app_base import WorkbenchAppBase
 from workbench.tui.commands import WorkbenchCommands
@@ -261,7 +261,9 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self.show_run(message.run)
 
     def on_run_backfilled(self, message: RunBackfilled) -> None:
-        self.runs.followed[message.run.id] = FollowedRun(message.run, message.history, message.state)
+        self.runs.followed[message.run.id] = FollowedRun(
+            message.run, message.history, message.state, message=message.message, log=message.log
+        )
         self._runs_changed()
 
     def on_run_moved(self, message: RunMoved) -> None:
@@ -281,20 +283,12 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
     def _say_run_ended(self, followed: FollowedRun) -> None:
         """A run the app followed has ended: a toast on whatever screen is shown, and the
         terminal's bell, for whoever looked away (issue 13: told when it ends)."""
-        history = followed.history
-        if history.finished is not None:
-            text = finished_text(history.finished, followed.id)
-            severity: SeverityLevel = "warning" if history.finished.state == "stopped" else "information"
-        elif history.failed is not None:
-            log = followed.run.log_path if followed.run.log_path.is_file() else None
-            text, severity = failure_text(history.failed.message, log), "error"
-        else:  # its process is gone without a word (killed): interrupted
-            text, severity = f"its process ended without finishing ({followed.state}); r on the Runs screen resumes it", "error"
+        notice = end_notice(followed.facts)
         # On the Train screen showing the run, its headline says the same: a toast kept there
         # for 15 s covered the log and the epoch table that say how it ended.
         watched = self.current_mode == "train" and self.runs.shown_id == followed.id
-        title = f"Run {followed.id} {history.state if history.is_over else followed.state}"
-        self.notify(text, title=title, severity=severity, timeout=RUN_END_TOAST_WATCHED_S if watched else RUN_END_TOAST_S)
+        timeout = RUN_END_TOAST_WATCHED_S if watched else RUN_END_TOAST_S
+        self.notify(notice.text, title=notice.title, severity=notice.severity, timeout=timeout)
         self.bell()
 
     @work(thread=True, exclusive=True, group="endings", exit_on_error=False)

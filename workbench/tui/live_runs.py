@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual.message import Message
 
@@ -26,6 +27,7 @@ from workbench.runs.history import RunHistory, TimedEvent
 from workbench.runs.listing import list_runs
 from workbench.runs.process_control import REACHED
 from workbench.runs.status import LIVE_STATES
+from workbench.runs.words import RunFacts, activity_line
 from workbench.tui.messages import RunBackfilled, RunMoved, RunsListed
 
 #: Seconds between two polls of a followed run that has been quiet: its next event is on screen
@@ -53,6 +55,10 @@ class FollowedRun:
     state: str
     #: A request sent from this app ("pause", "continue", "stop") until the run's state shows it.
     requested: str = ""
+    #: status.json's message once the run failed, and its process output if it has one: read by
+    #: the worker, so that drawing the run's words reads no file.
+    message: str = ""
+    log: Path | None = None
 
     @property
     def id(self) -> str:
@@ -61,6 +67,11 @@ class FollowedRun:
     @property
     def live(self) -> bool:
         return self.state in LIVE_STATES
+
+    @property
+    def facts(self) -> RunFacts:
+        """What the run's words (:mod:`workbench.runs.words`) are made from."""
+        return RunFacts(self.id, self.state, self.history, self.requested, self.message, self.log)
 
 
 class LiveRuns:
@@ -109,6 +120,8 @@ class LiveRuns:
             followed.history.add(event, when)
         if message.state and message.state != followed.state:
             followed.state = message.state
+        if message.message:
+            followed.message = message.message
         if followed.requested and REACHED[followed.requested](followed.state):
             followed.requested = ""
         return followed
@@ -129,7 +142,9 @@ class LiveRuns:
                     follower = followers[run.id] = RunFollower(run)
                     update = follower.poll()
                     states[run.id] = update.state
-                    post(RunBackfilled(run, RunHistory.from_events(update.events), update.state))
+                    log = run.log_path if run.log_path.is_file() else None
+                    history = RunHistory.from_events(update.events)
+                    post(RunBackfilled(run, history, update.state, log, _failure_message(run, update.state)))
                     self._scan_now.set()  # a run launched here is listed at once
             now = time.monotonic()
             with_state = now >= next_state
@@ -146,7 +161,8 @@ class LiveRuns:
                     changed = False
                 held.setdefault(run_id, []).extend(update.events)
                 if update.gone or changed or (held[run_id] and due):
-                    post(RunMoved(run_id, held.pop(run_id), states[run_id], update.gone))
+                    message = _failure_message(follower.run, states[run_id]) if changed else ""
+                    post(RunMoved(run_id, held.pop(run_id), states[run_id], update.gone, message))
                     posted[run_id] = now
                 if update.gone or changed:
                     self._scan_now.set()  # the listing shows the new state at once
@@ -166,23 +182,13 @@ class LiveRuns:
             self._wake.clear()
 
 
+def _failure_message(run: RunDir, state: str) -> str:
+    """status.json's message of a run that failed (its events may not say why: a launch that
+    failed), read on the worker's thread; "" for any other state."""
+    return run.read_status().message if state == "failed" else ""
+
+
 def activity_text(runs: LiveRuns) -> str:
     """The status bar's line on every screen: ``▶ epoch 3/12 loss 0.2310 · 2 training``."""
-    live = runs.live()
     shown = runs.shown
-    parts = []
-    if shown is not None and shown.live:
-        history = shown.history
-        where = f"epoch {history.current_epoch}/{history.total_epochs}" if history.started else "starting"
-        if len(live) > 1 and history.started is not None:
-            where = f"{history.started.name} {where}"  # which of the runs the Train screen shows
-        loss = history.latest_loss
-        if shown.requested == "stop":
-            parts.append(f"■ stopping, {where}")
-        elif shown.state == "paused":
-            parts.append(f"‖ paused, {where}")
-        else:
-            parts.append(f"▶ {where}" + (f" loss {loss:.4f}" if loss is not None else ""))
-    if len(live) > 1 or (live and (shown is None or not shown.live)):
-        parts.append(f"{len(live)} training")
-    return " · ".join(parts)
+    return activity_line(shown.facts if shown is not None else None, len(runs.live()))

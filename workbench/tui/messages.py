@@ -9,6 +9,7 @@ one readable line (:mod:`workbench.tui.worker_errors`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from textual.message import Message
@@ -29,6 +30,9 @@ class RunBackfilled(Message):
     run: RunDir
     history: RunHistory
     state: str
+    #: The run's process output if it has one, and status.json's message if it failed.
+    log: Path | None = None
+    message: str = ""
 
 
 @dataclass
@@ -39,6 +43,8 @@ class RunMoved(Message):
     events: list[TimedEvent]
     state: str
     gone: bool = False
+    #: status.json's message when the run has just failed.
+    message: str = ""
 
 
 @dataclass

@@ -24,13 +24,14 @@ from textual.timer import Timer
 from textual.widgets import DataTable, RichLog, Static
 
 from workbench.errors import WorkbenchError, describe_error
-from workbench.formatting import count, duration, metrics_text
+from workbench.formatting import count, duration
 from workbench.model.memory import byte_size
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
-from workbench.runs.history import RunHistory, failure_text, stop_point_text
+from workbench.runs.history import RunHistory
 from workbench.runs.listing import STATE_STYLES
-from workbench.runs.status import INTERRUPTED, STALE, STARTING
+from workbench.runs.words import headline as headline_segments
+from workbench.runs.words import state_word
 from workbench.schema.config import RunConfig
 from workbench.tui.live_runs import FollowedRun
 from workbench.tui.messages import ControlRefused
@@ -350,37 +351,7 @@ class TrainScreen(ChartsScreen):
                 text.append(f": s trains {name} for {train.epochs} epochs on {train.device}{workers}", style="green")
             show_content(headline, text)
             return
-        history = shown.history
-        name = history.started.name if history.started else shown.id
-        run = shown.id
-        state = shown_state(shown)
-        if history.finished is not None and history.finished.test:
-            text = Text.assemble(("✓ test ", "bold green"), (metrics_text(history.finished.test), "bold"), f"  · {run}")
-        elif state == "stopped":
-            where = f"{stop_point_text(history.finished)} · " if history.finished is not None else f"{run}: "
-            text = Text.assemble(("■ stopped ", "bold yellow"), f"{where}r on the Runs screen resumes it; s starts a new run")
-        elif state == "failed":
-            message = history.failed.message if history.failed else shown.run.read_status().message
-            log = shown.run.log_path if shown.run.log_path.is_file() else None
-            text = Text.assemble(("✗ failed: ", "bold red"), (failure_text(message, log), "red"))
-        elif state == INTERRUPTED:
-            text = Text.assemble(("✗ interrupted ", "bold red"), f"{run}: its process is gone; r on the Runs screen resumes it")
-        elif state == STALE:
-            text = Text.assemble(("? no heartbeat ", "bold red"), f"{run} trains on another host that has gone quiet")
-        elif state == "deleted":
-            text = Text.assemble(("✗ deleted ", "bold red"), f"{run}: its folder is gone")
-        elif state == "stopping…":
-            text = Text.assemble(("■ stopping ", "bold yellow"), f"{name}: saving a checkpoint…")
-        elif state in ("paused", "pausing…"):
-            text = Text.assemble(("‖ paused ", "bold yellow"), f"{name} ({run}): p continues, x stops")
-        elif state == STARTING or history.started is None:
-            text = Text.assemble(("… ", "bold"), f"{name}: loading data and building the model")
-        else:
-            text = Text.assemble(("▶ training ", "bold green"), f"{name} ({run})")
-        live = self.app.runs.live()
-        if len(live) > 1:
-            text.append(f"  · {len(live)} runs in progress, n shows the next", style="dim")
-        show_content(headline, text)
+        show_content(headline, Text.assemble(*headline_segments(shown.facts, len(self.app.runs.live()))))
 
     def _show_progress(self) -> None:
         history = self.history
@@ -492,20 +463,8 @@ def _epoch_cells(record: ev.EpochEnded, metric: str) -> list[Text | str]:
     ]
 
 
-def shown_state(shown: FollowedRun) -> str:
-    """The run's state in a word: a request sent from here shows until the run acts on it;
-    how the run ended comes from its events, whether it is still alive from its process."""
-    if shown.live and shown.requested == "stop":
-        return "stopping…"
-    if shown.state == "running" and shown.requested == "pause":
-        return "pausing…"
-    if shown.history.is_over and not shown.live and shown.state != "deleted":
-        return shown.history.state  # finished, early_stopped, stopped or failed, as the run itself said
-    return shown.state
-
-
 def _state_text(shown: FollowedRun | None) -> Text:
     if shown is None:
         return Text("idle")
-    state = shown_state(shown)
+    state = state_word(shown.facts)
     return Text(state.replace("_", " "), style=STATE_STYLES.get(state, ""))
