@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -14,6 +16,7 @@ from workbench.runs import events as ev
 from workbench.runs.listing import list_runs
 from workbench.runs.store import all_runs
 from workbench.tui.app import WorkbenchApp
+from workbench.tui.runs import screen as runs_screen
 from workbench.tui.runs.compare import CompareScreen
 from workbench.tui.runs.dialogs import ColumnsScreen, EpochsScreen
 from workbench.tui.runs.screen import RunsScreen
@@ -112,14 +115,45 @@ async def test_d_deletes_the_run_after_asking(fixed_app: Callable[..., Workbench
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _runs(app).highlighted_id == gone.id)
         await pilot.press("d")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
         await pilot.press("n")
-        await pilot.pause()
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
         assert gone.path.is_dir()
-        await pilot.press("d", "y")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        await pilot.press("y")
         await wait_for(pilot, lambda: [s.id for s in _runs(app).shown] == [keep.id])
     assert not gone.path.exists() and keep.path.is_dir()
+
+
+async def test_d_looks_into_and_deletes_the_runs_folder_off_the_ui_thread(
+    fixed_app: Callable[..., WorkbenchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large model's checkpoints take a while to remove: the app keeps drawing meanwhile."""
+    gone = recorded_run("delete-me")
+    gone.last_checkpoint.write_bytes(b"")  # what the question counts: its files, not what they hold
+    on_ui_thread: list[str] = []
+
+    def watched(name: str, real: Callable[..., Any]) -> Callable[..., Any]:  # the real call, and its thread
+        def call(*args: Any) -> Any:
+            if threading.current_thread() is threading.main_thread():
+                on_ui_thread.append(name)
+            return real(*args)
+
+        return call
+
+    for name in ("delete_run", "checkpoint_choices"):
+        monkeypatch.setattr(runs_screen, name, watched(name, getattr(runs_screen, name)))
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _runs(app).highlighted_id == gone.id)
+        on_ui_thread.clear()  # the details of the highlighted run are read in a worker anyway
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        assert f"Delete run {gone.id} and its 1 checkpoint file?" in " ".join(screen_text(app).split())
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not _runs(app).shown)
+    assert not gone.path.exists() and on_ui_thread == []
 
 
 async def test_c_loads_the_runs_experiment_into_the_setup_screens(fixed_app: Callable[..., WorkbenchApp]) -> None:

@@ -34,6 +34,12 @@ def needs_new_total(epochs_done: int, total: int, state: str, mid_epoch: bool = 
     return epochs_done >= total and not mid_epoch and state == FINISHED
 
 
+def suggested_total(epochs: int) -> int:
+    """The total of epochs proposed for training further a run that trained all ``epochs``:
+    half as many again, at least one more (the Runs screen's r asks, with this filled in)."""
+    return epochs + max(1, epochs // 2)
+
+
 def check_new_total(
     run_id: str, epochs_done: int, total: int, state: str, requested: int | None, mid_epoch: bool = False
 ) -> None:

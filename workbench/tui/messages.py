@@ -119,6 +119,22 @@ class RunDetailsRead(Message):
 
 
 @dataclass
+class DeleteAsked(Message):
+    """A run to delete, with how many checkpoint files the question names (counted in a worker)."""
+
+    run_id: str
+    run: RunDir
+    checkpoints: int
+
+
+@dataclass
+class RunDeleted(Message):
+    """A run's folder was removed (by a worker)."""
+
+    run_id: str
+
+
+@dataclass
 class ComparisonRead(Message):
     """The compared runs' histories, and their results and settings side by side."""
 

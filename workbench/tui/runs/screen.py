@@ -49,7 +49,7 @@ from workbench.runs.listing import (
 )
 from workbench.runs.store import delete_run
 from workbench.schema.config import RunConfig
-from workbench.tui.messages import RunDetailsRead, SweepTableRead
+from workbench.tui.messages import DeleteAsked, RunDeleted, RunDetailsRead, SweepTableRead
 from workbench.tui.screens.charts_screen import ChartsScreen
 from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, loss_chart, metric_chart
 from workbench.tui.widgets.plain import UnmeasuredCell, unmeasured_cells
@@ -160,6 +160,7 @@ class RunsScreen(ChartsScreen):
         "runs-list": "The runs could not be read",
         "metrics-export": "The metrics could not be exported",
         "sweep-table": "The sweep could not be read",
+        "run-delete": "The run could not be deleted",
     }
     HINT = "↑↓ choose a run · tab to its checkpoints · / filters · o sorts · runs of other processes update live"
 
@@ -466,7 +467,7 @@ class RunsScreen(ChartsScreen):
         self.app.switch_mode("train")
 
     def action_resume(self) -> None:
-        from workbench.runs.resume_rules import check_resumable, needs_new_total
+        from workbench.runs.resume_rules import check_resumable, needs_new_total, suggested_total
         from workbench.tui.runs.dialogs import EpochsScreen
 
         selected = self._selected_run()
@@ -482,7 +483,7 @@ class RunsScreen(ChartsScreen):
         if needs_new_total(summary.epochs_done, summary.epochs, summary.state):
             question = f"{summary.id} has done all {summary.epochs} epochs. Train it up to how many epochs in total?"
             self.app.push_screen(
-                EpochsScreen(question, summary.epochs + max(1, summary.epochs // 2), summary.epochs + 1),
+                EpochsScreen(question, suggested_total(summary.epochs), summary.epochs + 1),
                 lambda epochs: self._resume(run, epochs) if epochs else None,
             )
             return
@@ -507,8 +508,6 @@ class RunsScreen(ChartsScreen):
         self.app.open_experiment(config, f"run {summary.id}")
 
     def action_delete(self) -> None:
-        from workbench.tui.screens.dialogs import ConfirmScreen
-
         selected = self._selected_run()
         if selected is None:
             return
@@ -518,24 +517,35 @@ class RunsScreen(ChartsScreen):
                 f"{summary.id} is {summary.state}: stop it first (enter shows it, x stops it)", severity="warning", timeout=5
             )
             return
-        kept = len(_checkpoints(run, summary))
-        question = f"Delete run {summary.id} and its {counted(kept, 'checkpoint file')}? This cannot be undone."
+        self._ask_delete(summary, run)
 
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            try:
-                delete_run(run)
-            except (WorkbenchError, OSError) as error:
-                self.notify(describe_error(error), severity="error", timeout=6)
-                return
-            if summary.id in self.marked:
-                self.marked.remove(summary.id)
-            self.details = None
-            self.notify(f"Deleted {summary.id}", timeout=3)
-            self.app.runs.rescan()
+    @work(thread=True, group="run-delete", exit_on_error=False)
+    def _ask_delete(self, summary: RunSummary, run: RunDir) -> None:
+        """Count what the question names (a look at the run's folder), off the UI thread."""
+        self.post_message(DeleteAsked(summary.id, run, len(_checkpoints(run, summary))))
 
-        self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
+    def on_delete_asked(self, message: DeleteAsked) -> None:
+        from workbench.tui.screens.dialogs import ConfirmScreen
+
+        question = (
+            f"Delete run {message.run_id} and its {counted(message.checkpoints, 'checkpoint file')}? This cannot be undone."
+        )
+        self.app.push_screen(
+            ConfirmScreen(question, yes="Delete", no="Keep"), lambda yes: self._delete(message.run) if yes else None
+        )
+
+    @work(thread=True, group="run-delete", exit_on_error=False)
+    def _delete(self, run: RunDir) -> None:
+        """Remove the run's folder (checkpoints of a large model take a while), off the UI thread."""
+        delete_run(run)
+        self.post_message(RunDeleted(run.id))
+
+    def on_run_deleted(self, message: RunDeleted) -> None:
+        if message.run_id in self.marked:
+            self.marked.remove(message.run_id)
+        self.details = None
+        self.notify(f"Deleted {message.run_id}", timeout=3)
+        self.app.runs.rescan()
 
     def action_inside(self) -> None:
         from workbench.tui.runs.inside import InsideScreen
