@@ -216,7 +216,7 @@ class Soak:
             self.report.actions[action] += 1
 
     def bring_to_an_end(self) -> None:
-        """`workbench queue start`, then resume every run that has not finished, until all have."""
+        """`workbench queue start`, then continue or resume every run that has not finished, until all have."""
         from workbench.runs.queue import feeder_running, read_queue
         from workbench.runs.store import runs_with_status
 
@@ -229,7 +229,10 @@ class Soak:
             if not unfinished and not waiting and not self.processes():
                 return
             for run, status in unfinished:
-                if run.state() in ("interrupted", "stopped", "failed"):
+                if run.state() == "paused":  # paused by the person meanwhile: continued, as they would
+                    self.workbench("continue", run.id)
+                    self.report.actions["continue after the chaos"] += 1
+                elif run.state() in ("interrupted", "stopped", "failed"):
                     if status.state == "failed":
                         self.report.broken.append(f"{run.id} failed under chaos: {status.message}")
                         return
