@@ -142,7 +142,7 @@ async def test_d_looks_into_and_deletes_the_runs_folder_off_the_ui_thread(
 
         return call
 
-    for name in ("delete_run", "checkpoint_choices"):
+    for name in ("delete_run", "listed_checkpoints"):
         monkeypatch.setattr(runs_screen, name, watched(name, getattr(runs_screen, name)))
     app = fixed_app(start="runs")
     async with app.run_test(size=SIZE) as pilot:

@@ -73,6 +73,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.set_defaults(handler=train_command)
 
     runs = sub.add_parser("runs", help="list the runs, newest last")
+    runs.add_argument(
+        "words", nargs="*", metavar="WORD", help="only the runs whose id, name, data, model, state or sweep hold every word"
+    )
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.set_defaults(handler=runs_command)
 
@@ -466,14 +469,18 @@ class TrainView:
 
 
 def runs_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.runs.listing import list_runs
+    from workbench.runs.listing import list_runs, matches
 
-    summaries = list_runs()
+    words = " ".join(args.words)
+    summaries = [summary for summary in list_runs() if matches(summary, words)]
     if args.json:
         console.print_json(json.dumps([s.to_dict() for s in summaries], allow_nan=True))
         return 0
     if not summaries:
-        console.print("no runs yet; start one with: workbench train digits-cnn", markup=False)
+        if words:
+            console.print(f"no run matches {words!r}; `workbench runs` lists them all", markup=False)
+        else:
+            console.print("no runs yet; start one with: workbench train digits-cnn", markup=False)
         return 0
     columns = ("id", *LISTING_COLUMNS)
     rows = []

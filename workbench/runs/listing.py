@@ -186,3 +186,10 @@ STATE_STYLES = {
     "stopping…": "yellow",
     "pausing…": "yellow",
 }
+
+
+def matches(summary: RunSummary, words: str) -> bool:
+    """Every word of the filter appears in the run's id, name, data set (with its file), model, state or sweep
+    (the Runs screen's ``/`` and ``workbench runs WORDS``)."""
+    haystack = f"{summary.id} {summary.name} {summary.data} {summary.model} {state_label(summary)} {summary.sweep}".lower()
+    return all(word in haystack for word in words.lower().split())

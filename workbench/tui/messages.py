@@ -15,6 +15,7 @@ from typing import Any
 from textual.message import Message
 
 from workbench.runs.comparison import Comparison
+from workbench.runs.details import RunDetails
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory, TimedEvent
 from workbench.runs.listing import RunSummary
@@ -112,9 +113,9 @@ class DatasetDownloaded(Message):
 
 @dataclass
 class RunDetailsRead(Message):
-    """The highlighted run's experiment, history and checkpoints (a ``tui.runs.screen.RunDetails``)."""
+    """The highlighted run's experiment, history and checkpoints."""
 
-    details: Any
+    details: RunDetails
     summary: RunSummary
 
 

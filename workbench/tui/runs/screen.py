@@ -18,7 +18,7 @@ workers, never on the UI thread. The columns say what ``workbench runs`` says
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from textual.widgets.option_list import Option
 
 from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import count, counted, duration
-from workbench.runs.checkpoints import checkpoint_choices, resolve_checkpoint
+from workbench.runs.details import RunDetails, listed_checkpoints, metrics_stamp, read_details
 from workbench.runs.export import export_to_run_folder
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory
@@ -44,11 +44,11 @@ from workbench.runs.listing import (
     RunSummary,
     best_text,
     listing_cells,
+    matches,
     state_label,
     test_text,
 )
 from workbench.runs.store import delete_run
-from workbench.schema.config import RunConfig
 from workbench.tui.messages import DeleteAsked, RunDeleted, RunDetailsRead, SweepTableRead
 from workbench.tui.screens.charts_screen import ChartsScreen
 from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, loss_chart, metric_chart
@@ -99,58 +99,6 @@ def fitting_columns(cells: Iterable[dict[str, str]], width: int) -> tuple[tuple[
             break
         columns.remove(column)
     return tuple((column, needs[column]) for column in columns)
-
-
-def matches(summary: RunSummary, words: str) -> bool:
-    """Every word of the filter appears in the run's id, name, data set (with its file), model, state or sweep."""
-    haystack = f"{summary.id} {summary.name} {summary.data} {summary.model} {state_label(summary)} {summary.sweep}".lower()
-    return all(word in haystack for word in words.lower().split())
-
-
-@dataclass
-class RunDetails:
-    """What the lower half shows of one run, read in a worker."""
-
-    run: RunDir
-    config: RunConfig | None
-    history: RunHistory
-    checkpoints: list[tuple[Path, str]] = field(default_factory=list)  # (file, label)
-    chosen: Path | None = None  # the checkpoint the run's test used (or would use)
-    error: str = ""
-    stamp: tuple[float, int] = (0.0, 0)  # metrics.jsonl's mtime and size when read
-
-
-def read_details(run: RunDir, summary: RunSummary | None, history: RunHistory | None = None) -> RunDetails:
-    """The config, curves and checkpoints of a run; a broken file is reported, not raised.
-    ``history``: the run's history where the app already follows it (not read again)."""
-    error = ""
-    try:
-        config: RunConfig | None = run.read_config()
-    except WorkbenchError as problem:
-        config, error = None, str(problem)
-    stamp = metrics_stamp(run)
-    history = history if history is not None else RunHistory.from_records(run.read_events())
-    details = RunDetails(run, config, history, error=error, stamp=stamp)
-    try:
-        details.chosen = resolve_checkpoint(run) if config is not None else None
-    except WorkbenchError:
-        details.chosen = None
-    details.checkpoints = _checkpoints(run, summary)
-    return details
-
-
-def _checkpoints(run: RunDir, summary: RunSummary | None) -> list[tuple[Path, str]]:
-    if summary is None:
-        return checkpoint_choices(run, None, None)
-    return checkpoint_choices(run, summary.best_epoch if summary.best_value is not None else None, summary.epochs_done)
-
-
-def metrics_stamp(run: RunDir) -> tuple[float, int]:
-    try:
-        stat = run.metrics_path.stat()
-    except OSError:
-        return (0.0, 0)
-    return (stat.st_mtime, stat.st_size)
 
 
 class RunsScreen(ChartsScreen):
@@ -522,7 +470,7 @@ class RunsScreen(ChartsScreen):
     @work(thread=True, group="run-delete", exit_on_error=False)
     def _ask_delete(self, summary: RunSummary, run: RunDir) -> None:
         """Count what the question names (a look at the run's folder), off the UI thread."""
-        self.post_message(DeleteAsked(summary.id, run, len(_checkpoints(run, summary))))
+        self.post_message(DeleteAsked(summary.id, run, len(listed_checkpoints(run, summary))))
 
     def on_delete_asked(self, message: DeleteAsked) -> None:
         from workbench.tui.screens.dialogs import ConfirmScreen
