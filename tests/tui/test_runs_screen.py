@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input, SelectionList
 
 from workbench.engine.sinks import RunRecorder
 from workbench.runs import events as ev
+from workbench.runs.folder import RunDir
 from workbench.runs.listing import list_runs
 from workbench.runs.store import all_runs
 from workbench.tui.app import WorkbenchApp
@@ -154,6 +155,28 @@ async def test_d_looks_into_and_deletes_the_runs_folder_off_the_ui_thread(
         await pilot.press("y")
         await wait_for(pilot, lambda: not _runs(app).shown)
     assert not gone.path.exists() and on_ui_thread == []
+
+
+async def test_the_details_look_for_new_curves_off_the_ui_thread_at_each_listing(
+    fixed_app: Callable[..., WorkbenchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every listing asks whether the shown run's metrics.jsonl moved on: a stat each time, which
+    on a slow or network disk stalls whatever does it."""
+    run = recorded_run("looked-at")
+    threads: list[bool] = []  # per look: was it on the UI thread
+    stamp = runs_screen.metrics_stamp
+
+    def watched(looked: RunDir) -> tuple[float, int]:  # the real look, and its thread
+        threads.append(threading.current_thread() is threading.main_thread())
+        return stamp(looked)
+
+    monkeypatch.setattr(runs_screen, "metrics_stamp", watched)
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _runs(app).details is not None and _runs(app).details.run.id == run.id)
+        listed = app.listing_version
+        await wait_for(pilot, lambda: app.listing_version >= listed + 2 and threads, what="two more listings")
+    assert threads and not any(threads)
 
 
 async def test_c_loads_the_runs_experiment_into_the_setup_screens(fixed_app: Callable[..., WorkbenchApp]) -> None:

@@ -136,6 +136,13 @@ class RunDeleted(Message):
 
 
 @dataclass
+class RunDetailsStale(Message):
+    """The shown run's metrics.jsonl moved on since its details were read: read them again."""
+
+    run_id: str
+
+
+@dataclass
 class ComparisonRead(Message):
     """The compared runs' histories, and their results and settings side by side."""
 

@@ -49,7 +49,7 @@ from workbench.runs.listing import (
     test_text,
 )
 from workbench.runs.store import delete_run
-from workbench.tui.messages import DeleteAsked, RunDeleted, RunDetailsRead, SweepTableRead
+from workbench.tui.messages import DeleteAsked, RunDeleted, RunDetailsRead, RunDetailsStale, SweepTableRead
 from workbench.tui.screens.charts_screen import ChartsScreen
 from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, loss_chart, metric_chart
 from workbench.tui.widgets.plain import UnmeasuredCell, unmeasured_cells
@@ -224,9 +224,18 @@ class RunsScreen(ChartsScreen):
         if changed:
             self._fill_table()
         self._select_shown_run()
-        details = self.details
-        if details is not None and metrics_stamp(details.run) != details.stamp:
-            self._load_details(details.run.id)  # a run in progress: its curves moved on
+        if self.details is not None:
+            self._check_details(self.details)
+
+    @work(thread=True, exclusive=True, group="details-stamp", exit_on_error=False)
+    def _check_details(self, details: RunDetails) -> None:
+        """A run in progress: its curves moved on when metrics.jsonl did (a look at the file, off the UI thread)."""
+        if metrics_stamp(details.run) != details.stamp:
+            self.post_message(RunDetailsStale(details.run.id))
+
+    def on_run_details_stale(self, message: RunDetailsStale) -> None:
+        if self.details is not None and self.details.run.id == message.run_id:
+            self._load_details(message.run_id)
 
     def _fill_table(self) -> None:
         table = self.query_one("#runs", DataTable)
