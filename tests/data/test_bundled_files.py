@@ -24,6 +24,7 @@ def test_the_shipped_files_equal_what_scikit_learn_returns(name: str) -> None:
             assert shipped[key].dtype == expected.dtype and np.array_equal(shipped[key], expected), f"{name}.npz: {key}"
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_loading_the_bundled_sets_imports_no_scikit_learn_scipy_or_joblib() -> None:
     """They were read from scikit-learn, whose import (with scipy) took about a second; a fresh
     process that loads both must not import it, nor need it installed."""
