@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -168,15 +169,16 @@ class Team:
 
     # ------------------------------------------------------------------ agreeing as the loop goes
 
-    def agree(self, totals: MetricTotals, control: Control, step: int, next_step: int) -> Agreement:
+    def agree(self, totals: MetricTotals, control: Control, step: int, steps_apart: Callable[[], int]) -> Agreement:
         """One collective step: the totals summed, a stop or pause asked of any worker, and the
-        step of the next agreement (``next_step``, as the first worker proposes it). Alone: this
-        process's own, with no step shared and nothing read, and the next agreement at the next
-        step (its control is looked at after every step, a flag read)."""
+        step of the next agreement (``steps_apart()`` after this one, as the first worker
+        proposes it). Alone: this process's own, with no step shared and nothing read or worked
+        out, and the next agreement at the next step (its control is looked at after every step,
+        a flag read)."""
         pause = control.paused and not control.stop_requested
         if self.alone:
             return Agreement(totals, control.stop_requested, pause, step + 1, met=False)
-        proposal = float(next_step) if self.first else 0.0
+        proposal = float(step + steps_apart()) if self.first else 0.0
         summed, numbers = self._sum_with(totals, [float(control.stop_requested), float(pause), proposal])
         stop, paused, agreed_next = numbers
         return Agreement(summed, stop > 0, paused > 0, max(int(agreed_next), step + 1), met=True)

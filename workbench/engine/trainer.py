@@ -476,9 +476,8 @@ class _Session:
         on their totals and on a stop or pause; a report when due; True when the run stops
         (``obey``: here; else the next epoch's start obeys)."""
         meter, control = self.meter, self.control
-        agreed = self.team.agree(
-            self.state.epoch_totals, control, step, step + meter.steps_per_report(self.state.position.global_step)
-        )
+        global_step = self.state.position.global_step
+        agreed = self.team.agree(self.state.epoch_totals, control, step, lambda: meter.steps_per_report(global_step))
         self.next_agreement = agreed.next_step
         if report and meter.report_due():
             self._report(agreed.totals)  # sync: reads the epoch's totals, a few times a second
