@@ -63,7 +63,9 @@ async def test_pressing_s_trains_in_a_process_of_its_own_with_live_charts_then_l
         assert len(deck.spec("lr").series[0].xs) >= 2
         assert screen.query_one("#epochs", DataTable).row_count == 2
         test_acc = history.finished.test["acc"]
-        assert f"acc {test_acc:.3f}" in screen_text(app).splitlines()[1]  # the test result, on the headline
+        # The test result, on the headline: drawn at the screen's next redraw (throttled), which may
+        # come after the one that drew the second epoch's row.
+        await wait_for(pilot, lambda: f"acc {test_acc:.3f}" in screen_text(app).splitlines()[1], what="the headline's test")
         for name in ("best.pt", "last.pt", "epoch-001.pt", "epoch-002.pt"):
             assert (run.checkpoints_dir / name).is_file()
         # The log box keeps to what matters (a save a line per epoch pushed it out); the stats say the last save.
