@@ -89,8 +89,10 @@ def feed(poll_s: float = POLL_S) -> int:
         while True:
             settings = queue.read_settings()
             slots = queue.slot_count(settings, gpus)
-            _restart_lost_starts(slots, restarts)
-            live = queue.live_queue_runs()
+            runs = queue.queue_runs()
+            if _restart_lost_starts(runs, slots, restarts):
+                runs = queue.queue_runs()  # those started again are live now
+            live = [(run, status) for run, status, state in runs if state in LIVE_STATES]
             listing = queue.read_queue()
             _end_sweeps(listing)
             apply_halving(live)
@@ -117,17 +119,18 @@ def feed(poll_s: float = POLL_S) -> int:
 RESTARTS = 3
 
 
-def _restart_lost_starts(slots: int, restarts: dict[str, int]) -> None:
+def _restart_lost_starts(runs: list[tuple[RunDir, RunStatus, str]], slots: int, restarts: dict[str, int]) -> bool:
     """Start again, from scratch and as the same runs, the queue's runs whose process died before
     they trained an epoch (or was never started: a feeder killed between making a point's folder
     and starting it), while slots are free. They ran out of turn, so they come
-    before the waiting entries; a run that failed (it said why) is left as it is."""
-    runs = queue.queue_runs()
+    before the waiting entries; a run that failed (it said why) is left as it is. ``runs``: the
+    queue's runs as just listed (:func:`queue.queue_runs`); True when it started any."""
     free = slots - sum(state in LIVE_STATES for _, _, state in runs)
-    for run, _, state in runs:
+    again = False
+    for run, status, state in runs:
         if free <= 0:
             break
-        if state != INTERRUPTED or not starts_over(run) or restarts.get(run.id, 0) >= RESTARTS:
+        if state != INTERRUPTED or restarts.get(run.id, 0) >= RESTARTS or not starts_over(run, status):
             continue
         restarts[run.id] = restarts.get(run.id, 0) + 1
         try:
@@ -137,6 +140,8 @@ def _restart_lost_starts(slots: int, restarts: dict[str, int]) -> None:
             continue
         print(f"{run.id}: started again (its process ended before it trained)", flush=True)
         free -= 1
+        again = True
+    return again
 
 
 def _wait_for_a_slot(live: list[tuple[RunDir, RunStatus]], poll_s: float) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from workbench.errors import CheckpointError, ConfigError
 from workbench.runs.folder import RunDir
 from workbench.runs.liveness import RunBusyError, handed_to_this_process, lock_is_held
-from workbench.runs.status import FINISHED, LIVE_STATES, STARTING
+from workbench.runs.status import FINISHED, LIVE_STATES, STARTING, RunStatus
 
 
 def check_resumable(run: RunDir) -> None:
@@ -20,11 +20,12 @@ def check_resumable(run: RunDir) -> None:
         raise CheckpointError(f"run {run.id} has no checkpoint to resume from ({run.last_checkpoint} is missing)")
 
 
-def starts_over(run: RunDir) -> bool:
+def starts_over(run: RunDir, status: RunStatus | None = None) -> bool:
     """True when ``run`` never trained an epoch and has no checkpoint: its process died (or
     failed) before, or was never started (a launcher killed between making the folder and
     starting it). Resuming it trains it from scratch, as the same run; nothing is lost."""
-    return run.read_status().epochs_done == 0 and not run.last_checkpoint.exists()
+    status = status or run.read_status()  # ``status``: already read, by a caller that lists runs
+    return status.epochs_done == 0 and not run.last_checkpoint.exists()
 
 
 def needs_new_total(epochs_done: int, total: int, state: str, mid_epoch: bool = False) -> bool:
