@@ -217,8 +217,8 @@ class Soak:
 
     def bring_to_an_end(self) -> None:
         """`workbench queue start`, then continue or resume every run that has not finished, until all have."""
-        from workbench.runs.queue import feeder_running, read_queue
         from workbench.runs.store import runs_with_status
+        from workbench.scheduling.queue import feeder_running, read_queue
 
         deadline = time.monotonic() + SETTLE_S
         self.workbench("queue", "start")
@@ -248,10 +248,10 @@ class Soak:
     def check(self, references: dict[str, dict]) -> None:
         from workbench.engine.checkpoint_io import read_checkpoint
         from workbench.errors import CheckpointError
-        from workbench.runs.queue import CLAIMED, queue_dir, read_queue
         from workbench.runs.status import LIVE_STATES
         from workbench.runs.store import runs_with_status
-        from workbench.runs.sweep import all_sweeps, sweep_progress
+        from workbench.scheduling.queue import CLAIMED, queue_dir, read_queue
+        from workbench.scheduling.sweep import all_sweeps, sweep_progress
 
         broken = self.report.broken
         runs = runs_with_status()

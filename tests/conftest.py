@@ -30,7 +30,7 @@ def feeder_stand_in() -> Iterator[None]:
     import sys
 
     from tests.processes import LOCK_HOLDER
-    from workbench.runs.queue import queue_dir
+    from workbench.scheduling.queue import queue_dir
 
     queue_dir().mkdir(parents=True, exist_ok=True)
     holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(queue_dir())], stdout=subprocess.PIPE, text=True)

@@ -22,7 +22,7 @@ import workbench
 
 ROOT = Path(__file__).resolve().parents[1]
 
-UI_PACKAGES = ("workbench.tui", "workbench.cli", "workbench.__main__")
+UI_PACKAGES = ("workbench.tui", "workbench.render", "workbench.cli", "workbench.__main__")
 TORCH_FREE = (
     "workbench.schema.config",
     "workbench.experiment.validation",
@@ -68,11 +68,12 @@ def test_validating_an_experiment_does_not_import_torch() -> None:
 
 
 @pytest.mark.slow
-def test_the_runs_package_never_imports_the_engine_or_torch() -> None:
+def test_the_run_packages_never_import_the_engine_or_torch() -> None:
     """Runs are started as processes (`workbench train`), never by importing the trainer: the app
-    and `workbench runs` list, follow and control runs without loading torch."""
-    names = [m.name for m in pkgutil.walk_packages(workbench.__path__, "workbench.") if m.name.startswith("workbench.runs")]
-    assert "workbench.runs.launch" in names and "workbench.runs.process_control" in names
+    and `workbench runs` list, follow, control, queue and export runs without loading torch."""
+    run_packages = ("workbench.runs", "workbench.scheduling", "workbench.outputs")
+    names = [m.name for m in pkgutil.walk_packages(workbench.__path__, "workbench.") if m.name.startswith(run_packages)]
+    assert {"workbench.scheduling.launch", "workbench.runs.process_control", "workbench.outputs.notify"} <= set(names)
     loaded = _loaded_after_importing(names)
     assert not {m for m in loaded if m.startswith("workbench.engine")}
     assert "torch" not in loaded

@@ -11,7 +11,7 @@ import pytest
 from tests.runs.recording import epoch_ended, new_run, record, started, trained_run
 from workbench.atomic import TEMP_PREFIX
 from workbench.cli import main
-from workbench.runs.export import metrics_table
+from workbench.outputs.export import metrics_table
 from workbench.runs.listing import list_runs
 from workbench.runs.store import find_run
 
@@ -90,7 +90,7 @@ def test_tensorboard_without_the_extra_names_the_install_and_no_run_starts(capsy
 
 def test_train_with_tensorboard_writes_the_runs_curves_into_its_folder(capsys) -> None:
     pytest.importorskip("tensorboardX")
-    from tests.runs.tfevents import read_scalars
+    from tests.outputs.tfevents import read_scalars
 
     status, out, _ = run(capsys, "train", "digits-mlp", *TINY, "--tensorboard")
     assert status == 0

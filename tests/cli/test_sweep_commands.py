@@ -14,9 +14,9 @@ from tests.tui.runs import recorded_run
 from workbench.cli import main
 from workbench.experiment.presets import load_experiment
 from workbench.experiment.sweep_points import plan_points
-from workbench.runs import queue
-from workbench.runs.feeder import apply_halving, metric_at
-from workbench.runs.sweep import create_sweep, find_sweep, point_entry_id
+from workbench.scheduling import queue
+from workbench.scheduling.feeder import apply_halving, metric_at
+from workbench.scheduling.sweep import create_sweep, find_sweep, point_entry_id
 from workbench.schema.sweep import SweepSpec, dumps_sweep, parse_axis
 
 #: Slow: each starts a process that holds the queue's lock, standing in for its feeder.

@@ -13,7 +13,7 @@ from workbench.engine.evaluate import Evaluation, _classification_details, evalu
 from workbench.engine.trainer import Trainer
 from workbench.errors import DataError
 from workbench.experiment.presets import load_experiment
-from workbench.runs.reports import read_reports, report_path
+from workbench.outputs.reports import read_reports, report_path
 from workbench.runs.store import find_run
 
 

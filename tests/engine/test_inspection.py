@@ -15,9 +15,9 @@ from workbench.engine.setup import build_parts
 from workbench.engine.trainer import Trainer
 from workbench.experiment.presets import load_experiment
 from workbench.model.build import build_model
+from workbench.outputs.inside import HISTOGRAM_BINS, InsideEpoch, TensorStats, read_inside
 from workbench.runs import events as ev
 from workbench.runs.history import RunHistory
-from workbench.runs.inside import HISTOGRAM_BINS, InsideEpoch, TensorStats, read_inside
 from workbench.runs.store import create_run
 
 from .tiny import Recorder, tiny_digits

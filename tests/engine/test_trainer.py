@@ -16,10 +16,10 @@ from workbench.engine.evaluate import evaluate_checkpoint
 from workbench.engine.sinks import PROGRESS_LOG_INTERVAL_S
 from workbench.engine.trainer import Trainer, TrainingFailed
 from workbench.errors import ConfigError
+from workbench.outputs.reports import read_reports
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory, finished_text
-from workbench.runs.reports import read_reports
 from workbench.runs.store import find_run
 
 from .tiny import DETERMINISTIC, Recorder, tiny_digits, tiny_spirals

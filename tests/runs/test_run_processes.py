@@ -20,10 +20,10 @@ from workbench.engine.checkpoint_io import read_checkpoint
 from workbench.errors import WorkbenchError
 from workbench.experiment.presets import load_experiment
 from workbench.runs.folder import RunDir
-from workbench.runs.launch import launch_new_run
 from workbench.runs.listing import list_runs
 from workbench.runs.process_control import send_request, wait_for_state
 from workbench.runs.store import create_run, find_run
+from workbench.scheduling.launch import launch_new_run
 
 from ..processes import LONG_EPOCHS, epochs_done, train_in_background, wait_until, workbench
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from workbench.runs.inside import read_inside
+from workbench.outputs.inside import read_inside
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.runs.inside import InsideScreen
 from workbench.tui.widgets.picture import PictureGrid

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from rich.console import Console
 
-from workbench.tui.widgets.picture import Captioned, HalfBlockImage, PictureGridRenderable, fit_image
+from workbench.render.pictures import Captioned, HalfBlockImage, PictureGridRenderable, fit_image
 
 
 def test_small_images_are_enlarged_and_large_ones_averaged_down() -> None:

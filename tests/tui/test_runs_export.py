@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from workbench.runs.export import CSV_NAME, metrics_table
+from workbench.outputs.export import CSV_NAME, metrics_table
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.runs.screen import RunsScreen
 

@@ -11,8 +11,8 @@ from textual.widgets import DataTable, Input
 
 from workbench.experiment.presets import load_experiment
 from workbench.experiment.sweep_points import plan_points
-from workbench.runs import queue
-from workbench.runs.sweep import create_sweep, find_sweep, point_entry_id
+from workbench.scheduling import queue
+from workbench.scheduling.sweep import create_sweep, find_sweep, point_entry_id
 from workbench.schema.sweep import SweepSpec, parse_axis
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.runs.screen import RunsScreen

@@ -3,7 +3,7 @@
 Metrics (``--format csv``, the default): CSV on stdout (``| column -s, -t``, ``> run.csv``), or
 to a file written atomically with ``--out``; ``--tensorboard`` writes TensorBoard event files
 instead, so runs trained without the TensorBoard sink can be viewed there too. The rows and
-columns are :mod:`workbench.runs.export`'s; the event files :mod:`workbench.runs.tensorboard`'s.
+columns are :mod:`workbench.outputs.export`'s; the event files :mod:`workbench.outputs.tensorboard`'s.
 A run in progress exports what it has recorded so far.
 
 The model (``--format onnx|pt2|safetensors|script``): a checkpoint's model as a file, written
@@ -77,7 +77,7 @@ def tensorboard_folder(value: str) -> Path | None:
 
 
 def export_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.runs.export import metrics_table, write_csv
+    from workbench.outputs.export import metrics_table, write_csv
     from workbench.runs.store import find_run
 
     if args.format in MODEL_FORMATS:
@@ -88,7 +88,7 @@ def export_command(args: argparse.Namespace, console: Console) -> int:
     if args.tensorboard is not None:
         if args.steps or args.out:
             raise WorkbenchError("export: --tensorboard writes every epoch and step to its folder; drop --steps and --out")
-        from workbench.runs.tensorboard import export_tensorboard
+        from workbench.outputs.tensorboard import export_tensorboard
 
         folder = export_tensorboard(run, tensorboard_folder(args.tensorboard))
         _say(console, f"wrote TensorBoard event files of {run.id} to {folder}; view: tensorboard --logdir {folder.parent}")

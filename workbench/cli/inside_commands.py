@@ -2,7 +2,7 @@
 
 Named after what it shows (the model's inside, from the run's inside.jsonl) and the app's key
 for it (``i`` on the Runs screen); ``inspect`` would read as a look at the run's settings.
-Every table is worded by :mod:`workbench.runs.inside`, the same functions the app draws with.
+Every table is worded by :mod:`workbench.outputs.inside`, the same functions the app draws with.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from workbench.errors import WorkbenchError
-from workbench.runs.inside import (
+from workbench.outputs.inside import (
     ACTIVATION_COLUMNS,
     ACTIVATION_HISTORY_COLUMNS,
     TENSOR_COLUMNS,
@@ -100,7 +100,7 @@ def filters_view(record: InsideEpoch, terminal: bool) -> RenderableType:
         return f"{title} (drawn in a terminal and in the app)"
     from rich.console import Group
 
-    from workbench.tui.widgets.filters import filter_grid
+    from workbench.render.filters import filter_grid
 
     return Group(Text(title, style="bold"), filter_grid(filters))
 

@@ -1,7 +1,7 @@
 """``workbench queue``: what waits to train, reordered and cancelled from the shell.
 
-The queue is files (:mod:`workbench.runs.queue`); a feeder process starts its entries as slots
-free up (:mod:`workbench.runs.feeder`). ``workbench queue start`` starts a feeder again after
+The queue is files (:mod:`workbench.scheduling.queue`); a feeder process starts its entries as slots
+free up (:mod:`workbench.scheduling.feeder`). ``workbench queue start`` starts a feeder again after
 one was killed (any new sweep or ``train --queue`` does too); ``queue feed`` is that process.
 """
 
@@ -35,8 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def queue_list_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.cli.run_commands import text_table
-    from workbench.runs import queue
-    from workbench.runs.feeder import gpu_count
+    from workbench.scheduling import queue
+    from workbench.scheduling.feeder import gpu_count
 
     listing = queue.read_queue()
     live = queue.live_queue_runs()
@@ -72,7 +72,7 @@ def queue_list_command(args: argparse.Namespace, console: Console) -> int:
 
 
 def queue_move_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.runs import queue
+    from workbench.scheduling import queue
 
     entries = queue.move(args.entry, args.where)
     moved = queue.find_entries(args.entry)[0].id
@@ -82,7 +82,7 @@ def queue_move_command(args: argparse.Namespace, console: Console) -> int:
 
 
 def queue_cancel_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.runs import queue
+    from workbench.scheduling import queue
 
     for entry in queue.cancel(args.entry):
         console.print(f"cancelled {entry.id}", markup=False, highlight=False)
@@ -90,7 +90,7 @@ def queue_cancel_command(args: argparse.Namespace, console: Console) -> int:
 
 
 def queue_start_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.runs import queue
+    from workbench.scheduling import queue
 
     if args.parallel is not None or args.notify is not None:
         queue.write_settings(parallel=args.parallel, notify=args.notify)
@@ -101,6 +101,6 @@ def queue_start_command(args: argparse.Namespace, console: Console) -> int:
 
 
 def queue_feed_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.runs.feeder import feed
+    from workbench.scheduling.feeder import feed
 
     return feed()

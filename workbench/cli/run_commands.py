@@ -5,7 +5,7 @@ LR, samples/s) above which each finished epoch leaves one line; elsewhere (a pip
 log file of a detached run) only plain lines. Ctrl+C, SIGTERM and a closed terminal (SIGHUP)
 ask the trainer to stop between two steps: it checkpoints, marks the run stopped and the
 command exits 130; ``workbench resume`` continues it. ``--detach`` starts the run as a process
-of its own (:mod:`workbench.runs.launch`), prints its id and returns.
+of its own (:mod:`workbench.scheduling.launch`), prints its id and returns.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from workbench.engine.evaluate import Evaluation
     from workbench.engine.trainer import Trainer
     from workbench.runs.folder import RunDir
-    from workbench.runs.launch import Workers
+    from workbench.scheduling.launch import Workers
     from workbench.schema.config import TrainConfig
 
 #: What ``--notify`` does, for train and resume.
@@ -131,7 +131,7 @@ def _workers(args: argparse.Namespace, train: TrainConfig) -> Workers:
     checked against this machine. Inside a worker that torchrun started, the options are
     torchrun's already: one process here."""
     from workbench.engine.distributed import place_from_environment
-    from workbench.runs.launch import ONE_WORKER, Workers
+    from workbench.scheduling.launch import ONE_WORKER, Workers
 
     if not place_from_environment().alone:
         return ONE_WORKER
@@ -156,7 +156,7 @@ def _check_worker_devices(workers: Workers, device: str) -> None:
 def _train_together(workers: Workers, run: RunDir | None, args: list[str]) -> int:
     """Train with several workers in the foreground (the run's own output on this terminal);
     the exit status says how the run ended, as for one process."""
-    from workbench.runs.launch import train_in_foreground
+    from workbench.scheduling.launch import train_in_foreground
 
     status = train_in_foreground(workers, args, run)
     if run is None:
@@ -193,7 +193,7 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
 
         check_global_batch(experiment.data.batch_size, workers.total)
     if args.detach:
-        from workbench.runs.launch import launch_new_run
+        from workbench.scheduling.launch import launch_new_run
 
         return _detached(
             launch_new_run(
@@ -203,8 +203,8 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
             args.json,
         )
     if workers.distributed:
-        from workbench.runs.launch import new_run_args
         from workbench.runs.store import create_run
+        from workbench.scheduling.launch import new_run_args
 
         json_flag = ["--json"] if args.json else []
         if workers.node_rank > 0:  # the first machine records the run; this one joins it
@@ -228,7 +228,7 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
     run = find_run(args.run)
     workers = _workers(args, run.read_config().train)
     if args.detach:
-        from workbench.runs.launch import launch_resume
+        from workbench.scheduling.launch import launch_resume
 
         return _detached(
             launch_resume(
@@ -243,7 +243,7 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
             args.json,
         )
     if workers.distributed:
-        from workbench.runs.launch import resume_args, resume_command_args
+        from workbench.scheduling.launch import resume_args, resume_command_args
 
         options = (args.epochs, args.device, _tensorboard_dir(args), args.notify)
         json_flag = ["--json"] if args.json else []
@@ -292,7 +292,7 @@ def _drive(make_trainer: Callable[[Sequence[ev.Sink], Control], Trainer], args: 
     view = TrainView(view_console)
     sinks = [view, *_tensorboard_sinks(args)]
     if args.notify:
-        from workbench.runs.notify import EndNotifier
+        from workbench.outputs.notify import EndNotifier
 
         sinks.append(EndNotifier(args.notify))
     with obey_signals(control, view.stop_requested):
@@ -317,7 +317,7 @@ def _tensorboard_sinks(args: argparse.Namespace) -> list[ev.Sink]:
     missing extra refuses the run (one line naming the install) instead of training without it."""
     if args.tensorboard is None:
         return []
-    from workbench.runs.tensorboard import TensorBoardSink
+    from workbench.outputs.tensorboard import TensorBoardSink
 
     return [TensorBoardSink(tensorboard_folder(args.tensorboard))]
 
@@ -527,8 +527,8 @@ def tables_console(console: Console) -> Console:
 
 def eval_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.engine.evaluate import evaluate_checkpoint
+    from workbench.outputs.reports import write_report
     from workbench.runs.checkpoints import resolve_checkpoint
-    from workbench.runs.reports import write_report
     from workbench.runs.store import find_run
 
     run = find_run(args.run)

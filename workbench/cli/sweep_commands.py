@@ -1,6 +1,6 @@
 """``workbench sweep list|show|cancel``: sweeps from the shell (``workbench train --sweep``
 starts them: :mod:`workbench.cli.sweep_training`). ``sweep show`` prints the sweep's table,
-best point first, as the app's sweep view shows it (:mod:`workbench.runs.sweep_table`).
+best point first, as the app's sweep view shows it (:mod:`workbench.scheduling.sweep_table`).
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def sweep_list_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.cli.run_commands import text_table
-    from workbench.runs.queue import read_queue
     from workbench.runs.store import runs_with_status
-    from workbench.runs.sweep import all_sweeps, sweep_problem
-    from workbench.runs.sweep_table import sweep_table
+    from workbench.scheduling.queue import read_queue
+    from workbench.scheduling.sweep import all_sweeps, sweep_problem
+    from workbench.scheduling.sweep_table import sweep_table
 
     rows, data = [], []
     listing, runs = read_queue(), runs_with_status()  # once for every sweep, not once each
@@ -74,8 +74,8 @@ def sweep_list_command(args: argparse.Namespace, console: Console) -> int:
 
 def sweep_show_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.cli.run_commands import text_table
-    from workbench.runs.sweep import find_sweep
-    from workbench.runs.sweep_table import sweep_table
+    from workbench.scheduling.sweep import find_sweep
+    from workbench.scheduling.sweep_table import sweep_table
 
     sweep = find_sweep(args.sweep)
     table = sweep_table(sweep, args.sort, reverse=args.reverse)
@@ -110,8 +110,8 @@ def sweep_show_command(args: argparse.Namespace, console: Console) -> int:
 
 
 def sweep_cancel_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.runs import queue
-    from workbench.runs.sweep import find_sweep
+    from workbench.scheduling import queue
+    from workbench.scheduling.sweep import find_sweep
 
     sweep = find_sweep(args.sweep)
     if not any(entry.sweep == sweep.id for entry in queue.read_queue().entries):

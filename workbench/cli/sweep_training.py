@@ -3,7 +3,7 @@
 ``workbench train`` with ``--sweep`` (or a file with a ``[sweep]`` table) plans every point,
 validates each (one invalid point and nothing starts), writes the sweep's folder, queues the
 points and returns with the sweep's id: the queue's feeder starts them as slots free up
-(:mod:`workbench.runs.feeder`). ``--queue`` puts a single run in the same queue. The train
+(:mod:`workbench.scheduling.feeder`). ``--queue`` puts a single run in the same queue. The train
 command (cli/run_commands.py) only adds these arguments and hands over here.
 """
 
@@ -57,8 +57,8 @@ def queue_training(args: argparse.Namespace, console: Console) -> int:
     """Queue the sweep (or the one run) ``workbench train`` was given; print its id and return."""
     from workbench.experiment.presets import resolve
     from workbench.experiment.validation import validate
-    from workbench.runs import queue
-    from workbench.runs.sweep import start_sweep
+    from workbench.scheduling import queue
+    from workbench.scheduling.sweep import start_sweep
     from workbench.schema import config as config_io
     from workbench.schema.sweep import parse_axis, read_sweep_file
 

@@ -3,7 +3,7 @@
 The trainer validates each epoch with :func:`validation_metrics` and ends with
 :func:`evaluate_model` on the test split; ``workbench eval`` calls :func:`evaluate_checkpoint`,
 which rebuilds the same parts from the checkpoint's config and runs the same code, so the two
-agree exactly. Their reports are saved next to the run by :mod:`workbench.runs.reports` for the
+agree exactly. Their reports are saved next to the run by :mod:`workbench.outputs.reports` for the
 app to show without recomputing; ``workbench eval --json`` prints the same structure.
 """
 

@@ -35,9 +35,9 @@ from torch import Tensor, nn
 from workbench.data.loading import Splits
 from workbench.engine.determinism import determinism_waived
 from workbench.engine.setup import Parts
+from workbench.outputs.inside import GRADIENTS, HISTOGRAM_BINS, InsideEpoch, findings, largest_grad_norm, read_inside
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir, append_record, end_torn_line
-from workbench.runs.inside import GRADIENTS, HISTOGRAM_BINS, InsideEpoch, findings, largest_grad_norm, read_inside
 
 #: Samples of the probe batch: the first of the validation split. Enough that "zero on every
 #: sample" says a unit is dead rather than quiet on a few inputs; one forward pass costs little.

@@ -52,12 +52,12 @@ from workbench.experiment.validation import validate
 from workbench.formatting import counted
 from workbench.model.backbone_build import freeze_for_epoch, trained_parameters
 from workbench.optim.build import build_optimizer, build_schedule
+from workbench.outputs.reports import write_report
 from workbench.runs import events as ev
 from workbench.runs.checkpoints import chosen_checkpoint
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory, event_from_record
 from workbench.runs.liveness import RunLock
-from workbench.runs.reports import write_report
 from workbench.runs.resume_rules import check_new_total, check_resumable, starts_over
 from workbench.runs.status import FINISHED
 from workbench.runs.store import create_run

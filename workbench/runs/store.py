@@ -43,7 +43,7 @@ def create_run(
     creation time (seconds since the epoch; default now), which both the id and ``created_ts``
     take, so that they agree, and so that a test can make two runs in the same second.
     ``sweep``, ``queue_entry``: the sweep the run is a point of and the queue entry it was
-    started from, recorded in its status from the first moment (see :mod:`workbench.runs.queue`).
+    started from, recorded in its status from the first moment (see :mod:`workbench.scheduling.queue`).
     ``lock``: taken before the run shows as ``starting``, for a launcher to hand to the process it
     starts (it keeps the lock when the creation fails: the caller releases it).
     """

@@ -55,8 +55,8 @@ from workbench.experiment.draft import Draft
 from workbench.experiment.presets import DEFAULT_PRESET, read_experiment, save_user_preset
 from workbench.paths import runs_dir
 from workbench.runs.folder import RunDir
-from workbench.runs.sweep import endings_since
 from workbench.runs.words import end_notice
+from workbench.scheduling.sweep import endings_since
 from workbench.schema.config import OptimizerConfig, RunConfig, ScheduleConfig
 from workbench.tui.app_base import WorkbenchAppBase
 from workbench.tui.commands import WorkbenchCommands

@@ -19,7 +19,7 @@ from workbench.runs.details import RunDetails
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory, TimedEvent
 from workbench.runs.listing import RunSummary
-from workbench.runs.sweep_table import SweepTable
+from workbench.scheduling.sweep_table import SweepTable
 
 # ---------------------------------------------------------------------- runs the app follows
 

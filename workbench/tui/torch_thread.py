@@ -5,7 +5,7 @@ each thread that calls it. Once two threads have called it, the teams outnumber 
 OpenMP stops spinning between kernels: on a 2-core machine every torch computation then runs
 about 2x slower (measured with digits-cnn). Textual's thread workers take any thread of a
 shared pool, so the app keeps its torch work on this one. Training never runs in the app: it
-is a process of its own (:mod:`workbench.runs.launch`).
+is a process of its own (:mod:`workbench.scheduling.launch`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 It shows the same report ``workbench eval`` prints and writes: the engine's
 :func:`~workbench.engine.evaluate.evaluate_checkpoint`, run on the app's torch thread, saved next to the run
-with :func:`~workbench.runs.reports.write_report`. A saved report that is newer than its checkpoint
+with :func:`~workbench.outputs.reports.write_report`. A saved report that is newer than its checkpoint
 (the one written at the end of training, or by an earlier ``workbench eval``) is shown without
 recomputing; ``e`` evaluates again.
 
@@ -32,14 +32,15 @@ from textual_plot import HiResMode, PlotWidget
 
 from workbench.errors import describe_error
 from workbench.formatting import metrics_text
+from workbench.outputs.reports import read_reports, write_report
+from workbench.render.pictures import Captioned
 from workbench.runs.folder import RunDir
-from workbench.runs.reports import read_reports, write_report
 from workbench.tui.runs.dialogs import FileScreen
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.screens.dialogs import ConfirmScreen
 from workbench.tui.torch_thread import on_torch_thread
 from workbench.tui.widgets.confusion import LEGEND, heat_map
-from workbench.tui.widgets.picture import Captioned, PictureGrid
+from workbench.tui.widgets.picture import PictureGrid
 from workbench.tui.widgets.plain import plain_cells
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ and for the first conv layer its filters as pictures. Warnings of that epoch (a 
 exploding or vanishing gradients) are said at the top and marked in the list.
 
 Everything comes from the run's inside.jsonl, read in a thread worker and worded by
-:mod:`workbench.runs.inside`, as ``workbench inside`` words it; the file is looked at again
+:mod:`workbench.outputs.inside`, as ``workbench inside`` words it; the file is looked at again
 every two seconds, so a run in progress adds its epochs as they end.
 """
 
@@ -24,8 +24,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from workbench.formatting import counted
-from workbench.runs.folder import RunDir
-from workbench.runs.inside import (
+from workbench.outputs.inside import (
     ACTIVATION_HISTORY_COLUMNS,
     STAT_COLUMNS,
     Finding,
@@ -41,8 +40,9 @@ from workbench.runs.inside import (
     read_inside,
     tensor_history_rows,
 )
+from workbench.render.filters import filter_pictures, filter_tiles
+from workbench.runs.folder import RunDir
 from workbench.tui.screens.base import WorkbenchScreen
-from workbench.tui.widgets.filters import filter_pictures, filter_tiles
 from workbench.tui.widgets.picture import PictureGrid
 
 #: Seconds between two looks at inside.jsonl while the view is shown.

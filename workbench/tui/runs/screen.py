@@ -33,8 +33,8 @@ from textual.widgets.option_list import Option
 
 from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import count, counted, duration
+from workbench.outputs.export import export_to_run_folder
 from workbench.runs.details import RunDetails, listed_checkpoints, metrics_stamp, read_details
-from workbench.runs.export import export_to_run_folder
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory
 from workbench.runs.listing import (
@@ -447,7 +447,7 @@ class RunsScreen(ChartsScreen):
         self._resume(run, None)
 
     def _resume(self, run: RunDir, epochs: int | None) -> None:
-        from workbench.runs.launch import launch_resume, workers_of
+        from workbench.scheduling.launch import launch_resume, workers_of
 
         self.app.start_run(lambda: launch_resume(run, epochs=epochs, workers=workers_of(run.read_config())), f"Resuming {run.id}")
         self.app.switch_mode("train")
@@ -570,8 +570,8 @@ class RunsScreen(ChartsScreen):
 
     @work(thread=True, exclusive=True, group="sweep-table", exit_on_error=False)
     def _read_sweep(self, sweep_id: str) -> None:
-        from workbench.runs.sweep import find_sweep
-        from workbench.runs.sweep_table import sweep_table
+        from workbench.scheduling.sweep import find_sweep
+        from workbench.scheduling.sweep_table import sweep_table
 
         self.post_message(SweepTableRead(sweep_table(find_sweep(sweep_id))))
 

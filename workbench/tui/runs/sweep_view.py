@@ -4,7 +4,7 @@ Pushed over the Runs screen (``S`` on any run of a sweep). It is the compare vie
 (:class:`~workbench.tui.runs.compare.CompareScreen`: curves overlaid, sortable with ``o``, what
 differs) over the sweep's runs, opened sorted by the monitored metric with the best point on
 top, the sweep's axes as the table's columns; ``b`` loads the best point's experiment into the
-setup screens. What it shows is :func:`workbench.runs.sweep_table.sweep_table`, as
+setup screens. What it shows is :func:`workbench.scheduling.sweep_table.sweep_table`, as
 ``workbench sweep show`` prints it.
 """
 
@@ -16,7 +16,7 @@ from textual.binding import Binding
 
 from workbench.errors import WorkbenchError
 from workbench.runs.folder import RunDir
-from workbench.runs.sweep_table import SweepTable
+from workbench.scheduling.sweep_table import SweepTable
 from workbench.schema.monitor import higher_is_better
 from workbench.tui.messages import ComparisonRead
 from workbench.tui.runs.compare import CompareScreen

@@ -30,11 +30,12 @@ from workbench.experiment.naming import data_label
 from workbench.experiment.presets import list_presets, read_experiment
 from workbench.formatting import count, counted, shape
 from workbench.model.backbones import backbone_input
+from workbench.render.pictures import Captioned
 from workbench.schema.config import AugmentConfig, DataConfig, ModelConfig, RunConfig, section_params
 from workbench.tui.messages import DatasetDownloaded, DownloadProgressed, SamplesRead
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.param_form import ParamForm
-from workbench.tui.widgets.picture import Captioned, PictureGrid
+from workbench.tui.widgets.picture import PictureGrid
 from workbench.tui.widgets.plain import plain_cells
 from workbench.tui.widgets.progress import StillProgressBar
 

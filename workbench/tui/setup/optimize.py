@@ -269,7 +269,7 @@ class OptimizeScreen(WorkbenchScreen):
 
     @work(thread=True, group="sweep-start", exit_on_error=False)
     def _start_sweep(self, config: RunConfig, plan: SweepPlan) -> None:
-        from workbench.runs.sweep import start_sweep
+        from workbench.scheduling.sweep import start_sweep
 
         sweep, points = start_sweep(config, plan.spec())
         self.post_message(SweepStarted(sweep.id, len(points)))

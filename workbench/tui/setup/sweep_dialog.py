@@ -5,7 +5,7 @@ as ``--sweep`` takes it (values ``0.01,0.03,0.1`` or a range ``log-uniform:1e-4:
 dialog lists every axis so far with the number of points, and says in one line what is wrong
 with the typed one. It dismisses with a :class:`SweepPlan`: the axes to keep, and whether to
 start the sweep now (the screen validates every point and queues them: see
-:func:`workbench.runs.sweep.start_sweep`). Nothing in the draft changes.
+:func:`workbench.scheduling.sweep.start_sweep`). Nothing in the draft changes.
 """
 
 from __future__ import annotations

@@ -182,7 +182,7 @@ class TrainScreen(ChartsScreen):
 
     def _start(self, name: str, description: str) -> None:
         from workbench.errors import ConfigError
-        from workbench.runs.launch import launch_new_run, workers_of
+        from workbench.scheduling.launch import launch_new_run, workers_of
         from workbench.tui.train.where_dialog import cuda_devices
 
         config = self.draft.ready_to_train()

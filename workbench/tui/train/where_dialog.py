@@ -16,7 +16,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from workbench.errors import ConfigError
-from workbench.runs.launch import Workers
+from workbench.scheduling.launch import Workers
 from workbench.tui.screens.dialogs import Dialog
 from workbench.tui.widgets.text_field import TextField
 

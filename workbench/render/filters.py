@@ -1,10 +1,10 @@
-"""The first conv layer's filters as a grid of small pictures (half blocks, :mod:`.picture`):
+"""The first conv layer's filters as a grid of small pictures (half blocks, :mod:`.pictures`):
 the app's inside view and ``workbench inside`` in a terminal draw them with this."""
 
 from __future__ import annotations
 
-from workbench.runs.inside import Filters
-from workbench.tui.widgets.picture import Captioned, PictureGridRenderable
+from workbench.outputs.inside import Filters
+from workbench.render.pictures import Captioned, PictureGridRenderable
 
 
 def filter_tiles(filters: Filters) -> tuple[int, int]:

@@ -39,10 +39,10 @@ from workbench.atomic import atomic_write_bytes
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.paths import data_dir
 from workbench.runs.folder import RunDir
-from workbench.runs.launch import spawn_detached
 from workbench.runs.liveness import lock_holder, lock_is_held, shown_state
 from workbench.runs.status import LIVE_STATES, RunStatus
 from workbench.runs.store import new_run_id, runs_with_status
+from workbench.scheduling.launch import spawn_detached
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from workbench.runs import queue
 from workbench.runs.folder import RunDir
 from workbench.runs.history import TIME_KEY
-from workbench.runs.sweep import find_sweep, sweep_progress
-from workbench.runs.sweep_table import sweep_table
+from workbench.scheduling import queue
+from workbench.scheduling.sweep import find_sweep, sweep_progress
+from workbench.scheduling.sweep_table import sweep_table
 
 from ..processes import wait_until
 

@@ -24,18 +24,18 @@ import time
 from workbench.atomic import atomic_write_bytes
 from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import counted
+from workbench.outputs.notify import deliver
 from workbench.paths import runs_dir
-from workbench.runs import queue
 from workbench.runs.folder import RunDir
-from workbench.runs.launch import launch_new_run, launch_resume, workers_of
 from workbench.runs.liveness import RunBusyError, RunLock, lock_is_held
-from workbench.runs.notify import deliver
 from workbench.runs.process_control import send_request
 from workbench.runs.resume_rules import starts_over
 from workbench.runs.status import INTERRUPTED, LIVE_STATES, RunStatus
 from workbench.runs.store import remove_abandoned_creations, runs_with_status
-from workbench.runs.sweep import ENDED, SweepDir, all_sweeps, queue_lost_points, sweep_progress, sweeps_dir
-from workbench.runs.sweep_table import sweep_table
+from workbench.scheduling import queue
+from workbench.scheduling.launch import launch_new_run, launch_resume, workers_of
+from workbench.scheduling.sweep import ENDED, SweepDir, all_sweeps, queue_lost_points, sweep_progress, sweeps_dir
+from workbench.scheduling.sweep_table import sweep_table
 from workbench.schema.monitor import higher_is_better, split_monitor
 
 POLL_S = 0.5

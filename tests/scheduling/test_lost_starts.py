@@ -18,12 +18,12 @@ import pytest
 
 from workbench.cli import main
 from workbench.experiment.presets import load_experiment
-from workbench.runs import queue
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory
 from workbench.runs.liveness import HandedLock, lock_is_held
 from workbench.runs.store import all_runs, create_run, find_run
-from workbench.runs.sweep import all_sweeps, find_sweep, sweep_progress
+from workbench.scheduling import queue
+from workbench.scheduling.sweep import all_sweeps, find_sweep, sweep_progress
 
 from ..processes import wait_until
 
@@ -122,8 +122,8 @@ SWEEP_COMMAND_KILLED = """
 import os, signal
 from workbench.experiment.presets import load_experiment
 from workbench.experiment.sweep_points import plan_points
-from workbench.runs import queue
-from workbench.runs.sweep import create_sweep, point_entry_id
+from workbench.scheduling import queue
+from workbench.scheduling.sweep import create_sweep, point_entry_id
 from workbench.schema.sweep import SweepSpec, parse_axis
 
 base = load_experiment("digits-mlp", ["train.epochs=1", "data.subset=300"])

@@ -7,10 +7,9 @@ import io
 
 import pytest
 
+from tests.runs.recording import epoch_ended, finished, new_run, record, report, started, trained_run
 from workbench.errors import WorkbenchError
-from workbench.runs.export import CSV_NAME, export_to_run_folder, metrics_table, write_csv
-
-from .recording import epoch_ended, finished, new_run, record, report, started, trained_run
+from workbench.outputs.export import CSV_NAME, export_to_run_folder, metrics_table, write_csv
 
 
 def _rows(text: str) -> list[dict[str, str]]:

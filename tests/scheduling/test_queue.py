@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from workbench.experiment.presets import load_experiment
-from workbench.runs import queue
-from workbench.runs.feeder import free_gpu
 from workbench.runs.store import create_run
+from workbench.scheduling import queue
+from workbench.scheduling.feeder import free_gpu
 
 
 def enqueue(name: str, **tags: object) -> queue.QueueEntry:

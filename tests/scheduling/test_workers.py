@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from workbench.errors import ConfigError
-from workbench.runs.launch import Workers
+from workbench.scheduling.launch import Workers
 
 
 @pytest.mark.parametrize(

@@ -30,11 +30,11 @@ from workbench.atomic import atomic_write_bytes
 from workbench.errors import WorkbenchError
 from workbench.experiment.sweep_points import SweepPoint, plan_points
 from workbench.paths import data_dir
-from workbench.runs import queue
 from workbench.runs.folder import RunDir
 from workbench.runs.liveness import shown_state
 from workbench.runs.status import LIVE_STATES, RunStatus
 from workbench.runs.store import CREATING_PREFIX, new_run_id, remove_abandoned_creations, runs_with_status
+from workbench.scheduling import queue
 from workbench.schema.config import RunConfig
 from workbench.schema.sweep import SweepSpec, dumps_sweep, read_sweep_file
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from workbench.errors import WorkbenchError
 from workbench.formatting import duration
-from workbench.runs import queue
 from workbench.runs.comparison import Comparison, compare_runs, format_setting
 from workbench.runs.folder import RunDir
 from workbench.runs.listing import RunSummary, state_label
 from workbench.runs.status import RunStatus
-from workbench.runs.sweep import SweepDir, SweepProgress, sweep_progress
+from workbench.scheduling import queue
+from workbench.scheduling.sweep import SweepDir, SweepProgress, sweep_progress
 from workbench.schema.monitor import higher_is_better
 
 #: Sorting by this means the metric each point monitored (its best value).

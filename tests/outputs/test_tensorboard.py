@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.runs.recording import STEPS_PER_EPOCH, epoch_ended, finished, new_run, record, report, started, trained_run
+from workbench.outputs.export import read_history
+from workbench.outputs.tensorboard import TB_FOLDER, TensorBoardSink, export_tensorboard
 from workbench.runs import events as ev
-from workbench.runs.export import read_history
-from workbench.runs.tensorboard import TB_FOLDER, TensorBoardSink, export_tensorboard
 
-from .recording import STEPS_PER_EPOCH, epoch_ended, finished, new_run, record, report, started, trained_run
 from .tfevents import read_scalars
 
 pytest.importorskip("tensorboardX")

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from workbench.errors import WorkbenchError
-from workbench.runs.folder import RunDir
-from workbench.runs.inside import (
+from workbench.outputs.inside import (
     HISTOGRAM_BINS,
     InsideEpoch,
     epoch_record,
@@ -23,6 +22,7 @@ from workbench.runs.inside import (
     tensor_history_rows,
     tensor_rows,
 )
+from workbench.runs.folder import RunDir
 
 
 def _stats(norm: float, absmax: float = 1.0) -> dict[str, Any]:

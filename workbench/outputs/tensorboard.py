@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import WorkbenchError
+from workbench.outputs.export import read_history, tested_epoch
 from workbench.runs import events as ev
-from workbench.runs.export import read_history, tested_epoch
 from workbench.runs.folder import RunDir
 
 #: The install line every refusal names.
