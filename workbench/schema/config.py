@@ -80,7 +80,16 @@ class LayerSpec:
 
 @dataclass
 class ModelConfig:
+    """The network: a layer list from the catalog, or (``code``) a class from the user's own file.
+
+    ``code = "nets.py:Net"`` names an ``nn.Module`` subclass (the path resolved against the
+    experiment file's folder when the file is read); ``args`` are its keyword arguments. A model
+    from code has no layer list."""
+
     layers: list[LayerSpec] = field(default_factory=list)
+    code: str = knob("", "str", "a model class from your own Python file, FILE.py:CLASS (instead of layers)")
+    #: Keyword arguments of the ``code`` class, as TOML values (``--set model.args.hidden=64``).
+    args: dict[str, Any] = field(default_factory=dict)
     init: str = knob(
         "default",
         "choice",
@@ -189,6 +198,8 @@ def to_dict(config: Any) -> dict[str, Any]:
             out[f.name] = dict(value)
         elif f.name in ("name", "group") and isinstance(config, LayerSpec) and not value:
             continue
+        elif f.name in ("code", "args") and isinstance(config, ModelConfig) and not value:
+            continue  # a catalog model's file stays as it always was
         else:
             out[f.name] = value
     return out
@@ -242,6 +253,10 @@ def from_dict(data: dict[str, Any], section: type = RunConfig, where: str = "") 
         elif key == "options":
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}: expected a table of dataset options", field=path)
+            kwargs[key] = dict(value)
+        elif key == "args" and section is ModelConfig:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: expected a table of keyword arguments for model.code's class", field=path)
             kwargs[key] = dict(value)
         else:  # pragma: no cover - every field kind is handled above
             raise AssertionError(f"unhandled config field {path}")
@@ -320,11 +335,54 @@ def read_text(path: Path) -> str:
 
 
 def read(path: Path) -> RunConfig:
-    """Read a TOML experiment file (not yet validated); errors name the file."""
+    """Read a TOML experiment file (not yet validated); errors name the file. The user's code
+    files it names are found from the file's folder (:func:`anchor_code_paths`)."""
     config = loads(read_text(path), source=str(path))
     if not config.name:
         config.name = Path(path).stem
+    anchor_code_paths(config, Path(path).parent)
     return config
+
+
+def anchor_code_paths(config: RunConfig, folder: Path) -> None:
+    """Make the user's code references of ``config`` absolute, relative ones read from ``folder``
+    (the experiment file's): ``model.code``, a code dataset's ``data.options.code``, and each
+    string argument of theirs that names a file or folder there (``MyDataset(file="train.txt")``),
+    so that a run started from anywhere finds them and its config.toml says where they were."""
+    model = config.model
+    model.code = _anchored_ref(model.code, folder)
+    model.args = _anchored_args(model.args, folder)
+    for layer in model.layers:
+        if isinstance(layer.params.get("code"), str):
+            layer.params["code"] = _anchored_ref(layer.params["code"], folder)
+        if isinstance(layer.params.get("args"), dict):
+            layer.params["args"] = _anchored_args(layer.params["args"], folder)
+    options = config.data.options
+    if config.data.dataset == "code":
+        if isinstance(options.get("code"), str):
+            options["code"] = _anchored_ref(options["code"], folder)
+        for key in ("args", "test_args"):
+            if isinstance(options.get(key), dict):
+                options[key] = _anchored_args(options[key], folder)
+
+
+def _anchored_ref(ref: str, folder: Path) -> str:
+    """``nets.py:Net`` -> ``/abs/folder/nets.py:Net``; an absolute or empty reference as it is."""
+    file, sep, name = ref.rpartition(":")
+    if not sep or not file.strip():
+        return ref
+    path = Path(file.strip()).expanduser()
+    return ref if path.is_absolute() else f"{folder.resolve() / path}:{name}"
+
+
+def _anchored_args(args: dict[str, Any], folder: Path) -> dict[str, Any]:
+    def anchored(value: Any) -> Any:
+        if not isinstance(value, str) or not value or Path(value).expanduser().is_absolute():
+            return value
+        candidate = folder / value
+        return str(candidate.resolve()) if candidate.exists() else value
+
+    return {key: anchored(value) for key, value in args.items()}
 
 
 def write(config: RunConfig, path: Path) -> None:

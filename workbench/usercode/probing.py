@@ -1,0 +1,142 @@
+"""Running the user's code once, in a child process with a time limit.
+
+The app and validation need facts only the user's code can give: a model's output shape, its
+named children and parameter counts; a data set's size, input shape and classes. Importing
+that code here would let it crash, hang, print over the screen or ``sys.exit`` the app, so a
+child process (``python -m workbench.engine.code_probe``) runs it and writes its answer as JSON
+to a file of ours; its own output is kept apart. An answer is cached, keyed on the request and
+the content of every Python file in the user's folder, so the same question about the same
+code is asked once (the Model screen redraws, validation repeats).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from workbench.atomic import atomic_write_bytes
+from workbench.errors import WorkbenchError
+from workbench.paths import cache_dir
+
+#: Seconds a probe may take (import, build, one batch) before it is ended.
+PROBE_TIMEOUT_S = 30.0
+#: The child's module: it imports torch and the user's code.
+PROBE_MODULE = "workbench.engine.code_probe"
+CACHE_VERSION = 1
+
+
+class ProbeError(WorkbenchError):
+    """The user's code could not answer: one line (their file, line and error); ``details``
+    the child's traceback or output, for the log and ``--verbose``."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
+
+
+def probe(
+    request: dict[str, Any], folders: list[Path], *, timeout_s: float = PROBE_TIMEOUT_S, cached: bool = True
+) -> dict[str, Any]:
+    """The child's answer to ``request`` (``{"kind": "model" | "dataset", ...}``), from the cache
+    when the same request met the same code in ``folders`` before. Raises ProbeError (one line)
+    when the code fails, hangs past ``timeout_s``, or the child dies."""
+    path = _cache_path(request, folders) if cached else None
+    if path is not None and path.is_file():
+        try:
+            answer = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            answer = None
+        if isinstance(answer, dict):
+            return _checked(answer)
+    answer = _ask_child(request, timeout_s)
+    if path is not None and not answer.pop("transient", False):
+        # An answer of the user's code (an error too: the same broken code gives the same line at
+        # once); never a time-out or a killed child, which a loaded machine may cause.
+        atomic_write_bytes(path, json.dumps(answer).encode("utf-8"))
+    return _checked(answer)
+
+
+def _checked(answer: dict[str, Any]) -> dict[str, Any]:
+    if not answer.get("ok"):
+        raise ProbeError(str(answer.get("error") or "the probe gave no answer"), str(answer.get("details") or ""))
+    return answer
+
+
+def _ask_child(request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    what = str(request.get("code", "the code"))
+    label = Path(what.rpartition(":")[0]).name + ":" + what.rpartition(":")[2] if ":" in what else what
+    with tempfile.TemporaryDirectory(prefix="workbench-probe-") as folder:
+        answer_path = Path(folder) / "answer.json"
+        env = {**os.environ, "WORKBENCH_PROBE_ANSWER": str(answer_path), "PYTHONUNBUFFERED": "1"}
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", PROBE_MODULE],
+                input=json.dumps(request),
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+                env=env,
+                start_new_session=True,  # the user's code gets no terminal, and no signal of ours
+            )
+        except subprocess.TimeoutExpired as expired:
+            output = _text(expired.stdout) + _text(expired.stderr)
+            return {
+                "ok": False,
+                "error": f"{label} did not finish within {timeout_s:g} s when run once (a loop that never ends, or input it waits for?)",
+                "details": output[-4000:],
+                "transient": True,
+            }
+        output = (done.stdout or "") + (done.stderr or "")
+        try:
+            answer = json.loads(answer_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            last = next((line for line in reversed(output.strip().splitlines()) if line.strip()), "")
+            reason = f": {last.strip()}" if last else ""
+            return {
+                "ok": False,
+                "error": f"running {label} once ended the process (exit status {done.returncode}){reason}",
+                "details": output[-4000:],
+                "transient": True,
+            }
+    if not isinstance(answer, dict):
+        return {"ok": False, "error": f"running {label} once gave no usable answer", "details": output[-4000:]}
+    if output.strip():
+        answer.setdefault("output", output[-2000:])  # what the user's code printed, for the log
+    return answer
+
+
+def _text(value: str | bytes | None) -> str:
+    if value is None:
+        return ""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def code_fingerprint(folders: list[Path]) -> str:
+    """SHA-256 over every ``*.py`` file's name and bytes in ``folders`` (not their subfolders):
+    a change to the user's file, or to a module beside it that it imports, changes it."""
+    digest = hashlib.sha256()
+    for folder in sorted({f.resolve() for f in folders}):
+        try:
+            files = sorted(folder.glob("*.py"))
+        except OSError:
+            continue
+        for file in files:
+            try:
+                data = file.read_bytes()
+            except OSError:
+                continue
+            digest.update(str(file).encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def _cache_path(request: dict[str, Any], folders: list[Path]) -> Path:
+    key = hashlib.sha256(
+        json.dumps({"v": CACHE_VERSION, "request": request, "code": code_fingerprint(folders)}, sort_keys=True).encode()
+    ).hexdigest()
+    return cache_dir() / "code-probes" / f"{key[:32]}.json"
