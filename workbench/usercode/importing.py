@@ -24,6 +24,9 @@ from workbench.usercode.reference import CodeRef, check_code_ref
 
 #: The folders this process imported user code from: a frame there is the user's.
 _USER_FOLDERS: set[Path] = set()
+#: The user's folder -> a run's copy of it, for a process that works on that run
+#: (:func:`use_copy`): every import of code from there reads the copy instead.
+_COPIES: dict[Path, Path] = {}
 
 
 class UserCodeError(WorkbenchError):
@@ -39,8 +42,9 @@ def import_user_class(ref: CodeRef, base: type, base_name: str, *, folder: Path 
     """The class ``ref`` names, a subclass of ``base`` (``base_name`` as messages say it:
     ``nn.Module``, ``Dataset``), imported from ``folder`` (a run's code copy) or else from the
     file's own folder."""
-    check_code_ref(ref)
-    search = (folder or ref.folder).resolve()
+    search = (folder or _COPIES.get(ref.folder.resolve()) or ref.folder).resolve()
+    if search == ref.folder.resolve():
+        check_code_ref(ref)
     file = search / ref.path.name
     if not file.is_file():
         raise WorkbenchError(f"{ref.where}: {ref.path.name} is not in the run's copy of its code ({search})")
@@ -66,6 +70,13 @@ def import_user_class(ref: CodeRef, base: type, base_name: str, *, folder: Path 
         what = f"a subclass of {type(found).__name__}" if inspect.isclass(found) else f"a {type(found).__name__}"
         raise WorkbenchError(f"{ref.where}: {ref.label} is not a {base_name} subclass (it is {what})")
     return found
+
+
+def use_copy(original: Path, copy: Path) -> None:
+    """From now on, code of the user's folder ``original`` is imported from ``copy`` (a run's
+    ``code/``): a run resumed, evaluated or exported months later loads the code it trained
+    with, whatever the user changed since."""
+    _COPIES[original.resolve()] = copy.resolve()
 
 
 def user_folders() -> frozenset[Path]:
