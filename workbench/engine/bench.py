@@ -47,7 +47,7 @@ from workbench.engine.setup import Parts, build_parts, input_resize, refuse_what
 from workbench.engine.step import train_step
 from workbench.engine.trainer import Trainer
 from workbench.errors import ConfigError, DataError, WorkbenchError
-from workbench.model.shapes import analyse
+from workbench.model.shapes import analyse_model
 from workbench.optim.build import build_optimizer
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
@@ -205,7 +205,7 @@ def run_bench(
         device_name=device_name(resolved),
         batch_size=config.data.batch_size,
         optimizer=config.optimizer.name,
-        parameters=analyse(config.model.layers, info.input_shape, info.num_outputs, vocab_size=info.vocab_size).total_params,
+        parameters=analyse_model(config.model, info.input_shape, info.num_outputs, vocab_size=info.vocab_size).total_params,
         train_samples=len(samples.inputs),
         epochs=epochs,
         rounds=rounds,

@@ -32,7 +32,7 @@ from workbench.engine.restore import RestoredModel, restore_model
 from workbench.errors import WorkbenchError
 from workbench.model.build import build_model
 from workbench.model.codegen import model_source
-from workbench.model.shapes import analyse
+from workbench.model.shapes import analyse_model
 
 #: Model formats, with the file extension each is written with.
 FORMATS = {"onnx": ".onnx", "pt2": ".pt2", "safetensors": ".safetensors", "script": ".py"}
@@ -222,7 +222,7 @@ def _write_script(restored: RestoredModel, module: nn.Module, inputs: Tensor, ou
 def script_source(restored: RestoredModel, metadata: dict[str, Any], weights_name: str) -> str:
     """The code view's source of the model, then constants and a loader for the weights beside it."""
     info = restored.parts.splits.info
-    analysis = analyse(restored.config.model.layers, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
+    analysis = analyse_model(restored.config.model, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
     loader = f'''
 
 # ----------------------------------------------------------------------------- added by workbench export

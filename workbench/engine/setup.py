@@ -32,7 +32,7 @@ from workbench.formatting import counted
 from workbench.model.backbones import IMAGENET_MEAN, IMAGENET_STD, FrozenPart, backbone_input, frozen_parts
 from workbench.model.build import build_model
 from workbench.model.memory import byte_size, memory_text, training_memory
-from workbench.model.shapes import analyse
+from workbench.model.shapes import analyse_model
 from workbench.optim.build import build_loss
 from workbench.schema.config import ModelConfig, RunConfig
 
@@ -99,7 +99,7 @@ def build_parts(config: RunConfig, *, device: str | None = None, for_training: b
     precision, warnings = resolve_precision(config.train.precision, resolved)
     loss_fn = build_loss(config.loss).to(resolved)
     frozen = frozen_parts(
-        analyse(config.model.layers, splits.info.input_shape, splits.info.num_outputs, vocab_size=splits.info.vocab_size).layers
+        analyse_model(config.model, splits.info.input_shape, splits.info.num_outputs, vocab_size=splits.info.vocab_size).layers
     )
     return Parts(resolved, precision, splits, prepared, loss_fn, warnings + prepared.warnings, frozen)
 
@@ -132,7 +132,7 @@ def refuse_what_cannot_fit(config: RunConfig, device: torch.device) -> None:
     experiment whose estimated training memory exceeds all the device has."""
     info = dataset_info(config)
     estimate = training_memory(
-        analyse(config.model.layers, info.input_shape, info.num_outputs, vocab_size=info.vocab_size),
+        analyse_model(config.model, info.input_shape, info.num_outputs, vocab_size=info.vocab_size),
         config.data.batch_size,
         config.optimizer.name,
     )

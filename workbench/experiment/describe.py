@@ -12,7 +12,7 @@ from workbench.data.splitting import steps_per_epoch
 from workbench.experiment.validation import dataset_info
 from workbench.model.backbones import trainable_count
 from workbench.model.memory import MemoryEstimate, memory_text, training_memory
-from workbench.model.shapes import ModelAnalysis, analyse
+from workbench.model.shapes import ModelAnalysis, analyse_model
 from workbench.schema.config import RunConfig, TrainConfig, section_params, to_dict
 
 
@@ -27,7 +27,7 @@ def describe_experiment(config: RunConfig) -> dict[str, Any]:
 
     info = dataset_info(config)
     sizes = split_sizes(config.data, info)
-    analysis = analyse(config.model.layers, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
+    analysis = analyse_model(config.model, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
     steps = steps_per_epoch(sizes.train, config.data.batch_size)
     preview = lr_preview(config.optimizer, config.schedule, config.train.epochs, steps)
     return {

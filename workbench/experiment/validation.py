@@ -24,7 +24,7 @@ from workbench.data.sharding import check_global_batch
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.experiment.devices import missing_device
 from workbench.model.backbones import BACKBONE, loaded_weights_file, weights_file_problem, weights_hash_problem
-from workbench.model.shapes import ModelAnalysis, analyse, layer_names
+from workbench.model.shapes import ModelAnalysis, analyse_model, layer_names
 from workbench.optim.catalog import (
     check_loss,
     check_optimizer,
@@ -83,8 +83,8 @@ def check_experiment(config: RunConfig, *, machine: bool = True) -> ExperimentCh
     check(lambda: check_global_batch(config.data.batch_size, config.train.workers))
     analysis = None
     if info is not None:
-        analysis = analyse(
-            config.model.layers, info.input_shape, info.num_outputs, outputs_text=outputs_text(info), vocab_size=info.vocab_size
+        analysis = analyse_model(
+            config.model, info.input_shape, info.num_outputs, outputs_text=outputs_text(info), vocab_size=info.vocab_size
         )
         if analysis.error is not None:
             found.append(analysis.error)

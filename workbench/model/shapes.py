@@ -17,9 +17,9 @@ from typing import Any
 
 from workbench.errors import ConfigError
 from workbench.formatting import counted
-from workbench.model import backbones
+from workbench.model import backbones, code_shapes
 from workbench.model.catalog import LAYER_TYPES, layer_type
-from workbench.schema.config import LayerSpec, layer_name_problem
+from workbench.schema.config import LayerSpec, ModelConfig, layer_name_problem
 from workbench.schema.params import AUTO, coerce_all
 
 Shape = tuple[int, ...]
@@ -48,6 +48,9 @@ class ModelAnalysis:
     input_shape: Shape
     total_params: int
     vocab_size: int = 0  # > 0: the inputs are token ids below it
+    #: What a code model's ``forward`` returns per sample (its last row need not be the last
+    #: thing it computes); None for a layer list, whose last layer's output is the model's.
+    returns: Shape | None = None
 
     @property
     def ok(self) -> bool:
@@ -55,6 +58,8 @@ class ModelAnalysis:
 
     @property
     def output_shape(self) -> Shape:
+        if self.returns is not None:
+            return self.returns
         return self.layers[-1].output_shape if self.layers else self.input_shape
 
 
@@ -77,6 +82,51 @@ def layer_names(layers: Sequence[LayerSpec]) -> list[str]:
             taken.add(name)
         names.append(name)
     return names
+
+
+def analyse_model(
+    model: ModelConfig, input_shape: Shape, num_outputs: int, *, outputs_text: str = "", vocab_size: int = 0
+) -> ModelAnalysis:
+    """The model's rows and its first problem, whichever way it is described; never raises.
+
+    A layer list is worked out by arithmetic (:func:`analyse`); a class of the user's
+    (``model.code``) is run once in a child process and its named modules become the rows
+    (:mod:`workbench.model.code_shapes`). Both at once is one problem: a model is one or the other.
+    """
+    if model.code and model.layers:
+        error = ConfigError(
+            "model.code: the model names a class of your own and has model.layers too; "
+            "keep one of them (a class of yours can sit in the layer list as a Code layer)",
+            field="model.code",
+        )
+        return ModelAnalysis((), error, tuple(input_shape), 0, vocab_size)
+    if model.code:
+        return _analyse_code(model, tuple(input_shape), num_outputs, outputs_text, vocab_size)
+    return analyse(model.layers, input_shape, num_outputs, outputs_text=outputs_text, vocab_size=vocab_size)
+
+
+def _analyse_code(model: ModelConfig, input_shape: Shape, num_outputs: int, outputs_text: str, vocab_size: int) -> ModelAnalysis:
+    try:
+        ref = code_shapes.code_ref(model.code)
+        answer = code_shapes.probe_code_model(ref, model.args, input_shape, vocab_size)
+    except ConfigError as failed:
+        return ModelAnalysis((), failed, input_shape, 0, vocab_size)
+    infos = tuple(
+        LayerInfo(
+            index=index,
+            name=row["name"],
+            type=row["type"],
+            params={},
+            input_shape=code_shapes.shape_of(row.get("input_shape")),
+            output_shape=code_shapes.shape_of(row.get("output_shape")),
+            num_params=int(row.get("own_params", 0)),
+            group=row["name"].partition(".")[0] if "." in row["name"] else "",
+        )
+        for index, row in enumerate(code_shapes.module_rows(answer))
+    )
+    error = code_shapes.output_problem(ref, answer, num_outputs, outputs_text)
+    returns = code_shapes.shape_of(answer.get("output")) if isinstance(answer.get("output"), list) else None
+    return ModelAnalysis(infos, error, input_shape, int(answer.get("total_params", 0)), vocab_size, returns)
 
 
 def analyse(

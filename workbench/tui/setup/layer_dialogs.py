@@ -9,6 +9,7 @@ applied, as one undo step.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -24,7 +25,7 @@ from workbench.experiment.draft import LAYER_GROUP, LAYER_NAME, Draft, layer_typ
 from workbench.experiment.presets import list_presets, read_experiment
 from workbench.formatting import count, counted, shape
 from workbench.model.catalog import LAYER_TYPES
-from workbench.model.shapes import analyse
+from workbench.model.shapes import analyse_model
 from workbench.schema.config import LayerSpec, ModelConfig
 from workbench.tui.screens.dialogs import Dialog
 from workbench.tui.widgets.param_form import ParamForm
@@ -168,7 +169,9 @@ class LayerEditor(Dialog):
             return
         layers = list(self.draft.config.model.layers)
         layers[self.index] = self.edited()
-        analysis = analyse(layers, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
+        analysis = analyse_model(
+            replace(self.draft.config.model, layers=layers), info.input_shape, info.num_outputs, vocab_size=info.vocab_size
+        )
         if len(analysis.layers) > self.index:
             layer = analysis.layers[self.index]
             text = f"→ output {shape(layer.output_shape)} · {count(layer.num_params)} params"
