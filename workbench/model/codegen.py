@@ -56,7 +56,8 @@ def model_source(
     sections = ["\n\n\n".join([header, *_block_sources(analysis), *built, _sequential(analysis)])]
     if weight_call is not None or bias_call is not None:
         sections.append(_init_code(weight_call, bias_call, init, bias_init, [info.name for info in backbones]))
-    sections.append(_input_source(analysis, normalize, statistics))
+    first = [LayerSpec(info.type, params=info.params) for info in analysis.layers[:1]]
+    sections.append(input_source(analysis.input_shape, analysis.vocab_size, first, normalize, statistics))
     batch = ", ".join(map(str, (1, *analysis.input_shape)))
     result = ", ".join(map(str, (1, *analysis.output_shape)))
     dtype = ", dtype=torch.long" if analysis.vocab_size else ""
@@ -64,15 +65,19 @@ def model_source(
     return "\n\n".join(sections) + "\n"
 
 
-def _input_source(analysis: ModelAnalysis, normalize: bool, statistics: Statistics | None) -> str:
+def input_source(
+    input_shape: tuple[int, ...], vocab_size: int, first: list[LayerSpec], normalize: bool, statistics: Statistics | None
+) -> str:
     """``preprocess``: a batch as stored -> what the model takes, as the run does it
-    (data.resize.ResizingNormaliser, data.normalise.Normaliser). MEAN and STD are written out where
-    they are known (a run's ``statistics``, ImageNet's for pretrained weights, data.normalize =
-    false); else they are arguments, the numbers every checkpoint holds."""
-    if analysis.vocab_size:
+    (data.resize.ResizingNormaliser, data.normalise.Normaliser), for a model whose first layer is
+    ``first`` (a backbone resizes; none for a model of the user's own class, whose script
+    export writes it too). MEAN and STD are written out where they are known (a run's
+    ``statistics``, ImageNet's for pretrained weights, data.normalize = false); else they are
+    arguments, the numbers every checkpoint holds."""
+    if vocab_size:
         return "# The inputs: token ids go in as they are.\ndef preprocess(x: torch.Tensor, *statistics: list[float]) -> torch.Tensor:\n    return x"
-    resize = backbone_input([LayerSpec(info.type, params=info.params) for info in analysis.layers[:1]])
-    images = len(analysis.input_shape) == 3  # stored as uint8 0..255
+    resize = backbone_input(first)
+    images = len(input_shape) == 3  # stored as uint8 0..255
     if statistics is not None:
         known = [
             "# The training split's mean and std, per channel (per column for tables), as the run computed them:",
