@@ -1,0 +1,260 @@
+"""A run's copy of the user's code, its record, and the rule for running it again.
+
+When a run starts training, every module it imported from the user's folders (the folders of
+the classes its experiment names) is copied into ``code/`` in its folder, and ``code.json``
+records each file's SHA-256, where it came from and who made the copy. The record is a file of
+its own rather than part of ``status.json``: it is written once, atomically, after the copies
+it describes, and never again, while the status is rewritten all through training; a run
+folder whose ``code.json`` exists therefore holds the whole copy.
+
+A later process that builds the run's model or data (resume, eval, export, predict, the app's
+evaluation in its child process) imports that copy instead of the user's files, so a run
+trained months ago still loads after ``nets.py`` was edited; one line says when an original
+changed since. Running a run's copy is running code: it is done only when this user made the
+run and every copied file still matches its checksum, else it is refused in one line naming
+the file, unless the user says ``--trust-code``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from workbench.atomic import atomic_write_bytes
+from workbench.errors import WorkbenchError
+from workbench.schema.config import RunConfig
+from workbench.usercode.importing import use_copy
+from workbench.usercode.reference import CodeRef, parse_code_ref
+
+#: In a run's folder: the copy of the user's code, and its record.
+CODE_FOLDER = "code"
+RECORD_NAME = "code.json"
+RECORD_VERSION = 1
+#: How a refusal ends: the way to go on when the user knows the code.
+TRUST_HINT = "add --trust-code to run it anyway"
+
+
+class UntrustedCodeError(WorkbenchError):
+    """A run's code that Workbench will not run without ``--trust-code``: one line naming the file."""
+
+
+@dataclass(frozen=True)
+class CopiedFile:
+    """One file of the copy: ``copy`` relative to the run's folder (``code/nets.py``), the
+    ``original`` it was copied from, and the SHA-256 of its bytes."""
+
+    copy: str
+    original: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class CodeRecord:
+    """``code.json``: who made the copy (``uid``, ``user``), when, each user folder's copy
+    (``folders``: the original folder -> its copy, relative to the run's folder) and the files."""
+
+    uid: int
+    user: str
+    copied_at: str
+    folders: dict[str, str]
+    files: tuple[CopiedFile, ...]
+
+    def to_json(self) -> bytes:
+        data = {"version": RECORD_VERSION, **asdict(self), "files": [asdict(f) for f in self.files]}
+        return (json.dumps(data, indent=2) + "\n").encode("utf-8")
+
+
+def code_refs(config: RunConfig) -> list[CodeRef]:
+    """The user's classes ``config`` names: ``model.code``, each ``Code`` layer's, a code data
+    set's ``data.options.code`` (an empty list: the run runs no code of the user's)."""
+    found = []
+    if config.model.code:
+        found.append(parse_code_ref(config.model.code, "model.code"))
+    for index, layer in enumerate(config.model.layers):
+        if isinstance(layer.params.get("code"), str) and layer.params["code"]:
+            found.append(parse_code_ref(layer.params["code"], f"model.layers.{index}.code"))
+    code = config.data.options.get("code")
+    if config.data.dataset == "code" and isinstance(code, str) and code:
+        found.append(parse_code_ref(code, "data.options.code"))
+    return found
+
+
+def user_code_folders(config: RunConfig) -> list[Path]:
+    """The folders the experiment's classes are imported from, once each, in order."""
+    folders: list[Path] = []
+    for ref in code_refs(config):
+        folder = ref.folder.expanduser().resolve()
+        if folder not in folders:
+            folders.append(folder)
+    return folders
+
+
+# ----------------------------------------------------------------------------- making the copy
+
+
+def keep_code_copy(run: Path, config: RunConfig) -> CodeRecord | None:
+    """Copy every module this process imported from the experiment's folders into ``run/code/``
+    and write its record (None, and nothing written, for an experiment without code of the
+    user's). A run that has its record already keeps it: a resumed run goes on with the code
+    it started with, which is what this process imported."""
+    folders = user_code_folders(config)
+    if not folders or (run / RECORD_NAME).exists():
+        return None
+    copies = _copy_folders(folders)
+    files = []
+    for source in _imported_files(folders):
+        for folder, copy in copies.items():
+            if source.is_relative_to(folder):
+                data = source.read_bytes()
+                target = run / copy / source.relative_to(folder)
+                atomic_write_bytes(target, data, durable=False)
+                files.append(CopiedFile(str(target.relative_to(run)), str(source), _sha256(data)))
+    record = CodeRecord(
+        uid=os.getuid(),
+        user=_user_name(),
+        copied_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+        folders={str(folder): copy for folder, copy in copies.items()},
+        files=tuple(files),
+    )
+    atomic_write_bytes(run / RECORD_NAME, record.to_json())  # last, durable: the copy is whole once it exists
+    return record
+
+
+def _copy_folders(folders: list[Path]) -> dict[Path, str]:
+    """Where each user folder's copy goes: ``code`` for the one folder of most experiments,
+    ``code/<folder name>`` (made unique) when the classes come from several."""
+    if len(folders) == 1:
+        return {folders[0]: CODE_FOLDER}
+    names: dict[Path, str] = {}
+    for folder in folders:
+        name, n = folder.name or "root", 1
+        while f"{CODE_FOLDER}/{name}" in names.values():
+            n += 1
+            name = f"{folder.name or 'root'}-{n}"
+        names[folder] = f"{CODE_FOLDER}/{name}"
+    return names
+
+
+def _imported_files(folders: list[Path]) -> list[Path]:
+    """The files of the modules in ``sys.modules`` that lie under ``folders``, sorted."""
+    found = set()
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if not isinstance(file, str):
+            continue
+        path = Path(file).resolve()
+        if path.is_file() and any(path.is_relative_to(folder) for folder in folders):
+            found.add(path)
+    return sorted(found)
+
+
+# ----------------------------------------------------------------------------- using it
+
+
+def read_code_record(run: Path) -> CodeRecord | None:
+    """The run's ``code.json`` (None where it has none); a damaged one is one line naming it."""
+    path = run / RECORD_NAME
+    try:
+        data = json.loads(path.read_bytes())
+        files = tuple(CopiedFile(str(f["copy"]), str(f["original"]), str(f["sha256"])) for f in data["files"])
+        return CodeRecord(int(data["uid"]), str(data["user"]), str(data["copied_at"]), dict(data["folders"]), files)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise WorkbenchError(f"{path}: the record of the run's code copy cannot be read ({error})") from None
+
+
+#: The runs whose code this process uses already: checked (or trusted) once.
+_IN_USE: set[Path] = set()
+
+
+def use_run_code(run: Path, config: RunConfig, *, trust: bool = False) -> str | None:
+    """Before this process builds ``run``'s model or data: make the user's code import from the
+    run's copy, once its trust is checked (:func:`check_run_code`; ``trust``: the user said
+    ``--trust-code``). Returns the one line to show where an original file changed since the
+    copy was made (None: nothing to say). A run without code of the user's needs nothing; one
+    whose training never got to copy its code (it failed as it started) uses the files named
+    in its experiment, as it did then, if this user made it."""
+    run = run.resolve()
+    if run in _IN_USE or not code_refs(config):
+        return None
+    record = read_code_record(run)
+    if not trust:
+        check_run_code(run, record)
+    _IN_USE.add(run)
+    if record is None:
+        return None
+    # Python would write the copy's bytecode beside it, and read bytecode found there instead of
+    # the checked source: nothing is written into the copy, and check_run_code refuses any such file.
+    sys.dont_write_bytecode = True
+    for original, copy in record.folders.items():
+        use_copy(Path(original), run / copy)
+    return changed_since(run, record)
+
+
+def check_run_code(run: Path, record: CodeRecord | None) -> None:
+    """Refuse, in one line naming the file, a run's code this user did not make (the run
+    folder's owner, and the uid the record says made it) or whose copy changed since: a file
+    whose SHA-256 differs from the record, one missing, or one the record does not list (it
+    would be imported first: the copy's folder leads ``sys.path``)."""
+    me = os.getuid()
+    owner = run.stat().st_uid
+    if record is None:
+        if owner != me:
+            raise UntrustedCodeError(f"{run}: this run was made by another user (uid {owner}) and runs code; {TRUST_HINT}")
+        return
+    record_path = run / RECORD_NAME
+    for uid in (record.uid, owner, record_path.stat().st_uid):
+        if uid != me:
+            raise UntrustedCodeError(
+                f"{record_path}: this run's code was copied by another user (uid {uid}); running it runs theirs; {TRUST_HINT}"
+            )
+    listed = set()
+    for copied in record.files:
+        path = run / copied.copy
+        listed.add(path)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise UntrustedCodeError(f"{path}: missing from the run's copy of its code; {TRUST_HINT}") from None
+        if _sha256(data) != copied.sha256:
+            raise UntrustedCodeError(
+                f"{path}: changed since the run copied it (its SHA-256 is not the recorded one); {TRUST_HINT}"
+            )
+    for path in sorted((run / CODE_FOLDER).rglob("*")):
+        if path.is_file() and path not in listed:
+            raise UntrustedCodeError(f"{path}: not part of the run's copy of its code (not in {RECORD_NAME}); {TRUST_HINT}")
+
+
+def changed_since(run: Path, record: CodeRecord) -> str | None:
+    """One line naming the original files that changed (or went) since the run copied them."""
+    changed = []
+    for copied in record.files:
+        try:
+            same = _sha256(Path(copied.original).read_bytes()) == copied.sha256
+        except OSError:
+            same = False
+        if not same:
+            changed.append(Path(copied.original).name)
+    if not changed:
+        return None
+    names = ", ".join(changed)
+    verb = "has" if len(changed) == 1 else "have"
+    return f"{names} {verb} changed since run {run.name} copied its code; it uses its copy ({run / CODE_FOLDER})"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _user_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a uid without a name (a container)
+        return ""
