@@ -5,6 +5,12 @@ that copies the current :class:`~workbench.schema.config.RunConfig`, applies the
 previous state for undo and revalidates with :func:`workbench.experiment.validation.problems`, so a screen can
 never show a stale problem list and a test can drive every edit without the app.
 
+A model or data set of the user's own code (``model.code``) is learnt by running it once in a
+child process, which takes seconds: the draft validates with the answers on hand
+(:func:`~workbench.usercode.probing.answers_on_hand`), says meanwhile that the code is being
+run, and lists the questions still to ask (:attr:`Draft.pending_probes`) for the app to ask off
+its UI thread before it calls :meth:`Draft.recheck`.
+
 A draft may be invalid (that is what editing looks like); values a field's schema rejects
 outright (``-3`` for a batch size, ``abc`` for a rate) are refused with a ConfigError and leave
 the draft unchanged, while values that only clash with the rest of the experiment (a Linear
@@ -31,6 +37,7 @@ from workbench.model.shapes import ModelAnalysis, layer_names
 from workbench.optim.catalog import LOSSES, OPTIMIZERS, SCHEDULES, Choice
 from workbench.schema.config import DataConfig, LayerSpec, ModelConfig, RunConfig, layer_index, layer_name_problem, section_params
 from workbench.schema.params import Param, parse_field_text
+from workbench.usercode.probing import PROBE_TIMEOUT_S, PendingProbe, answers_on_hand
 
 #: How much undo history a draft keeps; older steps are dropped.
 HISTORY_LIMIT = 200
@@ -61,8 +68,11 @@ class Draft:
     here (each one is a single undo step). Subscribers are called after every change.
     """
 
-    def __init__(self, config: RunConfig, source: str = "") -> None:
+    def __init__(self, config: RunConfig, source: str = "", *, probe_timeout_s: float = PROBE_TIMEOUT_S) -> None:
         self._subscribers: list[Callable[[], None]] = []
+        #: Seconds the user's code may take when it is run once to learn its shapes.
+        self.probe_timeout_s = probe_timeout_s
+        self._pending: tuple[PendingProbe, ...] = ()
         self.version = 0
         self._config = config.copy()
         self._saved = config.copy()
@@ -119,6 +129,12 @@ class Draft:
     def analysis(self) -> ModelAnalysis | None:
         """Shape inference of the layer stack (None while the dataset is unknown)."""
         return self._analysis
+
+    @property
+    def pending_probes(self) -> tuple[PendingProbe, ...]:
+        """The user's code still to be run once before the draft's check is complete (each
+        one's problem says meanwhile that it is being run): ask them, then :meth:`recheck`."""
+        return self._pending
 
     def layer_error_index(self) -> int | None:
         """Index of the first layer that breaks the stack, if one does (None for an empty stack)."""
@@ -435,6 +451,17 @@ class Draft:
                     params[param.name] = value
         return LayerSpec(layer.type, layer.name, params, layer.group)
 
+    def use_code(self, code: str, args: dict[str, Any]) -> bool:
+        """Make the model the class ``code`` names (``/abs/nets.py:Net``) called with ``args``,
+        or, with ``code`` empty, a layer list again (empty: ``a`` or ``p`` fills it). The layer
+        list goes when a class comes (a model is one or the other); init schemes stay. One undo
+        step: ctrl+z brings the layers back."""
+        model = dataclasses.replace(self._config.model, code=code, args=dict(args) if code else {}, layers=[])
+        if not code and not self._config.model.code:
+            return False  # already a layer list: keep its layers
+        label = f"model {code.rpartition('/')[2]}" if code else "model of layers"
+        return self.replace_model(model, label)
+
     def replace_model(self, model: ModelConfig, label: str = "replace the model") -> bool:
         """Start from another model (e.g. a preset's); one undo step."""
 
@@ -464,12 +491,14 @@ class Draft:
 
     def _revalidate(self) -> None:
         """One check of the whole experiment gives the problems, the dataset and the shapes."""
-        try:
-            checked = check_experiment(self._config)
-        except Exception as error:  # noqa: BLE001 - a draft can hold anything; say why it cannot be checked
-            self._problems = [ConfigError(f"the experiment cannot be checked: {describe_error(error)}")]
-            self._info, self._analysis = None, None
-            return
+        with answers_on_hand() as pending:  # never the user's code on the UI thread: see pending_probes
+            try:
+                checked = check_experiment(self._config)
+            except Exception as error:  # noqa: BLE001 - a draft can hold anything; say why it cannot be checked
+                self._problems = [ConfigError(f"the experiment cannot be checked: {describe_error(error)}")]
+                self._info, self._analysis, self._pending = None, None, ()
+                return
+        self._pending = tuple({probe.key: probe for probe in pending}.values())
         self._problems, self._info, self._analysis = checked.problems, checked.info, checked.analysis
 
 

@@ -58,6 +58,7 @@ from workbench.runs.folder import RunDir
 from workbench.runs.words import end_notice
 from workbench.scheduling.sweep import endings_since
 from workbench.schema.config import OptimizerConfig, RunConfig, ScheduleConfig
+from workbench.tui import code_probes
 from workbench.tui.app_base import WorkbenchAppBase
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.live_runs import POST_INTERVAL_S, FollowedRun, LiveRuns, activity_text
@@ -125,6 +126,7 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         "warm-up": "PyTorch could not be loaded",
         "launch": "The run could not start",
         "follow-runs": "Runs in progress are no longer followed",
+        code_probes.GROUP: code_probes.FAILURE_TITLE,
     }
 
     CSS_PATH = "app.tcss"
@@ -186,6 +188,7 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
     def on_mount(self) -> None:
         self.mode_change_signal.subscribe(self, self._mode_shown)
         self.switch_mode(self.start)
+        code_probes.ask_pending(self, self.draft)
         self._follow_runs()
         self.set_interval(ENDINGS_CHECK_S, self._check_endings)
 
@@ -232,6 +235,7 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
 
     def _draft_changed(self) -> None:
         self.draft_version = self.draft.version
+        code_probes.ask_pending(self, self.draft)
 
     # ------------------------------------------------------------------ runs
 

@@ -7,6 +7,12 @@ child process (``python -m workbench.engine.code_probe``) runs it and writes its
 to a file of ours; its own output is kept apart. An answer is cached, keyed on the request and
 the content of every Python file in the user's folder, so the same question about the same
 code is asked once (the Model screen redraws, validation repeats).
+
+The app validates its draft on its UI thread at every keystroke, where a child that takes
+seconds (or hangs until its time limit) must not run: there, validation runs inside
+:func:`answers_on_hand`, which answers from the cache (or from what this process was told
+before) and otherwise notes the question and says it is pending; the app asks the child in a
+worker (:func:`PendingProbe.run`) and validates again once it has answered.
 """
 
 from __future__ import annotations
@@ -17,6 +23,10 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +50,74 @@ class ProbeError(WorkbenchError):
         self.details = details
 
 
+class ProbePending(ProbeError):
+    """Inside :func:`answers_on_hand`: the question has no answer yet; it was noted, to be asked."""
+
+
+@dataclass(frozen=True)
+class PendingProbe:
+    """A question :func:`answers_on_hand` could not answer yet: ``run`` asks the child."""
+
+    request: dict[str, Any]
+    folders: tuple[Path, ...]
+
+    @property
+    def label(self) -> str:
+        """The user's class as messages name it: ``nets.py:Net``."""
+        return _label(self.request)
+
+    @property
+    def key(self) -> str:
+        """The same question asked twice has the same key."""
+        return json.dumps([self.request, [str(folder) for folder in self.folders]], sort_keys=True)
+
+    def run(self, timeout_s: float = PROBE_TIMEOUT_S) -> None:
+        """Ask the child (off the UI thread): afterwards :func:`answers_on_hand` has its answer,
+        a failure and a time-out included, so validating again never asks twice."""
+        try:
+            probe(self.request, list(self.folders), timeout_s=timeout_s)
+        except ProbeError:
+            pass  # the answer is kept: validation words it where it belongs
+
+
+#: Inside answers_on_hand: the questions that found no answer (None outside it).
+_PENDING: ContextVar[list[PendingProbe] | None] = ContextVar("workbench_pending_probes", default=None)
+#: Every answer a child gave this process, by cache key: a time-out or a killed child too,
+#: which the cache never keeps, so that answers_on_hand does not send the same question again.
+_HEARD: dict[str, dict[str, Any]] = {}
+
+
+@contextmanager
+def answers_on_hand() -> Iterator[list[PendingProbe]]:
+    """Within it (on this thread), :func:`probe` never starts a child: it answers from the cache
+    or from what this process heard before, and otherwise raises :class:`ProbePending` and adds
+    the question to the list it yields."""
+    pending: list[PendingProbe] = []
+    token = _PENDING.set(pending)
+    try:
+        yield pending
+    finally:
+        _PENDING.reset(token)
+
+
+def forget_failures() -> None:
+    """Let the next question about code that timed out or died be asked again (the person
+    asked to read it again: the machine may have been busy)."""
+    for key in [key for key, answer in _HEARD.items() if answer.get("transient")]:
+        del _HEARD[key]
+
+
 def probe(
     request: dict[str, Any], folders: list[Path], *, timeout_s: float = PROBE_TIMEOUT_S, cached: bool = True
 ) -> dict[str, Any]:
     """The child's answer to ``request`` (``{"kind": "model" | "dataset", ...}``), from the cache
     when the same request met the same code in ``folders`` before. Raises ProbeError (one line)
     when the code fails, hangs past ``timeout_s``, or the child dies."""
-    path = _cache_path(request, folders) if cached else None
+    key = _cache_key(request, folders)
+    path = cache_dir() / "code-probes" / f"{key[:32]}.json" if cached else None
+    pending = _PENDING.get()
+    if pending is not None and key in _HEARD:
+        return _checked(dict(_HEARD[key]))
     if path is not None and path.is_file():
         try:
             answer = json.loads(path.read_text(encoding="utf-8"))
@@ -54,7 +125,11 @@ def probe(
             answer = None
         if isinstance(answer, dict):
             return _checked(answer)
+    if pending is not None:
+        pending.append(PendingProbe(request, tuple(folders)))
+        raise ProbePending("being run once, in the background…")
     answer = _ask_child(request, timeout_s)
+    _HEARD[key] = dict(answer)
     if path is not None and not answer.pop("transient", False):
         # An answer of the user's code (an error too: the same broken code gives the same line at
         # once); never a time-out or a killed child, which a loaded machine may cause.
@@ -68,9 +143,13 @@ def _checked(answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def _ask_child(request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+def _label(request: dict[str, Any]) -> str:
     what = str(request.get("code", "the code"))
-    label = Path(what.rpartition(":")[0]).name + ":" + what.rpartition(":")[2] if ":" in what else what
+    return Path(what.rpartition(":")[0]).name + ":" + what.rpartition(":")[2] if ":" in what else what
+
+
+def _ask_child(request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    label = _label(request)
     with tempfile.TemporaryDirectory(prefix="workbench-probe-") as folder:
         answer_path = Path(folder) / "answer.json"
         env = {**os.environ, "WORKBENCH_PROBE_ANSWER": str(answer_path), "PYTHONUNBUFFERED": "1"}
@@ -135,8 +214,7 @@ def code_fingerprint(folders: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _cache_path(request: dict[str, Any], folders: list[Path]) -> Path:
-    key = hashlib.sha256(
+def _cache_key(request: dict[str, Any], folders: list[Path]) -> str:
+    return hashlib.sha256(
         json.dumps({"v": CACHE_VERSION, "request": request, "code": code_fingerprint(folders)}, sort_keys=True).encode()
     ).hexdigest()
-    return cache_dir() / "code-probes" / f"{key[:32]}.json"

@@ -1,0 +1,43 @@
+"""The user's own code, run once off the UI thread whenever the draft needs an answer from it.
+
+A model or data set class of the user's (``model.code``) is learnt by running it once in a
+child process (:mod:`workbench.usercode.probing`): seconds for torch to import, up to the time
+limit for code that hangs. The draft never waits for that on the UI thread: it validates with
+the answers on hand and lists what it still needs (:attr:`Draft.pending_probes`). After every
+change of the draft, the app asks those questions here, in one thread worker at a time, and
+then has the draft check itself again, which now finds the answers: the Model screen's tree
+and every screen's problem line follow. The app never imports the user's code itself.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.worker import get_current_worker
+
+from workbench.experiment.draft import Draft
+from workbench.usercode.probing import PendingProbe
+
+#: The worker group (the app's worker error handler titles a failure by it).
+GROUP = "code-probe"
+#: How the app's worker error handler titles a failure of the worker itself (not of the user's
+#: code, whose failure is an answer and shows as the model's or the data set's problem).
+FAILURE_TITLE = "Your code could not be run once"
+
+
+def ask_pending(app: App[object], draft: Draft) -> None:
+    """Ask the draft's pending questions in a thread worker (a newer set replaces one under
+    way), then recheck the draft on the UI thread. Nothing to ask: nothing started."""
+    pending = draft.pending_probes
+    if not pending:
+        return
+    app.run_worker(lambda: _ask(app, draft, pending), thread=True, group=GROUP, exclusive=True, exit_on_error=False, name=GROUP)
+
+
+def _ask(app: App[object], draft: Draft, pending: tuple[PendingProbe, ...]) -> None:
+    worker = get_current_worker()
+    for question in pending:
+        if worker.is_cancelled:
+            return
+        question.run(draft.probe_timeout_s)
+    if not worker.is_cancelled:
+        app.call_from_thread(draft.recheck)
