@@ -143,15 +143,21 @@ def _copy_folders(folders: list[Path]) -> dict[Path, str]:
 
 def _imported_files(folders: list[Path]) -> list[Path]:
     """The files of the modules in ``sys.modules`` that lie under ``folders``, sorted."""
-    found = set()
-    for module in list(sys.modules.values()):
+    return sorted(set(imported_modules(folders).values()))
+
+
+def imported_modules(folders: list[Path]) -> dict[str, Path]:
+    """The modules in ``sys.modules`` whose file lies under ``folders``, by import name, sorted:
+    what was copied into the run, and what the script export of the model carries."""
+    found = {}
+    for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
         if not isinstance(file, str):
             continue
         path = Path(file).resolve()
         if path.is_file() and any(path.is_relative_to(folder) for folder in folders):
-            found.add(path)
-    return sorted(found)
+            found[name] = path
+    return dict(sorted(found.items()))
 
 
 # ----------------------------------------------------------------------------- using it
