@@ -23,7 +23,7 @@ from workbench.usercode.importing import user_code_words
 
 
 def _answerers() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
-    from workbench.data.sources.code_dataset import probe_dataset
+    from workbench.data.sources.code_items import probe_dataset
     from workbench.model.code_model import probe_model
 
     return {"model": probe_model, "dataset": probe_dataset}
