@@ -1,7 +1,8 @@
 """Load a dataset for a run: train, validation and test splits, ready to batch on the device.
 
 Small sets (all the presets) are materialised once as tensors on the training device (uint8
-for images), then batched by slicing; image folders too large for memory stream from disk.
+for images), then batched by slicing; image folders and code data sets too large for memory
+stream (:mod:`workbench.data.streaming`; a code data set: :mod:`workbench.data.code_loading`).
 The validation split is carved from the training split with the run's seed; the test split
 is the dataset's fixed one and is never touched. Normalisation statistics come from the
 training samples only. Regression targets are standardised with training statistics too, so
@@ -11,12 +12,14 @@ losses have the same scale on every dataset.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
+from workbench.data import code_loading
 from workbench.data.batching import Batches, TensorBatches
 from workbench.data.normalise import Normaliser
 from workbench.data.raw import RawDataset, RawSplit
@@ -26,7 +29,7 @@ from workbench.data.resize import InputResize, resizing
 from workbench.data.sharding import WHOLE, Shard
 from workbench.data.sources.image_folder import FolderScan, decode_scan, scan_image_folder
 from workbench.data.splitting import carve_validation
-from workbench.data.streaming import ImageFiles, LoaderBatches, fit_streamed
+from workbench.data.streaming import ImageFiles, LoaderBatches, StreamedItems, fit_streamed, stats_sample
 from workbench.schema.config import DataConfig
 
 #: An image folder whose decoded pixels would take more than this streams from disk (storage = "auto").
@@ -59,11 +62,17 @@ def load_splits(
     info = describe(data)
     options = dataset_options(data)
     device = torch.device(device)
+    if data.dataset == "code":  # the user's class: imported here, in the training process
+        if code_loading.streams(options, info):
+            train_items, test_items = code_loading.streamed_items(options)
+            streamed = _Streamed(train_items.subset, test_items, options["workers"], len(train_items))
+            return _streamed_splits(data, seed, device, info, streamed, resize, shard)
+        return _tensor_splits(data, seed, device, info, code_loading.read_code_raw(options, info), resize, shard)
     if data.dataset != "image-folder":
         return _tensor_splits(data, seed, device, info, read_raw(data.dataset, options), resize, shard)
     scan = scan_image_folder(options)
     if _streams(scan, options):
-        return _streamed_splits(data, seed, device, info, scan, options, resize, shard)
+        return _streamed_splits(data, seed, device, info, _image_files(scan, options), resize, shard)
     return _tensor_splits(data, seed, device, info, decode_scan(scan, options), resize, shard)
 
 
@@ -117,44 +126,64 @@ def _streams(scan: FolderScan, options: dict[str, Any]) -> bool:
     return options["storage"] == "stream"
 
 
+@dataclass(frozen=True)
+class _Streamed:
+    """A set that streams: its training items picked by index (``pick``, the validation split
+    is carved from them), its test items, and the DataLoader workers that read them."""
+
+    pick: Callable[[np.ndarray], StreamedItems]
+    test: StreamedItems
+    workers: int
+    #: Items of the whole training split (before validation is carved from it).
+    train_total: int
+
+
+def _image_files(scan: FolderScan, options: dict[str, Any]) -> _Streamed:
+    size, workers = options["size"], options["workers"]
+    files = np.array(scan.train_files, dtype=object)
+
+    def pick(picked: np.ndarray) -> StreamedItems:
+        return ImageFiles(files[picked].tolist(), scan.train_labels[picked], size, threads=workers)
+
+    return _Streamed(pick, ImageFiles(scan.test_files, scan.test_labels, size), workers, len(scan.train_files))
+
+
 def _streamed_splits(
     data: DataConfig,
     seed: int,
     device: torch.device,
     info: DatasetInfo,
-    scan: FolderScan,
-    options: dict[str, Any],
+    streamed: _Streamed,
     resize: InputResize | None,
     shard: Shard,
 ) -> Splits:
-    train_idx, val_idx = carve_validation(len(scan.train_files), data.val_fraction, data.subset, seed)
-    size, workers = options["size"], options["workers"]
-    files = np.array(scan.train_files, dtype=object)
+    train_idx, val_idx = carve_validation(streamed.train_total, data.val_fraction, data.subset, seed)
+    train_items = streamed.pick(train_idx)
+    standardise = _own_statistics(data, resize)
+    normaliser = resizing(fit_streamed(train_items, standardise, seed), resize)
+    target_scale = None
+    if info.task == "regression":
+        picked = stats_sample(len(train_items), True, seed).tolist()
+        target_scale = Normaliser.fit(torch.from_numpy(train_items.targets(picked)), standardise=True)
 
-    def image_files(picked: np.ndarray | None) -> ImageFiles:
-        if picked is None:
-            return ImageFiles(scan.test_files, scan.test_labels, size)
-        return ImageFiles(files[picked].tolist(), scan.train_labels[picked], size)
-
-    train_files = image_files(train_idx)
-    normaliser = resizing(fit_streamed(train_files, _own_statistics(data, resize), seed, workers), resize)
-
-    def batches(split: ImageFiles, training: bool) -> LoaderBatches:
+    def batches(split: StreamedItems, training: bool) -> LoaderBatches:
         return LoaderBatches(
             split,
             batch_size=data.batch_size if training else data.eval_batch_size,
-            workers=workers,
+            workers=streamed.workers,
             device=device,
             normaliser=normaliser,
             shuffle_seed=seed if training else None,
-            augment=data.augment if training else None,
+            augment=data.augment if training and info.kind == "image" else None,
             shard=shard,
+            target_scale=target_scale,
         )
 
     return Splits(
         info=info,
-        train=batches(train_files, training=True),
-        val=batches(image_files(val_idx), training=False) if len(val_idx) else None,
-        test=batches(image_files(None), training=False),
+        train=batches(train_items, training=True),
+        val=batches(streamed.pick(val_idx), training=False) if len(val_idx) else None,
+        test=batches(streamed.test, training=False),
         normaliser=normaliser,
+        target_scale=target_scale,
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import paths
-from workbench.data.sources import bundled, first_marker, spirals
+from workbench.data.sources import bundled, code_dataset, first_marker, spirals
 from workbench.data.splitting import fixed_split_sizes, validation_size
 from workbench.errors import ConfigError
 from workbench.schema.config import DataConfig
@@ -354,6 +354,18 @@ _SPECS = (
         options=_IMAGE_FOLDER_OPTIONS,
         help="one sub-folder per class (or train/ and test/ each so), resized to size x size RGB",
     ),
+    DatasetSpec(
+        "code",
+        "Your Dataset class",
+        "classification",
+        "image",  # as its items are found: image, tabular or tensor
+        "your Python file (data.options.code)",
+        "yours",
+        offline=True,
+        download_mb=None,
+        options=code_dataset.CODE_OPTIONS,
+        help="a torch Dataset subclass of yours whose items are (x, y), as MyDataset(file) in the tutorials",
+    ),
 )
 
 DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in _SPECS}
@@ -373,6 +385,8 @@ def dataset_spec(name: str, where: str = "data.dataset") -> DatasetSpec:
 def dataset_options(data: DataConfig, where: str = "data.options") -> dict[str, Any]:
     """The dataset's options from ``data.options``, typed and checked, every default filled in."""
     spec = dataset_spec(data.dataset)
+    if spec.name == "code":  # its class's arguments are tables, which no Param describes
+        return code_dataset.code_options(data.options, where)
     return coerce_all(spec.options, data.options, where, what=f"dataset {spec.name}")
 
 
@@ -397,7 +411,9 @@ def describe(data: DataConfig) -> DatasetInfo:
     """
     spec = dataset_spec(data.dataset)
     options = dataset_options(data)
-    _check_augment(data, spec)
+    if spec.name == "code":
+        return _code_info(data, spec, options)
+    _check_augment(data, spec.kind)
     task, shape, classes, train, test = _FACT_READERS.get(spec.name, _fixed_facts)(spec, options)
     return DatasetInfo(
         name=spec.name,
@@ -468,13 +484,41 @@ _FACT_READERS: dict[str, Callable[[DatasetSpec, dict[str, Any]], _Facts]] = {
 }
 
 
-def _check_augment(data: DataConfig, spec: DatasetSpec) -> None:
-    if spec.kind == "image":
+def _code_info(data: DataConfig, spec: DatasetSpec, options: dict[str, Any]) -> DatasetInfo:
+    """A code data set as the probe's child found it (the class run once, in a child process:
+    the caller never imports the user's code). Without ``test_args`` its test set is held out of
+    its items as for every set that has no test split of its own."""
+    facts = code_dataset.code_facts(options)
+    _check_augment(data, facts.kind)
+    if facts.test is None:
+        train, test = fixed_split_sizes(facts.train.size, code_dataset.code_ref(options).label)
+    else:
+        train, test = facts.train.size, facts.test.size
+    return DatasetInfo(
+        name=spec.name,
+        title=spec.title,
+        task=facts.task,
+        kind=facts.kind,
+        input_shape=facts.train.input_shape,
+        num_outputs=facts.num_outputs,
+        class_names=facts.class_names,
+        train_size=train,
+        test_size=test,
+        source=f"{code_dataset.code_ref(options).label}: your own code",
+        licence=spec.licence,
+        offline=True,
+        cached=True,
+        download_mb=None,
+    )
+
+
+def _check_augment(data: DataConfig, kind: str) -> None:
+    if kind == "image":
         return
     asked = {"random_crop_padding": data.augment.random_crop_padding > 0, "horizontal_flip": data.augment.horizontal_flip}
     for field, on in asked.items():
         if on:
             where = f"data.augment.{field}"
             raise ConfigError(
-                f"{where}: augmentation works on images, and {spec.name} is {spec.kind} data; turn it off", field=where
+                f"{where}: augmentation works on images, and {data.dataset} is {kind} data; turn it off", field=where
             )
