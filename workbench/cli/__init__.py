@@ -110,7 +110,12 @@ def _run(argv: list[str]) -> int:
     except WorkbenchError as error:
         err.print(Text.assemble(("error:", "bold red"), f" {error}"), soft_wrap=True)
         if args.verbose:
-            err.print_exception()
+            # The user's code failed: its own traceback (the run's log has it too), not Workbench's.
+            details = getattr(error, "details", "")
+            if details:
+                err.print(details, soft_wrap=True)
+            else:
+                err.print_exception()
         return error.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")

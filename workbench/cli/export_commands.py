@@ -23,6 +23,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from workbench.cli.code_trust import add_trust_argument, use_run_code_here
 from workbench.errors import WorkbenchError
 
 RUN_HELP = "run id, a unique prefix of one, 'latest', or a run folder"
@@ -59,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(default: export/<checkpoint>.<format's extension> in the run's folder)",
     )
     export.add_argument("--json", action="store_true", help="model formats: print what was written and checked as JSON")
+    add_trust_argument(export)
     add_tensorboard_argument(
         export, "write TensorBoard event files instead of CSV: to DIR/<run id>, or without DIR to tb/ in the run's folder"
     )
@@ -119,6 +121,7 @@ def export_model_command(args: argparse.Namespace, console: Console) -> int:
     require_extra(args.format)  # before the run is even looked at: the fix is an install
     run = find_run(args.run)
     checkpoint = resolve_checkpoint(run, args.checkpoint)
+    use_run_code_here(run, args.trust_code)
     default = run.export_dir / f"{checkpoint.stem}{FORMATS[args.format]}"
     out = Path(args.out).expanduser().resolve() if args.out else default
     result = export_checkpoint(checkpoint, args.format, out)

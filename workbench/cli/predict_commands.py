@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from workbench.cli.code_trust import add_trust_argument, use_run_code_here
 from workbench.cli.export_commands import RUN_HELP
 from workbench.errors import DataError
 
@@ -38,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     predict.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the run's train.device)")
     predict.add_argument("--json", action="store_true", help="print the predictions as JSON")
+    add_trust_argument(predict)
     predict.set_defaults(handler=predict_command)
 
 
@@ -51,6 +53,7 @@ def predict_command(args: argparse.Namespace, console: Console) -> int:
     missing = next((f for f in files if not f.exists()), None)
     if missing is not None:  # before the model and its data are loaded
         raise DataError(f"{missing}: no such file")
+    use_run_code_here(run, args.trust_code)
     predictor = Predictor.from_checkpoint(resolve_checkpoint(run, args.checkpoint), device=args.device)
     predictions = predictor.predict(files, top=args.top, resize=args.resize)
     if args.json:

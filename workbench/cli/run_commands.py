@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from workbench.cli.code_trust import add_trust_argument, use_run_code_here
 from workbench.cli.export_commands import add_tensorboard_argument, tensorboard_folder
 from workbench.cli.setup_commands import add_override_argument
 from workbench.cli.sweep_training import add_sweep_arguments, queue_training, wants_queue
@@ -85,6 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--split", choices=("test", "val"), default="test")
     evaluate.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the run's train.device)")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_trust_argument(evaluate)
     evaluate.set_defaults(handler=eval_command)
 
     resume = sub.add_parser("resume", help="continue a stopped, interrupted or finished run")
@@ -99,6 +101,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     resume.add_argument("--detach", action="store_true", help="resume in a process of its own: print the run id and return")
     add_tensorboard_argument(resume, TENSORBOARD_HELP)
     resume.add_argument("--notify", metavar="CMD|URL", help=NOTIFY_HELP)
+    add_trust_argument(resume)
     add_worker_arguments(resume)
     resume.set_defaults(handler=resume_command)
 
@@ -254,7 +257,7 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
     def make(sinks: Sequence[ev.Sink], control: Control) -> Trainer:
         from workbench.engine.trainer import Trainer
 
-        return Trainer.resume(run, sinks, control, epochs=args.epochs, device=args.device)
+        return Trainer.resume(run, sinks, control, epochs=args.epochs, device=args.device, trust_code=args.trust_code)
 
     return _drive(make, args, console)
 
@@ -533,6 +536,7 @@ def eval_command(args: argparse.Namespace, console: Console) -> int:
 
     run = find_run(args.run)
     path = resolve_checkpoint(run, args.checkpoint)
+    use_run_code_here(run, args.trust_code)
     evaluation = evaluate_checkpoint(path, args.split, device=args.device)
     if not evaluation.run_id:
         evaluation.run_id = run.id

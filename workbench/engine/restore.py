@@ -3,7 +3,9 @@
 The checkpoint is read with :func:`checkpoint_io.read_checkpoint` (weights only, checksum
 verified), its experiment validated like any other before a model is built from it, and the
 parts rebuilt by :func:`setup.build_parts`, so the data splits and the normalisation fitted on
-the training samples are exactly those of the run that wrote it.
+the training samples are exactly those of the run that wrote it. A run that trained the user's
+own code is rebuilt with the run's copy of it (:mod:`workbench.usercode.copies`): the code it
+trained with, whatever the user changed since, and only once that copy passed the trust checks.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from workbench.errors import CheckpointError, ConfigError
 from workbench.experiment.validation import validate
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
+from workbench.usercode.copies import use_run_code
 
 
 @dataclass
@@ -31,6 +34,8 @@ class RestoredModel:
     config: RunConfig
     parts: Parts
     epoch: int
+    #: One line when an original file of the user's code changed since the run copied it.
+    code_note: str | None = None
 
     @property
     def module(self) -> nn.Module:
@@ -42,12 +47,18 @@ class RestoredModel:
         return str(self.checkpoint.get("run_id", ""))
 
 
-def restore_model(path: Path, *, device: str | None = None) -> RestoredModel:
-    """Read the checkpoint at ``path`` and rebuild its model and data; one line for any problem."""
+def restore_model(path: Path, *, device: str | None = None, trust_code: bool = False) -> RestoredModel:
+    """Read the checkpoint at ``path`` and rebuild its model and data; one line for any problem.
+    A checkpoint in a run's folder (``<run>/checkpoints/``) that names the user's code runs the
+    run's copy of it, refused unless this user made it and it is unchanged, or ``trust_code``."""
     state = read_checkpoint(path)
+    folder = Path(path).resolve().parent
+    run = folder.parent if folder.name == "checkpoints" and (folder.parent / "config.toml").is_file() else None
     try:  # validated like any experiment before a model is built from it (sizes, catalogs, shapes);
         # not the weights file or the device it trained with: the checkpoint holds the weights
-        config = validate(config_io.from_dict(state["config"]), machine=False)
+        stored = config_io.from_dict(state["config"])
+        note = use_run_code(run, stored, trust=trust_code) if run is not None else None  # before validation runs it
+        config = validate(stored, machine=False)
     except ConfigError as error:
         raise CheckpointError(f"{path}: its experiment is not valid: {error}") from None
     parts = build_parts(config, device=device, for_training=False)
@@ -59,4 +70,4 @@ def restore_model(path: Path, *, device: str | None = None) -> RestoredModel:
     if not isinstance(epoch, int):
         raise CheckpointError(f"{path}: its epoch is {epoch!r}, not a whole number")
     parts.prepared.module.eval()
-    return RestoredModel(Path(path), state, config, parts, epoch)
+    return RestoredModel(Path(path), state, config, parts, epoch, note)

@@ -18,6 +18,7 @@ import math
 import os
 import socket
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -63,14 +64,21 @@ from workbench.runs.status import FINISHED
 from workbench.runs.store import create_run
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
+from workbench.usercode.copies import CODE_FOLDER, keep_code_copy, use_run_code
+from workbench.usercode.importing import UserCodeError, user_code_words
 
 #: Progress events are sent at most this often (seconds): enough for a live bar and chart.
 PROGRESS_INTERVAL_S = 0.25
 
 
 class TrainingFailed(WorkbenchError):
-    """The run stopped on an error (non-finite loss, out of memory, a full disk); saved
-    checkpoints are intact and the message names the last good one."""
+    """The run stopped on an error (non-finite loss, out of memory, a full disk, the user's
+    code); saved checkpoints are intact and the message names the last good one. ``details``:
+    the traceback of an error in the user's code, for ``--verbose`` (the run's log has it too)."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class _Failure(Exception):
@@ -141,10 +149,13 @@ class Trainer:
         device: str | None = None,
         progress_interval_s: float = PROGRESS_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
+        trust_code: bool = False,
     ) -> Trainer:
         """A trainer that continues ``run`` from its last.pt; ``epochs`` sets a new total. The other
         workers of a distributed run read the same file; the first checks and claims the run.
-        A run that never trained an epoch and has no checkpoint starts over, as the same run."""
+        A run that never trained an epoch and has no checkpoint starts over, as the same run.
+        The user's code is imported from the run's copy, checked first unless ``trust_code``
+        (:func:`workbench.usercode.copies.use_run_code`)."""
         team = Team(place_from_environment())
         if team.first:
             check_resumable(run)
@@ -163,13 +174,16 @@ class Trainer:
             config = run.read_config()
             config.train.epochs = epochs or config.train.epochs
             config.train.device = device or config.train.device
+            note = use_run_code(run.path, config, trust=trust_code)
             trainer = make(validate(config))
             trainer._resumed = True
+            trainer._extra_warnings += [note] if note else []
             return trainer
         state = read_checkpoint(run.last_checkpoint)
         stored = config_io.from_dict(state["config"])
         # Where it continues is checked, not where it trained: a run of a GPU box resumes on a laptop's CPU.
         stored.train.device = device or stored.train.device
+        note = use_run_code(run.path, stored, trust=trust_code)  # before validation probes the code
         try:
             config = validate(stored)
         except ConfigError as error:
@@ -196,6 +210,7 @@ class Trainer:
             f"removed (epoch {path.stem.removeprefix('epoch-').lstrip('0')} trains again)"
             for path in orphans
         ] + warnings
+        trainer._extra_warnings += [note] if note else []
         return trainer
 
     def run(self) -> ev.RunFinished:
@@ -222,6 +237,8 @@ class Trainer:
                     config_io.write(self.config, run.config_path)  # the epochs total or the device may have changed
                 run = RunDir(Path(team.share(str(run.path) if run is not None else "")))
                 self.run_dir = run
+                if team.first:
+                    keep_code_copy(run.path, self.config)  # what it imported, for resume, eval and export
                 with cpu_share(parts.device, run.id, self.config.train.deterministic) as shared:
                     self._extra_warnings += [shared] if shared else []
                     return _Session(self, run, parts, state).train()
@@ -245,6 +262,8 @@ class Trainer:
         except BaseException as error:
             if self.run_dir is not None:
                 message = str(error) if isinstance(error, WorkbenchError) else f"{type(error).__name__}: {error}"
+                if isinstance(error, UserCodeError):
+                    _log_traceback(self.run_dir, error)
                 _announce_failure(self.sinks, ev.RunFailed(message=message, last_checkpoint=""))
             raise
 
@@ -340,7 +359,10 @@ class _Session:
             if words is None:  # not one the run can say in a line: recorded, and raised as it is
                 self._fail("interrupted" if isinstance(error, KeyboardInterrupt) else f"{type(error).__name__}: {error}")
                 raise
-            raise self._fail(words) from None
+            failed = self._fail(words)
+            if _users_words(error) is not None:  # the line says where; the log keeps how it got there
+                failed.details = _log_traceback(self.run, error)
+            raise failed from None
 
     def _failure_words(self, error: BaseException) -> str | None:
         """What went wrong, in the one line the run records and the user reads, for each failure a
@@ -351,6 +373,13 @@ class _Session:
             return (
                 f"CUDA ran out of memory at epoch {position.epoch}, step {position.step} with data.batch_size={size}; "
                 f"try a smaller batch (--set data.batch_size={max(1, size // 2)})"
+            )
+        if (words := _users_words(error)) is not None:
+            # A resume runs the run's own copy of the code (code/): fixing the file helps a new run.
+            return (
+                f"{words} at epoch {position.epoch}, step {position.step}; training stopped. {self._last_good()}. "
+                f"Fix your code and train a new run (a resume runs this run's copy, {self.run.path / CODE_FOLDER}); "
+                f"the traceback is in {self.run.log_path}"
             )
         if isinstance(error, OSError):
             return f"{error.filename or self.run.path}: {error.strerror or error}; training stopped. {self._last_good()}"
@@ -671,6 +700,32 @@ class _Session:
     def _emit(self, event: ev.Event) -> None:
         for sink in self.sinks:
             sink(event)
+
+
+def _users_words(error: BaseException) -> str | None:
+    """The one line for an error of the user's code (a model's forward, a data set's
+    ``__getitem__``, ``sys.exit()`` there), else None. An error in a DataLoader worker comes back
+    re-raised with the worker's traceback as its text, the user's line last."""
+    if isinstance(error, KeyboardInterrupt):
+        return None
+    text = str(error).strip()
+    if "DataLoader worker" in text.partition("\n")[0]:
+        last = text.splitlines()[-1]
+        kind, sep, line = last.partition(": ")
+        return line if sep and kind.endswith(UserCodeError.__name__) else None
+    return user_code_words(error)
+
+
+def _log_traceback(run: RunDir, error: BaseException) -> str:
+    """Append the traceback of an error of the user's code to the run's log (a detached run's
+    output goes there too; a foreground run's log starts with it); returns it."""
+    details = getattr(error, "details", "") or "".join(traceback.format_exception(error))
+    try:
+        with run.log_path.open("a", encoding="utf-8") as log:
+            log.write(details if details.endswith("\n") else details + "\n")
+    except OSError:
+        pass  # the one line is recorded in the status; a log that cannot be written loses only this
+    return details
 
 
 def _announce_failure(sinks: Sequence[ev.Sink], failed: ev.RunFailed) -> None:
