@@ -1,0 +1,41 @@
+"""The presets that mirror the tutorials' own classes (issue 27, item 7): my-dataset's MyDataset
+over its shipped text files and pictures, the tutorial's Net in tutorial-net and its named
+blocks in tutorial-net-blocks, each trained as shipped from any working folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scripts.make_my_dataset import write
+from workbench.engine.trainer import Trainer
+from workbench.experiment.presets import load_experiment, shipped_presets_dir
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.suffix in (".png", ".txt")
+    }
+
+
+def test_the_shipped_example_pictures_and_lists_are_what_the_script_writes(tmp_path: Path) -> None:
+    write(tmp_path)
+    written, shipped = _files(tmp_path), _files(shipped_presets_dir() / "my-dataset")
+    assert written.keys() == shipped.keys()
+    assert all(written[name] == shipped[name] for name in written), "run: python -m scripts.make_my_dataset"
+    assert 40 <= sum(name.endswith(".png") for name in shipped) <= 100  # tens of small pictures
+    assert sum(map(len, shipped.values())) < 20_000
+
+
+def test_the_my_dataset_preset_trains_its_own_dataset_class_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the class, its text files and pictures are found from the preset's folder
+    experiment = load_experiment("my-dataset")
+    assert Path(experiment.data.options["args"]["file"]).is_absolute()
+    finished = Trainer(experiment).run()
+    assert finished.state == "finished"
+    assert finished.test["acc"] >= 0.8  # 20 test pictures; 0.95 when written
