@@ -1,4 +1,5 @@
-"""Turn a validated layer list into a real ``nn.Sequential`` with readable module names.
+"""Turn a validated model into a real module: a layer list into an ``nn.Sequential`` with
+readable module names, a class of the user's (``model.code``) into an instance of it.
 
 Sizes come from shape inference, so the module is exactly what the layer table shows; each
 layer is its catalog constructor called with its resolved parameters.
@@ -15,8 +16,9 @@ from workbench.model import blocks
 from workbench.model.backbone_build import build_backbone
 from workbench.model.backbones import BACKBONE
 from workbench.model.catalog import LAYER_TYPES
+from workbench.model.code_model import build_code_model
 from workbench.model.init import init_parameters
-from workbench.model.shapes import LayerInfo, analyse, model_parts
+from workbench.model.shapes import LayerInfo, analyse_model, model_parts
 from workbench.schema.config import ModelConfig
 
 #: An empty Sequential, to ask which names its attributes already take.
@@ -25,8 +27,10 @@ _PROBE = nn.Sequential()
 
 def build_model(
     model: ModelConfig, input_shape: tuple[int, ...], num_outputs: int, *, vocab_size: int = 0, published_weights: bool = True
-) -> nn.Sequential:
-    """The model as ``nn.Sequential(OrderedDict(conv1=..., relu1=..., ...))``, initialised.
+) -> nn.Module:
+    """The model as ``nn.Sequential(OrderedDict(conv1=..., relu1=..., ...))``, initialised; a
+    model from code is the user's class called with ``model.args`` (:mod:`.code_model`), the
+    same init schemes applied; its fit to the task was checked by validation's probe.
 
     Layers of a named group sit in an ``nn.Sequential`` of that name (``model.conv.conv1``);
     a model without groups is flat, with the state_dict keys it always had. Raises the
@@ -35,7 +39,9 @@ def build_model(
     ``published_weights=False``: a checkpoint's weights are loaded next, so a backbone's
     published weights are not read (nor needed in the cache).
     """
-    analysis = analyse(model.layers, input_shape, num_outputs, vocab_size=vocab_size)
+    if model.code and not model.layers:
+        return build_code_model(model)
+    analysis = analyse_model(model, input_shape, num_outputs, vocab_size=vocab_size)
     if analysis.error is not None:
         raise analysis.error
     for info in analysis.layers:

@@ -22,20 +22,37 @@ from workbench.usercode.reference import CodeRef, check_code_ref, parse_code_ref
 Shape = tuple[int, ...]
 
 
-def model_request(code: str, args: dict[str, Any], input_shape: Shape, vocab_size: int) -> dict[str, Any]:
+def model_request(ref: CodeRef, args: dict[str, Any], input_shape: Shape, vocab_size: int) -> dict[str, Any]:
     """What the probe's child is asked about a code model: the class, its arguments, and the
-    sample the data set gives (``vocab_size`` > 0: token ids below it)."""
-    return {"kind": "model", "code": code, "args": dict(args), "input_shape": list(input_shape), "vocab_size": vocab_size}
+    sample the data set gives (``vocab_size`` > 0: token ids below it); ``where`` is the
+    section that names them (``model``, ``model.layers.2``), for the child's messages."""
+    return {
+        "kind": "model",
+        "code": ref.text,
+        "where": _section(ref),
+        "args": dict(args),
+        "input_shape": list(input_shape),
+        "vocab_size": vocab_size,
+    }
 
 
 def probe_code_model(ref: CodeRef, args: dict[str, Any], input_shape: Shape, vocab_size: int) -> dict[str, Any]:
     """The child's answer for the class ``ref`` names (cached on the request and the code's
-    content); the code's failure as one ConfigError line naming ``ref.where``."""
+    content); the code's failure as one ConfigError line naming ``ref.where``, or the arguments'
+    setting when the class does not take them."""
     check_code_ref(ref)
     try:
-        return probe(model_request(ref.text, args, input_shape, vocab_size), [ref.folder])
+        return probe(model_request(ref, args, input_shape, vocab_size), [ref.folder])
     except ProbeError as error:
+        arguments = f"{_section(ref)}.args"
+        if str(error).startswith(f"{arguments}:"):
+            raise ConfigError(str(error), field=arguments) from None
         raise ConfigError(f"{ref.where} ({ref.label}): {error}", field=ref.where) from None
+
+
+def _section(ref: CodeRef) -> str:
+    """``model.code`` -> ``model``: where the class's ``code`` and ``args`` settings are."""
+    return ref.where.rpartition(".")[0] or ref.where
 
 
 def code_ref(model_code: str) -> CodeRef:
@@ -60,17 +77,17 @@ def shape_of(value: Any) -> Shape:
 def output_problem(ref: CodeRef, answer: dict[str, Any], num_outputs: int, outputs_text: str) -> ConfigError | None:
     """Whether what ``forward`` returns fits the task: one line naming the class when it does not
     ("Net returns 84 outputs; digits has 10 classes")."""
-    output = answer.get("output")
+    returned = answer.get("returns")
     needs = outputs_text or f"the task needs {counted(num_outputs, 'output')}"
     name = ref.name
-    if not isinstance(output, list):
-        kind = str(output or "nothing")
+    if not isinstance(returned, list):
+        kind = str(returned or "nothing")
         problem = f"{name}.forward returns {kind}, not one tensor of shape (batch, {num_outputs}); {needs}"
-    elif output == [num_outputs]:
+    elif returned == [num_outputs]:
         return None
-    elif len(output) == 1:
-        problem = f"{name} returns {counted(output[0], 'output')}; {needs}"
+    elif len(returned) == 1:
+        problem = f"{name} returns {counted(returned[0], 'output')}; {needs}"
     else:
-        shown = "(" + ", ".join(map(str, output)) + ")"
+        shown = "(" + ", ".join(map(str, returned)) + ")"
         problem = f"{name} returns {shown} per sample; {needs}: flatten it and end with {num_outputs} outputs"
     return ConfigError(f"{ref.where} ({ref.label}): {problem}", field=ref.where)
