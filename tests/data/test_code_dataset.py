@@ -13,7 +13,7 @@ import pytest
 
 from tests.code_dataset_files import broken_dataset, write_csv_rows, write_pictures
 from workbench.data.registry import describe
-from workbench.data.sources.code_dataset import args_text, facts_from_answer, parse_args_text, picture
+from workbench.data.sources.code_dataset import facts_from_answer, picture
 from workbench.data.sources.code_items import picked_indices, probe_dataset
 from workbench.errors import ConfigError, DataError, WorkbenchError
 from workbench.schema.config import DataConfig
@@ -131,11 +131,3 @@ def test_the_options_are_checked_before_any_code_runs(tmp_path: Path, options: d
     with pytest.raises(ConfigError, match=says) as raised:
         describe(DataConfig(dataset="code", options=filled))
     assert raised.value.field == field
-
-
-def test_arguments_are_typed_as_toml_text_and_shown_back_alike() -> None:
-    args = parse_args_text('file = "train.txt", size = 8', "data.options.args")
-    assert args == {"file": "train.txt", "size": 8}
-    assert args_text(args) == 'file = "train.txt", size = 8'
-    with pytest.raises(ConfigError, match=r"^data.options.args: 'file = train.txt' is not keyword arguments as TOML"):
-        parse_args_text("file = train.txt", "data.options.args")

@@ -11,12 +11,9 @@ app (which never imports user code) by asking the probe's child
 from __future__ import annotations
 
 import base64
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import tomli_w
 
 from workbench.errors import ConfigError
 from workbench.schema.params import Param, coerce_all
@@ -167,24 +164,3 @@ def picture(sample: dict[str, Any]) -> Any:
         return None
     pixels = np.frombuffer(base64.b64decode(image["pixels"]), dtype=np.uint8)
     return pixels.reshape(image["shape"])
-
-
-# ----------------------------------------------------------------------------- args as text
-
-
-def args_text(args: dict[str, Any] | None) -> str:
-    """Keyword arguments as a person types them: ``file = "train.txt", size = 8``."""
-    if not args:
-        return ""
-    return ", ".join(tomli_w.dumps({name: value}).strip() for name, value in args.items())
-
-
-def parse_args_text(text: str, where: str) -> dict[str, Any]:
-    """``file = "train.txt", size = 8`` -> a table (one ConfigError line naming ``where``)."""
-    try:
-        return dict(tomllib.loads(f"args = {{{text.strip()}}}")["args"])
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(
-            f'{where}: {text.strip()!r} is not keyword arguments as TOML, e.g. file = "train.txt", size = 8 ({error})',
-            field=where,
-        ) from None
