@@ -201,6 +201,7 @@ def read_sweep_file(path: Path) -> tuple[RunConfig, SweepSpec | None]:
         raise ConfigError(f"{path}: {error}", field=error.field) from None
     if not config.name:
         config.name = Path(path).stem
+    config_io.anchor_code_paths(config, Path(path).parent)  # as config_io.read does: nets.py beside the file
     return config, None if table is None else spec_from_table(table, str(path))
 
 
