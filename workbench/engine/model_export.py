@@ -6,9 +6,9 @@ as in training (the file's metadata carries the mean and standard deviation, the
 the input shape) and returning the model's raw outputs (logits for classification). The batch
 dimension is dynamic. After writing, the file is read back the way its users will read it
 (onnxruntime, ``torch.export.load``, ``safetensors.torch.load_file`` into a rebuilt model, the
-generated source run in a fresh namespace) and run on samples of the test split; the largest
-absolute difference from the model in Workbench is reported, and an export that disagrees is
-refused in one line. Files are written atomically.
+generated source run by a fresh interpreter in an empty folder) and run on samples of the test
+split; the largest absolute difference from the model in Workbench is reported, and an export
+that disagrees is refused in one line. Files are written atomically.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from __future__ import annotations
 import importlib
 import io
 import json
-import runpy
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,11 +30,13 @@ from torch import Tensor, nn
 
 from workbench import __version__
 from workbench.atomic import atomic_write_bytes
+from workbench.engine.code_export import code_model_source
 from workbench.engine.restore import RestoredModel, restore_model
 from workbench.errors import WorkbenchError
 from workbench.model.build import build_model
-from workbench.model.codegen import model_source
+from workbench.model.codegen import input_source, model_source
 from workbench.model.shapes import analyse_model
+from workbench.usercode.reference import parse_code_ref
 
 #: Model formats, with the file extension each is written with.
 FORMATS = {"onnx": ".onnx", "pt2": ".pt2", "safetensors": ".safetensors", "script": ".py"}
@@ -220,14 +224,16 @@ def _write_script(restored: RestoredModel, module: nn.Module, inputs: Tensor, ou
 
 
 def script_source(restored: RestoredModel, metadata: dict[str, Any], weights_name: str) -> str:
-    """The code view's source of the model, then constants and a loader for the weights beside it."""
+    """The code view's source of the model (for a model of the user's own class, their code:
+    :mod:`workbench.engine.code_export`), then constants and a loader for the weights beside it."""
     info = restored.parts.splits.info
-    analysis = analyse_model(restored.config.model, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
+    model = restored.config.model
+    needs = "torch and what your code imports" if model.code else "only torch"
     loader = f'''
 
 # ----------------------------------------------------------------------------- added by workbench export
 # Run {metadata["run_id"] or "?"}, checkpoint {metadata["checkpoint"]} (epoch {metadata["epoch"]}), dataset {metadata["dataset"]}.
-# Needs only torch: `python {Path(weights_name).with_suffix(".py").name}` loads the weights and runs a zero batch.
+# Needs {needs}: `python {Path(weights_name).with_suffix(".py").name}` loads the weights and runs a zero batch.
 from pathlib import Path
 
 INPUT_SHAPE = {tuple(info.input_shape)!r}
@@ -247,7 +253,12 @@ if __name__ == "__main__":
         print(load()(torch.zeros(1, *INPUT_SHAPE)).shape)
 '''
     statistics = (metadata["mean"], metadata["std"])
-    return model_source(analysis, normalize=restored.config.data.normalize, statistics=statistics) + loader
+    normalize = restored.config.data.normalize
+    if model.code:
+        preprocess = input_source(tuple(info.input_shape), info.vocab_size, [], normalize, statistics)
+        return code_model_source(parse_code_ref(model.code, "model.code"), model.args, preprocess) + loader
+    analysis = analyse_model(model, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
+    return model_source(analysis, normalize=normalize, statistics=statistics) + loader
 
 
 def _string_metadata(metadata: dict[str, Any]) -> dict[str, str]:
@@ -295,10 +306,41 @@ def _run_safetensors(restored: RestoredModel, files: list[Path], inputs: Tensor)
 
 
 def _run_script(restored: RestoredModel, files: list[Path], inputs: Tensor) -> Tensor:
-    """The written source run as a module of its own (no Workbench import in it), its loader called."""
-    namespace = runpy.run_path(str(files[0]), run_name="workbench_export_check")
-    with torch.inference_mode():
-        return namespace["load"]()(inputs)
+    """The written source run as its users run it: in a fresh interpreter (``-I``: no
+    PYTHONPATH, no user site), in an empty folder, its loader called on ``inputs``. This
+    process holds the user's modules of a code model already; there, the script must bring its
+    own. It fails when the script imports Workbench."""
+    with tempfile.TemporaryDirectory(prefix="workbench-export-check-") as folder:
+        batch, answers = Path(folder) / "inputs.pt", Path(folder) / "outputs.pt"
+        torch.save(inputs, batch)
+        command = [sys.executable, "-I", "-c", _SCRIPT_CHECK, str(files[0]), str(batch), str(answers)]
+        try:
+            done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=SCRIPT_CHECK_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise ExportError(
+                f"{files[0]}: running it on {len(inputs)} test samples took over {SCRIPT_CHECK_TIMEOUT_S:g} s; "
+                "the file was kept for inspection"
+            ) from None
+        if done.returncode != 0:
+            lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+            reason = lines[-1] if lines else f"exit status {done.returncode}"
+            raise ExportError(f"{files[0]}: running it on its own failed: {reason}; the file was kept for inspection")
+        return torch.load(answers, weights_only=True)
+
+
+#: What a fresh interpreter runs to check a script export: the script, its loader, the inputs.
+_SCRIPT_CHECK = """
+import runpy, sys
+import torch
+namespace = runpy.run_path(sys.argv[1], run_name="workbench_export_check")
+with torch.inference_mode():
+    outputs = namespace["load"]()(torch.load(sys.argv[2], weights_only=True))
+torch.save(outputs, sys.argv[3])
+if any(name.partition(".")[0] == "workbench" for name in sys.modules):
+    sys.exit("it imports Workbench, which its users may not have")
+"""
+#: Seconds the check of a script export may take (a fresh interpreter imports torch first).
+SCRIPT_CHECK_TIMEOUT_S = 300.0
 
 
 _Runner = Callable[[RestoredModel, list[Path], Tensor], Tensor]

@@ -1,0 +1,90 @@
+"""The script export of a model from the user's own class: their source travels inside it.
+
+``workbench export --format script`` writes plain PyTorch that runs without Workbench
+(``python model.py``). A catalog model's script is the code view's source; a model of the
+user's own class (``model.code = "nets.py:Net"``) has no source but theirs, so the script
+carries every module of theirs that this process imported to build it (the file that defines
+the class and any neighbour it imports), read from the files actually imported: a run's copy
+of its code when there is one, so the script holds the code the weights were trained with.
+
+Each module's source is kept as written, one string per module, and imported under its own
+name when the script runs (a finder first on ``sys.meta_path``), not pasted into the script:
+a training block under ``if __name__ == "__main__":`` in their file stays asleep, ``from
+__future__`` imports keep working, and their file's line numbers stay theirs in a traceback.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from workbench.errors import WorkbenchError
+from workbench.usercode.copies import imported_modules
+from workbench.usercode.importing import user_folders
+from workbench.usercode.reference import CodeRef
+
+#: The part of the script that installs the user's modules from ``SOURCES`` (and ``PACKAGES``).
+_FINDER = '''
+class _YourCode(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports the modules in SOURCES from this file, before any file of the same name."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in SOURCES:
+            return None
+        origin = name.replace(".", "/") + ("/__init__.py" if name in PACKAGES else ".py")
+        return importlib.util.spec_from_loader(name, self, origin=origin, is_package=name in PACKAGES)
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        exec(compile(SOURCES[module.__name__], module.__spec__.origin, "exec"), module.__dict__)
+
+
+sys.meta_path.insert(0, _YourCode())
+'''
+
+
+def code_model_source(ref: CodeRef, args: dict[str, Any], preprocess: str) -> str:
+    """The script's model part for the class ``ref`` names, built with ``args``: the user's
+    modules as strings, the finder that imports them, ``model = Class(**ARGS)`` and
+    ``preprocess``. Refuses in one line when the class's own module was not imported here."""
+    modules = imported_modules(sorted(user_folders()))
+    module_name = ref.path.stem
+    if module_name not in modules:
+        raise WorkbenchError(f"{ref.where}: {ref.label} was not imported by this process, so its source cannot be carried")
+    packages = sorted(name for name, path in modules.items() if path.name == "__init__.py")
+    sources = "".join(
+        f"    # {path.name if name not in packages else name + '/__init__.py'}, as the run trained with it\n"
+        f"    {name!r}: {source_literal(path.read_text(encoding='utf-8'))},\n"
+        for name, path in modules.items()
+    )
+    header = (
+        f"# The model: {ref.label}, a class of your own, with your code carried below (nothing else to install\n"
+        "# but torch and what your code imports).\n"
+        "import importlib.abc\nimport importlib.util\nimport sys\nfrom pathlib import Path\n\nimport torch\nfrom torch import nn\n"
+    )
+    body = f"SOURCES = {{\n{sources}}}\nPACKAGES = {packages!r}\n{_FINDER}"
+    build = f"from {module_name} import {ref.name}  # noqa: E402\n\nARGS = {args_literal(args, ref)}\nmodel = {ref.name}(**ARGS)"
+    return "\n\n".join([header, body, build, preprocess]) + "\n"
+
+
+def source_literal(source: str) -> str:
+    """A Python literal of ``source`` that reads like the file: a raw triple-quoted string when the
+    text allows one, else its ``repr``."""
+    if "'''" in source or source.endswith(("\\", "'")) or "\r" in source or "\0" in source:
+        return repr(source)
+    return "r'''" + source + "'''"
+
+
+def args_literal(args: dict[str, Any], ref: CodeRef) -> str:
+    """The class's keyword arguments as a Python literal; one line when one is not a plain
+    value (a TOML date, say) that the script could write."""
+    text = repr(dict(args))
+    try:
+        same = ast.literal_eval(text) == args
+    except (ValueError, SyntaxError):
+        same = False
+    if not same:
+        raise WorkbenchError(f"model.args of {ref.label}: {text} cannot be written as Python values in the script")
+    return text
