@@ -72,6 +72,8 @@ def test_the_data_label_names_the_file_of_a_file_data_set() -> None:
     assert data_label(config.data) == "digits"
     config.data.dataset, config.data.options = "image-folder", {"path": "/data/shapes/"}
     assert data_label(config.data) == "image-folder shapes"
+    config.data.dataset, config.data.options = "code", {"code": "/home/me/mydata.py:MyDataset", "args": {"file": "a.txt"}}
+    assert data_label(config.data) == "code mydata.py:MyDataset"
     config.model.layers = [LayerSpec("Backbone", params={"model": "resnet18"}), LayerSpec("Linear")]
     assert model_outline(config.model.layers) == "resnet18 + 1 fc"
 

@@ -44,7 +44,11 @@ def model_outline(layers: list[LayerSpec]) -> str:
 
 
 def data_file(data: DataConfig) -> str:
-    """The file or folder the data set reads (the name only: ``wine.csv``), or "" for a named one."""
+    """The file or folder the data set reads (the name only: ``wine.csv``; a code data set's
+    class, ``mydata.py:MyDataset``), or "" for a named one."""
+    if data.dataset == "code":
+        file, _, name = str(data.options.get("code", "") or "").rpartition(":")
+        return f"{PurePath(file).name}:{name}" if file else ""
     path = str(data.options.get("path", "") or "").strip().rstrip("/\\")
     return PurePath(path).name if path else ""
 
