@@ -7,6 +7,11 @@ groups of layers gets a group column: ``m`` (or space) marks layers, ``g`` puts 
 (or the highlighted one) into a group with one dialog. Every edit is one draft step, so ctrl+z
 undoes it from any screen, a whole grouping included. The code view shows exactly what
 ``model.codegen.model_source`` produces.
+
+A model of the user's own class (``model.code``, set with ``f``) shows instead the tree of its
+named modules, from one run of the class in a child process that the app starts off its UI
+thread (:mod:`workbench.tui.code_probes`; meanwhile a line says it is running); the layer keys
+rest, ``c`` shows the user's file and ``v`` opens it in their editor (:mod:`.model_code`).
 """
 
 from __future__ import annotations
@@ -32,7 +37,10 @@ from workbench.model.shapes import layer_names
 from workbench.schema.config import LayerSpec, ModelConfig, layer_index, section_params
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.setup.layer_dialogs import GroupDialog, LayerEditor, LayerPicker, PresetModelPicker
+from workbench.tui.setup.model_code import CodeModelDialog, class_label, code_file, open_in_editor, read_shown, tree_rows
+from workbench.tui.widgets.bars import HelpLine
 from workbench.tui.widgets.param_form import ParamForm
+from workbench.usercode.probing import forget_failures
 
 #: Short labels for the key parameters in the table's "parameters" column.
 SHORT_NAMES = {
@@ -58,9 +66,17 @@ SHORT_NAMES = {
 }
 
 COLUMNS = ("#", "name", "type", "parameters", "output", "params")
+#: The columns of a model of the user's own class: its named modules as a tree.
+TREE_COLUMNS = ("name", "type", "output", "params")
 #: The columns of a model with named groups: the group comes first (flat models keep their width).
 GROUPED_COLUMNS = ("#", "group", "name", "type", "parameters", "output", "params")
 RIGHT_ALIGNED = ("#", "params")
+#: The form under the table: the init schemes (the class is chosen with ``f``, not typed there).
+MODEL_FIELDS = tuple(p for p in section_params(ModelConfig) if p.name != "code")
+#: Problems the table's own line shows (the stack's, the class's), not the form under it.
+SHOWN_ABOVE = ("model.layers", "model.code", "model.args")
+#: The keys that act on a layer list; a model of the user's class has none.
+LAYER_ACTIONS = ("add", "edit", "delete", "move", "group", "mark", "mark_all")
 #: The ``●`` of a marked layer: cyan reads on the selected row's navy, in 256 and 16 colours (theme.py).
 MARK_STYLE = "bold cyan"
 
@@ -74,7 +90,9 @@ class CodeView(ScrollableContainer):
 class ModelScreen(WorkbenchScreen):
     MODE = "model"
     MAIN_WIDGET = "#layers, #code"
-    HINT = "The model's layers; shapes and counts update as you edit. m marks, g groups."
+    HINT = "Shapes and counts follow every edit. m marks, g groups; f: your own nn.Module."
+    #: The hint for a model of the user's own class.
+    CLASS_HINT = "Your class's modules, from one run of it. f: another class or layers. v edits."
 
     _MOVE = Binding.Group("Move", compact=True)
     BINDINGS = [
@@ -90,7 +108,17 @@ class ModelScreen(WorkbenchScreen):
         ),
         Binding("M", "mark_all", "Mark all", show=False, tooltip="Mark every layer, or unmark all"),
         Binding("p", "from_preset", "Preset", tooltip="Start from the model of a preset"),
-        Binding("c", "toggle_code", "Code", tooltip="Show or hide the model's PyTorch code"),
+        Binding("c", "toggle_code", "Code", tooltip="Show or hide the model's PyTorch code (your file, for your own class)"),
+        Binding(
+            "f",
+            "choose_class",
+            "Class",
+            show=False,
+            tooltip="The model: a class from your own Python file (FILE.py:CLASS), or layers again",
+        ),
+        Binding(
+            "v", "edit_file", "Edit file", tooltip="Open your class's file in $VISUAL / $EDITOR; it is run again when you leave"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -108,7 +136,7 @@ class ModelScreen(WorkbenchScreen):
                 yield Static(id="source", markup=False)
             yield Static(id="totals", markup=False)
             yield Static(id="stack-error", markup=False)
-            yield ParamForm(section_params(ModelConfig), {}, where="model", id="model-form")
+            yield ParamForm(MODEL_FIELDS, {}, where="model", id="model-form")
 
     def on_mount(self) -> None:
         self.query_one("#layers", DataTable).focus()
@@ -128,11 +156,19 @@ class ModelScreen(WorkbenchScreen):
         if self.marked and self._layer_types() != self._marked_in:  # layers added, deleted or moved: marks would point elsewhere
             self.marked = set()
             self.set_hint("")
-        self._show_layers()
+        if config.model.code:
+            self._show_tree()
+        else:
+            self._show_layers()
+        hint = self.CLASS_HINT if config.model.code else self.HINT
+        help_line = self.query_one(HelpLine)
+        if help_line.hint != hint:
+            help_line.hint = hint
+            help_line.show("")
         self._show_totals()
         form = self.query_one("#model-form", ParamForm)
-        form.set_values({p.name: getattr(config.model, p.name) for p in section_params(ModelConfig)})
-        form.show_problems([p for p in self.draft.problems_under("model") if not p.field.startswith("model.layers")])
+        form.set_values({p.name: getattr(config.model, p.name) for p in MODEL_FIELDS})
+        form.show_problems([p for p in self.draft.problems_under("model") if not p.field.startswith(SHOWN_ABOVE)])
         if not self.query_one("#code").has_class("hidden"):
             self._show_code()
         self.refresh_bindings()
@@ -171,11 +207,42 @@ class ModelScreen(WorkbenchScreen):
         if config.model.layers:
             table.move_cursor(row=min(row, len(config.model.layers) - 1), animate=False)
 
+    def _show_tree(self) -> None:
+        """Fill the table with the named modules of the user's class, indented by depth."""
+        table = self.table
+        row = table.cursor_row
+        if len(table.columns) != len(TREE_COLUMNS):
+            table.clear(columns=True)
+            table.add_columns(*TREE_COLUMNS)
+        table.clear()
+        analysis = self.draft.analysis
+        for item in tree_rows(analysis.layers if analysis is not None else ()):
+            style = "" if item.type else "bold"
+            table.add_row(
+                Text("  " * item.depth + item.name, style=style),
+                Text(item.type),
+                Text(item.output),
+                Text(item.params, style=style, justify="right"),
+            )
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+
+    def _class_being_run(self) -> str | None:
+        """``nets.py:Net`` while the model's class is being run once to learn its shapes."""
+        return next((probe.label for probe in self.draft.pending_probes if probe.request.get("kind") == "model"), None)
+
     def _show_totals(self) -> None:
         analysis = self.draft.analysis
         totals = self.query_one("#totals", Static)
         error_line = self.query_one("#stack-error", Static)
-        layers = counted(len(self.draft.config.model.layers), "layer")
+        model = self.draft.config.model
+        layers = class_label(model.code, model.args) if model.code else counted(len(model.layers), "layer")
+        running = self._class_being_run() if model.code else None
+        if running is not None:
+            totals.update(f"{layers} · shapes once it has run")
+            error_line.update(f"⋯ running {running} once…")
+            error_line.display = True
+            return
         if analysis is None:
             info_problem = next(iter(self.draft.problems_under("data")), None)
             totals.update(f"{layers} · shapes need a valid dataset")
@@ -193,6 +260,13 @@ class ModelScreen(WorkbenchScreen):
             else:  # a frozen backbone; the estimate cannot see the activations inside it, so it is left out
                 totals.update(f"{layers} · {count(trainable)} of {count(analysis.total_params)} params train · {sizes}")
             totals.tooltip = memory_text(memory)
+        elif model.code:  # the class ran (rows) and returns what the task cannot take, or it failed
+            ran = (
+                f"{count(analysis.total_params)} params · returns {shape(analysis.output_shape)}"
+                if analysis.layers
+                else "no shapes"
+            )
+            totals.update(f"{layers} · {ran}")
         else:
             known = len(analysis.layers)
             totals.update(f"{layers} · {count(analysis.total_params)} params in the {known} before the problem")
@@ -203,6 +277,15 @@ class ModelScreen(WorkbenchScreen):
         source = self.query_one("#source", Static)
         analysis = self.draft.analysis
         model = self.draft.config.model
+        path = code_file(model.code) if model.code else None
+        if path is not None:  # the user's own file, as it is now
+            try:
+                text = f"# {path}\n{read_shown(path)}"
+            except ConfigError as error:
+                source.update(Text.styled(str(error), "red"))
+                return
+            source.update(Syntax(text, "python", theme="ansi_dark", word_wrap=False, background_color="default"))
+            return
         try:
             if analysis is None:
                 raise ConfigError("the dataset is not valid, so the model's sizes are unknown")
@@ -324,6 +407,30 @@ class ModelScreen(WorkbenchScreen):
 
         self.app.push_screen(PresetModelPicker(), use)
 
+    def action_choose_class(self) -> None:
+        """Ask for the model's class and its arguments (an empty class: layers again)."""
+
+        def use(chosen: tuple[str, dict[str, Any]] | None) -> None:
+            if chosen is not None:
+                code, args = chosen
+                if self.draft.use_code(code, args):
+                    self.notify(
+                        f"The model is now {class_label(code, args) if code else 'a layer list'} (ctrl+z undoes)", timeout=4
+                    )
+
+        self.app.push_screen(CodeModelDialog(self.draft), use)
+
+    def action_edit_file(self) -> None:
+        """Open the class's file in the user's editor; run it again once the editor exits."""
+        path = code_file(self.draft.config.model.code)
+        if path is None:
+            return
+        problem = open_in_editor(self.app, path)
+        if problem:
+            self.notify(problem, severity="warning", timeout=8)
+        forget_failures()  # a time-out before may have been a busy machine: run it again
+        self.draft.recheck()
+
     def action_toggle_code(self) -> None:
         code = self.query_one("#code")
         showing = code.has_class("hidden")
@@ -337,10 +444,16 @@ class ModelScreen(WorkbenchScreen):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Layer keys act on the table; while the code view is up, only the toggle works."""
-        if action not in ("add", "edit", "delete", "move", "group", "mark", "mark_all", "from_preset"):
+        """Layer keys act on the table; while the code view is up, only the toggle works. A model
+        of the user's class has no layers to act on (its keys are hidden), and only it has a
+        file to edit."""
+        if action == "edit_file":
+            return bool(self.draft.config.model.code)
+        if action not in (*LAYER_ACTIONS, "from_preset", "choose_class"):
             return super().check_action(action, parameters)
         if self.table.has_class("hidden"):
+            return False
+        if action in LAYER_ACTIONS and self.draft.config.model.code:
             return False
         if action in ("edit", "delete", "move", "group", "mark", "mark_all") and not self.draft.config.model.layers:
             return None  # shown, but greyed out: there is no layer to act on
