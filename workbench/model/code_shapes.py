@@ -91,3 +91,16 @@ def output_problem(ref: CodeRef, answer: dict[str, Any], num_outputs: int, outpu
         shown = "(" + ", ".join(map(str, returned)) + ")"
         problem = f"{name} returns {shown} per sample; {needs}: flatten it and end with {num_outputs} outputs"
     return ConfigError(f"{ref.where} ({ref.label}): {problem}", field=ref.where)
+
+
+def training_problem(ref: CodeRef, answer: dict[str, Any]) -> ConfigError | None:
+    """A class with nothing that trains (no parameters, or every one frozen with
+    ``requires_grad=False``) would make a run that changes nothing: one line saying which."""
+    if int(answer.get("trainable_params", 0)) > 0:
+        return None
+    total = int(answer.get("total_params", 0))
+    if total:
+        problem = f"all {total:,} parameters of {ref.name} are frozen (requires_grad=False); leave some to train"
+    else:
+        problem = f"{ref.name} has no parameters to train; give it a layer with weights (nn.Linear, nn.Conv2d, ...)"
+    return ConfigError(f"{ref.where} ({ref.label}): {problem}", field=ref.where)

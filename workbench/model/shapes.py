@@ -124,7 +124,7 @@ def _analyse_code(model: ModelConfig, input_shape: Shape, num_outputs: int, outp
         )
         for index, row in enumerate(code_shapes.module_rows(answer))
     )
-    error = code_shapes.output_problem(ref, answer, num_outputs, outputs_text)
+    error = code_shapes.output_problem(ref, answer, num_outputs, outputs_text) or code_shapes.training_problem(ref, answer)
     returns = code_shapes.shape_of(answer.get("returns")) if isinstance(answer.get("returns"), list) else None
     return ModelAnalysis(infos, error, input_shape, int(answer.get("total_params", 0)), vocab_size, returns)
 
