@@ -19,7 +19,7 @@ from typing import Any
 
 from workbench.atomic import atomic_write_bytes
 from workbench.errors import WorkbenchError, describe_error
-from workbench.usercode.importing import user_code_words
+from workbench.usercode.importing import use_copy, user_code_words
 
 
 def _answerers() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
@@ -32,6 +32,8 @@ def _answerers() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
 def answer(request: dict[str, Any]) -> dict[str, Any]:
     """The answer to one request: ``{"ok": True, ...facts}`` or ``{"ok": False, "error": line, "details": traceback}``."""
     try:
+        for original, copy in dict(request.get("copies") or {}).items():  # a run's copy, as its process uses
+            use_copy(Path(original), Path(copy))
         kind = request.get("kind")
         answerers = _answerers()
         if kind not in answerers:

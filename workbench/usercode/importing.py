@@ -79,6 +79,12 @@ def use_copy(original: Path, copy: Path) -> None:
     _COPIES[original.resolve()] = copy.resolve()
 
 
+def copies_in_use() -> dict[str, str]:
+    """The user's folders this process imports from a run's copy (:func:`use_copy`), for a probe's
+    child, which must run the same code."""
+    return {str(original): str(copy) for original, copy in _COPIES.items()}
+
+
 def user_folders() -> frozenset[Path]:
     """Where this process imported user code from."""
     return frozenset(_USER_FOLDERS)

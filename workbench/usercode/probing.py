@@ -33,6 +33,7 @@ from typing import Any
 from workbench.atomic import atomic_write_bytes
 from workbench.errors import WorkbenchError
 from workbench.paths import cache_dir
+from workbench.usercode.importing import copies_in_use
 
 #: Seconds a probe may take (import, build, one batch) before it is ended.
 PROBE_TIMEOUT_S = 30.0
@@ -112,7 +113,10 @@ def probe(
 ) -> dict[str, Any]:
     """The child's answer to ``request`` (``{"kind": "model" | "dataset", ...}``), from the cache
     when the same request met the same code in ``folders`` before. Raises ProbeError (one line)
-    when the code fails, hangs past ``timeout_s``, or the child dies."""
+    when the code fails, hangs past ``timeout_s``, or the child dies. A process working on a
+    run (resume, eval) has the child run the run's copy of the code, as it does itself."""
+    if copies := copies_in_use():
+        request = {**request, "copies": copies}
     key = _cache_key(request, folders)
     path = cache_dir() / "code-probes" / f"{key[:32]}.json" if cached else None
     pending = _PENDING.get()
