@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -75,8 +76,13 @@ def import_user_class(ref: CodeRef, base: type, base_name: str, *, folder: Path 
 def use_copy(original: Path, copy: Path) -> None:
     """From now on, code of the user's folder ``original`` is imported from ``copy`` (a run's
     ``code/``): a run resumed, evaluated or exported months later loads the code it trained
-    with, whatever the user changed since."""
+    with, whatever the user changed since. Python would write the copy's bytecode beside it, and
+    later read bytecode found there instead of the checked source: this process, and the ones it
+    starts (a probe, a DataLoader worker), write none (:func:`workbench.usercode.copies.check_run_code`
+    refuses any file the record does not list)."""
     _COPIES[original.resolve()] = copy.resolve()
+    sys.dont_write_bytecode = True
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
 
 def copies_in_use() -> dict[str, str]:
