@@ -36,9 +36,10 @@ NETS = """
 
 @pytest.fixture(autouse=True)
 def fresh_modules(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The user's modules leave sys.modules after each test (each test has its own folder of
-    files with the same module names), and bytecode writing is put back as it was."""
-    monkeypatch.setattr(sys, "dont_write_bytecode", sys.dont_write_bytecode)
+    """Bytecode is written, as by a plain Python; the user's modules leave sys.modules after
+    each test (each test has its own folder of files with the same module names)."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as Python starts, unless told otherwise
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "")
     yield
     for name in ("copies_nets", "copies_helper"):
         sys.modules.pop(name, None)

@@ -34,8 +34,6 @@ class RestoredModel:
     config: RunConfig
     parts: Parts
     epoch: int
-    #: One line when an original file of the user's code changed since the run copied it.
-    code_note: str | None = None
 
     @property
     def module(self) -> nn.Module:
@@ -47,17 +45,19 @@ class RestoredModel:
         return str(self.checkpoint.get("run_id", ""))
 
 
-def restore_model(path: Path, *, device: str | None = None, trust_code: bool = False) -> RestoredModel:
+def restore_model(path: Path, *, device: str | None = None) -> RestoredModel:
     """Read the checkpoint at ``path`` and rebuild its model and data; one line for any problem.
     A checkpoint in a run's folder (``<run>/checkpoints/``) that names the user's code runs the
-    run's copy of it, refused unless this user made it and it is unchanged, or ``trust_code``."""
+    run's copy of it, refused unless this user made it and it is unchanged (or this process was
+    told to trust it: the commands' ``--trust-code``, :mod:`workbench.cli.code_trust`)."""
     state = read_checkpoint(path)
     folder = Path(path).resolve().parent
     run = folder.parent if folder.name == "checkpoints" and (folder.parent / "config.toml").is_file() else None
     try:  # validated like any experiment before a model is built from it (sizes, catalogs, shapes);
         # not the weights file or the device it trained with: the checkpoint holds the weights
         stored = config_io.from_dict(state["config"])
-        note = use_run_code(run, stored, trust=trust_code) if run is not None else None  # before validation runs it
+        if run is not None:  # before validation runs the code; the commands say what changed since
+            use_run_code(run, stored)
         config = validate(stored, machine=False)
     except ConfigError as error:
         raise CheckpointError(f"{path}: its experiment is not valid: {error}") from None
@@ -70,4 +70,4 @@ def restore_model(path: Path, *, device: str | None = None, trust_code: bool = F
     if not isinstance(epoch, int):
         raise CheckpointError(f"{path}: its epoch is {epoch!r}, not a whole number")
     parts.prepared.module.eval()
-    return RestoredModel(Path(path), state, config, parts, epoch, note)
+    return RestoredModel(Path(path), state, config, parts, epoch)

@@ -378,8 +378,8 @@ class _Session:
             # A resume runs the run's own copy of the code (code/): fixing the file helps a new run.
             return (
                 f"{words} at epoch {position.epoch}, step {position.step}; training stopped. {self._last_good()}. "
-                f"Fix your code and train a new run (a resume runs this run's copy, {self.run.path / CODE_FOLDER}); "
-                f"the traceback is in {self.run.log_path}"
+                f"A resume runs the run's own copy of the code ({CODE_FOLDER}/ in its folder): fix your file and "
+                "train a new run. The traceback is in the run's log"
             )
         if isinstance(error, OSError):
             return f"{error.filename or self.run.path}: {error.strerror or error}; training stopped. {self._last_good()}"

@@ -183,25 +183,23 @@ _IN_USE: set[Path] = set()
 def use_run_code(run: Path, config: RunConfig, *, trust: bool = False) -> str | None:
     """Before this process builds ``run``'s model or data: make the user's code import from the
     run's copy, once its trust is checked (:func:`check_run_code`; ``trust``: the user said
-    ``--trust-code``). Returns the one line to show where an original file changed since the
-    copy was made (None: nothing to say). A run without code of the user's needs nothing; one
-    whose training never got to copy its code (it failed as it started) uses the files named
-    in its experiment, as it did then, if this user made it."""
+    ``--trust-code``; a run checked once in this process is not checked again). Returns the
+    one line to show where an original file changed since the copy was made (None: nothing to
+    say). A run without code of the user's needs nothing; one whose training never got to copy
+    its code (it failed as it started) uses the files named in its experiment, as it did then,
+    if this user made it."""
     run = run.resolve()
-    if run in _IN_USE or not code_refs(config):
+    if not code_refs(config):
         return None
     record = read_code_record(run)
-    if not trust:
-        check_run_code(run, record)
-    _IN_USE.add(run)
-    if record is None:
-        return None
-    # Python would write the copy's bytecode beside it, and read bytecode found there instead of
-    # the checked source: nothing is written into the copy, and check_run_code refuses any such file.
-    sys.dont_write_bytecode = True
-    for original, copy in record.folders.items():
-        use_copy(Path(original), run / copy)
-    return changed_since(run, record)
+    if run not in _IN_USE:
+        if not trust:
+            check_run_code(run, record)
+        _IN_USE.add(run)
+        if record is not None:
+            for original, copy in record.folders.items():
+                use_copy(Path(original), run / copy)
+    return changed_since(run, record) if record is not None else None
 
 
 def check_run_code(run: Path, record: CodeRecord | None) -> None:
