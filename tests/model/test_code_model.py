@@ -119,8 +119,9 @@ def test_a_code_model_is_built_as_its_own_module_with_the_init_schemes_applied(t
 
 
 @pytest.mark.slow
-def test_a_code_model_is_analysed_into_rows_grouped_by_block_with_its_total(tmp_path: Path) -> None:
-    write(tmp_path, "nets.py", BLOCKS_NET)
+def test_a_code_model_is_analysed_into_rows_grouped_by_block_with_its_total_and_trainable_count(tmp_path: Path) -> None:
+    frozen_conv = "]))\n            self.conv.requires_grad_(False)\n            self.dense = "
+    write(tmp_path, "nets.py", BLOCKS_NET.replace("]))\n            self.dense = ", frozen_conv, 1))
     analysis = analyse_model(ModelConfig(code=f"{tmp_path}/nets.py:Net"), *DIGITS[:2], outputs_text=DIGITS[2])
     assert analysis.ok, analysis.error
     assert [(row.name, row.group, row.output_shape) for row in analysis.layers[:2]] == [
@@ -129,6 +130,7 @@ def test_a_code_model_is_analysed_into_rows_grouped_by_block_with_its_total(tmp_
     ]
     assert analysis.output_shape == (10,)
     assert analysis.total_params == (8 * 9 + 8) + (128 * 32 + 32) + (32 * 10 + 10)
+    assert analysis.trainable_params == analysis.total_params - (8 * 9 + 8)  # the user's frozen block left out
 
 
 BROKEN = {

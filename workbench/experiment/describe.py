@@ -10,7 +10,6 @@ from typing import Any
 from workbench.data.registry import DatasetInfo, split_sizes
 from workbench.data.splitting import steps_per_epoch
 from workbench.experiment.validation import dataset_info
-from workbench.model.backbones import trainable_count
 from workbench.model.memory import MemoryEstimate, memory_text, training_memory
 from workbench.model.shapes import ModelAnalysis, analyse_model
 from workbench.schema.config import RunConfig, TrainConfig, section_params, to_dict
@@ -87,5 +86,5 @@ def _model(analysis: ModelAnalysis) -> dict[str, Any]:
             for layer in analysis.layers
         ],
         "total_params": analysis.total_params,
-        "trainable_params": trainable_count(analysis.layers),  # a frozen backbone's are left out
+        "trainable_params": analysis.trainable_params,  # a frozen backbone's are left out
     }

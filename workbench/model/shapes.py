@@ -51,10 +51,18 @@ class ModelAnalysis:
     #: What a code model's ``forward`` returns per sample (its last row need not be the last
     #: thing it computes); None for a layer list, whose last layer's output is the model's.
     returns: Shape | None = None
+    #: A code model's parameters that train, as its probe counted them (the user's own
+    #: ``requires_grad=False`` left out); None for a layer list, whose rows say it.
+    trainable: int | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def trainable_params(self) -> int:
+        """Parameters that train in the first epoch (a frozen backbone's, or the user's own frozen ones, left out)."""
+        return self.trainable if self.trainable is not None else backbones.trainable_count(self.layers)
 
     @property
     def output_shape(self) -> Shape:
@@ -126,7 +134,8 @@ def _analyse_code(model: ModelConfig, input_shape: Shape, num_outputs: int, outp
     )
     error = code_shapes.output_problem(ref, answer, num_outputs, outputs_text) or code_shapes.training_problem(ref, answer)
     returns = code_shapes.shape_of(answer.get("returns")) if isinstance(answer.get("returns"), list) else None
-    return ModelAnalysis(infos, error, input_shape, int(answer.get("total_params", 0)), vocab_size, returns)
+    total, trainable = int(answer.get("total_params", 0)), int(answer.get("trainable_params", 0))
+    return ModelAnalysis(infos, error, input_shape, total, vocab_size, returns, trainable)
 
 
 def analyse(
