@@ -9,6 +9,7 @@ app can build forms before torch has loaded.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import tomllib
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 from workbench.errors import ConfigError
 
-ParamKind = Literal["int", "float", "bool", "choice", "str", "auto_int"]
+ParamKind = Literal["int", "float", "bool", "choice", "str", "auto_int", "table"]
 
 AUTO = "auto"
 
@@ -47,6 +48,8 @@ class Param:
             return "one of " + ", ".join(self.choices)
         if self.kind == "str":
             return "text"
+        if self.kind == "table":
+            return "a table of keyword arguments, e.g. {hidden = 64}"
         noun = "an integer" if self.kind in ("int", "auto_int") else "a number"
         bounds = []
         if self.min is not None:
@@ -64,6 +67,10 @@ class Param:
             if isinstance(value, bool):
                 return value
             raise self._error(value, where)
+        if self.kind == "table":  # a Code layer's keyword arguments for the user's class
+            if not isinstance(value, dict):
+                raise self._error(value, where)
+            return dict(value)
         if self.kind in ("choice", "str"):
             if not isinstance(value, str) or (self.kind == "choice" and value not in self.choices):
                 raise self._error(value, where)
@@ -155,4 +162,18 @@ def format_value(value: Any) -> str:
     """A value as a person would type it back into its field."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict):  # an inline TOML table, as it is typed: {hidden = 64, file = "a.txt"}
+        return "{" + ", ".join(f"{_key(key)} = {_inline(item)}" for key, item in value.items()) + "}"
     return repr(value) if isinstance(value, float) else str(value)
+
+
+def _key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(item) for item in value) + "]"
+    return format_value(value)
