@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from scripts.make_my_dataset import write
+from workbench.data.registry import describe
 from workbench.engine.trainer import Trainer
 from workbench.experiment.presets import load_experiment, shipped_presets_dir
+from workbench.model.shapes import analyse_model
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -39,3 +41,25 @@ def test_the_my_dataset_preset_trains_its_own_dataset_class_from_any_folder(
     finished = Trainer(experiment).run()
     assert finished.state == "finished"
     assert finished.test["acc"] >= 0.8  # 20 test pictures; 0.95 when written
+
+
+@pytest.mark.slow  # trains the preset as shipped
+def test_preset_bar_tutorial_net_reaches_95_percent_test_accuracy_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    finished = Trainer(load_experiment("tutorial-net")).run()
+    assert finished.state == "finished"
+    assert finished.test["acc"] >= 0.95  # 0.964 when written
+
+
+def test_the_blocks_preset_shows_the_names_the_tutorial_gave() -> None:
+    """The named OrderedDict blocks are the model's rows, as conv.conv1 ... dense.dense3, and
+    model.args reaches the class (hidden = 120 is the first dense layer's width)."""
+    experiment = load_experiment("tutorial-net-blocks", ["model.args.hidden=32"])
+    info = describe(experiment.data)
+    analysis = analyse_model(experiment.model, info.input_shape, info.num_outputs)
+    rows = {row.name: row for row in analysis.layers}
+    weighted = [row.name for row in analysis.layers if row.num_params]
+    assert weighted == ["conv.conv1", "conv.conv2", "dense.dense1", "dense.dense2", "dense.dense3"]
+    assert rows["dense.dense1"].output_shape == (32,) and rows["dense.dense3"].output_shape == (10,)
