@@ -3,6 +3,8 @@
 
 The request comes on standard input; the answer goes to the file named by
 ``WORKBENCH_PROBE_ANSWER``, so that whatever the user's code prints cannot be mistaken for it.
+Started ahead of its question (``--warm``, :func:`workbench.usercode.probing.keep_warm`), it
+imports torch and the answerers first, then waits; an end of input without a question ends it.
 Every failure, ``sys.exit()`` included, is an answer (``ok: false`` with the one line and the
 traceback); the process then ends at once, whatever threads the user's code left running.
 """
@@ -47,7 +49,12 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     answer_path = Path(os.environ["WORKBENCH_PROBE_ANSWER"])
-    request = json.loads(sys.stdin.read())
+    if "--warm" in sys.argv[1:]:  # started ahead of the question: torch is imported while it waits
+        _answerers()
+    text = sys.stdin.read()
+    if not text.strip():  # whoever started it ahead went away without a question
+        os._exit(0)
+    request = json.loads(text)
     result = answer(request)
     atomic_write_bytes(answer_path, json.dumps(result).encode("utf-8"))
     sys.stdout.flush()

@@ -6,7 +6,9 @@ limit for code that hangs. The draft never waits for that on the UI thread: it v
 the answers on hand and lists what it still needs (:attr:`Draft.pending_probes`). After every
 change of the draft, the app asks those questions here, in one thread worker at a time, and
 then has the draft check itself again, which now finds the answers: the Model screen's tree
-and every screen's problem line follow. The app never imports the user's code itself.
+and every screen's problem line follow. From the first answer on, one child waits ahead with
+torch imported, so that an edit of the file is answered in a fraction of a second. The app
+never imports the user's code itself.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from textual.app import App
 from textual.worker import get_current_worker
 
 from workbench.experiment.draft import Draft
-from workbench.usercode.probing import PendingProbe
+from workbench.usercode.probing import PendingProbe, keep_warm
 
 #: The worker group (the app's worker error handler titles a failure by it).
 GROUP = "code-probe"
@@ -39,5 +41,12 @@ def _ask(app: App[object], draft: Draft, pending: tuple[PendingProbe, ...]) -> N
         if worker.is_cancelled:
             return
         question.run(draft.probe_timeout_s)
+    keep_warm()  # the next question (the file edited, the arguments changed) finds torch imported
     if not worker.is_cancelled:
         app.call_from_thread(draft.recheck)
+
+
+def start_ahead(app: App[object]) -> None:
+    """A class of the user's is about to be named (its dialog opened): start a child now, so
+    that torch is imported by the time the name is typed."""
+    app.run_worker(keep_warm, thread=True, group=GROUP, exit_on_error=False, name="code-probe-ahead")

@@ -4,7 +4,8 @@ The app and validation need facts only the user's code can give: a model's outpu
 named children and parameter counts; a data set's size, input shape and classes. Importing
 that code here would let it crash, hang, print over the screen or ``sys.exit`` the app, so a
 child process (``python -m workbench.engine.code_probe``) runs it and writes its answer as JSON
-to a file of ours; its own output is kept apart. An answer is cached, keyed on the request and
+to a file of ours; its own output is kept apart (:func:`keep_warm`: one child is started ahead, so that torch is
+imported before the question comes). An answer is cached, keyed on the request and
 the content of every Python file in the user's folder, so the same question about the same
 code is asked once (the Model screen redraws, validation repeats).
 
@@ -23,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -152,30 +154,83 @@ def _label(request: dict[str, Any]) -> str:
     return Path(what.rpartition(":")[0]).name + ":" + what.rpartition(":")[2] if ":" in what else what
 
 
-def _ask_child(request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-    label = _label(request)
-    with tempfile.TemporaryDirectory(prefix="workbench-probe-") as folder:
-        answer_path = Path(folder) / "answer.json"
-        env = {**os.environ, "WORKBENCH_PROBE_ANSWER": str(answer_path), "PYTHONUNBUFFERED": "1"}
+class _Child:
+    """A probe's child process and the folder of its answer file; started ahead of its question
+    (warm: torch already imported when it comes), or when the question comes."""
+
+    def __init__(self, *, warm: bool) -> None:
+        self.folder = tempfile.TemporaryDirectory(prefix="workbench-probe-")
+        self.answer_path = Path(self.folder.name) / "answer.json"
+        env = {**os.environ, "WORKBENCH_PROBE_ANSWER": str(self.answer_path), "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", PROBE_MODULE, *(["--warm"] if warm else [])],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            start_new_session=True,  # the user's code gets no terminal, and no signal of ours
+        )
+
+    def ask(self, request: dict[str, Any], timeout_s: float) -> tuple[str, int | None]:
+        """Hand it the question; its output and exit status (None: killed after ``timeout_s``)."""
         try:
-            done = subprocess.run(
-                [sys.executable, "-m", PROBE_MODULE],
-                input=json.dumps(request),
-                capture_output=True,
-                text=True,
-                timeout=timeout_s,
-                env=env,
-                start_new_session=True,  # the user's code gets no terminal, and no signal of ours
-            )
-        except subprocess.TimeoutExpired as expired:
-            output = _text(expired.stdout) + _text(expired.stderr)
+            stdout, stderr = self.process.communicate(json.dumps(request), timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            stdout, stderr = self.process.communicate()
+            return (stdout or "") + (stderr or ""), None
+        return (stdout or "") + (stderr or ""), self.process.returncode
+
+
+#: The child started ahead for the next question, once :func:`keep_warm` was called.
+_WARM: list[_Child] = []
+_WARM_LOCK = threading.Lock()
+_KEEP_WARM = threading.Event()
+
+
+def keep_warm() -> None:
+    """From now on keep one child started ahead, torch imported, waiting for the next question:
+    the app's Model screen then answers an edit of the user's file in a fraction of a second
+    instead of the seconds torch takes to import. A child whose asker went away reads the end
+    of its input and ends."""
+    _KEEP_WARM.set()
+    _start_warm()
+
+
+def _start_warm() -> None:
+    with _WARM_LOCK:
+        if not any(child.process.poll() is None for child in _WARM):
+            _WARM[:] = [_Child(warm=True)]
+
+
+def _take_child() -> _Child:
+    with _WARM_LOCK:
+        ready = [child for child in _WARM if child.process.poll() is None]
+        _WARM.clear()
+    return ready[0] if ready else _Child(warm=False)
+
+
+def _ask_child(request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    try:
+        return _answer_of(_take_child(), request, timeout_s)
+    finally:
+        if _KEEP_WARM.is_set():
+            _start_warm()  # after the answer: its torch import would slow this one down
+
+
+def _answer_of(child: _Child, request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    label = _label(request)
+    with child.folder:
+        answer_path = child.answer_path
+        output, returncode = child.ask(request, timeout_s)
+        if returncode is None:
             return {
                 "ok": False,
                 "error": f"{label} did not finish within {timeout_s:g} s when run once (a loop that never ends, or input it waits for?)",
                 "details": output[-4000:],
                 "transient": True,
             }
-        output = (done.stdout or "") + (done.stderr or "")
         try:
             answer = json.loads(answer_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -183,7 +238,7 @@ def _ask_child(request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
             reason = f": {last.strip()}" if last else ""
             return {
                 "ok": False,
-                "error": f"running {label} once ended the process (exit status {done.returncode}){reason}",
+                "error": f"running {label} once ended the process (exit status {returncode}){reason}",
                 "details": output[-4000:],
                 "transient": True,
             }
@@ -192,12 +247,6 @@ def _ask_child(request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
     if output.strip():
         answer.setdefault("output", output[-2000:])  # what the user's code printed, for the log
     return answer
-
-
-def _text(value: str | bytes | None) -> str:
-    if value is None:
-        return ""
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 def code_fingerprint(folders: list[Path]) -> str:

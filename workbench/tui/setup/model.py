@@ -35,6 +35,7 @@ from workbench.model.codegen import model_source
 from workbench.model.memory import byte_size, memory_text, training_memory
 from workbench.model.shapes import layer_names
 from workbench.schema.config import LayerSpec, ModelConfig, layer_index, section_params
+from workbench.tui.code_probes import start_ahead
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.setup.layer_dialogs import GroupDialog, LayerEditor, LayerPicker, PresetModelPicker
 from workbench.tui.setup.model_code import CodeModelDialog, class_label, code_file, open_in_editor, read_shown, tree_rows
@@ -418,6 +419,7 @@ class ModelScreen(WorkbenchScreen):
                         f"The model is now {class_label(code, args) if code else 'a layer list'} (ctrl+z undoes)", timeout=4
                     )
 
+        start_ahead(self.app)
         self.app.push_screen(CodeModelDialog(self.draft), use)
 
     def action_edit_file(self) -> None:
