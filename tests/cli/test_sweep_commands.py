@@ -75,6 +75,24 @@ def test_queue_moves_and_cancels_entries_and_names_a_damaged_file(capsys: pytest
     assert status == 1 and "nothing queued matches" in err
 
 
+def test_one_queued_run_is_planned_as_any_launch_its_device_and_workers_in_its_experiment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--queue` skipped what the other launches check and record: --nproc-per-node was dropped
+    (the run trained with one worker) and a batch that does not divide among the workers queued."""
+    status, out, _ = run(capsys, "train", "digits-mlp", "--queue", "--device", "cpu", "--nproc-per-node", "2")
+    assert status == 0
+    (entry,) = queue.read_queue().entries
+    assert out.strip() == entry.id and entry.device == "cpu"
+    assert (entry.experiment().train.device, entry.experiment().train.workers) == ("cpu", 2)
+    uneven = ("--nproc-per-node", "2", "--device", "cpu", "--set", "data.batch_size=33")
+    status, _, err = run(capsys, "train", "digits-mlp", "--queue", *uneven)
+    assert status == 2 and "does not divide among 2 workers" in err and len(err.strip().splitlines()) == 1
+    status, out, _ = run(capsys, "train", "digits-mlp", "--queue", "--json")
+    assert status == 0 and json.loads(out) == {"queue_entry": queue.read_queue().entries[-1].id}
+    assert len(queue.read_queue().entries) == 2
+
+
 def test_successive_halving_stops_a_point_in_the_worst_half_at_its_epoch() -> None:
     base = load_experiment("spirals-mlp")
     spec = SweepSpec((parse_axis("optimizer.lr=0.01,0.1,0.3"),), halving=(1,))

@@ -108,7 +108,7 @@ def test_the_words_for_an_absent_device() -> None:
 def test_a_weights_file_that_is_not_what_its_name_says_is_refused_before_a_launched_runs_folder(tmp_path: Path) -> None:
     """The hash a torchvision name carries was checked only where the weights load: in the app
     (a launched run) a random file under the published name left a 'failed 0/8' run behind."""
-    from workbench.scheduling.launch import launch_new_run
+    from workbench.scheduling.plan import plan_new_run
 
     real = write_weights("resnet18", tmp_path / "good")
     wrong = write_weights("resnet18", tmp_path / "bad", seed=2, name=real.name)  # other weights, the same name
@@ -116,5 +116,5 @@ def test_a_weights_file_that_is_not_what_its_name_says_is_refused_before_a_launc
         ConfigError,
         match=rf"^model\.layers\.0\.weights \(backbone1, Backbone\): weights {re.escape(str(wrong))}: its SHA-256 starts [0-9a-f]{{8}} where its name says {real.name[9:17]}",
     ):
-        launch_new_run(_finetune(str(wrong)))
+        plan_new_run(_finetune(str(wrong)))
     assert not paths.runs_dir().exists() or list(paths.runs_dir().iterdir()) == []

@@ -23,7 +23,7 @@ from workbench.runs.folder import RunDir
 from workbench.runs.listing import list_runs
 from workbench.runs.process_control import send_request, wait_for_state
 from workbench.runs.store import create_run, find_run
-from workbench.scheduling.launch import launch_new_run
+from workbench.scheduling.plan import carry_out, plan_new_run
 
 from ..processes import LONG_EPOCHS, epochs_done, train_in_background, wait_until, workbench
 
@@ -47,7 +47,7 @@ def test_a_detached_run_trains_in_a_session_of_its_own_and_prints_its_id_at_once
 
 
 def test_the_launched_process_has_no_controlling_terminal_of_the_launcher() -> None:
-    run = launch_new_run(load_experiment("digits-cnn", [f"train.epochs={LONG_EPOCHS}"]))
+    run = carry_out(plan_new_run(load_experiment("digits-cnn", [f"train.epochs={LONG_EPOCHS}"]))).run
     wait_until(lambda: run.state() == "running", what="the run to start")
     pid = run.read_status().pid
     assert pid is not None and os.getsid(pid) == pid != os.getsid(0)  # a session leader of its own
@@ -119,7 +119,7 @@ def test_control_of_a_finished_or_unknown_run_is_one_clear_line() -> None:
 
 
 def test_logs_prints_the_epochs_and_follow_keeps_printing_until_the_run_ends() -> None:
-    run = launch_new_run(load_experiment("digits-cnn", ["train.epochs=3"]))
+    run = carry_out(plan_new_run(load_experiment("digits-cnn", ["train.epochs=3"]))).run
     follower = workbench("logs", run.id, "--follow")
     out, _ = follower.communicate(timeout=120)
     assert follower.returncode == 0

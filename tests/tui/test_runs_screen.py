@@ -191,6 +191,39 @@ async def test_c_loads_the_runs_experiment_into_the_setup_screens(fixed_app: Cal
         assert app.draft.source == f"run {run.id}"
 
 
+async def test_r_and_c_read_the_runs_files_off_the_ui_thread_and_say_the_same(
+    fixed_app: Callable[..., WorkbenchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """r looked at the run's lock and checkpoint, and c read its config.toml, on the UI thread:
+    on a slow or network disk the app stalled there."""
+    run = recorded_run("no-checkpoint", "spirals-mlp", lr=0.05)  # finished, but its checkpoint is gone
+    on_ui_thread: list[str] = []
+
+    def watched(name: str, real: Callable[..., Any]) -> Callable[..., Any]:  # the real call, and its thread
+        def call(*args: Any) -> Any:
+            if threading.current_thread() is threading.main_thread():
+                on_ui_thread.append(name)
+            return real(*args)
+
+        return call
+
+    monkeypatch.setattr(runs_screen, "check_resumable", watched("check_resumable", runs_screen.check_resumable))
+    monkeypatch.setattr(RunDir, "read_config", watched("read_config", RunDir.read_config))
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _runs(app).highlighted_id == run.id)
+        on_ui_thread.clear()
+        await pilot.press("r")
+        refusal = f"run {run.id} has no checkpoint to resume from ({run.last_checkpoint} is missing)"
+        await wait_for(pilot, lambda: any(n.message == refusal for n in app._notifications), what="the refusal")
+        assert next(n for n in app._notifications if n.message == refusal).severity == "warning"
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.draft.source == f"run {run.id}", what="the run's experiment loaded")
+        assert app.draft.config.data.dataset == "spirals" and app.draft.config.optimizer.lr == 0.05
+        assert isinstance(app.screen, RunsScreen) and app.runs.shown is None  # nothing started
+    assert on_ui_thread == []
+
+
 async def test_two_marked_runs_are_compared_with_curves_overlaid_and_their_differences(
     fixed_app: Callable[..., WorkbenchApp],
 ) -> None:

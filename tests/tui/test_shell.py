@@ -18,6 +18,7 @@ from workbench.experiment.presets import load_experiment, read_experiment
 from workbench.paths import runs_dir, user_presets_dir
 from workbench.runs.folder import RunDir
 from workbench.runs.store import create_run
+from workbench.scheduling.plan import LaunchPlan
 from workbench.schema import config as config_io
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.commands import palette_commands
@@ -398,7 +399,7 @@ async def test_a_failing_background_task_is_one_line_in_a_notification_and_the_a
 
     message = "the data folder /tmp/[/]weird is gone"  # user text: never read as markup
 
-    def refuse() -> RunDir:
+    def refuse() -> LaunchPlan:
         raise WorkbenchError(message)
 
     async with app.run_test(size=SIZE) as pilot:

@@ -209,6 +209,32 @@ async def test_the_app_and_the_cli_write_the_same_config_toml_for_the_same_prese
     assert b"label_smoothing" in from_app and b"weight_decay" in from_app  # catalog defaults, filled in
 
 
+@slow
+async def test_Q_puts_the_experiment_in_the_queue_as_train_queue_does_and_says_how_to_see_it(
+    preset_app: Callable[..., WorkbenchApp], feeder_stand_in: None
+) -> None:
+    """Queueing one run was the CLI's alone (`workbench train EXP --queue`). A stand-in holds the
+    queue's lock as its feeder: the entry waits there and nothing trains."""
+    from workbench import paths
+    from workbench.scheduling import queue
+    from workbench.tui.train.name_dialog import RunNameScreen
+
+    app = preset_app("digits-mlp", start="train")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "Q Queue" in screen_text(app), what="Q in the footer")
+        await pilot.press("Q")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunNameScreen), what="the run's name dialog")
+        assert "Queue a run named" in screen_text(app) and "enter queue · escape cancel" in screen_text(app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(n.title == "Queued digits-mlp" for n in app._notifications), what="the notice")
+        (entry,) = queue.read_queue().entries
+        (notice,) = [n for n in app._notifications if n.title == "Queued digits-mlp"]
+        assert "see: workbench queue" in notice.message and f"cancel: workbench queue cancel {entry.id}" in notice.message
+        assert app.current_mode == "train" and app.runs.shown is None
+    assert entry.name == "digits-mlp" and entry.experiment().data.dataset == "digits"
+    assert not paths.runs_dir().exists() or list(paths.runs_dir().iterdir()) == []  # waiting, not started
+
+
 async def test_d_chooses_the_device_and_workers_into_the_experiment_refusing_more_workers_than_gpus(
     preset_app: Callable[..., WorkbenchApp],
 ) -> None:

@@ -4,8 +4,9 @@ Training renders the engine's events: on a terminal a live bar per epoch (ETA, l
 LR, samples/s) above which each finished epoch leaves one line; elsewhere (a pipe, nohup, the
 log file of a detached run) only plain lines. Ctrl+C, SIGTERM and a closed terminal (SIGHUP)
 ask the trainer to stop between two steps: it checkpoints, marks the run stopped and the
-command exits 130; ``workbench resume`` continues it. ``--detach`` starts the run as a process
-of its own (:mod:`workbench.scheduling.launch`), prints its id and returns.
+command exits 130; ``workbench resume`` continues it. Every launch is planned and checked by
+:mod:`workbench.scheduling.plan`, as the app's and the queue's are: ``--detach`` starts the run
+as a process of its own, ``--queue`` puts it in the queue, each printing its id and returning.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from rich.text import Text
 from workbench.cli.code_trust import add_trust_argument, use_run_code_here
 from workbench.cli.export_commands import add_tensorboard_argument, tensorboard_folder
 from workbench.cli.setup_commands import add_override_argument
-from workbench.cli.sweep_training import add_sweep_arguments, queue_training, wants_queue
+from workbench.cli.sweep_training import add_sweep_arguments, queue_sweep, wants_sweep
 from workbench.engine.control import Control
 from workbench.errors import WorkbenchError
 from workbench.formatting import count, duration, metrics_text, rate
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from workbench.engine.trainer import Trainer
     from workbench.runs.folder import RunDir
     from workbench.scheduling.launch import Workers
-    from workbench.schema.config import TrainConfig
+    from workbench.scheduling.plan import How, Launched, LaunchPlan
 
 #: What ``--notify`` does, for train and resume.
 NOTIFY_HELP = (
@@ -129,41 +130,61 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--rdzv-endpoint", default="", metavar="HOST:PORT", help="the first machine's host and a free port")
 
 
-def _workers(args: argparse.Namespace, train: TrainConfig) -> Workers:
-    """The workers asked for (``--nproc-per-node``, else the experiment's ``train.workers``),
-    checked against this machine. Inside a worker that torchrun started, the options are
-    torchrun's already: one process here."""
-    from workbench.engine.distributed import place_from_environment
+def _workers(args: argparse.Namespace, train_workers: int) -> Workers:
+    """The workers asked for (``--nproc-per-node``, else the experiment's ``train.workers``); the
+    plan checks them. Inside a worker that torchrun started, the options are torchrun's
+    already: one process here."""
     from workbench.scheduling.launch import ONE_WORKER, Workers
 
-    if not place_from_environment().alone:
+    if _started_by_torchrun():
         return ONE_WORKER
-    per_node = train.workers if args.nproc_per_node is None else args.nproc_per_node
-    workers = Workers(per_node, args.nnodes, args.node_rank, args.rdzv_endpoint)
-    workers.check()
-    if workers.distributed:
-        _check_worker_devices(workers, args.device or train.device)
-    return workers
+    per_node = train_workers if args.nproc_per_node is None else args.nproc_per_node
+    return Workers(per_node, args.nnodes, args.node_rank, args.rdzv_endpoint)
 
 
-def _check_worker_devices(workers: Workers, device: str) -> None:
-    """The device exists here (one line if not), and there is a GPU for each worker on it."""
-    import torch
+def _started_by_torchrun() -> bool:
+    """True in a worker that torchrun started: its launch was planned where torchrun was started."""
+    from workbench.engine.distributed import place_from_environment
 
-    from workbench.engine.device import resolve_device
-
-    resolve_device(device, "--device" if device else "train.device")
-    workers.check_devices(device, torch.cuda.device_count() if torch.cuda.is_available() else 0)
+    return not place_from_environment().alone
 
 
-def _train_together(workers: Workers, run: RunDir | None, args: list[str]) -> int:
-    """Train with several workers in the foreground (the run's own output on this terminal);
-    the exit status says how the run ended, as for one process."""
+def _cuda_devices(device: str, named: bool) -> Callable[[], int]:
+    """How the CLI counts this machine's CUDA devices for a plan (with torch): once the run's
+    ``device`` (``named`` by --device, else the experiment's) is known to exist here, one line if not."""
+
+    def count() -> int:
+        import torch
+
+        from workbench.engine.device import resolve_device
+
+        resolve_device(device, "--device" if named else "train.device")
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+    return count
+
+
+def _how(args: argparse.Namespace) -> How:
+    """How ``workbench train`` trains: queued (``--queue``), detached, or here."""
+    if args.queue:
+        return "queued"
+    return "detached" if args.detach else "foreground"
+
+
+def _train_together(plan: LaunchPlan, args: argparse.Namespace, joining: list[str] | None = None) -> int:
+    """Train the plan with several workers in the foreground (the run's own output on this
+    terminal); the exit status says how the run ended, as for one process. On a machine other
+    than the first, the workers join the run the first one records (``joining``: a new run's
+    command there)."""
     from workbench.scheduling.launch import train_in_foreground
+    from workbench.scheduling.plan import process_args, ready_run
 
-    status = train_in_foreground(workers, args, run)
-    if run is None:
-        return status
+    json_flag = ["--json"] if args.json else []
+    if plan.workers.node_rank > 0:
+        command = process_args(plan, plan.run) if plan.run is not None else joining or []
+        return train_in_foreground(plan.workers, command + json_flag, None)
+    run = ready_run(plan)
+    status = train_in_foreground(plan.workers, process_args(plan, run) + json_flag, run)
     state = run.read_status().state
     if state == "stopped":
         return EXIT_STOPPED
@@ -173,50 +194,41 @@ def _train_together(workers: Workers, run: RunDir | None, args: list[str]) -> in
 def train_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.experiment.presets import load_experiment
     from workbench.runs.folder import RunDir
+    from workbench.scheduling.plan import carry_out, plan_new_run
 
-    if args.run_dir:
+    if args.run_dir:  # the process a detached plan started: train the run made in this folder
         run = RunDir(Path(args.run_dir))
         return _drive(
             lambda sinks, control: _trainer(run.read_config(), sinks, control, run=run, device=args.device), args, console
         )
     if not args.experiment:
         raise WorkbenchError("train: name a preset or an experiment file (see `workbench presets`)")
-    if wants_queue(args):
-        return queue_training(args, console)
+    if wants_sweep(args):
+        return queue_sweep(args, console)
     overrides = list(args.overrides) + ([f"train.epochs={args.epochs}"] if args.epochs is not None else [])
     experiment = load_experiment(args.experiment, overrides)
     if args.name:
         experiment.name = args.name
-    if args.device:
-        experiment.train.device = args.device  # the run's config.toml says where it trains: a resume continues there
-    workers = _workers(args, experiment.train)
-    experiment.train.workers = workers.per_node  # the run's config.toml says how it was trained
-    if workers.distributed:
-        from workbench.data.sharding import check_global_batch
+    plan = plan_new_run(
+        experiment,
+        how=_how(args),
+        gpus=_cuda_devices(args.device or experiment.train.device, bool(args.device)),
+        device=args.device,
+        workers=_workers(args, experiment.train.workers),
+        tensorboard=_tensorboard_dir(args),
+        notify=args.notify,
+    )
+    if plan.how == "queued" and args.parallel is not None:
+        from workbench.scheduling import queue
 
-        check_global_batch(experiment.data.batch_size, workers.total)
-    if args.detach:
-        from workbench.scheduling.launch import launch_new_run
-
-        return _detached(
-            launch_new_run(
-                experiment, device=args.device, tensorboard=_tensorboard_dir(args), notify=args.notify, workers=workers
-            ),
-            console,
-            args.json,
-        )
-    if workers.distributed:
-        from workbench.runs.store import create_run
-        from workbench.scheduling.launch import new_run_args
-
-        json_flag = ["--json"] if args.json else []
-        if workers.node_rank > 0:  # the first machine records the run; this one joins it
-            device = ["--device", args.device] if args.device else []
-            joining = ["train", args.experiment, *(f"--set={value}" for value in overrides), *device, *json_flag]
-            return _train_together(workers, None, joining)
-        run = create_run(experiment)
-        return _train_together(workers, run, new_run_args(run, args.device, _tensorboard_dir(args), args.notify) + json_flag)
-    return _drive(lambda sinks, control: _trainer(experiment, sinks, control, device=args.device), args, console)
+        queue.write_settings(parallel=args.parallel)
+    if plan.how != "foreground":
+        return _launched(carry_out(plan), console, args.json)
+    if plan.workers.distributed:
+        device = ["--device", args.device] if args.device else []
+        joining = ["train", args.experiment, *(f"--set={value}" for value in overrides), *device]
+        return _train_together(plan, args, joining)
+    return _drive(lambda sinks, control: _trainer(plan.config, sinks, control, device=plan.device), args, console)
 
 
 def _trainer(experiment: Any, sinks: Sequence[ev.Sink], control: Control, **options: Any) -> Trainer:
@@ -227,57 +239,47 @@ def _trainer(experiment: Any, sinks: Sequence[ev.Sink], control: Control, **opti
 
 def resume_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.runs.store import find_run
+    from workbench.scheduling.plan import carry_out, plan_resume
 
     run = find_run(args.run)
-    workers = _workers(args, run.read_config().train)
-    if args.detach:
-        from workbench.scheduling.launch import launch_resume
-
-        return _detached(
-            launch_resume(
-                run,
-                epochs=args.epochs,
-                device=args.device,
-                tensorboard=_tensorboard_dir(args),
-                notify=args.notify,
-                workers=workers,
-            ),
-            console,
-            args.json,
-        )
-    if workers.distributed:
-        from workbench.scheduling.launch import resume_args, resume_command_args
-
-        options = (args.epochs, args.device, _tensorboard_dir(args), args.notify)
-        json_flag = ["--json"] if args.json else []
-        if workers.node_rank > 0:  # the first machine checks and records the resume
-            return _train_together(workers, None, resume_command_args(run, *options) + json_flag)
-        return _train_together(workers, run, resume_args(run, *options) + json_flag)
 
     def make(sinks: Sequence[ev.Sink], control: Control) -> Trainer:
         from workbench.engine.trainer import Trainer
 
         return Trainer.resume(run, sinks, control, epochs=args.epochs, device=args.device, trust_code=args.trust_code)
 
+    if _started_by_torchrun():  # a worker of a resume checked where torchrun was started
+        return _drive(make, args, console)
+    config = run.read_config()
+    plan = plan_resume(
+        run,
+        how="detached" if args.detach else "foreground",
+        gpus=_cuda_devices(args.device or config.train.device, bool(args.device)),
+        epochs=args.epochs,
+        device=args.device,
+        workers=_workers(args, config.train.workers),
+        tensorboard=_tensorboard_dir(args),
+        notify=args.notify,
+        trust_code=args.trust_code,
+    )
+    if plan.how == "detached":
+        return _launched(carry_out(plan), console, args.json)
+    if plan.workers.distributed:
+        return _train_together(plan, args)
     return _drive(make, args, console)
 
 
-def _detached(run: RunDir, console: Console, as_json: bool) -> int:
-    """Say which run now trains on its own, and how to see and control it (``as_json``: where it
-    is, as JSON, for scripts that asked for ``--json``)."""
+def _launched(launched: Launched, console: Console, as_json: bool) -> int:
+    """Say which run now trains on its own, or which queue entry waits, and how to see and
+    control it (``as_json``: where it is, as JSON, for scripts that asked for ``--json``)."""
     if as_json:
-        console.print_json(json.dumps({**_run_ids(run), "log": str(run.log_path)}))
+        run = launched.run
+        where = {**_run_ids(run), "log": str(run.log_path)} if run is not None else {"queue_entry": launched.id}
+        console.print_json(json.dumps(where))
         return 0
-    console.print(run.id, markup=False, highlight=False)
+    console.print(launched.id, markup=False, highlight=False)
     if console.is_terminal:
-        console.print(
-            f"training in the background; watch: workbench attach {run.id} · workbench logs {run.id} --follow · "
-            f"stop: workbench stop {run.id}",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-            style="dim",
-        )
+        console.print(launched.next_steps(), markup=False, highlight=False, soft_wrap=True, style="dim")
     return 0
 
 

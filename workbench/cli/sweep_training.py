@@ -3,8 +3,9 @@
 ``workbench train`` with ``--sweep`` (or a file with a ``[sweep]`` table) plans every point,
 validates each (one invalid point and nothing starts), writes the sweep's folder, queues the
 points and returns with the sweep's id: the queue's feeder starts them as slots free up
-(:mod:`workbench.scheduling.feeder`). ``--queue`` puts a single run in the same queue. The train
-command (cli/run_commands.py) only adds these arguments and hands over here.
+(:mod:`workbench.scheduling.feeder`). ``--queue`` puts a single run in the same queue: the
+train command (cli/run_commands.py) plans it as any launch. It adds these arguments and hands
+sweeps over here.
 """
 
 from __future__ import annotations
@@ -41,29 +42,27 @@ def add_sweep_arguments(train: argparse.ArgumentParser) -> None:
     group.add_argument("--queue", action="store_true", help="put this run in the queue: it starts when a slot is free")
 
 
-def wants_queue(args: argparse.Namespace) -> bool:
-    """Whether ``workbench train`` queues (a sweep, or ``--queue``) rather than training now."""
+def wants_sweep(args: argparse.Namespace) -> bool:
+    """Whether ``workbench train`` queues a sweep rather than one run; the options that go only
+    with a sweep, or not with the queue, refused in one line."""
     from workbench.experiment.presets import resolve
     from workbench.schema.sweep import has_sweep_table
 
-    if args.sweep or args.queue or has_sweep_table(resolve(args.experiment)):
-        return True
-    if any(v is not None for v in (args.samples, args.sweep_seed, args.max_points, args.halving)):
+    sweep = bool(args.sweep) or has_sweep_table(resolve(args.experiment))
+    if args.tensorboard is not None and (sweep or args.queue):
+        raise WorkbenchError("train: --tensorboard is for one run; it cannot go with --sweep or --queue yet")
+    if not sweep and any(v is not None for v in (args.samples, args.sweep_seed, args.max_points, args.halving)):
         raise WorkbenchError("train: --samples, --sweep-seed, --max-points and --halving go with --sweep (or a [sweep] file)")
-    return False
+    return sweep
 
 
-def queue_training(args: argparse.Namespace, console: Console) -> int:
-    """Queue the sweep (or the one run) ``workbench train`` was given; print its id and return."""
+def queue_sweep(args: argparse.Namespace, console: Console) -> int:
+    """Queue the sweep ``workbench train`` was given; print its id and return."""
     from workbench.experiment.presets import resolve
-    from workbench.experiment.validation import validate
-    from workbench.scheduling import queue
     from workbench.scheduling.sweep import start_sweep
     from workbench.schema import config as config_io
     from workbench.schema.sweep import parse_axis, read_sweep_file
 
-    if args.tensorboard is not None:
-        raise WorkbenchError("train: --tensorboard is for one run; it cannot go with --sweep or --queue yet")
     path = resolve(args.experiment)
     base, spec = read_sweep_file(path)
     overrides = list(args.overrides) + ([f"train.epochs={args.epochs}"] if args.epochs is not None else [])
@@ -73,28 +72,21 @@ def queue_training(args: argparse.Namespace, console: Console) -> int:
         base.name = args.name
     if args.parallel is not None and args.parallel < 1:
         raise WorkbenchError(f"--parallel {args.parallel}: give 1 or more runs at once")
-    if not args.sweep and spec is None:  # --queue: one run waits its turn
-        try:
-            experiment = validate(base)
-        except WorkbenchError as error:
-            raise WorkbenchError(f"{path.name}: {error}") from None
-        entry = queue.enqueue(experiment, device=args.device or "")
-        queue.write_settings(parallel=args.parallel, notify=args.notify)
-        queue.ensure_feeder()
-        console.print(entry.id, markup=False, highlight=False)
-        _say(console, f"queued; see: workbench queue · cancel: workbench queue cancel {entry.id}")
-        return 0
     spec = _with_options(spec, args, [parse_axis(text) for text in args.sweep])
     sweep, points = start_sweep(base, spec, notify=args.notify or "", device=args.device or "", parallel=args.parallel)
     if args.json:
         console.print_json(json.dumps({"sweep": sweep.id, "folder": str(sweep.path), "points": [p.values for p in points]}))
         return 0
     console.print(sweep.id, markup=False, highlight=False)
-    _say(
-        console,
-        f"{len(points)} points queued ({sweep.path}); watch: workbench sweep show {sweep.id} · workbench queue · "
-        f"cancel: workbench sweep cancel {sweep.id}",
-    )
+    if console.is_terminal:
+        console.print(
+            f"{len(points)} points queued ({sweep.path}); watch: workbench sweep show {sweep.id} · workbench queue · "
+            f"cancel: workbench sweep cancel {sweep.id}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+            style="dim",
+        )
     return 0
 
 
@@ -122,8 +114,3 @@ def _epochs(text: str) -> tuple[int, ...]:
     if not epochs or epochs[0] < 1:
         raise WorkbenchError(f"--halving {text}: expected epochs of 1 or more, e.g. 2,4")
     return epochs
-
-
-def _say(console: Console, line: str) -> None:
-    if console.is_terminal:
-        console.print(line, markup=False, highlight=False, soft_wrap=True, style="dim")

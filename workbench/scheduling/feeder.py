@@ -15,9 +15,6 @@ waits in the background for nothing. It trains nothing itself and imports no tor
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 import time
 
@@ -33,7 +30,8 @@ from workbench.runs.resume_rules import starts_over
 from workbench.runs.status import INTERRUPTED, LIVE_STATES, RunStatus
 from workbench.runs.store import remove_abandoned_creations, runs_with_status
 from workbench.scheduling import queue
-from workbench.scheduling.launch import launch_new_run, launch_resume, workers_of
+from workbench.scheduling.launch import gpu_count, workers_of
+from workbench.scheduling.plan import carry_out, plan_new_run, plan_resume
 from workbench.scheduling.sweep import ENDED, SweepDir, all_sweeps, queue_lost_points, sweep_progress, sweeps_dir
 from workbench.scheduling.sweep_table import sweep_table
 from workbench.schema.monitor import higher_is_better, split_monitor
@@ -42,20 +40,6 @@ POLL_S = 0.5
 #: How often the feeder looks whether a training run's process has ended (a lock probe each).
 WAKE_S = 0.05
 HALVING_FILE = "halving.json"
-
-
-def gpu_count() -> int:
-    """GPUs this machine offers, without torch: CUDA_VISIBLE_DEVICES when set, else nvidia-smi."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:
-        return len([d for d in visible.split(",") if d.strip() and d.strip() != "-1"])
-    if shutil.which("nvidia-smi") is None:
-        return 0
-    try:
-        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        return 0
-    return sum(line.startswith("GPU ") for line in listed.splitlines())
 
 
 def free_gpu(gpus: int, in_use: set[str]) -> str:
@@ -90,7 +74,7 @@ def feed(poll_s: float = POLL_S) -> int:
             settings = queue.read_settings()
             slots = queue.slot_count(settings, gpus)
             runs = queue.queue_runs()
-            if _restart_lost_starts(runs, slots, restarts):
+            if _restart_lost_starts(runs, slots, restarts, gpus):
                 runs = queue.queue_runs()  # those started again are live now
             live = [(run, status) for run, status, state in runs if state in LIVE_STATES]
             listing = queue.read_queue()
@@ -101,7 +85,7 @@ def feed(poll_s: float = POLL_S) -> int:
             in_use = {devices.get(run.id) or status.device for run, status in live}
             for entry in listing.entries[: max(0, slots - len(live))]:
                 gpu = free_gpu(gpus, in_use)
-                run = _start(entry, gpu)
+                run = _start(entry, gpu, gpus)
                 if run is not None:
                     started += 1
                     devices[run.id] = gpu
@@ -119,12 +103,13 @@ def feed(poll_s: float = POLL_S) -> int:
 RESTARTS = 3
 
 
-def _restart_lost_starts(runs: list[tuple[RunDir, RunStatus, str]], slots: int, restarts: dict[str, int]) -> bool:
+def _restart_lost_starts(runs: list[tuple[RunDir, RunStatus, str]], slots: int, restarts: dict[str, int], gpus: int) -> bool:
     """Start again, from scratch and as the same runs, the queue's runs whose process died before
     they trained an epoch (or was never started: a feeder killed between making a point's folder
     and starting it), while slots are free. They ran out of turn, so they come
     before the waiting entries; a run that failed (it said why) is left as it is. ``runs``: the
-    queue's runs as just listed (:func:`queue.queue_runs`); True when it started any."""
+    queue's runs as just listed (:func:`queue.queue_runs`); ``gpus``: this machine's; True when
+    it started any."""
     free = slots - sum(state in LIVE_STATES for _, _, state in runs)
     again = False
     for run, status, state in runs:
@@ -134,7 +119,7 @@ def _restart_lost_starts(runs: list[tuple[RunDir, RunStatus, str]], slots: int, 
             continue
         restarts[run.id] = restarts.get(run.id, 0) + 1
         try:
-            launch_resume(run, workers=workers_of(run.read_config()))
+            carry_out(plan_resume(run, gpus=lambda: gpus))
         except WorkbenchError as error:  # taken meanwhile by a resume, or its folder damaged
             print(f"{run.id}: not started again: {describe_error(error)}", flush=True)
             continue
@@ -155,10 +140,11 @@ def _wait_for_a_slot(live: list[tuple[RunDir, RunStatus]], poll_s: float) -> Non
             return
 
 
-def _start(entry: queue.QueueEntry, gpu: str) -> RunDir | None:
-    """Claim the entry and start its run (on ``gpu``, when one is given); None when it was cancelled meanwhile, or when it can no
-    longer start (its experiment refused now, a dataset file gone): then it is set aside, with
-    the reason, in the queue's refused/ folder, and the queue goes on."""
+def _start(entry: queue.QueueEntry, gpu: str, gpus: int) -> RunDir | None:
+    """Claim the entry and start its run (on ``gpu``, when one is given; ``gpus``: this
+    machine's); None when it was cancelled meanwhile, or when it can no longer start (its
+    experiment refused now, a dataset file gone, more workers than GPUs): then it is set aside,
+    with the reason, in the queue's refused/ folder, and the queue goes on."""
     if not queue.claim(entry):
         return None
     try:
@@ -168,17 +154,18 @@ def _start(entry: queue.QueueEntry, gpu: str) -> RunDir | None:
         # workers take one GPU each themselves); its --device wins.
         any_gpu = experiment.train.device in ("auto", "cuda") and not workers.distributed
         device = entry.device or (gpu if any_gpu else "")
-        if device:
-            experiment.train.device = device  # recorded in the run's config.toml: a resume continues there
-        run = launch_new_run(experiment, device=device or None, sweep=entry.sweep, queue_entry=entry.id, workers=workers)
+        plan = plan_new_run(
+            experiment, gpus=lambda: gpus, device=device, workers=workers, sweep=entry.sweep, queue_entry=entry.id
+        )
+        launched = carry_out(plan)
     except WorkbenchError as error:
         reason = describe_error(error)
         queue.refuse_claim(entry.id, reason)
         print(f"{entry.id}: not started, set aside in {queue.queue_dir() / queue.REFUSED}: {reason}", flush=True)
         return None
     queue.release_claim(entry.id)
-    print(f"{entry.id}: started run {run.id}", flush=True)
-    return run
+    print(f"{entry.id}: started run {launched.id}", flush=True)
+    return launched.run
 
 
 # ----------------------------------------------------------------------------- sweeps

@@ -1,10 +1,10 @@
-"""Start a run as a training process of its own, detached from whoever started it.
+"""The processes that train a run: one, or several workers through torchrun, detached or not.
 
-The app and ``workbench train --detach`` come here. The run folder is made first (so the run
-has an id, a config.toml and a log file at once), then ``workbench train --run-dir`` (or
-``workbench resume``) is started in a process session of its own: no controlling terminal, its
-output going to the run's ``log``. Closing the app, the terminal or the SSH connection that
-started it does not stop it. Nothing here imports the engine: a run is trained by a command.
+A launch is planned in :mod:`workbench.scheduling.plan` (the app, the CLI and the queue's feeder
+all go through it); this module starts what the plan says. :func:`spawn_detached` starts a
+Workbench command in a process session of its own: no controlling terminal, its output going to
+the run's ``log``. Closing the app, the terminal or the SSH connection that started it does not
+stop it. Nothing here imports the engine: a run is trained by a command.
 
 A run of several workers (:class:`Workers`) is the same command started through torchrun,
 which starts one process per worker; the first worker records the run. In the foreground
@@ -16,24 +16,20 @@ at once.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError
-from workbench.experiment.validation import check_weights_contents
 from workbench.formatting import counted
 from workbench.runs.folder import RunDir
 from workbench.runs.liveness import HandedLock
-from workbench.runs.resume_rules import check_new_total, check_resumable
-from workbench.runs.status import STARTING
-from workbench.runs.store import create_run
 from workbench.schema.config import RunConfig
 
 
@@ -118,8 +114,22 @@ ONE_WORKER = Workers()
 
 
 def workers_of(config: RunConfig) -> Workers:
-    """The workers an experiment asks for on this machine (``train.workers``): how the app launches."""
+    """The workers an experiment asks for on this machine (``train.workers``): a plan's default."""
     return Workers(per_node=config.train.workers)
+
+
+def gpu_count() -> int:
+    """GPUs this machine offers, without torch: CUDA_VISIBLE_DEVICES when set, else nvidia-smi."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([d for d in visible.split(",") if d.strip() and d.strip() != "-1"])
+    if shutil.which("nvidia-smi") is None:
+        return 0
+    try:
+        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(line.startswith("GPU ") for line in listed.splitlines())
 
 
 def _check_port_free(port: int, endpoint: str) -> None:
@@ -129,102 +139,6 @@ def _check_port_free(port: int, endpoint: str) -> None:
             probe.bind(("", port))
         except OSError:
             raise ConfigError(f"--rdzv-endpoint {endpoint}: port {port} is in use on this machine; choose another port") from None
-
-
-def launch_new_run(
-    config: RunConfig,
-    *,
-    device: str | None = None,
-    tensorboard: str | None = None,
-    notify: str | None = None,
-    workers: Workers = ONE_WORKER,
-    sweep: str = "",
-    queue_entry: str = "",
-) -> RunDir:
-    """Make the run's folder (the config validated and normalised) and start training it.
-    ``tensorboard``: also write event files, to that folder ("": the run's own ``tb/``);
-    ``notify``: a command or URL told when the run ends (``--notify``); ``workers``: the
-    processes that train it (torchrun's); ``sweep``, ``queue_entry``: the run's sweep and queue
-    entry (the queue's feeder starts it). A weights file that is not what its name says is
-    refused here, before the folder exists (a foreground run loads it before making its folder)."""
-    check_weights_contents(config)
-    with HandedLock() as lock:
-        run = create_run(config, sweep=sweep, queue_entry=queue_entry, lock=_handed(lock, workers))
-        spawn_detached(new_run_args(run, device, tensorboard, notify), run.log_path, workers, lock)
-    return run
-
-
-def _handed(lock: HandedLock, workers: Workers) -> HandedLock | None:
-    """``lock`` where it can be handed to the training process: torchrun's workers are started
-    by torchrun, which keeps no descriptor for them, so its first worker takes the lock itself."""
-    return None if workers.distributed else lock
-
-
-def new_run_args(run: RunDir, device: str | None, tensorboard: str | None, notify: str | None) -> list[str]:
-    """The ``workbench train`` arguments that train the run made in ``run``'s folder."""
-    args = ["train", "--run-dir", str(run.path), *(["--device", device] if device else [])]
-    return args + _notify_args(notify) + _tensorboard_args(tensorboard)
-
-
-def launch_resume(
-    run: RunDir,
-    *,
-    epochs: int | None = None,
-    device: str | None = None,
-    tensorboard: str | None = None,
-    notify: str | None = None,
-    workers: Workers = ONE_WORKER,
-) -> RunDir:
-    """Continue ``run`` from its last checkpoint in a new training process (``tensorboard``,
-    ``notify``, ``workers``: as for :func:`launch_new_run`); a run that never trained an epoch
-    starts over (the queue's feeder restarts its points that died before training so)."""
-    with HandedLock() as lock:
-        args = resume_args(run, epochs, device, tensorboard, notify, _handed(lock, workers))
-        spawn_detached(args, run.log_path, workers, lock)
-    return run
-
-
-def resume_args(
-    run: RunDir,
-    epochs: int | None,
-    device: str | None,
-    tensorboard: str | None,
-    notify: str | None,
-    lock: HandedLock | None = None,
-) -> list[str]:
-    """Check that ``run`` can continue and mark it starting (holding ``lock``, to hand to the
-    process, when given); the ``workbench resume`` arguments that continue it."""
-    check_resumable(run)
-    status = run.read_status()
-    check_new_total(run.id, status.epochs_done, status.epochs, status.state, epochs)
-    if lock is not None:
-        lock.take(run.path, run.id)
-    run.update_status(state=STARTING, pid=None, launched_ts=time.time(), message="", lock_handed=lock is not None)
-    return resume_command_args(run, epochs, device, tensorboard, notify)
-
-
-def resume_command_args(
-    run: RunDir, epochs: int | None, device: str | None, tensorboard: str | None, notify: str | None
-) -> list[str]:
-    """The ``workbench resume`` arguments that continue ``run`` (the run is not checked: the
-    workers on a machine other than the first join a resume the first machine checked)."""
-    args = ["resume", str(run.path)]
-    if epochs is not None:
-        args += ["--epochs", str(epochs)]
-    if device:
-        args += ["--device", device]
-    return args + _notify_args(notify) + _tensorboard_args(tensorboard)
-
-
-def _notify_args(notify: str | None) -> list[str]:
-    return ["--notify", notify] if notify else []
-
-
-def _tensorboard_args(tensorboard: str | None) -> list[str]:
-    """``--tensorboard [DIR]`` last on the line: its DIR is optional, so nothing may follow it."""
-    if tensorboard is None:
-        return []
-    return ["--tensorboard", tensorboard] if tensorboard else ["--tensorboard"]
 
 
 def training_command(args: list[str]) -> list[str]:

@@ -22,8 +22,9 @@ Runs train in processes of their own; the app follows them (:mod:`workbench.tui.
 
 - ``app.runs``: the followed runs, which one the Train screen shows, and the reading worker.
   Every change bumps the reactive ``runs_version``; screens watch it and draw.
-- ``app.start_run(make, what)``: launch a run (a new one, or a resume) off the UI thread, then
-  follow and show it. ``app.show_run(run)`` attaches the Train screen to any run.
+- ``app.start_run(plan, what)``: plan a launch (a new run, a resume, a queued run:
+  :mod:`workbench.scheduling.plan`) and carry it out off the UI thread, then follow and show
+  the run, or say where the queued one waits. ``app.show_run(run)`` attaches the Train screen to any run.
 - ``app.activity``: a short line (``▶ epoch 3/12 loss 0.231 · 2 training``) in every status bar.
 - ``app.draft.problems``: training must not start while it is non-empty; ``problems_summary``
   in ``widgets/bars.py`` says why in one line.
@@ -56,6 +57,7 @@ from workbench.experiment.presets import DEFAULT_PRESET, read_experiment, save_u
 from workbench.paths import runs_dir
 from workbench.runs.folder import RunDir
 from workbench.runs.words import end_notice
+from workbench.scheduling.plan import LaunchPlan, carry_out
 from workbench.scheduling.sweep import endings_since
 from workbench.schema.config import OptimizerConfig, RunConfig, ScheduleConfig
 from workbench.tui import code_probes
@@ -251,15 +253,27 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self.runs.follow(run)
         self._runs_changed()
 
-    def start_run(self, make: Callable[[], RunDir], what: str) -> None:
-        """Launch a run off the UI thread (``make`` creates its folder and starts its process),
-        then show it; a run that cannot start is one line in a notification."""
+    def start_run(self, plan: Callable[[], LaunchPlan], what: str) -> None:
+        """Plan a launch and carry it out off the UI thread (the plan's checks read files), then
+        show the run it started, or say where the queued one waits; a launch refused is one line
+        in a notification."""
         self.notify(f"{what}…", timeout=3, markup=False)
-        self._launch(make)
+        self._launch(plan)
 
     @work(thread=True, group="launch", exit_on_error=False)
-    def _launch(self, make: Callable[[], RunDir]) -> None:
-        self.post_message(RunLaunched(make()))
+    def _launch(self, plan: Callable[[], LaunchPlan]) -> None:
+        launched = carry_out(plan())
+        if launched.entry is not None:  # the Runs screen lists it once the queue starts it
+            self.notify(launched.next_steps(), title=f"Queued {launched.entry.name}", timeout=10, markup=False)
+        elif launched.run is not None:
+            self.post_message(RunLaunched(launched.run))
+
+    def cuda_count(self) -> int:
+        from workbench.tui.train.where_dialog import cuda_devices
+
+        if not self.devices:
+            raise WorkbenchError("still finding this machine's devices; try again in a moment")
+        return cuda_devices(self.devices)
 
     def on_run_launched(self, message: RunLaunched) -> None:
         self.show_run(message.run)

@@ -17,6 +17,7 @@ from textual.reactive import var
 from workbench.experiment.draft import Draft
 from workbench.runs.folder import RunDir
 from workbench.runs.listing import RunSummary
+from workbench.scheduling.plan import LaunchPlan
 from workbench.schema.config import RunConfig
 from workbench.tui.live_runs import LiveRuns
 
@@ -49,8 +50,14 @@ class WorkbenchAppBase(App[int]):
         """Follow ``run`` and show it on the Train screen."""
         raise NotImplementedError
 
-    def start_run(self, make: Callable[[], RunDir], what: str) -> None:
-        """Launch a run (``make`` creates and starts it) off the UI thread, then show it."""
+    def start_run(self, plan: Callable[[], LaunchPlan], what: str) -> None:
+        """Plan a launch (``plan`` checks it, reading files) and carry it out off the UI thread,
+        then show the run started, or say where the queued one waits."""
+        raise NotImplementedError
+
+    def cuda_count(self) -> int:
+        """This machine's CUDA devices as detected, for a plan of several workers (from any
+        thread); refused in one line while the devices are not known yet."""
         raise NotImplementedError
 
     def action_show(self, mode: str) -> None:

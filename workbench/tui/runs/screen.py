@@ -48,6 +48,8 @@ from workbench.runs.listing import (
     state_label,
     test_text,
 )
+from workbench.runs.liveness import RunBusyError
+from workbench.runs.resume_rules import check_resumable, needs_new_total, suggested_total
 from workbench.runs.store import delete_run
 from workbench.tui.messages import DeleteAsked, RunDeleted, RunDetailsRead, RunDetailsStale, SweepTableRead
 from workbench.tui.screens.charts_screen import ChartsScreen
@@ -109,6 +111,8 @@ class RunsScreen(ChartsScreen):
         "metrics-export": "The metrics could not be exported",
         "sweep-table": "The sweep could not be read",
         "run-delete": "The run could not be deleted",
+        "run-resume": "The run could not be resumed",
+        "run-load": "The run's experiment could not be read",
     }
     HINT = "↑↓ choose a run · tab to its checkpoints · / filters · o sorts · runs of other processes update live"
 
@@ -353,10 +357,14 @@ class RunsScreen(ChartsScreen):
         self._show_details(message.details, message.summary)
 
     def worker_failed(self, group: str, error: BaseException) -> None:
-        """A run's details that cannot be read (deleted meanwhile, say) are said in their place."""
+        """A run's details that cannot be read (deleted meanwhile, say) are said in their place;
+        a run that cannot resume (it trains, it has no checkpoint) is a warning, not a failure."""
         if group == "run-details" and self._details_pending is not None:
             run, summary = self._details_pending
             self._show_details(RunDetails(run, None, RunHistory(), error=describe_error(error)), summary)
+        elif group == "run-resume" and isinstance(error, WorkbenchError):
+            hint = "; enter shows it" if isinstance(error, RunBusyError) else ""
+            self.notify(f"{error}{hint}", severity="warning", timeout=5)
         else:
             super().worker_failed(group, error)
 
@@ -424,19 +432,21 @@ class RunsScreen(ChartsScreen):
         self.app.switch_mode("train")
 
     def action_resume(self) -> None:
-        from workbench.runs.resume_rules import check_resumable, needs_new_total, suggested_total
+        selected = self._selected_run()
+        if selected is not None:
+            self._check_resumable(*selected)
+
+    @work(thread=True, group="run-resume", exit_on_error=False)
+    def _check_resumable(self, summary: RunSummary, run: RunDir) -> None:
+        """Whether the run can continue (a look at its lock and checkpoint), off the UI thread;
+        a refusal is said by :meth:`worker_failed`."""
+        check_resumable(run)
+        self.app.call_from_thread(self._resumable, summary, run)
+
+    def _resumable(self, summary: RunSummary, run: RunDir) -> None:
+        """The run can continue: ask for a new total when it trained every epoch, or resume it."""
         from workbench.tui.runs.dialogs import EpochsScreen
 
-        selected = self._selected_run()
-        if selected is None:
-            return
-        summary, run = selected
-        try:
-            check_resumable(run)
-        except WorkbenchError as error:
-            hint = "; enter shows it" if summary.is_live else ""
-            self.notify(f"{error}{hint}", severity="warning", timeout=5)
-            return
         if needs_new_total(summary.epochs_done, summary.epochs, summary.state):
             question = f"{summary.id} has done all {summary.epochs} epochs. Train it up to how many epochs in total?"
             self.app.push_screen(
@@ -447,22 +457,21 @@ class RunsScreen(ChartsScreen):
         self._resume(run, None)
 
     def _resume(self, run: RunDir, epochs: int | None) -> None:
-        from workbench.scheduling.launch import launch_resume, workers_of
+        from workbench.scheduling.plan import plan_resume
 
-        self.app.start_run(lambda: launch_resume(run, epochs=epochs, workers=workers_of(run.read_config())), f"Resuming {run.id}")
+        self.app.start_run(lambda: plan_resume(run, epochs=epochs, gpus=self.app.cuda_count), f"Resuming {run.id}")
         self.app.switch_mode("train")
 
     def action_load(self) -> None:
         selected = self._selected_run()
-        if selected is None:
-            return
-        summary, run = selected
-        try:
-            config = run.read_config()
-        except WorkbenchError as error:
-            self.notify(str(error), severity="error", timeout=6)
-            return
-        self.app.open_experiment(config, f"run {summary.id}")
+        if selected is not None:
+            self._load(*selected)
+
+    @work(thread=True, group="run-load", exit_on_error=False)
+    def _load(self, summary: RunSummary, run: RunDir) -> None:
+        """Read the run's config.toml off the UI thread, then open it in the setup screens."""
+        config = run.read_config()
+        self.app.call_from_thread(self.app.open_experiment, config, f"run {summary.id}")
 
     def action_delete(self) -> None:
         selected = self._selected_run()

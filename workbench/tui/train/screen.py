@@ -6,7 +6,7 @@ or one found training when the app opened (another terminal's ``workbench train`
 before an SSH drop). What is shown: the epoch and whole-run progress with the engine's ETA, the
 loss, metric and LR charts, a stats panel, a table of finished epochs and the run's log in plain
 words. ``p`` pauses or continues it and ``x`` stops it (a checkpoint first), whoever started it;
-``n`` shows the next run in progress. The screen redraws when the app says the run moved on.
+``n`` shows the next run in progress; ``Q`` puts the experiment in the queue instead of starting it. The screen redraws when the app says the run moved on.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from workbench.runs.history import RunHistory
 from workbench.runs.listing import STATE_STYLES
 from workbench.runs.words import headline as headline_segments
 from workbench.runs.words import state_word
+from workbench.scheduling.plan import How
 from workbench.schema.config import RunConfig
 from workbench.tui.live_runs import FollowedRun
 from workbench.tui.messages import ControlRefused
@@ -64,6 +65,7 @@ class TrainScreen(ChartsScreen):
 
     BINDINGS = [
         Binding("s", "start", "Start", tooltip="Start training the experiment in a process of its own"),
+        Binding("Q", "queue", "Queue", tooltip="Put the experiment in the queue: it trains when a slot is free"),
         Binding("p", "pause", "Pause/continue", tooltip="Pause or continue the run shown"),
         Binding("x", "stop", "Stop", tooltip="Stop the run shown (a checkpoint is saved first)"),
         Binding("n", "next_run", "Next run", tooltip="Show the next run in progress"),
@@ -155,6 +157,13 @@ class TrainScreen(ChartsScreen):
 
     def action_start(self) -> None:
         """Ask for the run's name (proposed by the draft), then start it."""
+        self._ask_name("detached")
+
+    def action_queue(self) -> None:
+        """Ask for the run's name, then put it in the queue (as ``workbench train --queue``)."""
+        self._ask_name("queued")
+
+    def _ask_name(self, how: How) -> None:
         from workbench.tui.train.name_dialog import RunNameScreen
 
         problems = self.draft.problems
@@ -163,40 +172,32 @@ class TrainScreen(ChartsScreen):
             self.notify(f"Cannot train yet: {problems[0]}", title="The experiment has problems", severity="error", timeout=6)
             return
         name, description = self.draft.run_identity()
-        self.app.push_screen(RunNameScreen(name, description), lambda chosen: self._named(chosen, description))
+        verb = "queue" if how == "queued" else "start"
+        self.app.push_screen(RunNameScreen(name, description, verb), lambda chosen: self._named(chosen, description, how))
 
-    def _named(self, name: str | None, description: str) -> None:
+    def _named(self, name: str | None, description: str, how: How) -> None:
         if name is None:
             return
         live = self.app.runs.live()
-        if live:
+        if live and how == "detached":  # a queued run waits for a free slot: nothing to ask
             from workbench.tui.screens.dialogs import ConfirmScreen
 
             which = f"{len(live)} runs are" if len(live) > 1 else f"{live[0].id} is"
             question = f"{which} already training. Start {name} alongside (they share this machine)?"
             self.app.push_screen(
-                ConfirmScreen(question, yes="Start", no="Cancel"), lambda yes: self._start(name, description) if yes else None
+                ConfirmScreen(question, yes="Start", no="Cancel"),
+                lambda yes: self._start(name, description, how) if yes else None,
             )
             return
-        self._start(name, description)
+        self._start(name, description, how)
 
-    def _start(self, name: str, description: str) -> None:
-        from workbench.errors import ConfigError
-        from workbench.scheduling.launch import launch_new_run, workers_of
-        from workbench.tui.train.where_dialog import cuda_devices
+    def _start(self, name: str, description: str, how: How) -> None:
+        from workbench.scheduling.plan import plan_new_run
 
         config = self.draft.ready_to_train()
         config.name, config.description = name, description
-        workers = workers_of(config)
-        if workers.distributed and not self.app.devices:  # a GPU per worker is checked once they are known
-            self.notify("Still finding this machine's devices; s again in a moment", title="Not yet", timeout=4)
-            return
-        try:
-            workers.check_devices(config.train.device, cuda_devices(self.app.devices))
-        except ConfigError as error:
-            self.notify(str(error), title="Cannot train here", severity="error", timeout=6, markup=False)
-            return
-        self.app.start_run(lambda: launch_new_run(config, workers=workers), f"Starting {name}")
+        what = f"Queueing {name}" if how == "queued" else f"Starting {name}"
+        self.app.start_run(lambda: plan_new_run(config, how=how, gpus=self.app.cuda_count), what)
 
     def action_where(self) -> None:
         from workbench.tui.train.where_dialog import Where, WhereScreen
