@@ -40,6 +40,24 @@ def _names(app: WorkbenchApp) -> list[str]:
     return [s.name for s in _runs(app).shown]
 
 
+def _calls_on_ui_thread(monkeypatch: pytest.MonkeyPatch, *functions: tuple[object, str]) -> list[str]:
+    """Each function (its module or class, its name) still makes its real call, and notes the calls
+    made on the UI thread in the list returned (a file read there stalls the app on a slow disk)."""
+    on_ui_thread: list[str] = []
+
+    def watched(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            if threading.current_thread() is threading.main_thread():
+                on_ui_thread.append(name)
+            return real(*args)
+
+        return call
+
+    for owner, name in functions:
+        monkeypatch.setattr(owner, name, watched(name, getattr(owner, name)))
+    return on_ui_thread
+
+
 @pytest.mark.slow
 async def test_a_run_trained_by_another_process_shows_as_running_and_moves_on_live(
     fixed_app: Callable[..., WorkbenchApp],
@@ -133,18 +151,7 @@ async def test_d_looks_into_and_deletes_the_runs_folder_off_the_ui_thread(
     """A large model's checkpoints take a while to remove: the app keeps drawing meanwhile."""
     gone = recorded_run("delete-me")
     gone.last_checkpoint.write_bytes(b"")  # what the question counts: its files, not what they hold
-    on_ui_thread: list[str] = []
-
-    def watched(name: str, real: Callable[..., Any]) -> Callable[..., Any]:  # the real call, and its thread
-        def call(*args: Any) -> Any:
-            if threading.current_thread() is threading.main_thread():
-                on_ui_thread.append(name)
-            return real(*args)
-
-        return call
-
-    for name in ("delete_run", "listed_checkpoints"):
-        monkeypatch.setattr(runs_screen, name, watched(name, getattr(runs_screen, name)))
+    on_ui_thread = _calls_on_ui_thread(monkeypatch, (runs_screen, "delete_run"), (runs_screen, "listed_checkpoints"))
     app = fixed_app(start="runs")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _runs(app).highlighted_id == gone.id)
@@ -197,18 +204,7 @@ async def test_r_and_c_read_the_runs_files_off_the_ui_thread_and_say_the_same(
     """r looked at the run's lock and checkpoint, and c read its config.toml, on the UI thread:
     on a slow or network disk the app stalled there."""
     run = recorded_run("no-checkpoint", "spirals-mlp", lr=0.05)  # finished, but its checkpoint is gone
-    on_ui_thread: list[str] = []
-
-    def watched(name: str, real: Callable[..., Any]) -> Callable[..., Any]:  # the real call, and its thread
-        def call(*args: Any) -> Any:
-            if threading.current_thread() is threading.main_thread():
-                on_ui_thread.append(name)
-            return real(*args)
-
-        return call
-
-    monkeypatch.setattr(runs_screen, "check_resumable", watched("check_resumable", runs_screen.check_resumable))
-    monkeypatch.setattr(RunDir, "read_config", watched("read_config", RunDir.read_config))
+    on_ui_thread = _calls_on_ui_thread(monkeypatch, (runs_screen, "check_resumable"), (RunDir, "read_config"))
     app = fixed_app(start="runs")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _runs(app).highlighted_id == run.id)
