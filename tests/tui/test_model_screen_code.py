@@ -209,12 +209,12 @@ async def test_the_class_is_chosen_in_a_dialog_from_the_current_folder_and_ctrl_
         await pilot.press(*"missing.py:Net", "enter")
         problem = app.screen.query_one("#problem", Static)
         assert str(problem.render()) == f"model.code: no such file: {tmp_path / 'missing.py'}"
-        app.screen.query_one("#code", Input).value = "blocks.py:Net"
-        app.screen.query_one("#args", Input).value = "hidden = "
+        app.screen.query_one("#class-field", Input).value = "blocks.py:Net"
+        app.screen.query_one("#args-field", Input).value = "hidden = "
         await pilot.press("enter")
         assert str(problem.render()).startswith("model.args: ")
         assert isinstance(app.screen, CodeModelDialog)  # still open: nothing was applied
-        app.screen.query_one("#args", Input).value = "hidden = 16"
+        app.screen.query_one("#args-field", Input).value = "hidden = 16"
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, CodeModelDialog), what="the dialog closed")
         assert app.draft.config.model.code == f"{tmp_path / 'blocks.py'}:Net"

@@ -133,19 +133,23 @@ class CodeModelDialog(Dialog):
     def compose_dialog(self) -> ComposeResult:
         model = self.draft.config.model
         yield Label("The model: a class from your own Python file", classes="title", markup=False)
-        yield TextField(model.code, placeholder="FILE.py:CLASS, e.g. nets.py:Net; empty = layers", id="code")
+        yield TextField(model.code, placeholder="FILE.py:CLASS, e.g. nets.py:Net; empty = layers", id="class-field")
         yield Static(f"A relative path is read from {self.base_words}: {self.base}", id="base", classes="note", markup=False)
-        yield TextField(args_text(model.args), placeholder='its keyword arguments: hidden = 64, file = "train.txt"', id="args")
+        yield TextField(
+            args_text(model.args), placeholder='its keyword arguments: hidden = 64, file = "train.txt"', id="args-field"
+        )
         yield Static(id="problem", classes="error", markup=False)
         yield Static("enter use · tab next field · escape cancel · ctrl+z undoes", classes="note", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#code", Input).focus()
+        self.query_one("#class-field", Input).focus()
 
     @on(Input.Submitted)
     def _submit(self) -> None:
         try:
-            chosen = chosen_class(self.query_one("#code", Input).value, self.query_one("#args", Input).value, self.base)
+            chosen = chosen_class(
+                self.query_one("#class-field", Input).value, self.query_one("#args-field", Input).value, self.base
+            )
         except ConfigError as error:
             self.query_one("#problem", Static).update(str(error))
             return
