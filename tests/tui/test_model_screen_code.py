@@ -204,6 +204,7 @@ async def test_the_class_is_chosen_in_a_dialog_from_the_current_folder_and_ctrl_
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f")
         await wait_for(pilot, lambda: isinstance(app.screen, CodeModelDialog), what="the class dialog")
+        assert [field.region.height for field in app.screen.query(Input)] == [3, 3]  # one line of text each, at 80x24
         base = str(app.screen.query_one("#base", Static).render())
         assert base == f"A relative path is read from the folder the app was started in: {tmp_path}"
         await pilot.press(*"missing.py:Net", "enter")
