@@ -18,6 +18,7 @@ from workbench.data.raw import RawSplit
 from workbench.data.reading import read_raw
 from workbench.data.registry import DatasetInfo, dataset_options, describe, is_cached
 from workbench.data.sources import first_marker
+from workbench.data.sources.code_dataset import code_facts, picture
 from workbench.data.sources.csv_table import read_table
 from workbench.data.sources.image_folder import decode_images, scan_image_folder
 from workbench.data.sources.torchvision_sets import read_split
@@ -43,6 +44,8 @@ class Sample:
 def preview_samples(data: DataConfig, count: int = 16) -> list[Sample]:
     info = describe(data)
     options = dataset_options(data)
+    if info.name == "code":
+        return _code_samples(options, count)
     split = _preview_split(info, options, count)
     names, target_name = _column_names(info, options)
     samples = []
@@ -53,6 +56,16 @@ def preview_samples(data: DataConfig, count: int = 16) -> list[Sample]:
         label = info.class_names[int(target)] if info.task == "classification" else f"{float(target[0]):.6g}"
         text = first_marker.token_text(inputs, len(info.class_names)) if info.kind == "tokens" else ""
         samples.append(Sample(image, features, label, text, names, target_name))
+    return samples
+
+
+def _code_samples(options: dict[str, Any], count: int) -> list[Sample]:
+    """A code data set's samples: those the probe's child sent back (the app never imports the
+    user's class), pictures small enough to draw."""
+    samples = []
+    for sample in code_facts(options).samples[:count]:
+        features = tuple(sample["features"]) if "features" in sample else None
+        samples.append(Sample(picture(sample), features, str(sample["label"])))
     return samples
 
 

@@ -133,7 +133,9 @@ def code_facts(options: dict[str, Any]) -> CodeFacts:
     try:
         answer = probe(dataset_request(options), [ref.folder])
     except ProbeError as error:
-        raise ConfigError(f"{ref.where} ({ref.label}): {error}", field=ref.where) from None
+        said = str(error)  # the child's checks name the option already; the user's code, their file
+        message = said if said.startswith(WHERE) else f"{ref.where} ({ref.label}): {said}"
+        raise ConfigError(message, field=ref.where) from None
     return facts_from_answer(answer)
 
 

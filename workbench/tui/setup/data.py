@@ -6,6 +6,11 @@ half-blocks for image sets, rows for tabular data and points. Enter makes the hi
 dataset the experiment's (or opens the highlighted preset). The options below always belong to
 the experiment's dataset. Samples are read in a thread worker: some sources import torch or
 torchvision, or read files, and nothing may stall the screen.
+
+A data set of the user's own class ("code"): enter (or e) asks for the class and its arguments;
+what it gives (sizes, input shape, classes, sample pictures) comes from one run of the class in
+a child process (the app never imports the user's code), asked off the UI thread: by the app's
+probe worker for the experiment's own data, by the samples worker for a preset's.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from workbench.data.registry import DATASETS, DatasetInfo, dataset_spec, describe, is_cached, split_sizes
+from workbench.data.sources.code_dataset import code_ref
 from workbench.errors import ConfigError, WorkbenchError, describe_error
 from workbench.experiment.draft import value_at
 from workbench.experiment.naming import data_label
@@ -34,10 +40,13 @@ from workbench.render.pictures import Captioned
 from workbench.schema.config import AugmentConfig, DataConfig, ModelConfig, RunConfig, section_params
 from workbench.tui.messages import DatasetDownloaded, DownloadProgressed, SamplesRead
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.setup.data_code import CodeDatasetDialog
 from workbench.tui.widgets.param_form import ParamForm
 from workbench.tui.widgets.picture import PictureGrid
 from workbench.tui.widgets.plain import plain_cells
 from workbench.tui.widgets.progress import StillProgressBar
+from workbench.usercode.arguments import args_text
+from workbench.usercode.probing import answers_on_hand
 
 #: Rows of pictures shown for an image dataset (as many per row as fit).
 PICTURE_ROWS = 2
@@ -64,6 +73,7 @@ class DataScreen(WorkbenchScreen):
     BINDINGS = [
         Binding("enter", "use", "Use", show=False, tooltip="Train on the highlighted dataset, or open the highlighted preset"),
         Binding("D", "download", "Download", tooltip="Download the highlighted dataset into the cache"),
+        Binding("e", "edit_code", "Your class", tooltip="Train on a Dataset class of yours: its file, class and arguments"),
     ]
 
     def __init__(self) -> None:
@@ -74,6 +84,9 @@ class DataScreen(WorkbenchScreen):
         #: (settings key, dataset) of the samples being read, and the dataset being downloaded.
         self._samples_pending: tuple[str, str] = ("", "")
         self._downloading = ""
+        #: The settings of a code data set whose facts wait for the samples worker's run of the
+        #: class (a preset's: the experiment's own are asked by the app's probe worker).
+        self._facts_pending = ""
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="body"):
@@ -159,6 +172,8 @@ class DataScreen(WorkbenchScreen):
             schema = dataset_spec(data.dataset).options
         except WorkbenchError:
             schema = ()
+        # A code data set's class and arguments are set in one go, in their dialog (e).
+        schema = tuple(p for p in schema if not (data.dataset == "code" and p.name == "code"))
         values = {p.name: value_at(self.draft.config, f"data.options.{p.name}") for p in schema}
         await form.set_schema(schema, values)
         form.set_class(not schema, "hidden")
@@ -200,15 +215,19 @@ class DataScreen(WorkbenchScreen):
             about.update(Text.styled(str(error), "red"))
             self._show_samples_message("")
             return
+        in_use = kind == "dataset" and name == self.draft.config.data.dataset
         try:
-            info = describe(data)
+            with answers_on_hand() as pending:  # the user's class is never run here: see below
+                info = describe(data)
         except WorkbenchError as error:  # a csv without a path, an unknown dataset in a preset...
             spec = DATASETS.get(data.dataset)
             heading = _heading(spec.title, spec.help) if spec else Text("")
-            about.update(Group(heading, Text(f"\n{error}", style="red")))
+            about.update(Group(heading, Text(f"\n{error}", style="red" if not pending else "")))
             self._show_samples_message("")
+            if pending and not in_use:  # the samples worker runs the class once, then this again
+                self._facts_pending = self._samples_key(data, self._sample_count(data))
+                self._request_samples(data)
             return
-        in_use = kind == "dataset" and name == self.draft.config.data.dataset
         model = preset.model if preset is not None else self.draft.config.model if in_use else None
         current = data_label(self.draft.config.data)
         about.update(_about(info, data, preset, in_use=in_use, model=model, current=current))
@@ -233,9 +252,13 @@ class DataScreen(WorkbenchScreen):
         per_row = max(3, (self.query_one("#details").size.width + 1) // (grid.tile_width + 1))
         return PICTURE_ROWS * per_row
 
+    @staticmethod
+    def _samples_key(data: DataConfig, count: int) -> str:
+        return repr((data.dataset, sorted(data.options.items()), count))
+
     def _request_samples(self, data: DataConfig) -> None:
         count = self._sample_count(data)
-        key = repr((data.dataset, sorted(data.options.items()), count))
+        key = self._samples_key(data, count)
         if key in self._samples:
             self._show_samples(data.dataset, self._samples[key])
             return
@@ -260,6 +283,9 @@ class DataScreen(WorkbenchScreen):
     def _samples_read(self, key: str, dataset: str, result: Any) -> None:
         if isinstance(result, list):
             self._samples[key] = result
+        if key == self._facts_pending:  # the class has run once: its facts are on hand now
+            self._facts_pending = ""
+            self._show_highlighted()
         kind, _, name = self.highlighted.partition(":")
         try:
             still_shown = self._entry(kind, name)[0].dataset == dataset
@@ -276,15 +302,19 @@ class DataScreen(WorkbenchScreen):
             return
         note = self.query_one("#samples-note", Static)
         note.remove_class("error")
-        if result and result[0].image is not None:
+        if dataset == "code":
+            note.update(f"Items your class gave ({len(result)})")
+        elif result and result[0].image is not None:
             note.update(f"Samples of the test split ({len(result)})")
+        if result and result[0].image is not None:
             pictures.set_pictures([Captioned(s.image, s.label) for s in result])
             rows.update("")
         else:
-            target = f" · target: {result[0].target}" if result and result[0].target else ""
-            note.update(f"Rows of the test split ({len(result)}){target}")
+            if dataset != "code":
+                target = f" · target: {result[0].target}" if result and result[0].target else ""
+                note.update(f"Rows of the test split ({len(result)}){target}")
             pictures.set_pictures([])
-            rows.update(_rows_table(result))
+            rows.update(_rows_table(result[:ROW_COUNT]))
 
     def _show_samples_message(self, message: str, error: bool = False) -> None:
         note = self.query_one("#samples-note", Static)
@@ -297,13 +327,30 @@ class DataScreen(WorkbenchScreen):
 
     def action_use(self) -> None:
         kind, _, name = self.highlighted.partition(":")
-        if kind == "dataset" and name != self.draft.config.data.dataset:
+        if kind == "dataset" and name == "code":
+            self.action_edit_code()
+        elif kind == "dataset" and name != self.draft.config.data.dataset:
             # Said first and painted before the change: every screen redraws for a new data
             # set, and the first enter left the screen as it was for up to 2 s meanwhile.
             self.notify(f"The experiment now trains on {name} (ctrl+z undoes)", timeout=3, markup=False)
             self.call_after_refresh(self.draft.set_dataset, name)
         elif kind == "preset":
             self.app.open_preset(name)
+
+    def action_edit_code(self) -> None:
+        self.app.push_screen(CodeDatasetDialog(self.draft), self._use_code)
+
+    def _use_code(self, options: dict[str, Any] | None) -> None:
+        """The dialog's settings become the experiment's data set: one undo step."""
+        if options is None:
+            return
+
+        def change(config: RunConfig) -> None:
+            config.data.dataset, config.data.options = "code", options
+
+        if self.draft.edit("dataset code", change):
+            label = code_ref(options).label
+            self.notify(f"The experiment now trains on {label} (ctrl+z undoes)", timeout=3, markup=False)
 
     def action_download(self) -> None:
         kind, _, name = self.highlighted.partition(":")
@@ -359,6 +406,8 @@ class DataScreen(WorkbenchScreen):
         if action == "download":
             kind, _, name = self.highlighted.partition(":")
             return kind == "dataset" and DATASETS[name].download is not None and not is_cached(name)
+        if action == "edit_code":
+            return self.highlighted == "dataset:code"
         return super().check_action(action, parameters)
 
     def _index_of(self, option_id: str) -> int | None:
@@ -388,6 +437,12 @@ def _about(
     else:
         facts.add_row(*plain_cells("task", f"regression, {counted(info.num_outputs, 'target')}"))
     facts.add_row(*plain_cells("input", f"{shape(info.input_shape)} ({info.kind})"))
+    if info.name == "code":
+        ref = code_ref(data.options)
+        facts.add_row(*plain_cells("class", f"{ref.label} in {ref.folder}"))
+        facts.add_row(*plain_cells("arguments", args_text(data.options.get("args")) or "none"))
+        test = args_text(data.options.get("test_args"))
+        facts.add_row(*plain_cells("test set", f"the class with {test}" if test else "20% of the items, held out"))
     prepared = backbone_input(model.layers) if model is not None and info.kind == "image" else None
     if prepared is not None:
         facts.add_row(*plain_cells("", prepared.note(info.input_shape[0])))
