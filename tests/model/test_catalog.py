@@ -11,7 +11,7 @@ import pytest
 from workbench.errors import ConfigError
 from workbench.model.backbones import BACKBONE
 from workbench.model.build import layer_class
-from workbench.model.catalog import GROUPS, LAYER_TYPES, layer_type
+from workbench.model.catalog import CODE, GROUPS, LAYER_TYPES, layer_type
 from workbench.schema.params import AUTO
 
 REQUIRED = (
@@ -38,8 +38,9 @@ def test_each_layer_type_is_well_formed_data(name: str) -> None:
         assert param.coerce(param.default, "default") == param.default  # defaults are valid values
 
 
-# A Backbone is a torchvision model built by backbone_build (its params choose and prepare it).
-@pytest.mark.parametrize("name", [name for name in LAYER_TYPES if name != BACKBONE])
+# A Backbone is a torchvision model built by backbone_build (its params choose and prepare it);
+# a Code layer is the user's own class, called with its args (tests/model/test_code_model.py).
+@pytest.mark.parametrize("name", [name for name in LAYER_TYPES if name not in (BACKBONE, CODE)])
 def test_param_names_are_the_torch_constructor_keywords(name: str) -> None:
     keywords = inspect.signature(layer_class(name)).parameters
     for param in LAYER_TYPES[name].params:

@@ -14,9 +14,12 @@ from tests.model.user_nets import BLOCKS_NET, TUTORIAL_NET, write
 from workbench.errors import ConfigError
 from workbench.model import code_model
 from workbench.model.build import build_model
+from workbench.model.catalog import LAYER_TYPES
 from workbench.model.code_shapes import code_ref, model_request, module_rows, output_problem
+from workbench.model.codegen import model_source
 from workbench.model.shapes import analyse_model
 from workbench.schema.config import LayerSpec, ModelConfig
+from workbench.schema.params import format_value, parse_field_text
 from workbench.usercode.probing import ProbeError, probe
 
 DIGITS = ((1, 8, 8), 10, "digits has 10 classes")
@@ -28,7 +31,7 @@ def probed(path: Path, **args: object) -> dict:
 
 
 def test_a_model_with_both_code_and_layers_is_one_problem_naming_model_code() -> None:
-    model = ModelConfig(layers=[LayerSpec("Flatten", {})], code="nets.py:Net")
+    model = ModelConfig(layers=[LayerSpec("Flatten")], code="nets.py:Net")
     analysis = analyse_model(model, (1, 8, 8), 10)
     assert analysis.error is not None
     assert analysis.error.field == "model.code"
@@ -176,3 +179,68 @@ def test_user_code_that_hangs_is_ended_at_the_time_limit_in_one_line(tmp_path: P
     ref = code_ref(f"{tmp_path}/nets.py:Net")
     with pytest.raises(ProbeError, match=r"^nets.py:Net did not finish within 2 s when run once"):
         probe(model_request(ref, {}, DIGITS[0], 0), [tmp_path], timeout_s=2)
+
+
+# ----------------------------------------------------------------------------- a Code layer in the list
+
+BLOCK = """
+    import torch.nn as nn
+
+
+    class Block(nn.Module):
+        def __init__(self, channels, squeeze=2):
+            super().__init__()
+            self.inner = nn.Conv2d(channels, channels // squeeze, 1)
+            self.outer = nn.Conv2d(channels // squeeze, channels, 1)
+
+        def forward(self, x):
+            return x + self.outer(self.inner(x).relu())
+"""
+
+
+def block_layers(folder: Path, args: dict) -> list[LayerSpec]:
+    write(folder, "blocks.py", BLOCK)
+    return [
+        LayerSpec("Conv2d", params={"out_channels": 8, "kernel_size": 3, "padding": 1}),
+        LayerSpec("Code", params={"code": f"{folder}/blocks.py:Block", "args": args}),
+        LayerSpec("MaxPool2d"),
+        LayerSpec("Flatten"),
+        LayerSpec("Linear", params={"out_features": "auto"}),
+    ]
+
+
+def test_a_tables_arguments_are_typed_and_shown_as_an_inline_toml_table() -> None:
+    param = next(p for p in LAYER_TYPES["Code"].params if p.name == "args")
+    typed = parse_field_text(param, '{channels = 8, file = "a b.txt"}', "model.layers.1.args")
+    assert typed == {"channels": 8, "file": "a b.txt"}
+    assert format_value(typed) == '{channels = 8, file = "a b.txt"}'
+    with pytest.raises(ConfigError, match=r"^model.layers.1.args: 8 is not allowed; expected a table of keyword arguments"):
+        parse_field_text(param, "8", "model.layers.1.args")
+
+
+@pytest.mark.slow
+def test_a_code_layer_sits_between_catalog_layers_with_its_shape_inferred_built_and_written_out(tmp_path: Path) -> None:
+    model = ModelConfig(layers=block_layers(tmp_path, {"channels": 8}))
+    analysis = analyse_model(model, *DIGITS[:2])
+    assert analysis.ok, analysis.error
+    code = analysis.layers[1]
+    assert (code.name, code.input_shape, code.output_shape, code.num_params) == ("code1", (8, 8, 8), (8, 8, 8), 36 + 40)
+    assert analysis.layers[-1].params["in_features"] == 8 * 4 * 4  # inferred through the user's block
+    net = build_model(model, *DIGITS[:2])
+    assert type(net.code1).__name__ == "Block"
+    assert net(torch.zeros(2, 1, 8, 8)).shape == (2, 10)
+    assert sum(p.numel() for p in net.parameters()) == analysis.total_params
+    source = model_source(analysis)
+    assert f"from blocks import Block  # your own code: {tmp_path}/blocks.py" in source
+    assert '("code1", Block(channels=8)),  # -> (8, 8, 8)' in source
+
+
+@pytest.mark.slow
+def test_a_code_layer_whose_class_fails_is_one_line_naming_its_field(tmp_path: Path) -> None:
+    analysis = analyse_model(ModelConfig(layers=block_layers(tmp_path, {"channels": 8, "width": 3})), *DIGITS[:2])
+    assert analysis.error is not None and analysis.error.field == "model.layers.1.args"
+    assert str(analysis.error) == "model.layers.1.args: Block(channels=8, width=3): got an unexpected keyword argument 'width'"
+    analysis = analyse_model(ModelConfig(layers=block_layers(tmp_path, {"channels": 6})), *DIGITS[:2])
+    assert analysis.error is not None and analysis.error.field == "model.layers.1.code"
+    assert str(analysis.error).startswith("model.layers.1.code (blocks.py:Block): blocks.py line 12: RuntimeError: ")
+    assert [layer.name for layer in analysis.layers] == ["conv1"]  # the table up to the problem

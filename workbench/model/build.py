@@ -15,8 +15,8 @@ from workbench.errors import ConfigError
 from workbench.model import blocks
 from workbench.model.backbone_build import build_backbone
 from workbench.model.backbones import BACKBONE
-from workbench.model.catalog import LAYER_TYPES
-from workbench.model.code_model import build_code_model
+from workbench.model.catalog import CODE, LAYER_TYPES
+from workbench.model.code_model import build_code_model, construct, load_class
 from workbench.model.init import init_parameters
 from workbench.model.shapes import LayerInfo, analyse_model, model_parts
 from workbench.schema.config import ModelConfig
@@ -66,6 +66,9 @@ def build_layer(info: LayerInfo, published_weights: bool = True) -> nn.Module:
     """One analysed layer as its torch module (PyTorch's default initialisation)."""
     if info.type == BACKBONE:
         return build_backbone(info.params, published_weights)
+    if info.type == CODE:
+        where = f"model.layers.{info.index}"
+        return construct(load_class(info.params["code"], f"{where}.code"), info.params["args"], where)
     return layer_class(info.type)(**info.params)
 
 

@@ -16,6 +16,9 @@ from workbench.errors import ConfigError
 from workbench.model.backbones import BACKBONE, BACKBONES, MIN_INPUT_SIZE, WEIGHTS_SIZE
 from workbench.schema.params import AUTO, Param
 
+#: The layer type of a block of the user's own code.
+CODE = "Code"
+
 GROUPS = ("linear", "convolution", "pooling", "normalisation", "activation", "regularisation", "reshape", "sequence", "blocks")
 
 
@@ -349,6 +352,20 @@ _TYPES = (
         ),
         key=("model",),  # the layer table is 80 columns wide; the totals say what is frozen
         constructor="torchvision.models",
+    ),
+    # A block of the user's own (workbench.model.code_model): their nn.Module class, called with
+    # args, between catalog layers; its output shape and parameters come from running it once.
+    _layer(
+        CODE,
+        "blocks",
+        "code",
+        "a block of your own: an nn.Module class from your Python file, run on the previous layer's output",
+        (
+            Param("code", "str", "", "your class as FILE.py:CLASS (the path from the experiment file's folder)"),
+            Param("args", "table", {}, "its keyword arguments, e.g. {channels = 16}"),
+        ),
+        key=("code", "args"),
+        constructor=CODE,
     ),
 )
 

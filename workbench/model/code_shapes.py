@@ -55,9 +55,10 @@ def _section(ref: CodeRef) -> str:
     return ref.where.rpartition(".")[0] or ref.where
 
 
-def code_ref(model_code: str) -> CodeRef:
-    """``model.code`` as a CodeRef (one ConfigError line when it is not FILE.py:CLASS)."""
-    return parse_code_ref(model_code, "model.code")
+def code_ref(text: str, where: str = "model.code") -> CodeRef:
+    """``model.code`` (or a Code layer's ``code``) as a CodeRef; one ConfigError line naming
+    ``where`` when it is not FILE.py:CLASS."""
+    return parse_code_ref(text, where)
 
 
 def module_rows(answer: dict[str, Any]) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.model.backbones import BACKBONE, IMAGENET_MEAN, IMAGENET_STD, backbone_input, backbone_source
-from workbench.model.catalog import INIT_TARGETS, LAYER_TYPES, InitCall, init_calls
+from workbench.model.catalog import CODE, INIT_TARGETS, LAYER_TYPES, InitCall, init_calls
 from workbench.model.shapes import LayerInfo, ModelAnalysis, model_parts
 from workbench.schema.config import LayerSpec
 from workbench.schema.params import AUTO
@@ -51,6 +51,7 @@ def model_source(
         "from collections import OrderedDict\n\nimport torch\n"
         + ("import torchvision\n" if backbones else "")
         + "from torch import nn"
+        + "".join(f"\n{line}" for line in _user_imports(analysis))
     )
     built = [backbone_source(info.name, info.params) for info in backbones]
     sections = ["\n\n\n".join([header, *_block_sources(analysis), *built, _sequential(analysis)])]
@@ -133,7 +134,7 @@ def _block_sources(analysis: ModelAnalysis) -> list[str]:
     """The source of each block class the model uses (constructors named bare, not ``nn.…`` or
     ``torchvision.models``), and of the functions and classes of ``blocks.py`` those use, in the
     file's order."""
-    used = {LAYER_TYPES[info.type].constructor for info in analysis.layers}
+    used = {LAYER_TYPES[info.type].constructor for info in analysis.layers if info.type != CODE}
     wanted = {name for name in used if "." not in name}
     if not wanted:
         return []
@@ -174,6 +175,9 @@ def _constructor_call(info: LayerInfo) -> str:
     """
     if info.type == BACKBONE:
         return info.name  # built above the Sequential
+    if info.type == CODE:  # the user's class, imported at the top
+        arguments = ", ".join(f"{key}={_literal(value)}" for key, value in info.params["args"].items())
+        return f"{info.params['code'].rpartition(':')[2]}({arguments})"
     kind = LAYER_TYPES[info.type]
     shown = [
         f"{p.name}={_literal(info.params[p.name])}"
@@ -181,6 +185,17 @@ def _constructor_call(info: LayerInfo) -> str:
         if p.default == AUTO or p.name in kind.key_params or info.params[p.name] != p.default
     ]
     return f"{kind.constructor}({', '.join(shown)})"
+
+
+def _user_imports(analysis: ModelAnalysis) -> list[str]:
+    """``from blocks import Block`` for each class of the user's the layers use, naming the file:
+    the source runs where that file is importable (beside it, or on ``PYTHONPATH``)."""
+    references = dict.fromkeys(info.params["code"] for info in analysis.layers if info.type == CODE)
+    lines = []
+    for reference in references:
+        file, _, name = reference.rpartition(":")
+        lines.append(f"from {Path(file).stem} import {name}  # your own code: {file}")
+    return lines
 
 
 def _init_code(weight_call: InitCall | None, bias_call: InitCall | None, init: str, bias_init: str, backbones: list[str]) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from workbench.errors import ConfigError
 from workbench.formatting import counted
 from workbench.model import backbones, code_shapes
-from workbench.model.catalog import LAYER_TYPES, layer_type
+from workbench.model.catalog import CODE, LAYER_TYPES, layer_type
 from workbench.schema.config import LayerSpec, ModelConfig, layer_name_problem
 from workbench.schema.params import AUTO, coerce_all
 
@@ -161,7 +161,9 @@ def analyse(
     for index, (spec, name) in enumerate(zip(layers, names, strict=True)):
         try:
             _check_group(index, layers, names)
-            info, current = _analyse_layer(index, spec, name, names, current, _Context(num_outputs, index == head))
+            info, current = _analyse_layer(
+                index, spec, name, names, current, _Context(num_outputs, index == head, f"model.layers.{index}")
+            )
         except ConfigError as error:
             return _result(infos, error, input_shape, vocab_size)
         infos.append(info)
@@ -182,6 +184,7 @@ class _Input:
 class _Context:
     num_outputs: int
     is_head: bool  # the last layer with out_features: the only one that may say "auto"
+    where: str = ""  # model.layers.N, for a rule that names its own fields (a Code layer's)
 
 
 class _Problem(Exception):
@@ -341,7 +344,7 @@ _GATES = {"GRU": 3, "LSTM": 4}
 
 
 def _check_tokens(type_name: str, current: _Input) -> None:
-    if current.vocab and type_name != "Embedding":
+    if current.vocab and type_name not in ("Embedding", CODE):  # a block of the user's may embed them itself
         raise _Problem(
             f"gets token ids {current.shape}: whole numbers that name words or symbols, not amounts "
             "to compute with; start the model with an Embedding"
@@ -519,6 +522,21 @@ def _backbone(params: dict[str, Any], current: _Input, context: _Context) -> tup
     return (out,), spec.body_params + spec.features * out + out
 
 
+def _code(params: dict[str, Any], current: _Input, context: _Context) -> tuple[Shape, int]:
+    """A block of the user's own: its output and parameters are what running it once on the
+    previous layer's output gives (a child process: :mod:`workbench.model.code_shapes`; the
+    answer is cached, so redrawing the table does not run it again). Its problems name its
+    ``code`` or ``args`` field (a ConfigError, not a _Problem)."""
+    ref = code_shapes.code_ref(params["code"], f"{context.where}.code")
+    answer = code_shapes.probe_code_model(ref, params["args"], current.shape, current.vocab)
+    returned = answer.get("returns")
+    if not isinstance(returned, list):
+        raise ConfigError(
+            f"{ref.where} ({ref.label}): {ref.name}.forward returns {returned}; a layer must return one tensor", field=ref.where
+        )
+    return code_shapes.shape_of(returned), int(answer.get("total_params", 0))
+
+
 _RULES: dict[str, Rule] = {
     "Linear": _linear,
     "Conv2d": _conv2d,
@@ -538,6 +556,7 @@ _RULES: dict[str, Rule] = {
     "ResidualBlock": _residual,
     **_SEQUENCE_RULES,
     backbones.BACKBONE: _backbone,
+    CODE: _code,
 }
 
 
