@@ -13,7 +13,7 @@ from torch import nn
 from tests.model.user_nets import BLOCKS_NET, TUTORIAL_NET, write
 from workbench.errors import ConfigError
 from workbench.model import code_model
-from workbench.model.build import build_model
+from workbench.model.build import build_code_model, build_model
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.code_shapes import code_ref, model_request, module_rows, output_problem
 from workbench.model.codegen import model_source
@@ -46,7 +46,7 @@ def test_the_tutorial_net_answers_each_named_module_with_its_shapes_and_paramete
     assert modules["pool"]["calls"] == 2 and modules["pool"]["output_shape"] == [6, 4, 4]  # where it first acts
     assert modules["fc1"]["input_shape"] == [64] and modules["fc1"]["params"] == 64 * 20 + 20
     assert answer["returns"] == [10]
-    net = code_model.build_code_model(ModelConfig(code=f"{tmp_path}/nets.py:Net", args={"hidden": 20}))
+    net = build_code_model(ModelConfig(code=f"{tmp_path}/nets.py:Net", args={"hidden": 20}))
     assert answer["total_params"] == sum(p.numel() for p in net.parameters())
     assert answer["device"] == "cpu"  # a small model runs a real batch: faster than meta's first use
 

@@ -16,7 +16,7 @@ from workbench.model import blocks
 from workbench.model.backbone_build import build_backbone
 from workbench.model.backbones import BACKBONE
 from workbench.model.catalog import CODE, LAYER_TYPES
-from workbench.model.code_model import build_code_model, construct, load_class
+from workbench.model.code_model import construct, load_class
 from workbench.model.init import init_parameters
 from workbench.model.shapes import LayerInfo, analyse_model, model_parts
 from workbench.schema.config import ModelConfig
@@ -54,6 +54,14 @@ def build_model(
             if info.type != BACKBONE:  # a backbone keeps its published weights (or torchvision's own init)
                 init_parameters(layer, model.init, model.bias_init)
     return nn.Sequential(OrderedDict((group or layers[0][0].name, _part(group, layers)) for group, layers in parts))
+
+
+def build_code_model(model: ModelConfig) -> nn.Module:
+    """The user's class called with ``model.args``, its Linear and Conv weights initialised by
+    ``model.init``/``bias_init`` as a layer list's are ("default" keeps the class's own)."""
+    module = construct(load_class(model.code), model.args, "model")
+    init_parameters(module, model.init, model.bias_init)
+    return module
 
 
 def _part(group: str, layers: list[tuple[LayerInfo, nn.Module]]) -> nn.Module:
