@@ -17,6 +17,7 @@ from workbench.model.build import build_code_model, build_model
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.code_shapes import code_ref, model_request, module_rows, output_problem
 from workbench.model.codegen import model_source
+from workbench.model.memory import training_memory
 from workbench.model.shapes import analyse_model
 from workbench.schema.config import LayerSpec, ModelConfig
 from workbench.schema.params import format_value, parse_field_text
@@ -134,6 +135,9 @@ def test_a_code_model_is_analysed_into_rows_grouped_by_block_with_its_total_and_
     assert analysis.output_shape == (10,)
     assert analysis.total_params == (8 * 9 + 8) + (128 * 32 + 32) + (32 * 10 + 10)
     assert analysis.trainable_params == analysis.total_params - (8 * 9 + 8)  # the user's frozen block left out
+    estimate = training_memory(analysis, 32, "adam")  # weights and gradients, two moments: of what trains only
+    assert estimate.weights == 4 * (analysis.total_params + analysis.trainable_params)
+    assert estimate.optimizer == 4 * 2 * analysis.trainable_params
 
 
 BROKEN = {

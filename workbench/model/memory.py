@@ -38,7 +38,8 @@ class MemoryEstimate:
 
 def training_memory(analysis: ModelAnalysis, batch_size: int, optimizer: str) -> MemoryEstimate:
     parameters = analysis.total_params * BYTES_PER_VALUE
-    trained = ever_trained_count(analysis.layers) * BYTES_PER_VALUE
+    # A code model's probe counted what trains (its own requires_grad=False left out).
+    trained = (analysis.trainable if analysis.trainable is not None else ever_trained_count(analysis.layers)) * BYTES_PER_VALUE
     outputs = sum(math.prod(layer.output_shape) + backbone_activations(layer) for layer in analysis.layers)
     return MemoryEstimate(
         weights=parameters + trained,
