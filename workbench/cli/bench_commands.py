@@ -75,7 +75,7 @@ def report_lines(result: BenchResult) -> list[str]:
         f"{'':<22}{'samples/s':>12}   min-max over rounds",
     ]
     for way, spread in result.ways.items():
-        note = f"   (Dataset + transforms, {result.loader_workers} workers)" if way == "tutorial" else ""
+        note = f"   ({result.tutorial_dataset}, {result.loader_workers} workers)" if way == "tutorial" else ""
         lines.append(f"{LABELS[way]:<22}{spread.median:>12,.0f}   {spread.low:,.0f}-{spread.high:,.0f}{note}")
     lines.append("")
     for over in ("plain", "tutorial"):

@@ -24,16 +24,17 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Subset
 
 from workbench.atomic import TEMP_PREFIX
 from workbench.data.raw import RawDataset, RawSplit, split_fixed
-from workbench.data.registry import DatasetInfo
+from workbench.data.registry import DatasetInfo, describe
 from workbench.data.sources.code_dataset import code_facts, code_ref, dataset_request
 from workbench.data.sources.code_items import Item, UserItems, open_items
-from workbench.data.splitting import fixed_test_split
+from workbench.data.splitting import carve_validation, fixed_test_split
 from workbench.errors import DataError
 from workbench.paths import cache_dir
+from workbench.schema.config import DataConfig
 from workbench.usercode.probing import code_fingerprint
 
 #: A code data set whose inputs (train and test) take more than this streams (storage = "auto").
@@ -53,9 +54,10 @@ def streams(options: dict[str, Any], info: DatasetInfo) -> bool:
 # ----------------------------------------------------------------------------- in memory
 
 
-def read_code_raw(options: dict[str, Any], info: DatasetInfo) -> RawDataset:
+def read_code_raw(options: dict[str, Any]) -> RawDataset:
     """Every item as arrays, from the cache when this code with these arguments and files was
     read before; else read once (and kept)."""
+    info = describe(DataConfig(dataset="code", options=options))  # the probe's answer, cached
     path = _cache_path(options)
     cached = _read_cache(path)
     if cached is None:
@@ -168,6 +170,14 @@ class CodeItems(Dataset):
 
     def targets(self, indices: Sequence[int]) -> np.ndarray:
         return np.stack([self.items.item(self.indices[i]).y for i in indices])
+
+
+def user_training_items(options: dict[str, Any], val_fraction: float, subset: int, seed: int) -> Dataset:
+    """The user's own data set over the items a run trains on (validation carved out with the
+    run's seed): what a tutorial's DataLoader over their class reads, for ``workbench bench``."""
+    train, _ = streamed_items(options)
+    picked, _ = carve_validation(len(train), val_fraction, subset, seed)
+    return Subset(train.items.dataset, train.subset(picked).indices)
 
 
 def streamed_items(options: dict[str, Any]) -> tuple[CodeItems, CodeItems]:

@@ -62,12 +62,10 @@ def load_splits(
     info = describe(data)
     options = dataset_options(data)
     device = torch.device(device)
-    if data.dataset == "code":  # the user's class: imported here, in the training process
-        if code_loading.streams(options, info):
-            train_items, test_items = code_loading.streamed_items(options)
-            streamed = _Streamed(train_items.subset, test_items, options["workers"], len(train_items))
-            return _streamed_splits(data, seed, device, info, streamed, resize, shard)
-        return _tensor_splits(data, seed, device, info, code_loading.read_code_raw(options, info), resize, shard)
+    if data.dataset == "code" and code_loading.streams(options, info):  # the user's class, imported here
+        train_items, test_items = code_loading.streamed_items(options)
+        streamed = _Streamed(train_items.subset, test_items, options["workers"], len(train_items))
+        return _streamed_splits(data, seed, device, info, streamed, resize, shard)
     if data.dataset != "image-folder":
         return _tensor_splits(data, seed, device, info, read_raw(data.dataset, options), resize, shard)
     scan = scan_image_folder(options)

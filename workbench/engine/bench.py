@@ -11,7 +11,9 @@ interleaved, for a few rounds, each way from the same seed on the same samples:
   on the device, a random permutation each epoch, zero_grad, forward, loss, backward, step.
 - ``tutorial``: PyTorch's tutorial pipeline: a ``torch.utils.data.Dataset`` whose samples go
   through torchvision transforms (images as PIL images, ``ToTensor``, ``Normalize``), a shuffling
-  ``DataLoader``, each batch moved to the device.
+  ``DataLoader``, each batch moved to the device. For a data set of the user's own class, the
+  tutorial is their class itself in the DataLoader, over the same training items, each batch
+  normalised on the device as the engine does.
 
 The order of the three turns each round, so that a busier moment of a shared machine hits each
 alike; the spread across rounds is part of the result, with the machine's load before and after.
@@ -37,6 +39,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from workbench.data import code_loading
 from workbench.data.download import missing_message
 from workbench.data.normalise import Normaliser
 from workbench.data.reading import read_raw
@@ -47,6 +50,7 @@ from workbench.engine.setup import Parts, build_parts, input_resize, refuse_what
 from workbench.engine.step import train_step
 from workbench.engine.trainer import Trainer
 from workbench.errors import ConfigError, DataError, WorkbenchError
+from workbench.experiment.naming import data_file
 from workbench.model.shapes import analyse_model
 from workbench.optim.build import build_optimizer
 from workbench.runs import events as ev
@@ -106,6 +110,8 @@ class BenchResult:
     #: Peak GPU memory per way in bytes (the allocator's counter), on CUDA only.
     peak_memory: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0  # the whole bench, data loading included
+    #: What the tutorial's DataLoader reads: "Dataset + transforms", or the user's own class.
+    tutorial_dataset: str = "Dataset + transforms"
 
     def ratio(self, way: str, over: str) -> float:
         """Median samples/s of ``way`` over those of ``over`` (> 1: ``way`` is faster)."""
@@ -135,6 +141,9 @@ class TrainingSamples:
     normaliser: Normaliser
     target_normaliser: Normaliser | None  # regression targets are standardised, as the engine does
     is_image: bool
+    #: A code data set: the user's own class over the same training items, which the tutorial's
+    #: DataLoader reads (item by item, as their own script would).
+    user_dataset: torch.utils.data.Dataset | None = None
 
 
 def check_bench(config: RunConfig, device: str | None) -> torch.device:
@@ -144,6 +153,12 @@ def check_bench(config: RunConfig, device: str | None) -> torch.device:
     info = describe(config.data)
     if info.name == "image-folder":
         raise ConfigError("data.dataset: the bench needs a dataset held in memory; image-folder is not supported")
+    if info.name == "code" and code_loading.streams(dataset_options(config.data), info):
+        raise ConfigError(
+            "data.options.storage: the bench needs a dataset held in memory, and this code data set streams "
+            f'(more than {code_loading.MEMORY_BUDGET_BYTES >> 30} GiB, or storage = "stream")',
+            field="data.options.storage",
+        )
     resize = input_resize(config.model)
     if resize is not None:
         raise ConfigError(
@@ -217,6 +232,7 @@ def run_bench(
         torch_version=torch.__version__,
         peak_memory=peaks,
         seconds=time.perf_counter() - began,
+        tutorial_dataset=f"your {data_file(config.data)}" if info.name == "code" else "Dataset + transforms",
     )
 
 
@@ -281,12 +297,16 @@ def training_samples(config: RunConfig) -> TrainingSamples:
     train_idx, _ = carve_validation(len(raw.train), data.val_fraction, data.subset, config.train.seed)
     train = raw.train.take(train_idx)
     regression = info.task == "regression"
+    user_dataset = None
+    if data.dataset == "code":
+        user_dataset = code_loading.user_training_items(dataset_options(data), data.val_fraction, data.subset, config.train.seed)
     return TrainingSamples(
         inputs=train.inputs,
         targets=train.targets,
         normaliser=Normaliser.fit(torch.from_numpy(train.inputs), data.normalize),
         target_normaliser=Normaliser.fit(torch.from_numpy(train.targets), standardise=True) if regression else None,
         is_image=info.kind == "image",
+        user_dataset=user_dataset,
     )
 
 
@@ -414,8 +434,9 @@ class _standardise:  # noqa: N801 - a transform, named as torchvision names them
 def tutorial_samples_per_s(config: RunConfig, device: str | None, samples: TrainingSamples, workers: int) -> float:
     """The tutorial pipeline: Dataset + transforms + a shuffling DataLoader, batches to the device."""
     resolved = torch.device(device or "cpu")
+    own = samples.user_dataset
     loader = torch.utils.data.DataLoader(
-        TutorialDataset(samples),
+        own if own is not None else TutorialDataset(samples),
         batch_size=config.data.batch_size,
         shuffle=True,
         drop_last=len(samples.inputs) % config.data.batch_size == 1,  # as the engine: no batch of one
@@ -423,8 +444,15 @@ def tutorial_samples_per_s(config: RunConfig, device: str | None, samples: Train
         pin_memory=resolved.type == "cuda",
     )
 
+    normaliser = samples.normaliser.to(resolved)
+    target_normaliser = samples.target_normaliser.to(resolved) if samples.target_normaliser else None
+
     def batches(on: torch.device) -> Iterator[tuple[Tensor, Tensor]]:
         for inputs, targets in loader:
-            yield inputs.to(on, non_blocking=True), targets.to(on, non_blocking=True)
+            inputs, targets = inputs.to(on, non_blocking=True), targets.to(on, non_blocking=True)
+            if own is not None:  # the user's items as their class gives them: normalised here
+                inputs = normaliser(inputs)
+                targets = target_normaliser(targets) if target_normaliser else targets
+            yield inputs, targets
 
     return _timed_epochs(config, device, batches)
