@@ -16,7 +16,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from workbench.experiment.draft import Draft
+from workbench.schema.config import LayerSpec
 from workbench.tui.app import WorkbenchApp
+from workbench.tui.setup.layer_dialogs import LayerEditor
 from workbench.tui.setup.model_code import CodeModelDialog
 
 from .helpers import SIZE, fixed_experiment, screen_text, wait_for
@@ -262,3 +264,44 @@ async def test_v_without_an_editor_says_so_in_one_line(tmp_path: Path, monkeypat
             what="the notice",
         )
         assert app.is_running
+
+
+BLOCK = """
+    import torch.nn as nn
+
+
+    class Block(nn.Module):
+        def __init__(self, width=32):
+            super().__init__()
+            self.fc = nn.Linear(64, width)
+            self.act = nn.ReLU()
+
+        def forward(self, x):
+            return self.act(self.fc(x))
+"""
+
+
+async def test_a_code_layer_runs_off_the_ui_thread_in_the_table_and_in_its_editor(tmp_path: Path) -> None:
+    (tmp_path / "block.py").write_text(textwrap.dedent(BLOCK))
+    config = fixed_experiment()
+    config.model.layers = [
+        LayerSpec("Flatten"),
+        LayerSpec("Code", params={"code": f"{tmp_path / 'block.py'}:Block", "args": {}}),
+        LayerSpec("Linear", params={"out_features": "auto"}),
+    ]
+    app = WorkbenchApp(Draft(config, source="test"), start="model")
+    async with app.run_test(size=SIZE) as pilot:
+        assert _line(app) == "⋯ running block.py:Block once…"
+        await _wait_ran(pilot, app)
+        assert [row[4] for row in _rows(app)] == ["64", "32", "10"]
+        assert [row[3] for row in _rows(app)][2] == "in=32 out=10"
+        app.screen.table.move_cursor(row=1)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, LayerEditor), what="the layer editor")
+        preview = app.screen.query_one("#preview", Static)
+        assert str(preview.render()) == "→ output 32 · 2,080 params"
+        app.screen.query_one("#field-args", Input).value = "{width = 8}"
+        await wait_for(pilot, lambda: str(preview.render()) == "⋯ running block.py:Block once…", what="the editor's running line")
+        await wait_for(pilot, lambda: str(preview.render()) == "→ output 8 · 520 params", what="the edited block's shape")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: [row[4] for row in _rows(app)] == ["64", "8", "10"], what="the table after the edit")

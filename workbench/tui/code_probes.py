@@ -13,6 +13,8 @@ never imports the user's code itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from textual.app import App
 from textual.worker import get_current_worker
 
@@ -29,21 +31,36 @@ FAILURE_TITLE = "Your code could not be run once"
 def ask_pending(app: App[object], draft: Draft) -> None:
     """Ask the draft's pending questions in a thread worker (a newer set replaces one under
     way), then recheck the draft on the UI thread. Nothing to ask: nothing started."""
-    pending = draft.pending_probes
+    ask(app, draft.pending_probes, draft.probe_timeout_s, draft.recheck)
+
+
+def ask(
+    app: App[object], pending: Sequence[PendingProbe], timeout_s: float, then: Callable[[], object], *, replaces: bool = True
+) -> None:
+    """Ask ``pending`` in a thread worker, then call ``then()`` on the UI thread (a dialog's
+    preview that asked them itself: ``replaces=False``, so the draft's questions go on)."""
     if not pending:
         return
-    app.run_worker(lambda: _ask(app, draft, pending), thread=True, group=GROUP, exclusive=True, exit_on_error=False, name=GROUP)
+    questions = tuple(pending)
+    app.run_worker(
+        lambda: _ask(app, questions, timeout_s, then),
+        thread=True,
+        group=GROUP,
+        exclusive=replaces,
+        exit_on_error=False,
+        name=GROUP,
+    )
 
 
-def _ask(app: App[object], draft: Draft, pending: tuple[PendingProbe, ...]) -> None:
+def _ask(app: App[object], pending: tuple[PendingProbe, ...], timeout_s: float, then: Callable[[], object]) -> None:
     worker = get_current_worker()
     for question in pending:
         if worker.is_cancelled:
             return
-        question.run(draft.probe_timeout_s)
+        question.run(timeout_s)
     keep_warm()  # the next question (the file edited, the arguments changed) finds torch imported
     if not worker.is_cancelled:
-        app.call_from_thread(draft.recheck)
+        app.call_from_thread(then)
 
 
 def start_ahead(app: App[object]) -> None:

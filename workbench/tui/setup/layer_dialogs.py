@@ -27,9 +27,11 @@ from workbench.formatting import count, counted, shape
 from workbench.model.catalog import LAYER_TYPES
 from workbench.model.shapes import analyse_model
 from workbench.schema.config import LayerSpec, ModelConfig
+from workbench.tui.code_probes import ask
 from workbench.tui.screens.dialogs import Dialog
 from workbench.tui.widgets.param_form import ParamForm
 from workbench.tui.widgets.text_field import TextField
+from workbench.usercode.probing import answers_on_hand
 
 
 class LayerPicker(Dialog):
@@ -169,9 +171,15 @@ class LayerEditor(Dialog):
             return
         layers = list(self.draft.config.model.layers)
         layers[self.index] = self.edited()
-        analysis = analyse_model(
-            replace(self.draft.config.model, layers=layers), info.input_shape, info.num_outputs, vocab_size=info.vocab_size
-        )
+        with answers_on_hand() as pending:  # a Code layer's class is run off the UI thread
+            analysis = analyse_model(
+                replace(self.draft.config.model, layers=layers), info.input_shape, info.num_outputs, vocab_size=info.vocab_size
+            )
+        if pending:
+            preview.update(f"⋯ running {pending[0].label} once…")
+            preview.remove_class("error")
+            ask(self.app, pending, self.draft.probe_timeout_s, lambda: self.is_attached and self._preview(), replaces=False)
+            return
         if len(analysis.layers) > self.index:
             layer = analysis.layers[self.index]
             text = f"→ output {shape(layer.output_shape)} · {count(layer.num_params)} params"

@@ -178,7 +178,7 @@ class ModelScreen(WorkbenchScreen):
         """Fill the table: one row per layer, ``●`` before the index of a marked one."""
         config = self.draft.config
         analysis = self.draft.analysis
-        broken = self.draft.layer_error_index()
+        broken = None if self._class_being_run() else self.draft.layer_error_index()  # a Code layer still running is no fault
         table = self.table
         row = table.cursor_row
         grouped = any(layer.group for layer in config.model.layers)
@@ -229,7 +229,7 @@ class ModelScreen(WorkbenchScreen):
             table.move_cursor(row=min(row, table.row_count - 1), animate=False)
 
     def _class_being_run(self) -> str | None:
-        """``nets.py:Net`` while the model's class is being run once to learn its shapes."""
+        """``nets.py:Net`` while the model's class (or a Code layer's) is being run once to learn its shapes."""
         return next((probe.label for probe in self.draft.pending_probes if probe.request.get("kind") == "model"), None)
 
     def _show_totals(self) -> None:
@@ -238,7 +238,7 @@ class ModelScreen(WorkbenchScreen):
         error_line = self.query_one("#stack-error", Static)
         model = self.draft.config.model
         layers = class_label(model.code, model.args) if model.code else counted(len(model.layers), "layer")
-        running = self._class_being_run() if model.code else None
+        running = self._class_being_run()
         if running is not None:
             totals.update(f"{layers} · shapes once it has run")
             error_line.update(f"⋯ running {running} once…")
