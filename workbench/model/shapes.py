@@ -150,7 +150,8 @@ def analyse(
     input_shape = backbones.model_input_shape(list(layers), tuple(input_shape))  # resized for a backbone
     if not layers:
         error = ConfigError(
-            'model.layers: the model has no layers; add some, ending with a Linear whose out_features is "auto"',
+            'model.layers: the model has no layers; add some, ending with a Linear whose out_features is "auto", '
+            'or name a class of your own: model.code = "nets.py:Net"',
             field="model.layers",
         )
         return ModelAnalysis((), error, input_shape, 0, vocab_size)
