@@ -1,8 +1,9 @@
 """The evaluation view: how one checkpoint of a run does on the test split.
 
 It shows the same report ``workbench eval`` prints and writes: the engine's
-:func:`~workbench.engine.evaluate.evaluate_checkpoint`, run on the app's torch thread, saved next to the run
-with :func:`~workbench.outputs.reports.write_report`. A saved report that is newer than its checkpoint
+:func:`~workbench.engine.evaluate.evaluate_checkpoint`, run on the app's torch thread (in a child
+process for a run of the user's own model or data set, whose code the app never imports), saved
+next to the run with :func:`~workbench.outputs.reports.write_report`. A saved report that is newer than its checkpoint
 (the one written at the end of training, or by an earlier ``workbench eval``) is shown without
 recomputing; ``e`` evaluates again.
 
@@ -15,10 +16,12 @@ predictions.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich import box
 from rich.table import Table
@@ -38,13 +41,15 @@ from workbench.runs.folder import RunDir
 from workbench.tui.runs.dialogs import FileScreen
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.screens.dialogs import ConfirmScreen
-from workbench.tui.torch_thread import on_torch_thread
+from workbench.tui.torch_thread import in_child_process, on_torch_thread
 from workbench.tui.widgets.confusion import LEGEND, heat_map
 from workbench.tui.widgets.picture import PictureGrid
 from workbench.tui.widgets.plain import plain_cells
 
 if TYPE_CHECKING:
     from workbench.engine.predict import Prediction, Predictor
+
+T = TypeVar("T")
 
 SPLIT = "test"
 #: From this width the per-class table and the matrix sit side by side.
@@ -117,6 +122,19 @@ def load_predictor(checkpoint: Path) -> Predictor:
     return Predictor.from_checkpoint(checkpoint)
 
 
+def predict_once(checkpoint: Path, path: Path, resize: bool) -> list[Prediction]:
+    """A prediction in a child process of its own (a run of the user's code): the predictor is
+    built for it, since a child keeps nothing between two."""
+    return load_predictor(checkpoint).predict([path], resize=resize)
+
+
+def runs_user_code(run: RunDir) -> bool:
+    """Whether building ``run``'s model or data runs the user's own code (reads its config.toml)."""
+    from workbench.usercode.copies import code_refs
+
+    return bool(code_refs(run.read_config()))
+
+
 def prediction_lines(predictions: list[Prediction]) -> Text:
     """The predictions as ``workbench predict`` prints them, the first few of a long file."""
     text = Text("Prediction\n", style="bold")
@@ -169,6 +187,8 @@ class EvaluationScreen(WorkbenchScreen):
         self.predictions: list[dict[str, Any]] | None = None
         #: The file being predicted on (asked again, resized, when its size is refused).
         self.predicting: Path | None = None
+        #: Whether the run's model or data is the user's code (then its torch work runs in a child), once read.
+        self.user_code: bool | None = None
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="evaluation", classes="body"):
@@ -242,20 +262,35 @@ class EvaluationScreen(WorkbenchScreen):
         report = None if fresh else await on_torch_thread(partial(saved_report, self.run, self.checkpoint))
         reused = report is not None
         if report is None:
-            report = await on_torch_thread(partial(evaluate_and_save, self.run, self.checkpoint))
+            report = await self._torch(f"evaluating {self.checkpoint.name}", evaluate_and_save, self.run, self.checkpoint)
         self._show_report(report, reused)
         self.run_worker(self._read_pictures(report), exclusive=True, group="eval-pictures", exit_on_error=False)
 
     async def _predict(self, path: Path, resize: bool) -> None:
-        """Build the predictor once (it loads the run's data for the normalisation), then ask it."""
-        if self.predictor is None:
-            self.predictor = await on_torch_thread(partial(load_predictor, self.checkpoint))
-        predictions = await on_torch_thread(partial(self.predictor.predict, [path], resize=resize))
+        """Build the predictor once (it loads the run's data for the normalisation), then ask it;
+        a run of the user's code builds it in a child process for each prediction."""
+        if await self._runs_user_code():
+            predictions = await in_child_process(f"predicting on {path.name}", predict_once, self.checkpoint, path, resize)
+        else:
+            if self.predictor is None:
+                self.predictor = await on_torch_thread(partial(load_predictor, self.checkpoint))
+            predictions = await on_torch_thread(partial(self.predictor.predict, [path], resize=resize))
         self.predictions = [p.to_dict() for p in predictions]
         self._show_prediction(prediction_lines(predictions))
 
     async def _read_pictures(self, report: dict[str, Any]) -> None:
-        self._show_pictures(await on_torch_thread(partial(mistake_pictures, self.run, report)), "")
+        self._show_pictures(await self._torch("reading the mistakes' pictures", mistake_pictures, self.run, report), "")
+
+    async def _runs_user_code(self) -> bool:
+        if self.user_code is None:
+            self.user_code = await asyncio.to_thread(runs_user_code, self.run)
+        return self.user_code
+
+    async def _torch(self, what: str, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)`` on the torch thread, or in a child process for a run of the user's code."""
+        if await self._runs_user_code():
+            return await in_child_process(what, work, *args)
+        return await on_torch_thread(partial(work, *args))
 
     def worker_failed(self, group: str, error: BaseException) -> None:
         if group == "evaluation":

@@ -1,7 +1,8 @@
 """The LR finder's dialog, opened with ``f`` on the Optimize screen.
 
 It runs :func:`workbench.engine.lr_find.find_lr` on a copy of the draft on the app's torch
-thread (:mod:`workbench.tui.torch_thread`), shows the ramp's progress, then the loss against the
+thread (:mod:`workbench.tui.torch_thread`; in a child process when the draft's model or data
+set is the user's own code, which the app never imports), shows the ramp's progress, then the loss against the
 LR with the suggestion marked and its caveat. ``u`` dismisses with the suggestion for the
 Optimize screen to put into the draft; escape cancels the ramp between two steps and closes.
 The draft is never changed here.
@@ -25,9 +26,10 @@ from workbench.optim.lr_ramp import END_LR, START_LR, STEPS
 from workbench.schema.config import RunConfig
 from workbench.tui.messages import LRFindProgress
 from workbench.tui.screens.dialogs import Dialog
-from workbench.tui.torch_thread import on_torch_thread
+from workbench.tui.torch_thread import ChildCancelled, in_child_process, on_torch_thread, report_progress
 from workbench.tui.widgets.lr_find_chart import SUGGESTION_COLOUR, LRFindChart
 from workbench.tui.worker_errors import ReportsWorkerErrors
+from workbench.usercode.copies import code_refs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,6 +46,14 @@ def run_finder(config: RunConfig, progress: Callable[[int, int], None], cancelle
         return find_lr(config, progress=progress, cancelled=cancelled)
     except LRFindCancelled:
         return None
+
+
+def find_in_child(config: RunConfig) -> LRFind:
+    """The finder in a child process of its own (the user's code runs there): its steps are
+    reported to the dialog through the child's pipe; escape ends the child."""
+    from workbench.engine.lr_find import find_lr
+
+    return find_lr(config, progress=lambda step, steps: report_progress((step, steps)))
 
 
 def rounded(lr: float) -> float:
@@ -84,7 +94,19 @@ class LRFindScreen(ReportsWorkerErrors, Dialog):
 
     async def _find(self) -> None:
         progress = lambda step, steps: self.post_message(LRFindProgress(step, steps))  # noqa: E731 - from the torch thread
-        result = await on_torch_thread(partial(run_finder, self.config, progress, self._cancelled.is_set))
+        if code_refs(self.config):
+            try:
+                result: LRFind | None = await in_child_process(
+                    "the LR finder",
+                    find_in_child,
+                    self.config,
+                    progress=lambda reported: progress(*reported),
+                    cancelled=self._cancelled.is_set,
+                )
+            except ChildCancelled:
+                return
+        else:
+            result = await on_torch_thread(partial(run_finder, self.config, progress, self._cancelled.is_set))
         if result is not None:
             self._show(result)
 
