@@ -4,6 +4,7 @@ blocks in tutorial-net-blocks, each trained as shipped from any working folder."
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from workbench.data.registry import describe
 from workbench.engine.trainer import Trainer
 from workbench.experiment.presets import load_experiment, shipped_presets_dir
 from workbench.model.shapes import analyse_model
+
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -63,3 +66,27 @@ def test_the_blocks_preset_shows_the_names_the_tutorial_gave() -> None:
     weighted = [row.name for row in analysis.layers if row.num_params]
     assert weighted == ["conv.conv1", "conv.conv2", "dense.dense1", "dense.dense2", "dense.dense3"]
     assert rows["dense.dense1"].output_shape == (32,) and rows["dense.dense3"].output_shape == (10,)
+
+
+@pytest.mark.parametrize(
+    ("block", "file", "name"), [(0, "tutorial-net/nets.py", "Net"), (1, "my-dataset/mydata.py", "MyDataset")]
+)
+def test_the_readmes_classes_are_the_shipped_presets(block: int, file: str, name: str) -> None:
+    """README "Your own code" shows the presets' own classes, so what it says stays true of them."""
+    section = README.read_text(encoding="utf-8").split("## Your own code\n", 1)[1].split("\n## ", 1)[0]
+    shown = section.split("```python\n")[block + 1].split("```", 1)[0]
+    shipped = (shipped_presets_dir() / file).read_text(encoding="utf-8")
+    assert _class(shown, name) == _class(shipped, name)
+
+
+def _class(source: str, name: str) -> str:
+    (node,) = [n for n in ast.parse(source).body if isinstance(n, ast.ClassDef) and n.name == name]
+    return ast.dump(node)
+
+
+def test_the_readmes_experiment_file_trains_the_tutorial_net_beside_it(tmp_path: Path) -> None:
+    section = README.read_text(encoding="utf-8").split("## Your own code\n", 1)[1]
+    (tmp_path / "exp.toml").write_text(section.split("```toml\n", 1)[1].split("```", 1)[0])
+    (tmp_path / "nets.py").write_bytes((shipped_presets_dir() / "tutorial-net" / "nets.py").read_bytes())
+    finished = Trainer(load_experiment(str(tmp_path / "exp.toml"), ["train.epochs=2"])).run()
+    assert finished.state == "finished" and finished.test["acc"] > 0.5

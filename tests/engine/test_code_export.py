@@ -17,7 +17,7 @@ from workbench.engine.code_export import source_literal
 from workbench.engine.model_export import export_checkpoint
 from workbench.runs.folder import RunDir
 
-#: The tutorial's Net for 8x8 digits, with a neighbour module it imports, a future import and a
+#: The tutorial's Net for 8x8 digits, with a package of the user's it imports, a future import and a
 #: training block under the main guard, which an export must not run.
 NETS = '''"""The tutorial's Net."""
 from __future__ import annotations
@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sizes import HIDDEN
+from parts.sizes import HIDDEN
 
 
 class Net(nn.Module):
@@ -79,7 +79,9 @@ def code_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunDir, Path]:
 
     folder = tmp_path_factory.mktemp("my-code")
     (folder / "nets.py").write_text(NETS)
-    (folder / "sizes.py").write_text("HIDDEN = 120\n")
+    (folder / "parts").mkdir()
+    (folder / "parts" / "__init__.py").write_text("")
+    (folder / "parts" / "sizes.py").write_text("HIDDEN = 120\n")
     (folder / "exp.toml").write_text(EXPERIMENT)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKBENCH_HOME", str(tmp_path_factory.mktemp("code-home")))
@@ -111,8 +113,8 @@ def test_the_script_export_carries_the_users_modules_and_runs_alone(
     in_its_home: RunDir, code_run: tuple[RunDir, Path], tmp_path: Path
 ) -> None:
     """`python model.py` in another folder, the user's folder gone: the script brings nets.py and
-    the sizes.py it imports, builds Net(hidden=48) and loads the weights; nets.py's training
-    block does not run."""
+    the package parts/ it imports, builds Net(hidden=48) and loads the weights; nets.py's
+    training block does not run."""
     out = tmp_path / "export" / "model.py"
     result = export_checkpoint(in_its_home.best_checkpoint, "script", out)
     assert [f.name for f in result.files] == ["model.py", "model.pt"]

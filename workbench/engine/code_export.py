@@ -3,9 +3,10 @@
 ``workbench export --format script`` writes plain PyTorch that runs without Workbench
 (``python model.py``). A catalog model's script is the code view's source; a model of the
 user's own class (``model.code = "nets.py:Net"``) has no source but theirs, so the script
-carries every module of theirs that this process imported to build it (the file that defines
-the class and any neighbour it imports), read from the files actually imported: a run's copy
-of its code when there is one, so the script holds the code the weights were trained with.
+carries every module this process imported from the user's folders (the file that defines the
+class, any neighbour or package of theirs it imports), read from the files actually imported: a
+run's copy of its code when there is one, so the script holds the code the weights were
+trained with.
 
 Each module's source is kept as written, one string per module, and imported under its own
 name when the script runs (a finder first on ``sys.meta_path``), not pasted into the script:
@@ -24,14 +25,13 @@ from workbench.usercode.importing import user_folders
 from workbench.usercode.reference import CodeRef
 
 #: The part of the script that installs the user's modules from ``SOURCES`` (and ``PACKAGES``).
-_FINDER = '''
-class _YourCode(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+_FINDER = '''class _YourCode(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Imports the modules in SOURCES from this file, before any file of the same name."""
 
     def find_spec(self, name, path=None, target=None):
         if name not in SOURCES:
             return None
-        origin = name.replace(".", "/") + ("/__init__.py" if name in PACKAGES else ".py")
+        origin = name.replace(".", "/") + ("/__init__.py" if name in PACKAGES else ".py")  # as in its folder
         return importlib.util.spec_from_loader(name, self, origin=origin, is_package=name in PACKAGES)
 
     def create_module(self, spec):
@@ -41,32 +41,36 @@ class _YourCode(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         exec(compile(SOURCES[module.__name__], module.__spec__.origin, "exec"), module.__dict__)
 
 
-sys.meta_path.insert(0, _YourCode())
-'''
+sys.meta_path.insert(0, _YourCode())'''
 
 
 def code_model_source(ref: CodeRef, args: dict[str, Any], preprocess: str) -> str:
     """The script's model part for the class ``ref`` names, built with ``args``: the user's
     modules as strings, the finder that imports them, ``model = Class(**ARGS)`` and
     ``preprocess``. Refuses in one line when the class's own module was not imported here."""
-    modules = imported_modules(sorted(user_folders()))
     module_name = ref.path.stem
+    modules = imported_modules(sorted(user_folders()))
     if module_name not in modules:
         raise WorkbenchError(f"{ref.where}: {ref.label} was not imported by this process, so its source cannot be carried")
     packages = sorted(name for name, path in modules.items() if path.name == "__init__.py")
     sources = "".join(
-        f"    # {path.name if name not in packages else name + '/__init__.py'}, as the run trained with it\n"
+        f"    # {_file_name(name, name in packages)}, as the run trained with it\n"
         f"    {name!r}: {source_literal(path.read_text(encoding='utf-8'))},\n"
         for name, path in modules.items()
     )
     header = (
         f"# The model: {ref.label}, a class of your own, with your code carried below (nothing else to install\n"
         "# but torch and what your code imports).\n"
-        "import importlib.abc\nimport importlib.util\nimport sys\nfrom pathlib import Path\n\nimport torch\nfrom torch import nn\n"
+        "import importlib.abc\nimport importlib.util\nimport sys\n\nimport torch\nfrom torch import nn"
     )
-    body = f"SOURCES = {{\n{sources}}}\nPACKAGES = {packages!r}\n{_FINDER}"
+    carried = f"SOURCES = {{\n{sources}}}\nPACKAGES = {packages!r}"
     build = f"from {module_name} import {ref.name}  # noqa: E402\n\nARGS = {args_literal(args, ref)}\nmodel = {ref.name}(**ARGS)"
-    return "\n\n".join([header, body, build, preprocess]) + "\n"
+    return "\n\n\n".join([header, carried, _FINDER, build]) + "\n\n" + preprocess + "\n"
+
+
+def _file_name(module: str, package: bool) -> str:
+    """Where the module's file lies in the user's folder: ``nets.py``, ``parts/__init__.py``."""
+    return module.replace(".", "/") + ("/__init__.py" if package else ".py")
 
 
 def source_literal(source: str) -> str:
