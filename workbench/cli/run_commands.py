@@ -166,9 +166,11 @@ def _cuda_devices(device: str, named: bool) -> Callable[[], int]:
 
 def _how(args: argparse.Namespace) -> How:
     """How ``workbench train`` trains: queued (``--queue``), detached, or here."""
+    from workbench.scheduling.plan import DETACHED, FOREGROUND, QUEUED
+
     if args.queue:
-        return "queued"
-    return "detached" if args.detach else "foreground"
+        return QUEUED
+    return DETACHED if args.detach else FOREGROUND
 
 
 def _train_together(plan: LaunchPlan, args: argparse.Namespace, joining: list[str] | None = None) -> int:
@@ -194,7 +196,7 @@ def _train_together(plan: LaunchPlan, args: argparse.Namespace, joining: list[st
 def train_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.experiment.presets import load_experiment
     from workbench.runs.folder import RunDir
-    from workbench.scheduling.plan import carry_out, plan_new_run
+    from workbench.scheduling.plan import FOREGROUND, QUEUED, carry_out, plan_new_run
 
     if args.run_dir:  # the process a detached plan started: train the run made in this folder
         run = RunDir(Path(args.run_dir))
@@ -218,11 +220,11 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
         tensorboard=_tensorboard_dir(args),
         notify=args.notify,
     )
-    if plan.how == "queued" and args.parallel is not None:
+    if plan.how == QUEUED and args.parallel is not None:
         from workbench.scheduling import queue
 
         queue.write_settings(parallel=args.parallel)
-    if plan.how != "foreground":
+    if plan.how != FOREGROUND:
         return _launched(carry_out(plan), console, args.json)
     if plan.workers.distributed:
         device = ["--device", args.device] if args.device else []
@@ -239,7 +241,7 @@ def _trainer(experiment: Any, sinks: Sequence[ev.Sink], control: Control, **opti
 
 def resume_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.runs.store import find_run
-    from workbench.scheduling.plan import carry_out, plan_resume
+    from workbench.scheduling.plan import DETACHED, FOREGROUND, carry_out, plan_resume
 
     run = find_run(args.run)
 
@@ -253,7 +255,7 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
     config = run.read_config()
     plan = plan_resume(
         run,
-        how="detached" if args.detach else "foreground",
+        how=DETACHED if args.detach else FOREGROUND,
         gpus=_cuda_devices(args.device or config.train.device, bool(args.device)),
         epochs=args.epochs,
         device=args.device,
@@ -262,7 +264,7 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
         notify=args.notify,
         trust_code=args.trust_code,
     )
-    if plan.how == "detached":
+    if plan.how == DETACHED:
         return _launched(carry_out(plan), console, args.json)
     if plan.workers.distributed:
         return _train_together(plan, args)

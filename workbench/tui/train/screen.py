@@ -32,7 +32,7 @@ from workbench.runs.history import RunHistory
 from workbench.runs.listing import STATE_STYLES
 from workbench.runs.words import headline as headline_segments
 from workbench.runs.words import state_word
-from workbench.scheduling.plan import How
+from workbench.scheduling.plan import DETACHED, QUEUED, How
 from workbench.schema.config import RunConfig
 from workbench.tui.live_runs import FollowedRun
 from workbench.tui.messages import ControlRefused
@@ -157,11 +157,11 @@ class TrainScreen(ChartsScreen):
 
     def action_start(self) -> None:
         """Ask for the run's name (proposed by the draft), then start it."""
-        self._ask_name("detached")
+        self._ask_name(DETACHED)
 
     def action_queue(self) -> None:
         """Ask for the run's name, then put it in the queue (as ``workbench train --queue``)."""
-        self._ask_name("queued")
+        self._ask_name(QUEUED)
 
     def _ask_name(self, how: How) -> None:
         from workbench.tui.train.name_dialog import RunNameScreen
@@ -172,14 +172,14 @@ class TrainScreen(ChartsScreen):
             self.notify(f"Cannot train yet: {problems[0]}", title="The experiment has problems", severity="error", timeout=6)
             return
         name, description = self.draft.run_identity()
-        verb = "queue" if how == "queued" else "start"
+        verb = "queue" if how == QUEUED else "start"
         self.app.push_screen(RunNameScreen(name, description, verb), lambda chosen: self._named(chosen, description, how))
 
     def _named(self, name: str | None, description: str, how: How) -> None:
         if name is None:
             return
         live = self.app.runs.live()
-        if live and how == "detached":  # a queued run waits for a free slot: nothing to ask
+        if live and how == DETACHED:  # a queued run waits for a free slot: nothing to ask
             from workbench.tui.screens.dialogs import ConfirmScreen
 
             which = f"{len(live)} runs are" if len(live) > 1 else f"{live[0].id} is"
@@ -196,7 +196,7 @@ class TrainScreen(ChartsScreen):
 
         config = self.draft.ready_to_train()
         config.name, config.description = name, description
-        what = f"Queueing {name}" if how == "queued" else f"Starting {name}"
+        what = f"Queueing {name}" if how == QUEUED else f"Starting {name}"
         self.app.start_run(lambda: plan_new_run(config, how=how, gpus=self.app.cuda_count), what)
 
     def action_where(self) -> None:
