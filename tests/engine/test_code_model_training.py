@@ -125,3 +125,18 @@ def test_a_code_model_with_every_parameter_frozen_is_refused_in_one_line(tmp_pat
         match=r"model.code \(nets.py:Net\): all 2,638 parameters of Net are frozen \(requires_grad=False\); leave some to train$",
     ):
         validate(load_experiment(str(experiment)))
+
+
+def test_a_sweep_may_vary_an_argument_the_experiment_leaves_at_the_classs_default(tmp_path: Path) -> None:
+    base, _ = read_sweep_file(user_experiment(tmp_path / "mine"))
+    base.model.args = {}  # hidden=32 is Net's default
+    points = plan_points(base, SweepSpec().with_axes([parse_axis("model.args.hidden=8,16")]))
+    assert [point.config.model.args for point in points] == [{"hidden": 8}, {"hidden": 16}]
+    with pytest.raises(
+        ConfigError, match=r"^sweep point 1 \(model.args.width=8\): model.args: Net\(width=8\): got an unexpected"
+    ):
+        plan_points(base, SweepSpec().with_axes([parse_axis("model.args.width=8,16")]))
+    with pytest.raises(
+        ConfigError, match=r"^--sweep model.args.hidden: the experiment does not set it; write it in \[model.args\]"
+    ):
+        plan_points(base, SweepSpec(samples=2).with_axes([parse_axis("model.args.hidden=uniform:8:16")]))

@@ -45,6 +45,7 @@ def plan_points(base: RunConfig, spec: SweepSpec) -> list[SweepPoint]:
         raise ConfigError("the sweep has no axes; add one, e.g. --sweep optimizer.lr=0.001,0.01", field="sweep")
     base = validate(base)
     settings = config_io.flat_settings(config_io.to_dict(base))
+    settings |= _class_defaults(base, spec, settings)
     for axis in spec.axes:
         check_axis(axis, settings)
     count = point_count(spec)
@@ -84,6 +85,28 @@ def check_axis(axis: Axis, settings: dict[str, Any]) -> None:
             f"--sweep {axis.setting}: this setting is {format_value(value)!r}, not a number; an axis varies a numeric setting",
             field=axis.setting,
         )
+
+
+def _class_defaults(base: RunConfig, spec: SweepSpec, settings: dict[str, Any]) -> dict[str, float | int]:
+    """Axes over arguments of the user's class that the experiment leaves at the class's default
+    (``--sweep model.args.hidden=64,128`` with no ``hidden`` in ``[model.args]``): allowed, the
+    class refusing one it does not take when each point is validated. A listed value stands for
+    the setting's kind of number; a sampled range needs the setting written, to know whether it
+    is a whole number."""
+    if not base.model.code:
+        return {}
+    found: dict[str, float | int] = {}
+    for axis in spec.axes:
+        if not axis.setting.startswith("model.args.") or axis.setting in settings:
+            continue
+        if axis.kind != "values":
+            raise ConfigError(
+                f"--sweep {axis.setting}: the experiment does not set it; write it in [model.args] first, "
+                "so that a sampled value is a whole number or not as the class expects",
+                field=axis.setting,
+            )
+        found[axis.setting] = axis.values[0]
+    return found
 
 
 def _draw(spec: SweepSpec, settings: dict[str, Any]) -> list[dict[str, float | int]]:
