@@ -3,8 +3,8 @@
 The tree: the rows shape analysis made of the module (:func:`workbench.model.shapes.analyse_model`,
 from one run of the class in a child process: the app never imports the user's code), with the
 blocks that hold them (``conv`` above ``conv.conv1``) put back in, indented by depth. The
-dialog: which class, from which file, with which keyword arguments (TOML values), checked as
-typed, one line per problem. The editor: ``$VISUAL`` or ``$EDITOR`` takes over the terminal
+dialog: which class, from which file, with which keyword arguments (TOML values), checked
+when entered, one line per problem. The editor: ``$VISUAL`` or ``$EDITOR`` takes over the terminal
 (the app suspended) and the screen reads the file again when it exits.
 """
 
@@ -56,12 +56,12 @@ def tree_rows(layers: tuple[LayerInfo, ...]) -> list[TreeRow]:
             block = ".".join(parts[:depth])
             under[block] = under.get(block, 0) + layer.num_params
     rows: list[TreeRow] = []
-    shown: set[str] = set()
+    shown = {layer.name for layer in layers}  # a block with a row of its own (parameters of its own) keeps it
     for layer in layers:
         parts = layer.name.split(".")
         for depth in range(1, len(parts)):
             block = ".".join(parts[:depth])
-            if block not in shown and block not in {other.name for other in layers}:
+            if block not in shown:
                 shown.add(block)
                 rows.append(TreeRow(block, depth - 1, "", "", count(under[block])))
         output = shape(layer.output_shape) if layer.output_shape else "not called"
