@@ -15,8 +15,16 @@ from pathlib import Path
 import pytest
 from torch import nn
 
+from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
-from workbench.usercode.copies import RECORD_NAME, UntrustedCodeError, keep_code_copy, read_code_record, use_run_code
+from workbench.usercode.copies import (
+    RECORD_NAME,
+    UntrustedCodeError,
+    keep_code_copy,
+    read_code_record,
+    runs_user_code,
+    use_run_code,
+)
 from workbench.usercode.importing import import_user_class
 from workbench.usercode.reference import parse_code_ref
 
@@ -136,3 +144,23 @@ def test_a_damaged_record_is_one_line(trained: tuple[Path, Path, RunConfig]) -> 
     (run / RECORD_NAME).write_text("{")
     with pytest.raises(Exception, match=f"^{run / RECORD_NAME}: the record of the run's code copy cannot be read"):
         read_code_record(run)
+
+
+def test_a_run_whose_experiment_cannot_be_read_still_uses_its_checked_copy(trained: tuple[Path, Path, RunConfig]) -> None:
+    _, run, _ = trained
+    (run / "code" / "copies_nets.py").write_text("changed = True\n")
+    with pytest.raises(UntrustedCodeError, match="copies_nets.py: changed since the run copied it"):
+        use_run_code(run, None)  # its record alone says the run runs code
+
+
+def test_whether_a_run_runs_the_users_code_is_told_without_running_it(
+    trained: tuple[Path, Path, RunConfig], tmp_path: Path
+) -> None:
+    _, run, _ = trained
+    assert runs_user_code(run)
+    catalog = tmp_path / "catalog-run"
+    catalog.mkdir()
+    (catalog / "config.toml").write_text(config_io.dumps(RunConfig()))
+    assert not runs_user_code(catalog)
+    (catalog / "config.toml").write_text("[model\n")  # unreadable: the safe side
+    assert runs_user_code(catalog)

@@ -30,8 +30,13 @@ def add_trust_argument(parser: argparse.ArgumentParser) -> None:
 def use_run_code_here(run: RunDir, trust: bool) -> None:
     """This process builds ``run``'s model or data with the run's copy of the user's code, once
     checked (unless ``trust``); one line on stderr when an original changed since."""
+    from workbench.errors import WorkbenchError
     from workbench.usercode.copies import use_run_code
 
-    note = use_run_code(run.path, run.read_config(), trust=trust)
+    try:
+        config = run.read_config()
+    except WorkbenchError:
+        config = None  # a run whose config.toml is gone still evaluates from its checkpoint
+    note = use_run_code(run.path, config, trust=trust)
     if note:
         Console(stderr=True, highlight=False, markup=False).print(f"note: {note}", soft_wrap=True, style="yellow")

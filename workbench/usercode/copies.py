@@ -28,6 +28,7 @@ from pathlib import Path
 
 from workbench.atomic import atomic_write_bytes
 from workbench.errors import WorkbenchError
+from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
 from workbench.usercode.importing import use_copy
 from workbench.usercode.reference import CodeRef, parse_code_ref
@@ -93,6 +94,18 @@ def user_code_folders(config: RunConfig) -> list[Path]:
         if folder not in folders:
             folders.append(folder)
     return folders
+
+
+def runs_user_code(run: Path) -> bool:
+    """Whether building ``run``'s model or data runs the user's code: it has a copy of it, or
+    its experiment names some. An experiment that cannot be read counts as code: whoever asks
+    (the app) then keeps the work in a child process, the safe side."""
+    if (run / RECORD_NAME).exists():
+        return True
+    try:
+        return bool(code_refs(config_io.read(run / "config.toml")))
+    except WorkbenchError:
+        return True
 
 
 # ----------------------------------------------------------------------------- making the copy
@@ -180,18 +193,19 @@ def read_code_record(run: Path) -> CodeRecord | None:
 _IN_USE: set[Path] = set()
 
 
-def use_run_code(run: Path, config: RunConfig, *, trust: bool = False) -> str | None:
+def use_run_code(run: Path, config: RunConfig | None, *, trust: bool = False) -> str | None:
     """Before this process builds ``run``'s model or data: make the user's code import from the
     run's copy, once its trust is checked (:func:`check_run_code`; ``trust``: the user said
     ``--trust-code``; a run checked once in this process is not checked again). Returns the
     one line to show where an original file changed since the copy was made (None: nothing to
-    say). A run without code of the user's needs nothing; one whose training never got to copy
-    its code (it failed as it started) uses the files named in its experiment, as it did then,
-    if this user made it."""
+    say). A run without code of the user's needs nothing (``config``: its experiment, None when
+    it cannot be read: then its record alone says); one whose training never got to copy its
+    code (it failed as it started) uses the files named in its experiment, as it did then, if
+    this user made it."""
     run = run.resolve()
-    if not code_refs(config):
-        return None
     record = read_code_record(run)
+    if record is None and (config is None or not code_refs(config)):
+        return None
     if run not in _IN_USE:
         if not trust:
             check_run_code(run, record)

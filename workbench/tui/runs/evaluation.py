@@ -45,6 +45,7 @@ from workbench.tui.torch_thread import in_child_process, on_torch_thread
 from workbench.tui.widgets.confusion import LEGEND, heat_map
 from workbench.tui.widgets.picture import PictureGrid
 from workbench.tui.widgets.plain import plain_cells
+from workbench.usercode.copies import runs_user_code
 
 if TYPE_CHECKING:
     from workbench.engine.predict import Prediction, Predictor
@@ -126,13 +127,6 @@ def predict_once(checkpoint: Path, path: Path, resize: bool) -> list[Prediction]
     """A prediction in a child process of its own (a run of the user's code): the predictor is
     built for it, since a child keeps nothing between two."""
     return load_predictor(checkpoint).predict([path], resize=resize)
-
-
-def runs_user_code(run: RunDir) -> bool:
-    """Whether building ``run``'s model or data runs the user's own code (reads its config.toml)."""
-    from workbench.usercode.copies import code_refs
-
-    return bool(code_refs(run.read_config()))
 
 
 def prediction_lines(predictions: list[Prediction]) -> Text:
@@ -283,7 +277,7 @@ class EvaluationScreen(WorkbenchScreen):
 
     async def _runs_user_code(self) -> bool:
         if self.user_code is None:
-            self.user_code = await asyncio.to_thread(runs_user_code, self.run)
+            self.user_code = await asyncio.to_thread(runs_user_code, self.run.path)
         return self.user_code
 
     async def _torch(self, what: str, work: Callable[..., T], *args: Any) -> T:
