@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from workbench.data.download import download, missing_message
+from workbench.data.picking import pick_samples
 from workbench.data.raw import RawSplit
 from workbench.data.reading import read_raw
 from workbench.data.registry import DatasetInfo, dataset_options, describe, is_cached
@@ -24,9 +25,6 @@ from workbench.data.sources.image_folder import decode_images, scan_image_folder
 from workbench.data.sources.torchvision_sets import read_split
 from workbench.errors import DataError
 from workbench.schema.config import DataConfig
-
-#: Constant, so that the Data screen shows the same samples every time.
-PREVIEW_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -75,19 +73,6 @@ def _column_names(info: DatasetInfo, options: dict[str, Any]) -> tuple[tuple[str
         return (), ""
     table = read_table(options)
     return table.feature_names, table.target_name
-
-
-def pick_samples(targets: np.ndarray, count: int, classification: bool) -> np.ndarray:
-    """Indices of ``count`` samples in a fixed random order; classes take turns when classifying."""
-    order = np.random.default_rng(PREVIEW_SEED).permutation(len(targets))
-    if classification:
-        labels = targets[order]
-        by_class = np.argsort(labels, kind="stable")
-        sorted_labels = labels[by_class]
-        turn = np.empty(len(order), dtype=np.int64)
-        turn[by_class] = np.arange(len(order)) - np.searchsorted(sorted_labels, sorted_labels)
-        order = order[np.lexsort((labels, turn))]
-    return order[:count]
 
 
 def _preview_split(info: DatasetInfo, options: dict[str, Any], count: int) -> RawSplit:

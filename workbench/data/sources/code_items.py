@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from workbench.data.picking import pick_samples
 from workbench.data.sources.code_dataset import PICTURE_SIDE, PREVIEW_COUNT, PROBE_ITEMS, code_options, code_ref
 from workbench.errors import DataError
 from workbench.formatting import shape as shape_text
@@ -193,8 +194,6 @@ def _kind(x: np.ndarray) -> str:
 
 
 def _previews(items: list[Item], classes: list[str], kind: str) -> list[dict[str, Any]]:
-    from workbench.data.preview import pick_samples
-
     targets = np.array([int(item.y) if classes else 0 for item in items])
     shown: list[dict[str, Any]] = []
     for index in pick_samples(targets, PREVIEW_COUNT, bool(classes)):
