@@ -102,10 +102,12 @@ def test_arguments_the_class_does_not_take_are_one_line_naming_model_args(tmp_pa
         ([84], "Net returns 84 outputs; digits has 10 classes"),
         ([16, 2, 2], "Net returns (16, 2, 2) per sample; digits has 10 classes: flatten it and end with 10 outputs"),
         ("a tuple of 2", "Net.forward returns a tuple of 2, not one tensor of shape (batch, 10); digits has 10 classes"),
+        ([], "Net returns one number per sample, shape (batch,); diabetes has 1 regression target: return shape (batch, 1)"),
     ],
 )
 def test_an_output_that_does_not_fit_the_task_is_one_line_naming_the_class(returns: object, says: str) -> None:
-    problem = output_problem(code_ref("/x/nets.py:Net"), {"returns": returns}, 10, DIGITS[2])
+    task = (1, "diabetes has 1 regression target") if returns == [] else DIGITS[1:]
+    problem = output_problem(code_ref("/x/nets.py:Net"), {"returns": returns}, *task)
     assert problem is not None and problem.field == "model.code"
     assert str(problem) == f"model.code (nets.py:Net): {says}"
 

@@ -23,6 +23,7 @@ from workbench.data.registry import DatasetInfo, dataset_options, describe
 from workbench.data.sharding import check_global_batch
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.experiment.devices import missing_device
+from workbench.formatting import counted
 from workbench.model.backbones import BACKBONE, loaded_weights_file, weights_file_problem, weights_hash_problem
 from workbench.model.shapes import ModelAnalysis, analyse_model, layer_names
 from workbench.optim.catalog import (
@@ -99,8 +100,9 @@ def dataset_info(config: RunConfig) -> DatasetInfo:
 
 def outputs_text(info: DatasetInfo) -> str:
     """How the task's output size reads in messages: "digits has 10 classes"."""
-    noun = "classes" if info.task == "classification" else "regression targets"
-    return f"{info.name} has {info.num_outputs} {noun}"
+    if info.task == "classification":
+        return f"{info.name} has {info.num_outputs} classes"
+    return f"{info.name} has {counted(info.num_outputs, 'regression target')}"
 
 
 def _dataset(config: RunConfig) -> DatasetInfo:

@@ -86,6 +86,8 @@ def output_problem(ref: CodeRef, answer: dict[str, Any], num_outputs: int, outpu
         problem = f"{name}.forward returns {kind}, not one tensor of shape (batch, {num_outputs}); {needs}"
     elif returned == [num_outputs]:
         return None
+    elif not returned:  # (batch,): a loss would broadcast it against (batch, 1) targets without a word
+        problem = f"{name} returns one number per sample, shape (batch,); {needs}: return shape (batch, {num_outputs})"
     elif len(returned) == 1:
         problem = f"{name} returns {counted(returned[0], 'output')}; {needs}"
     else:
