@@ -141,6 +141,76 @@ def test_the_script_export_carries_the_users_modules_and_runs_alone(
     assert checked.stdout.strip() == "(2, 10) 48 False"
 
 
+#: A residual block of the user's, as one layer of a layer list.
+BLOCK = """import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.conv(x))
+"""
+LAYERS = """name = "with-a-block"
+[data]
+dataset = "digits"
+subset = 200
+[[model.layers]]
+type = "Conv2d"
+out_channels = 8
+kernel_size = 3
+padding = 1
+[[model.layers]]
+type = "Code"
+code = "block.py:Block"
+args = { channels = 8 }
+[[model.layers]]
+type = "Flatten"
+[[model.layers]]
+type = "Linear"
+out_features = "auto"
+[train]
+epochs = 1
+"""
+
+
+@pytest.fixture(scope="module")
+def block_run(tmp_path_factory: pytest.TempPathFactory) -> RunDir:
+    """A layer list with a Code layer (the user's Block between catalog layers), trained one epoch."""
+    from workbench.engine.trainer import Trainer
+    from workbench.experiment.presets import load_experiment
+    from workbench.runs.store import find_run
+
+    folder = tmp_path_factory.mktemp("my-block")
+    (folder / "block.py").write_text(BLOCK)
+    (folder / "exp.toml").write_text(LAYERS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKBENCH_HOME", str(tmp_path_factory.mktemp("block-home")))
+        Trainer(load_experiment(str(folder / "exp.toml"))).run()
+        return find_run("latest")
+
+
+@pytest.mark.parametrize("fmt", [pytest.param("onnx", marks=pytest.mark.slow), "pt2", "safetensors", "script"])
+def test_each_export_of_a_layer_list_with_a_code_layer_agrees_with_the_engine(
+    block_run: RunDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """The script carries block.py too: the fresh interpreter that checks it has no path to it."""
+    if fmt == "onnx":
+        pytest.importorskip("onnxruntime")
+        pytest.importorskip("onnxscript")
+    if fmt == "safetensors":
+        pytest.importorskip("safetensors")
+    monkeypatch.setenv("WORKBENCH_HOME", str(block_run.path.parents[2]))
+    result = export_checkpoint(block_run.best_checkpoint, fmt, tmp_path / f"model{EXTENSIONS[fmt]}")
+    assert result.samples == result.same_predictions == 359
+    assert result.max_abs_diff <= 1e-5
+    if fmt == "script":
+        assert "class Block(nn.Module):" in result.files[0].read_text()
+
+
 @pytest.mark.parametrize(
     "source",
     [

@@ -44,28 +44,35 @@ _FINDER = '''class _YourCode(importlib.abc.MetaPathFinder, importlib.abc.Loader)
 sys.meta_path.insert(0, _YourCode())'''
 
 
-def code_model_source(ref: CodeRef, args: dict[str, Any], preprocess: str) -> str:
-    """The script's model part for the class ``ref`` names, built with ``args``: the user's
-    modules as strings, the finder that imports them, ``model = Class(**ARGS)`` and
-    ``preprocess``. Refuses in one line when the class's own module was not imported here."""
-    module_name = ref.path.stem
+def carried_code(refs: list[CodeRef]) -> str:
+    """The start of a script that builds classes of the user's (``refs``: the model's, or the
+    Code layers'): every module of theirs this process imported, as strings, and the finder
+    that imports them. Refuses in one line when a class's own module was not imported here."""
     modules = imported_modules(sorted(user_folders()))
-    if module_name not in modules:
-        raise WorkbenchError(f"{ref.where}: {ref.label} was not imported by this process, so its source cannot be carried")
+    for ref in refs:
+        if ref.path.stem not in modules:
+            raise WorkbenchError(f"{ref.where}: {ref.label} was not imported by this process, so its source cannot be carried")
     packages = sorted(name for name, path in modules.items() if path.name == "__init__.py")
     sources = "".join(
         f"    # {_file_name(name, name in packages)}, as the run trained with it\n"
         f"    {name!r}: {source_literal(path.read_text(encoding='utf-8'))},\n"
         for name, path in modules.items()
     )
+    classes = ", ".join(ref.label for ref in refs)
     header = (
-        f"# The model: {ref.label}, a class of your own, with your code carried below (nothing else to install\n"
-        "# but torch and what your code imports).\n"
-        "import importlib.abc\nimport importlib.util\nimport sys\n\nimport torch\nfrom torch import nn"
+        f"# Your own code ({classes}), carried in this file as the run trained with it: nothing to install\n"
+        "# but torch and what your code imports.\n"
+        "import importlib.abc\nimport importlib.util\nimport sys"
     )
     carried = f"SOURCES = {{\n{sources}}}\nPACKAGES = {packages!r}"
-    build = f"from {module_name} import {ref.name}  # noqa: E402\n\nARGS = {args_literal(args, ref)}\nmodel = {ref.name}(**ARGS)"
-    return "\n\n\n".join([header, carried, _FINDER, build]) + "\n\n" + preprocess + "\n"
+    return "\n\n\n".join([header, carried, _FINDER])
+
+
+def code_model_source(ref: CodeRef, args: dict[str, Any], preprocess: str) -> str:
+    """The model part of the script of a model that is the user's class (after
+    :func:`carried_code`): ``model = Class(**ARGS)``, then ``preprocess``."""
+    imports = f"import torch\nfrom torch import nn\n\nfrom {ref.path.stem} import {ref.name}  # your own code, carried above"
+    return f"{imports}\n\nARGS = {args_literal(args, ref)}\nmodel = {ref.name}(**ARGS)\n\n{preprocess}\n"
 
 
 def _file_name(module: str, package: bool) -> str:

@@ -30,13 +30,13 @@ from torch import Tensor, nn
 
 from workbench import __version__
 from workbench.atomic import atomic_write_bytes
-from workbench.engine.code_export import code_model_source
+from workbench.engine.code_export import carried_code, code_model_source
 from workbench.engine.restore import RestoredModel, restore_model
 from workbench.errors import WorkbenchError
 from workbench.model.build import build_model
 from workbench.model.codegen import input_source, model_source
 from workbench.model.shapes import analyse_model
-from workbench.usercode.reference import parse_code_ref
+from workbench.usercode.copies import code_refs
 
 #: Model formats, with the file extension each is written with.
 FORMATS = {"onnx": ".onnx", "pt2": ".pt2", "safetensors": ".safetensors", "script": ".py"}
@@ -224,11 +224,14 @@ def _write_script(restored: RestoredModel, module: nn.Module, inputs: Tensor, ou
 
 
 def script_source(restored: RestoredModel, metadata: dict[str, Any], weights_name: str) -> str:
-    """The code view's source of the model (for a model of the user's own class, their code:
-    :mod:`workbench.engine.code_export`), then constants and a loader for the weights beside it."""
+    """The code view's source of the model (for a model of the user's own class, that class
+    built with its arguments), then constants and a loader for the weights beside it; a model
+    with classes of the user's (its own, or Code layers) carries their code first
+    (:mod:`workbench.engine.code_export`)."""
     info = restored.parts.splits.info
     model = restored.config.model
-    needs = "torch and what your code imports" if model.code else "only torch"
+    refs = [ref for ref in code_refs(restored.config) if ref.where.startswith("model.")]  # not a data set's
+    needs = "torch and what your code imports" if refs else "only torch"
     loader = f'''
 
 # ----------------------------------------------------------------------------- added by workbench export
@@ -254,11 +257,12 @@ if __name__ == "__main__":
 '''
     statistics = (metadata["mean"], metadata["std"])
     normalize = restored.config.data.normalize
+    carried = carried_code(refs) + "\n\n\n" if refs else ""
     if model.code:
         preprocess = input_source(tuple(info.input_shape), info.vocab_size, [], normalize, statistics)
-        return code_model_source(parse_code_ref(model.code, "model.code"), model.args, preprocess) + loader
+        return carried + code_model_source(refs[0], model.args, preprocess) + loader
     analysis = analyse_model(model, info.input_shape, info.num_outputs, vocab_size=info.vocab_size)
-    return model_source(analysis, normalize=normalize, statistics=statistics) + loader
+    return carried + model_source(analysis, normalize=normalize, statistics=statistics) + loader
 
 
 def _string_metadata(metadata: dict[str, Any]) -> dict[str, str]:
