@@ -35,13 +35,14 @@ from textual_plot import HiResMode, PlotWidget
 
 from workbench.errors import describe_error
 from workbench.formatting import metrics_text
-from workbench.outputs.reports import read_reports, write_report
+from workbench.outputs.reports import read_reports
 from workbench.render.pictures import Captioned
 from workbench.runs.folder import RunDir
 from workbench.tui.runs.dialogs import FileScreen
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.screens.dialogs import ConfirmScreen
 from workbench.tui.torch_thread import in_child_process, on_torch_thread
+from workbench.tui.torch_work import evaluate_and_save, load_predictor, mistake_pictures, predict_once
 from workbench.tui.widgets.confusion import LEGEND, heat_map
 from workbench.tui.widgets.picture import PictureGrid
 from workbench.tui.widgets.plain import plain_cells
@@ -78,55 +79,6 @@ def saved_report(run: RunDir, checkpoint: Path, split: str = SPLIT) -> dict[str,
         # created_at has whole seconds: a report written in the checkpoint's second still counts.
         return report if created >= written - 1.0 else None
     return None
-
-
-def evaluate_and_save(run: RunDir, checkpoint: Path, split: str = SPLIT) -> dict[str, Any]:
-    """What ``workbench eval RUN --checkpoint FILE`` does: evaluate, then save the report."""
-    from workbench.engine.evaluate import evaluate_checkpoint  # imports torch: only in the worker
-
-    evaluation = evaluate_checkpoint(checkpoint, split)
-    if not evaluation.run_id:
-        evaluation.run_id = run.id
-    report = evaluation.to_dict()
-    write_report(run, report)
-    return report
-
-
-def mistake_pictures(run: RunDir, report: dict[str, Any]) -> list[Captioned]:
-    """The misclassified samples among the report's worst predictions, as captioned pictures
-    (image datasets only: reading the split's stored images loads the dataset once)."""
-    from workbench.data.registry import dataset_spec
-
-    mistakes = [w for w in report.get("worst", []) if not w.get("correct", True)]
-    if report.get("task") != "classification" or not mistakes:
-        return []
-    config = run.read_config()
-    if dataset_spec(config.data.dataset).kind != "image":
-        return []
-    from workbench.data.loading import load_splits
-
-    splits = load_splits(config.data, config.train.seed, "cpu")
-    batches = splits.test if report.get("split") == "test" else splits.val
-    if batches is None:
-        return []
-    images = batches.raw_images([m["index"] for m in mistakes]).numpy().transpose(0, 2, 3, 1)
-    return [
-        Captioned(image, f"{m['true']}→{m['predicted']} {m['confidence']:.0%}", "red")
-        for image, m in zip(images, mistakes, strict=True)
-    ]
-
-
-def load_predictor(checkpoint: Path) -> Predictor:
-    """What ``workbench predict`` answers with (imports torch: only on the torch thread)."""
-    from workbench.engine.predict import Predictor
-
-    return Predictor.from_checkpoint(checkpoint)
-
-
-def predict_once(checkpoint: Path, path: Path, resize: bool) -> list[Prediction]:
-    """A prediction in a child process of its own (a run of the user's code): the predictor is
-    built for it, since a child keeps nothing between two."""
-    return load_predictor(checkpoint).predict([path], resize=resize)
 
 
 def prediction_lines(predictions: list[Prediction]) -> Text:
@@ -256,7 +208,7 @@ class EvaluationScreen(WorkbenchScreen):
         report = None if fresh else await on_torch_thread(partial(saved_report, self.run, self.checkpoint))
         reused = report is not None
         if report is None:
-            report = await self._torch(f"evaluating {self.checkpoint.name}", evaluate_and_save, self.run, self.checkpoint)
+            report = await self._torch(f"evaluating {self.checkpoint.name}", evaluate_and_save, self.run, self.checkpoint, SPLIT)
         self._show_report(report, reused)
         self.run_worker(self._read_pictures(report), exclusive=True, group="eval-pictures", exit_on_error=False)
 

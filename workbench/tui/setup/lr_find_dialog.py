@@ -26,34 +26,14 @@ from workbench.optim.lr_ramp import END_LR, START_LR, STEPS
 from workbench.schema.config import RunConfig
 from workbench.tui.messages import LRFindProgress
 from workbench.tui.screens.dialogs import Dialog
-from workbench.tui.torch_thread import ChildCancelled, in_child_process, on_torch_thread, report_progress
+from workbench.tui.torch_thread import ChildCancelled, in_child_process, on_torch_thread
+from workbench.tui.torch_work import find_in_child, run_finder
 from workbench.tui.widgets.lr_find_chart import SUGGESTION_COLOUR, LRFindChart
 from workbench.tui.worker_errors import ReportsWorkerErrors
 from workbench.usercode.copies import code_refs
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from workbench.engine.lr_find import LRFind
-
-
-def run_finder(config: RunConfig, progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> LRFind | None:
-    """The finder, on the torch thread (where its module, which imports torch, is imported);
-    None when it was cancelled."""
-    from workbench.engine.lr_find import LRFindCancelled, find_lr
-
-    try:
-        return find_lr(config, progress=progress, cancelled=cancelled)
-    except LRFindCancelled:
-        return None
-
-
-def find_in_child(config: RunConfig) -> LRFind:
-    """The finder in a child process of its own (the user's code runs there): its steps are
-    reported to the dialog through the child's pipe; escape ends the child."""
-    from workbench.engine.lr_find import find_lr
-
-    return find_lr(config, progress=lambda step, steps: report_progress((step, steps)))
 
 
 def rounded(lr: float) -> float:
