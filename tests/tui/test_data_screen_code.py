@@ -18,6 +18,7 @@ from textual.widgets import Input, OptionList, Static
 
 from tests.code_dataset_files import broken_dataset, write_pictures
 from workbench.experiment.draft import Draft
+from workbench.paths import user_presets_dir
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.setup.data_code import CodeDatasetDialog
 from workbench.tui.widgets.picture import PictureGrid
@@ -77,6 +78,27 @@ async def test_the_class_chosen_in_the_dialog_shows_its_facts_and_pictures_witho
         assert app.draft.problems == []
         await pilot.press("ctrl+z")
         await wait_for(pilot, lambda: app.draft.config.data.dataset == "digits", what="undo")
+
+
+async def test_a_presets_code_data_set_is_run_once_by_the_samples_worker_and_shown_with_arguments_beside_it(
+    tmp_path: Path,
+) -> None:
+    write_pictures(tmp_path, count=30, size=8)
+    user_presets_dir().mkdir(parents=True)
+    (user_presets_dir() / "mine.toml").write_text(
+        f'[data]\ndataset = "code"\n[data.options]\ncode = "{tmp_path}/mydata.py:MyDataset"\n'
+        f'args = {{file = "{tmp_path}/train.txt", grey = true}}\n'
+    )
+    app = _app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        catalog = app.screen.query_one("#catalog", OptionList)
+        catalog.highlighted = catalog.get_option_index("preset:mine")
+        await wait_for(pilot, lambda: "3 classes: circle square cross" in _about(app), what="the preset's class run once")
+        assert "1x8x8 (image)" in _about(app) and 'arguments file = "train.txt", grey = true' in _about(app)
+        grid = app.screen.query_one("#pictures", PictureGrid)
+        await wait_for(pilot, lambda: grid.pictures, what="the pictures")
+        assert grid.pictures[0].image.shape == (8, 8, 1)
+        assert app.draft.config.data.dataset == "digits" and "mydata" not in sys.modules
 
 
 async def test_a_file_that_is_not_there_is_said_in_the_dialog_which_stays_open(

@@ -15,6 +15,7 @@ probe worker for the experiment's own data, by the samples worker for a preset's
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Group
@@ -440,8 +441,8 @@ def _about(
     if info.name == "code":
         ref = code_ref(data.options)
         facts.add_row(*plain_cells("class", f"{ref.label} in {ref.folder}"))
-        facts.add_row(*plain_cells("arguments", args_text(data.options.get("args")) or "none"))
-        test = args_text(data.options.get("test_args"))
+        facts.add_row(*plain_cells("arguments", args_text(_beside(data.options.get("args"), ref.folder)) or "none"))
+        test = args_text(_beside(data.options.get("test_args"), ref.folder))
         facts.add_row(*plain_cells("test set", f"the class with {test}" if test else "20% of the items, held out"))
     prepared = backbone_input(model.layers) if model is not None and info.kind == "image" else None
     if prepared is not None:
@@ -472,6 +473,16 @@ def _about(
         parts.append(Text(said, style="dim"))
     parts.append(facts)
     return Group(*parts)
+
+
+def _beside(args: dict[str, Any] | None, folder: Path) -> dict[str, Any]:
+    """Arguments as the facts pane shows them: a file in the class's folder by its path from
+    there (``train.txt``), so that the line fits beside the list at 80 columns."""
+    shown = {}
+    for name, value in (args or {}).items():
+        path = Path(value) if isinstance(value, str) and value.startswith("/") else None
+        shown[name] = str(path.relative_to(folder)) if path is not None and path.is_relative_to(folder) else value
+    return shown
 
 
 #: Feature columns a preview shows, and their widest cell: with the target, they fit the details
