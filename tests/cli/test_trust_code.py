@@ -20,10 +20,11 @@ pytestmark = pytest.mark.slow
 
 #: Every command that builds a run's model from its code, with what it needs besides the run.
 COMMANDS = {
-    "eval": [],
-    "resume": ["--epochs", "3"],
-    "export": ["--format", "script", "--out", "{tmp}/model.py"],
-    "predict": ["{tmp}/rows.csv"],
+    "eval": ["eval", "{run}"],
+    "resume": ["resume", "{run}", "--epochs", "3"],
+    "resume --detach": ["resume", "{run}", "--epochs", "3", "--detach"],  # refused here, not in its process's log
+    "export": ["export", "{run}", "--format", "script", "--out", "{tmp}/model.py"],
+    "predict": ["predict", "{run}", "{tmp}/rows.csv"],
 }
 
 
@@ -49,7 +50,7 @@ def run(trained: tuple[Path, Path], workbench_home: Path) -> RunDir:
 
 def command(name: str, run: RunDir, tmp_path: Path, *extra: str) -> list[str]:
     (tmp_path / "rows.csv").write_text("a,b,c,d\n0.1,0.2,0.3,0.4\n")
-    return [name, run.id, *(arg.format(tmp=tmp_path) for arg in COMMANDS[name]), *extra]
+    return [*(arg.format(run=run.id, tmp=tmp_path) for arg in COMMANDS[name]), *extra]
 
 
 def test_eval_and_resume_use_the_runs_copy_after_the_user_broke_their_file(
@@ -82,7 +83,8 @@ def test_an_altered_copy_is_refused_naming_the_file_before_anything_runs(
     assert err == (
         f"error: {copied}: changed since the run copied it (its SHA-256 is not the recorded one); add --trust-code to run it anyway"
     )
-    assert run.read_status().epochs_done == 2
+    assert run.read_status().state == "finished" and run.read_status().epochs_done == 2
+    assert not run.log_path.exists()  # no process was started to refuse it in its log
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

@@ -16,6 +16,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from workbench.runs.folder import RunDir
+    from workbench.schema.config import RunConfig
 
 TRUST_HELP = (
     "run the run's copy of your code even when another user made the run or the copy changed since "
@@ -30,13 +31,28 @@ def add_trust_argument(parser: argparse.ArgumentParser) -> None:
 def use_run_code_here(run: RunDir, trust: bool) -> None:
     """This process builds ``run``'s model or data with the run's copy of the user's code, once
     checked (unless ``trust``); one line on stderr when an original changed since."""
-    from workbench.errors import WorkbenchError
     from workbench.usercode.copies import use_run_code
 
-    try:
-        config = run.read_config()
-    except WorkbenchError:
-        config = None  # a run whose config.toml is gone still evaluates from its checkpoint
-    note = use_run_code(run.path, config, trust=trust)
+    note = use_run_code(run.path, _config(run), trust=trust)
     if note:
         Console(stderr=True, highlight=False, markup=False).print(f"note: {note}", soft_wrap=True, style="yellow")
+
+
+def refuse_untrusted_run(run: RunDir, trust: bool) -> None:
+    """Before a resume is planned: its process (detached, or torchrun's workers) checks the
+    run's code again, but would say a refusal only in the run's log."""
+    from workbench.usercode.copies import refuse_untrusted_code
+
+    if not trust:
+        refuse_untrusted_code(run.path, _config(run))
+
+
+def _config(run: RunDir) -> RunConfig | None:
+    """The run's experiment; None when it cannot be read (a run whose config.toml is gone still
+    evaluates from its checkpoint, and its code.json says whether it runs code)."""
+    from workbench.errors import WorkbenchError
+
+    try:
+        return run.read_config()
+    except WorkbenchError:
+        return None

@@ -204,7 +204,7 @@ def use_run_code(run: Path, config: RunConfig | None, *, trust: bool = False) ->
     this user made it."""
     run = run.resolve()
     record = read_code_record(run)
-    if record is None and (config is None or not code_refs(config)):
+    if not _runs_code(record, config):
         return None
     if run not in _IN_USE:
         if not trust:
@@ -214,6 +214,18 @@ def use_run_code(run: Path, config: RunConfig | None, *, trust: bool = False) ->
             for original, copy in record.folders.items():
                 use_copy(Path(original), run / copy)
     return changed_since(run, record) if record is not None else None
+
+
+def refuse_untrusted_code(run: Path, config: RunConfig | None) -> None:
+    """The check of :func:`use_run_code` alone, for a process that starts another to work on the
+    run (a detached resume), so that a refusal is said at once, not in the run's log."""
+    record = read_code_record(run.resolve())
+    if _runs_code(record, config):
+        check_run_code(run.resolve(), record)
+
+
+def _runs_code(record: CodeRecord | None, config: RunConfig | None) -> bool:
+    return record is not None or (config is not None and bool(code_refs(config)))
 
 
 def check_run_code(run: Path, record: CodeRecord | None) -> None:
