@@ -51,6 +51,11 @@ def test_test_args_give_the_test_sets_facts(tmp_path: Path) -> None:
     test = write_pictures(tmp_path, count=6, file="test.txt")
     facts = facts_from_answer(ask(f"{tmp_path}/mydata.py:MyDataset", {"file": str(train)}, {"file": str(test)}))
     assert facts.train.size == 12 and facts.test is not None and facts.test.size == 6
+    other = write_pictures(tmp_path, count=6, size=6, file="small.txt")
+    with pytest.raises(
+        DataError, match=r"^data.options.test_args: the test set's items are \(3x6x6, 0\), the training set's \(3x8x8, 0\)$"
+    ):
+        ask(f"{tmp_path}/mydata.py:MyDataset", {"file": str(train)}, {"file": str(other)})
 
 
 def test_a_set_sorted_by_class_shows_its_last_class_too() -> None:

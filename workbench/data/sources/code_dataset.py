@@ -65,17 +65,11 @@ def code_options(values: dict[str, Any], where: str = WHERE) -> dict[str, Any]:
 
 
 def code_ref(options: dict[str, Any], where: str = WHERE) -> CodeRef:
+    """The class ``options["code"]`` names (one ConfigError line when it is not FILE.py:CLASS)."""
     return parse_code_ref(str(options["code"]), f"{where}.code")
 
 
 # ----------------------------------------------------------------------------- the probe
-
-#: Items the probe reads: the first ones and a spread over the rest, so that a file sorted by
-#: class still shows every class it has.
-PROBE_ITEMS = 64
-#: Samples the probe sends back for the Data screen's previews (pictures at most PICTURE_SIDE).
-PREVIEW_COUNT = 24
-PICTURE_SIDE = 32
 
 
 def dataset_request(options: dict[str, Any]) -> dict[str, Any]:

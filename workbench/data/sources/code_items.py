@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import Dataset
 
 from workbench.data.picking import pick_samples
-from workbench.data.sources.code_dataset import PICTURE_SIDE, PREVIEW_COUNT, PROBE_ITEMS, code_options, code_ref
+from workbench.data.sources.code_dataset import code_options, code_ref
 from workbench.errors import DataError
 from workbench.formatting import shape as shape_text
 from workbench.usercode.importing import import_user_class, user_code
@@ -29,6 +29,12 @@ from workbench.usercode.reference import CodeRef
 
 #: Channels an input of three dimensions may have to be taken for a picture (C, H, W).
 PICTURE_CHANNELS = (1, 3)
+#: Items the probe reads: the first ones and a spread over the rest, so that a file sorted by
+#: class still shows every class it has.
+PROBE_ITEMS = 64
+#: Samples the probe sends back for the Data screen's previews (pictures at most PICTURE_SIDE).
+PREVIEW_COUNT = 24
+PICTURE_SIDE = 32
 
 
 @dataclass(frozen=True)
@@ -126,52 +132,52 @@ def probe_dataset(request: dict[str, Any]) -> dict[str, Any]:
     arguments, its first items read and checked (one line naming the file and the item), and a
     few of them as small previews for the Data screen."""
     options = code_options({name: request[name] for name in ("code", "args", "test_args") if name in request})
-    train, items = _read_split(options, "args")
-    test = _read_split(options, "test_args")[0] if options.get("test_args") is not None else None
-    first = items[0]
-    task = "classification" if first.y.dtype == np.int64 else "regression"
-    kind = _kind(first.x)
-    classes = _names(train, test, task)
-    if test is not None and test["input_shape"] != train["input_shape"]:
+    train = _read_split(options, "args")
+    test = _read_split(options, "test_args") if "test_args" in options else None
+    first = train.items[0]
+    classification = first.y.dtype == np.int64
+    if test is not None and (test.items[0].x.shape, test.items[0].y.shape) != (first.x.shape, first.y.shape):
         raise DataError(
-            f"data.options.test_args: the test set's inputs are {shape_text(test['input_shape'])}, "
-            f"the training set's {shape_text(train['input_shape'])}"
+            f"data.options.test_args: the test set's items are ({shape_text(test.items[0].x.shape)}, "
+            f"{_shown(test.items[0].y)}), the training set's ({shape_text(first.x.shape)}, {_shown(first.y)})"
         )
-    for facts in (train, test):
-        if facts is not None and task == "classification":
-            facts["num_outputs"] = len(classes)
+    count = max(train.outputs, test.outputs if test else 0)
+    classes = (list(train.classes) if len(train.classes) >= count else [str(n) for n in range(count)]) if classification else []
+    kind = _kind(first.x)
     return {
-        "task": task,
+        "task": "classification" if classification else "regression",
         "kind": kind,
         "class_names": classes,
-        "train": train,
-        "test": test,
-        "samples": _previews(items, classes, kind),
+        "train": train.facts(len(classes) or count),
+        "test": test.facts(len(classes) or count) if test else None,
+        "samples": _previews(train.items, classes, kind),
     }
 
 
-def _read_split(options: dict[str, Any], args_name: str) -> tuple[dict[str, Any], list[Item]]:
+@dataclass(frozen=True)
+class _Read:
+    """What the probe read of one set: its size, the items read, the classes it names or its
+    labels reach, or its count of regression targets (``outputs``)."""
+
+    size: int
+    items: list[Item]
+    classes: tuple[str, ...]
+    outputs: int
+
+    def facts(self, outputs: int) -> dict[str, Any]:
+        first = self.items[0]
+        return {"size": self.size, "input_shape": list(first.x.shape), "dtype": first.x.dtype.name, "num_outputs": outputs}
+
+
+def _read_split(options: dict[str, Any], args_name: str) -> _Read:
     opened = open_items(options, args_name)
     items = [opened.item(i) for i in picked_indices(opened.size, PROBE_ITEMS)]
-    first = items[0]
-    if first.y.dtype == np.int64:
-        outputs = len(opened.classes) or max(int(item.y) for item in items) + 1
-        outputs = max(outputs, _labels_bound(opened.dataset))
+    if items[0].y.dtype == np.int64:
+        seen = max(int(item.y) for item in items) + 1
+        outputs = max(len(opened.classes) or seen, _labels_bound(opened.dataset))
     else:
-        outputs = int(first.y.shape[0])
-    facts = {"size": opened.size, "input_shape": list(first.x.shape), "dtype": first.x.dtype.name, "num_outputs": outputs}
-    facts["class_names"] = list(opened.classes)
-    return facts, items
-
-
-def _names(train: dict[str, Any], test: dict[str, Any] | None, task: str) -> list[str]:
-    if task != "classification":
-        return []
-    named = train.pop("class_names")
-    if test is not None:
-        test.pop("class_names")
-    count = max(train["num_outputs"], test["num_outputs"] if test else 0)
-    return named if len(named) >= count else [str(label) for label in range(count)]
+        outputs = int(items[0].y.shape[0])
+    return _Read(opened.size, items, opened.classes, outputs)
 
 
 def _labels_bound(dataset: Any) -> int:
