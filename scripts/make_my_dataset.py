@@ -37,19 +37,20 @@ def png_bytes(picture: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def write(folder: Path = FOLDER) -> list[Path]:
-    """Write the pictures and train.txt / test.txt into ``folder``; returns the files written."""
+def write(folder: Path = FOLDER, train_per_class: int = TRAIN_PER_CLASS, test_per_class: int = TEST_PER_CLASS) -> list[Path]:
+    """Write the pictures and train.txt / test.txt into ``folder``; returns the files written.
+    (benchmarks/code_dataset_speed.py writes a larger set the same way: every digit there is.)"""
     pictures, labels = digit_pictures()
     (folder / "images").mkdir(parents=True, exist_ok=True)
     lines: dict[str, list[str]] = {"train.txt": [], "test.txt": []}
     written = []
     for digit in range(10):
-        taken = np.flatnonzero(labels == digit)[: TRAIN_PER_CLASS + TEST_PER_CLASS]
+        taken = np.flatnonzero(labels == digit)[: train_per_class + test_per_class]
         for rank, index in enumerate(taken):
             name = f"images/{digit}-{rank:02d}.png"
             (folder / name).write_bytes(png_bytes(pictures[index]))
             written.append(folder / name)
-            lines["train.txt" if rank < TRAIN_PER_CLASS else "test.txt"].append(f"{name} {digit}")
+            lines["train.txt" if rank < train_per_class else "test.txt"].append(f"{name} {digit}")
     for file, entries in lines.items():
         (folder / file).write_text("\n".join(entries) + "\n")
         written.append(folder / file)
