@@ -141,6 +141,20 @@ def test_the_script_export_carries_the_users_modules_and_runs_alone(
     assert checked.stdout.strip() == "(2, 10) 48 False"
 
 
+def test_the_script_carries_the_code_the_run_trained_with_not_the_edited_original(
+    in_its_home: RunDir, code_run: tuple[RunDir, Path], tmp_path: Path
+) -> None:
+    nets = code_run[1] / "nets.py"
+    original = nets.read_text()
+    nets.write_text(original + "\nraise RuntimeError('nets.py was edited after training')\n")
+    try:
+        result = export_checkpoint(in_its_home.best_checkpoint, "script", tmp_path / "model.py")
+    finally:
+        nets.write_text(original)
+    assert "edited after training" not in result.files[0].read_text()
+    assert result.max_abs_diff == 0.0
+
+
 #: A residual block of the user's, as one layer of a layer list.
 BLOCK = """import torch
 from torch import nn
