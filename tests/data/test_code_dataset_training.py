@@ -107,6 +107,14 @@ def test_a_label_past_the_classes_the_probe_saw_is_one_line_asking_for_a_classes
         load_splits(code_data(f"{tmp_path}/broken.py:Broken", {}), seed=0, device="cpu")
 
 
+def test_an_item_of_another_shape_past_the_probed_ones_is_one_line_naming_it(tmp_path: Path) -> None:
+    broken_dataset(tmp_path, "return torch.zeros(4 if index == 150 else 3), index % 2", length=200)
+    with pytest.raises(
+        DataError, match=r"item 150: input of shape 4, but the first item's is 3; every input must have one shape"
+    ):
+        load_splits(code_data(f"{tmp_path}/broken.py:Broken", {}), seed=0, device="cpu")
+
+
 def test_workbench_train_trains_a_code_data_set_as_a_real_process(tmp_path: Path) -> None:
     write_pictures(tmp_path, count=30)
     experiment = tmp_path / "exp.toml"

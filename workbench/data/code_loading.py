@@ -91,9 +91,8 @@ def _read_all(items: UserItems, info: DatasetInfo) -> tuple[np.ndarray, np.ndarr
 
 def _check_fits(items: UserItems, index: int, item: Item, info: DatasetInfo) -> None:
     """An item against the facts the probe read (the model was sized on them): a label past
-    the classes the probe saw in the first items is one line, not a crash in the loss."""
-    if item.x.shape != tuple(info.input_shape):
-        raise DataError(f"{items.where(index)}: input of shape {item.x.shape}, but the probe read {tuple(info.input_shape)}")
+    the classes the probe saw in the first items is one line, not a crash in the loss. (Its
+    shape, NaN and the rest are checked against the first item as it is read.)"""
     if info.task == "classification" and int(item.y) >= info.num_outputs:
         raise DataError(
             f"{items.where(index)}: label {int(item.y)}, but the items read first had {info.num_outputs} classes; "
