@@ -67,6 +67,23 @@ def test_the_draft_proposes_from_what_was_opened_or_saved(tmp_path: Path) -> Non
     assert draft.run_identity()[0] == "wine-cnn"
 
 
+def test_a_model_of_the_users_own_class_is_named_for_it(tmp_path: Path) -> None:
+    """Switched to nets.py:Net, the draft proposes digits-net, described with the class (not
+    "model -"); another class, or other arguments, is another model."""
+    draft = Draft(read_experiment("digits-cnn"))
+    draft.config.model.layers, draft.config.model.code = [], str(tmp_path / "nets.py") + ":Net"
+    assert draft.run_identity() == ("digits-net", "digits-cnn with data digits, model nets.py:Net")
+    shipped = read_experiment("tutorial-net")
+    assert model_outline(shipped.model) == "nets.py:Net"
+    other = read_experiment("tutorial-net")
+    other.model.args = {"num_classes": 10}
+    assert identity(other, shipped)[0] == "digits-net"
+    assert identity(shipped, shipped) == (shipped.name, shipped.description)
+    layered = read_experiment("digits-mlp")
+    layered.model.layers.insert(0, LayerSpec("Code", params={"code": "/me/blocks.py:Block", "args": {}}))
+    assert model_outline(layered.model) == "1 code + 3 fc"
+
+
 def test_the_data_label_names_the_file_of_a_file_data_set() -> None:
     config = read_experiment("digits-mlp")
     assert data_label(config.data) == "digits"
@@ -75,7 +92,7 @@ def test_the_data_label_names_the_file_of_a_file_data_set() -> None:
     config.data.dataset, config.data.options = "code", {"code": "/home/me/mydata.py:MyDataset", "args": {"file": "a.txt"}}
     assert data_label(config.data) == "code mydata.py:MyDataset"
     config.model.layers = [LayerSpec("Backbone", params={"model": "resnet18"}), LayerSpec("Linear")]
-    assert model_outline(config.model.layers) == "resnet18 + 1 fc"
+    assert model_outline(config.model) == "resnet18 + 1 fc"
 
 
 def test_workbench_runs_tells_two_csv_runs_apart_by_file_and_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,7 +18,7 @@ from pathlib import PurePath
 from typing import Any
 
 from workbench.model.backbones import BACKBONE
-from workbench.schema.config import DataConfig, LayerSpec, RunConfig
+from workbench.schema.config import DataConfig, ModelConfig, RunConfig
 
 #: The layer types with weights an outline counts, and the word for each.
 _SHORT = {
@@ -30,11 +30,16 @@ _SHORT = {
     "LSTM": "lstm",
     "SelfAttention": "attn",
     "Linear": "fc",
+    "Code": "code",
 }
 
 
-def model_outline(layers: list[LayerSpec]) -> str:
-    """A short outline of the layer stack: its layers with weights, counted ("2 conv + 3 fc")."""
+def model_outline(model: ModelConfig) -> str:
+    """A short outline of the model: a class of the user's by its file and name ("nets.py:Net"),
+    a layer stack by its layers with weights, counted ("2 conv + 3 fc"; a Code layer is "code")."""
+    if model.code:
+        return _class_label(model.code)
+    layers = model.layers
     counts: dict[str, int] = {}
     backbones = [str(layer.params.get("model", "resnet18")) for layer in layers if layer.type == BACKBONE]
     for layer in layers:
@@ -47,10 +52,15 @@ def data_file(data: DataConfig) -> str:
     """The file or folder the data set reads (the name only: ``wine.csv``; a code data set's
     class, ``mydata.py:MyDataset``), or "" for a named one."""
     if data.dataset == "code":
-        file, _, name = str(data.options.get("code", "") or "").rpartition(":")
-        return f"{PurePath(file).name}:{name}" if file else ""
+        return _class_label(str(data.options.get("code", "") or ""))
     path = str(data.options.get("path", "") or "").strip().rstrip("/\\")
     return PurePath(path).name if path else ""
+
+
+def _class_label(code: str) -> str:
+    """``/home/me/nets.py:Net`` -> ``nets.py:Net`` ("" when it names no file)."""
+    file, _, name = code.rpartition(":")
+    return f"{PurePath(file).name}:{name}" if file else ""
 
 
 def data_label(data: DataConfig) -> str:
@@ -68,9 +78,10 @@ def identity(config: RunConfig, origin: RunConfig | None) -> tuple[str, str]:
     """
     if origin is None or not _changed(config, origin):
         return config.name, config.description
-    outline = model_outline(config.model.layers)
+    outline = model_outline(config.model)
     stem = PurePath(data_file(config.data)).stem or config.data.dataset
-    words = [_slug(stem), _slug(outline.replace(" + ", "-").replace(" ", ""))]
+    model_word = outline.rpartition(":")[2] if config.model.code else outline.replace(" + ", "-").replace(" ", "")
+    words = [_slug(stem), _slug(model_word)]
     name = "-".join(word for word in words if word) or "run"
     came_from = f"{origin.name} with " if origin.name else ""
     return name, f"{came_from}data {data_label(config.data)}, model {outline}"
@@ -78,7 +89,11 @@ def identity(config: RunConfig, origin: RunConfig | None) -> tuple[str, str]:
 
 def _changed(config: RunConfig, origin: RunConfig) -> bool:
     """Whether what a run trains on, or what it trains, differs from ``origin``'s."""
-    return _data_key(config.data) != _data_key(origin.data) or config.model.layers != origin.model.layers
+    return _data_key(config.data) != _data_key(origin.data) or _model_key(config.model) != _model_key(origin.model)
+
+
+def _model_key(model: ModelConfig) -> tuple[Any, ...]:
+    return model.layers, model.code, model.args
 
 
 def _data_key(data: DataConfig) -> tuple[str, Any]:

@@ -129,7 +129,7 @@ def preset_rows() -> list[dict]:
         try:
             experiment = config_io.read(entry.path)
             row["dataset"] = experiment.data.dataset
-            row["model"] = model_outline(experiment.model.layers)
+            row["model"] = model_outline(experiment.model)
             checked = check_experiment(experiment)
             if checked.problems and _waits_for_a_path(experiment, checked.problems[0]):
                 row["availability"] = "your files"  # once data.options.path says where

@@ -37,7 +37,7 @@ def read_about(run: RunDir) -> RunAbout:
         config = run.read_config()
     except (ConfigError, OSError):
         return RunAbout()
-    return RunAbout(data_label(config.data), model_outline(config.model.layers))
+    return RunAbout(data_label(config.data), model_outline(config.model))
 
 
 def read_abouts(root: Path, runs: list[RunDir]) -> list[RunAbout]:
