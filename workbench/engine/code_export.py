@@ -1,12 +1,12 @@
-"""The script export of a model from the user's own class: their source travels inside it.
+"""The script export of a model with classes of the user's: their source travels inside it.
 
 ``workbench export --format script`` writes plain PyTorch that runs without Workbench
 (``python model.py``). A catalog model's script is the code view's source; a model of the
-user's own class (``model.code = "nets.py:Net"``) has no source but theirs, so the script
-carries every module this process imported from the user's folders (the file that defines the
-class, any neighbour or package of theirs it imports), read from the files actually imported: a
-run's copy of its code when there is one, so the script holds the code the weights were
-trained with.
+user's own class (``model.code = "nets.py:Net"``), or a layer list with Code layers, needs
+their source too, so the script carries every module this process imported from the user's
+folders (the file that defines the class, any neighbour or package of theirs it imports), read
+from the files actually imported: a run's copy of its code when there is one, so the script
+holds the code the weights were trained with.
 
 Each module's source is kept as written, one string per module, and imported under its own
 name when the script runs (a finder first on ``sys.meta_path``), not pasted into the script:
@@ -72,7 +72,7 @@ def code_model_source(ref: CodeRef, args: dict[str, Any], preprocess: str) -> st
     """The model part of the script of a model that is the user's class (after
     :func:`carried_code`): ``model = Class(**ARGS)``, then ``preprocess``."""
     imports = f"import torch\nfrom torch import nn\n\nfrom {ref.path.stem} import {ref.name}  # your own code, carried above"
-    return f"{imports}\n\nARGS = {args_literal(args, ref)}\nmodel = {ref.name}(**ARGS)\n\n{preprocess}\n"
+    return f"{imports}\n\nARGS = {_args_literal(args, ref)}\nmodel = {ref.name}(**ARGS)\n\n{preprocess}\n"
 
 
 def _file_name(module: str, package: bool) -> str:
@@ -88,7 +88,7 @@ def source_literal(source: str) -> str:
     return "r'''" + source + "'''"
 
 
-def args_literal(args: dict[str, Any], ref: CodeRef) -> str:
+def _args_literal(args: dict[str, Any], ref: CodeRef) -> str:
     """The class's keyword arguments as a Python literal; one line when one is not a plain
     value (a TOML date, say) that the script could write."""
     text = repr(dict(args))
