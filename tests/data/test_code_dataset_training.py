@@ -99,12 +99,15 @@ def test_an_error_in_getitem_while_reading_every_item_names_the_file_line_and_it
     assert str(raised.value) == "broken.py line 13: KeyError: 'no picture for 17' (Broken[17])"
 
 
-def test_a_label_past_the_classes_the_probe_saw_is_one_line_asking_for_a_classes_attribute(tmp_path: Path) -> None:
+@pytest.mark.parametrize("storage", ["memory", "stream"])
+def test_a_label_past_the_classes_the_probe_saw_is_one_line_asking_for_a_classes_attribute(tmp_path: Path, storage: str) -> None:
     broken_dataset(tmp_path, "return torch.zeros(3), (5 if index == 150 else index % 2)", length=200)
     with pytest.raises(
         DataError, match=r"item 150: label 5, but the items read first had 2 classes; give the class a classes attribute"
     ):
-        load_splits(code_data(f"{tmp_path}/broken.py:Broken", {}), seed=0, device="cpu")
+        load_splits(
+            code_data(f"{tmp_path}/broken.py:Broken", {}, options={"storage": storage, "workers": 0}), seed=0, device="cpu"
+        )
 
 
 def test_an_item_of_another_shape_past_the_probed_ones_is_one_line_naming_it(tmp_path: Path) -> None:

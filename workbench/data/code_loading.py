@@ -146,44 +146,54 @@ def _write_cache(path: Path, arrays: _Arrays) -> None:
 
 
 class CodeItems(Dataset):
-    """Some items of the user's set (``indices``), each as tensors: ``(x, y)``; what DataLoader
-    workers read when the set streams."""
+    """Some items of the user's set (``indices``), each as tensors: ``(x, y)``, checked as the
+    materialised ones are (``info``: the facts the model was sized on); what DataLoader workers
+    read when the set streams."""
 
-    def __init__(self, items: UserItems, indices: Sequence[int]) -> None:
+    def __init__(self, items: UserItems, indices: Sequence[int], info: DatasetInfo) -> None:
         self.items = items
         self.indices = list(indices)
+        self.info = info
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        return self._tensors(self._item(index))
+
+    def _item(self, index: int) -> Item:
         item = self.items.item(self.indices[index])
+        _check_fits(self.items, self.indices[index], item, self.info)
+        return item
+
+    @staticmethod
+    def _tensors(item: Item) -> tuple[Tensor, Tensor]:
         return torch.from_numpy(item.x), torch.from_numpy(item.y)
 
     def subset(self, picked: np.ndarray) -> CodeItems:
         """The items at positions ``picked`` of these (a validation split carved from them)."""
-        return CodeItems(self.items, [self.indices[i] for i in picked.tolist()])
+        return CodeItems(self.items, [self.indices[i] for i in picked.tolist()], self.info)
 
     def inputs(self, indices: Sequence[int]) -> np.ndarray:
-        return np.stack([self.items.item(self.indices[i]).x for i in indices])
+        return np.stack([self._item(i).x for i in indices])
 
     def targets(self, indices: Sequence[int]) -> np.ndarray:
-        return np.stack([self.items.item(self.indices[i]).y for i in indices])
+        return np.stack([self._item(i).y for i in indices])
 
 
-def user_training_items(options: dict[str, Any], val_fraction: float, subset: int, seed: int) -> Dataset:
+def user_training_items(options: dict[str, Any], info: DatasetInfo, val_fraction: float, subset: int, seed: int) -> Dataset:
     """The user's own data set over the items a run trains on (validation carved out with the
     run's seed): what a tutorial's DataLoader over their class reads, for ``workbench bench``."""
-    train, _ = streamed_items(options)
+    train, _ = streamed_items(options, info)
     picked, _ = carve_validation(len(train), val_fraction, subset, seed)
     return Subset(train.items.dataset, train.subset(picked).indices)
 
 
-def streamed_items(options: dict[str, Any]) -> tuple[CodeItems, CodeItems]:
+def streamed_items(options: dict[str, Any], info: DatasetInfo) -> tuple[CodeItems, CodeItems]:
     """The training items (to split further) and the test items of a set that streams."""
     train = open_items(options, "args")
     if options.get("test_args") is not None:
         test = open_items(options, "test_args")
-        return CodeItems(train, range(len(train))), CodeItems(test, range(len(test)))
+        return CodeItems(train, range(len(train)), info), CodeItems(test, range(len(test)), info)
     train_idx, test_idx = fixed_test_split(len(train), code_ref(options).label)
-    return CodeItems(train, train_idx.tolist()), CodeItems(train, test_idx.tolist())
+    return CodeItems(train, train_idx.tolist(), info), CodeItems(train, test_idx.tolist(), info)

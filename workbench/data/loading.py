@@ -63,7 +63,7 @@ def load_splits(
     options = dataset_options(data)
     device = torch.device(device)
     if data.dataset == "code" and code_loading.streams(options, info):  # the user's class, imported here
-        train_items, test_items = code_loading.streamed_items(options)
+        train_items, test_items = code_loading.streamed_items(options, info)
         streamed = _Streamed(train_items.subset, test_items, options["workers"], len(train_items))
         return _streamed_splits(data, seed, device, info, streamed, resize, shard)
     if data.dataset != "image-folder":

@@ -299,7 +299,9 @@ def training_samples(config: RunConfig) -> TrainingSamples:
     regression = info.task == "regression"
     user_dataset = None
     if data.dataset == "code":
-        user_dataset = code_loading.user_training_items(dataset_options(data), data.val_fraction, data.subset, config.train.seed)
+        user_dataset = code_loading.user_training_items(
+            dataset_options(data), info, data.val_fraction, data.subset, config.train.seed
+        )
     return TrainingSamples(
         inputs=train.inputs,
         targets=train.targets,
