@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def queue_list_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.cli.run_commands import text_table
     from workbench.scheduling import queue
-    from workbench.scheduling.feeder import gpu_count
+    from workbench.scheduling.launch import gpu_count
 
     listing = queue.read_queue()
     live = queue.live_queue_runs()
