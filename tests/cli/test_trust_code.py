@@ -7,16 +7,26 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.usercode.user_files import write_user_code
+from tests.usercode.user_files import forget_user_modules, write_user_code
 from workbench.cli import main
 from workbench.runs.folder import RunDir
+from workbench.runs.store import find_run
 
 #: Probe children, training and evaluation: real processes and whole runs.
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True, scope="module")
+def user_modules_leave(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The user's modules these in-process runs imported leave this process with the module's tests."""
+    yield
+    forget_user_modules(tmp_path_factory.getbasetemp())
+
 
 #: Every command that builds a run's model from its code, with what it needs besides the run.
 COMMANDS = {
@@ -44,8 +54,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def run(trained: tuple[Path, Path], workbench_home: Path) -> RunDir:
     """This test's own copy of the trained run, in its home."""
     shutil.copytree(trained[0] / "data", workbench_home / "data")
-    (folder,) = (workbench_home / "data" / "runs").iterdir()
-    return RunDir(folder)
+    return find_run("latest")
 
 
 def command(name: str, run: RunDir, tmp_path: Path, *extra: str) -> list[str]:

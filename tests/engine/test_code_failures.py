@@ -5,12 +5,13 @@ run's log; the checkpoints already saved stay usable (evaluated with the run's c
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.engine.tiny import Recorder
-from tests.usercode.user_files import NETS_EXIT_LINE, NETS_RAISE_LINE, POINTS_RAISE_LINE, write_user_code
+from tests.usercode.user_files import NETS_EXIT_LINE, NETS_RAISE_LINE, POINTS_RAISE_LINE, forget_user_modules, write_user_code
 from workbench.engine.evaluate import evaluate_checkpoint
 from workbench.engine.trainer import Trainer, TrainingFailed
 from workbench.experiment.presets import load_experiment
@@ -19,6 +20,14 @@ from workbench.runs.store import find_run
 
 #: Probe children (the experiment is validated by running the code once) and whole runs.
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True, scope="module")
+def user_modules_leave(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The user's modules these in-process runs imported leave this process with the module's tests."""
+    yield
+    forget_user_modules(tmp_path_factory.getbasetemp())
+
 
 #: 64 points: 46 train (3 steps of 16 a epoch), 5 validation, 13 test.
 STEPS_PER_EPOCH = 3

@@ -5,6 +5,7 @@ file naming them as a user writes it (paths relative to the file's folder)."""
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -93,3 +94,14 @@ def write_user_code(folder: Path, net_args: str = "", data_args: str = "n = 64",
         )
     )
     return experiment
+
+
+def forget_user_modules(root: Path) -> None:
+    """Take the modules whose file lies under ``root`` (a test's folders of user code) out of
+    ``sys.modules``: a later test in this process, which may check that the app imported none
+    of its own user code, or import a module of the same name, does not meet them."""
+    root = root.resolve()
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and Path(file).resolve().is_relative_to(root):
+            del sys.modules[name]
