@@ -116,3 +116,17 @@ def test_trust_code_runs_an_altered_copy(run: RunDir, tmp_path: Path, capsys: py
     assert main(command("eval", run, tmp_path, "--trust-code")) == 0
     assert main(command("resume", run, tmp_path, "--trust-code")) == 0
     assert run.read_status().epochs_done == 3
+
+
+def test_every_launcher_of_a_resume_refuses_an_altered_copy_through_the_plan(run: RunDir) -> None:
+    """The app's r and the queue plan a resume as the CLI does: an altered copy is one line there
+    too, before a process is started to say it only in the run's log."""
+    from workbench.errors import WorkbenchError
+    from workbench.scheduling.plan import plan_resume
+
+    copied = run.path / "code" / "nets.py"
+    copied.write_text(copied.read_text() + "\n# changed\n")
+    with pytest.raises(WorkbenchError, match="changed since the run copied it"):
+        plan_resume(run, epochs=3)
+    assert plan_resume(run, epochs=3, trust_code=True).trust_code
+    assert not run.log_path.exists()

@@ -38,15 +38,6 @@ def use_run_code_here(run: RunDir, trust: bool) -> None:
         Console(stderr=True, highlight=False, markup=False).print(f"note: {note}", soft_wrap=True, style="yellow")
 
 
-def refuse_untrusted_run(run: RunDir, trust: bool) -> None:
-    """Before a resume is planned: its process (detached, or torchrun's workers) checks the
-    run's code again, but would say a refusal only in the run's log."""
-    from workbench.usercode.copies import refuse_untrusted_code
-
-    if not trust:
-        refuse_untrusted_code(run.path, _config(run))
-
-
 def _config(run: RunDir) -> RunConfig | None:
     """The run's experiment; None when it cannot be read (a run whose config.toml is gone still
     evaluates from its checkpoint, and its code.json says whether it runs code)."""

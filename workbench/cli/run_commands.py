@@ -26,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from workbench.cli.code_trust import add_trust_argument, refuse_untrusted_run, use_run_code_here
+from workbench.cli.code_trust import add_trust_argument, use_run_code_here
 from workbench.cli.export_commands import add_tensorboard_argument, tensorboard_folder
 from workbench.cli.setup_commands import add_override_argument
 from workbench.cli.sweep_training import add_sweep_arguments, queue_sweep, wants_sweep
@@ -252,7 +252,6 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
 
     if _started_by_torchrun():  # a worker of a resume checked where torchrun was started
         return _drive(make, args, console)
-    refuse_untrusted_run(run, args.trust_code)  # here, not in a detached process's log
     config = run.read_config()
     plan = plan_resume(
         run,

@@ -28,6 +28,7 @@ from workbench.runs.store import create_run
 from workbench.scheduling import queue
 from workbench.scheduling.launch import ONE_WORKER, Workers, gpu_count, spawn_detached, workers_of
 from workbench.schema.config import RunConfig
+from workbench.usercode.copies import refuse_untrusted_code
 
 #: How a plan trains: a process of its own (the app, ``--detach``, the feeder), this terminal
 #: (``workbench train`` as typed), or the queue (``--queue``, the app's ``Q``).
@@ -138,11 +139,16 @@ def plan_resume(
 ) -> LaunchPlan:
     """Check that ``run`` can continue (``epochs``: a new total) and say how; ``gpus``,
     ``workers`` (default: the run's ``train.workers``) as for :func:`plan_new_run`. A run that
-    never trained an epoch starts over. The workers on a machine other than the first join a
-    resume the first machine checked (and marked starting): the run is not checked there."""
+    never trained an epoch starts over. The run's copy of the user's code is checked (unless
+    ``trust_code``): a copy another user made, or one changed since, is refused in one line
+    before anything starts, from the CLI, the app's r and the queue alike. The workers on a
+    machine other than the first join a resume the first machine checked (and marked
+    starting): the run is not checked there."""
     config = run.read_config()
     workers = workers if workers is not None else workers_of(config)
     if workers.node_rank == 0:
+        if not trust_code:  # its process checks again, but would say a refusal only in the run's log
+            refuse_untrusted_code(run.path, config)
         check_resumable(run)
         status = run.read_status()
         check_new_total(run.id, status.epochs_done, status.epochs, status.state, epochs)
