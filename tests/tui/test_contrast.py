@@ -227,7 +227,7 @@ async def tour(pilot: Pilot, app: WorkbenchApp) -> AsyncIterator[str]:
     await pilot.press("question_mark")
     await drawn(pilot, app, "Everywhere", "Data screen (1)")
     yield "Help"
-    await pilot.press("escape", "ctrl+o")
+    await pilot.press("escape", "ctrl+o", *"digits")  # presets and runs of digits: more presets than rows without it
     await drawn(pilot, app, "Open an experiment", "preset      digits-cnn", "-first-run")
     yield "Open dialog"
     await pilot.press("escape")

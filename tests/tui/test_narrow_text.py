@@ -33,7 +33,7 @@ async def test_the_open_dialog_keeps_a_gap_after_a_long_run_id(fixed_app: Callab
     run = create_run(load_experiment("digits-cnn"))
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+o")
+        await pilot.press("ctrl+o", *"digits")  # presets and runs of digits: more presets than rows without it
         await wait_for(pilot, lambda: isinstance(app.screen, OpenScreen) and run.id in screen_text(app))
         row = next(line for line in screen_text(app).splitlines() if run.id in line)
         assert f"{run.id}  digits:" in row, row
