@@ -114,3 +114,19 @@ def test_compare_refuses_bad_arguments_with_one_line(capsys: pytest.CaptureFixtu
     assert main(["compare", *argv]) != 0
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_two_runs_of_one_experiment_whose_code_was_edited_between_them_differ_in_their_code() -> None:
+    """The new user's loop: train their nets.py, edit it, train again, compare. The experiments are
+    the same; the code each run copied (its code.json) is what differs, and it comes first."""
+    from workbench.usercode.copies import CodeRecord, CopiedFile
+
+    runs = [recorded_run("before", val_acc=(0.5,)), recorded_run("after", val_acc=(0.6,))]
+    for run, digest in zip(runs, ("a" * 64, "b" * 64), strict=True):
+        files = (CopiedFile("code/nets.py", "/home/me/nets.py", digest),)
+        (run.path / "code.json").write_bytes(CodeRecord(0, "me", "2026-12-07T17:00:00", {"/home/me": "code"}, files).to_json())
+    comparison = compare_runs(runs)
+    assert [d.setting for d in comparison.differences] == ["code nets.py", "name"]
+    assert comparison.cells("code nets.py") == ["sha256 aaaaaaaaaaaa", "sha256 bbbbbbbbbbbb"]
+    catalog = compare_runs([recorded_run("catalog", val_acc=(0.5,)), recorded_run("same", val_acc=(0.6,))])
+    assert [d.setting for d in catalog.differences] == ["name"]

@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from workbench.errors import WorkbenchError, describe_error
 from workbench.runs.folder import RunDir
 from workbench.runs.listing import SORT_KEYS, RunSummary, listing_cells, summarize
 from workbench.schema import config as config_io
+from workbench.usercode.copies import read_code_record
 
 #: What a run whose experiment lacks a setting shows for it.
 MISSING = "-"
@@ -26,6 +28,7 @@ MISSING = "-"
 #: name; the run's name and description (shown elsewhere) last.
 IMPORTANCE = (
     "data.dataset",
+    "code ",
     "model.",
     "loss.name",
     "loss.",
@@ -104,7 +107,7 @@ def importance(setting: str) -> tuple[int, tuple[Any, ...]]:
         rank = len(IMPORTANCE) + 1 + LAST.index(setting)
     else:
         rank = next(
-            (i for i, p in enumerate(IMPORTANCE) if setting == p or (p.endswith(".") and setting.startswith(p))), len(IMPORTANCE)
+            (i for i, p in enumerate(IMPORTANCE) if setting == p or (p.endswith((".", " ")) and setting.startswith(p))), len(IMPORTANCE)
         )
     natural = tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", setting))
     return rank, natural
@@ -121,12 +124,22 @@ def differences(settings: Sequence[dict[str, Any]]) -> list[Difference]:
     return sorted(found, key=lambda d: importance(d.setting))
 
 
+def code_settings(run: RunDir) -> dict[str, Any]:
+    """The user's code a run trained with, as settings: ``code nets.py`` -> the start of its
+    SHA-256 (from the run's ``code.json``), so that two runs of one experiment whose file was
+    edited between them differ where a person looks first; none for a run without user code."""
+    record = read_code_record(run.path)
+    if record is None:
+        return {}
+    return {f"code {Path(copied.original).name}": f"sha256 {copied.sha256[:12]}" for copied in record.files}
+
+
 def compare_runs(runs: Sequence[RunDir]) -> Comparison:
-    """Read the runs' status and experiments; one that cannot be read says why in its row."""
+    """Read the runs' status, experiments and code records; one that cannot be read says why in its row."""
     compared = []
     for run in runs:
         try:
-            settings, error = experiment_settings(config_io.to_dict(run.read_config())), ""
+            settings, error = {**experiment_settings(config_io.to_dict(run.read_config())), **code_settings(run)}, ""
         except (WorkbenchError, OSError) as problem:
             settings, error = {}, describe_error(problem)
         compared.append(ComparedRun(summarize(run), settings, error))
