@@ -107,7 +107,8 @@ def importance(setting: str) -> tuple[int, tuple[Any, ...]]:
         rank = len(IMPORTANCE) + 1 + LAST.index(setting)
     else:
         rank = next(
-            (i for i, p in enumerate(IMPORTANCE) if setting == p or (p.endswith((".", " ")) and setting.startswith(p))), len(IMPORTANCE)
+            (i for i, p in enumerate(IMPORTANCE) if setting == p or (p.endswith((".", " ")) and setting.startswith(p))),
+            len(IMPORTANCE),
         )
     natural = tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", setting))
     return rank, natural
