@@ -35,6 +35,7 @@ def test_the_shipped_example_pictures_and_lists_are_what_the_script_writes(tmp_p
     assert sum(map(len, shipped.values())) < 20_000
 
 
+@pytest.mark.slow  # trains
 def test_the_my_dataset_preset_trains_its_own_dataset_class_from_any_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -84,6 +85,7 @@ def _class(source: str, name: str) -> str:
     return ast.dump(node)
 
 
+@pytest.mark.slow  # trains
 def test_the_readmes_experiment_file_trains_the_tutorial_net_beside_it(tmp_path: Path) -> None:
     section = README.read_text(encoding="utf-8").split("## Your own code\n", 1)[1]
     (tmp_path / "exp.toml").write_text(section.split("```toml\n", 1)[1].split("```", 1)[0])

@@ -95,7 +95,9 @@ def in_its_home(code_run: tuple[RunDir, Path], monkeypatch: pytest.MonkeyPatch) 
     return code_run[0]
 
 
-@pytest.mark.parametrize("fmt", [pytest.param("onnx", marks=pytest.mark.slow), "pt2", "safetensors", "script"])
+@pytest.mark.parametrize(
+    "fmt", [pytest.param("onnx", marks=pytest.mark.slow), "pt2", "safetensors", pytest.param("script", marks=pytest.mark.slow)]
+)
 def test_each_export_of_a_code_model_predicts_the_test_split_as_the_engine_does(
     in_its_home: RunDir, tmp_path: Path, fmt: str
 ) -> None:
@@ -109,6 +111,7 @@ def test_each_export_of_a_code_model_predicts_the_test_split_as_the_engine_does(
     assert result.max_abs_diff <= 1e-5
 
 
+@pytest.mark.slow  # checked by a fresh interpreter, a process of its own
 def test_the_script_export_carries_the_users_modules_and_runs_alone(
     in_its_home: RunDir, code_run: tuple[RunDir, Path], tmp_path: Path
 ) -> None:
@@ -141,6 +144,7 @@ def test_the_script_export_carries_the_users_modules_and_runs_alone(
     assert checked.stdout.strip() == "(2, 10) 48 False"
 
 
+@pytest.mark.slow  # checked by a fresh interpreter, a process of its own
 def test_the_script_carries_the_code_the_run_trained_with_not_the_edited_original(
     in_its_home: RunDir, code_run: tuple[RunDir, Path], tmp_path: Path
 ) -> None:
@@ -207,7 +211,9 @@ def block_run(tmp_path_factory: pytest.TempPathFactory) -> RunDir:
         return find_run("latest")
 
 
-@pytest.mark.parametrize("fmt", [pytest.param("onnx", marks=pytest.mark.slow), "pt2", "safetensors", "script"])
+@pytest.mark.parametrize(
+    "fmt", [pytest.param("onnx", marks=pytest.mark.slow), "pt2", "safetensors", pytest.param("script", marks=pytest.mark.slow)]
+)
 def test_each_export_of_a_layer_list_with_a_code_layer_agrees_with_the_engine(
     block_run: RunDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:
