@@ -259,12 +259,29 @@ def code_fingerprint(folders: list[Path]) -> str:
         except OSError:
             continue
         for file in files:
-            try:
-                data = file.read_bytes()
-            except OSError:
-                continue
-            digest.update(str(file).encode() + b"\0" + hashlib.sha256(data).digest())
+            file_digest = _file_digest(file)
+            if file_digest is not None:
+                digest.update(str(file).encode() + b"\0" + file_digest)
     return digest.hexdigest()
+
+
+#: A file's SHA-256 by its path, with the stat it was read at: the app keys its questions on the
+#: user's files at every change of the draft, and a stat is enough to know a file is unchanged.
+_FILE_DIGESTS: dict[Path, tuple[tuple[int, int, int], bytes]] = {}
+
+
+def _file_digest(file: Path) -> bytes | None:
+    try:
+        stat = file.stat()
+        seen = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size)
+        known = _FILE_DIGESTS.get(file)
+        if known is not None and known[0] == seen:
+            return known[1]
+        digest = hashlib.sha256(file.read_bytes()).digest()
+    except OSError:
+        return None
+    _FILE_DIGESTS[file] = (seen, digest)
+    return digest
 
 
 def _cache_key(request: dict[str, Any], folders: list[Path]) -> str:
