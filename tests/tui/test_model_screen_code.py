@@ -268,12 +268,16 @@ async def test_v_without_an_editor_says_so_in_one_line(tmp_path: Path, monkeypat
 
 
 BLOCK = """
+    import time
+
     import torch.nn as nn
 
 
     class Block(nn.Module):
         def __init__(self, width=32):
             super().__init__()
+            if width != 32:  # a moment to build, so that the running line is on screen to be seen
+                time.sleep(1.0)
             self.fc = nn.Linear(64, width)
             self.act = nn.ReLU()
 
