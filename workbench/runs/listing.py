@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from workbench.formatting import count, duration
@@ -18,6 +19,7 @@ from workbench.paths import runs_dir
 from workbench.runs.about import RunAbout, read_about, read_abouts
 from workbench.runs.folder import RunDir
 from workbench.runs.liveness import shown_state
+from workbench.runs.mirrored import mirror_host, qualified_ref
 from workbench.runs.status import FINISHED, LIVE_STATES, RunStatus
 from workbench.runs.store import runs_with_status
 
@@ -49,10 +51,16 @@ class RunSummary:
     device: str
     message: str
     sweep: str = ""  # the sweep the run is a point of
+    host: str = ""  # the host it trains on, "" for this machine (workbench.runs.mirrored)
 
     @property
     def is_live(self) -> bool:
         return self.state in LIVE_STATES
+
+    @property
+    def ref(self) -> str:
+        """The run's name where runs of several hosts meet: ``gpu1:RUN``, or the bare id here."""
+        return qualified_ref(self.host, self.id)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -88,13 +96,15 @@ def summarize(run: RunDir, status: RunStatus | None = None, about: RunAbout | No
         device=status.device,
         message=message,
         sweep=status.sweep,
+        host=mirror_host(run.path),
     )
 
 
-def list_runs() -> list[RunSummary]:
-    """Every run, oldest first."""
-    pairs = runs_with_status()
-    abouts = read_abouts(runs_dir(), [run for run, _ in pairs])
+def list_runs(root: Path | None = None) -> list[RunSummary]:
+    """Every run, oldest first; ``root``: another folder of runs than this machine's (a host's mirror)."""
+    root = runs_dir() if root is None else root
+    pairs = runs_with_status(root)
+    abouts = read_abouts(root, [run for run, _ in pairs])
     return [summarize(run, status, about) for (run, status), about in zip(pairs, abouts, strict=True)]
 
 
@@ -136,11 +146,16 @@ def started_text(iso: str) -> str:
 
 #: The listing's columns, in order (the CLI adds the id in front, the app a mark).
 LISTING_COLUMNS = ("state", "name", "dataset", "model", "epochs", "test", "best", "params", "started", "time")
+#: The column that says where a run trains, put first where the runs of other hosts are listed too.
+HOST_COLUMN = "host"
+#: What the host column says of a run of this machine.
+HERE = "here"
 
 
 def listing_cells(summary: RunSummary) -> dict[str, str]:
-    """The text of each of :data:`LISTING_COLUMNS` for one run."""
+    """The text of each of :data:`LISTING_COLUMNS` and :data:`HOST_COLUMN` for one run."""
     return {
+        HOST_COLUMN: summary.host or HERE,
         "state": state_label(summary),
         "name": summary.name or "-",
         "dataset": summary.data or "-",
@@ -166,6 +181,7 @@ SORT_KEYS: dict[str, Callable[[RunSummary], Any]] = {
     "best": lambda s: (s.best_value is None, s.best_value or 0.0),
     "params": lambda s: s.num_params or 0,
     "time": lambda s: s.train_seconds,
+    HOST_COLUMN: lambda s: (s.host, s.created_at, s.id),
 }
 
 
@@ -189,7 +205,7 @@ STATE_STYLES = {
 
 
 def matches(summary: RunSummary, words: str) -> bool:
-    """Every word of the filter appears in the run's id, name, data set (with its file), model, state or sweep
-    (the Runs screen's ``/`` and ``workbench runs WORDS``)."""
-    haystack = f"{summary.id} {summary.name} {summary.data} {summary.model} {state_label(summary)} {summary.sweep}".lower()
+    """Every word of the filter appears in the run's id (with its host), name, data set (with its file), model,
+    state or sweep (the Runs screen's ``/`` and ``workbench runs WORDS``)."""
+    haystack = f"{summary.ref} {summary.name} {summary.data} {summary.model} {state_label(summary)} {summary.sweep}".lower()
     return all(word in haystack for word in words.lower().split())

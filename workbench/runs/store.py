@@ -126,10 +126,11 @@ def all_runs() -> list[RunDir]:
     return [run for run, _ in runs_with_status()]
 
 
-def runs_with_status() -> list[tuple[RunDir, RunStatus]]:
+def runs_with_status(root: Path | None = None) -> list[tuple[RunDir, RunStatus]]:
     """Every run folder with its status, oldest first: each status read once, through the index
-    (with a thousand runs, reading every status.json, twice, was a fifth of `workbench runs`)."""
-    root = runs_dir()
+    (with a thousand runs, reading every status.json, twice, was a fifth of `workbench runs`).
+    ``root``: another folder of runs than this machine's (a host's mirror)."""
+    root = runs_dir() if root is None else root
     try:
         entries = list(os.scandir(root))
     except (FileNotFoundError, NotADirectoryError):
