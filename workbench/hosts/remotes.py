@@ -5,6 +5,7 @@
 [remotes.gpu1]
 destination = "gpu1"                        # what `ssh` is given: a ~/.ssh/config Host, user@host
 command = "~/wb/.venv/bin/workbench"        # the far side's workbench (default: workbench)
+ssh_options = ["-p", "2222"]                # more options for ssh (default: none; ~/.ssh/config is the place)
 ```
 
 ``--remote gpu1`` names a configured host, or an SSH destination of that name with the default
@@ -29,11 +30,13 @@ DEFAULT_COMMAND = ("workbench",)
 
 @dataclass(frozen=True)
 class Remote:
-    """A host: its ``name`` here, the ``destination`` given to ssh, the far side's ``command``."""
+    """A host: its ``name`` here, the ``destination`` given to ssh, the far side's ``command``,
+    and any ``ssh_options`` given to ssh before the destination."""
 
     name: str
     destination: str
     command: tuple[str, ...] = DEFAULT_COMMAND
+    ssh_options: tuple[str, ...] = ()
 
 
 def user_config_path() -> Path:
@@ -52,7 +55,7 @@ def configured_remotes(extra: Sequence[str] = ()) -> list[Remote]:
             if not destination.strip():
                 raise WorkbenchError(f"--remote {item}: give an SSH destination after '=' (user@host or a ~/.ssh/config Host)")
             base = found.get(name)
-            chosen[name] = Remote(name, destination.strip(), base.command if base else DEFAULT_COMMAND)
+            chosen[name] = Remote(name, destination.strip(), *((base.command, base.ssh_options) if base else ()))
         else:
             chosen[name] = found.get(name) or Remote(name, name)
     return list(chosen.values())
@@ -97,5 +100,8 @@ def _from_config(path: Path) -> list[Remote]:
             command = tuple(shlex.split(command))
         if not command or not all(isinstance(part, str) for part in command):
             raise WorkbenchError(f'{where}: command must be a string such as "~/wb/.venv/bin/workbench"')
-        remotes.append(Remote(name, destination.strip(), tuple(command)))
+        options = entry.get("ssh_options", [])
+        if not isinstance(options, list) or not all(isinstance(option, str) for option in options):
+            raise WorkbenchError(f'{where}: ssh_options must be a list of strings, e.g. ["-p", "2222"]')
+        remotes.append(Remote(name, destination.strip(), tuple(command), tuple(options)))
     return remotes
