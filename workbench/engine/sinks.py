@@ -15,7 +15,7 @@ from workbench.engine.loop_state import RunEnd
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir, append_record, end_torn_line
 from workbench.runs.history import TIME_KEY
-from workbench.runs.status import FAILED, FINISHED, RUNNING, STOPPED, now_iso
+from workbench.runs.status import FAILED, FINISHED, PRUNE_MARK, PRUNED, RUNNING, STOPPED, now_iso
 
 #: Progress events are kept in metrics.jsonl at most this often. Anyone following the run live
 #: (the app, `workbench logs --follow`) sees them from this file: twice a second keeps a live
@@ -47,6 +47,7 @@ class RunRecorder:
 
     def _status_changes(self, event: ev.Event) -> dict[str, Any] | None:
         if isinstance(event, ev.RunStarted):
+            (self.run.path / PRUNE_MARK).unlink(missing_ok=True)  # resumed by hand: no longer pruned
             return {
                 "state": RUNNING,
                 "pid": os.getpid(),
@@ -72,9 +73,11 @@ class RunRecorder:
         if isinstance(event, ev.StateChanged):
             return {"state": event.state}
         if isinstance(event, ev.RunFinished):
+            stopped = event.state == RunEnd.STOPPED.value
+            pruned = stopped and (self.run.path / PRUNE_MARK).exists()  # its sweep's pruner stopped it
             return {
-                "state": STOPPED if event.state == RunEnd.STOPPED.value else FINISHED,
-                "outcome": event.state,
+                "state": PRUNED if pruned else STOPPED if stopped else FINISHED,
+                "outcome": PRUNED if pruned else event.state,
                 "epochs_done": event.epochs_done,
                 "test": event.test,
                 "test_checkpoint": event.checkpoint,

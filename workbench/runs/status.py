@@ -6,7 +6,8 @@ default and is named in :attr:`RunStatus.problems`, so one damaged file shows as
 never breaks a listing of the others.
 
 States written: ``starting`` (the folder exists, its process has not taken the run's lock yet),
-``running``, ``paused``, ``finished``, ``stopped``, ``failed``. States only shown:
+``running``, ``paused``, ``finished``, ``stopped``, ``failed``, ``pruned`` (a sweep's point its
+pruner stopped: stopped with a checkpoint, resumable by hand). States only shown:
 ``interrupted`` (a live state whose process is gone: see :mod:`workbench.runs.liveness`) and
 ``stale`` (a live state on another host whose heartbeat stopped).
 """
@@ -25,6 +26,10 @@ STATUS_VERSION = 1
 STARTING, RUNNING, PAUSED = "starting", "running", "paused"
 FINISHED, STOPPED, FAILED = "finished", "stopped", "failed"
 INTERRUPTED, STALE = "interrupted", "stale"
+#: A sweep's point stopped early by its pruner (the queue's feeder writes :data:`PRUNE_MARK` in
+#: the run's folder, then asks it to stop; the run records ``pruned`` instead of ``stopped``).
+PRUNED = "pruned"
+PRUNE_MARK = "prune.json"
 #: States in which a process owns the run (or is about to).
 LIVE_STATES = (STARTING, RUNNING, PAUSED)
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 from workbench.formatting import metrics_text
 from workbench.runs.history import RunHistory, failure_text, finished_text, stop_point_text
-from workbench.runs.status import INTERRUPTED, LIVE_STATES, PAUSED, STALE, STARTING
+from workbench.runs.status import INTERRUPTED, LIVE_STATES, PAUSED, PRUNED, STALE, STARTING
 
 #: A piece of a line and its style ("" for none).
 Segment = tuple[str, str]
@@ -63,6 +63,8 @@ def state_word(facts: RunFacts) -> str:
     if facts.state == "running" and facts.requested == "pause":
         return "pausing…"
     if facts.history.is_over and not facts.live and facts.state != "deleted":
+        if facts.state == PRUNED:
+            return PRUNED  # stopped by its sweep's pruner: its events say stopped, its status pruned
         return facts.history.state  # finished, early_stopped, stopped or failed, as the run itself said
     return facts.state
 
@@ -75,9 +77,10 @@ def headline(facts: RunFacts, live_count: int = 1) -> list[Segment]:
     segments: list[Segment]
     if history.finished is not None and history.finished.test:
         segments = [("✓ test ", "bold green"), (metrics_text(history.finished.test), "bold"), (f"  · {run}", "")]
-    elif state == "stopped":
+    elif state in ("stopped", PRUNED):
         where = f"{stop_point_text(history.finished)} · " if history.finished is not None else f"{run}: "
-        segments = [("■ stopped ", "bold yellow"), (f"{where}r on the Runs screen resumes it; s starts a new run", "")]
+        how = "■ pruned by its sweep " if state == PRUNED else "■ stopped "
+        segments = [(how, "bold yellow"), (f"{where}r on the Runs screen resumes it; s starts a new run", "")]
     elif state == "failed":
         segments = [("✗ failed: ", "bold red"), (_failure(facts), "red")]
     elif state == INTERRUPTED:

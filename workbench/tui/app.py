@@ -83,6 +83,8 @@ RUN_END_TOAST_WATCHED_S = 3
 
 #: Seconds after the first frame before torch starts loading in a worker.
 WARM_UP_DELAY = 0.5
+#: Seconds the app's own torch import waits at most for the user's code to be answered first.
+WARM_UP_AFTER_CODE_AT_MOST_S = 10.0
 #: Middle-generation collections between two full ones once the app is warm (Python's default: 10).
 FULL_COLLECTION_EVERY = 100
 
@@ -170,6 +172,9 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self._built_modes: set[str] = set()
         #: Printed on the terminal once the app has closed (how to come back to the runs left training).
         self.goodbye: list[str] = []
+        #: The app's own torch import waits for the user's code to be run once (see on_ready).
+        self._warm_up_waits = False
+        self._warm_up_started = False
         if attach:
             self.show_run(RunDir(runs_dir() / attach))
         draft.subscribe(self._draft_changed)
@@ -207,12 +212,22 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         """After the first frame: load torch in the background, so no screen waits for it later.
 
         It starts a moment later so that writing the first frame to a slow terminal is not
-        competing with the import for the interpreter.
+        competing with the import for the interpreter. While the user's code is being run once
+        (the app opened on a model of their own), it waits for that answer (at most
+        WARM_UP_AFTER_CODE_AT_MOST_S): on 2 cores the child's torch import, the app's and the
+        app's drawing would share the cores, and the tree the user is waiting for comes later.
         """
-        self.set_timer(WARM_UP_DELAY, self._warm_up)
+        if self.draft.pending_probes:
+            self._warm_up_waits = True
+            self.set_timer(WARM_UP_AFTER_CODE_AT_MOST_S, self._warm_up)
+        else:
+            self.set_timer(WARM_UP_DELAY, self._warm_up)
 
     @work(exclusive=True, group="warm-up", exit_on_error=False)
     async def _warm_up(self) -> None:
+        if self._warm_up_started:
+            return
+        self._warm_up_started = True
         # On the torch thread, not in a thread worker: asyncio's shutdown waits for every thread
         # of Textual's worker pool, and `q` would wait seconds for an import still under way.
         self.devices = await on_torch_thread(_load_torch)
@@ -238,6 +253,9 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
     def _draft_changed(self) -> None:
         self.draft_version = self.draft.version
         code_probes.ask_pending(self, self.draft)
+        if self._warm_up_waits and not self.draft.pending_probes:
+            self._warm_up_waits = False
+            self.set_timer(WARM_UP_DELAY, self._warm_up)
 
     # ------------------------------------------------------------------ runs
 
