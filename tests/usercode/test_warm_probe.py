@@ -70,3 +70,26 @@ def test_a_child_started_ahead_ends_when_the_process_that_started_it_ends() -> N
     )
     pid = int(started.stdout.strip())
     wait_until(lambda: _ended(pid), what=f"the warm child {pid} ended")
+
+
+def test_the_app_opened_on_the_users_code_starts_its_child_at_once_and_a_preset_starts_none(tmp_path: Path) -> None:
+    """`workbench my-net.toml`: the child's torch import (the seconds the Model screen's tree
+    waits for) starts before the app's own modules are imported, not after its first frame."""
+    nets = tmp_path / "nets.py"
+    nets.write_text(textwrap.dedent(NET))
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from workbench.experiment.presets import read_experiment
+        from workbench.usercode import probing
+        config = read_experiment(sys.argv[1])
+        if sys.argv[2] == "code":
+            config.model.layers = []
+            config.model.code = {str(nets) + ":Net"!r}
+        probing.start_ahead_for(config)
+        print(len(probing._WARM))
+        """
+    )
+    for preset, kind, children in (("digits-cnn", "code", "1"), ("digits-cnn", "catalog", "0")):
+        started = subprocess.run([sys.executable, "-c", script, preset, kind], capture_output=True, text=True, check=True)
+        assert started.stdout.strip() == children, (kind, started.stdout, started.stderr)

@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "workbench.cli.sweep_commands",
     "workbench.cli.queue_commands",
     "workbench.cli.bench_commands",
+    "workbench.cli.remote_commands",
 )
 
 EXIT_INTERRUPTED = 130
@@ -42,11 +43,14 @@ EXIT_INTERRUPTED = 130
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
+    from workbench.cli.remote_commands import add_remote_argument
+
     parser = argparse.ArgumentParser(
         prog="workbench", description="Train PyTorch models from a terminal. With no command, opens the app."
     )
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks for unexpected errors")
+    add_remote_argument(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -57,9 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open_app(args: argparse.Namespace, console: Console) -> int:
+    from workbench.experiment.presets import DEFAULT_PRESET, read_experiment
+    from workbench.usercode.probing import start_ahead_for
+
+    start_ahead_for(read_experiment(args.experiment or DEFAULT_PRESET))  # before the app's imports
     from workbench.tui.app import run_app
 
-    run_app(args.experiment)  # ends the process
+    run_app(args.experiment, remotes=args.remote or ())  # ends the process
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,10 +100,23 @@ def end_without_teardown(status: int) -> None:
     os._exit(status)
 
 
+def _first_positional(argv: list[str]) -> str | None:
+    """The first argument that is neither an option nor an option's value (``--remote gpu1``)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--remote":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 def _run(argv: list[str]) -> int:
     parser = build_parser()
     known = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
-    first_positional = next((a for a in argv if not a.startswith("-")), None)
+    first_positional = _first_positional(argv)
     if first_positional is None or first_positional not in known:
         # `workbench` or `workbench digits-mlp` / `workbench my.toml`: open the app.
         if not any(a in ("-h", "--help", "--version") for a in argv):

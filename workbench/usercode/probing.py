@@ -35,6 +35,8 @@ from typing import Any
 from workbench.atomic import atomic_write_bytes
 from workbench.errors import WorkbenchError
 from workbench.paths import cache_dir
+from workbench.schema.config import RunConfig
+from workbench.usercode.copies import code_refs
 from workbench.usercode.importing import copies_in_use
 
 #: Seconds a probe may take (import, build, one batch) before it is ended.
@@ -196,6 +198,19 @@ def keep_warm() -> None:
     of its input and ends."""
     _KEEP_WARM.set()
     _start_warm()
+
+
+def start_ahead_for(config: RunConfig) -> None:
+    """The app is about to open on ``config``: if it names a class of the user's, start the
+    child now (a Popen, no wait), so that its torch import, the seconds the Model screen's tree
+    waits for, runs while the app itself imports and draws its first frame. Called before the
+    app's modules are imported; a malformed reference is left for the app to show."""
+    try:
+        names_code = bool(code_refs(config))
+    except WorkbenchError:
+        return
+    if names_code:
+        keep_warm()
 
 
 def _start_warm() -> None:
