@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.paths import data_dir
+from workbench.runs.folder import RunDir
 
 #: The folder of ``<data dir>`` that holds one folder per host, each with its ``runs/`` mirror.
 HOSTS_FOLDER = "hosts"
@@ -38,3 +39,8 @@ def mirror_host(folder: Path) -> str:
 def qualified_ref(host: str, run_id: str) -> str:
     """``gpu1:RUN`` for a run of host ``gpu1``; the bare id for a run of this machine."""
     return f"{host}:{run_id}" if host else run_id
+
+
+def run_ref(run: RunDir) -> str:
+    """The name the app keys a run by: its id, or ``gpu1:RUN`` for a mirror of host gpu1's run."""
+    return qualified_ref(mirror_host(run.path), run.id)

@@ -25,6 +25,9 @@ Runs train in processes of their own; the app follows them (:mod:`workbench.tui.
 - ``app.start_run(plan, what)``: plan a launch (a new run, a resume, a queued run:
   :mod:`workbench.scheduling.plan`) and carry it out off the UI thread, then follow and show
   the run, or say where the queued one waits. ``app.show_run(run)`` attaches the Train screen to any run.
+- ``app.sessions``: one session per host of ``--remote`` / ``[remotes]`` (issue 28), opened off the
+  UI thread once the app is up and closed on exit; they keep each host's mirror current, which
+  the follower lists and follows like local runs (``host_of``, ``tell_session``).
 - ``app.activity``: a short line (``▶ epoch 3/12 loss 0.231 · 2 training``) in every status bar.
 - ``app.draft.problems``: training must not start while it is non-empty; ``problems_summary``
   in ``widgets/bars.py`` says why in one line.
@@ -37,9 +40,9 @@ import importlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from textual import on, work
 from textual.binding import Binding
@@ -54,8 +57,13 @@ from textual.worker import get_current_worker
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.experiment.draft import Draft
 from workbench.experiment.presets import DEFAULT_PRESET, read_experiment, save_user_preset
+from workbench.hosts.ids import split_run_ref
+from workbench.hosts.mirror import Connection, mirrored_run
+from workbench.hosts.overview import HostState, host_states
+from workbench.hosts.remotes import Remote, configured_remotes
 from workbench.paths import runs_dir
 from workbench.runs.folder import RunDir
+from workbench.runs.mirrored import mirror_host, run_ref
 from workbench.runs.words import end_notice
 from workbench.scheduling.plan import LaunchPlan, carry_out
 from workbench.scheduling.sweep import endings_since
@@ -65,15 +73,20 @@ from workbench.tui.app_base import WorkbenchAppBase
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.live_runs import POST_INTERVAL_S, FollowedRun, LiveRuns, activity_text
 from workbench.tui.main_screens import SCREENS
-from workbench.tui.messages import EndingsSeen, RunBackfilled, RunLaunched, RunMoved, RunsListed
+from workbench.tui.messages import EndingsSeen, HostsSeen, RunBackfilled, RunLaunched, RunMoved, RunsListed
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.theme import WORKBENCH_ANSI, WORKBENCH_NO_COLOR_THEME, WORKBENCH_THEME, NoColorFilter
 from workbench.tui.torch_thread import on_torch_thread
 from workbench.tui.worker_errors import ReportsWorkerErrors
 
+if TYPE_CHECKING:
+    from workbench.hosts.session import HostSession, HostSessions
+
 #: Seconds between two redraws for runs in progress at most (an event is on screen within about
 #: this plus the follower's poll interval): the rate at which the follower hands events over.
 RUNS_REDRAW_INTERVAL_S = POST_INTERVAL_S
+#: Seconds between two looks at the hosts' connection states (connected, reconnecting, unreachable).
+HOSTS_CHECK_S = 1.0
 #: Seconds between two looks for sweeps that ended and a queue that ran dry.
 ENDINGS_CHECK_S = 2.0
 #: How long the toast of a run's end stays: long enough to be read on any screen; briefly where
@@ -130,6 +143,9 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         "warm-up": "PyTorch could not be loaded",
         "launch": "The run could not start",
         "follow-runs": "Runs in progress are no longer followed",
+        "hosts": "The other hosts could not be reached",
+        "host-session": "The host did not answer",
+        "host-states": "The hosts' connections could not be read",
         code_probes.GROUP: code_probes.FAILURE_TITLE,
     }
 
@@ -152,7 +168,7 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         Binding("ctrl+q", "quit", "Quit, even from a text field", show=False, priority=True),
     ]
 
-    def __init__(self, draft: Draft, *, start: str = "data", attach: str = "") -> None:
+    def __init__(self, draft: Draft, *, start: str = "data", attach: str = "", remotes: Sequence[Remote] = ()) -> None:
         super().__init__()
         self.register_theme(WORKBENCH_THEME)
         self.register_theme(WORKBENCH_NO_COLOR_THEME)
@@ -161,7 +177,11 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self._filters = [NoColorFilter() if type(f) is Monochrome else f for f in self._filters]
         self.draft = draft
         self.start = "train" if attach else start
-        self.runs = LiveRuns()
+        #: The other hosts (``--remote``, ``[remotes]``), and their sessions once opened (on_mount).
+        self.remotes = tuple(remotes)
+        self.sessions: HostSessions | None = None
+        self.runs = LiveRuns([remote.name for remote in self.remotes])
+        self.host_states = tuple(HostState(remote.name, Connection()) for remote in self.remotes)  # connecting
         #: Runs this app has seen live, so that each one started elsewhere is announced once.
         self._announced: set[str] = set()
         self._runs_redrawn = 0.0
@@ -176,7 +196,8 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self._warm_up_waits = False
         self._warm_up_started = False
         if attach:
-            self.show_run(RunDir(runs_dir() / attach))
+            host, run_id = split_run_ref(attach)
+            self.show_run(mirrored_run(host, run_id) if host else RunDir(runs_dir() / attach))
         draft.subscribe(self._draft_changed)
 
     def notify(
@@ -198,9 +219,14 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         code_probes.ask_pending(self, self.draft)
         self._follow_runs()
         self.set_interval(ENDINGS_CHECK_S, self._check_endings)
+        if self.remotes:
+            self._open_sessions()
+            self.set_interval(HOSTS_CHECK_S, self._check_hosts)
 
     def on_unmount(self) -> None:
         self.runs.stop()  # the follower's thread, which the process's exit waits for
+        if self.sessions is not None:
+            self.sessions.close_all()
 
     @on(CommandPalette.Opened)
     def _plain_palette_icon(self) -> None:
@@ -265,11 +291,63 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self.runs.follow_forever(self.post_message, lambda: worker.is_cancelled)
 
     def show_run(self, run: RunDir) -> None:
-        """Attach the Train screen to ``run`` (followed from now on if it was not)."""
-        self.runs.shown_id = run.id
-        self._announced.add(run.id)
+        """Attach the Train screen to ``run`` (followed from now on if it was not); a run of
+        another host is its mirror, which its session is told to keep current."""
+        ref = run_ref(run)
+        self.runs.shown_id = ref
+        self._announced.add(ref)
         self.runs.follow(run)
+        host = mirror_host(run.path)
+        if host:
+            self.tell_session(host, lambda session: session.follow(run.id))
         self._runs_changed()
+
+    # ------------------------------------------------------------------ other hosts
+
+    @work(thread=True, exclusive=True, group="hosts", exit_on_error=False)
+    def _open_sessions(self) -> None:
+        """One session per host, each connecting on a thread of its own: a host that is slow or
+        down never holds this one, nor the others (their states come with the listing)."""
+        from workbench.hosts.session import HostSessions
+
+        self.sessions = HostSessions.for_remotes(list(self.remotes))
+        for followed in list(self.runs.followed.values()):
+            if followed.host:  # shown before the sessions were open (workbench attach gpu1:RUN)
+                self.tell_session(followed.host, lambda session, run_id=followed.run.id: session.follow(run_id))
+
+    def host_session(self, host: str) -> HostSession:
+        """The session of ``host`` (from any thread); one line when there is none yet."""
+        if self.sessions is None:
+            raise WorkbenchError(f"host {host} is not connected yet; try again in a moment")
+        return self.sessions.get(host)
+
+    @work(thread=True, exclusive=True, group="host-states", exit_on_error=False)
+    def _check_hosts(self) -> None:
+        """Each host's connection as its session last wrote it (a small file each), off the UI thread."""
+        states = host_states([remote.name for remote in self.remotes])
+        if tuple(states) != self.host_states:
+            self.post_message(HostsSeen(states))
+
+    def on_hosts_seen(self, message: HostsSeen) -> None:
+        self.host_states = tuple(message.hosts)
+        self.hosts_version += 1
+
+    @work(thread=True, group="host-session", exit_on_error=False)
+    def tell_session(self, host: str, ask: Callable[[HostSession], object]) -> None:
+        """Ask ``host``'s session for something (follow a run, stop one), off the UI thread: its
+        calls wait on the network; a refusal is one line (worker_errors)."""
+        ask(self.host_session(host))
+
+    def control_run(self, run: RunDir, action: str) -> None:
+        """Pause, continue or stop ``run`` (blocking: call it off the UI thread): a signal to its
+        process here, or the far command through its host's session; a refusal raises one line."""
+        host = mirror_host(run.path)
+        if host:
+            self.host_session(host).control(run.id, action)
+        else:
+            from workbench.runs.process_control import send_request
+
+            send_request(run, action)
 
     def start_run(self, plan: Callable[[], LaunchPlan], what: str) -> None:
         """Plan a launch and carry it out off the UI thread (the plan's checks read files), then
@@ -297,7 +375,7 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self.show_run(message.run)
 
     def on_run_backfilled(self, message: RunBackfilled) -> None:
-        self.runs.followed[message.run.id] = FollowedRun(
+        self.runs.followed[run_ref(message.run)] = FollowedRun(
             message.run, message.history, message.state, message=message.message, log=message.log
         )
         self._runs_changed()
@@ -343,10 +421,10 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
 
     def on_runs_listed(self, message: RunsListed) -> None:
         """Keep the new listing for the screens; follow every run that trains on this machine and
-        say so for those started elsewhere."""
+        say so for those started elsewhere (a run of another host is followed once shown)."""
         self.listing = message.summaries
         self.listing_version += 1
-        live = [summary.id for summary in message.summaries if summary.is_live]
+        live = [summary.id for summary in message.summaries if summary.is_live and not summary.host]
         new = [run_id for run_id in live if run_id not in self._announced]
         for run_id in live:
             if run_id not in self.runs.followed:
@@ -498,7 +576,7 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
     async def action_quit(self) -> None:
         from workbench.tui.screens.dialogs import ConfirmScreen, QuitWithRunsScreen
 
-        live = self.runs.live()
+        live = [followed for followed in self.runs.live() if not followed.host]  # another host's runs are not this app's
         if live:
             self.push_screen(QuitWithRunsScreen([f.id for f in live], dirty=self.draft.dirty), self._quit_with_runs)
         elif self.draft.dirty:
@@ -517,12 +595,14 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
             from workbench.runs.process_control import send_request
 
             for followed in self.runs.live():
+                if followed.host:
+                    continue
                 try:
                     send_request(followed.run, "stop")
                 except WorkbenchError:
                     pass  # it ended meanwhile
         if choice == "quit":
-            self.goodbye = [f"{f.id} keeps training: workbench attach {f.id}" for f in self.runs.live()]
+            self.goodbye = [f"{f.id} keeps training: workbench attach {f.id}" for f in self.runs.live() if not f.host]
             self.goodbye.append(
                 "`workbench` shows runs in progress; `workbench logs RUN --follow` prints one; `workbench stop RUN` stops one"
             )
@@ -530,18 +610,23 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
             self.exit(0)
 
 
-def build_app(experiment: str | None = None, *, start: str = "data", attach: str = "") -> WorkbenchApp:
+def build_app(
+    experiment: str | None = None, *, start: str = "data", attach: str = "", remotes: Sequence[str] = ()
+) -> WorkbenchApp:
     """The app with ``experiment`` (a preset name or TOML path; the default preset if None) loaded.
 
     Reading the file is checked here, before the app starts, so a missing or malformed file is
     one readable ConfigError for the command line; an experiment that reads but is invalid
-    opens fine and shows its problems. ``attach``: a run id the Train screen shows at once.
+    opens fine and shows its problems. ``attach``: a run id the Train screen shows at once
+    (``gpu1:RUN`` for a run of another host). ``remotes``: ``--remote NAME[=DEST]`` given on the
+    command line (else the ``[remotes]`` of the user's config): their runs are listed too.
     """
     ref = experiment or DEFAULT_PRESET
-    return WorkbenchApp(Draft(read_experiment(ref), source=ref), start=start, attach=attach)
+    hosts = configured_remotes(remotes)
+    return WorkbenchApp(Draft(read_experiment(ref), source=ref), start=start, attach=attach, remotes=hosts)
 
 
-def run_app(experiment: str | None, *, attach: str = "") -> NoReturn:
+def run_app(experiment: str | None, *, attach: str = "", remotes: Sequence[str] = ()) -> NoReturn:
     """Open the app (``workbench [PRESET|FILE]``, ``workbench attach RUN``), then end the process
     with its exit status.
 
@@ -555,7 +640,7 @@ def run_app(experiment: str | None, *, attach: str = "") -> NoReturn:
     evaluation cut short on the torch thread writes its report atomically or not at all. The
     atexit handlers skipped are torch's and the standard library's, for nothing the app uses.
     """
-    app = build_app(experiment, attach=attach)
+    app = build_app(experiment, attach=attach, remotes=remotes)
     app.run()
     for line in app.goodbye:
         print(line)

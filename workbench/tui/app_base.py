@@ -9,17 +9,23 @@ the app and its screens form no import cycle, not even one for type checking.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import var
 
 from workbench.experiment.draft import Draft
+from workbench.hosts.overview import HostState
+from workbench.hosts.remotes import Remote
 from workbench.runs.folder import RunDir
 from workbench.runs.listing import RunSummary
 from workbench.scheduling.plan import LaunchPlan
 from workbench.schema.config import RunConfig
 from workbench.tui.live_runs import LiveRuns
+
+if TYPE_CHECKING:
+    from workbench.hosts.session import HostSession
 
 
 class WorkbenchAppBase(App[int]):
@@ -31,6 +37,10 @@ class WorkbenchAppBase(App[int]):
     runs: LiveRuns
     #: Every run on disk as last listed (None until the first listing, a moment after start).
     listing: list[RunSummary] | None = None
+    #: The other hosts whose runs are listed too (``--remote``, ``[remotes]``); empty: this machine alone.
+    remotes: tuple[Remote, ...] = ()
+    #: Each host's connection as last listed, in the order of ``remotes``.
+    host_states: tuple[HostState, ...] = ()
 
     # Plain vars, not reactives: the App repaints the whole screen when one of its reactives
     # changes, and the watchers redraw just what each value touches (a full repaint every
@@ -43,11 +53,26 @@ class WorkbenchAppBase(App[int]):
     runs_version = var(0)
     #: Bumped whenever a new listing of every run (``listing``) arrives, every few seconds.
     listing_version = var(0)
+    #: Bumped whenever the state of a host's connection (``host_states``) changes.
+    hosts_version = var(0)
     #: (train.device name, description) of each device torch can use; empty until detected.
     devices: var[tuple[tuple[str, str], ...]] = var(())
 
     def show_run(self, run: RunDir) -> None:
         """Follow ``run`` and show it on the Train screen."""
+        raise NotImplementedError
+
+    def control_run(self, run: RunDir, action: str) -> None:
+        """Pause, continue or stop ``run``, here or through its host's session (blocking: from a
+        worker); a refusal raises one line."""
+        raise NotImplementedError
+
+    def tell_session(self, host: str, ask: Callable[[HostSession], object]) -> None:
+        """Ask ``host``'s session for something off the UI thread; a refusal is one line."""
+        raise NotImplementedError
+
+    def host_session(self, host: str) -> HostSession:
+        """The session of ``host`` (blocking callers only); one line when it is not open yet."""
         raise NotImplementedError
 
     def start_run(self, plan: Callable[[], LaunchPlan], what: str) -> None:

@@ -8,6 +8,11 @@ after that, each poll's new events and the run's state reach the UI thread as me
 they are applied to the run's :class:`RunHistory`. Screens watch ``app.runs_version`` and draw.
 The same worker lists every run every :data:`SCAN_INTERVAL_S` (``app.listing``): one listing
 for the whole app, which finds the runs that started live elsewhere and fills the Runs screen.
+
+The runs of other hosts (issue 28) are listed and followed the same way, from the mirror their
+sessions keep (:mod:`workbench.hosts.mirror`): a remote run is a folder like any other, named
+``gpu1:RUN`` here (``FollowedRun.id``, the keys of ``followed``) so that it never meets a run of
+this machine of the same id.
 """
 
 from __future__ import annotations
@@ -15,16 +20,17 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from textual.message import Message
 
+from workbench.hosts.overview import list_everywhere
 from workbench.runs.folder import RunDir
 from workbench.runs.follow import RunFollower
 from workbench.runs.history import RunHistory, TimedEvent
-from workbench.runs.listing import list_runs
+from workbench.runs.mirrored import mirror_host, run_ref
 from workbench.runs.process_control import REACHED
 from workbench.runs.status import LIVE_STATES
 from workbench.runs.words import RunFacts, activity_line
@@ -62,7 +68,13 @@ class FollowedRun:
 
     @property
     def id(self) -> str:
-        return self.run.id
+        """``RUN``, or ``gpu1:RUN`` for a run of another host."""
+        return run_ref(self.run)
+
+    @property
+    def host(self) -> str:
+        """The host it trains on; ``""`` for this machine."""
+        return mirror_host(self.run.path)
 
     @property
     def live(self) -> bool:
@@ -77,7 +89,10 @@ class FollowedRun:
 class LiveRuns:
     """The App's followed runs (UI thread) and the worker that reads them (its own thread)."""
 
-    def __init__(self) -> None:
+    def __init__(self, hosts: Sequence[str] = ()) -> None:
+        #: The hosts whose runs are listed with this machine's (their names).
+        self.hosts = tuple(hosts)
+        #: Keyed by :func:`run_ref`.
         self.followed: dict[str, FollowedRun] = {}
         self.shown_id = ""
         self._requests: queue.SimpleQueue[RunDir] = queue.SimpleQueue()
@@ -89,7 +104,7 @@ class LiveRuns:
 
     def follow(self, run: RunDir) -> None:
         """Start following ``run`` (nothing happens for one already followed)."""
-        if run.id not in self.followed:
+        if run_ref(run) not in self.followed:
             self._requests.put(run)
             self._wake.set()
 
@@ -110,7 +125,7 @@ class LiveRuns:
 
     def live(self) -> list[FollowedRun]:
         """The followed runs that train now, oldest first."""
-        return sorted((f for f in self.followed.values() if f.live), key=lambda f: f.run.id)
+        return sorted((f for f in self.followed.values() if f.live), key=lambda f: (f.host, f.run.id))
 
     def apply(self, message: RunMoved) -> FollowedRun | None:
         followed = self.followed.get(message.run_id)
@@ -138,10 +153,11 @@ class LiveRuns:
         while not (cancelled() or self._stopped.is_set()):
             while not self._requests.empty():
                 run = self._requests.get()
-                if run.id not in followers:
-                    follower = followers[run.id] = RunFollower(run)
+                ref = run_ref(run)
+                if ref not in followers:
+                    follower = followers[ref] = RunFollower(run)
                     update = follower.poll()
-                    states[run.id] = update.state
+                    states[ref] = update.state
                     log = run.log_path if run.log_path.is_file() else None
                     history = RunHistory.from_events(update.events)
                     post(RunBackfilled(run, history, update.state, log, _failure_message(run, update.state)))
@@ -172,7 +188,7 @@ class LiveRuns:
             if self._scan_now.is_set() or time.monotonic() >= next_scan:
                 self._scan_now.clear()
                 next_scan = time.monotonic() + SCAN_INTERVAL_S
-                post(RunsListed(list_runs()))
+                post(RunsListed(list_everywhere(self.hosts)))
             # Quiet runs are polled every POLL_INTERVAL_S, runs that just reported when they may
             # report again; with none followed, only the next scan (or a wake: a run to follow) is due.
             wake_at = next_scan

@@ -14,6 +14,7 @@ from typing import Any
 
 from textual.message import Message
 
+from workbench.hosts.overview import HostState
 from workbench.runs.comparison import Comparison
 from workbench.runs.details import RunDetails
 from workbench.runs.folder import RunDir
@@ -40,7 +41,7 @@ class RunBackfilled(Message):
 class RunMoved(Message):
     """New events of a followed run and its state now (``gone``: its folder was deleted)."""
 
-    run_id: str
+    run_id: str  # the run's ref: gpu1:RUN for a run of another host
     events: list[TimedEvent]
     state: str
     gone: bool = False
@@ -51,12 +52,23 @@ class RunMoved(Message):
 @dataclass
 class RunsListed(Message):
     """Every run on disk, summarised: the app's one listing, which the Runs screen shows and
-    the runs in progress are found in (a newer scan replaces an older one)."""
+    the runs in progress are found in (a newer scan replaces an older one); with the runs of
+    other hosts, from their mirrors."""
 
     summaries: list[RunSummary]
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, RunsListed)
+
+
+@dataclass
+class HostsSeen(Message):
+    """The state of the connection to each host changed (their sessions write it on their threads)."""
+
+    hosts: list[HostState]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, HostsSeen)
 
 
 # ---------------------------------------------------------------------- the App

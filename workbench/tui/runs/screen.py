@@ -33,11 +33,14 @@ from textual.widgets.option_list import Option
 
 from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import count, counted, duration
+from workbench.hosts.mirror import CONNECTED, CONNECTING, RECONNECTING, UNREACHABLE
+from workbench.hosts.overview import HostState, hosts_line
 from workbench.outputs.export import export_to_run_folder
 from workbench.runs.details import RunDetails, listed_checkpoints, metrics_stamp, read_details
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory
 from workbench.runs.listing import (
+    HOST_COLUMN,
     LISTING_COLUMNS,
     SORT_KEYS,
     STATE_STYLES,
@@ -49,6 +52,7 @@ from workbench.runs.listing import (
     test_text,
 )
 from workbench.runs.liveness import RunBusyError
+from workbench.runs.mirrored import run_ref
 from workbench.runs.resume_rules import check_resumable, needs_new_total, suggested_total
 from workbench.runs.store import delete_run
 from workbench.tui.messages import DeleteAsked, RunDeleted, RunDetailsRead, RunDetailsStale, SweepTableRead
@@ -81,12 +85,15 @@ SORTS: tuple[SortColumn, ...] = (
 )
 
 
-#: Columns a narrow terminal leaves out, first to last: the state, name, results and time stay.
-NARROW_DROPS = ("params", "started", "model", "dataset")
+#: Columns a narrow terminal leaves out, first to last: the state, name, results and time stay
+#: (the best epoch goes last, where the host column takes its room at 80 columns).
+NARROW_DROPS = ("params", "started", "model", "dataset", "best")
 
 
-def fitting_columns(cells: Iterable[dict[str, str]], width: int) -> tuple[tuple[str, int], ...]:
-    """The listing's columns that fit ``width`` cells for these runs, with the width of each,
+def fitting_columns(
+    cells: Iterable[dict[str, str]], width: int, all_columns: tuple[str, ...] = LISTING_COLUMNS
+) -> tuple[tuple[str, int], ...]:
+    """The columns of ``all_columns`` that fit ``width`` cells for these runs, with the width of each,
     leaving out :data:`NARROW_DROPS` in order until they fit (at 80 columns the time was cut off).
 
     The table is given these widths rather than measuring its cells itself: a DataTable whose
@@ -94,8 +101,8 @@ def fitting_columns(cells: Iterable[dict[str, str]], width: int) -> tuple[tuple[
     measures the cells after it has cached their first drawing).
     """
     cells = list(cells)
-    needs = {column: max([len(column), *(len(c[column]) for c in cells)]) for column in LISTING_COLUMNS}
-    columns = list(LISTING_COLUMNS)
+    needs = {column: max([len(column), *(len(c[column]) for c in cells)]) for column in all_columns}
+    columns = list(all_columns)
     for column in NARROW_DROPS:
         if sum(needs[c] + 2 for c in columns) + 4 <= width:  # + padding, the mark column, the scrollbar
             break
@@ -155,6 +162,8 @@ class RunsScreen(ChartsScreen):
     RunsScreen #runs-top { height: 1; }
     RunsScreen #filter { width: 1fr; height: 1; border: none; padding: 0 1; }
     RunsScreen #sort-note { width: auto; height: 1; padding: 0 1; color: $text-muted; }
+    RunsScreen #hosts-line { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; display: none; }
+    RunsScreen #hosts-line.-hosts { display: block; }
     RunsScreen #runs { height: 1fr; min-height: 4; scrollbar-size: 1 1; scrollbar-color: $panel-lighten-3; scrollbar-background: $panel; }
     RunsScreen #run-details { height: 11; border-top: solid $panel-lighten-2; border-title-align: left; border-title-color: $text; }
     RunsScreen #run-info { width: 40; padding: 0 1; }
@@ -186,6 +195,7 @@ class RunsScreen(ChartsScreen):
             with Horizontal(id="runs-top"):
                 yield TextField(placeholder="/ filter by name, dataset or state", id="filter")
                 yield Static(id="sort-note", markup=False)
+            yield Static(id="hosts-line", markup=False)
             yield DataTable(id="runs", cursor_type="row", zebra_stripes=False)
             with Horizontal(id="run-details"):
                 with Vertical(id="run-info"):
@@ -200,6 +210,13 @@ class RunsScreen(ChartsScreen):
         table.focus()
         self._show_sort_note()
         self.watch(self.app, "listing_version", self._listing_changed, init=False)
+        self.query_one("#hosts-line").set_class(bool(self.app.remotes), "-hosts")
+        self.watch(self.app, "hosts_version", self._show_hosts)
+
+    def _show_hosts(self, _version: int = 0) -> None:
+        """The state of the connection to each host, in a line above the runs (with hosts only)."""
+        if self.app.remotes:
+            self.query_one("#hosts-line", Static).update(hosts_text(self.app.host_states))
 
     def on_screen_resume(self, _event: ScreenResume) -> None:
         """Shown: the app's last listing at once. It is at most a scan old, and fresh whenever a
@@ -209,8 +226,13 @@ class RunsScreen(ChartsScreen):
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.height >= TALL_ROWS, "-tall")
         self.query_one(ChartDeck).set_class(event.size.width >= WIDE_COLUMNS, "-all")
-        if self._listed and fitting_columns(map(listing_cells, self.shown), event.size.width) != self._layout:
+        if self._listed and fitting_columns(map(listing_cells, self.shown), event.size.width, self.all_columns) != self._layout:
             self._fill_table()  # the columns that fit have changed
+
+    @property
+    def all_columns(self) -> tuple[str, ...]:
+        """The listing's columns, led by the host's where the runs of other hosts are listed too."""
+        return (HOST_COLUMN, *LISTING_COLUMNS) if self.app.remotes else LISTING_COLUMNS
 
     # ------------------------------------------------------------------ reading the runs
 
@@ -251,8 +273,8 @@ class RunsScreen(ChartsScreen):
             shown.sort(key=sort.key)
         if sort.newest_first != self.reverse:
             shown.reverse()
-        cells = {summary.id: listing_cells(summary) for summary in shown}
-        layout = fitting_columns(cells.values(), self.size.width)
+        cells = {summary.ref: listing_cells(summary) for summary in shown}
+        layout = fitting_columns(cells.values(), self.size.width, self.all_columns)
         if layout != self._layout:
             self._layout = layout
             self.columns = tuple(column for column, _ in layout)
@@ -260,37 +282,42 @@ class RunsScreen(ChartsScreen):
             table.add_column(" ", width=1)
             for column, width in layout:
                 table.add_column(column, width=width)
-        same_rows = [s.id for s in shown] == [s.id for s in self.shown] and table.row_count == len(shown)
-        before = dict(zip([s.id for s in self.shown], self.shown, strict=True))
+        same_rows = [s.ref for s in shown] == [s.ref for s in self.shown] and table.row_count == len(shown)
+        before = dict(zip([s.ref for s in self.shown], self.shown, strict=True))
         self.shown = shown
         if same_rows and shown:  # a run in progress moved on: change its cells in place, keep the table as it is
             columns = [column.key for column in table.ordered_columns]
             for summary in shown:
-                if before[summary.id] == summary:
+                if before[summary.ref] == summary:
                     continue
-                for column, cell in zip(columns, self._cells(summary, cells[summary.id]), strict=True):
-                    if table.get_cell(summary.id, column) != cell:
-                        table.update_cell(summary.id, column, cell)
+                for column, cell in zip(columns, self._cells(summary, cells[summary.ref]), strict=True):
+                    if table.get_cell(summary.ref, column) != cell:
+                        table.update_cell(summary.ref, column, cell)
             self._show_sort_note()
             return
         table.clear()
         for summary in shown:
-            table.add_row(*self._cells(summary, cells[summary.id]), key=summary.id)
+            table.add_row(*self._cells(summary, cells[summary.ref]), key=summary.ref)
         if not shown:
             self._show_empty(words)
-        if keep and keep in {s.id for s in shown}:
+        if keep and keep in {s.ref for s in shown}:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
         elif shown:
-            self._load_details(shown[table.cursor_row if 0 <= table.cursor_row < len(shown) else 0].id)
+            self._load_details(shown[table.cursor_row if 0 <= table.cursor_row < len(shown) else 0].ref)
         self._show_sort_note()
 
     def _cells(self, summary: RunSummary, cells: dict[str, str] | None = None) -> list[UnmeasuredCell]:
         """The row of ``summary`` (its ``listing_cells``, where they were made already)."""
         cells = cells if cells is not None else listing_cells(summary)
         state = cells["state"]
-        mark = Text("●", style="bold magenta") if summary.id in self.marked else " "
+        host = cells[HOST_COLUMN]
+        mark = Text("●", style="bold magenta") if summary.ref in self.marked else " "
         state_text = Text(state, style=STATE_STYLES.get(state, ""))
-        return unmeasured_cells(mark, state_text, *(cells[c] for c in self.columns[1:]))
+        texts = [
+            state_text if c == "state" else Text(host, style="dim") if c == HOST_COLUMN and not summary.host else cells[c]
+            for c in self.columns
+        ]
+        return unmeasured_cells(mark, *texts)
 
     def _show_empty(self, words: str) -> None:
         self.details = None
@@ -314,7 +341,7 @@ class RunsScreen(ChartsScreen):
     def _select_shown_run(self) -> None:
         """Once for each run the Train screen shows: select it here too."""
         run_id = self.app.runs.shown_id
-        if not run_id or run_id == self._selected_shown or run_id not in {s.id for s in self.shown}:
+        if not run_id or run_id == self._selected_shown or run_id not in {s.ref for s in self.shown}:
             return
         self._selected_shown = run_id
         table = self.query_one("#runs", DataTable)
@@ -322,26 +349,27 @@ class RunsScreen(ChartsScreen):
 
     @property
     def highlighted_id(self) -> str | None:
+        """The highlighted run's ref (``gpu1:RUN`` for a run of another host)."""
         table = self.query_one("#runs", DataTable)
         if not self.shown or not 0 <= table.cursor_row < len(self.shown):
             return None
-        return self.shown[table.cursor_row].id
+        return self.shown[table.cursor_row].ref
 
     @property
     def highlighted(self) -> RunSummary | None:
         run_id = self.highlighted_id
-        return next((s for s in self.shown if s.id == run_id), None)
+        return next((s for s in self.shown if s.ref == run_id), None)
 
     # ------------------------------------------------------------------ the selected run
 
     @on(DataTable.RowHighlighted, "#runs")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        asked = self._details_pending[1].id if self._details_pending is not None else None
+        asked = self._details_pending[1].ref if self._details_pending is not None else None
         if event.row_key.value and event.row_key.value != asked:  # not read twice when the table is filled
             self._load_details(event.row_key.value)
 
     def _load_details(self, run_id: str) -> None:
-        summary = next((s for s in self.summaries if s.id == run_id), None)
+        summary = next((s for s in self.summaries if s.ref == run_id), None)
         if summary is not None:
             # A run the app follows (every run in progress) has its history at hand: re-reading a
             # long metrics.jsonl every poll would hold the interpreter away from the UI thread.
@@ -369,11 +397,11 @@ class RunsScreen(ChartsScreen):
             super().worker_failed(group, error)
 
     def _show_details(self, details: RunDetails, summary: RunSummary) -> None:
-        if details.run.id != self.highlighted_id:
+        if run_ref(details.run) != self.highlighted_id:
             return  # the highlight moved on meanwhile
-        same_run = self.details is not None and self.details.run.id == details.run.id
+        same_run = self.details is not None and self.details.run.path == details.run.path
         self.details = details
-        self.query_one("#run-details").border_title = details.run.id
+        self.query_one("#run-details").border_title = summary.ref
         self.query_one("#run-summary", Static).update(summary_text(summary, details))
         self._show_checkpoints(details, keep=same_run, tested=bool(summary.test))
         history = details.history
@@ -395,17 +423,26 @@ class RunsScreen(ChartsScreen):
 
     # ------------------------------------------------------------------ actions
 
-    def _selected_run(self) -> tuple[RunSummary, RunDir] | None:
+    def _selected_run(self, here_only: str = "") -> tuple[RunSummary, RunDir] | None:
+        """The highlighted run and its folder; ``here_only``: what cannot be done yet to a run of
+        another host (its checkpoints stay there), said in one line instead."""
         summary = self.highlighted
         if summary is None:
             self.notify("No run is selected", severity="warning", timeout=3)
+            return None
+        if here_only and summary.host:
+            self.notify(
+                f"{here_only} is not on remote runs yet: pull it first (workbench pull {summary.ref})",
+                severity="warning",
+                timeout=8,
+            )
             return None
         return summary, RunDir(Path(summary.path))
 
     def action_evaluate(self) -> None:
         from workbench.tui.runs.evaluation import EvaluationScreen
 
-        selected = self._selected_run()
+        selected = self._selected_run(here_only="Evaluating")
         if selected is None:
             return
         options = self.query_one("#checkpoints", OptionList)
@@ -432,7 +469,7 @@ class RunsScreen(ChartsScreen):
         self.app.switch_mode("train")
 
     def action_resume(self) -> None:
-        selected = self._selected_run()
+        selected = self._selected_run(here_only="Resuming")
         if selected is not None:
             self._check_resumable(*selected)
 
@@ -474,7 +511,7 @@ class RunsScreen(ChartsScreen):
         self.app.call_from_thread(self.app.open_experiment, config, f"run {summary.id}")
 
     def action_delete(self) -> None:
-        selected = self._selected_run()
+        selected = self._selected_run(here_only="Deleting")
         if selected is None:
             return
         summary, run = selected
@@ -516,7 +553,7 @@ class RunsScreen(ChartsScreen):
     def action_inside(self) -> None:
         from workbench.tui.runs.inside import InsideScreen
 
-        selected = self._selected_run()
+        selected = self._selected_run(here_only="Looking inside")
         if selected is not None:
             self.app.push_screen(InsideScreen(selected[1]))
 
@@ -535,18 +572,18 @@ class RunsScreen(ChartsScreen):
         summary = self.highlighted
         if summary is None:
             return
-        if summary.id in self.marked:
-            self.marked.remove(summary.id)
+        if summary.ref in self.marked:
+            self.marked.remove(summary.ref)
         else:
-            self.marked.append(summary.id)
+            self.marked.append(summary.ref)
         table = self.query_one("#runs", DataTable)
-        table.update_cell(summary.id, table.ordered_columns[0].key, self._cells(summary)[0])
+        table.update_cell(summary.ref, table.ordered_columns[0].key, self._cells(summary)[0])
         self._show_sort_note()
         if len(self.marked) == 1:
             self.set_hint("Marked. Highlight another run and press v to compare, or mark a second one")
 
     def action_mark_all(self) -> None:
-        listed = [s.id for s in self.shown]
+        listed = [s.ref for s in self.shown]
         self.marked = (
             []
             if all(run_id in self.marked for run_id in listed)
@@ -554,13 +591,13 @@ class RunsScreen(ChartsScreen):
         )
         table = self.query_one("#runs", DataTable)
         for summary in self.shown:
-            table.update_cell(summary.id, table.ordered_columns[0].key, self._cells(summary)[0])
+            table.update_cell(summary.ref, table.ordered_columns[0].key, self._cells(summary)[0])
         self._show_sort_note()
 
     def action_compare(self) -> None:
         from workbench.tui.runs.compare import CompareScreen
 
-        by_id = {s.id: s for s in self.summaries}
+        by_id = {s.ref: s for s in self.summaries}
         chosen = [run_id for run_id in self.marked if run_id in by_id]
         highlighted = self.highlighted_id
         if len(chosen) == 1 and highlighted and highlighted != chosen[0]:
@@ -633,6 +670,23 @@ class RunsScreen(ChartsScreen):
         ):
             return None
         return super().check_action(action, parameters)
+
+
+#: The colour of each state of a host's connection.
+CONNECTION_STYLES = {CONNECTED: "green", CONNECTING: "yellow", RECONNECTING: "yellow", UNREACHABLE: "bold red"}
+
+
+def hosts_text(states: Iterable[HostState]) -> Text:
+    """:func:`workbench.hosts.overview.hosts_line`, each host's state in its colour."""
+    states = list(states)
+    line = hosts_line(states)
+    text = Text(line)
+    for state in states:
+        words = state.words
+        start = line.find(words)
+        if start >= 0:
+            text.stylize(CONNECTION_STYLES.get(state.connection.state, ""), start + len(state.name) + 1, start + len(words))
+    return text
 
 
 def summary_text(summary: RunSummary, details: RunDetails) -> Text:

@@ -30,6 +30,7 @@ from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
 from workbench.runs.history import RunHistory
 from workbench.runs.listing import STATE_STYLES
+from workbench.runs.mirrored import run_ref
 from workbench.runs.words import headline as headline_segments
 from workbench.runs.words import state_word
 from workbench.scheduling.plan import DETACHED, QUEUED, How
@@ -245,12 +246,12 @@ class TrainScreen(ChartsScreen):
 
     @work(thread=True, group="control", exit_on_error=False)
     def _send(self, run: RunDir, action: str) -> None:
-        from workbench.runs.process_control import send_request
-
+        """A signal to the run's process, or the far command through its host's session (a run of
+        another host), off the UI thread: either may wait."""
         try:
-            send_request(run, action)
-        except WorkbenchError as error:  # expected: the run ended, or is not this user's
-            self.post_message(ControlRefused(run.id, describe_error(error)))
+            self.app.control_run(run, action)
+        except WorkbenchError as error:  # expected: the run ended, or is not this user's, or its host is out of reach
+            self.post_message(ControlRefused(run_ref(run), describe_error(error)))
 
     def on_control_refused(self, message: ControlRefused) -> None:
         followed = self.app.runs.followed.get(message.run_id)

@@ -1,0 +1,152 @@
+"""Runs of other hosts in the app (issue 28): listed with a host column, the state of each
+connection in a line, followed live from their mirror, controlled through their host's session.
+
+The mirrors are written here by the mirror's own functions (:mod:`workbench.hosts.mirror`), from
+real run folders, exactly as a host's session writes them. The hosts' sessions are real too: the
+host ``gpu1`` is ``gpu1.invalid``, a name that never resolves (RFC 6761), so its session finds it
+out of reach at once and says so, as it would of a box that is down.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from textual.widgets import DataTable
+
+from workbench.experiment.draft import Draft
+from workbench.hosts import mirror
+from workbench.hosts.remotes import Remote
+from workbench.runs import events as ev
+from workbench.runs.folder import RunDir
+from workbench.runs.history import TIME_KEY
+from workbench.tui.app import WorkbenchApp
+from workbench.tui.runs.compare import CompareScreen
+from workbench.tui.runs.screen import RunsScreen
+from workbench.tui.train.screen import TrainScreen
+
+from .helpers import SIZE, fixed_experiment, screen_text, wait_for
+from .runs import recorded_run
+
+DOWN = Remote("gpu1", "gpu1.invalid")
+
+
+def mirrored(host: str, name: str, *, finish: bool = True, val_acc: tuple[float, ...] = (0.5, 0.7, 0.9)) -> RunDir:
+    """A real run recorded here, then moved into ``host``'s mirror as its session writes one:
+    its status naming the host, its config, its metrics appended from offset 0."""
+    run = recorded_run(name, val_acc=val_acc, finish=finish)
+    copy = mirror.mirrored_run(host, run.id)
+    mirror.write_config(copy, run.config_path.read_text(encoding="utf-8"))
+    status = json.loads(run.status_path.read_text(encoding="utf-8"))
+    if not finish:
+        status["state"] = "running"
+    mirror.write_status(copy, host, status)
+    assert mirror.append_metrics(copy, 0, run.metrics_path.read_bytes())
+    shutil.rmtree(run.path)
+    return copy
+
+
+def app_with(*remotes: Remote, start: str = "runs") -> WorkbenchApp:
+    return WorkbenchApp(Draft(fixed_experiment(), source="test"), start=start, remotes=remotes)
+
+
+def runs_screen(app: WorkbenchApp) -> RunsScreen:
+    screen = app.screen
+    assert isinstance(screen, RunsScreen)
+    return screen
+
+
+async def test_the_runs_screen_lists_each_hosts_runs_in_a_host_column_with_its_connection_state() -> None:
+    recorded_run("laptop-run", val_acc=(0.5,))
+    remote = mirrored("gpu1", "box-run")
+    app = app_with(DOWN)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(runs_screen(app).shown) == 2, what="both runs listed")
+        screen = runs_screen(app)
+        assert screen.columns[0] == "host"
+        table = screen.query_one("#runs", DataTable)
+        hosts = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert hosts == {"here", "gpu1"}
+        # The session found the host out of reach: the line says since when, and why.
+        await wait_for(pilot, lambda: "gpu1 unreachable since" in screen_text(app), what="the host's state")
+        line = next(row for row in screen_text(app).splitlines() if "hosts:" in row)
+        assert "(ssh: Could not resolve hostname" in line and len(line.rstrip()) <= SIZE[0]
+        # The run of the host that is down stays listed, as its mirror last had it.
+        summary = next(s for s in screen.shown if s.host)
+        assert summary.ref == f"gpu1:{remote.id}" and summary.state == "finished"
+        await pilot.press("slash", *"gpu1", "enter")
+        await wait_for(pilot, lambda: [s.ref for s in screen.shown] == [summary.ref], what="the filter on the host")
+
+
+async def test_enter_on_a_remote_run_follows_it_live_from_its_mirror_with_its_whole_history() -> None:
+    remote = mirrored("gpu1", "box-run", finish=False, val_acc=(0.5, 0.7))
+    app = app_with(DOWN)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(runs_screen(app).shown) == 1, what="the remote run listed")
+        assert runs_screen(app).shown[0].state == "running"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen) and app.runs.shown is not None)
+        assert app.runs.shown_id == f"gpu1:{remote.id}" and app.runs.shown.host == "gpu1"
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.query_one("#epochs", DataTable).row_count == 2, what="the backfill")
+        # The session appends the next epoch to the mirror: it reaches the screen live.
+        epoch = ev.EpochEnded(
+            epoch=3,
+            epochs=3,
+            train={"loss": 0.2, "acc": 0.95},
+            val={"loss": 0.25, "acc": 0.93},
+            lr=0.01,
+            duration_s=0.1,
+            samples_per_s=1000.0,
+            is_best=True,
+            best_epoch=3,
+            best_value=0.93,
+            monitor="val_acc",
+        )
+        line = (json.dumps(epoch.to_dict() | {TIME_KEY: 1.0}) + "\n").encode()
+        assert mirror.append_metrics(remote, mirror.metrics_size(remote), line)
+        await wait_for(pilot, lambda: screen.query_one("#epochs", DataTable).row_count == 3, what="the live epoch")
+        assert "gpu1:" in screen_text(app).splitlines()[0] or app.runs.shown.id.startswith("gpu1:")
+
+
+async def test_pause_on_a_remote_run_goes_to_its_hosts_session_and_a_refusal_is_one_line() -> None:
+    mirrored("gpu1", "box-run", finish=False, val_acc=(0.5,))
+    app = app_with(DOWN, start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(runs_screen(app).shown) == 1 and app.sessions is not None)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen) and app.runs.shown is not None)
+        await wait_for(pilot, lambda: app.runs.shown.live, what="the remote run shown live")
+        await pilot.press("p")
+        # No process here is signalled: the far `pause` goes through ssh, which cannot reach gpu1.
+        await wait_for(pilot, lambda: any("gpu1.invalid" in n.message for n in app._notifications), what="the session's refusal")
+        refusal = next(n for n in app._notifications if "gpu1.invalid" in n.message)
+        assert refusal.severity == "error" and "\n" not in refusal.message and "Traceback" not in refusal.message
+        await wait_for(pilot, lambda: app.runs.shown.requested == "", what="the request dropped")
+
+
+async def test_evaluate_and_resume_on_a_remote_run_say_to_pull_it_first() -> None:
+    remote = mirrored("gpu1", "box-run")
+    app = app_with(DOWN)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(runs_screen(app).shown) == 1)
+        for key, what in (("e", "Evaluating"), ("r", "Resuming")):
+            await pilot.press(key)
+            expected = f"{what} is not on remote runs yet: pull it first (workbench pull gpu1:{remote.id})"
+            await wait_for(pilot, lambda expected=expected: any(n.message == expected for n in app._notifications))
+        assert isinstance(app.screen, RunsScreen)
+
+
+async def test_compare_mixes_a_run_of_this_machine_and_one_of_a_host() -> None:
+    recorded_run("laptop-run", val_acc=(0.5, 0.6))
+    mirrored("gpu1", "box-run", val_acc=(0.5, 0.7, 0.9))
+    app = app_with(DOWN)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(runs_screen(app).shown) == 2)
+        await pilot.press("m", "down")
+        await wait_for(pilot, lambda: runs_screen(app).highlighted_id != runs_screen(app).marked[0])
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+        compare = app.screen
+        await wait_for(pilot, lambda: "box-run" in screen_text(app) and "laptop-run" in screen_text(app))
+        assert {s.host for s in compare.summaries} == {"", "gpu1"}

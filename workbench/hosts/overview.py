@@ -1,0 +1,68 @@
+"""What the near app shows of its hosts: every host's runs with this machine's, the state of each
+connection in a line, and each host's GPUs in words.
+
+Read from the mirror alone (:mod:`workbench.hosts.mirror`): the hosts' sessions keep it current
+on their own threads, so a listing here never waits on a network, and a host that is down
+lists the runs it had, with its connection's state saying since when it is out of reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.hosts.mirror import CONNECTING, UNREACHABLE, Connection, host_runs_dir, read_connection
+from workbench.runs.listing import RunSummary, list_runs
+
+
+@dataclass(frozen=True)
+class HostState:
+    """One host's connection as the app shows it."""
+
+    name: str
+    connection: Connection
+
+    @property
+    def words(self) -> str:
+        """``gpu1 connected``, ``gpu2 reconnecting``, ``gpu3 unreachable since 14:05``."""
+        state = self.connection.state
+        since = self.connection.since_local()
+        return f"{self.name} {state} since {since}" if state == UNREACHABLE and since else f"{self.name} {state}"
+
+
+def host_states(names: Sequence[str]) -> list[HostState]:
+    """Each host's connection as its session last wrote it (``connecting`` before the first word)."""
+    return [HostState(name, read_connection(name) or Connection(state=CONNECTING)) for name in names]
+
+
+def hosts_line(states: Sequence[HostState]) -> str:
+    """The Runs screen's line about the hosts: ``hosts: gpu1 connected · gpu2 unreachable since
+    14:05 (ssh: connect to host gpu2 port 22: Connection refused)``; the reason of the first
+    host out of reach ends it (the line is cut at the screen's edge)."""
+    if not states:
+        return ""
+    line = "hosts: " + " · ".join(state.words for state in states)
+    down = next((s for s in states if s.connection.state != "connected" and s.connection.message), None)
+    return f"{line} ({down.connection.message})" if down is not None else line
+
+
+def list_everywhere(names: Sequence[str]) -> list[RunSummary]:
+    """The runs of this machine, then those of each host from its mirror, each oldest first."""
+    summaries = list_runs()
+    for name in names:
+        summaries.extend(list_runs(host_runs_dir(name)))
+    return summaries
+
+
+def gpu_words(gpu: dict[str, Any]) -> str:
+    """One GPU of a host in a line: ``0 NVIDIA H100 · 12.0/80.0 GB used · training RUN`` (``idle``)."""
+    name = gpu.get("name") or "GPU"
+    used, total = gpu.get("memory_used_mb"), gpu.get("memory_total_mb")
+    memory = (
+        f" · {used / 1024:.1f}/{total / 1024:.1f} GB used"
+        if isinstance(used, int | float) and isinstance(total, int | float)
+        else ""
+    )
+    busy = gpu.get("busy_with")
+    return f"{gpu.get('index', '?')} {name}{memory} · {f'training {busy}' if busy else 'idle'}"
