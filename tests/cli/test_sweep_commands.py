@@ -4,19 +4,14 @@ them. A stand-in holds the queue's lock, so what is queued waits and nothing tra
 from __future__ import annotations
 
 import json
-import signal
 from pathlib import Path
 
 import pytest
 
-from tests.processes import hold_lock
-from tests.tui.runs import recorded_run
 from workbench.cli import main
 from workbench.experiment.presets import load_experiment
-from workbench.experiment.sweep_points import plan_points
 from workbench.scheduling import queue
-from workbench.scheduling.feeder import apply_halving, metric_at
-from workbench.scheduling.sweep import create_sweep, find_sweep, point_entry_id
+from workbench.scheduling.sweep import find_sweep, point_entry_id
 from workbench.schema.sweep import SweepSpec, dumps_sweep, parse_axis
 
 #: Slow: each starts a process that holds the queue's lock, standing in for its feeder.
@@ -91,16 +86,3 @@ def test_one_queued_run_is_planned_as_any_launch_its_device_and_workers_in_its_e
     status, out, _ = run(capsys, "train", "digits-mlp", "--queue", "--json")
     assert status == 0 and json.loads(out) == {"queue_entry": queue.read_queue().entries[-1].id}
     assert len(queue.read_queue().entries) == 2
-
-
-def test_successive_halving_stops_a_point_in_the_worst_half_at_its_epoch() -> None:
-    base = load_experiment("spirals-mlp")
-    spec = SweepSpec((parse_axis("optimizer.lr=0.01,0.1,0.3"),), halving=(1,))
-    sweep = create_sweep(base, spec, plan_points(base, spec))
-    good = recorded_run("a", "spirals-mlp", val_acc=(0.9,), sweep=sweep.id)
-    bad = recorded_run("b", "spirals-mlp", val_acc=(0.2,), finish=False, sweep=sweep.id)
-    assert metric_at(bad, "val_acc", 1) == 0.2 and metric_at(good, "val_acc", 2) is None
-    trainer = hold_lock(bad)  # its stand-in trainer: the stop request is a SIGTERM to it
-    apply_halving([(bad, bad.read_status())])
-    assert trainer.wait(timeout=30) == -signal.SIGTERM
-    assert json.loads((sweep.path / "halving.json").read_text()) == {bad.id: [1]}

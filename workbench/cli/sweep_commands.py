@@ -1,12 +1,17 @@
-"""``workbench sweep list|show|cancel``: sweeps from the shell (``workbench train --sweep``
+"""``workbench sweep list|show|cancel|work``: sweeps from the shell (``workbench train --sweep``
 starts them: :mod:`workbench.cli.sweep_training`). ``sweep show`` prints the sweep's table,
-best point first, as the app's sweep view shows it (:mod:`workbench.scheduling.sweep_table`).
+best point first, as the app's sweep view shows it (:mod:`workbench.scheduling.sweep_table`),
+then every trial of its study with the host that ran it. ``sweep work SWEEP --storage URL``
+feeds a sweep whose study is in a database from this machine's own queue, until its points are
+all taken.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
+from typing import Any
 
 from rich.console import Console
 
@@ -33,6 +38,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     cancel = actions.add_parser("cancel", help="take a sweep's queued points out of the queue (its running ones go on)")
     cancel.add_argument("sweep", metavar="SWEEP", help="sweep id, a unique prefix of one, or 'latest'")
     cancel.set_defaults(handler=sweep_cancel_command)
+    work = actions.add_parser(
+        "work",
+        help="feed a sweep whose study is in a database from this machine's queue (one run per GPU) until its points are taken",
+    )
+    work.add_argument("sweep", metavar="SWEEP", help="the sweep's id (its study's name), as `workbench train --sweep` printed it")
+    work.add_argument("--storage", metavar="URL", required=True, help="the database its study is in (postgresql://...)")
+    work.add_argument("--parallel", type=int, metavar="K", help="runs this machine trains at once (default: one per GPU)")
+    work.add_argument("--device", metavar="DEVICE", help="the device of its runs (default: each point's own)")
+    work.set_defaults(handler=sweep_work_command)
 
 
 def sweep_list_command(args: argparse.Namespace, console: Console) -> int:
@@ -106,6 +120,36 @@ def sweep_show_command(args: argparse.Namespace, console: Console) -> int:
         console.print(
             f"best: {best.id}  (open it: workbench {best.path}/config.toml)", markup=False, highlight=False, soft_wrap=True
         )
+    _print_trials(sweep, console)
+    return 0
+
+
+def _print_trials(sweep: Any, console: Console) -> None:
+    """Every trial of the sweep's study, on whichever machine it ran, best first."""
+    from workbench.cli.run_commands import text_table
+    from workbench.scheduling.sweep_table import trial_table
+
+    trials = trial_table(sweep)
+    if trials is None or not trials.rows:
+        return
+    console.print(f"its study: {trials.text}", markup=False, highlight=False, soft_wrap=True)
+    right = {"#", "value", "epochs"}
+    console.print(text_table(trials.header, trials.rows, right=right, ruled=console.is_terminal), crop=False, soft_wrap=True)
+
+
+def sweep_work_command(args: argparse.Namespace, console: Console) -> int:
+    from workbench.scheduling import queue
+    from workbench.scheduling.feeder import feed
+    from workbench.scheduling.sweep import join_sweep
+
+    if args.parallel is not None:
+        if args.parallel < 1:
+            raise WorkbenchError(f"--parallel {args.parallel}: give 1 or more runs at once")
+        queue.write_settings(parallel=args.parallel)
+    sweep = join_sweep(args.sweep, args.storage, device=args.device or "")
+    console.print(f"feeding sweep {sweep.id} from {queue.queue_dir()}", markup=False, highlight=False, soft_wrap=True)
+    while feed() != 0:  # this home's feeder has it: wait until it is done
+        time.sleep(2.0)
     return 0
 
 

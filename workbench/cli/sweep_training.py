@@ -17,7 +17,7 @@ from dataclasses import replace
 from rich.console import Console
 
 from workbench.errors import WorkbenchError
-from workbench.schema.sweep import Axis, SweepSpec
+from workbench.schema.sweep import PRUNERS, SAMPLERS, Axis, SweepSpec, checked_spec
 
 SWEEP_HELP = (
     "vary a numeric setting over values (optimizer.lr=0.001,0.003,0.01: a grid with the other axes) or a range to "
@@ -34,7 +34,27 @@ def add_sweep_arguments(train: argparse.ArgumentParser) -> None:
     group.add_argument("--sweep-seed", type=int, metavar="S", help="seed of the random points (default 0)")
     group.add_argument("--max-points", type=int, metavar="N", help="allow a sweep of more than 256 points")
     group.add_argument(
-        "--halving", metavar="EPOCHS", help="successive halving: at these epochs (e.g. 2,4) stop points in the worst half so far"
+        "--sampler",
+        choices=SAMPLERS,
+        help="how points are drawn: grid (every value, the default), random (with --samples), or Optuna's tpe, cmaes, gp "
+        "(with --samples: each point drawn when a slot frees, learning from those that ended)",
+    )
+    group.add_argument(
+        "--pruner",
+        choices=PRUNERS,
+        help="stop poor points early from their epoch metrics: halving (successive halving, at --halving epochs), "
+        "hyperband, median; a pruned point keeps a checkpoint and shows 'pruned'",
+    )
+    group.add_argument(
+        "--halving",
+        metavar="EPOCHS",
+        help="successive halving: stop the worst half of the points at the first of these epochs, then at twice it... (e.g. 2,4)",
+    )
+    group.add_argument(
+        "--storage",
+        metavar="URL",
+        help="keep the sweep's Optuna study in this database (postgresql://..., mysql://...) so that other machines' "
+        "queues feed it with `workbench sweep work SWEEP --storage URL` (default: a file in the sweep's folder)",
     )
     group.add_argument(
         "--parallel", type=int, metavar="K", help="runs the queue trains at once (default: one per GPU, one without)"
@@ -51,8 +71,12 @@ def wants_sweep(args: argparse.Namespace) -> bool:
     sweep = bool(args.sweep) or has_sweep_table(resolve(args.experiment))
     if args.tensorboard is not None and (sweep or args.queue):
         raise WorkbenchError("train: --tensorboard is for one run; it cannot go with --sweep or --queue yet")
-    if not sweep and any(v is not None for v in (args.samples, args.sweep_seed, args.max_points, args.halving)):
-        raise WorkbenchError("train: --samples, --sweep-seed, --max-points and --halving go with --sweep (or a [sweep] file)")
+    options = (args.samples, args.sweep_seed, args.max_points, args.halving, args.sampler, args.pruner, args.storage)
+    if not sweep and any(v is not None for v in options):
+        raise WorkbenchError(
+            "train: --samples, --sweep-seed, --max-points, --sampler, --pruner, --halving and --storage go with --sweep "
+            "(or a [sweep] file)"
+        )
     return sweep
 
 
@@ -73,14 +97,21 @@ def queue_sweep(args: argparse.Namespace, console: Console) -> int:
     if args.parallel is not None and args.parallel < 1:
         raise WorkbenchError(f"--parallel {args.parallel}: give 1 or more runs at once")
     spec = _with_options(spec, args, [parse_axis(text) for text in args.sweep])
-    sweep, points = start_sweep(base, spec, notify=args.notify or "", device=args.device or "", parallel=args.parallel)
+    sweep, points = start_sweep(
+        base, spec, notify=args.notify or "", device=args.device or "", parallel=args.parallel, storage=args.storage or ""
+    )
     if args.json:
-        console.print_json(json.dumps({"sweep": sweep.id, "folder": str(sweep.path), "points": [p.values for p in points]}))
+        console.print_json(
+            json.dumps(
+                {"sweep": sweep.id, "folder": str(sweep.path), "sampler": spec.sampler_name, "points": [p.values for p in points]}
+            )
+        )
         return 0
     console.print(sweep.id, markup=False, highlight=False)
     if console.is_terminal:
+        count = len(points) or spec.samples
         console.print(
-            f"{len(points)} points queued ({sweep.path}); watch: workbench sweep show {sweep.id} · workbench queue · "
+            f"{count} points queued ({sweep.path}); watch: workbench sweep show {sweep.id} · workbench queue · "
             f"cancel: workbench sweep cancel {sweep.id}",
             markup=False,
             highlight=False,
@@ -103,7 +134,11 @@ def _with_options(spec: SweepSpec | None, args: argparse.Namespace, axes: list[A
         spec = replace(spec, max_points=args.max_points)
     if args.halving is not None:
         spec = replace(spec, halving=_epochs(args.halving))
-    return spec
+    if args.sampler is not None:
+        spec = replace(spec, sampler=args.sampler)
+    if args.pruner is not None:
+        spec = replace(spec, pruner=args.pruner)
+    return checked_spec(spec, "train")
 
 
 def _epochs(text: str) -> tuple[int, ...]:

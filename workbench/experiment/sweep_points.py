@@ -3,7 +3,9 @@
 :func:`plan_points` checks the axes against the base experiment (each names a numeric setting
 the experiment has), counts the points (refusing a sweep larger than its limit, with the
 count), draws them (the grid, or ``samples`` random points from ``seed``), and validates every
-point as the experiment it will be. A sweep with one invalid point starts nothing. Torch-free.
+point as the experiment it will be. A sweep with one invalid point starts nothing. A learning
+sampler's points (TPE, CMA-ES, GP) are drawn one by one as the sweep runs: none is planned, and
+each is validated by :func:`point_config` when drawn. Torch-free.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from workbench.experiment.validation import validate
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
 from workbench.schema.params import format_value
-from workbench.schema.sweep import Axis, SweepSpec
+from workbench.schema.sweep import Axis, SweepSpec, checked_spec
 
 #: Significant digits of a sampled value: 0.0031 reads (and compares) better than 0.003097316.
 SAMPLED_DIGITS = 3
@@ -40,7 +42,18 @@ class SweepPoint:
 
 
 def plan_points(base: RunConfig, spec: SweepSpec) -> list[SweepPoint]:
-    """Every point of the sweep, validated; a ConfigError line for the first thing wrong."""
+    """Every planned point of the sweep, validated (none for a learning sampler: its points are
+    drawn as it runs); a ConfigError line for the first thing wrong."""
+    base, integer = checked_base(base, spec)
+    if not spec.planned:
+        return []
+    return [point_config(base, number, values) for number, values in enumerate(_draw(spec, integer), start=1)]
+
+
+def checked_base(base: RunConfig, spec: SweepSpec) -> tuple[RunConfig, dict[str, bool]]:
+    """The validated base experiment, and for each axis whether its setting is a whole number;
+    a ConfigError line for an axis the experiment cannot take, or too many points."""
+    checked_spec(spec, "the sweep")
     if not spec.axes:
         raise ConfigError("the sweep has no axes; add one, e.g. --sweep optimizer.lr=0.001,0.01", field="sweep")
     base = validate(base)
@@ -56,16 +69,19 @@ def plan_points(base: RunConfig, spec: SweepSpec) -> list[SweepPoint]:
             f"use fewer values, or --max-points {count} to run them all",
             field="sweep",
         )
-    points = []
-    for number, values in enumerate(_draw(spec, settings), start=1):
-        overrides = [f"{setting}={format_value(value)}" for setting, value in values.items()]
-        try:
-            config = validate(config_io.apply_overrides(base, overrides))
-        except ConfigError as error:
-            shown = " ".join(overrides)
-            raise ConfigError(f"sweep point {number} ({shown}): {error}", field=error.field) from None
-        points.append(SweepPoint(number, values, config))
-    return points
+    integer = {a.setting: isinstance(settings[a.setting], int) and not isinstance(settings[a.setting], bool) for a in spec.axes}
+    return base, integer
+
+
+def point_config(base: RunConfig, number: int, values: dict[str, float | int]) -> SweepPoint:
+    """Point ``number``: the base experiment with the axes' ``values``, validated."""
+    overrides = [f"{setting}={format_value(value)}" for setting, value in values.items()]
+    try:
+        config = validate(config_io.apply_overrides(base, overrides))
+    except ConfigError as error:
+        shown = " ".join(overrides)
+        raise ConfigError(f"sweep point {number} ({shown}): {error}", field=error.field) from None
+    return SweepPoint(number, values, config)
 
 
 def point_count(spec: SweepSpec) -> int:
@@ -109,7 +125,7 @@ def _class_defaults(base: RunConfig, spec: SweepSpec, settings: dict[str, Any]) 
     return found
 
 
-def _draw(spec: SweepSpec, settings: dict[str, Any]) -> list[dict[str, float | int]]:
+def _draw(spec: SweepSpec, integer: dict[str, bool]) -> list[dict[str, float | int]]:
     if spec.is_grid:
         ranges = [a for a in spec.axes if a.kind != "values"]
         if ranges:
@@ -122,7 +138,6 @@ def _draw(spec: SweepSpec, settings: dict[str, Any]) -> list[dict[str, float | i
             for combo in itertools.product(*(a.values for a in spec.axes))
         ]
     rng = random.Random(spec.seed)
-    integer = {a.setting: isinstance(settings[a.setting], int) for a in spec.axes}
     return [{a.setting: _sample(a, rng, integer[a.setting]) for a in spec.axes} for _ in range(spec.samples)]
 
 

@@ -7,9 +7,12 @@ it stopped (its claims are recovered: each entry runs once). Every half second, 
 when a run's process ends, it looks at the files: the queue's live runs (slots in use), the
 waiting entries, the sweeps. It starts the first entries while slots are free (``parallel``; by
 default one per GPU, one on a machine without), on a GPU of their own when there are several;
-stops the worst half of a sweep's points at its halving epochs; tells the sweep's ``--notify``
-when a sweep has ended, and the queue's when the queue has run dry. Then it exits: nothing
-waits in the background for nothing. It trains nothing itself and imports no torch.
+a sweep's entry takes its point from the sweep's Optuna study when it starts (ask), each
+point's epoch metrics go to its trial and its pruner may stop it (report), and the study is
+told how each point's run ended (tell: :mod:`workbench.scheduling.sweep_study`); it tells the
+sweep's ``--notify`` when a sweep has ended, and the queue's when the queue has run dry. Then it
+exits: nothing waits in the background for nothing. It trains nothing itself and imports no
+torch.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import time
 
 from workbench.atomic import atomic_write_bytes
 from workbench.errors import WorkbenchError, describe_error
+from workbench.experiment.sweep_points import checked_base, point_config
 from workbench.formatting import counted
 from workbench.outputs.notify import deliver
 from workbench.paths import runs_dir
@@ -27,19 +31,20 @@ from workbench.runs.folder import RunDir
 from workbench.runs.liveness import RunBusyError, RunLock, lock_is_held
 from workbench.runs.process_control import send_request
 from workbench.runs.resume_rules import starts_over
-from workbench.runs.status import INTERRUPTED, LIVE_STATES, RunStatus
+from workbench.runs.status import INTERRUPTED, LIVE_STATES, PRUNE_MARK, RunStatus
 from workbench.runs.store import remove_abandoned_creations, runs_with_status
 from workbench.scheduling import queue
 from workbench.scheduling.launch import gpu_count, workers_of
 from workbench.scheduling.plan import carry_out, plan_new_run, plan_resume
 from workbench.scheduling.sweep import ENDED, SweepDir, all_sweeps, queue_lost_points, sweep_progress, sweeps_dir
+from workbench.scheduling.sweep_study import Studies, storage_errors
 from workbench.scheduling.sweep_table import sweep_table
-from workbench.schema.monitor import higher_is_better, split_monitor
+from workbench.schema.config import RunConfig
+from workbench.schema.sweep import SweepSpec
 
 POLL_S = 0.5
 #: How often the feeder looks whether a training run's process has ended (a lock probe each).
 WAKE_S = 0.05
-HALVING_FILE = "halving.json"
 
 
 def free_gpu(gpus: int, in_use: set[str]) -> str:
@@ -62,6 +67,7 @@ def feed(poll_s: float = POLL_S) -> int:
     gpus = gpu_count()
     devices: dict[str, str] = {}  # run id -> the GPU this feeder gave it
     restarts: dict[str, int] = {}  # run id -> times this feeder started it again
+    studies = SweepStudies()
     started = 0
     try:
         for entry_id in queue.recover_claims():
@@ -77,15 +83,16 @@ def feed(poll_s: float = POLL_S) -> int:
             if _restart_lost_starts(runs, slots, restarts, gpus):
                 runs = queue.queue_runs()  # those started again are live now
             live = [(run, status) for run, status, state in runs if state in LIVE_STATES]
+            studies.tell_ended(runs, restarts)
             listing = queue.read_queue()
             _end_sweeps(listing)
-            apply_halving(live)
+            studies.prune(live)
             if not listing.entries and not live:
                 break
             in_use = {devices.get(run.id) or status.device for run, status in live}
             for entry in listing.entries[: max(0, slots - len(live))]:
                 gpu = free_gpu(gpus, in_use)
-                run = _start(entry, gpu, gpus)
+                run = _start(entry, gpu, gpus, studies)
                 if run is not None:
                     started += 1
                     devices[run.id] = gpu
@@ -140,15 +147,26 @@ def _wait_for_a_slot(live: list[tuple[RunDir, RunStatus]], poll_s: float) -> Non
             return
 
 
-def _start(entry: queue.QueueEntry, gpu: str, gpus: int) -> RunDir | None:
+def _start(entry: queue.QueueEntry, gpu: str, gpus: int, studies: SweepStudies) -> RunDir | None:
     """Claim the entry and start its run (on ``gpu``, when one is given; ``gpus``: this
-    machine's); None when it was cancelled meanwhile, or when it can no longer start (its
-    experiment refused now, a dataset file gone, more workers than GPUs): then it is set aside,
-    with the reason, in the queue's refused/ folder, and the queue goes on."""
+    machine's); None when it was cancelled meanwhile, when its sweep's study has no point left
+    for it (its points all taken, here or on other machines), or when it can no longer start
+    (its experiment refused now, a dataset file gone, more workers than GPUs): then it is set
+    aside, with the reason, in the queue's refused/ folder, and the queue goes on."""
     if not queue.claim(entry):
         return None
     try:
         experiment = entry.experiment()
+        if entry.sweep:
+            try:
+                point = studies.point_of(entry, experiment)
+            except StudyUnreachableError:
+                queue.unclaim(entry.id)
+                return None
+            if point is None:
+                queue.release_claim(entry.id)
+                return None
+            experiment = point
         workers = workers_of(experiment)
         # A GPU of its own only for a one-worker experiment that would take any GPU (several
         # workers take one GPU each themselves); its --device wins.
@@ -160,11 +178,13 @@ def _start(entry: queue.QueueEntry, gpu: str, gpus: int) -> RunDir | None:
         launched = carry_out(plan)
     except WorkbenchError as error:
         reason = describe_error(error)
+        studies.give_back(entry)
         queue.refuse_claim(entry.id, reason)
         print(f"{entry.id}: not started, set aside in {queue.queue_dir() / queue.REFUSED}: {reason}", flush=True)
         return None
     queue.release_claim(entry.id)
     print(f"{entry.id}: started run {launched.id}", flush=True)
+    studies.note_run(entry, launched.id)
     return launched.run
 
 
@@ -210,64 +230,114 @@ def _end_queue(started: int) -> None:
         deliver(target, {"queue": str(queue.queue_dir()), "state": "ended", "text": text})
 
 
-# ----------------------------------------------------------------------------- successive halving
+# ----------------------------------------------------------------------------- the sweeps' studies
 
 
-def apply_halving(live: list[tuple[RunDir, RunStatus]]) -> None:
-    """At each halving epoch of its sweep, stop a live point that is in the worst half of the
-    sweep's points that reached that epoch (by the monitored metric at that epoch). Points are
-    judged as they arrive (asynchronous halving): the first to arrive always goes on."""
-    for run, status in live:
-        if not status.sweep:
-            continue
-        sweep = SweepDir(sweeps_dir() / status.sweep)
-        rungs = [r for r in sweep.read_meta().get("halving", []) if isinstance(r, int) and r <= status.epochs_done]
-        if not rungs:
-            continue
-        decided = _read_decisions(sweep)
-        new = [rung for rung in rungs if rung not in decided.get(run.id, [])]
-        if not new:
-            continue  # decided already: nothing to write (the feeder polls twice a second)
-        for rung in new:
-            decided.setdefault(run.id, []).append(rung)
-            if _in_worst_half(run, status, rung, sweep):
-                try:
-                    send_request(run, "stop")
-                    print(f"{run.id}: stopped at epoch {rung} (worst half of sweep {status.sweep})", flush=True)
-                except WorkbenchError as error:
-                    print(f"{run.id}: {error}", file=sys.stderr, flush=True)
-                break
-        atomic_write_bytes(sweep.path / HALVING_FILE, json.dumps(decided).encode("utf-8"))
+class StudyUnreachableError(Exception):
+    """A sweep's study did not answer: its entry goes back in line."""
 
 
-def _read_decisions(sweep: SweepDir) -> dict[str, list[int]]:
-    try:
-        data = json.loads((sweep.path / HALVING_FILE).read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+class SweepStudies:
+    """The feeder's side of its sweeps' studies: the point an entry takes, the epochs reported
+    and the pruner obeyed while a point trains, how it ended told once it has. A sweep whose
+    study cannot be reached (a database gone) is named once a minute and skipped meanwhile: its
+    entries wait, its runs go on, and nothing is told until it answers."""
 
+    def __init__(self) -> None:
+        self.studies = Studies()
+        self.told: set[str] = set()  # run ids whose end was told (or found told)
+        self.specs: dict[str, tuple[SweepDir, RunConfig, SweepSpec] | None] = {}
+        self.said: dict[str, float] = {}  # sweep id -> when its problem was last printed
 
-def _in_worst_half(run: RunDir, status: RunStatus, rung: int, sweep: SweepDir) -> bool:
-    monitor = status.monitor
-    values = {}
-    for other, other_status in runs_with_status():
-        if other_status.sweep == sweep.id:
-            value = metric_at(other, monitor, rung)
-            if value is not None:
-                values[other.id] = value
-    if run.id not in values or len(values) < 2:
-        return False
-    ranked = sorted(values, key=values.__getitem__, reverse=higher_is_better(monitor))
-    keep = (len(ranked) + 1) // 2
-    return ranked.index(run.id) >= keep
+    def _sweep(self, sweep_id: str) -> tuple[SweepDir, RunConfig, SweepSpec] | None:
+        if sweep_id not in self.specs:
+            sweep = SweepDir(sweeps_dir() / sweep_id)
+            try:
+                base, spec = sweep.read_spec()
+            except WorkbenchError as error:
+                self._say(sweep_id, f"sweep {sweep_id}: {describe_error(error)}")
+                return None
+            self.specs[sweep_id] = None if spec is None else (sweep, base, spec)
+        return self.specs[sweep_id]
 
+    def _say(self, sweep_id: str, text: str) -> None:
+        if time.monotonic() - self.said.get(sweep_id, -3600.0) >= 60.0:
+            self.said[sweep_id] = time.monotonic()
+            print(text, file=sys.stderr, flush=True)
 
-def metric_at(run: RunDir, monitor: str, epoch: int) -> float | None:
-    """The monitored metric at the end of ``epoch``, from the run's metrics.jsonl."""
-    split, metric = split_monitor(monitor)
-    for record in run.read_events():
-        if record.get("event") == "EpochEnded" and record.get("epoch") == epoch:
-            value = (record.get(split) or {}).get(metric)
-            return float(value) if isinstance(value, int | float) else None
-    return None
+    def point_of(self, entry: queue.QueueEntry, experiment: RunConfig) -> RunConfig | None:
+        """The experiment of the point the study gives the entry, validated; None when it has none
+        left (or its study cannot be reached: the entry waits). A point refused raises."""
+        found = self._sweep(entry.sweep)
+        if found is None:
+            return experiment  # a sweep folder of an older version: its entries are its points
+        sweep, _, spec = found
+        integer = checked_base(experiment, spec)[1]
+        try:
+            asked = self.studies.ask(sweep.path, spec, sweep.storage, entry.id, entry.point, integer)
+        except storage_errors() as error:  # a database out of reach, a damaged journal
+            self._say(sweep.id, f"sweep {sweep.id}: its study cannot be asked, its points wait: {describe_error(error)}")
+            raise StudyUnreachableError(sweep.id) from None
+        if asked is None:
+            print(f"{entry.id}: not started: sweep {sweep.id} has no point left for it (all taken)", flush=True)
+            return None
+        return point_config(experiment, asked.trial + 1, asked.values).config
+
+    def give_back(self, entry: queue.QueueEntry) -> None:
+        found = self._sweep(entry.sweep) if entry.sweep else None
+        if found is not None:
+            sweep, _, spec = found
+            self.studies.give_back(sweep.path, spec, sweep.storage, entry.id)
+
+    def note_run(self, entry: queue.QueueEntry, run_id: str) -> None:
+        found = self._sweep(entry.sweep) if entry.sweep else None
+        if found is not None:
+            sweep, _, spec = found
+            self.studies.note_run(sweep.path, spec, sweep.storage, entry.id, run_id)
+
+    def prune(self, live: list[tuple[RunDir, RunStatus]]) -> None:
+        """Report each live point's new epochs to its trial; stop those its pruner prunes (they
+        keep a checkpoint and end ``pruned``)."""
+        for run, status in live:
+            found = self._sweep(status.sweep) if status.sweep and status.queue_entry else None
+            if found is None or (run.path / PRUNE_MARK).exists():
+                continue
+            sweep, _, spec = found
+            try:
+                prune = self.studies.report(sweep.path, spec, sweep.storage, run, status)
+            except storage_errors() as error:
+                self._say(sweep.id, f"sweep {sweep.id}: its study cannot be told: {describe_error(error)}")
+                continue
+            if not prune:
+                continue
+            atomic_write_bytes(run.path / PRUNE_MARK, json.dumps({"epoch": status.epochs_done, "ts": time.time()}).encode())
+            try:
+                send_request(run, "stop")
+                print(
+                    f"{run.id}: pruned at epoch {status.epochs_done} (sweep {status.sweep}'s {spec.pruner_name} pruner)",
+                    flush=True,
+                )
+            except WorkbenchError as error:
+                print(f"{run.id}: {error}", file=sys.stderr, flush=True)
+
+    def tell_ended(self, runs: list[tuple[RunDir, RunStatus, str]], restarts: dict[str, int]) -> None:
+        """Tell each sweep point's trial how its run ended, once. A run that died before it
+        trained waits while this feeder may start it again."""
+        for run, status, state in runs:
+            if run.id in self.told or not status.sweep or state in LIVE_STATES:
+                continue
+            if state == INTERRUPTED and starts_over(run, status) and restarts.get(run.id, 0) < RESTARTS:
+                continue
+            found = self._sweep(status.sweep)
+            if found is None:
+                self.told.add(run.id)
+                continue
+            sweep, _, spec = found
+            try:
+                told = self.studies.tell(sweep.path, spec, sweep.storage, status, state)
+            except storage_errors() as error:
+                self._say(sweep.id, f"sweep {sweep.id}: its study cannot be told: {describe_error(error)}")
+                continue
+            self.told.add(run.id)
+            if told:
+                print(f"{run.id}: told sweep {sweep.id}'s study: {told}", flush=True)

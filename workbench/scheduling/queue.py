@@ -258,6 +258,11 @@ def release_claim(entry_id: str) -> None:
     (queue_dir() / CLAIMED / f"{entry_id}{SUFFIX}").unlink(missing_ok=True)
 
 
+def unclaim(entry_id: str) -> None:
+    """Put a claimed entry back in line, at its old place (it could not start yet)."""
+    os.rename(queue_dir() / CLAIMED / f"{entry_id}{SUFFIX}", waiting_dir() / f"{entry_id}{SUFFIX}")
+
+
 def refuse_claim(entry_id: str, reason: str) -> None:
     """Set a claimed entry aside, with why it could not start: kept, out of line."""
     refused = queue_dir() / REFUSED

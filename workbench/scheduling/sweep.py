@@ -4,11 +4,18 @@
 <data dir>/sweeps/<sweep id>/sweep.toml   the base experiment and its [sweep] table: the
                                           sweep as a file (`workbench train sweep.toml` runs it again)
                             /sweep.json   its points (number, values, queue entry), its notify
-                                          target, and when it ended (the feeder stamps it)
+                                          target, its study's storage, and when it ended (the
+                                          feeder stamps it)
+                            /study.log    its Optuna study (a journal file), unless --storage
+                                          keeps it in a database (scheduling/sweep_study.py)
+                            /trials.json  each queue entry's trial number (the feeder's)
 ```
 
 :func:`start_sweep` plans every point (each validated: one invalid point and nothing starts),
-writes the folder, puts the points in the queue and makes sure a feeder is starting them. Each
+writes the folder, creates the sweep's study (the planned points waiting in it), puts the points
+in the queue and makes sure a feeder is starting them; a learning sampler's points are queued as
+entries the study fills in when the feeder starts them. :func:`join_sweep` makes the folder of a
+sweep another machine started, from its study (``workbench sweep work``). Each
 point's run records the sweep's id in its status (``sweep``), so a sweep's runs are found by
 reading the runs, and a sweep is queued, running or ended by what its runs and entries say.
 Torch-free.
@@ -28,7 +35,7 @@ from typing import Any
 
 from workbench.atomic import atomic_write_bytes
 from workbench.errors import WorkbenchError
-from workbench.experiment.sweep_points import SweepPoint, plan_points
+from workbench.experiment.sweep_points import SweepPoint, checked_base, plan_points, point_count
 from workbench.paths import data_dir
 from workbench.runs.folder import RunDir
 from workbench.runs.liveness import shown_state
@@ -36,7 +43,7 @@ from workbench.runs.status import LIVE_STATES, RunStatus
 from workbench.runs.store import CREATING_PREFIX, new_run_id, remove_abandoned_creations, runs_with_status
 from workbench.scheduling import queue
 from workbench.schema.config import RunConfig
-from workbench.schema.sweep import SweepSpec, dumps_sweep, read_sweep_file
+from workbench.schema.sweep import SweepSpec, dumps_sweep, read_sweep_file, read_sweep_text
 
 META = "sweep.json"
 SPEC = "sweep.toml"
@@ -78,6 +85,11 @@ class SweepDir:
     def read_spec(self) -> tuple[RunConfig, SweepSpec | None]:
         return read_sweep_file(self.spec_path)
 
+    @property
+    def storage(self) -> str:
+        """The URL of the database its study is in, or "" (the journal file in its folder)."""
+        return str(self.read_meta().get("storage", ""))
+
     def mark_ended(self, text: str) -> None:
         """Stamp the sweep as ended, with the line that tells how (the app's toast reads it)."""
         self.update_meta(ended_ts=time.time(), ended_text=text)
@@ -117,31 +129,90 @@ class SweepProgress:
 
 
 def start_sweep(
-    base: RunConfig, spec: SweepSpec, *, notify: str = "", device: str = "", parallel: int | None = None
+    base: RunConfig, spec: SweepSpec, *, notify: str = "", device: str = "", parallel: int | None = None, storage: str = ""
 ) -> tuple[SweepDir, list[SweepPoint]]:
-    """Validate every point, write the sweep's folder, queue the points, start a feeder."""
+    """Validate every point, write the sweep's folder and its study (in the database at
+    ``storage``, else in the folder), queue the points, start a feeder."""
     points = plan_points(base, spec)
-    sweep = create_sweep(base, spec, points, notify=notify, device=device)
-    _queue_points(sweep, points, device)
+    sweep = create_sweep(base, spec, points, notify=notify, device=device, storage=storage)
+    make_study(sweep)
+    _queue_points(sweep, _slots(sweep, spec, points), device)
     if parallel is not None:
         queue.write_settings(parallel=parallel)
     queue.ensure_feeder()
     return sweep, points
 
 
+def join_sweep(sweep_id: str, storage: str, *, device: str = "") -> SweepDir:
+    """This home's folder of a sweep whose study is in the database at ``storage`` (made from the
+    sweep's file the study keeps, once), its points queued here as entries the study fills in."""
+    from workbench.scheduling.sweep_study import load_sweep_file
+
+    existing = sweeps_dir() / sweep_id
+    if (existing / META).exists():
+        sweep = SweepDir(existing)
+    else:
+        base, spec = read_sweep_text(load_sweep_file(sweep_id, storage), f"study {sweep_id}")
+        if spec is None:
+            raise WorkbenchError(f"study {sweep_id}: its sweep file has no [sweep] table")
+        checked_base(base, spec)
+        sweep = create_sweep(base, spec, [], device=device, storage=storage, joined_id=sweep_id)
+    base, spec = sweep.read_spec()
+    if spec is None:
+        raise WorkbenchError(f"{sweep.spec_path}: no [sweep] table")
+    known = queue.known_entry_ids()
+    slots = [p for p in _slots(sweep, spec, [], checked_base(base, spec)[0]) if point_entry_id(sweep.id, p.number) not in known]
+    _queue_points(sweep, slots, device)
+    sweep.update_meta(ended_ts=None)  # fed again here
+    return sweep
+
+
+def make_study(sweep: SweepDir) -> None:
+    """Create the sweep's study, once (a study already made is left as it is)."""
+    from workbench.scheduling.sweep_study import create_study
+
+    base, spec = sweep.read_spec()
+    if spec is None:
+        return
+    meta = sweep.read_meta()
+    planned = [p["values"] for p in meta.get("points", []) if isinstance(p, dict) and isinstance(p.get("values"), dict)]
+    monitor = str(meta.get("monitor") or base.train.checkpoint.monitor)
+    create_study(sweep.path, sweep.id, spec, monitor, sweep.storage, planned, sweep.spec_path.read_text(encoding="utf-8"))
+
+
+def _slots(sweep: SweepDir, spec: SweepSpec, points: list[SweepPoint], base: RunConfig | None = None) -> list[SweepPoint]:
+    """The entries to queue: the planned points, or (a learning sampler's sweep, or one joined
+    from another machine) as many entries as the sweep has points, each holding the base
+    experiment until the study gives it its point (number 0 in the queue: any point)."""
+    from workbench.scheduling.sweep_study import budget
+
+    if points:
+        return points
+    if base is None:
+        base = checked_base(sweep.read_spec()[0], spec)[0]
+
+    return [SweepPoint(number, {}, base) for number in range(1, budget(spec) + 1)]
+
+
 def _queue_points(sweep: SweepDir, points: list[SweepPoint], device: str) -> None:
     """Queue the sweep's points, then mark them all queued (until then, :func:`queue_lost_points`
-    queues those a killed ``--sweep`` command did not)."""
+    queues those a killed ``--sweep`` command did not). A point without values is a slot the
+    study fills in when it starts (its queue entry names no point)."""
+    sampler = read_sampler(sweep)
     for point in points:
         queue.enqueue(
             point.config,
             entry_id=point_entry_id(sweep.id, point.number),
             sweep=sweep.id,
-            point=point.number,
-            label=point.label(),
+            point=point.number if point.values else 0,
+            label=point.label() if point.values else f"a point the {sampler} sampler draws",
             device=device,
         )
     sweep.update_meta(queueing=None)
+
+
+def read_sampler(sweep: SweepDir) -> str:
+    return str(sweep.read_meta().get("sampler", "grid"))
 
 
 def queue_lost_points() -> list[str]:
@@ -160,9 +231,10 @@ def queue_lost_points() -> list[str]:
         base, spec = sweep.read_spec()
         if spec is None:
             continue
+        make_study(sweep)  # the command may have been killed before it made it
         known = queue.known_entry_ids()
         lost = [
-            p for p in plan_points(base, spec) if point_entry_id(sweep.id, p.number) not in known
+            p for p in _slots(sweep, spec, plan_points(base, spec)) if point_entry_id(sweep.id, p.number) not in known
         ]  # the spec's seed: the same points
         _queue_points(sweep, lost, str(meta.get("device", "")))
         queued += [point_entry_id(sweep.id, p.number) for p in lost]
@@ -187,14 +259,24 @@ def point_entry_id(sweep_id: str, number: int) -> str:
     return f"{sweep_id}-p{number:03d}"
 
 
-def create_sweep(base: RunConfig, spec: SweepSpec, points: list[SweepPoint], *, notify: str = "", device: str = "") -> SweepDir:
-    """A new sweep folder; its id sorts by time and says what it sweeps (``...-digits-mlp-sweep``).
-    Built under a hidden name and renamed into place whole, as a run's folder is: a command killed
-    meanwhile never leaves a sweep without its files (which would never end)."""
+def create_sweep(
+    base: RunConfig,
+    spec: SweepSpec,
+    points: list[SweepPoint],
+    *,
+    notify: str = "",
+    device: str = "",
+    storage: str = "",
+    joined_id: str = "",
+) -> SweepDir:
+    """A new sweep folder; its id sorts by time and says what it sweeps (``...-digits-mlp-sweep``),
+    or is ``joined_id`` (another machine's sweep, joined). Built under a hidden name and renamed
+    into place whole, as a run's folder is: a command killed meanwhile never leaves a sweep
+    without its files (which would never end)."""
     root = sweeps_dir()
     root.mkdir(parents=True, exist_ok=True)
     created = time.time()
-    stem = new_run_id(f"{base.name} sweep" if base.name else "sweep", created)  # never a run's id
+    stem = joined_id or new_run_id(f"{base.name} sweep" if base.name else "sweep", created)  # never a run's id
     remove_abandoned_creations(root)
     building = Path(tempfile.mkdtemp(prefix=f"{CREATING_PREFIX}{stem}-{os.getpid()}-", dir=root))
     try:
@@ -208,9 +290,15 @@ def create_sweep(base: RunConfig, spec: SweepSpec, points: list[SweepPoint], *, 
                 "created_ts": created,
                 "axes": [axis.text() for axis in spec.axes],
                 "grid": spec.is_grid,
+                "sampler": spec.sampler_name,
+                "pruner": spec.pruner_name,
+                "monitor": base.train.checkpoint.monitor,
+                "storage": storage,
+                "joined": bool(joined_id),  # started on another machine: its study's points
                 "halving": list(spec.halving),
                 "notify": notify,
                 "device": device,
+                "count": point_count(spec),  # its points, planned or drawn as it runs
                 "points": [{"number": p.number, "values": p.values, "entry": point_entry_id(sweep_id, p.number)} for p in points],
                 "ended_ts": None,
                 "queueing": {"pid": os.getpid(), "host": socket.gethostname()},  # until every point is queued
@@ -220,6 +308,9 @@ def create_sweep(base: RunConfig, spec: SweepSpec, points: list[SweepPoint], *, 
                 os.rename(building, root / sweep_id)  # atomic; refused if that name is taken meanwhile
             except OSError:
                 if (root / sweep_id).exists():
+                    if joined_id:
+                        shutil.rmtree(building, ignore_errors=True)
+                        return SweepDir(root / sweep_id)  # joined meanwhile by another command here
                     continue
                 raise
             return SweepDir(root / sweep_id)
@@ -266,7 +357,7 @@ def sweep_progress(
     return SweepProgress(
         sweep,
         name=str(meta.get("name", "")),
-        points=len(meta.get("points", [])),
+        points=int(meta.get("count") or len(meta.get("points", []))),
         queued=sum(e.sweep == sweep.id for e in listing.entries),
         runs=[(r, s, shown_state(r.path, s)) for r, s in mine],
     )

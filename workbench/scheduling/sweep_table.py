@@ -17,6 +17,7 @@ from workbench.runs.listing import RunSummary, state_label
 from workbench.runs.status import RunStatus
 from workbench.scheduling import queue
 from workbench.scheduling.sweep import SweepDir, SweepProgress, sweep_progress
+from workbench.scheduling.sweep_study import read_trials
 from workbench.schema.monitor import higher_is_better
 
 #: Sorting by this means the metric each point monitored (its best value).
@@ -96,6 +97,7 @@ def sweep_table(
         shown = ", ".join([*metrics, *axes, *RESULTS]) or "none yet"
         raise WorkbenchError(f"--sort {sort}: no such metric or setting in this sweep; use one of {shown}")
     numbers = {p.get("entry"): p.get("number") for p in sweep.read_meta().get("points", []) if isinstance(p, dict)}
+    numbers |= {entry: trial + 1 for entry, trial in read_trials(sweep.path).items() if isinstance(trial, int)}
     points = [numbers.get(status.queue_entry) or i + 1 for i, (_, status, _) in enumerate(progress.runs)]
     return SweepTable(progress, comparison, axes, metrics, sort, order, points, best_index)
 
@@ -132,3 +134,60 @@ def _metric_value(metric: str, summary: RunSummary) -> float | None:
 
 def _metric_text(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
+
+
+# ----------------------------------------------------------------------------- the study's trials
+
+
+@dataclass(frozen=True)
+class TrialTable:
+    """Every trial of a sweep's study, best first: what each machine ran and how it ended."""
+
+    header: list[str]
+    rows: list[list[str]]
+    text: str  # ``6 trials: 4 complete, 2 pruned; sampler tpe, pruner halving``
+
+
+def trial_table(sweep: SweepDir) -> TrialTable | None:
+    """The table of the sweep's trials (None for a sweep without a study: made before studies).
+    A machine is its host name, with the data folder when one host ran trials from several."""
+    from workbench.scheduling.sweep_study import storage_errors, trial_rows
+
+    if not (sweep.path / "study.log").exists() and not sweep.storage:
+        return None
+    _, spec = sweep.read_spec()
+    if spec is None:
+        return None
+    try:
+        trials = trial_rows(sweep.path, spec, sweep.storage)
+    except storage_errors() as error:
+        return TrialTable([], [], f"cannot be read: {error}")
+    homes: dict[str, set[str]] = {}
+    for trial in trials:
+        homes.setdefault(trial.host, set()).add(trial.home)
+    higher = higher_is_better(str(sweep.read_meta().get("monitor", "val_loss")))
+    done = sorted((t for t in trials if t.value is not None), key=lambda t: t.value or 0.0, reverse=higher)
+    ordered = done + [t for t in trials if t.value is None]
+    axes = [axis.setting for axis in spec.axes]
+    rows = []
+    for trial in ordered:
+        machine = trial.host if len(homes.get(trial.host, ())) < 2 else f"{trial.host}:{trial.home}"
+        values = [format_setting(trial.values[a]) if a in trial.values else "-" for a in axes]
+        rows.append(
+            [
+                str(trial.number),
+                trial.state,
+                _metric_text(trial.value),
+                *values,
+                str(trial.steps),
+                machine or "-",
+                trial.run or "-",
+            ]
+        )
+    counts: dict[str, int] = {}
+    for trial in trials:
+        counts[trial.state] = counts.get(trial.state, 0) + 1
+    said = ", ".join(f"{n} {state}" for state, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    pruner = spec.pruner_name or "none"
+    text = f"{len(trials)} trials: {said or 'none yet'}; sampler {spec.sampler_name}, pruner {pruner}"
+    return TrialTable(["#", "state", "value", *axes, "epochs", "host", "run"], rows, text)

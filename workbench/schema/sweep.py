@@ -3,14 +3,18 @@
 A sweep is a base experiment plus axes. An axis names one numeric setting and either lists its
 values (``optimizer.lr=0.001,0.003,0.01``) or gives a range to sample (``log-uniform:1e-4:1e-1``,
 ``uniform:0.8:0.99``; ``choice:32,64`` is the same as listing the values). With no ``samples``
-the sweep is the grid of every axis's values; with ``samples = N`` it is N random points drawn
-with ``seed``. The same axes are written in the experiment file's ``[sweep]`` table, so a sweep
+the sweep is the grid of every axis's values; with ``samples = N`` it is N points, drawn by its
+``sampler``: ``random`` (from ``seed``, the default), or an Optuna sampler that learns from the
+points that ended (``tpe``, ``cmaes``, ``gp``). A ``pruner`` stops poor points early from their
+epoch metrics. The same axes are written in the experiment file's ``[sweep]`` table, so a sweep
 is a file that can be saved, shared and run again::
 
     [sweep]
     samples = 8          # absent or 0: the grid
     seed = 0
-    halving = [2, 4]     # optional: stop the worst half of the points at these epochs
+    sampler = "tpe"      # grid (no samples), random (default with samples), tpe, cmaes, gp
+    pruner = "halving"   # optional: halving, hyperband or median
+    halving = [2, 4]     # the halving pruner's first epochs: worst half stopped at 2, 4, 8...
 
     [sweep.axes]
     "optimizer.lr" = "log-uniform:1e-4:1e-1"
@@ -43,6 +47,12 @@ CHOICE = "choice"
 DEFAULT_MAX_POINTS = 256
 #: The experiment file's table that makes it a sweep.
 SWEEP_TABLE = "sweep"
+#: How points are drawn: the grid and random points are planned before any starts; the others
+#: are Optuna samplers asked for each point when a slot frees, learning from those that ended.
+SAMPLERS = ("grid", "random", "tpe", "cmaes", "gp")
+ADAPTIVE_SAMPLERS = ("tpe", "cmaes", "gp")
+#: How points are stopped early (Optuna pruners, fed each point's epoch metrics).
+PRUNERS = ("halving", "hyperband", "median")
 
 
 @dataclass(frozen=True)
@@ -77,10 +87,27 @@ class SweepSpec:
     seed: int = 0
     halving: tuple[int, ...] = ()
     max_points: int = DEFAULT_MAX_POINTS
+    sampler: str = ""  # "" : grid without samples, random with
+    pruner: str = ""  # "" : halving when halving epochs are given, else none
 
     @property
     def is_grid(self) -> bool:
         return self.samples == 0
+
+    @property
+    def sampler_name(self) -> str:
+        """The sampler in force: the one named, else the grid or random points."""
+        return self.sampler or ("grid" if self.is_grid else "random")
+
+    @property
+    def pruner_name(self) -> str:
+        """The pruner in force ("" for none): the one named, else halving when epochs are given."""
+        return self.pruner or ("halving" if self.halving else "")
+
+    @property
+    def planned(self) -> bool:
+        """True when every point is known before any starts (the grid, random points)."""
+        return self.sampler_name not in ADAPTIVE_SAMPLERS
 
     def with_axes(self, axes: list[Axis]) -> SweepSpec:
         """A copy where ``axes`` replace the axes on the same settings and add the others."""
@@ -147,7 +174,7 @@ def spec_from_table(table: Any, source: str) -> SweepSpec:
     where = f"{source}: [sweep]"
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table", field="sweep")
-    known = {"axes", "samples", "seed", "halving", "max_points"}
+    known = {"axes", "samples", "seed", "halving", "max_points", "sampler", "pruner"}
     for key in table:
         if key not in known:
             raise ConfigError(f"{where}.{key}: unknown field; allowed here: {', '.join(sorted(known))}", field=f"sweep.{key}")
@@ -161,13 +188,32 @@ def spec_from_table(table: Any, source: str) -> SweepSpec:
     for key, least in (("samples", 0), ("seed", 0), ("max_points", 1)):
         if key in table and not _is_count(table[key], least):
             raise ConfigError(f"{where}.{key}: expected an integer >= {least}", field=f"sweep.{key}")
-    return SweepSpec(
-        axes,
-        samples=table.get("samples", 0),
-        seed=table.get("seed", 0),
-        halving=tuple(sorted(set(halving))),
-        max_points=table.get("max_points", DEFAULT_MAX_POINTS),
+    for key, allowed in (("sampler", SAMPLERS), ("pruner", PRUNERS)):
+        if key in table and table[key] not in allowed:
+            raise ConfigError(f"{where}.{key}: {table[key]!r} is not one; use {', '.join(allowed)}", field=f"sweep.{key}")
+    return checked_spec(
+        SweepSpec(
+            axes,
+            samples=table.get("samples", 0),
+            seed=table.get("seed", 0),
+            halving=tuple(sorted(set(halving))),
+            max_points=table.get("max_points", DEFAULT_MAX_POINTS),
+            sampler=table.get("sampler", ""),
+            pruner=table.get("pruner", ""),
+        ),
+        where,
     )
+
+
+def checked_spec(spec: SweepSpec, where: str) -> SweepSpec:
+    """The spec, or one ConfigError line when its sampler does not go with its samples."""
+    if spec.sampler == "grid" and spec.samples:
+        raise ConfigError(f"{where}: the grid sampler runs every point; drop samples, or use another sampler", field="sweep")
+    if spec.sampler in ("random", *ADAPTIVE_SAMPLERS) and not spec.samples:
+        raise ConfigError(
+            f"{where}: the {spec.sampler} sampler draws points: give how many with samples (--samples N)", field="sweep"
+        )
+    return spec
 
 
 def _is_count(value: Any, least: int) -> bool:
@@ -179,6 +225,10 @@ def spec_to_table(spec: SweepSpec) -> dict[str, Any]:
     if spec.samples:
         table["samples"] = spec.samples
         table["seed"] = spec.seed
+    if spec.sampler:
+        table["sampler"] = spec.sampler
+    if spec.pruner:
+        table["pruner"] = spec.pruner
     if spec.halving:
         table["halving"] = list(spec.halving)
     if spec.max_points != DEFAULT_MAX_POINTS:
@@ -194,15 +244,29 @@ def read_sweep_file(path: Path) -> tuple[RunConfig, SweepSpec | None]:
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, ValueError, RecursionError):
         return config_io.read(path), None  # the experiment reader says what is wrong, in its words
+    config, spec = _sweep_from_data(data, str(path))
+    if not config.name:
+        config.name = Path(path).stem
+    config_io.anchor_code_paths(config, Path(path).parent)  # as config_io.read does: nets.py beside the file
+    return config, spec
+
+
+def read_sweep_text(text: str, source: str) -> tuple[RunConfig, SweepSpec | None]:
+    """A sweep file's text (as a sweep's study keeps it for other machines); not yet validated."""
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError) as error:
+        raise ConfigError(f"{source}: its sweep file cannot be read: {error}") from None
+    return _sweep_from_data(data, source)
+
+
+def _sweep_from_data(data: dict[str, Any], source: str) -> tuple[RunConfig, SweepSpec | None]:
     table = data.pop(SWEEP_TABLE, None)
     try:
         config = config_io.from_dict(data)
     except ConfigError as error:
-        raise ConfigError(f"{path}: {error}", field=error.field) from None
-    if not config.name:
-        config.name = Path(path).stem
-    config_io.anchor_code_paths(config, Path(path).parent)  # as config_io.read does: nets.py beside the file
-    return config, None if table is None else spec_from_table(table, str(path))
+        raise ConfigError(f"{source}: {error}", field=error.field) from None
+    return config, None if table is None else spec_from_table(table, source)
 
 
 def has_sweep_table(path: Path) -> bool:
