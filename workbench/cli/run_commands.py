@@ -28,6 +28,7 @@ from rich.text import Text
 
 from workbench.cli.code_trust import add_trust_argument, use_run_code_here
 from workbench.cli.export_commands import add_tensorboard_argument, tensorboard_folder
+from workbench.cli.remote_commands import add_remote_argument
 from workbench.cli.setup_commands import add_override_argument
 from workbench.cli.sweep_training import add_sweep_arguments, queue_sweep, wants_sweep
 from workbench.engine.control import Control
@@ -35,7 +36,7 @@ from workbench.errors import WorkbenchError
 from workbench.formatting import count, duration, metrics_text, rate
 from workbench.runs import events as ev
 from workbench.runs.history import epoch_line, stopped_text
-from workbench.runs.listing import LISTING_COLUMNS, listing_cells
+from workbench.runs.listing import HOST_COLUMN, LISTING_COLUMNS, RunSummary, listing_cells
 
 if TYPE_CHECKING:
     from workbench.engine.evaluate import Evaluation
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from workbench.runs.folder import RunDir
     from workbench.scheduling.launch import Workers
     from workbench.scheduling.plan import How, Launched, LaunchPlan
+    from workbench.schema.config import RunConfig
 
 #: What ``--notify`` does, for train and resume.
 NOTIFY_HELP = (
@@ -55,7 +57,12 @@ TENSORBOARD_HELP = "also write TensorBoard event files: to DIR/<run id>, or with
 
 def register(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser("train", help="train an experiment headless, one line per epoch")
-    train.add_argument("experiment", metavar="PRESET|FILE", nargs="?", help="preset name or TOML file")
+    train.add_argument(
+        "experiment",
+        metavar="PRESET|FILE",
+        nargs="?",
+        help="preset name or TOML file; - reads the experiment's TOML from standard input",
+    )
     add_override_argument(train)
     train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the experiment's train.device)")
     train.add_argument("--name", help="name of the run (default: the experiment's name)")
@@ -66,6 +73,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="print a JSON summary on stdout at the end (--detach: the run's id, folder and log at once)",
     )
     train.add_argument("--detach", action="store_true", help="train in a process of its own: print the run id and return")
+    train.add_argument(
+        "--on", metavar="HOST", help="train on another host (a name of --remote or [remotes]); its log follows, or --detach"
+    )
+    add_remote_argument(train, suppress_default=True)
     add_tensorboard_argument(train, TENSORBOARD_HELP)
     train.add_argument("--notify", metavar="CMD|URL", help=NOTIFY_HELP)
     add_worker_arguments(train)
@@ -79,6 +90,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "words", nargs="*", metavar="WORD", help="only the runs whose id, name, data, model, state or sweep hold every word"
     )
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    runs.add_argument(
+        "--watch", action="store_true", help="with --json: keep printing each run's status as it changes, one JSON line each"
+    )
+    add_remote_argument(runs, suppress_default=True)
     runs.set_defaults(handler=runs_command)
 
     evaluate = sub.add_parser("eval", help="evaluate a run's checkpoint on the test or validation split")
@@ -194,7 +209,6 @@ def _train_together(plan: LaunchPlan, args: argparse.Namespace, joining: list[st
 
 
 def train_command(args: argparse.Namespace, console: Console) -> int:
-    from workbench.experiment.presets import load_experiment
     from workbench.runs.folder import RunDir
     from workbench.scheduling.plan import FOREGROUND, QUEUED, carry_out, plan_new_run
 
@@ -205,12 +219,14 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
         )
     if not args.experiment:
         raise WorkbenchError("train: name a preset or an experiment file (see `workbench presets`)")
-    if wants_sweep(args):
+    if args.experiment != "-" and wants_sweep(args):  # a sweep is queued here, from a file
         return queue_sweep(args, console)
     overrides = list(args.overrides) + ([f"train.epochs={args.epochs}"] if args.epochs is not None else [])
-    experiment = load_experiment(args.experiment, overrides)
+    experiment = _read_experiment(args.experiment, overrides)
     if args.name:
         experiment.name = args.name
+    if args.on:
+        return _train_on(args, experiment, console)
     plan = plan_new_run(
         experiment,
         how=_how(args),
@@ -231,6 +247,42 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
         joining = ["train", args.experiment, *(f"--set={value}" for value in overrides), *device]
         return _train_together(plan, args, joining)
     return _drive(lambda sinks, control: _trainer(plan.config, sinks, control, device=plan.device), args, console)
+
+
+def _read_experiment(ref: str, overrides: list[str]) -> RunConfig:
+    """The experiment to train, validated: a preset, a file, or (``-``) TOML on standard input,
+    which is how a near side starts a run on this host (``train --on``)."""
+    from workbench.experiment.presets import load_experiment
+    from workbench.experiment.validation import validate
+    from workbench.schema import config as config_io
+
+    if ref != "-":
+        return load_experiment(ref, overrides)
+    experiment = config_io.loads(sys.stdin.read(), "standard input")
+    return validate(config_io.apply_overrides(experiment, overrides) if overrides else experiment)
+
+
+def _train_on(args: argparse.Namespace, experiment: RunConfig, console: Console) -> int:
+    """``train EXP --on HOST``: the experiment checked here, sent to the host and started there,
+    detached; without ``--detach`` its log follows here as ``workbench logs HOST:RUN -f`` does."""
+    from workbench.cli.live_commands import follow_remote
+    from workbench.cli.remote_commands import remote_named, train_remote
+    from workbench.schema import config as config_io
+
+    if args.queue or args.sweep:
+        raise WorkbenchError("train --on HOST starts one run there; --queue and --sweep work on this machine only")
+    remote = remote_named(args, args.on)
+    run_id = train_remote(remote, config_io.dumps(experiment), args.device)
+    ref = f"{remote.name}:{run_id}"
+    if args.json and args.detach:
+        console.print_json(json.dumps({"host": remote.name, "run_id": run_id, "ref": ref}))
+        return 0
+    console.print(ref, markup=False, highlight=False)
+    if args.detach:
+        if console.is_terminal:
+            console.print(f"follow it: workbench logs {ref} -f    stop it: workbench stop {ref}", markup=False, style="dim")
+        return 0
+    return follow_remote(args, remote.name, run_id, console)
 
 
 def _trainer(experiment: Any, sinks: Sequence[ev.Sink], control: Control, **options: Any) -> Trainer:
@@ -478,29 +530,70 @@ class TrainView:
 def runs_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.runs.listing import list_runs, matches
 
+    if args.watch:
+        return _watch_runs(args)
     words = " ".join(args.words)
     summaries = [summary for summary in list_runs() if matches(summary, words)]
+    remotes = getattr(args, "remote", None)
+    failed: dict[str, str] = {}
+    if remotes:
+        summaries, failed = _with_remote_runs(summaries, args)
     if args.json:
         console.print_json(json.dumps([s.to_dict() for s in summaries], allow_nan=True))
-        return 0
+        return _say_unreachable(failed)
     if not summaries:
         if words:
             console.print(f"no run matches {words!r}; `workbench runs` lists them all", markup=False)
-        else:
+        elif not failed:
             console.print("no runs yet; start one with: workbench train digits-cnn", markup=False)
-        return 0
-    columns = ("id", *LISTING_COLUMNS)
+        return _say_unreachable(failed)
+    columns = (*((HOST_COLUMN,) if remotes else ()), "id", *LISTING_COLUMNS)
     rows = []
     for summary in summaries:
-        cells = listing_cells(summary)
-        rows.append((summary.id, *(cells[column] for column in LISTING_COLUMNS)))
+        cells = {**listing_cells(summary), "id": summary.ref}
+        rows.append(tuple(cells[column] for column in columns))
     console.print(
         text_table(columns, rows, right={"epochs", "params", "time"}, ruled=console.is_terminal), crop=False, soft_wrap=True
     )
     damaged = [s for s in summaries if s.state == "damaged"]
     for summary in damaged:
-        console.print(f"{summary.id}: {summary.message}", markup=False, highlight=False, soft_wrap=True, style="red")
+        console.print(f"{summary.ref}: {summary.message}", markup=False, highlight=False, soft_wrap=True, style="red")
+    return _say_unreachable(failed)
+
+
+def _watch_runs(args: argparse.Namespace) -> int:
+    """``runs --json --watch``: what a near side mirrors of this host's runs (workbench.hosts.far.watch_runs)."""
+    from workbench.cli.remote_commands import far_output
+    from workbench.hosts.far import json_lines, watch_runs
+
+    if not args.json or args.words:
+        raise WorkbenchError("runs --watch streams every run's status as JSON lines: give --json, and no WORD")
+    with far_output():
+        watch_runs(json_lines(sys.stdout))
     return 0
+
+
+def _with_remote_runs(local: list[RunSummary], args: argparse.Namespace) -> tuple[list[RunSummary], dict[str, str]]:
+    """This machine's runs, then each host's (asked of all at once), and the line of each host
+    that could not answer."""
+    import dataclasses
+
+    from workbench.cli.remote_commands import remote_listing, remotes_of
+
+    found, failed = remote_listing(remotes_of(args), args.words)
+    names = {f.name for f in dataclasses.fields(RunSummary)}
+    summaries = list(local)
+    for host, items in found.items():
+        summaries += [RunSummary(**{**{k: v for k, v in item.items() if k in names}, "host": host}) for item in items]
+    return summaries, failed
+
+
+def _say_unreachable(failed: dict[str, str]) -> int:
+    """One line on stderr per host that could not be listed; 1 if there was one (the others are listed)."""
+    err = Console(stderr=True, highlight=False, markup=False)
+    for line in failed.values():
+        err.print(Text.assemble(("error:", "bold red"), f" {line}"), soft_wrap=True)
+    return 1 if failed else 0
 
 
 def text_table(columns: Sequence[str], rows: Sequence[Sequence[str]], right: set[str], ruled: bool) -> Text:

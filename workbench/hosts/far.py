@@ -13,8 +13,11 @@ import hashlib
 import io
 import json
 import os
+import select
 import shutil
+import stat
 import subprocess
+import sys
 import tarfile
 import time
 from collections.abc import Callable
@@ -57,12 +60,28 @@ def json_lines(stream: IO[str]) -> Emit:
     return emit
 
 
+def near_side_gone(wait_s: float) -> bool:
+    """Wait ``wait_s`` seconds, or less if the near side went away: a stream's standard input
+    is the ssh session's, which the near side keeps open and never writes to, so it ending means
+    the session ended. A terminal or /dev/null on standard input (the command run by hand) is
+    not looked at."""
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError):
+        mode = 0
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        time.sleep(wait_s)
+        return False
+    readable, _, _ = select.select([sys.stdin.fileno()], [], [], wait_s)
+    return bool(readable) and not os.read(sys.stdin.fileno(), 4096)
+
+
 def far_status(run: RunDir, status: RunStatus) -> dict[str, Any]:
     """What the near side mirrors of a run's status: the file's fields, its state the one shown here."""
     return {**status.to_dict(), "id": run.id, "state": shown_state(run.path, status)}
 
 
-def watch_runs(emit: Emit, poll_s: float = WATCH_POLL_S, until: Callable[[], bool] = lambda: False) -> None:
+def watch_runs(emit: Emit, poll_s: float = WATCH_POLL_S) -> None:
     """Emit ``{"run": id, "status": {...}, "config": toml}`` for each run, then ``{"listed": n}``,
     then the same for each run whose status or shown state changes (``config`` only the first
     time a run is seen), ``{"gone": id}`` for each deleted run, and ``{"alive": n}`` when quiet.
@@ -72,7 +91,7 @@ def watch_runs(emit: Emit, poll_s: float = WATCH_POLL_S, until: Callable[[], boo
     seen: dict[str, tuple[Identity | None, str]] = {}
     first = True
     last_word = time.monotonic()
-    while not until():
+    while True:
         found = _run_folders()
         for run_id, run in found.items():
             identity = file_identity(run.status_path)
@@ -100,7 +119,8 @@ def watch_runs(emit: Emit, poll_s: float = WATCH_POLL_S, until: Callable[[], boo
         elif time.monotonic() - last_word >= ALIVE_EVERY_S:
             emit({"alive": sum(1 for _, state in seen.values() if state in LIVE_STATES)})
             last_word = time.monotonic()
-        time.sleep(poll_s)
+        if near_side_gone(poll_s):
+            return
 
 
 def _run_folders() -> dict[str, RunDir]:
@@ -146,7 +166,8 @@ def stream_metrics(run: RunDir, offset: int, follow: bool, emit: Emit, poll_s: f
         if time.monotonic() - last_word >= ALIVE_EVERY_S:
             emit({"alive": offset})
             last_word = time.monotonic()
-        time.sleep(poll_s)
+        if near_side_gone(poll_s):
+            return
 
 
 def _size(path: Path) -> int:

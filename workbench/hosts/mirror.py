@@ -146,6 +146,21 @@ def append_metrics(run: RunDir, offset: int, data: bytes) -> bool:
     return True
 
 
+def apply_metrics_record(run: RunDir, record: dict[str, Any]) -> str | None:
+    """Bring the far side's word on the run's metrics (a record of ``logs --json``, see
+    :func:`workbench.hosts.far.stream_metrics`) into the mirror; the run's state when the
+    record says its metrics are all sent. Raises ValueError when the mirror is out of step."""
+    if "at" in record and isinstance(record.get("data"), str):
+        data = record["data"].encode("utf-8", errors="surrogateescape")
+        if not append_metrics(run, int(record["at"]), data):
+            raise ValueError(f"{run.id}: the mirrored metrics end at {metrics_size(run)}, not at {record['at']}")
+    elif "restart" in record:
+        restart_metrics(run)
+    elif "end" in record:
+        return str(record["end"])
+    return None
+
+
 def restart_metrics(run: RunDir) -> None:
     """Forget the mirrored metrics (the far file was replaced or shortened): they are fetched again."""
     run.metrics_path.unlink(missing_ok=True)

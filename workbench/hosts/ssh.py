@@ -150,9 +150,12 @@ class FarStream:
         self._on_record = on_record
         self._on_end = on_end
         self._closing = False
+        self._handling = threading.Lock()
+        # stdin stays open and unused: when this stream ends, the far command sees it close
+        # (workbench.hosts.far.near_side_gone) and ends at once.
         self.process = subprocess.Popen(
             ssh_argv(remote, self.args),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -169,26 +172,41 @@ class FarStream:
                     record = json.loads(raw)
                 except ValueError:
                     continue  # not ours (a login banner, a shell's message): the protocol is JSON lines
-                if isinstance(record, dict) and not self._closing:
-                    self._on_record(record)
+                with self._handling:
+                    if self._closing:
+                        break
+                    if isinstance(record, dict):
+                        self._on_record(record)
         except Exception as error:  # noqa: BLE001 - a failing handler ends this stream, said once
             reason = f"{type(error).__name__}: {error}"
         status = self.process.wait()
         if not reason and status != 0:
             reason = last_line(_read_all(self.process.stderr)) or f"ssh ended with status {status}"
-        if not self._closing:
-            self._on_end(reason)
+        with self._handling:
+            if not self._closing:
+                self._on_end(reason)
 
-    def close(self, wait_s: float = 5.0) -> None:
-        """End the stream (its ssh, and so the far command) and wait for its reader to finish."""
-        self._closing = True
+    def close(self) -> None:
+        """End the stream: its ssh, and so the far command. Once this returns no record is
+        handled any more, though the reader may still wait for the master connection to let go
+        of its pipe (it ends by itself)."""
+        if threading.current_thread() is self._thread:
+            self._closing = True  # a handler closing its own stream: it holds the lock already
+        else:
+            with self._handling:
+                self._closing = True
         if self.process.poll() is None:
             self.process.terminate()
-        if threading.current_thread() is not self._thread:
-            self._thread.join(wait_s)
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdin is not None:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
 
     @property
     def alive(self) -> bool:
