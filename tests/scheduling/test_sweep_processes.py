@@ -11,12 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import optuna
 import pytest
 
 from workbench.runs.folder import RunDir
 from workbench.runs.history import TIME_KEY
 from workbench.scheduling import queue
 from workbench.scheduling.sweep import find_sweep, sweep_progress
+from workbench.scheduling.sweep_study import storage_of
 from workbench.scheduling.sweep_table import sweep_table
 
 from ..processes import wait_until
@@ -92,3 +94,52 @@ def test_the_queue_survives_its_feeder_being_killed_and_a_cancel_never_touches_a
     assert running.read_status().state == "finished" and running.read_status().epochs_done == 3
     assert progress.text() == "3 points: 2 ended, 1 cancelled"
     wait_until(lambda: not queue.feeder_running(), what="the feeder to exit once the queue is dry")
+
+
+def study_trials(sweep_id: str) -> list[optuna.trial.FrozenTrial]:
+    sweep = find_sweep(sweep_id)
+    return optuna.load_study(study_name=sweep.id, storage=storage_of(sweep.path, sweep.storage)).trials
+
+
+def test_a_tpe_sweep_of_six_points_runs_to_the_end_and_its_study_holds_six_complete_trials() -> None:
+    done = workbench(
+        "train", "digits-mlp", *TINY, "--sweep", "optimizer.lr=log-uniform:1e-3:3e-1", "--sweep", "model.layers.1.out_features=32,64",
+        "--sampler", "tpe", "--samples", "6", "--parallel", "2", "--device", "cpu",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    sweep_id = done.stdout.strip()
+    wait_until(lambda: sweep_ended(sweep_id), timeout=300, what="the sweep to end")
+    trials = study_trials(sweep_id)
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 6
+    progress = sweep_progress(find_sweep(sweep_id))
+    assert len(progress.runs) == 6 and progress.text() == "6 points: 6 ended"
+    assert sorted(t.user_attrs["run"] for t in trials) == sorted(run.id for run, _, _ in progress.runs)
+    for trial in trials:  # the run trained the point its trial holds, and its value is the run's best
+        run = next(r for r, _, _ in progress.runs if r.id == trial.user_attrs["run"])
+        assert run.read_config().optimizer.lr == pytest.approx(trial.params["optimizer.lr"], rel=1e-5)
+        assert trial.value == run.read_status().best_value and trial.intermediate_values == {1: trial.value}
+    shown = workbench("sweep", "show", sweep_id)
+    assert shown.returncode == 0 and "its study: 6 trials: 6 complete; sampler tpe, pruner none" in shown.stdout
+
+
+def test_a_feeder_killed_mid_sweep_and_started_again_runs_every_point_exactly_once() -> None:
+    done = workbench(
+        "train", "digits-mlp", "--epochs", "3", "--set", "data.subset=600", "--sweep", "optimizer.lr=log-uniform:1e-3:3e-1",
+        "--sampler", "tpe", "--samples", "4", "--parallel", "1", "--device", "cpu",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    sweep_id = done.stdout.strip()
+    wait_until(lambda: len(queue.live_queue_runs()) == 1, timeout=120, what="the first point to start")
+    feeder = queue.feeder_pid()
+    assert feeder is not None
+    os.kill(feeder, signal.SIGKILL)
+    wait_until(lambda: not queue.feeder_running(), what="the feeder to be gone")
+    assert workbench("queue", "start").returncode == 0
+    wait_until(lambda: sweep_ended(sweep_id), timeout=300, what="the sweep to end")
+    trials = study_trials(sweep_id)
+    assert [t.number for t in trials] == [0, 1, 2, 3] and all(t.state.name == "COMPLETE" for t in trials)
+    progress = sweep_progress(find_sweep(sweep_id))
+    entries = [status.queue_entry for _, status, _ in progress.runs]
+    assert sorted(entries) == [f"{sweep_id}-p00{n}" for n in (1, 2, 3, 4)]  # each entry ran once
+    assert len({t.user_attrs["run"] for t in trials}) == 4  # each trial its own run
+    assert all(status.epochs_done == 3 for _, status, _ in progress.runs)
