@@ -6,13 +6,15 @@ and any run the person attaches to. One thread worker (:meth:`LiveRuns.follow_fo
 all the reading: a new run's whole history is built there (the backfill) and handed over once;
 after that, each poll's new events and the run's state reach the UI thread as messages, where
 they are applied to the run's :class:`RunHistory`. Screens watch ``app.runs_version`` and draw.
-The same worker lists every run every :data:`SCAN_INTERVAL_S` (``app.listing``): one listing
-for the whole app, which finds the runs that started live elsewhere and fills the Runs screen.
+The same worker keeps the listing of every run (``app.listing``): one listing for the whole app,
+which finds the runs that started live elsewhere and fills the Runs screen.
 
-The runs of other hosts (issue 28) are listed and followed the same way, from the mirror their
-sessions keep (:mod:`workbench.hosts.mirror`): a remote run is a folder like any other, named
-``gpu1:RUN`` here (``FollowedRun.id``, the keys of ``followed``) so that it never meets a run of
-this machine of the same id.
+An app left open costs nothing while nothing changes (issue 31): the runs are listed once, then
+only the runs that a :class:`~workbench.runs.changes.RunWatch` says were created, changed or
+deleted are read again (:class:`~workbench.runs.kept_listing.KeptListing`, one listing per
+folder of runs: this machine's, and each host's mirror), and a followed run that does not train
+is read only when its files change. A followed run that trains is polled every
+:data:`POLL_INTERVAL_S`, as its events must reach the screen within half a second.
 """
 
 from __future__ import annotations
@@ -20,17 +22,18 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from textual.message import Message
 
-from workbench.hosts.overview import list_everywhere
+from workbench.paths import runs_dir
+from workbench.runs.changes import RunWatch
 from workbench.runs.folder import RunDir
 from workbench.runs.follow import RunFollower
 from workbench.runs.history import RunHistory, TimedEvent
-from workbench.runs.mirrored import mirror_host, run_ref
+from workbench.runs.kept_listing import KeptListing
 from workbench.runs.process_control import REACHED
 from workbench.runs.status import LIVE_STATES
 from workbench.runs.words import RunFacts, activity_line
@@ -47,9 +50,6 @@ POST_INTERVAL_S = 0.35
 #: Seconds between two reads of the followed runs' states (their processes alive, status.json):
 #: a trainer's death shows within about this; the polls in between only look for events.
 STATE_INTERVAL_S = 0.5
-#: Seconds between two listings of every run: the Runs screen's rows, and the runs that started
-#: live elsewhere.
-SCAN_INTERVAL_S = 2.0
 
 
 @dataclass
@@ -68,13 +68,7 @@ class FollowedRun:
 
     @property
     def id(self) -> str:
-        """``RUN``, or ``gpu1:RUN`` for a run of another host."""
-        return run_ref(self.run)
-
-    @property
-    def host(self) -> str:
-        """The host it trains on; ``""`` for this machine."""
-        return mirror_host(self.run.path)
+        return self.run.id
 
     @property
     def live(self) -> bool:
@@ -89,33 +83,39 @@ class FollowedRun:
 class LiveRuns:
     """The App's followed runs (UI thread) and the worker that reads them (its own thread)."""
 
-    def __init__(self, hosts: Sequence[str] = ()) -> None:
-        #: The hosts whose runs are listed with this machine's (their names).
-        self.hosts = tuple(hosts)
-        #: Keyed by :func:`run_ref`.
+    def __init__(self, *, signals: bool = True) -> None:
+        """``signals``: notice runs from the file system's change signals where there are some
+        (False: from directory stamps only, the fallback; see :class:`RunWatch`)."""
         self.followed: dict[str, FollowedRun] = {}
         self.shown_id = ""
+        self._signals = signals
         self._requests: queue.SimpleQueue[RunDir] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._scan_now = threading.Event()
         self._stopped = threading.Event()
+        #: Every folder of runs, listed (read on the worker's thread; the tests count its whole listings).
+        self.listing = KeptListing()
+        #: How the worker notices changes, in words, once it has started.
+        self.watch_kind = ""
+        #: How many times the worker has woken (the tests wait on it, not on a clock).
+        self.rounds = 0
 
     # ------------------------------------------------------------------ the UI thread
 
     def follow(self, run: RunDir) -> None:
         """Start following ``run`` (nothing happens for one already followed)."""
-        if run_ref(run) not in self.followed:
+        if run.id not in self.followed:
             self._requests.put(run)
             self._wake.set()
 
     def rescan(self) -> None:
-        """List every run again now rather than at the next scan (a run was deleted here)."""
+        """List every run again now, whole (a run was deleted here)."""
         self._scan_now.set()
         self._wake.set()
 
     def stop(self) -> None:
         """End :meth:`follow_forever` at once: the app is closing, and its exit waits for this
-        thread, which may be asleep until the next scan."""
+        thread, which may be asleep until something changes."""
         self._stopped.set()
         self._wake.set()
 
@@ -125,7 +125,7 @@ class LiveRuns:
 
     def live(self) -> list[FollowedRun]:
         """The followed runs that train now, oldest first."""
-        return sorted((f for f in self.followed.values() if f.live), key=lambda f: (f.host, f.run.id))
+        return sorted((f for f in self.followed.values() if f.live), key=lambda f: f.run.id)
 
     def apply(self, message: RunMoved) -> FollowedRun | None:
         followed = self.followed.get(message.run_id)
@@ -144,33 +144,46 @@ class LiveRuns:
     # ------------------------------------------------------------------ the worker's thread
 
     def follow_forever(self, post: Callable[[Message], object], cancelled: Callable[[], bool]) -> None:
-        """Poll until ``cancelled()`` or :meth:`stop`; hand what it finds to ``post`` (thread-safe)."""
+        """Follow and list until ``cancelled()`` or :meth:`stop`; hand what it finds to ``post`` (thread-safe)."""
+        watch = RunWatch(self._wake.set, signals=self._signals)
+        self.watch_kind = watch.kind
+        try:
+            self._follow(watch, post, cancelled)
+        finally:
+            watch.close()
+
+    def _follow(self, watch: RunWatch, post: Callable[[Message], object], cancelled: Callable[[], bool]) -> None:
         followers: dict[str, RunFollower] = {}
         states: dict[str, str] = {}
         held: dict[str, list[TimedEvent]] = {}  # events read but not yet posted, per run
         posted: dict[str, float] = {}  # when each run's last RunMoved was posted
-        next_scan = next_state = 0.0
+        relist: set[Path] = set()  # runs to summarise again: they moved as the followers saw
+        next_state = 0.0
+        listed = False
         while not (cancelled() or self._stopped.is_set()):
+            self.rounds += 1
             while not self._requests.empty():
                 run = self._requests.get()
-                ref = run_ref(run)
-                if ref not in followers:
-                    follower = followers[ref] = RunFollower(run)
+                if run.id not in followers:
+                    follower = followers[run.id] = RunFollower(run)
                     update = follower.poll()
-                    states[ref] = update.state
+                    states[run.id] = update.state
                     log = run.log_path if run.log_path.is_file() else None
                     history = RunHistory.from_events(update.events)
                     post(RunBackfilled(run, history, update.state, log, _failure_message(run, update.state)))
-                    self._scan_now.set()  # a run launched here is listed at once
+                    relist.add(run.path)  # a run launched here is listed at once
+            changes = watch.take()
             now = time.monotonic()
             with_state = now >= next_state
             if with_state:
                 next_state = now + STATE_INTERVAL_S
             for run_id, follower in list(followers.items()):
+                if states.get(run_id) not in LIVE_STATES and follower.run.path not in changes.written:
+                    continue  # it does not train and nothing in its folder changed: nothing to read
                 due = now >= posted.get(run_id, 0.0) + POST_INTERVAL_S
-                if not (due or with_state):
+                if not (due or with_state or follower.run.path in changes.written):
                     continue  # it reported a moment ago: what it writes now would wait anyway
-                update = follower.poll(with_state=with_state)
+                update = follower.poll(with_state=True)
                 if update.state:
                     changed, states[run_id] = update.state != states.get(run_id), update.state
                 else:
@@ -181,19 +194,26 @@ class LiveRuns:
                     post(RunMoved(run_id, held.pop(run_id), states[run_id], update.gone, message))
                     posted[run_id] = now
                 if update.gone or changed:
-                    self._scan_now.set()  # the listing shows the new state at once
+                    relist.add(follower.run.path)  # the listing shows the new state at once
                 if update.gone:
                     del followers[run_id]
                     posted.pop(run_id, None)
-            if self._scan_now.is_set() or time.monotonic() >= next_scan:
+            if self._scan_now.is_set():
                 self._scan_now.clear()
-                next_scan = time.monotonic() + SCAN_INTERVAL_S
-                post(RunsListed(list_everywhere(self.hosts)))
-            # Quiet runs are polled every POLL_INTERVAL_S, runs that just reported when they may
-            # report again; with none followed, only the next scan (or a wake: a run to follow) is due.
-            wake_at = next_scan
-            if followers:
-                wake_at = min(wake_at, next_state, *(posted.get(run_id, 0.0) + POST_INTERVAL_S for run_id in followers))
+                changes.roots |= set(watch.roots)
+            if changes.roots or changes.listed or relist or not listed:
+                moved = self.listing.update(watch.roots, changes, relist)
+                relist.clear()
+                local = runs_dir()
+                if local in moved or not listed:
+                    post(RunsListed(self.listing.summaries(local)))
+                listed = True
+            # Runs that train are polled every POLL_INTERVAL_S, or when they may report again;
+            # with none training, the worker sleeps until the watch wakes it (or looks at its stamps).
+            wake_at = watch.due()
+            training = [run_id for run_id in followers if states.get(run_id) in LIVE_STATES]
+            if training:
+                wake_at = min(wake_at, next_state, *(posted.get(run_id, 0.0) + POST_INTERVAL_S for run_id in training))
             self._wake.wait(max(POLL_INTERVAL_S, wake_at - time.monotonic()))
             self._wake.clear()
 
