@@ -15,6 +15,11 @@ deleted are read again (:class:`~workbench.runs.kept_listing.KeptListing`, one l
 folder of runs: this machine's, and each host's mirror), and a followed run that does not train
 is read only when its files change. A followed run that trains is polled every
 :data:`POLL_INTERVAL_S`, as its events must reach the screen within half a second.
+
+The runs of other hosts (issue 28) are listed and followed the same way, from the mirror their
+sessions keep (:mod:`workbench.hosts.mirror`): a remote run is a folder like any other, named
+``gpu1:RUN`` here (``FollowedRun.id``, the keys of ``followed``) so that it never meets a run of
+this machine of the same id. The listing carries each host's connection state.
 """
 
 from __future__ import annotations
@@ -22,18 +27,20 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from textual.message import Message
 
+from workbench.hosts.mirror import host_runs_dir
 from workbench.paths import runs_dir
 from workbench.runs.changes import RunWatch
 from workbench.runs.folder import RunDir
 from workbench.runs.follow import RunFollower
 from workbench.runs.history import RunHistory, TimedEvent
 from workbench.runs.kept_listing import KeptListing
+from workbench.runs.mirrored import mirror_host, run_ref
 from workbench.runs.process_control import REACHED
 from workbench.runs.status import LIVE_STATES
 from workbench.runs.words import RunFacts, activity_line
@@ -68,7 +75,13 @@ class FollowedRun:
 
     @property
     def id(self) -> str:
-        return self.run.id
+        """``RUN``, or ``gpu1:RUN`` for a run of another host."""
+        return run_ref(self.run)
+
+    @property
+    def host(self) -> str:
+        """The host it trains on; ``""`` for this machine."""
+        return mirror_host(self.run.path)
 
     @property
     def live(self) -> bool:
@@ -83,16 +96,19 @@ class FollowedRun:
 class LiveRuns:
     """The App's followed runs (UI thread) and the worker that reads them (its own thread)."""
 
-    def __init__(self, *, signals: bool = True) -> None:
+    def __init__(self, hosts: Sequence[str] = (), *, signals: bool = True) -> None:
         """``signals``: notice runs from the file system's change signals where there are some
         (False: from directory stamps only, the fallback; see :class:`RunWatch`)."""
+        #: The hosts whose runs are listed with this machine's (their names).
+        self.hosts = tuple(hosts)
+        #: Keyed by :func:`run_ref`.
         self.followed: dict[str, FollowedRun] = {}
         self.shown_id = ""
-        self._signals = signals
         self._requests: queue.SimpleQueue[RunDir] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._scan_now = threading.Event()
         self._stopped = threading.Event()
+        self._signals = signals
         #: Every folder of runs, listed (read on the worker's thread; the tests count its whole listings).
         self.listing = KeptListing()
         #: How the worker notices changes, in words, once it has started.
@@ -104,7 +120,7 @@ class LiveRuns:
 
     def follow(self, run: RunDir) -> None:
         """Start following ``run`` (nothing happens for one already followed)."""
-        if run.id not in self.followed:
+        if run_ref(run) not in self.followed:
             self._requests.put(run)
             self._wake.set()
 
@@ -125,7 +141,7 @@ class LiveRuns:
 
     def live(self) -> list[FollowedRun]:
         """The followed runs that train now, oldest first."""
-        return sorted((f for f in self.followed.values() if f.live), key=lambda f: f.run.id)
+        return sorted((f for f in self.followed.values() if f.live), key=lambda f: (f.host, f.run.id))
 
     def apply(self, message: RunMoved) -> FollowedRun | None:
         followed = self.followed.get(message.run_id)
@@ -164,10 +180,11 @@ class LiveRuns:
             self.rounds += 1
             while not self._requests.empty():
                 run = self._requests.get()
-                if run.id not in followers:
-                    follower = followers[run.id] = RunFollower(run)
+                ref = run_ref(run)
+                if ref not in followers:
+                    follower = followers[ref] = RunFollower(run)
                     update = follower.poll()
-                    states[run.id] = update.state
+                    states[ref] = update.state
                     log = run.log_path if run.log_path.is_file() else None
                     history = RunHistory.from_events(update.events)
                     post(RunBackfilled(run, history, update.state, log, _failure_message(run, update.state)))
@@ -204,9 +221,9 @@ class LiveRuns:
             if changes.roots or changes.listed or relist or not listed:
                 moved = self.listing.update(watch.roots, changes, relist)
                 relist.clear()
-                local = runs_dir()
-                if local in moved or not listed:
-                    post(RunsListed(self.listing.summaries(local)))
+                shown = [runs_dir(), *(host_runs_dir(host) for host in self.hosts)]  # this machine's, then each host's
+                if moved & set(shown) or not listed:
+                    post(RunsListed([summary for root in shown for summary in self.listing.summaries(root)]))
                 listed = True
             # Runs that train are polled every POLL_INTERVAL_S, or when they may report again;
             # with none training, the worker sleeps until the watch wakes it (or looks at its stamps).
