@@ -43,6 +43,17 @@ def test_presets_lists_every_shipped_preset_with_its_size(capsys: pytest.Capture
     assert rows["image-folder-finetune"]["availability"] == "your files"
 
 
+def test_presets_lists_the_users_code_without_running_it_on_a_new_machine(capsys: pytest.CaptureFixture[str]) -> None:
+    """A fresh home has no answers cached: the listing starts no child (seconds of torch import
+    each), says "your code" where only running it would tell, and breaks nothing."""
+    status, out, _ = run(capsys, "presets", "--json")
+    rows = {row["name"]: row for row in json.loads(out)}
+    assert status == 0
+    assert rows["my-dataset"]["availability"] == "your code" and not rows["my-dataset"]["error"]
+    assert rows["tutorial-net"]["params"] is None and not rows["tutorial-net"]["error"]
+    assert rows["tutorial-net"]["availability"] == "offline"  # its data set is the catalog's
+
+
 def test_presets_table_shows_names_and_default_first(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "120")  # wide enough for every column and exact counts
     status, out, _ = run(capsys, "presets")

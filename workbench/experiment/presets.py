@@ -107,9 +107,13 @@ def preset_rows() -> list[dict]:
     """One row per preset for listings: dataset, task, model, parameters, availability.
 
     A preset that does not validate still gets a row, with its error, so one broken user preset
-    does not hide the others.
+    does not hide the others. A preset of the user's own code is not run for the listing (a
+    child that imports torch: seconds each, on the first listing of a new machine): its counts
+    come from the answers on hand (the app and ``describe`` leave theirs in the cache), else
+    they are left out and its availability says "your code".
     """
     from workbench.experiment.validation import check_experiment
+    from workbench.usercode.probing import answers_on_hand
 
     rows = []
     for entry in list_presets():
@@ -130,9 +134,12 @@ def preset_rows() -> list[dict]:
             experiment = config_io.read(entry.path)
             row["dataset"] = experiment.data.dataset
             row["model"] = model_outline(experiment.model)
-            checked = check_experiment(experiment)
+            with answers_on_hand() as pending:
+                checked = check_experiment(experiment)
             if checked.problems and _waits_for_a_path(experiment, checked.problems[0]):
                 row["availability"] = "your files"  # once data.options.path says where
+            elif pending:
+                row["availability"] = "your code"  # counted once it has been run (the app, describe)
             elif checked.problems:
                 row["error"] = str(checked.problems[0])
             info, analysis = checked.info, checked.analysis
