@@ -66,7 +66,7 @@ class HostSession:
         self._wake = threading.Event()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
-        self._connection = mirror.read_connection(self.name) or mirror.Connection()
+        self._connection = mirror.Connection(state=mirror.CONNECTING)
         self._listing: FarStream | None = None
         self._listed = threading.Event()
         self._last_word = 0.0
@@ -153,7 +153,7 @@ class HostSession:
                 self._serve()
             except WorkbenchError as error:
                 self._close_streams()
-                self._set_connection(state=mirror.UNREACHABLE, message=str(error).removeprefix(f"{self.name}: "), keep_since=True)
+                self._set_connection(state=mirror.UNREACHABLE, message=str(error).removeprefix(f"{self.name}: "))
                 failures += 1
             if self._closed.is_set():
                 return
@@ -276,13 +276,13 @@ class HostSession:
             time.sleep(0.2)  # not in a loop: the session reopens it at its next look
         self._wake.set()
 
-    def _set_connection(self, keep_since: bool = False, **changes: Any) -> None:
+    def _set_connection(self, **changes: Any) -> None:
+        """Change the connection's record (``since`` moves only with its state) and write it if it changed."""
         with self._lock:
             before = self._connection
             values = {**before.__dict__, **changes}
             if changes.get("state", before.state) != before.state or not before.since:
-                if not (keep_since and before.state == changes.get("state")):
-                    values["since"] = mirror.utc_now_iso()
+                values["since"] = mirror.utc_now_iso()
             connection = mirror.Connection(**values)
             if connection == before:
                 return

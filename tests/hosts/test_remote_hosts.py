@@ -1,0 +1,250 @@
+"""Runs of other hosts over a real sshd on loopback: each host its own WORKBENCH_HOME (slow).
+
+What the near side shows of a host's run must be what the host has: the mirror's metrics.jsonl
+is compared byte for byte with the far one's, through pauses, stops and dropped connections.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.hosts.conftest import Sshd, on_host
+from tests.processes import LONG_EPOCHS, wait_until
+from workbench.cli import main
+from workbench.hosts import mirror
+from workbench.hosts.remotes import Remote
+from workbench.hosts.session import HostSession, HostSessions
+from workbench.hosts.ssh import control_dir
+from workbench.runs.folder import RunDir
+from workbench.runs.listing import list_runs
+
+pytestmark = pytest.mark.slow
+
+MakeHost = Callable[..., tuple[Remote, Path]]
+
+
+def far_run(home: Path, run_id: str) -> RunDir:
+    return RunDir(home / "data" / "runs" / run_id)
+
+
+def trained_on(home: Path, epochs: int = 2) -> str:
+    """Train digits-mlp on a host, there (as its user would); the run's id."""
+    on_host(home, "train", "digits-mlp", "--epochs", str(epochs))
+    (run_id,) = [p.name for p in (home / "data" / "runs").iterdir() if not p.name.startswith(".")]
+    return run_id
+
+
+def start_on(host: str, capsys: pytest.CaptureFixture[str], *more: str) -> str:
+    """`workbench train digits-cnn --on HOST --detach`, as a user types it; the new run's id."""
+    assert main(["train", "digits-cnn", "--on", host, "--detach", "--epochs", LONG_EPOCHS, *more]) == 0
+    ref = capsys.readouterr().out.strip().splitlines()[0]
+    assert ref.startswith(f"{host}:")
+    return ref.partition(":")[2]
+
+
+def epochs_in(run: RunDir) -> int:
+    return sum(1 for record in run.read_events() if record.get("event") == "EpochEnded")
+
+
+def test_runs_lists_every_hosts_runs_and_a_refusing_host_in_one_line(
+    make_host: MakeHost, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, home = make_host("box")
+    make_host("down", refused=True)
+    run_id = trained_on(home)
+    status = main(["runs", "--remote", "box", "--remote", "down"])
+    out, err = capsys.readouterr()
+    header, *rows = [line for line in out.splitlines() if line.strip()]
+    assert header.split()[:3] == ["host", "id", "state"]
+    assert [row.split()[:3] for row in rows] == [["box", f"box:{run_id}", "finished"]]
+    assert status == 1 and len(err.strip().splitlines()) == 1
+    assert "down" in err and "refused" in err
+
+
+def test_a_host_prefixed_id_of_an_unknown_host_names_the_configured_ones(
+    make_host: MakeHost, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_host("box")
+    assert main(["stop", "gpu9:20261207-101500-digits-cnn"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown host 'gpu9' (configured: box)" in err and len(err.strip().splitlines()) == 1
+
+
+def test_run_ids_and_remote_text_are_never_read_as_shell(
+    make_host: MakeHost, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_host("box")
+    witness = tmp_path / "pwned"
+    trained = f"box:x; touch {witness}; $(touch {witness}) `touch {witness}`"
+    assert main(["stop", trained]) == 1
+    err = capsys.readouterr().err
+    assert "no run" in err and not witness.exists()
+
+
+def test_start_follow_pause_continue_and_stop_a_run_on_a_host(make_host: MakeHost, capsys: pytest.CaptureFixture[str]) -> None:
+    remote, home = make_host("box")
+    run_id = start_on("box", capsys)
+    far = far_run(home, run_id)
+    sessions = HostSessions.for_remotes([remote])
+    session = sessions.get("box")
+    try:
+        session.follow(run_id)
+        mirrored = mirror.mirrored_run("box", run_id)
+        wait_until(lambda: epochs_in(mirrored) >= 2, what="two epochs mirrored live")
+        assert session.connection.state == mirror.CONNECTED
+        assert mirror.read_connection("box").state == mirror.CONNECTED  # type: ignore[union-attr]
+        assert mirrored.state() == "running"  # the mirror's liveness is the far side's word
+        # the app's listing reads the mirror like a local run folder
+        (summary,) = list_runs(mirror.host_runs_dir("box"))
+        assert (summary.host, summary.ref, summary.state) == ("box", f"box:{run_id}", "running")
+
+        assert "paused" in session.control(run_id, "pause")
+        wait_until(lambda: mirrored.state() == "paused", what="the mirror to say paused")
+        assert main(["continue", f"box:{run_id}"]) == 0
+        assert capsys.readouterr().out.strip() == f"box: {run_id} is running"
+        wait_until(lambda: mirrored.state() == "running", what="the mirror to say running")
+
+        assert main(["stop", f"box:{run_id}"]) == 0
+        assert "stopped" in capsys.readouterr().out
+        wait_until(lambda: session.ended(run_id) == "stopped", what="the followed stream to end")
+        assert far.read_status().state == "stopped"
+        wait_until(lambda: mirrored.state() == "stopped", what="the mirror to say stopped")
+        assert mirrored.metrics_path.read_bytes() == far.metrics_path.read_bytes()
+    finally:
+        sessions.close_all()
+
+
+def test_logs_of_a_host_run_print_what_the_host_prints(make_host: MakeHost, capsys: pytest.CaptureFixture[str]) -> None:
+    _, home = make_host("box")
+    run_id = trained_on(home)
+    there = on_host(home, "logs", run_id).stdout
+    assert main(["logs", f"box:{run_id[:12]}", "-f"]) == 0  # a prefix, resolved by the host
+    assert capsys.readouterr().out == there
+    assert main(["logs", f"box:{run_id}"]) == 0  # again: the mirror is whole, nothing is added twice
+    assert capsys.readouterr().out == there
+
+
+def test_pull_a_run_then_eval_it_here_gives_the_hosts_metrics(make_host: MakeHost, capsys: pytest.CaptureFixture[str]) -> None:
+    _, home = make_host("box")
+    run_id = trained_on(home)
+    there = json.loads(on_host(home, "eval", run_id, "--json").stdout)
+    assert main(["pull", f"box:{run_id}"]) == 0
+    assert "SHA-256 checked" in capsys.readouterr().out
+    assert main(["eval", run_id, "--json"]) == 0
+    here = json.loads(capsys.readouterr().out)
+    assert here["metrics"] == there["metrics"] and here["num_samples"] == there["num_samples"]
+    # pulled again: refused in one line, the local run untouched
+    assert main(["pull", f"box:{run_id}"]) == 1
+    assert "is here already" in capsys.readouterr().err
+
+
+def test_pull_of_one_checkpoint_and_a_damaged_pack_refused(make_host: MakeHost, capsys: pytest.CaptureFixture[str]) -> None:
+    _, home = make_host("box")
+    run_id = trained_on(home)
+    assert main(["pull", f"box:{run_id}", "--checkpoint", "best"]) == 0
+    capsys.readouterr()
+    pulled = RunDir(Path(list_runs()[-1].path))
+    assert sorted(p.name for p in pulled.checkpoints_dir.iterdir()) == ["best.pt"]
+
+
+def _master_pid(remote: Remote) -> int:
+    from workbench.hosts.ssh import ssh_options
+
+    check = subprocess.run(
+        [*ssh_options(remote), "-O", "check", "--", remote.destination], capture_output=True, text=True, timeout=10
+    )
+    found = re.search(r"pid=(\d+)", check.stderr + check.stdout)
+    assert found, check.stderr
+    return int(found.group(1))
+
+
+def test_a_dropped_connection_resumes_every_stream_with_nothing_twice_or_missed(
+    make_host: MakeHost, sshd: Sshd, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import signal
+
+    remote, home = make_host("box")
+    run_id = start_on("box", capsys)
+    far = far_run(home, run_id)
+    session = HostSession(remote).start()
+    states: list[str] = []
+    try:
+        session.follow(run_id)
+        mirrored = mirror.mirrored_run("box", run_id)
+        wait_until(lambda: epochs_in(mirrored) >= 1, what="an epoch mirrored")
+
+        os.kill(_master_pid(remote), signal.SIGKILL)  # the near end: the ssh client dies
+        wait_until(lambda: (states.append(session.connection.state) or session.connection.state) == mirror.RECONNECTING)
+        before = epochs_in(mirrored)
+        wait_until(lambda: session.connection.state == mirror.CONNECTED and epochs_in(mirrored) >= before + 1, what="resumed")
+
+        sshd.drop_sessions()  # the far end: the sshd serving the connection dies
+        wait_until(lambda: session.connection.state != mirror.CONNECTED, what="the drop noticed")
+        before = epochs_in(mirrored)
+        wait_until(lambda: session.connection.state == mirror.CONNECTED and epochs_in(mirrored) >= before + 1, what="resumed")
+
+        on_host(home, "stop", run_id)
+        wait_until(lambda: session.ended(run_id) is not None, what="the stream's end")
+        data = mirrored.metrics_path.read_bytes()
+        assert data == far.metrics_path.read_bytes()
+        lines = data.splitlines()
+        assert len(lines) == len(set(lines))  # no event twice (each holds its own time stamp)
+    finally:
+        session.close()
+
+
+def test_a_refusing_host_is_unreachable_since_and_never_slows_the_other(
+    make_host: MakeHost, capsys: pytest.CaptureFixture[str]
+) -> None:
+    box, home = make_host("box")
+    down, _ = make_host("down", refused=True)
+    run_id = trained_on(home, epochs=1)
+    started = time.monotonic()
+    sessions = HostSessions.for_remotes([down, box])
+    try:
+        wait_until(lambda: (c := mirror.read_connection("down")) is not None and c.state == mirror.UNREACHABLE, what="down")
+        assert sessions.get("box").wait_listed(60)
+        listed_after = time.monotonic() - started
+        assert (mirror.host_runs_dir("box") / run_id / "status.json").is_file()
+        connection = mirror.read_connection("down")
+        assert connection is not None and "refused" in connection.message
+        assert re.fullmatch(r"\d\d:\d\d", connection.since_local())
+        assert sessions.get("box").connection.state == mirror.CONNECTED
+        # box alone lists as fast: the refusing host is on a thread of its own
+        alone = HostSession(box).start()
+        try:
+            t = time.monotonic()
+            assert alone.wait_listed(60)
+            assert listed_after < (time.monotonic() - t) + 5.0
+        finally:
+            alone.close()
+    finally:
+        sessions.close_all()
+
+
+def test_a_far_side_of_another_protocol_is_one_line_naming_both_versions(make_host: MakeHost) -> None:
+    from workbench import __version__
+    from workbench.errors import WorkbenchError
+    from workbench.hosts.session import check_version
+
+    box, _ = make_host("box")
+    newer = Remote("box", box.destination, ("sh", "-c", """echo '{"workbench": "9.0.0", "protocol": 99}'"""), box.ssh_options)
+    with pytest.raises(WorkbenchError) as caught:
+        check_version(newer)
+    assert str(caught.value) == (
+        f"box runs workbench 9.0.0 (protocol 99), newer than this workbench {__version__} (protocol 1): "
+        "install the same version on both"
+    )
+
+
+def test_the_master_socket_lives_in_a_private_folder() -> None:
+    folder = control_dir()
+    assert folder.stat().st_mode & 0o777 == 0o700
