@@ -1,97 +1,31 @@
-"""A real OpenSSH server on loopback, and other WORKBENCH_HOMEs standing in for other hosts.
-
-The server (``/usr/sbin/sshd`` in the foreground, a free port, keys made for the test session)
-is the one the near side reaches with the system's ssh, as it reaches a GPU box. sshd passes no
-environment, so each host's far command is ``env WORKBENCH_HOME=<its home> python -m workbench``.
-"""
+"""A real OpenSSH server on loopback (:mod:`tests.hosts.loopback`), and other WORKBENCH_HOMEs
+standing in for other hosts, configured in the near side's config.toml as a user would."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import _end_training_processes
+from tests.hosts.loopback import NoSshd, Sshd, start_sshd
 from workbench.hosts.remotes import Remote, user_config_path
 from workbench.hosts.ssh import close_master
-
-SSHD = Path("/usr/sbin/sshd")
-
-
-@dataclass(frozen=True)
-class Sshd:
-    port: int
-    key: Path
-    process: subprocess.Popen[bytes]
-
-    def options(self, port: int | None = None) -> tuple[str, ...]:
-        return (
-            "-p",
-            str(self.port if port is None else port),
-            "-i",
-            str(self.key),
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "LogLevel=ERROR",
-        )
-
-    def drop_sessions(self) -> None:
-        """Kill every connection's sshd process (the listener stays): the remote end of a dropped link."""
-        children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()
-        for pid in children:
-            try:
-                os.kill(int(pid), 9)
-            except ProcessLookupError:
-                pass
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
-    if not SSHD.exists():
-        pytest.skip("/usr/sbin/sshd is absent: install openssh-server to run the remote-host tests")
-    folder = tmp_path_factory.mktemp("sshd")
-    folder.chmod(0o700)
-    for name in ("host", "user"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / name)], check=True)
-    (folder / "authorized_keys").write_bytes((folder / "user.pub").read_bytes())
-    port = free_port()
-    (folder / "sshd_config").write_text(
-        f"ListenAddress 127.0.0.1\nPort {port}\nHostKey {folder / 'host'}\nAuthorizedKeysFile {folder / 'authorized_keys'}\n"
-        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nStrictModes no\nUsePAM no\n"
-        f"PidFile {folder / 'sshd.pid'}\nPermitRootLogin prohibit-password\nMaxSessions 50\nMaxStartups 50\n"
-    )
-    if os.geteuid() == 0:
-        Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation's empty folder
-    process = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(folder / "sshd_config")], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                error = process.stderr.read().decode() if process.stderr else ""
-                pytest.skip(f"sshd did not start on 127.0.0.1:{port}: {error.strip()[-300:]}")
-            time.sleep(0.05)
-    yield Sshd(port, folder / "user", process)
-    process.terminate()
-    process.wait(10)
+    try:
+        server = start_sshd(tmp_path_factory.mktemp("sshd"))
+    except NoSshd as error:
+        pytest.skip(str(error))
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -103,9 +37,7 @@ def make_host(sshd: Sshd, tmp_path: Path) -> Iterator[Callable[..., tuple[Remote
     def make(name: str, refused: bool = False) -> tuple[Remote, Path]:
         home = tmp_path / f"host-{name}"
         home.mkdir()
-        command = ("env", f"WORKBENCH_HOME={home}", "OMP_NUM_THREADS=1", sys.executable, "-m", "workbench")
-        options = sshd.options(free_port() if refused else None)
-        remote = Remote(name, f"{os.environ.get('USER') or _user()}@127.0.0.1", command, options)
+        remote = sshd.host(name, home, refused=refused)
         made.append((remote, home))
         _write_config([r for r, _ in made])
         return remote, home
@@ -114,12 +46,6 @@ def make_host(sshd: Sshd, tmp_path: Path) -> Iterator[Callable[..., tuple[Remote
     for remote, home in made:
         close_master(remote)
         _end_training_processes(home)
-
-
-def _user() -> str:
-    import pwd
-
-    return pwd.getpwuid(os.getuid()).pw_name
 
 
 def _write_config(remotes: list[Remote]) -> None:
@@ -140,7 +66,7 @@ def _toml(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def on_host(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def on_host(home: Path, *args: str, text: bool = True) -> subprocess.CompletedProcess[Any]:
     """``workbench ARGS`` run on a host directly (as its user would there), in its home."""
     env = {**os.environ, "WORKBENCH_HOME": str(home), "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, env=env, check=check)
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=text, env=env, check=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -15,13 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.hosts.conftest import Sshd, on_host
+from tests.hosts.conftest import on_host
+from tests.hosts.loopback import Sshd
 from tests.processes import LONG_EPOCHS, wait_until
 from workbench.cli import main
 from workbench.hosts import mirror
-from workbench.hosts.remotes import Remote
+from workbench.hosts.remotes import Remote, user_config_path
 from workbench.hosts.session import HostSession, HostSessions
 from workbench.hosts.ssh import control_dir
+from workbench.paths import runs_dir
 from workbench.runs.folder import RunDir
 from workbench.runs.listing import list_runs
 
@@ -145,13 +148,34 @@ def test_pull_a_run_then_eval_it_here_gives_the_hosts_metrics(make_host: MakeHos
     assert "is here already" in capsys.readouterr().err
 
 
-def test_pull_of_one_checkpoint_and_a_damaged_pack_refused(make_host: MakeHost, capsys: pytest.CaptureFixture[str]) -> None:
-    _, home = make_host("box")
+def test_pull_of_one_checkpoint_and_a_damaged_pack_refused(
+    make_host: MakeHost, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    box, home = make_host("box")
     run_id = trained_on(home)
     assert main(["pull", f"box:{run_id}", "--checkpoint", "best"]) == 0
     capsys.readouterr()
     pulled = RunDir(Path(list_runs()[-1].path))
     assert sorted(p.name for p in pulled.checkpoints_dir.iterdir()) == ["best.pt"]
+
+    # a pack whose best.pt changed on the way: one line, and nothing pulled
+    pack = bytearray(on_host(home, "pack", run_id, "--checkpoint", "best", text=False).stdout)  # type: ignore[arg-type]
+    weights = far_run(home, run_id).best_checkpoint.read_bytes()
+    at = pack.index(weights[:4096]) + 2048
+    pack[at] ^= 0xFF
+    tampered = tmp_path / "tampered.tar"
+    tampered.write_bytes(bytes(pack))
+    with user_config_path().open("a", encoding="utf-8") as config:
+        options = ", ".join(f'"{option}"' for option in box.ssh_options)
+        config.write(
+            f'[remotes.tampered]\ndestination = "{box.destination}"\n'
+            f"command = 'sh -c \"cat {tampered}\"'\nssh_options = [{options}]\n"
+        )
+    shutil.rmtree(pulled.path)
+    assert main(["pull", f"tampered:{run_id}"]) == 1
+    err = capsys.readouterr().err
+    assert "checkpoints/best.pt did not match the manifest's SHA-256; nothing was pulled" in err
+    assert list_runs() == [] and not list(runs_dir().glob(".pulling-*"))
 
 
 def _master_pid(remote: Remote) -> int:
