@@ -70,7 +70,10 @@ RUNTIMES = {"onnx": _run_onnx, "pt2": _run_pt2, "safetensors": _run_safetensors,
 EXTENSIONS = {"onnx": ".onnx", "pt2": ".pt2", "safetensors": ".safetensors", "script": ".py"}
 
 
-@pytest.mark.parametrize("fmt", [pytest.param("onnx", marks=pytest.mark.slow), "pt2", "safetensors", "script"])
+# onnx's exporter is slow, and the script's check starts a fresh interpreter: both slow.
+@pytest.mark.parametrize(
+    "fmt", [pytest.param("onnx", marks=pytest.mark.slow), "pt2", "safetensors", pytest.param("script", marks=pytest.mark.slow)]
+)
 def test_each_export_of_digits_cnn_predicts_the_test_split_as_the_engine_does(
     in_its_home: RunDir, engine_answers, tmp_path: Path, fmt: str
 ) -> None:
@@ -145,6 +148,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return status, out, err
 
 
+@pytest.mark.slow  # the script's check starts a fresh interpreter
 def test_export_format_writes_into_the_runs_folder_and_reports_the_check(in_its_home: RunDir, capsys) -> None:
     status, out, err = _cli(capsys, "export", "latest", "--format", "pt2", "--checkpoint", "epoch-1")
     written = in_its_home.export_dir / "epoch-001.pt2"
@@ -184,7 +188,10 @@ def test_a_format_whose_extra_is_missing_names_the_extra_in_one_line(
     assert not (in_its_home.export_dir / f"best.{fmt}").exists()
 
 
-@pytest.mark.parametrize("fmt", ["pt2", "safetensors", "script"])
+# Each trains first-marker-gru first: one format in the quick suite, the others slow.
+@pytest.mark.parametrize(
+    "fmt", [pytest.param("pt2", marks=pytest.mark.slow), "safetensors", pytest.param("script", marks=pytest.mark.slow)]
+)
 def test_a_model_of_token_ids_exports_and_checks_with_whole_number_inputs(
     fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,7 +1,7 @@
 """Property-based fuzz of experiments: whatever a person types or a file holds, the outcome is a
 clean result or one clean error line (a WorkbenchError), never another exception.
 
-The quick suite tries a few hundred cases of each; the ``slow`` marker runs thousands.
+The quick suite tries a few dozen cases of each; the ``slow`` marker runs thousands.
 """
 
 from __future__ import annotations
@@ -90,12 +90,16 @@ def _check(overrides: list[str], preset: str) -> None:
     assert all(isinstance(problem, WorkbenchError) and problem.field is not None for problem in checked.problems)
 
 
+#: Cases the quick suite tries of each property: enough to catch a path that escapes in a
+#: minute-long suite (each case validates a whole experiment); the slow suite tries thousands.
+QUICK_EXAMPLES = 60
+
 #: What a person could type that is not a TOML value, including what once escaped as a traceback.
 RAW_TEXTS = st.text(max_size=12) | st.sampled_from(["9" * 5000, "9" * 400, "[" * 3000 + "]" * 3000, "1e999", "0x", "[1,", '"'])
 OVERRIDES = st.lists(st.tuples(st.sampled_from(PATHS), VALUES.map(_toml_literal) | RAW_TEXTS), min_size=1, max_size=4)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=QUICK_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(overrides=OVERRIDES, preset=st.sampled_from(PRESETS))
 def test_any_set_values_give_a_clean_result_or_one_clean_error(overrides: list[tuple[str, str]], preset: str) -> None:
     _check([f"{key}={text}" for key, text in overrides], preset)
@@ -124,7 +128,7 @@ def _mutated_file(data: dict, path: list[str], value: object) -> str:
         return "name = 1\n"
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=QUICK_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     preset=st.sampled_from(PRESETS),
     path=st.lists(

@@ -227,6 +227,7 @@ def tiny_finetune(weights: Path, *overrides: str):
     return config
 
 
+@pytest.mark.slow  # trains an epoch of a backbone
 def test_a_frozen_backbone_is_bit_identical_after_an_epoch_of_training_and_only_its_head_learns(
     no_network: None, tmp_path: Path
 ) -> None:

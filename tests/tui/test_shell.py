@@ -42,6 +42,7 @@ async def test_number_keys_switch_between_the_five_screens(fixed_app: Callable[.
             assert f"{key} {title}" in screen_text(app).splitlines()[0]
 
 
+@pytest.mark.slow  # a soak: rounds of every screen
 async def test_switching_screens_again_and_again_keeps_no_more_footer_keys(fixed_app: Callable[..., WorkbenchApp]) -> None:
     """Textual's footer kept every key it ever removed (a watcher each): a long session grew without end."""
     app = fixed_app()
