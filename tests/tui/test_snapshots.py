@@ -104,9 +104,18 @@ def test_three_runs_compared(snap_compare, fixed_app: Callable[..., WorkbenchApp
     _three_fixed_runs()
 
     async def compared(pilot: Pilot) -> None:
-        await wait_for(pilot, lambda: len(pilot.app.screen.shown) == 3)
-        await pilot.press("M", "v")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen) and pilot.app.screen.comparison)
+        runs = pilot.app.screen
+        await wait_for(pilot, lambda: len(runs.shown) == 3)
+        await pilot.press("M")
+        await wait_for(pilot, lambda: len(runs.marked) == 3, what="all three runs marked")
+        await pilot.press("v")
+        await wait_for(
+            pilot,
+            lambda: isinstance(pilot.app.screen, CompareScreen) and pilot.app.screen.comparison is not None,
+            what="the comparison read",
+        )
+        # Two runs of digits-cnn have no model.layers.0.kernel_size among their differences.
+        assert len(pilot.app.screen.comparison.runs) == 3
         # The tables size their columns when the app is next idle: on a loaded machine the
         # picture was once taken before, with every setting cut to "model.l".
         await wait_for(pilot, lambda: "model.layers.0.kernel_size" in screen_text(pilot.app))
