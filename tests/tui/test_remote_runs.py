@@ -16,11 +16,14 @@ from textual.widgets import DataTable
 
 from workbench.experiment.draft import Draft
 from workbench.hosts import mirror
+from workbench.hosts.overview import HostState
 from workbench.hosts.remotes import Remote
 from workbench.runs import events as ev
 from workbench.runs.folder import RunDir
 from workbench.runs.history import TIME_KEY
+from workbench.runs.listing import list_runs
 from workbench.tui.app import WorkbenchApp
+from workbench.tui.messages import HostsSeen
 from workbench.tui.runs.compare import CompareScreen
 from workbench.tui.runs.screen import RunsScreen
 from workbench.tui.train.screen import TrainScreen
@@ -150,3 +153,41 @@ async def test_compare_mixes_a_run_of_this_machine_and_one_of_a_host() -> None:
         compare = app.screen
         await wait_for(pilot, lambda: "box-run" in screen_text(app) and "laptop-run" in screen_text(app))
         assert {s.host for s in compare.summaries} == {"", "gpu1"}
+
+
+async def test_the_where_dialog_lists_each_hosts_gpus_and_s_starts_the_experiment_on_the_host_chosen() -> None:
+    from textual.widgets import OptionList
+
+    from workbench.tui.train.where_dialog import WhereScreen
+
+    busy = mirrored("gpu1", "box-run", finish=False, val_acc=(0.5,))
+    gpus = [
+        {"index": 0, "name": "NVIDIA H100", "memory_total_mb": 81559, "memory_used_mb": 12288, "busy_with": busy.id},
+        {"index": 1, "name": "NVIDIA H100", "memory_total_mb": 81559, "memory_used_mb": 0, "busy_with": None},
+    ]
+    app = app_with(DOWN, start="train")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.host_states[0].connection.state == "unreachable", what="the session's first word")
+        # The host's GPUs as its session lists them once connected (a real one needs sshd: tests/hosts).
+        connected = mirror.Connection(state="connected", since=mirror.utc_now_iso(), gpus=gpus)
+        app.post_message(HostsSeen([HostState("gpu1", connected)]))
+        await wait_for(pilot, lambda: app.host_states[0].connection.gpus, what="the host's GPUs")
+        await pilot.press("d")
+        busy_line = "cuda:0   0 NVIDIA H100 · 12.0/79.6 GB used · training " + busy.id[:8]
+        idle_line = "cuda:1   1 NVIDIA H100 · 0.0/79.6 GB used · idle"
+        await wait_for(pilot, lambda: busy_line in screen_text(app) and idle_line in screen_text(app), what="the GPUs")
+        assert isinstance(app.screen, WhereScreen) and "gpu1 connected" in screen_text(app)
+        dialog = app.screen
+        options = dialog.query_one("#devices", OptionList)
+        options.highlighted = [choice[0] for choice in dialog.choices].index("gpu1:cuda:1")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, WhereScreen))
+        assert (app.train_host, app.train_host_device, app.draft.config.train.device) == ("gpu1", "cuda:1", "auto")
+        assert "epochs on gpu1 cuda:1" in screen_text(app).splitlines()[1]
+        # s starts it there: through the host's session, which cannot reach gpu1.invalid; one line says so.
+        await wait_for(pilot, lambda: app.sessions is not None)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.screen is not dialog and type(app.screen).__name__ == "RunNameScreen")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("gpu1.invalid" in n.message for n in app._notifications), what="the refusal")
+        assert not app.runs.followed and list_runs() == []  # nothing was started here

@@ -39,6 +39,7 @@ import gc
 import importlib
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -67,6 +68,7 @@ from workbench.runs.mirrored import mirror_host, run_ref
 from workbench.runs.words import end_notice
 from workbench.scheduling.plan import LaunchPlan, carry_out
 from workbench.scheduling.sweep import endings_since
+from workbench.schema import config as config_io
 from workbench.schema.config import OptimizerConfig, RunConfig, ScheduleConfig
 from workbench.tui import code_probes
 from workbench.tui.app_base import WorkbenchAppBase
@@ -85,6 +87,9 @@ if TYPE_CHECKING:
 #: Seconds between two redraws for runs in progress at most (an event is on screen within about
 #: this plus the follower's poll interval): the rate at which the follower hands events over.
 RUNS_REDRAW_INTERVAL_S = POST_INTERVAL_S
+#: Seconds a run started on another host may take to appear in its mirror, and between two looks.
+REMOTE_START_SEEN_S = 30.0
+REMOTE_START_POLL_S = 0.1
 #: Seconds between two looks at the hosts' connection states (connected, reconnecting, unreachable).
 HOSTS_CHECK_S = 1.0
 #: Seconds between two looks for sweeps that ended and a queue that ran dry.
@@ -182,6 +187,7 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self.sessions: HostSessions | None = None
         self.runs = LiveRuns([remote.name for remote in self.remotes])
         self.host_states = tuple(HostState(remote.name, Connection()) for remote in self.remotes)  # connecting
+        self._hosts_watched = threading.Event()  # set: the app is closing
         #: Runs this app has seen live, so that each one started elsewhere is announced once.
         self._announced: set[str] = set()
         self._runs_redrawn = 0.0
@@ -221,10 +227,11 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self.set_interval(ENDINGS_CHECK_S, self._check_endings)
         if self.remotes:
             self._open_sessions()
-            self.set_interval(HOSTS_CHECK_S, self._check_hosts)
+            self._watch_hosts()
 
     def on_unmount(self) -> None:
         self.runs.stop()  # the follower's thread, which the process's exit waits for
+        self._hosts_watched.set()
         if self.sessions is not None:
             self.sessions.close_all()
 
@@ -322,11 +329,18 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         return self.sessions.get(host)
 
     @work(thread=True, exclusive=True, group="host-states", exit_on_error=False)
-    def _check_hosts(self) -> None:
-        """Each host's connection as its session last wrote it (a small file each), off the UI thread."""
-        states = host_states([remote.name for remote in self.remotes])
-        if tuple(states) != self.host_states:
-            self.post_message(HostsSeen(states))
+    def _watch_hosts(self) -> None:
+        """Each host's connection as its session last wrote it (a small file each), read every
+        HOSTS_CHECK_S on a thread of its own until the app closes; posted when it changed."""
+        names = [remote.name for remote in self.remotes]
+        seen = self.host_states
+        while True:
+            states = tuple(host_states(names))
+            if states != seen:
+                seen = states
+                self.post_message(HostsSeen(list(states)))
+            if self._hosts_watched.wait(HOSTS_CHECK_S):
+                return
 
     def on_hosts_seen(self, message: HostsSeen) -> None:
         self.host_states = tuple(message.hosts)
@@ -348,6 +362,26 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
             from workbench.runs.process_control import send_request
 
             send_request(run, action)
+
+    def start_remote_run(self, host: str, config: RunConfig, device: str) -> None:
+        """Start ``config`` on ``host`` (its far ``workbench train - --detach``) on ``device`` there,
+        then show the new run once its session has mirrored it."""
+        self.notify(f"Starting {config.name} on {host}…", timeout=3)
+        self._launch_remote(host, config, device)
+
+    @work(thread=True, group="launch", exit_on_error=False)
+    def _launch_remote(self, host: str, config: RunConfig, device: str) -> None:
+        session = self.host_session(host)
+        run_id = session.start_experiment(config_io.dumps(config), None if device in ("", "auto") else device)
+        run = mirrored_run(host, run_id)
+        deadline = time.monotonic() + REMOTE_START_SEEN_S
+        while not run.status_path.is_file():  # the session's listing mirrors it within a moment
+            if time.monotonic() > deadline:
+                raise WorkbenchError(
+                    f"{run_id} started on {host} but its session has not listed it yet; the Runs screen shows it once it does"
+                )
+            time.sleep(REMOTE_START_POLL_S)
+        self.post_message(RunLaunched(run))
 
     def start_run(self, plan: Callable[[], LaunchPlan], what: str) -> None:
         """Plan a launch and carry it out off the UI thread (the plan's checks read files), then

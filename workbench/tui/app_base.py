@@ -41,6 +41,10 @@ class WorkbenchAppBase(App[int]):
     remotes: tuple[Remote, ...] = ()
     #: Each host's connection as last listed, in the order of ``remotes``.
     host_states: tuple[HostState, ...] = ()
+    #: The host `s` starts the experiment on (chosen with `d`), "" for this machine, and its device
+    #: there (``auto``, ``cuda:1``: checked by that host, so not written in the draft).
+    train_host = ""
+    train_host_device = ""
 
     # Plain vars, not reactives: the App repaints the whole screen when one of its reactives
     # changes, and the watchers redraw just what each value touches (a full repaint every
@@ -73,6 +77,11 @@ class WorkbenchAppBase(App[int]):
 
     def host_session(self, host: str) -> HostSession:
         """The session of ``host`` (blocking callers only); one line when it is not open yet."""
+        raise NotImplementedError
+
+    def start_remote_run(self, host: str, config: RunConfig, device: str) -> None:
+        """Start ``config`` on ``host`` through its session off the UI thread, then follow the new
+        run from its mirror; a refusal is one line."""
         raise NotImplementedError
 
     def start_run(self, plan: Callable[[], LaunchPlan], what: str) -> None:

@@ -172,6 +172,10 @@ class TrainScreen(ChartsScreen):
             self._show_headline()
             self.notify(f"Cannot train yet: {problems[0]}", title="The experiment has problems", severity="error", timeout=6)
             return
+        host = self.app.train_host
+        if host and how == QUEUED:
+            self.notify(f"The queue is this machine's: s starts the run on {host} now (d chooses this machine)", timeout=6)
+            return
         name, description = self.draft.run_identity()
         verb = "queue" if how == QUEUED else "start"
         self.app.push_screen(RunNameScreen(name, description, verb), lambda chosen: self._named(chosen, description, how))
@@ -179,8 +183,8 @@ class TrainScreen(ChartsScreen):
     def _named(self, name: str | None, description: str, how: How) -> None:
         if name is None:
             return
-        live = self.app.runs.live()
-        if live and how == DETACHED:  # a queued run waits for a free slot: nothing to ask
+        live = [followed for followed in self.app.runs.live() if not followed.host]
+        if live and how == DETACHED and not self.app.train_host:  # a queued run waits for a free slot: nothing to ask
             from workbench.tui.screens.dialogs import ConfirmScreen
 
             which = f"{len(live)} runs are" if len(live) > 1 else f"{live[0].id} is"
@@ -197,6 +201,10 @@ class TrainScreen(ChartsScreen):
 
         config = self.draft.ready_to_train()
         config.name, config.description = name, description
+        host = self.app.train_host
+        if host:
+            self.app.start_remote_run(host, config, self.app.train_host_device)
+            return
         what = f"Queueing {name}" if how == QUEUED else f"Starting {name}"
         self.app.start_run(lambda: plan_new_run(config, how=how, gpus=self.app.cuda_count), what)
 
@@ -210,12 +218,18 @@ class TrainScreen(ChartsScreen):
                 return
 
             def change(config: RunConfig) -> None:
-                config.train.device, config.train.workers = where.device, where.workers
+                # Another host's device is checked there, not against this machine's: it goes with the start.
+                config.train.device = train.device if where.host else where.device
+                config.train.workers = where.workers
 
+            self.app.train_host, self.app.train_host_device = where.host, where.device if where.host else ""
             self.draft.edit("device and workers", change)
             self._show_headline()
 
-        self.app.push_screen(WhereScreen(self.app.devices, train.device, train.workers), chosen)
+        device = self.app.train_host_device if self.app.train_host else train.device
+        self.app.push_screen(
+            WhereScreen(self.app.devices, device, train.workers, self.app.host_states, self.app.train_host), chosen
+        )
 
     def action_pause(self) -> None:
         shown = self.shown
@@ -350,7 +364,8 @@ class TrainScreen(ChartsScreen):
                 train = self.draft.config.train
                 workers = f" ×{train.workers} workers" if train.workers > 1 else ""
                 name = self.draft.run_identity()[0]  # what s proposes to call the run
-                text.append(f": s trains {name} for {train.epochs} epochs on {train.device}{workers}", style="green")
+                where = f"{self.app.train_host} {self.app.train_host_device}" if self.app.train_host else train.device
+                text.append(f": s trains {name} for {train.epochs} epochs on {where}{workers}", style="green")
             show_content(headline, text)
             return
         show_content(headline, Text.assemble(*headline_segments(shown.facts, len(self.app.runs.live()))))

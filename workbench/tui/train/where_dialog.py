@@ -1,13 +1,19 @@
-"""Where a run trains: the device (each GPU with its name and memory) and how many workers.
+"""Where a run trains: the device (each GPU with its name and memory) and how many workers,
+on this machine or on one of the other hosts (``--remote``, ``[remotes]``; issue 28).
 
 The Train screen's `d` opens it; what it returns goes into the experiment (``train.device`` and
 ``train.workers``) as one undo step, so that `s`, a saved preset and the run's config.toml all
 say the same. Several workers train one run with DistributedDataParallel, one per GPU; the
 check that there is a GPU for each is the launcher's own (``Workers.check_devices``).
+
+Each host is listed below this machine's devices with the state of its connection and its GPUs
+as its session last saw them (connection.json: name, memory used, the run training on each);
+a host's device is chosen as ``gpu1:cuda:0``, and `s` then starts the experiment on that host.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual import on
@@ -16,6 +22,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from workbench.errors import ConfigError
+from workbench.hosts.overview import HostState, gpu_words
 from workbench.scheduling.launch import Workers
 from workbench.tui.screens.dialogs import Dialog
 from workbench.tui.widgets.text_field import TextField
@@ -30,42 +37,69 @@ def cuda_devices(devices: tuple[tuple[str, str], ...]) -> int:
 class Where:
     device: str
     workers: int
+    host: str = ""  # another host's name: the run starts there; "" for this machine
+
+
+def host_choices(state: HostState) -> list[tuple[str, str, int]]:
+    """A host's devices as (option id, label, its GPUs): the host's own choice, then each GPU."""
+    gpus = state.connection.gpus
+    about = "its GPU if it has one, else its CPU" if gpus else "no GPU listed: its CPU"
+    choices = [(f"{state.name}:auto", f"  auto     {about}", len(gpus))]
+    for gpu in gpus:
+        choices.append(
+            (f"{state.name}:cuda:{gpu.get('index', 0)}", f"  cuda:{gpu.get('index', 0):<3} {gpu_words(gpu)}", len(gpus))
+        )
+    return choices
 
 
 class WhereScreen(Dialog):
     """Choose the device (↑↓) and the number of workers; enter sets both, escape cancels."""
 
-    def __init__(self, devices: tuple[tuple[str, str], ...], device: str, workers: int) -> None:
+    def __init__(
+        self, devices: tuple[tuple[str, str], ...], device: str, workers: int, hosts: Sequence[HostState] = (), host: str = ""
+    ) -> None:
         super().__init__()
         self.devices = (("auto", "CUDA if there is a GPU, else Apple's mps, else the CPU"), *devices)
-        self.current_device = device
+        self.current_device = f"{host}:{device}" if host else device
         self.current_workers = workers
+        self.hosts = tuple(hosts)
+        #: Each option's id (None: a host's heading), the host it trains on and how many GPUs that has.
+        self.choices: list[tuple[str | None, str, int]] = [(name, "", cuda_devices(self.devices)) for name, _ in self.devices]
+        for state in self.hosts:
+            self.choices.append((None, state.name, 0))
+            self.choices.extend((option, state.name, gpus) for option, _, gpus in host_choices(state))
 
     def compose_dialog(self) -> ComposeResult:
         yield Static("Where to train", classes="title", markup=False)
-        yield OptionList(*(Option(f"{name:<8} {about}", id=name) for name, about in self.devices), id="devices")
-        yield Static("workers on this machine (one per GPU; data.batch_size stays the global batch)", classes="note")
+        options = [Option(f"{name:<8} {about}", id=name) for name, about in self.devices]
+        for state in self.hosts:
+            options.append(Option(f"{state.words}", disabled=True))
+            options.extend(Option(label, id=option) for option, label, _ in host_choices(state))
+        yield OptionList(*options, id="devices")
+        yield Static("workers (one per GPU; data.batch_size stays the global batch)", classes="note")
         yield TextField(str(self.current_workers), type="integer", id="workers")
         yield Static(id="note", classes="note", markup=False)
         yield Static("↑↓ device · tab workers · enter set both · escape cancel", classes="note", markup=False)
 
     def on_mount(self) -> None:
         options = self.query_one("#devices", OptionList)
-        names = [name for name, _ in self.devices]
-        options.highlighted = names.index(self.current_device) if self.current_device in names else 0
+        ids = [option for option, _, _ in self.choices]
+        options.highlighted = ids.index(self.current_device) if self.current_device in ids else 0
         options.focus()
 
     @on(OptionList.OptionSelected)
     @on(Input.Submitted)
     def _submit(self) -> None:
         options = self.query_one("#devices", OptionList)
-        device = self.devices[options.highlighted or 0][0]
+        option, host, gpus = self.choices[options.highlighted or 0]
+        if option is None:
+            return  # a host's heading
+        device = option.removeprefix(f"{host}:") if host else option
         note = self.query_one("#note", Static)
         try:
             workers = int(self.query_one("#workers", Input).value)
         except ValueError:
             workers = 0
-        gpus = cuda_devices(self.devices)
         try:
             if workers < 1:
                 raise ConfigError("give a whole number of workers, 1 or more")
@@ -74,4 +108,4 @@ class WhereScreen(Dialog):
             note.add_class("error")
             note.update(str(error))
             return
-        self.dismiss(Where(device, workers))
+        self.dismiss(Where(device, workers, host))
