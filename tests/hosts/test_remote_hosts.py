@@ -138,6 +138,8 @@ def test_pull_a_run_then_eval_it_here_gives_the_hosts_metrics(make_host: MakeHos
     _, home = make_host("box")
     run_id = trained_on(home)
     there = json.loads(on_host(home, "eval", run_id, "--json").stdout)
+    assert main(["eval", f"box:{run_id}", "--json"]) == 0  # evaluated there, from here
+    assert json.loads(capsys.readouterr().out)["metrics"] == there["metrics"]
     assert main(["pull", f"box:{run_id}"]) == 0
     assert "SHA-256 checked" in capsys.readouterr().out
     assert main(["eval", run_id, "--json"]) == 0

@@ -34,6 +34,7 @@ from workbench.cli.sweep_training import add_sweep_arguments, queue_sweep, wants
 from workbench.engine.control import Control
 from workbench.errors import WorkbenchError
 from workbench.formatting import count, duration, metrics_text, rate
+from workbench.hosts.ids import split_run_ref
 from workbench.runs import events as ev
 from workbench.runs.history import epoch_line, stopped_text
 from workbench.runs.listing import HOST_COLUMN, LISTING_COLUMNS, RunSummary, listing_cells
@@ -97,16 +98,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     runs.set_defaults(handler=runs_command)
 
     evaluate = sub.add_parser("eval", help="evaluate a run's checkpoint on the test or validation split")
-    evaluate.add_argument("run", metavar="RUN", help="run id, a unique prefix of one, or 'latest'")
+    evaluate.add_argument("run", metavar="RUN", help="run id, a unique prefix of one, or 'latest'; HOST:RUN: evaluated there")
     evaluate.add_argument("--checkpoint", help="best, last, an epoch number, or a file (default: the one the run's test used)")
     evaluate.add_argument("--split", choices=("test", "val"), default="test")
     evaluate.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the run's train.device)")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     add_trust_argument(evaluate)
+    add_remote_argument(evaluate, suppress_default=True)
     evaluate.set_defaults(handler=eval_command)
 
     resume = sub.add_parser("resume", help="continue a stopped, interrupted or finished run")
-    resume.add_argument("run", metavar="RUN", help="run id, a unique prefix of one, or 'latest'")
+    resume.add_argument("run", metavar="RUN", help="run id, a unique prefix of one, or 'latest'; HOST:RUN: resumed there")
     resume.add_argument("--epochs", type=int, help="new total number of epochs")
     resume.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the run's train.device)")
     resume.add_argument(
@@ -119,6 +121,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     resume.add_argument("--notify", metavar="CMD|URL", help=NOTIFY_HELP)
     add_trust_argument(resume)
     add_worker_arguments(resume)
+    add_remote_argument(resume, suppress_default=True)
     resume.set_defaults(handler=resume_command)
 
     delete = sub.add_parser("delete", help="delete a run and its checkpoints")
@@ -295,6 +298,15 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.runs.store import find_run
     from workbench.scheduling.plan import DETACHED, FOREGROUND, carry_out, plan_resume
 
+    host, ref = split_run_ref(args.run)
+    if host is not None:  # resumed there, detached; without --detach its log follows here
+        from workbench.cli.live_commands import follow_remote
+
+        detach = bool(args.detach)
+        args.detach = True
+        if not _on_host(args, console, "resume", ["--epochs", "--device"], ["--detach", "--trust-code"]) or detach:
+            return 0
+        return follow_remote(args, host, ref, console)
     run = find_run(args.run)
 
     def make(sinks: Sequence[ev.Sink], control: Control) -> Trainer:
@@ -321,6 +333,28 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
     if plan.workers.distributed:
         return _train_together(plan, args)
     return _drive(make, args, console)
+
+
+def _on_host(args: argparse.Namespace, console: Console, command: str, valued: list[str], flags: list[str]) -> bool:
+    """For ``args.run`` of another host (``gpu1:RUN``): run the same command there, with the
+    options named in ``valued`` and ``flags`` that were given, and print what it printed; False
+    for a run of this machine."""
+    host, ref = split_run_ref(args.run)
+    if host is None:
+        return False
+    from workbench.cli.remote_commands import remote_named
+    from workbench.hosts.ssh import COMMAND_TIMEOUT_S, run_far
+
+    far = [command, ref]
+    for option in valued:
+        value = getattr(args, option.lstrip("-").replace("-", "_"))
+        if value is not None:
+            far += [option, str(value)]
+    far += [flag for flag in flags if getattr(args, flag.lstrip("-").replace("-", "_"))]
+    output = run_far(remote_named(args, host), far, timeout_s=COMMAND_TIMEOUT_S * 10)
+    console.file.write(output)
+    console.file.flush()
+    return True
 
 
 def _launched(launched: Launched, console: Console, as_json: bool) -> int:
@@ -631,6 +665,8 @@ def eval_command(args: argparse.Namespace, console: Console) -> int:
     from workbench.runs.checkpoints import resolve_checkpoint
     from workbench.runs.store import find_run
 
+    if _on_host(args, console, "eval", ["--checkpoint", "--split", "--device"], ["--json", "--trust-code"]):
+        return 0
     run = find_run(args.run)
     path = resolve_checkpoint(run, args.checkpoint)
     use_run_code_here(run, args.trust_code)

@@ -131,6 +131,21 @@ class HostSession:
         self._wake.set()
         return str(answer.get("message", "")) if isinstance(answer, dict) else ""
 
+    def evaluate(self, run_id: str, split: str = "test", checkpoint: str | None = None) -> dict[str, Any]:
+        """Evaluate a run of this host there (``workbench eval --json``); its report (blocking)."""
+        args = ["eval", run_id, "--split", split, "--json", *(["--checkpoint", checkpoint] if checkpoint else [])]
+        answer = run_far_json(self.remote, args, timeout_s=CONTROL_TIMEOUT_S * 4)
+        if not isinstance(answer, dict):
+            raise WorkbenchError(f"{self.name}: the evaluation of {run_id} answered no report")
+        return answer
+
+    def resume(self, run_id: str, epochs: int | None = None) -> str:
+        """Resume a run of this host there, detached; the run's id (blocking)."""
+        args = ["resume", run_id, "--detach", "--json", *(["--epochs", str(epochs)] if epochs is not None else [])]
+        answer = run_far_json(self.remote, args, timeout_s=CONTROL_TIMEOUT_S)
+        self._wake.set()
+        return str(answer.get("run_id", run_id)) if isinstance(answer, dict) else run_id
+
     def start_experiment(self, config_toml: str, device: str | None = None) -> str:
         """Start the experiment (its TOML) on this host, detached; the new run's id (blocking)."""
         return start_far_run(self.remote, config_toml, device)
