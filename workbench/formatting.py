@@ -16,6 +16,12 @@ def counted(value: int, noun: str) -> str:
     return f"{count(value)} {noun}{'' if value == 1 else 's'}"
 
 
+def counted_of(part: int, whole: int, noun: str) -> str:
+    """``3, 1001, "run"`` -> ``3 of 1,001 runs``: how many of a whole are shown, each figure as
+    :func:`count` writes it (the Runs screen said ``1001 of 1001 runs`` where the CLI says 1,001)."""
+    return f"{count(part)} of {counted(whole, noun)}"
+
+
 def shape(dims: Sequence[int]) -> str:
     """``(16, 5, 5)`` -> ``16x5x5``."""
     return "x".join(str(d) for d in dims) if dims else "-"

@@ -379,3 +379,20 @@ async def test_at_80_columns_the_runs_table_keeps_its_results_and_time_leaving_o
         await pilot.resize_terminal(150, 30)
         await wait_for(pilot, lambda: "started" in screen_text(app).splitlines()[2])
         assert "params" in screen_text(app).splitlines()[2]
+
+
+async def test_the_runs_count_writes_its_figures_as_the_cli_does(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    """The line above the runs said "1001 of 1001 runs" where `workbench runs` writes 1,001."""
+    import json
+    import shutil
+
+    template = recorded_run("template")
+    for i in range(1000):
+        copy = template.path.with_name(f"{template.id}-{i:04d}")
+        shutil.copytree(template.path, copy)
+        status = json.loads((copy / "status.json").read_text())
+        (copy / "status.json").write_text(json.dumps(status | {"id": copy.name}))
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(_runs(app).shown) == 1001)
+        await wait_for(pilot, lambda: "1,001 of 1,001 runs · sort" in screen_text(app))

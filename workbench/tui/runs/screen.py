@@ -32,7 +32,7 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from workbench.errors import WorkbenchError, describe_error
-from workbench.formatting import count, counted, duration
+from workbench.formatting import count, counted, counted_of, duration
 from workbench.hosts.mirror import CONNECTED, CONNECTING, RECONNECTING, UNREACHABLE
 from workbench.hosts.overview import HostState, hosts_line
 from workbench.outputs.export import export_to_run_folder
@@ -333,9 +333,9 @@ class RunsScreen(ChartsScreen):
     def _show_sort_note(self) -> None:
         sort = SORTS[self.sort_index]
         arrow = "↓" if sort.newest_first != self.reverse else "↑"
-        marked = f" · {len(self.marked)} marked" if self.marked else ""
+        marked = f" · {count(len(self.marked))} marked" if self.marked else ""
         self.query_one("#sort-note", Static).update(
-            f"{len(self.shown)} of {len(self.summaries)} runs · sort: {sort.label} {arrow}{marked}"
+            f"{counted_of(len(self.shown), len(self.summaries), 'run')} · sort: {sort.label} {arrow}{marked}"
         )
 
     def _select_shown_run(self) -> None:
