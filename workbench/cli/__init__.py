@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(name).register(sub)
     app = sub.add_parser("app", help="open the app (the default with no command)")
     app.add_argument("experiment", nargs="?", default=None, help="preset name or TOML file to open")
+    add_remote_argument(app, suppress_default=True)
     app.set_defaults(handler=_open_app)
     return parser
 
