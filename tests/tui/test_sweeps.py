@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Select
 
 from workbench.experiment.presets import load_experiment
 from workbench.experiment.sweep_points import plan_points
@@ -19,6 +19,7 @@ from workbench.tui.runs.screen import RunsScreen
 from workbench.tui.runs.sweep_view import SweepScreen
 from workbench.tui.setup.optimize import OptimizeScreen
 from workbench.tui.setup.sweep_dialog import SweepAxisScreen
+from workbench.tui.widgets.charts import ChartDeck
 
 from .helpers import SIZE, screen_text, wait_for
 from .runs import recorded_run
@@ -60,6 +61,32 @@ async def test_w_makes_the_focused_field_a_sweep_axis_and_starts_the_sweep(
         ]
         assert find_sweep(entries[0].sweep).read_meta()["axes"] == ["optimizer.lr=0.01,0.1", "optimizer.momentum=0.5,0.9"]
         assert app.draft.config.optimizer.lr == 0.1  # the draft itself is unchanged
+
+
+@pytest.mark.slow
+async def test_the_sweep_dialog_chooses_the_sampler_and_the_pruner(
+    fixed_app: Callable[..., WorkbenchApp], feeder_stand_in: None
+) -> None:
+    app = fixed_app(start="optimize")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, OptimizeScreen)
+        screen.focus_field("optimizer.lr")
+        await pilot.press("escape", "w")
+        await wait_for(pilot, lambda: isinstance(app.screen, SweepAxisScreen))
+        dialog = app.screen
+        dialog.query_one("#values", Input).value = "log-uniform:1e-3:1e-1"
+        dialog.query_one("#sampler", Select).value = "tpe"
+        dialog.query_one("#pruner", Select).value = "median"
+        await wait_for(pilot, lambda: "give how many with samples" in screen_text(app), what="the sampler's samples asked for")
+        dialog.query_one("#samples", Input).value = "3"
+        await wait_for(pilot, lambda: "(3 samples, tpe, median" in screen_text(app), what="the plan's line")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: app.current_mode == "runs", what="the sweep to start")
+        entries = queue.read_queue().entries
+        assert len(entries) == 3 and all(e.label == "a point the tpe sampler draws" for e in entries)
+        meta = find_sweep(entries[0].sweep).read_meta()
+        assert (meta["sampler"], meta["pruner"], meta["count"]) == ("tpe", "median", 3)
 
 
 async def test_w_on_a_field_that_is_not_a_number_says_so(fixed_app: Callable[..., WorkbenchApp]) -> None:
@@ -105,6 +132,42 @@ async def test_S_shows_the_sweeps_table_axes_first_best_on_top_and_b_loads_the_b
         await pilot.press("b")
         await wait_for(pilot, lambda: app.draft.config.optimizer.lr == 0.1)
         assert isinstance(app.screen, RunsScreen) and best in app.draft.source
+
+
+async def test_the_sweep_view_draws_the_search_best_so_far_and_marks_a_pruned_point(
+    fixed_app: Callable[..., WorkbenchApp],
+) -> None:
+    from workbench.engine.sinks import RunRecorder
+    from workbench.runs import events as ev
+    from workbench.runs.folder import RunDir
+    from workbench.runs.status import PRUNE_MARK
+    from workbench.runs.store import runs_with_status
+
+    sweep_id, _ = _sweep_of_three()
+    entry = point_entry_id(sweep_id, 4)
+    cut = recorded_run("spirals-mlp", "spirals-mlp", lr=0.5, val_acc=(0.3,), finish=False, sweep=sweep_id, queue_entry=entry)
+    (cut.path / PRUNE_MARK).write_text("{}")  # as the feeder marks a point its pruner stops
+    RunRecorder(cut)(ev.RunFinished(state="stopped", epochs_done=1, best_epoch=1, best_value=0.3, monitor="val_acc"))
+    assert dict((run.id, status.state) for run, status in runs_with_status())[cut.id] == "pruned"
+    app = fixed_app(start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(app.screen.shown) == 4)
+        assert isinstance(app.screen, RunsScreen)
+        app.screen.show_sweep(sweep_id)
+        await wait_for(pilot, lambda: sweep_id in screen_text(app).split("\n", 3)[3], what="the run's sweep in its details")
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.comparison)
+        deck = app.screen.query_one(ChartDeck)
+        await wait_for(pilot, lambda: deck.spec("search").series, what="the search chart")
+        search = deck.spec("search")
+        assert search.name == "val_acc by point" and "pruned" in [e.label for e in search.legend]
+        points, pruned, best = search.series
+        assert (list(points.xs), list(points.ys)) == ([1.0, 2.0, 3.0], [0.6, 0.9, 0.7])
+        assert (list(pruned.xs), list(pruned.ys)) == ([4.0], [0.3])
+        assert list(best.ys) == [0.6, 0.9, 0.9, 0.9]  # the best so far, by point
+        assert deck.spec("axis0").name == "val_acc by optimizer.lr"
+        assert "val_acc by point" in screen_text(app) and "pruned" in screen_text(app)
+        assert RunDir(cut.path).read_status().state == "pruned"
 
 
 async def test_a_sweep_that_ends_is_a_toast_and_the_bell(fixed_app: Callable[..., WorkbenchApp]) -> None:

@@ -302,6 +302,8 @@ class SweepStudies:
             found = self._sweep(status.sweep) if status.sweep and status.queue_entry else None
             if found is None or (run.path / PRUNE_MARK).exists():
                 continue
+            if status.epochs and status.epochs_done >= status.epochs:
+                continue  # its last epoch: it is ending anyway, told when it has
             sweep, _, spec = found
             try:
                 prune = self.studies.report(sweep.path, spec, sweep.storage, run, status)
@@ -313,12 +315,12 @@ class SweepStudies:
             atomic_write_bytes(run.path / PRUNE_MARK, json.dumps({"epoch": status.epochs_done, "ts": time.time()}).encode())
             try:
                 send_request(run, "stop")
-                print(
-                    f"{run.id}: pruned at epoch {status.epochs_done} (sweep {status.sweep}'s {spec.pruner_name} pruner)",
-                    flush=True,
-                )
-            except WorkbenchError as error:
-                print(f"{run.id}: {error}", file=sys.stderr, flush=True)
+            except WorkbenchError:  # it ended meanwhile: told as it ended
+                (run.path / PRUNE_MARK).unlink(missing_ok=True)
+                continue
+            print(
+                f"{run.id}: pruned at epoch {status.epochs_done} (sweep {status.sweep}'s {spec.pruner_name} pruner)", flush=True
+            )
 
     def tell_ended(self, runs: list[tuple[RunDir, RunStatus, str]], restarts: dict[str, int]) -> None:
         """Tell each sweep point's trial how its run ended, once. A run that died before it

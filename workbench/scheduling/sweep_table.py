@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from workbench.errors import WorkbenchError
 from workbench.formatting import duration
@@ -19,6 +20,8 @@ from workbench.scheduling import queue
 from workbench.scheduling.sweep import SweepDir, SweepProgress, sweep_progress
 from workbench.scheduling.sweep_study import read_trials
 from workbench.schema.monitor import higher_is_better
+from workbench.schema.params import format_value
+from workbench.schema.sweep import Axis
 
 #: Sorting by this means the metric each point monitored (its best value).
 BEST = "best"
@@ -35,6 +38,7 @@ class SweepTable:
     order: list[int]  # indices into comparison.runs, best first
     points: list[int]  # each run's point number (as comparison.runs)
     best_index: int | None  # the best run by the monitored metric
+    spec_axes: tuple[Axis, ...] = ()  # the axes as the sweep's file gives them (their kinds)
 
     @property
     def sorted_by_metric(self) -> bool:
@@ -99,7 +103,11 @@ def sweep_table(
     numbers = {p.get("entry"): p.get("number") for p in sweep.read_meta().get("points", []) if isinstance(p, dict)}
     numbers |= {entry: trial + 1 for entry, trial in read_trials(sweep.path).items() if isinstance(trial, int)}
     points = [numbers.get(status.queue_entry) or i + 1 for i, (_, status, _) in enumerate(progress.runs)]
-    return SweepTable(progress, comparison, axes, metrics, sort, order, points, best_index)
+    try:
+        spec = sweep.read_spec()[1]
+    except WorkbenchError:
+        spec = None
+    return SweepTable(progress, comparison, axes, metrics, sort, order, points, best_index, spec.axes if spec else ())
 
 
 def _axes(sweep: SweepDir, comparison: Comparison) -> list[str]:
@@ -175,7 +183,7 @@ def trial_table(sweep: SweepDir) -> TrialTable | None:
         values = [format_setting(trial.values[a]) if a in trial.values else "-" for a in axes]
         rows.append(
             [
-                str(trial.number),
+                str(trial.number + 1),
                 trial.state,
                 _metric_text(trial.value),
                 *values,
@@ -191,3 +199,70 @@ def trial_table(sweep: SweepDir) -> TrialTable | None:
     pruner = spec.pruner_name or "none"
     text = f"{len(trials)} trials: {said or 'none yet'}; sampler {spec.sampler_name}, pruner {pruner}"
     return TrialTable(["#", "state", "value", *axes, "epochs", "host", "run"], rows, text)
+
+
+# ----------------------------------------------------------------------------- the search, drawn
+
+
+@dataclass(frozen=True)
+class SearchPlot:
+    """One chart of a sweep's search, as plain data (the app draws it; ``x`` already on the
+    chart's scale: an axis sampled log-uniform is drawn on log10 of its values)."""
+
+    name: str  # "search" (the metric against the point's number) or the axis's setting
+    metric: str  # the monitored metric, the y axis
+    xs: list[float]
+    ys: list[float]
+    pruned: list[bool]  # each point: stopped by the pruner (its value from fewer epochs)
+    best_xs: list[float]  # the best so far, by point number (the search chart alone)
+    best_ys: list[float]
+    ticks: list[tuple[float, str]]  # the x axis's marks and their labels
+
+
+def search_plots(table: SweepTable) -> list[SearchPlot]:
+    """The sweep's search drawn: the monitored metric of each point that has one against its
+    number, with the best so far as a line, then against each axis's value."""
+    from workbench.runs.status import PRUNED
+
+    monitor = next((run.summary.monitor for run in table.comparison.runs if run.summary.monitor), "")
+    if not monitor:
+        return []
+    pick = max if higher_is_better(monitor) else min
+    done: list[tuple[int, float, bool, dict[str, Any]]] = []
+    for index, run in enumerate(table.comparison.runs):
+        value = run.summary.best_value
+        if value is not None and math.isfinite(value):
+            done.append((table.points[index], float(value), run.summary.state == PRUNED, run.settings))
+    done.sort(key=lambda point: point[0])
+    numbers = [float(number) for number, _, _, _ in done]
+    values = [value for _, value, _, _ in done]
+    best = [pick(values[: k + 1]) for k in range(len(values))]
+    top = int(max(numbers, default=1.0))
+    step = max(1, math.ceil(top / 8))
+    pruned = [was_pruned for _, _, was_pruned, _ in done]
+    ticks = [(float(n), str(n)) for n in range(0, top + 1, step)]
+    plots = [SearchPlot("search", monitor, numbers, values, pruned, numbers, best, ticks)]
+    logs = {axis.setting for axis in table.spec_axes if axis.kind == "log-uniform"}
+    for setting in table.axes:
+        points = [(s[setting], y, p) for _, y, p, s in done if isinstance(s.get(setting), int | float)]
+        log = setting in logs or _spans_decades([float(v) for v, _, _ in points])
+        xs = [math.log10(v) if log else float(v) for v, _, _ in points]
+        ys, marks = [y for _, y, _ in points], [p for _, _, p in points]
+        plots.append(SearchPlot(setting, monitor, xs, ys, marks, [], [], _axis_ticks(xs, log)))
+    return plots
+
+
+def _spans_decades(values: list[float]) -> bool:
+    """Listed values a hundredfold apart or more (0.001,0.01,0.1) are drawn on a log axis."""
+    return bool(values) and min(values) > 0 and max(values) / min(values) >= 100
+
+
+def _axis_ticks(xs: list[float], log: bool) -> list[tuple[float, str]]:
+    """Marks at whole decades on a log axis, else at the lowest, middle and highest value."""
+    if not xs:
+        return []
+    low, high = min(xs), max(xs)
+    if log:
+        return [(float(d), format_value(10.0**d)) for d in range(math.floor(low), math.ceil(high) + 1)]
+    marks = sorted({low, (low + high) / 2, high}) if high > low else [low]
+    return [(m, format_value(int(m) if m.is_integer() else float(f"{m:.3g}"))) for m in marks]

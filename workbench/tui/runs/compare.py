@@ -87,9 +87,13 @@ class CompareScreen(ChartsScreen):
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
             yield DataTable(id="compare-runs", cursor_type="row", zebra_stripes=False)
-            yield ChartDeck(("loss", "metric"), id="compare-charts")
+            yield ChartDeck(self.chart_names(), id="compare-charts")
             yield Static("reading the runs…", id="compare-note", markup=False)
             yield DataTable(id="compare-diff", cursor_type="row", zebra_stripes=False)
+
+    def chart_names(self) -> tuple[str, ...]:
+        """The charts ``g`` goes through, the first shown first."""
+        return ("loss", "metric")
 
     def on_mount(self) -> None:
         super().on_mount()

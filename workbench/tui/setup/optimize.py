@@ -254,7 +254,7 @@ class OptimizeScreen(WorkbenchScreen):
     def _plan_chosen(self, plan: SweepPlan | None) -> None:
         if plan is None:
             return
-        self.sweep_plan = SweepPlan(plan.axes, plan.samples)
+        self.sweep_plan = dataclasses.replace(plan, start=False)
         note = self.query_one("#sweep-note", Static)
         note.update(self.sweep_plan.text() + (" · w changes or starts it" if plan.axes else ""))
         note.set_class(not plan.axes, "hidden")
@@ -272,7 +272,7 @@ class OptimizeScreen(WorkbenchScreen):
         from workbench.scheduling.sweep import start_sweep
 
         sweep, points = start_sweep(config, plan.spec())
-        self.post_message(SweepStarted(sweep.id, len(points)))
+        self.post_message(SweepStarted(sweep.id, len(points) or plan.samples))
 
     @on(SweepStarted)
     def _sweep_started(self, message: SweepStarted) -> None:

@@ -2,49 +2,59 @@
 
 ``w`` on the Optimize screen opens it for the field that last had the focus. The axis is typed
 as ``--sweep`` takes it (values ``0.01,0.03,0.1`` or a range ``log-uniform:1e-4:1e-1``); the
-dialog lists every axis so far with the number of points, and says in one line what is wrong
-with the typed one. It dismisses with a :class:`SweepPlan`: the axes to keep, and whether to
+sampler (the grid or random points, or Optuna's TPE, CMA-ES, GP) and the pruner (none,
+successive halving, Hyperband, median) are chosen below it, as ``--sampler`` and ``--pruner``.
+The dialog lists every axis so far with the number of points, and says in one line what is
+wrong with the typed one. It dismisses with a :class:`SweepPlan`: the axes to keep, and whether to
 start the sweep now (the screen validates every point and queues them: see
 :func:`workbench.scheduling.sweep.start_sweep`). Nothing in the draft changes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, Select, Static
 
 from workbench.errors import ConfigError
 from workbench.experiment.sweep_points import point_count
 from workbench.formatting import counted
 from workbench.schema.params import Param, format_value
-from workbench.schema.sweep import Axis, SweepSpec, axis_from_value
+from workbench.schema.sweep import PRUNERS, Axis, SweepSpec, axis_from_value, checked_spec
 from workbench.tui.screens.dialogs import Dialog
 from workbench.tui.widgets.text_field import TextField
 
 NUMERIC_KINDS = ("int", "float", "auto_int")
+#: The sampler's choices: "" draws the grid, or random points when samples > 0.
+SAMPLER_CHOICES = (("grid/random", ""), ("TPE", "tpe"), ("CMA-ES", "cmaes"), ("GP", "gp"))
+PRUNER_CHOICES = (("none", ""), *((name, name) for name in PRUNERS))
 
 
 @dataclass(frozen=True)
 class SweepPlan:
-    """The axes the Optimize screen keeps, the random samples (0: the grid), and whether to start."""
+    """The axes the Optimize screen keeps, the samples (0: the grid), the sampler and pruner
+    ("": the grid or random points; none), and whether to start."""
 
     axes: tuple[Axis, ...] = ()
     samples: int = 0
     start: bool = False
+    sampler: str = ""
+    pruner: str = ""
 
     def spec(self) -> SweepSpec:
-        return SweepSpec(self.axes, samples=self.samples)
+        return SweepSpec(self.axes, samples=self.samples, sampler=self.sampler, pruner=self.pruner)
 
     def text(self) -> str:
         """``sweep: optimizer.lr=0.01,0.1 · data.batch_size=32,64 (4 points)``, or ""."""
         if not self.axes:
             return ""
         how = counted(self.samples, "sample") if self.samples else counted(point_count(self.spec()), "point")
+        how += f", {self.sampler}" if self.sampler else ""
+        how += f", {self.pruner} pruner" if self.pruner else ""
         return "sweep: " + " · ".join(axis.text() for axis in self.axes) + f" ({how})"
 
 
@@ -67,6 +77,7 @@ class SweepAxisScreen(Dialog):
     SweepAxisScreen Horizontal.field { height: 1; }
     SweepAxisScreen Horizontal.field Static { width: 10; }
     SweepAxisScreen Horizontal.field Input { width: 1fr; }
+    SweepAxisScreen Horizontal.field Select { width: 1fr; }
     """
 
     def __init__(self, path: str, param: Param, value: object, plan: SweepPlan) -> None:
@@ -87,9 +98,14 @@ class SweepAxisScreen(Dialog):
         with Horizontal(classes="field"):
             yield Static("samples", markup=False)
             yield TextField(str(self.plan.samples), type="integer", compact=True, id="samples")
+        with Horizontal(classes="field"):
+            yield Static("sampler", markup=False)
+            yield Select(SAMPLER_CHOICES, value=self.plan.sampler, allow_blank=False, compact=True, id="sampler")
+            yield Static(" pruner", markup=False)
+            yield Select(PRUNER_CHOICES, value=self.plan.pruner, allow_blank=False, compact=True, id="pruner")
         yield Static(
             "values 0.01,0.03,0.1 (a grid with the other axes) or a range log-uniform:1e-4:1e-1, uniform:A:B "
-            "(random points: samples > 0)",
+            "(random points, or TPE, CMA-ES, GP learning from those that ended: samples > 0)",
             classes="note",
             markup=False,
         )
@@ -112,12 +128,15 @@ class SweepAxisScreen(Dialog):
             samples = int(samples_text)
             if samples < 0:
                 raise ConfigError(f"samples: {samples} is not allowed; 0 (the grid) or more")
+            sampler, pruner = (str(self.query_one(f"#{name}", Select).value) for name in ("sampler", "pruner"))
+            axes = tuple(a for a in self.plan.axes if a.setting != self.path) + (axis,)
+            plan = SweepPlan(axes, samples, sampler=sampler, pruner=pruner)
+            checked_spec(plan.spec(), "sweep")
         except (ConfigError, ValueError) as error:
             if not quiet:
                 self._say(str(error), error=True)
             return None
-        axes = tuple(a for a in self.plan.axes if a.setting != self.path) + (axis,)
-        return SweepPlan(axes, samples)
+        return plan
 
     def _show(self, plan: SweepPlan) -> None:
         self.query_one("#axes", Static).update(plan.text() or "no axes yet")
@@ -133,6 +152,7 @@ class SweepAxisScreen(Dialog):
         note.update(text)
 
     @on(Input.Changed)
+    @on(Select.Changed)
     def _changed(self) -> None:
         plan = self._typed()
         if plan is not None:
@@ -152,9 +172,9 @@ class SweepAxisScreen(Dialog):
             self.dismiss(plan)
 
     def action_remove(self) -> None:
-        self.dismiss(SweepPlan(tuple(a for a in self.plan.axes if a.setting != self.path), self.plan.samples))
+        self.dismiss(replace(self.plan, axes=tuple(a for a in self.plan.axes if a.setting != self.path), start=False))
 
     def action_start(self) -> None:
         plan = self._typed()
         if plan is not None:
-            self.dismiss(SweepPlan(plan.axes, plan.samples, start=True))
+            self.dismiss(replace(plan, start=True))

@@ -84,6 +84,7 @@ class Series:
     ys: Sequence[float]
     style: str
     dots: bool = False  # mark each point (epoch values), not only the line
+    line: bool = True  # join the points (False: dots alone, as a sweep's points)
     smooth: bool = False  # a training curve: smoothed as the view says, its raw values faint behind
 
 
@@ -96,6 +97,9 @@ class ChartSpec:
     y_floor: float | None = None  # the y axis never goes below / above these (on a linear axis)
     y_ceiling: float | None = None
     log_y: bool = False  # may be on a log axis (losses fall over decades): the view's scale says
+    #: The x axis's marks and labels when it is not epochs (a sweep's points, an axis's values):
+    #: the axis then spans the marks and the data.
+    x_ticks: tuple[tuple[float, str], ...] = ()
 
 
 #: The smallest value a logarithmic axis shows (a loss of exactly 0 is drawn there).
@@ -144,7 +148,7 @@ class Chart(PlotWidget, can_focus=False):
         for line in series:
             x, y = np.asarray(line.xs, dtype=float), np.asarray([_y(v, log) for v in line.ys], dtype=float)
             keep = thin(y, points)
-            if len(keep) > 1:
+            if len(keep) > 1 and line.line:
                 self.plot(x[keep], y[keep], line_style=line.style, hires_mode=HiResMode.BRAILLE)
             if line.dots or len(keep) == 1:
                 self.scatter(x[keep], y[keep], marker=MARKER, marker_style=line.style)
@@ -160,6 +164,14 @@ class Chart(PlotWidget, can_focus=False):
         self.set_y_formatter(FixedLabels(ticks, labels))
         self.set_yticks(ticks)
         self.y_labels = labels
+        if spec.x_ticks:
+            marks = [x for x, _ in spec.x_ticks]
+            left, right = min(marks + xs), max(marks + xs)
+            pad = (right - left) * 0.03 or 0.5
+            self.set_xlimits(left - pad, right + pad)
+            self.set_x_formatter(FixedLabels(marks, [label for _, label in spec.x_ticks]))
+            self.set_xticks(marks)
+            return
         top = spec.epochs or max(1, math.ceil(max(xs)))
         self.set_xlimits(0, top)
         self.set_xticks(epoch_ticks(top, self._plot_width()))
