@@ -274,3 +274,18 @@ def test_a_far_side_of_another_protocol_is_one_line_naming_both_versions(make_ho
 def test_the_master_socket_lives_in_a_private_folder() -> None:
     folder = control_dir()
     assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_run_deleted_on_its_host_leaves_the_mirror_whether_seen_or_missed(make_host: MakeHost) -> None:
+    box, home = make_host("box")
+    run_id = trained_on(home, epochs=1)
+    missed = mirror.mirrored_run("box", "20261207-101500-deleted-while-away")  # mirrored before, gone since
+    mirror.write_status(missed, "box", {"id": missed.id, "state": "finished"})
+    session = HostSession(box).start()
+    try:
+        assert session.wait_listed(60)
+        assert mirror.mirrored_ids("box") == {run_id}
+        on_host(home, "delete", run_id, "--yes")
+        wait_until(lambda: mirror.mirrored_ids("box") == set(), what="the deleted run's mirror to go")
+    finally:
+        session.close()

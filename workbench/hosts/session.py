@@ -32,6 +32,9 @@ SILENT_AFTER_S = 3 * ALIVE_EVERY_S
 #: How long a far command that acts (pause, stop, start a run) may take.
 CONTROL_TIMEOUT_S = 150.0
 VERSION_TIMEOUT_S = 30.0
+#: How often the mirror's live runs are marked alive while the host's listing speaks (a word of
+#: any run's, or its "alive" when quiet): a paused run beside a busy one must not turn stale.
+HEARTBEAT_EVERY_S = 2.0
 
 
 def check_version(remote: Remote) -> str:
@@ -70,6 +73,7 @@ class HostSession:
         self._listing: FarStream | None = None
         self._listed = threading.Event()
         self._last_word = 0.0
+        self._last_touch = 0.0
         self._dropped = ""
         self._live: dict[str, bool] = {}
         self._followed: set[str] = set()
@@ -187,6 +191,8 @@ class HostSession:
         except WorkbenchError:
             pass  # a host whose GPUs cannot be listed still lists its runs
         self._listed.clear()
+        with self._lock:
+            self._live.clear()  # what the new listing says is all there is (runs deleted meanwhile go)
         self._dropped = ""
         self._last_word = time.monotonic()
         self._listing = FarStream(self.remote, ["runs", "--json", "--watch"], self._on_listing, self._on_listing_end)
@@ -242,7 +248,11 @@ class HostSession:
     # ------------------------------------------------------------------ what the streams say
 
     def _on_listing(self, record: dict[str, Any]) -> None:
-        self._last_word = time.monotonic()
+        now = time.monotonic()
+        self._last_word = now
+        if now - self._last_touch >= HEARTBEAT_EVERY_S:  # the host answers: none of its live runs is stale
+            self._last_touch = now
+            self._touch_live()
         if "run" in record and isinstance(record.get("status"), dict):
             run_id = str(record["run"])
             run = mirror.mirrored_run(self.name, run_id)
@@ -267,11 +277,12 @@ class HostSession:
             for run_id in mirror.mirrored_ids(self.name) - known:
                 mirror.forget_run(self.name, run_id)  # deleted on the host while we were away
             self._listed.set()
-        elif "alive" in record:
-            with self._lock:
-                live_ids = [r for r, is_live in self._live.items() if is_live]
-            for run_id in live_ids:
-                mirror.touch_heartbeat(mirror.mirrored_run(self.name, run_id))
+
+    def _touch_live(self) -> None:
+        with self._lock:
+            live_ids = [r for r, is_live in self._live.items() if is_live]
+        for run_id in live_ids:
+            mirror.touch_heartbeat(mirror.mirrored_run(self.name, run_id))
 
     def _on_listing_end(self, reason: str) -> None:
         self._dropped = reason or "the connection ended"
