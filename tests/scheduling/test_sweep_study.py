@@ -82,3 +82,30 @@ def test_a_pruned_point_stops_at_its_rung_and_is_shown_pruned(capsys: pytest.Cap
     assert main(["runs"]) == 0
     shown = capsys.readouterr().out
     assert any("bad" in line and "pruned" in line for line in shown.splitlines())
+
+
+def test_a_point_that_failed_or_was_interrupted_is_told_failed_once() -> None:
+    base = load_experiment("spirals-mlp")
+    spec = SweepSpec((parse_axis("optimizer.lr=0.01,0.1"),))
+    sweep, _ = start_sweep(base, spec)
+    first, second = queue.read_queue().entries
+    studies = SweepStudies()
+    for entry in (first, second):
+        assert studies.point_of(entry, entry.experiment()) is not None
+    failed = recorded_run("failed", "spirals-mlp", val_acc=(0.5,), finish=False, sweep=sweep.id, queue_entry=first.id)
+    RunRecorder(failed)(ev.RunFailed(message="loss is NaN"))
+    gone = recorded_run("gone", "spirals-mlp", val_acc=(0.5,), finish=False, sweep=sweep.id, queue_entry=second.id)
+    ended = [(failed, failed.read_status(), "failed"), (gone, gone.read_status(), "interrupted")]  # gone trained an epoch
+    studies.tell_ended(ended, {})
+    assert [t.state.name for t in study_of(sweep.path).trials] == ["FAIL", "FAIL"]
+    SweepStudies().tell_ended(ended, {})  # a feeder started again: told already, nothing changes
+    assert [t.state.name for t in study_of(sweep.path).trials] == ["FAIL", "FAIL"]
+
+
+def test_listing_runs_and_sweeps_does_not_load_optuna() -> None:
+    from tests.test_startup_imports import loaded_by_command
+
+    start_sweep(load_experiment("spirals-mlp"), SweepSpec((parse_axis("optimizer.lr=0.01,0.1"),)))
+    for command in (("runs",), ("sweep", "list")):
+        loaded = loaded_by_command(*command)
+        assert "optuna" not in loaded and "sqlalchemy" not in loaded, command

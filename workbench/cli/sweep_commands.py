@@ -94,8 +94,13 @@ def sweep_show_command(args: argparse.Namespace, console: Console) -> int:
     sweep = find_sweep(args.sweep)
     table = sweep_table(sweep, args.sort, reverse=args.reverse)
     if args.json:
+        from workbench.scheduling.sweep_table import trial_table
+
         rows = [dict(zip(table.header(), row, strict=True)) for row in table.rows()]
-        console.print_json(json.dumps({"sweep": sweep.id, "state": table.progress.state, "sort": table.sort, "rows": rows}))
+        trials = trial_table(sweep)
+        study = [dict(zip(trials.header, row, strict=True)) for row in trials.rows] if trials else []
+        data = {"sweep": sweep.id, "state": table.progress.state, "sort": table.sort, "rows": rows, "trials": study}
+        console.print_json(json.dumps(data))
         return 0
     meta = sweep.read_meta()
     if table.sorted_by_metric:

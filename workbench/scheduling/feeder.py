@@ -37,7 +37,7 @@ from workbench.scheduling import queue
 from workbench.scheduling.launch import gpu_count, workers_of
 from workbench.scheduling.plan import carry_out, plan_new_run, plan_resume
 from workbench.scheduling.sweep import ENDED, SweepDir, all_sweeps, queue_lost_points, sweep_progress, sweeps_dir
-from workbench.scheduling.sweep_study import Studies, storage_errors
+from workbench.scheduling.sweep_study import STUDY_FILE, Studies, storage_errors
 from workbench.scheduling.sweep_table import sweep_table
 from workbench.schema.config import RunConfig
 from workbench.schema.sweep import SweepSpec
@@ -257,7 +257,9 @@ class SweepStudies:
             except WorkbenchError as error:
                 self._say(sweep_id, f"sweep {sweep_id}: {describe_error(error)}")
                 return None
-            self.specs[sweep_id] = None if spec is None else (sweep, base, spec)
+            # A sweep made before sweeps had studies: its entries are its points, nothing to ask or tell.
+            studied = sweep.storage or (sweep.path / STUDY_FILE).exists()
+            self.specs[sweep_id] = None if spec is None or not studied else (sweep, base, spec)
         return self.specs[sweep_id]
 
     def _say(self, sweep_id: str, text: str) -> None:
