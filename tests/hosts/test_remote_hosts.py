@@ -277,15 +277,25 @@ def test_the_master_socket_lives_in_a_private_folder() -> None:
 
 
 def test_a_run_deleted_on_its_host_leaves_the_mirror_whether_seen_or_missed(make_host: MakeHost) -> None:
+    import os
+    import signal
+
     box, home = make_host("box")
-    run_id = trained_on(home, epochs=1)
-    missed = mirror.mirrored_run("box", "20261207-101500-deleted-while-away")  # mirrored before, gone since
-    mirror.write_status(missed, "box", {"id": missed.id, "state": "finished"})
+    first = trained_on(home, epochs=1)
+    on_host(home, "train", "digits-mlp", "--epochs", "1", "--name", "second")
+    second = next(p.name for p in (home / "data" / "runs").iterdir() if p.name.endswith("-second"))
     session = HostSession(box).start()
     try:
         assert session.wait_listed(60)
-        assert mirror.mirrored_ids("box") == {run_id}
-        on_host(home, "delete", run_id, "--yes")
-        wait_until(lambda: mirror.mirrored_ids("box") == set(), what="the deleted run's mirror to go")
+        assert mirror.mirrored_ids("box") == {first, second}
+        on_host(home, "delete", first, "--yes")  # seen: the listing says it is gone
+        wait_until(lambda: mirror.mirrored_ids("box") == {second}, what="the deleted run's mirror to go")
+
+        states: list[str] = []
+        os.kill(_master_pid(box), signal.SIGKILL)  # the connection drops...
+        shutil.rmtree(far_run(home, second).path)  # ...and the run goes while no listing speaks
+        wait_until(lambda: states.append(session.connection.state) or mirror.RECONNECTING in states, what="the drop")
+        wait_until(lambda: session.connection.state == mirror.CONNECTED, what="reconnected")
+        assert mirror.mirrored_ids("box") == set()  # missed: the new listing is all there is
     finally:
         session.close()
