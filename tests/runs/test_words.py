@@ -116,6 +116,12 @@ def test_a_stop_request_then_the_stopped_run_say_where_it_stopped() -> None:
     assert notice.text.startswith("Stopped in epoch 3 at step 2/4")
 
 
+def test_a_point_its_sweep_pruned_says_pruned_where_it_stopped() -> None:
+    pruned = _facts("pruned", _started(), _ended("stopped"))  # its events say stopped, its status pruned
+    assert state_word(pruned) == "pruned"
+    assert _line(pruned).startswith("■ pruned by its sweep in epoch 3 at step 2/4; 2 epochs done, checkpoint saved · r on")
+
+
 @pytest.mark.parametrize(("state", "how"), [("finished", "Finished"), ("early_stopped", "Early stopping")])
 def test_a_run_that_ended_shows_its_test(state: str, how: str) -> None:
     facts = _facts("finished", _started(), _ended(state, {"loss": 0.5, "acc": 0.75}))
