@@ -47,7 +47,12 @@ def test_an_axis_that_cannot_be_read_is_one_line_naming_it(text: str, said: str)
 def test_a_sweep_file_round_trips_and_reading_it_as_one_experiment_says_it_is_a_sweep(tmp_path: Path) -> None:
     base = read_experiment("digits-mlp")
     spec = SweepSpec(
-        (parse_axis("optimizer.lr=log-uniform:1e-4:1e-1"), parse_axis("data.batch_size=32,64")), samples=8, seed=3, halving=(2, 4)
+        (parse_axis("optimizer.lr=log-uniform:1e-4:1e-1"), parse_axis("data.batch_size=32,64")),
+        samples=8,
+        seed=3,
+        halving=(2, 4),
+        sampler="tpe",
+        pruner="hyperband",
     )
     path = tmp_path / "lr-sweep.toml"
     path.write_text(dumps_sweep(base, spec))
@@ -65,6 +70,10 @@ def test_a_sweep_file_round_trips_and_reading_it_as_one_experiment_says_it_is_a_
         ("[sweep]\nsamples = -1\n", r"\[sweep\]\.samples: expected an integer >= 0"),
         ('[sweep]\nhalving = "2"\n', r"\[sweep\]\.halving: expected a list of epochs"),
         ('[sweep.axes]\n"optimizer.lr" = ["a"]\n', r"\[sweep\]\.axes\.optimizer\.lr: 'a' is not a number"),
+        ('[sweep]\nsampler = "bayes"\n', r"\[sweep\]\.sampler: 'bayes' is not one; use grid, random, tpe, cmaes, gp"),
+        ('[sweep]\npruner = "asha"\n', r"\[sweep\]\.pruner: 'asha' is not one; use halving, hyperband, median"),
+        ('[sweep]\nsampler = "tpe"\n', r"the tpe sampler draws points: give how many with samples"),
+        ('[sweep]\nsampler = "grid"\nsamples = 4\n', r"the grid sampler runs every point; drop samples"),
     ],
 )
 def test_a_bad_sweep_table_names_its_field(tmp_path: Path, table: str, said: str) -> None:

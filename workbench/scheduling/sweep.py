@@ -107,6 +107,7 @@ class SweepProgress:
     points: int
     queued: int
     runs: list[tuple[RunDir, RunStatus, str]] = field(default_factory=list)  # run, status, state shown
+    shared: bool = False  # its study is in a database other machines' queues feed too
 
     @property
     def live(self) -> int:
@@ -124,7 +125,7 @@ class SweepProgress:
         parts = [f"{n} {word}" for n, word in ((self.queued, "queued"), (self.live, "running"), (ended, "ended")) if n]
         cancelled = self.points - self.queued - len(self.runs)
         if cancelled > 0 and not self.queued:
-            parts.append(f"{cancelled} cancelled")
+            parts.append(f"{cancelled} {'on other machines or cancelled' if self.shared else 'cancelled'}")
         return f"{self.points} points: " + ", ".join(parts or ["none started"])
 
 
@@ -157,11 +158,11 @@ def join_sweep(sweep_id: str, storage: str, *, device: str = "") -> SweepDir:
             raise WorkbenchError(f"study {sweep_id}: its sweep file has no [sweep] table")
         checked_base(base, spec)
         sweep = create_sweep(base, spec, [], device=device, storage=storage, joined_id=sweep_id)
-    base, spec = sweep.read_spec()
+    spec = sweep.read_spec()[1]
     if spec is None:
         raise WorkbenchError(f"{sweep.spec_path}: no [sweep] table")
     known = queue.known_entry_ids()
-    slots = [p for p in _slots(sweep, spec, [], checked_base(base, spec)[0]) if point_entry_id(sweep.id, p.number) not in known]
+    slots = [p for p in _slots(sweep, spec, []) if point_entry_id(sweep.id, p.number) not in known]
     _queue_points(sweep, slots, device)
     sweep.update_meta(ended_ts=None)  # fed again here
     return sweep
@@ -180,7 +181,7 @@ def make_study(sweep: SweepDir) -> None:
     create_study(sweep.path, sweep.id, spec, monitor, sweep.storage, planned, sweep.spec_path.read_text(encoding="utf-8"))
 
 
-def _slots(sweep: SweepDir, spec: SweepSpec, points: list[SweepPoint], base: RunConfig | None = None) -> list[SweepPoint]:
+def _slots(sweep: SweepDir, spec: SweepSpec, points: list[SweepPoint]) -> list[SweepPoint]:
     """The entries to queue: the planned points, or (a learning sampler's sweep, or one joined
     from another machine) as many entries as the sweep has points, each holding the base
     experiment until the study gives it its point (number 0 in the queue: any point)."""
@@ -188,9 +189,7 @@ def _slots(sweep: SweepDir, spec: SweepSpec, points: list[SweepPoint], base: Run
 
     if points:
         return points
-    if base is None:
-        base = checked_base(sweep.read_spec()[0], spec)[0]
-
+    base = checked_base(sweep.read_spec()[0], spec)[0]
     return [SweepPoint(number, {}, base) for number in range(1, budget(spec) + 1)]
 
 
@@ -360,6 +359,7 @@ def sweep_progress(
         points=int(meta.get("count") or len(meta.get("points", []))),
         queued=sum(e.sweep == sweep.id for e in listing.entries),
         runs=[(r, s, shown_state(r.path, s)) for r, s in mine],
+        shared=bool(meta.get("storage")),
     )
 
 
