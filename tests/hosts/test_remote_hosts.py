@@ -167,12 +167,11 @@ def test_pull_of_one_checkpoint_and_a_damaged_pack_refused(
     pack[at] ^= 0xFF
     tampered = tmp_path / "tampered.tar"
     tampered.write_bytes(bytes(pack))
+    far = tmp_path / "far.sh"  # a host that names the run as asked, then sends the tampered pack
+    far.write_text(f'if [ "$1" = logs ]; then echo "{{\\"run\\": \\"$2\\"}}"; else cat {tampered}; fi\n')
     with user_config_path().open("a", encoding="utf-8") as config:
         options = ", ".join(f'"{option}"' for option in box.ssh_options)
-        config.write(
-            f'[remotes.tampered]\ndestination = "{box.destination}"\n'
-            f"command = 'sh -c \"cat {tampered}\"'\nssh_options = [{options}]\n"
-        )
+        config.write(f'[remotes.tampered]\ndestination = "{box.destination}"\ncommand = "sh {far}"\nssh_options = [{options}]\n')
     shutil.rmtree(pulled.path)
     assert main(["pull", f"tampered:{run_id}"]) == 1
     err = capsys.readouterr().err

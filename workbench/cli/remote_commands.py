@@ -149,13 +149,15 @@ def pull_command(args: argparse.Namespace, console: Console) -> int:
         raise WorkbenchError(f"pull: {args.run!r} names no host; give HOST:RUN, e.g. gpu1:{args.run}")
     remote = remote_named(args, host)
     root = runs_dir()
+    target = root / resolve_far_run(remote, run_ref)
+    if target.exists():  # said before anything is sent
+        raise WorkbenchError(f"a run {target.name} is here already ({target}); delete it first to pull it again")
     root.mkdir(parents=True, exist_ok=True)
     staging = root / f".pulling-{os.getpid()}"
     try:
-        run_id, files, size = _receive_pack(remote, run_ref, args.checkpoint, staging)
-        target = root / run_id
-        if target.exists():
-            raise WorkbenchError(f"a run {run_id} is here already ({target}); delete it first to pull it again")
+        run_id, files, size = _receive_pack(remote, target.name, args.checkpoint, staging)
+        if run_id != target.name:
+            raise WorkbenchError(f"{remote.name}: asked for {target.name}, the pack holds {run_id}; nothing was pulled")
         (staging / run_id / "checkpoints").mkdir(exist_ok=True)
         os.rename(staging / run_id, target)
     finally:
