@@ -20,6 +20,7 @@ from workbench.schema.config import LayerSpec
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.setup.layer_dialogs import LayerEditor
 from workbench.tui.setup.model_code import CodeModelDialog
+from workbench.tui.widgets.bars import StatusBar
 
 from .helpers import SIZE, fixed_experiment, screen_text, wait_for
 
@@ -310,3 +311,26 @@ async def test_a_code_layer_runs_off_the_ui_thread_in_the_table_and_in_its_edito
         await wait_for(pilot, lambda: str(preview.render()) == "→ output 8 · 520 params", what="the edited block's shape")
         await pilot.press("enter")
         await wait_for(pilot, lambda: [row[4] for row in _rows(app)] == ["64", "8", "10"], what="the table after the edit")
+
+
+async def test_while_the_class_is_run_once_the_status_bar_says_so_and_s_starts_once_it_answered(tmp_path: Path) -> None:
+    """Not "✗ 1 problem": the user's code being run once answers itself. s pressed meanwhile is
+    not refused: the run's name is asked as soon as the answer comes (here: when the test lets
+    the class's __init__ return)."""
+    from workbench.tui.train.name_dialog import RunNameScreen
+
+    go = tmp_path / "go"
+    app = _code_app(tmp_path, _net(f"while not __import__('os').path.exists({str(go)!r}): time.sleep(0.05)"))
+
+    def status_line() -> str:
+        return str(app.screen.query_one(StatusBar).query_one("#problems", Static).render())
+
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "running nets.py:Net once" in status_line(), what="the running line")
+        assert "problem" not in status_line()
+        await pilot.press("4", "s")
+        notice = "nets.py:Net is being run once to check it: the run starts as soon as it has answered"
+        await wait_for(pilot, lambda: any(n.message == notice for n in app._notifications), what="the notice")
+        assert not isinstance(app.screen, RunNameScreen)
+        go.touch()
+        await wait_for(pilot, lambda: isinstance(app.screen, RunNameScreen), what="the run's name asked")

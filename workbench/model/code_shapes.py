@@ -16,7 +16,7 @@ from typing import Any
 
 from workbench.errors import ConfigError
 from workbench.formatting import counted
-from workbench.usercode.probing import ProbeError, probe
+from workbench.usercode.probing import ProbeError, probe, still_running
 from workbench.usercode.reference import CodeRef, check_code_ref, parse_code_ref
 
 Shape = tuple[int, ...]
@@ -47,7 +47,7 @@ def probe_code_model(ref: CodeRef, args: dict[str, Any], input_shape: Shape, voc
         arguments = f"{_section(ref)}.args"
         if str(error).startswith(f"{arguments}:"):
             raise ConfigError(str(error), field=arguments) from None
-        raise ConfigError(f"{ref.where} ({ref.label}): {error}", field=ref.where) from None
+        raise still_running(error, f"{ref.where} ({ref.label}): {error}", field=ref.where, label=ref.label) from None
 
 
 def _section(ref: CodeRef) -> str:

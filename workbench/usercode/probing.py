@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.atomic import atomic_write_bytes
-from workbench.errors import WorkbenchError
+from workbench.errors import ConfigError, WorkbenchError
 from workbench.paths import cache_dir
 from workbench.schema.config import RunConfig
 from workbench.usercode.copies import code_refs
@@ -57,6 +57,24 @@ class ProbeError(WorkbenchError):
 
 class ProbePending(ProbeError):
     """Inside :func:`answers_on_hand`: the question has no answer yet; it was noted, to be asked."""
+
+
+class StillRunning(ConfigError):
+    """A problem of the experiment that answers itself: the user's class ``label`` is being run
+    once in the background. Its field says so meanwhile; the app's status bar does not count it
+    as a problem, and a start asked for meanwhile waits for the answer."""
+
+    def __init__(self, message: str, *, field: str, label: str) -> None:
+        super().__init__(message, field=field)
+        self.label = label
+
+
+def still_running(error: ProbeError, message: str, *, field: str, label: str) -> ConfigError:
+    """The ConfigError the experiment's check records for ``error`` at ``field``: a
+    :class:`StillRunning` while the question is only pending."""
+    if isinstance(error, ProbePending):
+        return StillRunning(message, field=field, label=label)
+    return ConfigError(message, field=field)
 
 
 @dataclass(frozen=True)

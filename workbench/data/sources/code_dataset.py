@@ -17,7 +17,7 @@ from typing import Any
 
 from workbench.errors import ConfigError
 from workbench.schema.params import Param, coerce_all
-from workbench.usercode.probing import ProbeError, probe
+from workbench.usercode.probing import ProbeError, probe, still_running
 from workbench.usercode.reference import CodeRef, check_code_ref, parse_code_ref
 
 #: The options that are tables of keyword arguments for the class (not Params: a form has no
@@ -129,7 +129,7 @@ def code_facts(options: dict[str, Any]) -> CodeFacts:
     except ProbeError as error:
         said = str(error)  # the child's checks name the option already; the user's code, their file
         message = said if said.startswith(WHERE) else f"{ref.where} ({ref.label}): {said}"
-        raise ConfigError(message, field=ref.where) from None
+        raise still_running(error, message, field=ref.where, label=ref.label) from None
     return facts_from_answer(answer)
 
 

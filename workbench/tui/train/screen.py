@@ -42,6 +42,7 @@ from workbench.tui.widgets.bars import problems_summary, show_content
 from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, ChartView, loss_chart, lr_chart, metric_chart
 from workbench.tui.widgets.plain import plain_cells
 from workbench.tui.widgets.progress import StillProgressBar
+from workbench.usercode.probing import StillRunning
 
 #: Terminal sizes from which all three charts show side by side, and the tables grow.
 WIDE_COLUMNS = 150
@@ -101,6 +102,8 @@ class TrainScreen(ChartsScreen):
         self._layout_due: Timer | None = None
         self._keys_shown: tuple[bool, bool] = (False, False)
         self._logged = 0
+        #: s or Q pressed while the user's code was being run once: asked again once it answered.
+        self._start_when_checked: How | None = None
         self._table_rows = 0
         self._table_metric = ""
         self._stats_shown: list[tuple[str, str | Text]] = []
@@ -144,6 +147,10 @@ class TrainScreen(ChartsScreen):
 
     def draft_changed(self) -> None:
         self._show_headline()
+        waiting = self._start_when_checked
+        if waiting is not None and not any(isinstance(problem, StillRunning) for problem in self.draft.problems):
+            self._start_when_checked = None
+            self._ask_name(waiting)
 
     @property
     def shown(self) -> FollowedRun | None:
@@ -168,6 +175,11 @@ class TrainScreen(ChartsScreen):
         from workbench.tui.train.name_dialog import RunNameScreen
 
         problems = self.draft.problems
+        if problems and all(isinstance(problem, StillRunning) for problem in problems):
+            self._start_when_checked = how
+            label = next(problem.label for problem in problems if isinstance(problem, StillRunning))
+            self.notify(f"{label} is being run once to check it: the run starts as soon as it has answered", timeout=6)
+            return
         if problems:
             self._show_headline()
             self.notify(f"Cannot train yet: {problems[0]}", title="The experiment has problems", severity="error", timeout=6)

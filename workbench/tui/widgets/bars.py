@@ -25,6 +25,7 @@ from textual.widgets._footer import FooterKey, FooterLabel
 
 from workbench.errors import ConfigError
 from workbench.tui.main_screens import SCREENS
+from workbench.usercode.probing import StillRunning
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -141,8 +142,14 @@ def problems_summary(problems: list[ConfigError], info: DatasetInfo | None = Non
     whole (wrapped), one problem too: at 80 columns most are longer than the line.
 
     A dataset that still has to be downloaded is said too (``info``: the draft's dataset): a
-    run would fetch it first, and on a machine without a network it could not start.
+    run would fetch it first, and on a machine without a network it could not start. The
+    user's code being run once in the background is not counted as a problem: it answers
+    itself, and the line says what it waits for.
     """
+    running = [problem.label for problem in problems if isinstance(problem, StillRunning)]
+    problems = [problem for problem in problems if not isinstance(problem, StillRunning)]
+    if running and not problems:
+        return Text.styled(f"… running {', '.join(dict.fromkeys(running))} once to check it; s waits for it", "yellow")
     if not problems and info is not None and not info.cached:
         return Text.styled(
             f"✓ ready to train; {info.name} downloads first ({info.download_mb:g} MB; D on screen 1 now)", "yellow"
