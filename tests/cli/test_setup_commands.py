@@ -162,3 +162,13 @@ def test_describe_with_a_csv_names_the_file_and_does_not_call_it_bundled(
     source = next(line for line in out.splitlines() if line.strip().startswith("source"))
     assert status == 0 and "bundled" not in out
     assert str(wine) in source, source
+
+
+@pytest.mark.slow  # its Dataset class runs once in a child that imports torch
+def test_describe_of_a_dataset_class_of_ones_own_names_its_file_and_does_not_call_it_bundled(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, _ = run(capsys, "describe", "my-dataset")
+    source = next(line for line in out.splitlines() if line.strip().startswith("source"))
+    assert status == 0 and "bundled" not in out
+    assert source.rstrip().endswith("my-dataset/mydata.py"), source

@@ -13,6 +13,7 @@ from workbench.experiment.validation import dataset_info
 from workbench.model.memory import MemoryEstimate, memory_text, training_memory
 from workbench.model.shapes import ModelAnalysis, analyse_model
 from workbench.schema.config import RunConfig, TrainConfig, section_params, to_dict
+from workbench.usercode.copies import code_refs
 
 
 def describe_experiment(config: RunConfig) -> dict[str, Any]:
@@ -32,7 +33,7 @@ def describe_experiment(config: RunConfig) -> dict[str, Any]:
     return {
         "name": config.name,
         "description": config.description,
-        "dataset": _dataset(info, sizes) | {"path": str(config.data.options.get("path", "") or "")},
+        "dataset": _dataset(info, sizes) | {"path": _data_path(config)},
         "model": _model(analysis),
         "memory": _memory(training_memory(analysis, config.data.batch_size, config.optimizer.name)),
         "loss": {"name": config.loss.name, **config.loss.params},
@@ -48,6 +49,14 @@ def describe_experiment(config: RunConfig) -> dict[str, Any]:
         "train": {p.name: getattr(config.train, p.name) for p in section_params(TrainConfig)}
         | {"early_stopping": to_dict(config.train.early_stopping), "checkpoint": to_dict(config.train.checkpoint)},
     }
+
+
+def _data_path(config: RunConfig) -> str:
+    """Where the user's own data comes from: ``data.options.path``, or the file of their Dataset
+    class (neither bundled nor downloaded); empty for a catalog's data set."""
+    if path := config.data.options.get("path"):
+        return str(path)
+    return next((str(ref.path) for ref in code_refs(config) if ref.where == "data.options.code"), "")
 
 
 def _dataset(info: DatasetInfo, sizes: Any) -> dict[str, Any]:
