@@ -320,6 +320,7 @@ class Studies:
         frozen = storage.get_trial(trial_id)
         if frozen.state != TrialState.RUNNING:
             return ""
+        storage.set_trial_user_attr(trial_id, "run", status.id)  # named at launch too, unless killed just then
         run = RunDir(runs_dir() / status.id)
         trial = optuna.Trial(study, trial_id)
         for epoch, reached in epoch_values(run, status.monitor).items():  # those it ended before the feeder saw
