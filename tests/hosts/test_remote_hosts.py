@@ -248,7 +248,7 @@ def test_a_refusing_host_is_unreachable_since_and_never_slows_the_other(
         try:
             t = time.monotonic()
             assert alone.wait_listed(60)
-            assert listed_after < (time.monotonic() - t) + 5.0
+            assert listed_after < 2 * (time.monotonic() - t) + 5.0
         finally:
             alone.close()
     finally:
