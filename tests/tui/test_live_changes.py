@@ -44,8 +44,8 @@ async def _shown_within(pilot: Pilot, condition: Callable[[], object], what: str
     return took
 
 
-def _app(fixed_app: Callable[..., WorkbenchApp], signals: bool) -> WorkbenchApp:
-    app = fixed_app(start="runs")
+def _app(fixed_app: Callable[..., WorkbenchApp], signals: bool, start: str = "runs") -> WorkbenchApp:
+    app = fixed_app(start=start)
     app.runs = LiveRuns(signals=signals)
     return app
 
@@ -94,10 +94,12 @@ async def test_an_app_left_open_reads_no_run_while_nothing_changes(
         return read_status(run)
 
     monkeypatch.setattr(RunDir, "read_status", counted)
-    app = _app(fixed_app, signals)
+    app = _app(fixed_app, signals, start="train")  # no screen that reads a run of its own (the Runs screen's details)
     async with app.run_test(size=SIZE) as pilot:
         app.show_run(runs[0])  # a finished run followed too: it is not read again either
         await wait_for(pilot, lambda: runs[0].id in app.runs.followed and len(_names(app)) == 3)
+        # The app's own start is over: torch warmed up, the Runs screen built ahead (it reads the details of a run).
+        await wait_for(pilot, lambda: app.devices and all(w.is_finished or w.group == "follow-runs" for w in app.workers))
         # Settled: the signals' watcher has answered once (its first answer lists every root again).
         await wait_for(pilot, lambda: app.runs.listing.full_listings >= (2 if signals else 1), what="settled")
         rounds = app.runs.rounds

@@ -78,6 +78,23 @@ async def watchers_attribute() -> None:
         assert watcher._closing is False
 
 
+async def init_mode() -> None:
+    """The app builds a mode's screen ahead of its first showing (App._init_mode), which a
+    later switch_mode shows as it is (App._screen_stacks holds it)."""
+
+    class Two(App[None]):
+        MODES = {"one": Screen, "two": Screen}  # noqa: RUF012
+
+    app = Two()
+    async with app.run_test():
+        await app.switch_mode("one")
+        assert parameters(App._init_mode) == ["self", "mode"], parameters(App._init_mode)
+        app._init_mode("two")
+        (built,) = app._screen_stacks["two"]
+        await app.switch_mode("two")
+        assert app.screen is built
+
+
 def map_coordinate_to_pixel() -> None:
     from textual_plot.plot_widget import map_coordinate_to_pixel
 
@@ -101,6 +118,7 @@ USES = [
     PrivateUse("Widget._on_mount(event)", "textual", "workbench/tui/widgets/progress.py", widget_on_mount),
     PrivateUse("textual.widgets._footer, Footer._bindings_ready", "textual", "workbench/tui/widgets/bars.py", footer_internals),
     PrivateUse('DOMNode "__watchers", MessagePump._closing', "textual", "workbench/tui/widgets/bars.py", watchers_attribute),
+    PrivateUse("App._init_mode(mode), App._screen_stacks", "textual", "workbench/tui/app.py", init_mode),
     PrivateUse("textual.widgets._select.SelectOverlay", "textual", "workbench/tui/widgets/param_form.py", select_overlay),
     PrivateUse(
         "textual_plot.plot_widget.map_coordinate_to_pixel",

@@ -219,8 +219,7 @@ class RunsScreen(ChartsScreen):
             self.query_one("#hosts-line", Static).update(hosts_text(self.app.host_states))
 
     def on_screen_resume(self, _event: ScreenResume) -> None:
-        """Shown: the app's last listing at once. It is at most a scan old, and fresh whenever a
-        run the app follows started, changed state or ended (the scan runs again at once)."""
+        """Shown: the app's last listing at once (it is kept current as runs change)."""
         self._listing_changed()
 
     def on_resize(self, event: Resize) -> None:
@@ -237,10 +236,11 @@ class RunsScreen(ChartsScreen):
     # ------------------------------------------------------------------ reading the runs
 
     def _listing_changed(self) -> None:
-        """The app listed every run again (it does every few seconds): shown here when this is
-        the screen on view; a hidden one catches up when it is shown."""
+        """The app's listing changed (a run appeared, changed or went): shown here when this is
+        the screen on view; a hidden one catches up when it is shown, but for its first listing,
+        which it shows at once (built ahead of its first showing: see WorkbenchApp._build_ahead)."""
         listing = self.app.listing
-        if listing is not None and self.is_current:
+        if listing is not None and (self.is_current or not self._listed):
             self._runs_read(listing)
 
     def _runs_read(self, summaries: list[RunSummary]) -> None:
