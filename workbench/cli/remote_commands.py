@@ -123,18 +123,14 @@ def pack_command(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-class far_output:  # noqa: N801 - used as a statement: `with far_output():`
+@contextmanager
+def far_output() -> Iterator[None]:
     """A far stream whose reader went away (the near side closed the connection) ends quietly."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: Any) -> bool:
-        if isinstance(error, BrokenPipeError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())  # nothing more to flush at exit
-            return True
-        return False
+    try:
+        yield
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing more to flush at exit
 
 
 # ----------------------------------------------------------------------------- near side: pull

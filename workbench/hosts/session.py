@@ -169,7 +169,8 @@ class HostSession:
             try:
                 self._connect()
                 failures = 0
-                self._serve()
+                if not self._closed.is_set():
+                    self._serve()
             except WorkbenchError as error:
                 self._close_streams()
                 self._set_connection(state=mirror.UNREACHABLE, message=str(error).removeprefix(f"{self.name}: "))
@@ -190,6 +191,8 @@ class HostSession:
             self.refresh_gpus()
         except WorkbenchError:
             pass  # a host whose GPUs cannot be listed still lists its runs
+        if self._closed.is_set():  # closed while the host was being asked: no stream is opened
+            return
         self._listed.clear()
         with self._lock:
             self._live.clear()  # what the new listing says is all there is (runs deleted meanwhile go)
