@@ -298,3 +298,15 @@ def test_a_run_deleted_on_its_host_leaves_the_mirror_whether_seen_or_missed(make
         assert mirror.mirrored_ids("box") == set()  # missed: the new listing is all there is
     finally:
         session.close()
+
+
+def test_train_on_a_host_checks_the_device_there_not_here(make_host: MakeHost, capsys: pytest.CaptureFixture[str]) -> None:
+    from workbench.experiment.devices import visible_cuda_devices
+
+    if visible_cuda_devices() != 0:
+        pytest.skip("this machine has CUDA: the host (this machine too) would train the run")
+    make_host("box")
+    assert main(["train", "digits-mlp", "--set", "train.device=cuda", "--on", "box", "--detach"]) == 1
+    err = capsys.readouterr().err.strip()
+    # refused by the host, in its words: before, this machine refused it as its own
+    assert err.startswith("error: box: train.device: 'cuda' requested but CUDA is not available") and "\n" not in err

@@ -225,7 +225,7 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
     if args.experiment != "-" and wants_sweep(args):  # a sweep is queued here, from a file
         return queue_sweep(args, console)
     overrides = list(args.overrides) + ([f"train.epochs={args.epochs}"] if args.epochs is not None else [])
-    experiment = _read_experiment(args.experiment, overrides)
+    experiment = _read_experiment(args.experiment, overrides, machine=not args.on)
     if args.name:
         experiment.name = args.name
     if args.on:
@@ -252,17 +252,18 @@ def train_command(args: argparse.Namespace, console: Console) -> int:
     return _drive(lambda sinks, control: _trainer(plan.config, sinks, control, device=plan.device), args, console)
 
 
-def _read_experiment(ref: str, overrides: list[str]) -> RunConfig:
+def _read_experiment(ref: str, overrides: list[str], machine: bool = True) -> RunConfig:
     """The experiment to train, validated: a preset, a file, or (``-``) TOML on standard input,
-    which is how a near side starts a run on this host (``train --on``)."""
+    which is how a near side starts a run on this host (``train --on``). ``machine=False``: its
+    device is not checked against this machine (it trains on another host, which checks it)."""
     from workbench.experiment.presets import load_experiment
     from workbench.experiment.validation import validate
     from workbench.schema import config as config_io
 
     if ref != "-":
-        return load_experiment(ref, overrides)
+        return load_experiment(ref, overrides, machine=machine)
     experiment = config_io.loads(sys.stdin.read(), "standard input")
-    return validate(config_io.apply_overrides(experiment, overrides) if overrides else experiment)
+    return validate(config_io.apply_overrides(experiment, overrides) if overrides else experiment, machine=machine)
 
 
 def _train_on(args: argparse.Namespace, experiment: RunConfig, console: Console) -> int:

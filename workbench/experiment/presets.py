@@ -69,11 +69,13 @@ def read_experiment(ref: str) -> RunConfig:
     return config_io.read(resolve(ref))
 
 
-def load_experiment(ref: str, overrides: Sequence[str] = ()) -> RunConfig:
+def load_experiment(ref: str, overrides: Sequence[str] = (), *, machine: bool = True) -> RunConfig:
     """Read a preset or file, apply ``--set`` overrides and validate: ready to train.
 
     Overrides that change the data or the model rename the experiment for what it now is
-    (:func:`~workbench.experiment.naming.identity`), unless they set the name themselves."""
+    (:func:`~workbench.experiment.naming.identity`), unless they set the name themselves.
+    ``machine=False``: what this machine has (its devices) is not checked, for a run that
+    trains on another host (``train --on``), which checks it there."""
     path = resolve(ref)
     experiment = config_io.read(path)
     if overrides:
@@ -82,7 +84,7 @@ def load_experiment(ref: str, overrides: Sequence[str] = ()) -> RunConfig:
         if not any(item.partition("=")[0].strip() == "name" for item in overrides):
             experiment.name, experiment.description = identity(experiment, origin)
     try:
-        return validate(experiment)
+        return validate(experiment, machine=machine)
     except ConfigError as error:
         raise ConfigError(f"{path.name}: {error}", field=error.field) from None
 
