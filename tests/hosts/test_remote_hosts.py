@@ -216,6 +216,12 @@ def test_a_dropped_connection_resumes_every_stream_with_nothing_twice_or_missed(
         before = epochs_in(mirrored)
         wait_until(lambda: session.connection.state == mirror.CONNECTED and epochs_in(mirrored) >= before + 1, what="resumed")
 
+        stream = subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", f"logs {run_id}"], capture_output=True, text=True)
+        os.kill(int(stream.stdout.split()[0]), signal.SIGKILL)  # one stream's ssh client dies: that stream alone reopens
+        before = epochs_in(mirrored)
+        wait_until(lambda: epochs_in(mirrored) >= before + 1, what="the stream reopened")
+        assert session.connection.state == mirror.CONNECTED
+
         on_host(home, "stop", run_id)
         wait_until(lambda: session.ended(run_id) is not None, what="the stream's end")
         data = mirrored.metrics_path.read_bytes()
