@@ -316,3 +316,26 @@ def test_train_on_a_host_checks_the_device_there_not_here(make_host: MakeHost, c
     err = capsys.readouterr().err.strip()
     # refused by the host, in its words: before, this machine refused it as its own
     assert err.startswith("error: box: train.device: 'cuda' requested but CUDA is not available") and "\n" not in err
+
+
+def test_a_far_side_older_than_version_or_missing_is_one_line(make_host: MakeHost, tmp_path: Path) -> None:
+    from workbench import __version__
+    from workbench.errors import WorkbenchError
+    from workbench.hosts.session import check_version
+
+    box, _ = make_host("box")
+    old = tmp_path / "old-workbench"  # a workbench from before `version`: it knows only --version
+    old.write_text('if [ "$1" = --version ]; then echo "workbench 0.0.9"; else echo "usage: workbench" >&2; exit 2; fi\n')
+    older = Remote("box", box.destination, ("sh", str(old)), box.ssh_options)
+    with pytest.raises(WorkbenchError) as caught:
+        check_version(older)
+    assert str(caught.value) == (
+        f"box runs workbench 0.0.9, older than this workbench {__version__} (it has no `workbench version --json`): "
+        "install the same version on both"
+    )
+    missing = Remote("box", box.destination, (str(tmp_path / "nowhere" / "workbench"),), box.ssh_options)
+    with pytest.raises(WorkbenchError) as caught:
+        check_version(missing)
+    message = str(caught.value)
+    assert message.startswith(f"box: no workbench answered `{tmp_path}/nowhere/workbench version --json` (")
+    assert "No such file or directory" in message and "[remotes.box]" in message and "\n" not in message

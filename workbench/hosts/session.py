@@ -22,7 +22,7 @@ from workbench.errors import WorkbenchError
 from workbench.hosts import mirror
 from workbench.hosts.far import ALIVE_EVERY_S, PROTOCOL
 from workbench.hosts.remotes import Remote
-from workbench.hosts.ssh import FarStream, HostUnreachable, close_master, run_far_json
+from workbench.hosts.ssh import FarStream, HostUnreachable, close_master, run_far, run_far_json
 from workbench.runs.status import LIVE_STATES
 
 #: Seconds between two tries to reach a host, doubling from the first to the last.
@@ -38,16 +38,14 @@ HEARTBEAT_EVERY_S = 2.0
 
 
 def check_version(remote: Remote) -> str:
-    """The far side's workbench version; one line naming both versions when it speaks another protocol."""
+    """The far side's workbench version; one line naming both versions when it speaks another
+    protocol, or is older than ``workbench version`` (then its ``--version`` names it)."""
     try:
         answer = run_far_json(remote, ["version", "--json"], timeout_s=VERSION_TIMEOUT_S)
     except HostUnreachable:
         raise
     except WorkbenchError as error:
-        raise WorkbenchError(
-            f"{remote.name}: its workbench did not answer `workbench version --json` ({error}); it is older than "
-            f"this one ({__version__}) or not found: install workbench {__version__} there"
-        ) from None
+        raise WorkbenchError(_older_or_missing(remote, str(error))) from None
     far_version = str(answer.get("workbench", "?")) if isinstance(answer, dict) else "?"
     protocol = answer.get("protocol") if isinstance(answer, dict) else None
     if protocol != PROTOCOL:
@@ -57,6 +55,25 @@ def check_version(remote: Remote) -> str:
             f"{__version__} (protocol {PROTOCOL}): install the same version on both"
         )
     return far_version
+
+
+def _older_or_missing(remote: Remote, why: str) -> str:
+    """What to say of a host that did not answer ``workbench version --json``: a workbench from
+    before it (its ``--version`` says which), or no workbench at all (``why``: what it said)."""
+    try:
+        said = run_far(remote, ["--version"], timeout_s=VERSION_TIMEOUT_S).split()
+    except WorkbenchError:
+        said = []
+    if len(said) == 2 and said[0] == "workbench":
+        return (
+            f"{remote.name} runs workbench {said[1]}, older than this workbench {__version__} (it has no "
+            "`workbench version --json`): install the same version on both"
+        )
+    command = " ".join(remote.command)
+    return (
+        f"{remote.name}: no workbench answered `{command} version --json` ({why.removeprefix(remote.name + ': ')}); "
+        f"install workbench {__version__} there, or set its command in [remotes.{remote.name}]"
+    )
 
 
 class HostSession:
