@@ -148,7 +148,7 @@ def follow_remote(args: argparse.Namespace, host: str, ref: str, console: Consol
             lambda update: ended(),
             follow,
             console,
-            f"`workbench resume {run.id}` on {host}",
+            f"`workbench resume {host}:{run.id}`",
             qualified(host, run.id),
         )
     return 0
