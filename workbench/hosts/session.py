@@ -235,10 +235,16 @@ class HostSession:
             self._wake.clear()
 
     def _sync_streams(self) -> None:
-        """Open a stream for each followed run that lacks one (and has not ended), close the others."""
+        """Open a stream for each followed run that lacks one (and has not ended), close the others
+        and any gone silent (a stream says it is alive when quiet): those reopen from the mirror."""
+        now = time.monotonic()
         with self._lock:
             wanted = {r for r in self._followed if r not in self._ended}
-            closing = [self._streams.pop(r) for r in list(self._streams) if r not in wanted]
+            closing = [
+                self._streams.pop(r)
+                for r in list(self._streams)
+                if r not in wanted or now - self._streams[r].last_word > SILENT_AFTER_S
+            ]
             opening = [r for r in wanted if r not in self._streams or not self._streams[r].alive]
         for stream in closing:
             stream.close()

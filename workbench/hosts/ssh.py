@@ -16,6 +16,7 @@ import shlex
 import stat
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -151,6 +152,8 @@ class FarStream:
         self._on_end = on_end
         self._closing = False
         self._handling = threading.Lock()
+        #: When the far command last said anything (a stream says it is alive when quiet).
+        self.last_word = time.monotonic()
         # stdin stays open and unused: when this stream ends, the far command sees it close
         # (workbench.hosts.far.near_side_gone) and ends at once.
         self.process = subprocess.Popen(
@@ -168,6 +171,7 @@ class FarStream:
         reason = ""
         try:
             for raw in self.process.stdout:
+                self.last_word = time.monotonic()
                 try:
                     record = json.loads(raw)
                 except ValueError:
