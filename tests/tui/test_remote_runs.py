@@ -191,3 +191,16 @@ async def test_the_where_dialog_lists_each_hosts_gpus_and_s_starts_the_experimen
         await pilot.press("enter")
         await wait_for(pilot, lambda: any("gpu1.invalid" in n.message for n in app._notifications), what="the refusal")
         assert not app.runs.followed and list_runs() == []  # nothing was started here
+
+
+async def test_a_hosts_run_highlighted_shows_its_curves_once_its_metrics_reach_the_mirror() -> None:
+    remote = mirrored("gpu1", "box-run")
+    metrics = remote.metrics_path.read_bytes()
+    remote.metrics_path.unlink()  # the listing mirrors a run's status and config, not its metrics
+    app = app_with(DOWN)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: runs_screen(app).details is not None, what="the run's details")
+        screen = runs_screen(app)
+        assert not screen.details.history.epochs
+        assert mirror.append_metrics(remote, 0, metrics)  # as its session fetches them
+        await wait_for(pilot, lambda: len(screen.details.history.epochs) == 3, what="the curves, with no listing")

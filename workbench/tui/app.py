@@ -332,6 +332,13 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
             if followed.host:  # shown before the sessions were open (workbench attach gpu1:RUN)
                 self.tell_session(followed.host, lambda session, run_id=followed.run.id: session.follow(run_id))
 
+    def fetch_history(self, host: str, run_id: str) -> None:
+        """Have ``host``'s session bring a run's metrics into its mirror (the Runs screen's curves
+        of a run highlighted): a run that ended once, a live one as it goes; its listing alone
+        mirrors no metrics. Nothing before the sessions are open: the highlight asks again."""
+        if self.sessions is not None:
+            self.tell_session(host, lambda session: session.follow(run_id))
+
     def host_session(self, host: str) -> HostSession:
         """The session of ``host`` (from any thread); one line when there is none yet."""
         if self.sessions is None:

@@ -75,6 +75,11 @@ class WorkbenchAppBase(App[int]):
         """Ask ``host``'s session for something off the UI thread; a refusal is one line."""
         raise NotImplementedError
 
+    def fetch_history(self, host: str, run_id: str) -> None:
+        """Have ``host``'s session bring a run's metrics into its mirror (once for a run that ended);
+        nothing before the sessions are open."""
+        raise NotImplementedError
+
     def host_session(self, host: str) -> HostSession:
         """The session of ``host`` (blocking callers only); one line when it is not open yet."""
         raise NotImplementedError

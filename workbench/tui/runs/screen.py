@@ -52,7 +52,7 @@ from workbench.runs.listing import (
     test_text,
 )
 from workbench.runs.liveness import RunBusyError
-from workbench.runs.mirrored import run_ref
+from workbench.runs.mirrored import mirror_host, run_ref
 from workbench.runs.resume_rules import check_resumable, needs_new_total, suggested_total
 from workbench.runs.store import delete_run
 from workbench.tui.messages import DeleteAsked, RunDeleted, RunDetailsRead, RunDetailsStale, SweepTableRead
@@ -61,6 +61,8 @@ from workbench.tui.widgets.charts import CHART_BINDINGS, ChartDeck, loss_chart, 
 from workbench.tui.widgets.plain import UnmeasuredCell, unmeasured_cells
 from workbench.tui.widgets.text_field import TextField
 
+#: Seconds between two looks at the metrics of a host's run highlighted (a stat of its mirror's file).
+REMOTE_DETAILS_CHECK_S = 1.0
 #: Terminal sizes from which the run's two charts sit side by side, and the details grow.
 WIDE_COLUMNS = 150
 TALL_ROWS = 40
@@ -212,6 +214,15 @@ class RunsScreen(ChartsScreen):
         self.watch(self.app, "listing_version", self._listing_changed, init=False)
         self.query_one("#hosts-line").set_class(bool(self.app.remotes), "-hosts")
         self.watch(self.app, "hosts_version", self._show_hosts)
+        if self.app.remotes:
+            self.set_interval(REMOTE_DETAILS_CHECK_S, self._check_remote_details)
+
+    def _check_remote_details(self) -> None:
+        """A host's run highlighted: its metrics reach its mirror as its session fetches them,
+        which no listing says (only its status is listed), so its curves look for them here."""
+        details = self.details
+        if details is not None and self.is_current and mirror_host(details.run.path):
+            self._check_details(details)
 
     def _show_hosts(self, _version: int = 0) -> None:
         """The state of the connection to each host, in a line above the runs (with hosts only)."""
@@ -257,10 +268,10 @@ class RunsScreen(ChartsScreen):
     def _check_details(self, details: RunDetails) -> None:
         """A run in progress: its curves moved on when metrics.jsonl did (a look at the file, off the UI thread)."""
         if metrics_stamp(details.run) != details.stamp:
-            self.post_message(RunDetailsStale(details.run.id))
+            self.post_message(RunDetailsStale(run_ref(details.run)))
 
     def on_run_details_stale(self, message: RunDetailsStale) -> None:
-        if self.details is not None and self.details.run.id == message.run_id:
+        if self.details is not None and run_ref(self.details.run) == message.run_id:
             self._load_details(message.run_id)
 
     def _fill_table(self) -> None:
@@ -374,6 +385,8 @@ class RunsScreen(ChartsScreen):
             # A run the app follows (every run in progress) has its history at hand: re-reading a
             # long metrics.jsonl every poll would hold the interpreter away from the UI thread.
             followed = self.app.runs.followed.get(run_id)
+            if summary.host and followed is None:
+                self.app.fetch_history(summary.host, summary.id)  # a host's run: its curves come with its metrics
             self._details_pending = (RunDir(Path(summary.path)), summary)
             self._read_details(RunDir(Path(summary.path)), summary, followed.history if followed else None)
 

@@ -22,6 +22,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from workbench.errors import ConfigError
+from workbench.hosts.mirror import CONNECTED
 from workbench.hosts.overview import HostState, gpu_words
 from workbench.scheduling.launch import Workers
 from workbench.tui.screens.dialogs import Dialog
@@ -43,7 +44,10 @@ class Where:
 def host_choices(state: HostState) -> list[tuple[str, str, int]]:
     """A host's devices as (option id, label, its GPUs): the host's own choice, then each GPU."""
     gpus = state.connection.gpus
-    about = "its GPU if it has one, else its CPU" if gpus else "no GPU listed: its CPU"
+    if state.connection.state != CONNECTED:
+        about = "its GPUs are listed once it answers"
+    else:
+        about = "its GPU if it has one, else its CPU" if gpus else "no GPU listed: its CPU"
     choices = [(f"{state.name}:auto", f"  auto     {about}", len(gpus))]
     for gpu in gpus:
         choices.append(
@@ -96,6 +100,11 @@ class WhereScreen(Dialog):
             return  # a host's heading
         device = option.removeprefix(f"{host}:") if host else option
         note = self.query_one("#note", Static)
+        state = next((s for s in self.hosts if s.name == host), None)
+        if state is not None and state.connection.state != CONNECTED:
+            note.add_class("error")
+            note.update(f"{state.words}: a run cannot start there now; choose this machine or a host connected")
+            return
         try:
             workers = int(self.query_one("#workers", Input).value)
         except ValueError:
