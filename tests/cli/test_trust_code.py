@@ -130,3 +130,26 @@ def test_every_launcher_of_a_resume_refuses_an_altered_copy_through_the_plan(run
         plan_resume(run, epochs=3)
     assert plan_resume(run, epochs=3, trust_code=True).trust_code
     assert not run.log_path.exists()
+
+
+def test_a_checkpoint_file_from_outside_the_run_runs_code_only_this_users_alone(
+    trained: tuple[Path, Path], run: RunDir, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`eval RUN --checkpoint FILE`: a file from elsewhere brings no checked copy; the code its
+    experiment names is refused where others may write it, unless --trust-code."""
+    given = tmp_path / "given.pt"
+    shutil.copyfile(run.best_checkpoint, given)
+    nets = trained[1] / "nets.py"
+    mode = nets.stat().st_mode
+    try:
+        nets.chmod(0o666)
+        assert main(["eval", run.id, "--checkpoint", str(given)]) == 1
+        err = capsys.readouterr().err.strip()
+        assert (
+            err
+            == f"error: {given}: its experiment runs nets.py:Net, and others may write {nets}; add --trust-code to run it anyway"
+        )
+        assert main(["eval", run.id, "--checkpoint", str(given), "--trust-code"]) == 0
+        assert "test  loss" in capsys.readouterr().out
+    finally:
+        nets.chmod(mode)

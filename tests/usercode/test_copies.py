@@ -20,6 +20,7 @@ from workbench.schema.config import RunConfig
 from workbench.usercode.copies import (
     RECORD_NAME,
     UntrustedCodeError,
+    check_named_code,
     keep_code_copy,
     read_code_record,
     runs_user_code,
@@ -164,3 +165,27 @@ def test_whether_a_run_runs_the_users_code_is_told_without_running_it(
     assert not runs_user_code(catalog)
     (catalog / "config.toml").write_text("[model\n")  # unreadable: the safe side
     assert runs_user_code(catalog)
+
+
+def test_code_named_by_a_checkpoint_outside_a_run_runs_only_if_it_is_this_users_alone(
+    trained: tuple[Path, Path, RunConfig], tmp_path: Path
+) -> None:
+    """`eval RUN --checkpoint FILE` with a file from elsewhere: no checked copy comes with it, so
+    the files its experiment names must be this user's and writable by no one else."""
+    folder, _, config = trained
+    checkpoint = tmp_path / "given.pt"
+    nets = folder / "copies_nets.py"
+    nets.chmod(0o644)
+    folder.chmod(0o755)
+    check_named_code(config, checkpoint)  # the user's own file, theirs alone: it runs
+    nets.chmod(0o666)
+    with pytest.raises(
+        UntrustedCodeError,
+        match=f"^{checkpoint}: its experiment runs copies_nets.py:Net, and others may write {nets}; add --trust-code",
+    ):
+        check_named_code(config, checkpoint)
+    nets.chmod(0o644)
+    folder.chmod(0o777)
+    with pytest.raises(UntrustedCodeError, match=f"others may write {folder}"):
+        check_named_code(config, checkpoint)
+    folder.chmod(0o755)

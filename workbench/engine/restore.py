@@ -22,7 +22,7 @@ from workbench.errors import CheckpointError, ConfigError
 from workbench.experiment.validation import validate
 from workbench.schema import config as config_io
 from workbench.schema.config import RunConfig
-from workbench.usercode.copies import use_run_code
+from workbench.usercode.copies import check_named_code, use_run_code
 
 
 @dataclass
@@ -49,7 +49,8 @@ def restore_model(path: Path, *, device: str | None = None) -> RestoredModel:
     """Read the checkpoint at ``path`` and rebuild its model and data; one line for any problem.
     A checkpoint in a run's folder (``<run>/checkpoints/``) that names the user's code runs the
     run's copy of it, refused unless this user made it and it is unchanged (or this process was
-    told to trust it: the commands' ``--trust-code``, :mod:`workbench.cli.code_trust`)."""
+    told to trust it: the commands' ``--trust-code``, :mod:`workbench.cli.code_trust`); one
+    elsewhere runs the files its experiment names only if they are this user's alone."""
     state = read_checkpoint(path)
     folder = Path(path).resolve().parent
     run = folder.parent if folder.name == "checkpoints" and (folder.parent / "config.toml").is_file() else None
@@ -58,6 +59,8 @@ def restore_model(path: Path, *, device: str | None = None) -> RestoredModel:
         stored = config_io.from_dict(state["config"])
         if run is not None:  # before validation runs the code; the commands say what changed since
             use_run_code(run, stored)
+        else:
+            check_named_code(stored, Path(path))
         config = validate(stored, machine=False)
     except ConfigError as error:
         raise CheckpointError(f"{path}: its experiment is not valid: {error}") from None

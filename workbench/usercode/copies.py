@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -214,6 +215,39 @@ def use_run_code(run: Path, config: RunConfig | None, *, trust: bool = False) ->
             for original, copy in record.folders.items():
                 use_copy(Path(original), run / copy)
     return changed_since(run, record) if record is not None else None
+
+
+#: --trust-code was said in this process: a checkpoint's code outside a run's folder runs unchecked too.
+_TRUST_NAMED_CODE = threading.Event()
+
+
+def trust_named_code() -> None:
+    """The user said ``--trust-code``: :func:`check_named_code` refuses nothing from now on."""
+    _TRUST_NAMED_CODE.set()
+
+
+def check_named_code(config: RunConfig, source: Path) -> None:
+    """A checkpoint outside any run's folder (``eval RUN --checkpoint FILE``, a file from another
+    machine) carries no checked copy of the code its experiment names: that code is whatever
+    now lies at the paths it names. It runs only where this user (or root) owns the file and its
+    folder (imported from first) and no one else may write either, as ssh treats its keys; else one
+    line naming the file, unless ``--trust-code``. A path that is missing is left to validation."""
+    if _TRUST_NAMED_CODE.is_set():
+        return
+    me = os.getuid()
+    for ref in code_refs(config):
+        for path in (ref.path, ref.path.parent):
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            if info.st_uid not in (me, 0):  # root's: an installed package (the shipped presets)
+                whose = f"another user (uid {info.st_uid}) owns {path}"
+            elif info.st_mode & 0o022:
+                whose = f"others may write {path}"
+            else:
+                continue
+            raise UntrustedCodeError(f"{source}: its experiment runs {ref.label}, and {whose}; {TRUST_HINT}")
 
 
 def refuse_untrusted_code(run: Path, config: RunConfig | None) -> None:
