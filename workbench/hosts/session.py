@@ -302,6 +302,7 @@ class HostSession:
                 known = set(self._live)
             for run_id in mirror.mirrored_ids(self.name) - known:
                 mirror.forget_run(self.name, run_id)  # deleted on the host while we were away
+            self._set_connection(state=mirror.CONNECTED, message="")  # before: whoever waited for the listing sees it connected
             self._listed.set()
 
     def _touch_live(self) -> None:
