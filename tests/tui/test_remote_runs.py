@@ -9,6 +9,7 @@ out of reach at once and says so, as it would of a box that is down.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 
@@ -204,3 +205,19 @@ async def test_a_hosts_run_highlighted_shows_its_curves_once_its_metrics_reach_t
         assert not screen.details.history.epochs
         assert mirror.append_metrics(remote, 0, metrics)  # as its session fetches them
         await wait_for(pilot, lambda: len(screen.details.history.epochs) == 3, what="the curves, with no listing")
+
+
+def test_attach_to_a_hosts_run_opens_the_train_screen_on_its_mirror() -> None:
+    """Built as `workbench attach gpu1:RUN` builds it: before any event loop runs."""
+    from workbench.tui.app import build_app
+
+    remote = mirrored("gpu1", "box-run", val_acc=(0.5, 0.7, 0.9))
+    app = build_app("digits-cnn", attach=f"gpu1:{remote.id}", remotes=["gpu1=gpu1.invalid"])
+
+    async def look() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.runs.shown is not None, what="the run shown")
+            assert isinstance(app.screen, TrainScreen) and app.runs.shown_id == f"gpu1:{remote.id}"
+            await wait_for(pilot, lambda: app.screen.query_one("#epochs", DataTable).row_count == 3, what="its history")
+
+    asyncio.run(look())

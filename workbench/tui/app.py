@@ -314,9 +314,7 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self.runs.shown_id = ref
         self._announced.add(ref)
         self.runs.follow(run)
-        host = mirror_host(run.path)
-        if host:
-            self.tell_session(host, lambda session: session.follow(run.id))
+        self.fetch_history(mirror_host(run.path), run.id)
         self._runs_changed()
 
     # ------------------------------------------------------------------ other hosts
@@ -327,16 +325,20 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         down never holds this one, nor the others (their states come with the listing)."""
         from workbench.hosts.session import HostSessions
 
-        self.sessions = HostSessions.for_remotes(list(self.remotes))
-        for followed in list(self.runs.followed.values()):
-            if followed.host:  # shown before the sessions were open (workbench attach gpu1:RUN)
-                self.tell_session(followed.host, lambda session, run_id=followed.run.id: session.follow(run_id))
+        sessions = HostSessions.for_remotes(list(self.remotes))
+        # The runs of hosts shown before the sessions were open (`workbench attach gpu1:RUN`).
+        for ref in {self.runs.shown_id, *self.runs.followed}:
+            host, run_id = split_run_ref(ref)
+            if host:
+                sessions.get(host).follow(run_id)
+        self.sessions = sessions
 
     def fetch_history(self, host: str, run_id: str) -> None:
-        """Have ``host``'s session bring a run's metrics into its mirror (the Runs screen's curves
-        of a run highlighted): a run that ended once, a live one as it goes; its listing alone
-        mirrors no metrics. Nothing before the sessions are open: the highlight asks again."""
-        if self.sessions is not None:
+        """Have ``host``'s session bring a run's metrics into its mirror (a run shown, or
+        highlighted on the Runs screen): a run that ended once, a live one as it goes; its listing
+        alone mirrors no metrics. Before the sessions are open, they follow the run shown when
+        they open, and a highlight asks again; ``host`` "": a run of this machine, nothing to do."""
+        if host and self.sessions is not None:
             self.tell_session(host, lambda session: session.follow(run_id))
 
     def host_session(self, host: str) -> HostSession:
