@@ -37,3 +37,14 @@ def test_remote_may_come_before_or_after_the_command_and_alone_opens_the_app() -
     assert _first_positional(["--remote", "gpu1"]) is None  # `workbench --remote gpu1`: the app
     assert _first_positional(["--remote", "gpu1", "logs", "gpu1:RUN"]) == "logs"
     assert parser.parse_args(["app", "--remote", "gpu1"]).remote == ["gpu1"]
+
+
+def test_what_a_remote_shell_prints_before_the_answer_is_passed_over() -> None:
+    import pytest
+
+    from workbench.hosts.ssh import json_in
+
+    assert json_in('{"workbench": "0.1.0", "protocol": 1}\n') == {"workbench": "0.1.0", "protocol": 1}
+    assert json_in('Welcome to gpu1!\n[dev] {conda}\n[\n  {"id": "a"}\n]\n') == [{"id": "a"}]
+    with pytest.raises(ValueError):
+        json_in("bash: workbench: command not found\n")

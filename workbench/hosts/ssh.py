@@ -124,11 +124,28 @@ def run_far_json(remote: Remote, args: Sequence[str], **options: Any) -> Any:
     """:func:`run_far` of a command whose output is one JSON document."""
     output = run_far(remote, args, **options)
     try:
-        return json.loads(output)
+        return json_in(output)
     except ValueError:
         raise WorkbenchError(
             f"{remote.name}: `workbench {' '.join(args[:1])}` did not answer JSON ({last_line(output)!r})"
         ) from None
+
+
+def json_in(output: str) -> Any:
+    """The JSON document that ends ``output``: what a shell's start-up files printed before it
+    (a greeting in ~/.bashrc) is passed over. ValueError when there is none."""
+    try:
+        return json.loads(output)
+    except ValueError:
+        pass
+    lines = output.splitlines()
+    for start, line in enumerate(lines):
+        if line.startswith(("{", "[")):
+            try:
+                return json.loads("\n".join(lines[start:]))
+            except ValueError:
+                continue
+    raise ValueError("no JSON in the output")
 
 
 def last_line(text: str) -> str:
