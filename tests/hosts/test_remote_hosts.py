@@ -69,6 +69,9 @@ def test_runs_lists_every_hosts_runs_and_a_refusing_host_in_one_line(
     assert [row.split()[:3] for row in rows] == [["box", f"box:{run_id}", "finished"]]
     assert status == 1 and len(err.strip().splitlines()) == 1
     assert "down" in err and "refused" in err
+    assert main(["runs", "--remote", "box", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert (listed["host"], listed["id"], listed["state"]) == ("box", run_id, "finished")
 
 
 def test_a_host_prefixed_id_of_an_unknown_host_names_the_configured_ones(
