@@ -109,3 +109,17 @@ def test_listing_runs_and_sweeps_does_not_load_optuna() -> None:
     for command in (("runs",), ("sweep", "list")):
         loaded = loaded_by_command(*command)
         assert "optuna" not in loaded and "sqlalchemy" not in loaded, command
+
+
+def test_a_trial_asked_by_a_feeder_killed_before_it_named_it_is_taken_by_the_same_entry() -> None:
+    from workbench.scheduling.sweep_study import ASKING, write_trial
+
+    spec = SweepSpec((parse_axis("optimizer.lr=log-uniform:1e-3:1e-1"),), samples=2, sampler="tpe")
+    sweep, _ = start_sweep(load_experiment("spirals-mlp"), spec)
+    entry = queue.read_queue().entries[0]
+    write_trial(sweep.path, entry.id, ASKING)  # as the feeder does just before it asks...
+    study_of(sweep.path).ask()  # ...and the study's answer, never named: the feeder was killed here
+    experiment = SweepStudies().point_of(entry, entry.experiment())
+    trials = study_of(sweep.path).trials
+    assert experiment is not None and len(trials) == 1 and trials[0].user_attrs["entry"] == entry.id
+    assert read_trials(sweep.path) == {entry.id: 0}

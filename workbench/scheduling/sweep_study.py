@@ -45,8 +45,13 @@ if TYPE_CHECKING:
 
 #: The journal file of a sweep whose study is kept with it.
 STUDY_FILE = "study.log"
-#: entry id -> trial number, written by the feeder before it makes the entry's run.
+#: entry id -> trial number, written by the feeder before it makes the entry's run ("asking"
+#: while it asks the study for a new trial).
 TRIALS_FILE = "trials.json"
+ASKING = "asking"
+#: A trial asked for but never named (its feeder killed at once) is taken as orphaned after this
+#: long in a shared database, where another machine's feeder may be naming its own just then.
+ORPHAN_AFTER_S = 60.0
 #: The study's user attribute holding the sweep's file (sweep.toml): what another machine's
 #: ``workbench sweep work`` rebuilds the sweep from.
 SWEEP_FILE_ATTR = "workbench_sweep_toml"
@@ -222,6 +227,8 @@ class Studies:
         study, storage, study_id = self.study(folder, spec, url)
         recorded = read_trials(folder).get(entry_id)
         trial: optuna.Trial | None = None
+        if recorded == ASKING:  # a feeder was killed while it asked: the trial it got, if any, is this entry's
+            recorded = _orphan(study, url)
         if isinstance(recorded, int):  # asked before this feeder (or its predecessor) was stopped
             trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, recorded)
             if storage.get_trial(trial_id).state != TrialState.RUNNING:
@@ -236,6 +243,7 @@ class Studies:
             trials = study.get_trials(deepcopy=False)
             if len(trials) >= total and not any(t.state == TrialState.WAITING for t in trials):
                 return None
+            write_trial(folder, entry_id, ASKING)
             trial = study.ask()
             if trial.number >= total:  # another machine asked meanwhile: over the sweep's points
                 trial.set_user_attr("over_budget", True)
@@ -339,6 +347,22 @@ class Studies:
         return "failed"
 
 
+def _orphan(study: optuna.Study, url: str) -> int | None:
+    """The number of a running trial no entry was named on (asked by a feeder killed before it
+    named it), or None: any such trial of a study kept in the sweep's folder (this home's feeder
+    alone asks it), one older than :data:`ORPHAN_AFTER_S` in a shared database."""
+    import datetime
+
+    from optuna.trial import TrialState
+
+    now = datetime.datetime.now()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        started = trial.datetime_start or now
+        if "entry" not in trial.user_attrs and (not url or (now - started).total_seconds() > ORPHAN_AFTER_S):
+            return trial.number
+    return None
+
+
 def suggest(trial: optuna.Trial, axis: Any, integer: bool) -> float | int:
     """The trial's value for an axis (a planned point's value comes back as planned)."""
     if axis.kind == "values":
@@ -369,7 +393,7 @@ def read_trials(folder: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def write_trial(folder: Path, entry_id: str, number: int) -> None:
+def write_trial(folder: Path, entry_id: str, number: int | str) -> None:
     atomic_write_bytes(folder / TRIALS_FILE, json.dumps(read_trials(folder) | {entry_id: number}, indent=1).encode("utf-8"))
 
 
