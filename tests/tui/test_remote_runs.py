@@ -221,3 +221,27 @@ def test_attach_to_a_hosts_run_opens_the_train_screen_on_its_mirror() -> None:
             await wait_for(pilot, lambda: app.screen.query_one("#epochs", DataTable).row_count == 3, what="its history")
 
     asyncio.run(look())
+
+
+async def test_quitting_does_not_wait_for_a_host_that_accepts_and_never_answers() -> None:
+    import socket
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: [accepted.append(server.accept()[0]) for _ in range(8)], daemon=True).start()
+    silent = Remote("silent", "127.0.0.1", ("workbench",), ("-p", str(server.getsockname()[1])))
+    app = app_with(silent)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.sessions is not None and accepted, what="ssh connected, waiting")
+            started = time.monotonic()
+            await pilot.press("q")
+        assert time.monotonic() - started < 6.0  # it waited 8 s for the silent host's ssh
+    finally:
+        for connection in accepted:
+            connection.close()
+        server.close()

@@ -90,6 +90,8 @@ RUNS_REDRAW_INTERVAL_S = POST_INTERVAL_S
 #: Seconds a run started on another host may take to appear in its mirror, and between two looks.
 REMOTE_START_SEEN_S = 30.0
 REMOTE_START_POLL_S = 0.1
+#: Seconds quitting waits at most for the hosts' sessions to close (their streams, their masters).
+SESSIONS_CLOSE_WAIT_S = 2.0
 #: Seconds between two looks at the hosts' connection states (connected, reconnecting, unreachable).
 HOSTS_CHECK_S = 1.0
 #: Seconds between two looks for sweeps that ended and a queue that ran dry.
@@ -235,7 +237,11 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         self.runs.stop()  # the follower's thread, which the process's exit waits for
         self._hosts_watched.set()
         if self.sessions is not None:
-            self.sessions.close_all()
+            # A host that does not answer holds its session's close until its ssh times out (8 s
+            # for one that accepts and stays silent): quitting waits for the others, not for it.
+            closing = threading.Thread(target=self.sessions.close_all, name="close hosts", daemon=True)
+            closing.start()
+            closing.join(SESSIONS_CLOSE_WAIT_S)
 
     @on(CommandPalette.Opened)
     def _plain_palette_icon(self) -> None:
