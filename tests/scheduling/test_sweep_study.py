@@ -123,3 +123,20 @@ def test_a_trial_asked_by_a_feeder_killed_before_it_named_it_is_taken_by_the_sam
     trials = study_of(sweep.path).trials
     assert experiment is not None and len(trials) == 1 and trials[0].user_attrs["entry"] == entry.id
     assert read_trials(sweep.path) == {entry.id: 0}
+
+
+def test_a_planned_point_taken_by_a_feeder_killed_before_it_named_it_is_taken_again_by_its_entry() -> None:
+    from optuna.trial import TrialState
+
+    from workbench.scheduling.sweep_study import write_trial
+
+    sweep, _ = start_sweep(load_experiment("spirals-mlp"), SweepSpec((parse_axis("optimizer.lr=0.01,0.1,0.3"),)))
+    second = queue.read_queue().entries[1]
+    write_trial(sweep.path, second.id, 1)  # as the feeder does before it takes point 2's trial...
+    storage = storage_of(sweep.path, "")
+    study_id = storage.get_study_id_from_name(sweep.id)
+    storage.set_trial_state_values(storage.get_trial_id_from_study_id_trial_number(study_id, 1), TrialState.RUNNING)
+    experiment = SweepStudies().point_of(second, second.experiment())  # ...killed there; a new feeder
+    assert experiment is not None and experiment.optimizer.lr == 0.1
+    trials = study_of(sweep.path).trials
+    assert [t.state.name for t in trials] == ["WAITING", "RUNNING", "WAITING"] and trials[1].user_attrs["entry"] == second.id

@@ -231,10 +231,15 @@ class Studies:
             recorded = _orphan(study, url)
         if isinstance(recorded, int):  # asked before this feeder (or its predecessor) was stopped
             trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, recorded)
-            if storage.get_trial(trial_id).state != TrialState.RUNNING:
-                return None  # told already: its run exists and ended
-            trial = optuna.Trial(study, trial_id)
+            frozen = storage.get_trial(trial_id)
+            if frozen.state == TrialState.WAITING:  # a planned point, not taken yet
+                trial = self._take_waiting(study, storage, study_id, recorded)
+            elif frozen.state == TrialState.RUNNING and _is_ours(frozen, entry_id, url):
+                trial = optuna.Trial(study, trial_id)
+            if trial is None:
+                return None  # told already (its run ended), or taken by another machine's queue
         elif point and spec.planned:
+            write_trial(folder, entry_id, point - 1)  # before taking it: a feeder killed then takes it again
             trial = self._take_waiting(study, storage, study_id, point - 1)
             if trial is None:
                 return None  # taken by another machine's queue
@@ -345,6 +350,17 @@ class Studies:
             return "complete"
         study.tell(number, state=TrialState.FAIL)
         return "failed"
+
+
+def _is_ours(trial: optuna.trial.FrozenTrial, entry_id: str, url: str) -> bool:
+    """Whether a running trial recorded for the entry is this home's: named on the entry here,
+    or named on none (its feeder killed before it named it; see :func:`_orphan`)."""
+    import datetime
+
+    if "entry" in trial.user_attrs:
+        return trial.user_attrs["entry"] == entry_id and trial.user_attrs.get("home") == str(data_dir())
+    started = trial.datetime_start or datetime.datetime.now()
+    return not url or (datetime.datetime.now() - started).total_seconds() > ORPHAN_AFTER_S
 
 
 def _orphan(study: optuna.Study, url: str) -> int | None:
