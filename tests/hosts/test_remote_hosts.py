@@ -23,7 +23,7 @@ from workbench.cli import main
 from workbench.hosts import mirror
 from workbench.hosts.remotes import Remote, user_config_path
 from workbench.hosts.session import HostSession, HostSessions
-from workbench.hosts.ssh import control_dir
+from workbench.hosts.ssh import close_master, control_dir
 from workbench.paths import runs_dir
 from workbench.runs.folder import RunDir
 from workbench.runs.listing import list_runs
@@ -176,7 +176,10 @@ def test_pull_of_one_checkpoint_and_a_damaged_pack_refused(
         options = ", ".join(f'"{option}"' for option in box.ssh_options)
         config.write(f'[remotes.tampered]\ndestination = "{box.destination}"\ncommand = "sh {far}"\nssh_options = [{options}]\n')
     shutil.rmtree(pulled.path)
-    assert main(["pull", f"tampered:{run_id}"]) == 1
+    try:
+        assert main(["pull", f"tampered:{run_id}"]) == 1
+    finally:
+        close_master(Remote("tampered", box.destination, ssh_options=box.ssh_options))
     err = capsys.readouterr().err
     assert "checkpoints/best.pt did not match the manifest's SHA-256; nothing was pulled" in err
     assert list_runs() == [] and not list(runs_dir().glob(".pulling-*"))

@@ -22,7 +22,7 @@ from workbench.errors import WorkbenchError
 from workbench.hosts import mirror
 from workbench.hosts.far import ALIVE_EVERY_S, PROTOCOL
 from workbench.hosts.remotes import Remote
-from workbench.hosts.ssh import FarStream, HostUnreachable, close_master, run_far, run_far_json
+from workbench.hosts.ssh import FarStream, HostUnreachable, run_far, run_far_json
 from workbench.runs.status import LIVE_STATES
 
 #: Seconds between two tries to reach a host, doubling from the first to the last.
@@ -108,13 +108,14 @@ class HostSession:
         return self
 
     def close(self) -> None:
-        """Stop the thread and every stream; the master connection ends with them."""
+        """Stop the thread and every stream. The master connection is left to end by itself
+        (ControlPersist) rather than ended here: another workbench of this user (the app, a
+        `logs -f` in another terminal) may be sharing it."""
         self._closed.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(15)
         self._close_streams()
-        close_master(self.remote)
 
     def follow(self, run_id: str) -> None:
         """Stream this run's metrics into its mirror (its whole history first, then live)."""

@@ -242,7 +242,8 @@ def _read_all(stream: IO[bytes]) -> str:
 
 
 def close_master(remote: Remote) -> None:
-    """End the host's master connection (``ssh -O exit``), if one is up."""
+    """End the host's master connection (``ssh -O exit``), if one is up, and every session on it
+    (for tests and benchmarks that leave nothing behind; a session leaves it to ControlPersist)."""
     argv = [*ssh_options(remote), "-O", "exit", "--", remote.destination]
     try:
         subprocess.run(argv, capture_output=True, timeout=10, check=False)
