@@ -129,7 +129,7 @@ async def test_pause_on_a_remote_run_goes_to_its_hosts_session_and_a_refusal_is_
         await wait_for(pilot, lambda: app.runs.shown.requested == "", what="the request dropped")
 
 
-async def test_evaluate_and_resume_on_a_remote_run_say_to_pull_it_first() -> None:
+async def test_evaluate_resume_and_delete_on_a_remote_run_say_where_it_can_be_done() -> None:
     remote = mirrored("gpu1", "box-run")
     app = app_with(DOWN)
     async with app.run_test(size=SIZE) as pilot:
@@ -138,7 +138,10 @@ async def test_evaluate_and_resume_on_a_remote_run_say_to_pull_it_first() -> Non
             await pilot.press(key)
             expected = f"{what} is not on remote runs yet: pull it first (workbench pull gpu1:{remote.id})"
             await wait_for(pilot, lambda expected=expected: any(n.message == expected for n in app._notifications))
-        assert isinstance(app.screen, RunsScreen)
+        await pilot.press("d")  # the run is the host's: deleting its mirror here would delete nothing there
+        expected = f"gpu1:{remote.id} is a run of gpu1: delete it there (workbench delete {remote.id}, on gpu1)"
+        await wait_for(pilot, lambda: any(n.message == expected for n in app._notifications))
+        assert isinstance(app.screen, RunsScreen) and remote.path.is_dir()
 
 
 async def test_compare_mixes_a_run_of_this_machine_and_one_of_a_host() -> None:

@@ -524,10 +524,17 @@ class RunsScreen(ChartsScreen):
         self.app.call_from_thread(self.app.open_experiment, config, f"run {summary.id}")
 
     def action_delete(self) -> None:
-        selected = self._selected_run(here_only="Deleting")
+        selected = self._selected_run()
         if selected is None:
             return
         summary, run = selected
+        if summary.host:  # a pulled copy would be deleted, not the run: it is the host's
+            self.notify(
+                f"{summary.ref} is a run of {summary.host}: delete it there (workbench delete {summary.id}, on {summary.host})",
+                severity="warning",
+                timeout=8,
+            )
+            return
         if summary.is_live:
             self.notify(
                 f"{summary.id} is {summary.state}: stop it first (enter shows it, x stops it)", severity="warning", timeout=5
