@@ -1,8 +1,8 @@
 """The app with real hosts (issue 28, slow): a real sshd on loopback, each host its own
 WORKBENCH_HOME (:mod:`tests.hosts.conftest`), the app's own HostSessions. A run of a host is
-followed live on the Train screen, paused, continued and stopped through its session; a run is
-started on a host from the Where-to-train dialog; a host that refuses shows as unreachable
-while the other one's runs move on.
+followed live on the Train screen, paused, continued and stopped through its session, then
+evaluated and resumed there from the Runs screen; a run is started on a host from the
+Where-to-train dialog; a host that refuses shows as unreachable while the other one's runs move on.
 """
 
 from __future__ import annotations
@@ -59,6 +59,20 @@ async def test_a_hosts_run_is_followed_live_paused_continued_and_stopped_from_th
             await wait_for(pilot, lambda state=state: shown.state == state, what=f"the run {state} on its host")
         far = home / "data" / "runs" / shown.run.id / "metrics.jsonl"
         await wait_for(pilot, lambda: shown.run.metrics_path.read_bytes() == far.read_bytes(), what="the whole history")
+        # On the Runs screen: e evaluates it on its host, r resumes it there.
+        await pilot.press("5")
+        await wait_for(pilot, lambda: [s.state for s in app.screen.shown] == ["stopped"], what="the run listed stopped")
+        await pilot.press("e")
+        await wait_for(
+            pilot,
+            lambda: any(n.title == "Evaluated on its host" and "test split" in n.message for n in app._notifications),
+            timeout=120,
+            what="its evaluation there",
+        )
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen) and shown.state == "running", what="resumed there")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: shown.state == "stopped", what="stopped again")
 
 
 async def test_s_starts_the_experiment_on_the_host_chosen_with_d_and_the_app_follows_it(make_host: MakeHost) -> None:

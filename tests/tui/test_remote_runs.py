@@ -129,19 +129,28 @@ async def test_pause_on_a_remote_run_goes_to_its_hosts_session_and_a_refusal_is_
         await wait_for(pilot, lambda: app.runs.shown.requested == "", what="the request dropped")
 
 
-async def test_evaluate_resume_and_delete_on_a_remote_run_say_where_it_can_be_done() -> None:
+async def test_evaluate_and_resume_on_a_remote_run_go_to_its_host_and_delete_says_where() -> None:
     remote = mirrored("gpu1", "box-run")
     app = app_with(DOWN)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(runs_screen(app).shown) == 1)
-        for key, what in (("e", "Evaluating"), ("r", "Resuming")):
-            await pilot.press(key)
-            expected = f"{what} is not on remote runs yet: pull it first (workbench pull gpu1:{remote.id})"
-            await wait_for(pilot, lambda expected=expected: any(n.message == expected for n in app._notifications))
+        await wait_for(pilot, lambda: len(runs_screen(app).shown) == 1 and app.sessions is not None)
+
+        def said(words: str) -> bool:
+            return any(words in n.message and "\n" not in n.message for n in app._notifications)
+
+        # e: evaluated there, through its session; gpu1.invalid cannot be reached, which one line says.
+        await pilot.press("e")
+        await wait_for(pilot, lambda: said(f"Evaluating gpu1:{remote.id} on gpu1…") and said("gpu1.invalid"))
+        app.clear_notifications()
+        # r: resumed there (its lock and checkpoints are there), through its session.
+        await pilot.press("r")
+        await wait_for(pilot, lambda: said(f"Resuming gpu1:{remote.id} on gpu1…") and said("gpu1.invalid"))
+        assert isinstance(app.screen, RunsScreen) and not app.runs.followed
         await pilot.press("d")  # the run is the host's: deleting its mirror here would delete nothing there
-        expected = f"gpu1:{remote.id} is a run of gpu1: delete it there (workbench delete {remote.id}, on gpu1)"
-        await wait_for(pilot, lambda: any(n.message == expected for n in app._notifications))
-        assert isinstance(app.screen, RunsScreen) and remote.path.is_dir()
+        await wait_for(
+            pilot, lambda: said(f"gpu1:{remote.id} is a run of gpu1: delete it there (workbench delete {remote.id}, on gpu1)")
+        )
+        assert remote.path.is_dir()
 
 
 async def test_compare_mixes_a_run_of_this_machine_and_one_of_a_host() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.formatting import count, metrics_text
 from workbench.hosts.mirror import CONNECTING, UNREACHABLE, Connection, host_runs_dir, read_connection
 from workbench.runs.listing import RunSummary, list_runs
 
@@ -53,6 +54,18 @@ def list_everywhere(names: Sequence[str]) -> list[RunSummary]:
     for name in names:
         summaries.extend(list_runs(host_runs_dir(name)))
     return summaries
+
+
+def evaluated_there(ref: str, host: str, report: dict[str, Any]) -> str:
+    """An evaluation a host made of its run (``workbench eval --json`` there), in a line:
+    ``gpu1:RUN best on gpu1, test split (359 samples): loss 0.07 acc 0.981``."""
+    metrics = report.get("metrics")
+    figures = metrics_text(metrics) if isinstance(metrics, dict) else "no figures"
+    samples = report.get("num_samples")
+    many = f" ({count(samples)} samples)" if isinstance(samples, int) else ""
+    return (
+        f"{ref} {report.get('checkpoint_name') or 'checkpoint'} on {host}, {report.get('split', 'test')} split{many}: {figures}"
+    )
 
 
 def gpu_words(gpu: dict[str, Any]) -> str:

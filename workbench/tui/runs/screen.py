@@ -34,7 +34,7 @@ from textual.widgets.option_list import Option
 from workbench.errors import WorkbenchError, describe_error
 from workbench.formatting import count, counted, counted_of, duration
 from workbench.hosts.mirror import CONNECTED, CONNECTING, RECONNECTING, UNREACHABLE
-from workbench.hosts.overview import HostState, hosts_line
+from workbench.hosts.overview import HostState, evaluated_there, hosts_line
 from workbench.outputs.export import export_to_run_folder
 from workbench.runs.details import RunDetails, listed_checkpoints, metrics_stamp, read_details
 from workbench.runs.folder import RunDir
@@ -121,6 +121,7 @@ class RunsScreen(ChartsScreen):
         "sweep-table": "The sweep could not be read",
         "run-delete": "The run could not be deleted",
         "run-resume": "The run could not be resumed",
+        "run-eval-there": "The run could not be evaluated on its host",
         "run-load": "The run's experiment could not be read",
     }
     HINT = "↑↓ choose a run · tab to its checkpoints · / filters · o sorts · runs of other processes update live"
@@ -455,8 +456,12 @@ class RunsScreen(ChartsScreen):
     def action_evaluate(self) -> None:
         from workbench.tui.runs.evaluation import EvaluationScreen
 
-        selected = self._selected_run(here_only="Evaluating")
+        selected = self._selected_run()
         if selected is None:
+            return
+        if selected[0].host:
+            self.notify(f"Evaluating {selected[0].ref} on {selected[0].host}…", timeout=3)
+            self._evaluate_there(selected[0])
             return
         options = self.query_one("#checkpoints", OptionList)
         option = options.highlighted_option
@@ -468,6 +473,14 @@ class RunsScreen(ChartsScreen):
             self.notify("This run has no checkpoint to evaluate yet", severity="warning", timeout=4)
             return
         self.app.push_screen(EvaluationScreen(selected[1], Path(option.id or "")))
+
+    @work(thread=True, group="run-eval-there", exit_on_error=False)
+    def _evaluate_there(self, summary: RunSummary) -> None:
+        """A host's run is evaluated there (its checkpoints stay there), through its session; its
+        figures in a line. The whole view (classes, worst samples) needs the run here: pull it."""
+        report = self.app.host_session(summary.host).evaluate(summary.id)
+        line = evaluated_there(summary.ref, summary.host, report)
+        self.notify(f"{line} · the whole view: workbench pull {summary.ref}", title="Evaluated on its host", timeout=20)
 
     @on(DataTable.RowSelected, "#runs")
     def _row_selected(self) -> None:
@@ -482,8 +495,10 @@ class RunsScreen(ChartsScreen):
         self.app.switch_mode("train")
 
     def action_resume(self) -> None:
-        selected = self._selected_run(here_only="Resuming")
-        if selected is not None:
+        selected = self._selected_run()
+        if selected is not None and selected[0].host:
+            self._resumable(*selected)  # its lock and checkpoints are there: the host checks them
+        elif selected is not None:
             self._check_resumable(*selected)
 
     @work(thread=True, group="run-resume", exit_on_error=False)
@@ -509,7 +524,23 @@ class RunsScreen(ChartsScreen):
     def _resume(self, run: RunDir, epochs: int | None) -> None:
         from workbench.scheduling.plan import plan_resume
 
+        host = mirror_host(run.path)
+        if host:
+            self.notify(f"Resuming {run_ref(run)} on {host}…", timeout=3)
+            self._resume_there(host, run, epochs)
+            return
         self.app.start_run(lambda: plan_resume(run, epochs=epochs, gpus=self.app.cuda_count), f"Resuming {run.id}")
+        self.app.switch_mode("train")
+
+    @work(thread=True, group="run-resume", exit_on_error=False)
+    def _resume_there(self, host: str, run: RunDir, epochs: int | None) -> None:
+        """Resume a host's run there, detached, through its session; then show it (a refusal, one
+        line from the host, is said by :meth:`worker_failed`)."""
+        self.app.host_session(host).resume(run.id, epochs)
+        self.app.call_from_thread(self._show_resumed, run)
+
+    def _show_resumed(self, run: RunDir) -> None:
+        self.app.show_run(run)
         self.app.switch_mode("train")
 
     def action_load(self) -> None:
