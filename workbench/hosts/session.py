@@ -35,6 +35,8 @@ VERSION_TIMEOUT_S = 30.0
 #: How often the mirror's live runs are marked alive while the host's listing speaks (a word of
 #: any run's, or its "alive" when quiet): a paused run beside a busy one must not turn stale.
 HEARTBEAT_EVERY_S = 2.0
+#: How often a host with GPUs is asked for them again (their memory, the run on each).
+GPUS_EVERY_S = 30.0
 
 
 def check_version(remote: Remote) -> str:
@@ -224,7 +226,9 @@ class HostSession:
         self._set_connection(state=mirror.CONNECTED, message="")
 
     def _serve(self) -> None:
-        """While connected: keep a stream for each followed run; return when the connection drops."""
+        """While connected: keep a stream for each followed run, and a host with GPUs' list of
+        them current (what trains on each); return when the connection drops."""
+        gpus_asked = time.monotonic()
         while not self._closed.is_set():
             if self._dropped or time.monotonic() - self._last_word > SILENT_AFTER_S:
                 reason = self._dropped or f"no word for {SILENT_AFTER_S:.0f}s"
@@ -232,6 +236,12 @@ class HostSession:
                 self._set_connection(state=mirror.RECONNECTING, message=reason)
                 return
             self._sync_streams()
+            if self._connection.gpus and time.monotonic() - gpus_asked > GPUS_EVERY_S:
+                gpus_asked = time.monotonic()
+                try:
+                    self.refresh_gpus()
+                except WorkbenchError:
+                    pass  # the listing says whether the host is still there
             self._wake.wait(1.0)
             self._wake.clear()
 
