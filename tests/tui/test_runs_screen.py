@@ -415,3 +415,33 @@ async def test_the_runs_screen_is_built_and_filled_before_it_is_first_shown(fixe
         await pilot.press("5")
         await wait_for(pilot, lambda: app.current_mode == "runs")
         assert app.screen is hidden and {s.id for s in hidden.shown} == {run.id for run in runs}
+
+
+@pytest.mark.slow
+async def test_the_details_of_a_run_in_progress_catch_up_between_two_epochs(fixed_app: Callable[..., WorkbenchApp]) -> None:
+    """The listing changes when a run's status does (an epoch's end), no longer every 2 s: the
+    details of a run that trains catch up as the app follows it, mid-epoch too."""
+    run = recorded_run("elsewhere", val_acc=(0.5,), finish=False)
+    other = hold_lock(run)  # the "trainer" process
+    try:
+        app = fixed_app(start="runs")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = _runs(app)
+            await wait_for(pilot, lambda: screen.details is not None and run.id in app.runs.followed)
+            progress = ev.Progress(
+                epoch=2,
+                step=3,
+                steps_per_epoch=10,
+                global_step=13,
+                loss=0.4,
+                acc=0.8,
+                lr=0.01,
+                samples_per_s=1000.0,
+                elapsed_s=1.0,
+                eta_s=5.0,
+            )
+            RunRecorder(run)(progress)  # metrics.jsonl only: its status is as it was
+            await wait_for(pilot, lambda: screen.details is not None and screen.details.stamp == runs_screen.metrics_stamp(run))
+    finally:
+        other.kill()
+        other.wait()

@@ -213,6 +213,7 @@ class RunsScreen(ChartsScreen):
         table.focus()
         self._show_sort_note()
         self.watch(self.app, "listing_version", self._listing_changed, init=False)
+        self.watch(self.app, "runs_version", self._runs_moved, init=False)
         self.query_one("#hosts-line").set_class(bool(self.app.remotes), "-hosts")
         self.watch(self.app, "hosts_version", self._show_hosts)
         if self.app.remotes:
@@ -264,6 +265,16 @@ class RunsScreen(ChartsScreen):
         self._select_shown_run()
         if self.details is not None:
             self._check_details(self.details)
+
+    def _runs_moved(self) -> None:
+        """A followed run moved on: the details of one in progress catch up with its curves. The
+        listing changes only when a run's status does (an epoch's end, a new state), no longer
+        every 2 s (issue 31), and an epoch can be long."""
+        details = self.details
+        if details is not None and self.is_current:
+            followed = self.app.runs.followed.get(run_ref(details.run))
+            if followed is not None and followed.live:
+                self._check_details(details)
 
     @work(thread=True, exclusive=True, group="details-stamp", exit_on_error=False)
     def _check_details(self, details: RunDetails) -> None:
