@@ -261,7 +261,8 @@ class _Signals:
         return changes
 
     def close(self) -> None:
+        """Stop the watcher's thread, without waiting for it: it sees its stop within
+        :data:`NOTIFY_STEP_MS` and ends (a daemon thread, so it never holds up the app's exit)."""
         if self._thread is not None:
             self._stop.set()
-            self._thread.join()
             self._thread = None
