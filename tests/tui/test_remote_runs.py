@@ -191,6 +191,10 @@ async def test_the_where_dialog_lists_each_hosts_gpus_and_s_starts_the_experimen
         await wait_for(pilot, lambda: busy_line in screen_text(app) and idle_line in screen_text(app), what="the GPUs")
         assert isinstance(app.screen, WhereScreen) and "gpu1 connected" in screen_text(app)
         dialog = app.screen
+        # The host lists its GPUs anew (asked as the dialog opened): the rows follow while it is open.
+        busier = [gpus[0], {**gpus[1], "memory_used_mb": 40960, "busy_with": "another-run"}]
+        app.post_message(HostsSeen([HostState("gpu1", mirror.Connection(state="connected", since=connected.since, gpus=busier))]))
+        await wait_for(pilot, lambda: "cuda:1   1 NVIDIA H100 · 40.0/79.6 GB used · training anoth" in screen_text(app))
         options = dialog.query_one("#devices", OptionList)
         options.highlighted = [choice[0] for choice in dialog.choices].index("gpu1:cuda:1")
         await pilot.press("enter")

@@ -59,7 +59,7 @@ from workbench.errors import ConfigError, WorkbenchError
 from workbench.experiment.draft import Draft
 from workbench.experiment.presets import DEFAULT_PRESET, read_experiment, save_user_preset
 from workbench.hosts.ids import split_run_ref
-from workbench.hosts.mirror import Connection, mirrored_run
+from workbench.hosts.mirror import CONNECTED, Connection, mirrored_run
 from workbench.hosts.overview import HostState, host_states
 from workbench.hosts.remotes import Remote, configured_remotes
 from workbench.paths import runs_dir
@@ -346,6 +346,14 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         they open, and a highlight asks again; ``host`` "": a run of this machine, nothing to do."""
         if host and self.sessions is not None:
             self.tell_session(host, lambda session: session.follow(run_id))
+
+    def refresh_gpus(self) -> None:
+        """Ask each host connected for its GPUs now (the Where-to-train dialog: what trains on
+        each); its session writes them to connection.json, which the hosts' watcher reads."""
+        if self.sessions is not None:
+            for state in self.host_states:
+                if state.connection.state == CONNECTED:
+                    self.tell_session(state.name, lambda session: session.refresh_gpus())
 
     def host_session(self, host: str) -> HostSession:
         """The session of ``host`` (from any thread); one line when there is none yet."""

@@ -80,6 +80,10 @@ class WorkbenchAppBase(App[int]):
         nothing before the sessions are open."""
         raise NotImplementedError
 
+    def refresh_gpus(self) -> None:
+        """Ask each host connected for its GPUs now (their memory, what trains on each)."""
+        raise NotImplementedError
+
     def host_session(self, host: str) -> HostSession:
         """The session of ``host`` (blocking callers only); one line when it is not open yet."""
         raise NotImplementedError

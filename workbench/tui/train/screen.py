@@ -239,6 +239,7 @@ class TrainScreen(ChartsScreen):
             self._show_headline()
 
         device = self.app.train_host_device if self.app.train_host else train.device
+        self.app.refresh_gpus()  # what trains on each host's GPUs now: the dialog's rows follow
         self.app.push_screen(
             WhereScreen(self.app.devices, device, train.workers, self.app.host_states, self.app.train_host), chosen
         )

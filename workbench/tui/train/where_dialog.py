@@ -68,18 +68,23 @@ class WhereScreen(Dialog):
         self.current_workers = workers
         self.hosts = tuple(hosts)
         #: Each option's id (None: a host's heading), the host it trains on and how many GPUs that has.
-        self.choices: list[tuple[str | None, str, int]] = [(name, "", cuda_devices(self.devices)) for name, _ in self.devices]
+        self.choices: list[tuple[str | None, str, int]] = []
+
+    def _options(self) -> list[Option]:
+        """This machine's devices, then each host's heading and devices (``choices`` made anew)."""
+        self.choices = [(name, "", cuda_devices(self.devices)) for name, _ in self.devices]
+        options = [Option(f"{name:<8} {about}", id=name) for name, about in self.devices]
         for state in self.hosts:
             self.choices.append((None, state.name, 0))
-            self.choices.extend((option, state.name, gpus) for option, _, gpus in host_choices(state))
+            options.append(Option(f"{state.words}", disabled=True))
+            for option, label, gpus in host_choices(state):
+                self.choices.append((option, state.name, gpus))
+                options.append(Option(label, id=option))
+        return options
 
     def compose_dialog(self) -> ComposeResult:
         yield Static("Where to train", classes="title", markup=False)
-        options = [Option(f"{name:<8} {about}", id=name) for name, about in self.devices]
-        for state in self.hosts:
-            options.append(Option(f"{state.words}", disabled=True))
-            options.extend(Option(label, id=option) for option, label, _ in host_choices(state))
-        yield OptionList(*options, id="devices")
+        yield OptionList(*self._options(), id="devices")
         yield Static("workers (one per GPU; data.batch_size stays the global batch)", classes="note")
         yield TextField(str(self.current_workers), type="integer", id="workers")
         yield Static(id="note", classes="note", markup=False)
@@ -90,6 +95,19 @@ class WhereScreen(Dialog):
         ids = [option for option, _, _ in self.choices]
         options.highlighted = ids.index(self.current_device) if self.current_device in ids else 0
         options.focus()
+        if self.hosts:
+            self.watch(self.app, "hosts_version", self._hosts_changed, init=False)
+
+    def _hosts_changed(self, _version: int) -> None:
+        """A host connected, went, or listed its GPUs anew (asked as the dialog opened): its
+        rows follow, the highlight stays on the same choice."""
+        self.hosts = tuple(self.app.host_states)  # type: ignore[attr-defined]
+        options = self.query_one("#devices", OptionList)
+        kept = self.choices[options.highlighted or 0][0]
+        options.clear_options()
+        options.add_options(self._options())
+        ids = [option for option, _, _ in self.choices]
+        options.highlighted = ids.index(kept) if kept in ids else 0
 
     @on(OptionList.OptionSelected)
     @on(Input.Submitted)
