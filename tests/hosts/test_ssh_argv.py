@@ -26,7 +26,8 @@ def test_ssh_gets_a_list_with_the_master_connection_no_prompts_and_the_destinati
     assert "ControlMaster=auto" in options and "BatchMode=yes" in options
     assert f"ControlPath={control_dir()}/gpu1-%C" in options
     assert any(o.startswith("ConnectTimeout=") for o in options) and any(o.startswith("ControlPersist=") for o in options)
-    assert argv[-5:] == ["-p", "2222", "--", "-oProxyCommand=touch /tmp/x", "workbench runs --json"]
+    assert argv[1:3] == ["-p", "2222"]  # the host's own options first: they override the defaults
+    assert argv[-3:] == ["--", "-oProxyCommand=touch /tmp/x", "workbench runs --json"]
 
 
 def test_remote_may_come_before_or_after_the_command_and_alone_opens_the_app() -> None:

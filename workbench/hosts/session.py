@@ -39,15 +39,15 @@ HEARTBEAT_EVERY_S = 2.0
 GPUS_EVERY_S = 30.0
 
 
-def check_version(remote: Remote) -> str:
+def check_version(remote: Remote, cancel: threading.Event | None = None) -> str:
     """The far side's workbench version; one line naming both versions when it speaks another
     protocol, or is older than ``workbench version`` (then its ``--version`` names it)."""
     try:
-        answer = run_far_json(remote, ["version", "--json"], timeout_s=VERSION_TIMEOUT_S)
+        answer = run_far_json(remote, ["version", "--json"], timeout_s=VERSION_TIMEOUT_S, cancel=cancel)
     except HostUnreachable:
         raise
     except WorkbenchError as error:
-        raise WorkbenchError(_older_or_missing(remote, str(error))) from None
+        raise WorkbenchError(_older_or_missing(remote, str(error), cancel)) from None
     far_version = str(answer.get("workbench", "?")) if isinstance(answer, dict) else "?"
     protocol = answer.get("protocol") if isinstance(answer, dict) else None
     if protocol != PROTOCOL:
@@ -59,11 +59,11 @@ def check_version(remote: Remote) -> str:
     return far_version
 
 
-def _older_or_missing(remote: Remote, why: str) -> str:
+def _older_or_missing(remote: Remote, why: str, cancel: threading.Event | None) -> str:
     """What to say of a host that did not answer ``workbench version --json``: a workbench from
     before it (its ``--version`` says which), or no workbench at all (``why``: what it said)."""
     try:
-        said = run_far(remote, ["--version"], timeout_s=VERSION_TIMEOUT_S).split()
+        said = run_far(remote, ["--version"], timeout_s=VERSION_TIMEOUT_S, cancel=cancel).split()
     except WorkbenchError:
         said = []
     if len(said) == 2 and said[0] == "workbench":
@@ -176,7 +176,7 @@ class HostSession:
 
     def refresh_gpus(self) -> list[dict[str, Any]]:
         """Ask the host for its GPUs now; they are written to connection.json too (blocking)."""
-        gpus = run_far_json(self.remote, ["gpus", "--json"], timeout_s=VERSION_TIMEOUT_S)
+        gpus = run_far_json(self.remote, ["gpus", "--json"], timeout_s=VERSION_TIMEOUT_S, cancel=self._closed)
         gpus = [gpu for gpu in gpus if isinstance(gpu, dict)] if isinstance(gpus, list) else []
         self._set_connection(gpus=gpus)
         return gpus
@@ -205,7 +205,7 @@ class HostSession:
         state = mirror.RECONNECTING if self._connection.state in (mirror.CONNECTED, mirror.RECONNECTING) else mirror.CONNECTING
         if self._connection.state != mirror.UNREACHABLE:
             self._set_connection(state=state, message="")
-        far_version = check_version(self.remote)
+        far_version = check_version(self.remote, self._closed)
         self._set_connection(far_version=far_version)
         try:
             self.refresh_gpus()

@@ -69,6 +69,7 @@ def ssh_options(remote: Remote, connect_timeout_s: int = CONNECT_TIMEOUT_S) -> l
     """ssh and its options for ``remote``: its master connection, no prompts, timeouts."""
     return [
         "ssh",
+        *remote.ssh_options,  # first: ssh takes an option's first value, so these override the defaults below
         "-T",
         "-o",
         "ControlMaster=auto",
@@ -84,7 +85,6 @@ def ssh_options(remote: Remote, connect_timeout_s: int = CONNECT_TIMEOUT_S) -> l
         "ServerAliveInterval=5",
         "-o",
         "ServerAliveCountMax=3",
-        *remote.ssh_options,
     ]
 
 
@@ -94,30 +94,47 @@ def ssh_argv(remote: Remote, args: Sequence[str], connect_timeout_s: int = CONNE
     return [*ssh_options(remote, connect_timeout_s), "--", remote.destination, far_command(remote, args)]
 
 
-def run_far(remote: Remote, args: Sequence[str], *, stdin: str | None = None, timeout_s: float = COMMAND_TIMEOUT_S) -> str:
+def run_far(
+    remote: Remote,
+    args: Sequence[str],
+    *,
+    stdin: str | None = None,
+    timeout_s: float = COMMAND_TIMEOUT_S,
+    cancel: threading.Event | None = None,
+) -> str:
     """Run ``workbench ARGS`` on ``remote`` and return its output; a failure is one line naming
-    the host: :class:`HostUnreachable` when ssh failed, else the far command's own error line."""
+    the host: :class:`HostUnreachable` when ssh failed, else the far command's own error line.
+    ``cancel``: once set, the command is ended and HostUnreachable raised (a session closing
+    does not wait for a host that does not answer)."""
     try:
-        done = subprocess.run(
+        process = subprocess.Popen(
             ssh_argv(remote, args),
-            input=stdin if stdin is not None else "",
-            capture_output=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout_s,
-            check=False,
             start_new_session=True,  # a Ctrl+C here is the near command's, not ssh's to forward
         )
-    except subprocess.TimeoutExpired:
-        raise HostUnreachable(f"{remote.name}: no answer from `workbench {args[0]}` within {timeout_s:.0f}s") from None
     except FileNotFoundError:
         raise WorkbenchError("ssh: the OpenSSH client is not installed (remote hosts are reached with `ssh`)") from None
-    if done.returncode == SSH_FAILED:
-        raise HostUnreachable(f"{remote.name}: {last_line(done.stderr) or 'ssh failed'}")
-    if done.returncode != 0:
-        raise WorkbenchError(
-            f"{remote.name}: {last_line(done.stderr) or f'workbench {args[0]} ended with status {done.returncode}'}"
-        )
-    return done.stdout
+    deadline = time.monotonic() + timeout_s
+    given: str | None = stdin or ""
+    while True:
+        try:
+            out, err = process.communicate(input=given, timeout=0.25)
+            break
+        except subprocess.TimeoutExpired:
+            given = None  # sent already: communicate() goes on from where it was
+            if (cancel is not None and cancel.is_set()) or time.monotonic() > deadline:
+                process.kill()
+                process.communicate()
+                why = "closed" if cancel is not None and cancel.is_set() else f"no answer within {timeout_s:.0f}s"
+                raise HostUnreachable(f"{remote.name}: `workbench {args[0]}`: {why}") from None
+    if process.returncode == SSH_FAILED:
+        raise HostUnreachable(f"{remote.name}: {last_line(err) or 'ssh failed'}")
+    if process.returncode != 0:
+        raise WorkbenchError(f"{remote.name}: {last_line(err) or f'workbench {args[0]} ended with status {process.returncode}'}")
+    return out
 
 
 def run_far_json(remote: Remote, args: Sequence[str], **options: Any) -> Any:
