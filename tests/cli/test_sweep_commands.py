@@ -86,3 +86,14 @@ def test_one_queued_run_is_planned_as_any_launch_its_device_and_workers_in_its_e
     status, out, _ = run(capsys, "train", "digits-mlp", "--queue", "--json")
     assert status == 0 and json.loads(out) == {"queue_entry": queue.read_queue().entries[-1].id}
     assert len(queue.read_queue().entries) == 2
+
+
+def test_a_sweep_whose_storage_cannot_be_reached_is_one_line_and_leaves_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    from workbench.scheduling.sweep import all_sweeps
+
+    url = "postgresql+psycopg://sweeper:secret@/sweeps?host=/nonexistent"
+    args = ("--sweep", "optimizer.lr=log-uniform:1e-3:1e-1", "--sampler", "tpe", "--samples", "3", "--storage", url)
+    status, _, err = run(capsys, "train", "digits-mlp", *args)
+    assert status == 1 and len(err.strip().splitlines()) == 1
+    assert "--storage postgresql+psycopg://sweeper:***@/sweeps?host=/nonexistent: cannot open it" in err  # no password
+    assert not all_sweeps() and not queue.read_queue().entries

@@ -286,16 +286,24 @@ class SweepStudies:
         return point_config(experiment, asked.trial + 1, asked.values).config
 
     def give_back(self, entry: queue.QueueEntry) -> None:
+        """The entry could not start: its trial is told failed (when the study answers)."""
         found = self._sweep(entry.sweep) if entry.sweep else None
         if found is not None:
             sweep, _, spec = found
-            self.studies.give_back(sweep.path, spec, sweep.storage, entry.id)
+            try:
+                self.studies.give_back(sweep.path, spec, sweep.storage, entry.id)
+            except storage_errors() as error:
+                self._say(sweep.id, f"sweep {sweep.id}: its study cannot be told: {describe_error(error)}")
 
     def note_run(self, entry: queue.QueueEntry, run_id: str) -> None:
+        """Name the entry's run on its trial (told again at its end, if the study is away now)."""
         found = self._sweep(entry.sweep) if entry.sweep else None
         if found is not None:
             sweep, _, spec = found
-            self.studies.note_run(sweep.path, spec, sweep.storage, entry.id, run_id)
+            try:
+                self.studies.note_run(sweep.path, spec, sweep.storage, entry.id, run_id)
+            except storage_errors() as error:
+                self._say(sweep.id, f"sweep {sweep.id}: its study cannot be told: {describe_error(error)}")
 
     def prune(self, live: list[tuple[RunDir, RunStatus]]) -> None:
         """Report each live point's new epochs to its trial; stop those its pruner prunes (they

@@ -135,8 +135,16 @@ def start_sweep(
     """Validate every point, write the sweep's folder and its study (in the database at
     ``storage``, else in the folder), queue the points, start a feeder."""
     points = plan_points(base, spec)
+    if storage:
+        from workbench.scheduling.sweep_study import storage_of
+
+        storage_of(sweeps_dir(), storage)  # a database out of reach is one line, before any folder
     sweep = create_sweep(base, spec, points, notify=notify, device=device, storage=storage)
-    make_study(sweep)
+    try:
+        make_study(sweep)
+    except WorkbenchError:
+        shutil.rmtree(sweep.path, ignore_errors=True)  # nothing queued yet: no sweep
+        raise
     _queue_points(sweep, _slots(sweep, spec, points), device)
     if parallel is not None:
         queue.write_settings(parallel=parallel)
@@ -230,7 +238,10 @@ def queue_lost_points() -> list[str]:
         base, spec = sweep.read_spec()
         if spec is None:
             continue
-        make_study(sweep)  # the command may have been killed before it made it
+        try:
+            make_study(sweep)  # the command may have been killed before it made it
+        except WorkbenchError:
+            continue  # its database out of reach: its points are queued by a feeder started later
         known = queue.known_entry_ids()
         lost = [
             p for p in _slots(sweep, spec, plan_points(base, spec)) if point_entry_id(sweep.id, p.number) not in known

@@ -78,11 +78,12 @@ def storage_of(folder: Path, url: str) -> optuna.storages.BaseStorage:
 
 def storage_errors() -> tuple[type[BaseException], ...]:
     """What a study's storage raises when it cannot answer: a database out of reach or refusing
-    (SQLAlchemy's errors, the driver's inside them), a journal file unreadable, Optuna's own."""
+    (SQLAlchemy's errors, the driver's inside them), a journal file unreadable, Optuna's own, a
+    study missing from it (:class:`StudyError`)."""
     import optuna
     import sqlalchemy.exc
 
-    return (OSError, ValueError, KeyError, optuna.exceptions.OptunaError, sqlalchemy.exc.SQLAlchemyError)
+    return (OSError, ValueError, KeyError, StudyError, optuna.exceptions.OptunaError, sqlalchemy.exc.SQLAlchemyError)
 
 
 def redacted(url: str) -> str:
