@@ -219,8 +219,10 @@ class HostSession:
         self._dropped = ""
         self._last_word = time.monotonic()
         self._listing = FarStream(self.remote, ["runs", "--json", "--watch"], self._on_listing, self._on_listing_end)
-        if not self._listed.wait(VERSION_TIMEOUT_S) and not self._dropped:
-            raise HostUnreachable(f"{self.name}: its runs were not listed within {VERSION_TIMEOUT_S:.0f}s")
+        deadline = time.monotonic() + VERSION_TIMEOUT_S
+        while not self._listed.wait(0.1) and not self._dropped and not self._closed.is_set():
+            if time.monotonic() > deadline:
+                raise HostUnreachable(f"{self.name}: its runs were not listed within {VERSION_TIMEOUT_S:.0f}s")
         if self._dropped:
             raise HostUnreachable(f"{self.name}: {self._dropped}")
         self._set_connection(state=mirror.CONNECTED, message="")
