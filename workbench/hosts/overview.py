@@ -1,9 +1,10 @@
-"""What the near app shows of its hosts: every host's runs with this machine's, the state of each
-connection in a line, and each host's GPUs in words.
+"""What the near app shows of its hosts, in words: the state of each connection in a line, each
+host's GPUs, an evaluation made there. (Their runs are listed from each mirror by
+:func:`workbench.runs.listing.list_runs`, as this machine's are.)
 
 Read from the mirror alone (:mod:`workbench.hosts.mirror`): the hosts' sessions keep it current
-on their own threads, so a listing here never waits on a network, and a host that is down
-lists the runs it had, with its connection's state saying since when it is out of reach.
+on their own threads, so nothing here waits on a network, and a host that is down is shown as
+its session last wrote it, with since when it is out of reach.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.formatting import count, metrics_text
-from workbench.hosts.mirror import CONNECTING, UNREACHABLE, Connection, host_runs_dir, read_connection
-from workbench.runs.listing import RunSummary, list_runs
+from workbench.hosts.mirror import CONNECTING, UNREACHABLE, Connection, read_connection
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,6 @@ def hosts_line(states: Sequence[HostState]) -> str:
     line = "hosts: " + " · ".join(state.words for state in states)
     down = next((s for s in states if s.connection.state != "connected" and s.connection.message), None)
     return f"{line} ({down.connection.message})" if down is not None else line
-
-
-def list_everywhere(names: Sequence[str]) -> list[RunSummary]:
-    """The runs of this machine, then those of each host from its mirror, each oldest first."""
-    summaries = list_runs()
-    for name in names:
-        summaries.extend(list_runs(host_runs_dir(name)))
-    return summaries
 
 
 def evaluated_there(ref: str, host: str, report: dict[str, Any]) -> str:
