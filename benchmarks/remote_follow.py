@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,6 +41,7 @@ def main() -> None:
         run(sshd, scratch, args.hosts, args.seconds)
     finally:
         sshd.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def run(sshd, scratch: Path, hosts: int, seconds: float) -> None:  # type: ignore[no-untyped-def]
