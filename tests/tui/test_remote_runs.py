@@ -168,6 +168,23 @@ async def test_compare_mixes_a_run_of_this_machine_and_one_of_a_host() -> None:
         assert {s.host for s in compare.summaries} == {"", "gpu1"}
 
 
+async def test_compare_tells_apart_a_run_here_and_a_hosts_run_of_the_same_id() -> None:
+    here = recorded_run("same-run", val_acc=(0.5, 0.6))
+    there = mirrored("gpu1", "same-run", val_acc=(0.5, 0.7, 0.9))
+    if there.id != here.id:  # made in another second: the host's copy takes the same id, as it may
+        there.path.rename(there.path.with_name(here.id))
+    app = app_with(DOWN)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(runs_screen(app).shown) == 2)
+        await pilot.press("M", "v")
+        both = (f"gpu1:{here.id}", f" {here.id}")  # the host's run named with its host, this machine's bare
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, CompareScreen) and all(label in screen_text(app) for label in both),
+            what="both runs labelled, the host's with its host",
+        )
+
+
 async def test_the_where_dialog_lists_each_hosts_gpus_and_s_starts_the_experiment_on_the_host_chosen() -> None:
     from textual.widgets import OptionList
 

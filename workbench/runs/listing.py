@@ -181,7 +181,6 @@ SORT_KEYS: dict[str, Callable[[RunSummary], Any]] = {
     "best": lambda s: (s.best_value is None, s.best_value or 0.0),
     "params": lambda s: s.num_params or 0,
     "time": lambda s: s.train_seconds,
-    HOST_COLUMN: lambda s: (s.host, s.created_at, s.id),
 }
 
 

@@ -145,16 +145,16 @@ class CompareScreen(ChartsScreen):
         names = [run.summary.name for run in comparison.runs]
         for index in self._order():
             run = comparison.runs[index]
-            # Runs of one preset share its name: then their ids tell them apart.
-            shown = run.summary.name if run.summary.name and names.count(run.summary.name) == 1 else run.summary.id
+            # Runs of one preset share its name: then their ids tell them apart (gpu1:RUN for a host's).
+            shown = run.summary.name if run.summary.name and names.count(run.summary.name) == 1 else run.summary.ref
             label = Text.styled(f"■ {self.labels[index]} {shown}", run_colour(index))
             row = [
                 Text.styled(cells[c][index], STATE_STYLES.get(cells[c][index], "")) if c == "state" else cells[c][index]
                 for c in columns
             ]
-            table.add_row(label, *plain_cells(*row), key=run.summary.id)
+            table.add_row(label, *plain_cells(*row), key=run.summary.ref)
         table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
-        errors = [f"{r.summary.id}: {r.error}" for r in comparison.runs if r.error]
+        errors = [f"{r.summary.ref}: {r.error}" for r in comparison.runs if r.error]
         self.query_one("#compare-note", Static).update(Text.styled("\n".join(errors), "red"))
         self.query_one("#compare-note").set_class(not errors, "hidden")
 
