@@ -192,7 +192,7 @@ async def test_the_where_dialog_lists_each_hosts_gpus_and_s_starts_the_experimen
 
     busy = mirrored("gpu1", "box-run", finish=False, val_acc=(0.5,))
     gpus = [
-        {"index": 0, "name": "NVIDIA H100", "memory_total_mb": 81559, "memory_used_mb": 12288, "busy_with": busy.id},
+        {"index": 0, "name": "[b]H100[/b]", "memory_total_mb": 81559, "memory_used_mb": 12288, "busy_with": busy.id},
         {"index": 1, "name": "NVIDIA H100", "memory_total_mb": 81559, "memory_used_mb": 0, "busy_with": None},
     ]
     app = app_with(DOWN, start="train")
@@ -203,7 +203,7 @@ async def test_the_where_dialog_lists_each_hosts_gpus_and_s_starts_the_experimen
         app.post_message(HostsSeen([HostState("gpu1", connected)]))
         await wait_for(pilot, lambda: app.host_states[0].connection.gpus, what="the host's GPUs")
         await pilot.press("d")
-        busy_line = "cuda:0   0 NVIDIA H100 · 12.0/79.6 GB used · training " + busy.id[:8]
+        busy_line = "cuda:0   0 [b]H100[/b] · 12.0/79.6 GB used · training " + busy.id[:8]  # the far side's words, as they are
         idle_line = "cuda:1   1 NVIDIA H100 · 0.0/79.6 GB used · idle"
         await wait_for(pilot, lambda: busy_line in screen_text(app) and idle_line in screen_text(app), what="the GPUs")
         assert isinstance(app.screen, WhereScreen) and "gpu1 connected" in screen_text(app)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Input, OptionList, Static
@@ -76,10 +77,10 @@ class WhereScreen(Dialog):
         options = [Option(f"{name:<8} {about}", id=name) for name, about in self.devices]
         for state in self.hosts:
             self.choices.append((None, state.name, 0))
-            options.append(Option(f"{state.words}", disabled=True))
+            options.append(Option(Text(state.words), disabled=True))  # the host's words: never markup
             for option, label, gpus in host_choices(state):
                 self.choices.append((option, state.name, gpus))
-                options.append(Option(label, id=option))
+                options.append(Option(Text(label), id=option))
         return options
 
     def compose_dialog(self) -> ComposeResult:
