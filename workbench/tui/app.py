@@ -279,7 +279,9 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         gc.freeze()
         young, middle, _oldest = gc.get_threshold()
         gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
-        self._build_ahead(BUILT_AHEAD)
+        # From the app's own queue, not from this worker: a worker resumed while the app closes
+        # would add a screen to the stacks Textual is closing one by one.
+        self.call_later(self._build_ahead, BUILT_AHEAD)
 
     def _build_ahead(self, mode: str) -> None:
         """Build a main screen before it is first shown, hidden, once the app is warm: the Runs

@@ -197,10 +197,11 @@ class LiveRuns:
             for run_id, follower in list(followers.items()):
                 if states.get(run_id) not in LIVE_STATES and follower.run.path not in changes.written:
                     continue  # it does not train and nothing in its folder changed: nothing to read
+                written = follower.run.path in changes.written
                 due = now >= posted.get(run_id, 0.0) + POST_INTERVAL_S
-                if not (due or with_state or follower.run.path in changes.written):
+                if not (due or with_state or written):
                     continue  # it reported a moment ago: what it writes now would wait anyway
-                update = follower.poll(with_state=True)
+                update = follower.poll(with_state=with_state or written)
                 if update.state:
                     changed, states[run_id] = update.state != states.get(run_id), update.state
                 else:
