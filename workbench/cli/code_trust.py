@@ -33,8 +33,7 @@ def use_run_code_here(run: RunDir, trust: bool) -> None:
     checked (unless ``trust``); one line on stderr when an original changed since."""
     from workbench.usercode.copies import trust_named_code, use_run_code
 
-    if trust:
-        trust_named_code()  # a checkpoint file given outside the run's folder (--checkpoint FILE)
+    trust_named_code(trust)  # for a checkpoint file given outside the run's folder (--checkpoint FILE)
     note = use_run_code(run.path, _config(run), trust=trust)
     if note:
         Console(stderr=True, highlight=False, markup=False).print(f"note: {note}", soft_wrap=True, style="yellow")

@@ -221,9 +221,14 @@ def use_run_code(run: Path, config: RunConfig | None, *, trust: bool = False) ->
 _TRUST_NAMED_CODE = threading.Event()
 
 
-def trust_named_code() -> None:
-    """The user said ``--trust-code``: :func:`check_named_code` refuses nothing from now on."""
-    _TRUST_NAMED_CODE.set()
+def trust_named_code(trust: bool) -> None:
+    """Whether the command at hand was given ``--trust-code``: then :func:`check_named_code`
+    refuses nothing. Each command says it (a process that runs several, as the tests do, must
+    not carry one command's trust into the next)."""
+    if trust:
+        _TRUST_NAMED_CODE.set()
+    else:
+        _TRUST_NAMED_CODE.clear()
 
 
 def check_named_code(config: RunConfig, source: Path) -> None:
