@@ -63,7 +63,11 @@ async def settled(app: object) -> None:
     assert isinstance(app, WorkbenchApp)
     while not (app.devices and app.listing is not None and all(w.is_finished or w.group == "follow-runs" for w in app.workers)):
         await asyncio.sleep(0.05)
-    await asyncio.sleep(1.0)  # the Runs screen built ahead fills its table a moment after the warm-up
+    built = app._screen_stacks.get("runs", [])  # built ahead once the app is warm (WorkbenchApp._build_ahead)
+    while app.current_mode != "runs" and not (built and getattr(built[0], "_listed", False)):
+        await asyncio.sleep(0.05)
+        built = app._screen_stacks.get("runs", [])
+    await asyncio.sleep(1.0)
 
 
 async def measure(way: str, seconds: float, appearances: int) -> dict[str, object]:
