@@ -161,6 +161,8 @@ class ParamForm(Vertical, can_focus=False):
         longest = max((len(c) for p in self.params for c in p.choices), default=0)
         field_width = min(MAX_FIELD_WIDTH, max(FIELD_WIDTH, longest + 3))
         for row in self.query(".row").results(Horizontal):
+            if len(row.children) < 2:  # being mounted by a rebuild under way (two at once: the
+                continue  # devices found, the schedule changed), which sizes it when mounted
             name, editor = row.children[0], row.children[1]
             name.styles.width = width
             editor.styles.width = field_width
