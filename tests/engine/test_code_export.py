@@ -67,6 +67,8 @@ lr = 0.003
 epochs = 1
 """
 EXTENSIONS = {"onnx": ".onnx", "pt2": ".pt2", "safetensors": ".safetensors", "script": ".py"}
+#: safetensors in the quick suite; onnx's and pt2's exporters take seconds, the script's check starts an interpreter.
+EXPORTS = [fmt if fmt == "safetensors" else pytest.param(fmt, marks=pytest.mark.slow) for fmt in EXTENSIONS]
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +97,7 @@ def in_its_home(code_run: tuple[RunDir, Path], monkeypatch: pytest.MonkeyPatch) 
     return code_run[0]
 
 
-@pytest.mark.parametrize(
-    "fmt", [pytest.param("onnx", marks=pytest.mark.slow), "pt2", "safetensors", pytest.param("script", marks=pytest.mark.slow)]
-)
+@pytest.mark.parametrize("fmt", EXPORTS)
 def test_each_export_of_a_code_model_predicts_the_test_split_as_the_engine_does(
     in_its_home: RunDir, tmp_path: Path, fmt: str
 ) -> None:
@@ -211,9 +211,7 @@ def block_run(tmp_path_factory: pytest.TempPathFactory) -> RunDir:
         return find_run("latest")
 
 
-@pytest.mark.parametrize(
-    "fmt", [pytest.param("onnx", marks=pytest.mark.slow), "pt2", "safetensors", pytest.param("script", marks=pytest.mark.slow)]
-)
+@pytest.mark.parametrize("fmt", EXPORTS)
 def test_each_export_of_a_layer_list_with_a_code_layer_agrees_with_the_engine(
     block_run: RunDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:

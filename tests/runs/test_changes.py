@@ -35,7 +35,8 @@ def test_a_change_counts_against_its_run_and_only_status_config_and_the_folder_c
     assert changes.written == {root / name for name in "abcde"}
 
 
-@pytest.mark.parametrize("signals", [True, False], ids=["signals", "stamps"])
+# The fallback (stamps) in the slow suite: the quick one checks the file system's own signals.
+@pytest.mark.parametrize("signals", [True, pytest.param(False, marks=pytest.mark.slow)], ids=["signals", "stamps"])
 def test_the_watch_reports_a_new_changed_and_deleted_run_and_a_root_that_appears(signals: bool) -> None:
     woken = threading.Event()
     watch = RunWatch(woken.set, signals=signals)

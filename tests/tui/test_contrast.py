@@ -250,8 +250,8 @@ async def problems_of_the_tour(app: WorkbenchApp) -> list[Problem]:
     return problems
 
 
-# A tour of every screen and dialog: the default palette in the quick suite, NO_COLOR's in the slow one.
-@pytest.mark.parametrize("no_color", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["colours", "NO_COLOR"])
+@pytest.mark.slow  # a tour of every screen and dialog, in both palettes
+@pytest.mark.parametrize("no_color", [False, True], ids=["colours", "NO_COLOR"])
 async def test_every_text_on_every_screen_reads_at_4_5_to_1_and_at_3_to_1_with_16_colours(
     fixed_app: Callable[..., WorkbenchApp], monkeypatch: pytest.MonkeyPatch, no_color: bool
 ) -> None:

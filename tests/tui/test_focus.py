@@ -19,7 +19,11 @@ from .runs import recorded_run
 MAIN_WIDGETS = {"data": "catalog", "optimize": "forms", "runs": "runs"}
 
 
-@pytest.mark.parametrize("mode", list(MAIN_WIDGETS))
+#: Tours of every screen: the Data screen's in the quick suite, every other screen's in the slow one.
+EVERY_SCREEN = [mode if mode == "data" else pytest.param(mode, marks=pytest.mark.slow) for mode in MAIN_WIDGETS]
+
+
+@pytest.mark.parametrize("mode", EVERY_SCREEN)
 async def test_escape_from_every_text_field_returns_to_the_main_widget_and_the_screen_keys_act(
     fixed_app: Callable[..., WorkbenchApp], mode: str
 ) -> None:
@@ -45,7 +49,7 @@ async def test_escape_from_every_text_field_returns_to_the_main_widget_and_the_s
         await wait_for(pilot, lambda: app.current_mode != mode)
 
 
-@pytest.mark.parametrize("mode", ["data", "model", "optimize", "train", "runs"])
+@pytest.mark.parametrize("mode", EVERY_SCREEN)
 async def test_from_every_widget_that_is_not_a_text_field_the_screen_keys_act(
     fixed_app: Callable[..., WorkbenchApp], mode: str
 ) -> None:

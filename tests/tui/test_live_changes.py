@@ -26,7 +26,8 @@ from .runs import recorded_run
 SHOWN_WITHIN_S = 2.0
 ROOT = Path(__file__).resolve().parents[2]
 
-WAYS = pytest.mark.parametrize("signals", [True, False], ids=["signals", "stamps"])
+# The fallback (stamps) in the slow suite: the quick one checks the file system's own signals.
+WAYS = pytest.mark.parametrize("signals", [True, pytest.param(False, marks=pytest.mark.slow)], ids=["signals", "stamps"])
 
 
 async def _elsewhere(code: str) -> None:

@@ -381,6 +381,7 @@ async def test_at_80_columns_the_runs_table_keeps_its_results_and_time_leaving_o
         assert "params" in screen_text(app).splitlines()[2]
 
 
+@pytest.mark.slow  # makes 1,001 runs
 async def test_the_runs_count_writes_its_figures_as_the_cli_does(fixed_app: Callable[..., WorkbenchApp]) -> None:
     """The line above the runs said "1001 of 1001 runs" where `workbench runs` writes 1,001."""
     import json

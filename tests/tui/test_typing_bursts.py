@@ -115,7 +115,15 @@ async def _settled(pilot: Any, done: Callable[[], bool], what: str) -> None:
         await pilot.pause()
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.screen}-{c.path}-{c.shown}")
+#: Cases whose kind of field and key another quick case covers: in the slow suite.
+SLOW_CASES = {1, 2, 3, 4, 7}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(case, marks=pytest.mark.slow) if index in SLOW_CASES else case for index, case in enumerate(CASES)],
+    ids=lambda c: f"{c.screen}-{c.path}-{c.shown}",
+)
 async def test_a_burst_of_keys_leaves_the_field_the_draft_and_the_status_bar_with_what_was_typed(case: Case) -> None:
     app = _start(case)
     async with app.run_test(size=SIZE) as pilot:
