@@ -287,7 +287,9 @@ class WorkbenchApp(ReportsWorkerErrors, WorkbenchAppBase):
         """Build a main screen before it is first shown, hidden, once the app is warm: the Runs
         screen's first opening at a thousand runs took 0.5 s (its widgets, their styles, a
         thousand rows) where later ones take 0.1 s (issue 31). It fills its table as it is built."""
-        if mode != self.current_mode:
+        # Not once the app is closing: its shutdown closes the screen stacks one by one, awaiting
+        # each, and a stack added meanwhile broke it ('dictionary changed size during iteration').
+        if mode != self.current_mode and self.is_running:
             self._init_mode(mode)
 
     def _mode_shown(self, mode: str) -> None:
