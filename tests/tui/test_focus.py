@@ -3,7 +3,8 @@ and from there (or from any other widget that is not a text field) the screen ke
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import pytest
 from textual.widgets import DataTable, Input
@@ -19,11 +20,12 @@ from .runs import recorded_run
 MAIN_WIDGETS = {"data": "catalog", "optimize": "forms", "runs": "runs"}
 
 
-#: Tours of every screen: the Data screen's in the quick suite, every other screen's in the slow one.
-EVERY_SCREEN = [mode if mode == "data" else pytest.param(mode, marks=pytest.mark.slow) for mode in MAIN_WIDGETS]
+def every_screen(modes: Iterable[str]) -> list[Any]:
+    """A tour of ``modes``: the Data screen's in the quick suite, every other screen's in the slow one."""
+    return [mode if mode == "data" else pytest.param(mode, marks=pytest.mark.slow) for mode in modes]
 
 
-@pytest.mark.parametrize("mode", EVERY_SCREEN)
+@pytest.mark.parametrize("mode", every_screen(MAIN_WIDGETS))
 async def test_escape_from_every_text_field_returns_to_the_main_widget_and_the_screen_keys_act(
     fixed_app: Callable[..., WorkbenchApp], mode: str
 ) -> None:
@@ -49,7 +51,7 @@ async def test_escape_from_every_text_field_returns_to_the_main_widget_and_the_s
         await wait_for(pilot, lambda: app.current_mode != mode)
 
 
-@pytest.mark.parametrize("mode", EVERY_SCREEN)
+@pytest.mark.parametrize("mode", every_screen(["data", "model", "optimize", "train", "runs"]))
 async def test_from_every_widget_that_is_not_a_text_field_the_screen_keys_act(
     fixed_app: Callable[..., WorkbenchApp], mode: str
 ) -> None:
