@@ -24,6 +24,7 @@ from workbench.usercode.copies import (
     keep_code_copy,
     read_code_record,
     runs_user_code,
+    trust_named_code,
     use_run_code,
 )
 from workbench.usercode.importing import import_user_class
@@ -175,6 +176,7 @@ def test_code_named_by_a_checkpoint_outside_a_run_runs_only_if_it_is_this_users_
     folder, _, config = trained
     checkpoint = tmp_path / "given.pt"
     nets = folder / "copies_nets.py"
+    trust_named_code(False)  # as a command without --trust-code says (a test before may have said it)
     nets.chmod(0o644)
     folder.chmod(0o755)
     check_named_code(config, checkpoint)  # the user's own file, theirs alone: it runs
@@ -188,4 +190,7 @@ def test_code_named_by_a_checkpoint_outside_a_run_runs_only_if_it_is_this_users_
     folder.chmod(0o777)
     with pytest.raises(UntrustedCodeError, match=f"others may write {folder}"):
         check_named_code(config, checkpoint)
+    trust_named_code(True)  # --trust-code
+    check_named_code(config, checkpoint)
+    trust_named_code(False)
     folder.chmod(0o755)

@@ -128,6 +128,9 @@ class Chart(PlotWidget, can_focus=False):
     def draw(self, spec: ChartSpec, view: ChartView) -> None:
         """Plot ``spec`` as ``view`` says; the y labels are chosen here, for this chart's rows and
         margin (:func:`axes.y_ticks`), and a flat curve is labelled with its value alone."""
+        if not self.children:  # not composed yet (a screen built ahead, hidden): its legend is not
+            self.call_after_refresh(self.draw, spec, view)  # there to clear; drawn once it is
+            return
         self.spec, self.view = spec, view
         title = chart_title(spec, view, self.size.width - 2)  # the border's corners take a column each
         if self.title != title:  # a new title re-lays out the screen: only when it changes
