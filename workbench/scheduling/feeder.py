@@ -20,6 +20,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from workbench.atomic import atomic_write_bytes
 from workbench.errors import WorkbenchError, describe_error
@@ -41,6 +44,9 @@ from workbench.scheduling.sweep_study import STUDY_FILE, Studies, storage_errors
 from workbench.scheduling.sweep_table import sweep_table
 from workbench.schema.config import RunConfig
 from workbench.schema.sweep import SweepSpec
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 POLL_S = 0.5
 #: How often the feeder looks whether a training run's process has ended (a lock probe each).
@@ -267,6 +273,23 @@ class SweepStudies:
             self.said[sweep_id] = time.monotonic()
             print(text, file=sys.stderr, flush=True)
 
+    def _tell(
+        self,
+        sweep: SweepDir,
+        spec: SweepSpec,
+        call: Callable[Concatenate[Path, SweepSpec, str, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T | None:
+        """What ``call`` (one of :attr:`studies`' calls) returns on the sweep's study, or None when
+        the study cannot be reached: the feeder names it (once a minute) and goes on, and the
+        caller tries again on a later look."""
+        try:
+            return call(sweep.path, spec, sweep.storage, *args, **kwargs)
+        except storage_errors() as error:
+            self._say(sweep.id, f"sweep {sweep.id}: its study cannot be told: {describe_error(error)}")
+            return None
+
     def point_of(self, entry: queue.QueueEntry, experiment: RunConfig) -> RunConfig | None:
         """The experiment of the point the study gives the entry, validated; None when it has none
         left (or its study cannot be reached: the entry waits). A point refused raises."""
@@ -290,20 +313,14 @@ class SweepStudies:
         found = self._sweep(entry.sweep) if entry.sweep else None
         if found is not None:
             sweep, _, spec = found
-            try:
-                self.studies.give_back(sweep.path, spec, sweep.storage, entry.id)
-            except storage_errors() as error:
-                self._say(sweep.id, f"sweep {sweep.id}: its study cannot be told: {describe_error(error)}")
+            self._tell(sweep, spec, self.studies.give_back, entry.id)
 
     def note_run(self, entry: queue.QueueEntry, run_id: str) -> None:
         """Name the entry's run on its trial (told again at its end, if the study is away now)."""
         found = self._sweep(entry.sweep) if entry.sweep else None
         if found is not None:
             sweep, _, spec = found
-            try:
-                self.studies.note_run(sweep.path, spec, sweep.storage, entry.id, run_id)
-            except storage_errors() as error:
-                self._say(sweep.id, f"sweep {sweep.id}: its study cannot be told: {describe_error(error)}")
+            self._tell(sweep, spec, self.studies.note_run, entry.id, run_id)
 
     def prune(self, live: list[tuple[RunDir, RunStatus]]) -> None:
         """Report each live point's new epochs to its trial; stop those its pruner prunes (they
@@ -315,13 +332,8 @@ class SweepStudies:
             if status.epochs and status.epochs_done >= status.epochs:
                 continue  # its last epoch: it is ending anyway, told when it has
             sweep, _, spec = found
-            try:
-                prune = self.studies.report(sweep.path, spec, sweep.storage, run, status)
-            except storage_errors() as error:
-                self._say(sweep.id, f"sweep {sweep.id}: its study cannot be told: {describe_error(error)}")
-                continue
-            if not prune:
-                continue
+            if not self._tell(sweep, spec, self.studies.report, run, status):
+                continue  # not pruned, or its study away (then reported again once it answers)
             atomic_write_bytes(run.path / PRUNE_MARK, json.dumps({"epoch": status.epochs_done, "ts": time.time()}).encode())
             try:
                 send_request(run, "stop")
@@ -345,11 +357,9 @@ class SweepStudies:
                 self.told.add(run.id)
                 continue
             sweep, _, spec = found
-            try:
-                told = self.studies.tell(sweep.path, spec, sweep.storage, status, state)
-            except storage_errors() as error:
-                self._say(sweep.id, f"sweep {sweep.id}: its study cannot be told: {describe_error(error)}")
-                continue
+            told = self._tell(sweep, spec, self.studies.tell, status, state)
+            if told is None:
+                continue  # its study away: told once it answers
             self.told.add(run.id)
             if told:
                 print(f"{run.id}: told sweep {sweep.id}'s study: {told}", flush=True)
