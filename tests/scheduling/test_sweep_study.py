@@ -15,6 +15,7 @@ from workbench.cli import main
 from workbench.engine.sinks import RunRecorder
 from workbench.experiment.presets import load_experiment
 from workbench.runs import events as ev
+from workbench.runs.listing import STATE_STYLES, list_runs, listing_cells
 from workbench.runs.status import PRUNE_MARK
 from workbench.scheduling import queue
 from workbench.scheduling.feeder import SweepStudies
@@ -82,6 +83,8 @@ def test_a_pruned_point_stops_at_its_rung_and_is_shown_pruned(capsys: pytest.Cap
     assert main(["runs"]) == 0
     shown = capsys.readouterr().out
     assert any("bad" in line and "pruned" in line for line in shown.splitlines())
+    row = listing_cells(next(summary for summary in list_runs() if summary.id == bad.id))
+    assert row["state"] == "pruned" and STATE_STYLES.get(row["state"]) == "yellow"  # the app's colour: stopped, resumable
 
 
 def test_a_point_that_failed_or_was_interrupted_is_told_failed_once() -> None:

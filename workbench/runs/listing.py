@@ -193,6 +193,7 @@ STATE_STYLES = {
     "early stop": "green",
     "early_stopped": "green",
     "stopped": "yellow",
+    "pruned": "yellow",  # stopped by its sweep's pruner, with a checkpoint: resumable as a run stopped by hand
     "failed": "bold red",
     "interrupted": "red",
     "stale": "red",
