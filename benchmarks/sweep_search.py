@@ -89,7 +89,7 @@ def search(sampler: str, pruner: str, seed: int, epochs: int, bar: float, budget
     import optuna
     from optuna.trial import TrialState
 
-    from workbench.scheduling.sweep_study import pruner_for, sampler_for, suggest
+    from workbench.scheduling.sweep_study import best_so_far, pruner_for, sampler_for, suggest
     from workbench.schema.sweep import SweepSpec, parse_axis
 
     spec = SweepSpec(
@@ -104,9 +104,12 @@ def search(sampler: str, pruner: str, seed: int, epochs: int, bar: float, budget
         trial = study.ask()
         values = {axis.setting: suggest(trial, axis, integer[axis.setting]) for axis in spec.axes}
 
-        def report(epoch: int, loss: float, trial: optuna.Trial = trial) -> bool:
-            trial.report(loss, epoch)
-            return bool(pruner) and trial.should_prune()
+        seen: dict[int, float] = {}
+
+        def report(epoch: int, loss: float, trial: optuna.Trial = trial, seen: dict[int, float] = seen) -> bool:
+            seen[epoch] = loss
+            trial.report(best_so_far(seen, "val_loss")[epoch], epoch)  # as the feeder reports a point's epochs
+            return bool(pruner) and epoch < epochs and trial.should_prune()  # nor does it prune at the last
 
         loss, trained = train_point(values, epochs, report)
         spent, points, best = spent + trained, points + 1, min(best, loss)

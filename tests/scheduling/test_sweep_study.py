@@ -87,6 +87,20 @@ def test_a_pruned_point_stops_at_its_rung_and_is_shown_pruned(capsys: pytest.Cap
     assert row["state"] == "pruned" and STATE_STYLES.get(row["state"]) == "yellow"  # the app's colour: stopped, resumable
 
 
+def test_a_points_trial_is_told_its_best_value_so_far_at_each_epoch() -> None:
+    base = load_experiment("spirals-mlp", ["train.checkpoint.monitor=val_acc"])
+    spec = SweepSpec((parse_axis("optimizer.lr=0.01,0.1"),), halving=(2,))
+    sweep, _ = start_sweep(base, spec)
+    first, _ = queue.read_queue().entries
+    studies = SweepStudies()
+    assert studies.point_of(first, first.experiment()) is not None
+    dips = recorded_run("dips", "spirals-mlp", val_acc=(0.5, 0.9, 0.6), finish=False, sweep=sweep.id, queue_entry=first.id)
+    studies.prune([(dips, dips.read_status())])  # the first point at its rung: it goes on
+    assert not (dips.path / PRUNE_MARK).exists()
+    # Its 3rd epoch is worth its 2nd's 0.9 (the checkpoint it keeps), not the 0.6 it measured.
+    assert study_of(sweep.path).trials[0].intermediate_values == {1: 0.5, 2: 0.9, 3: 0.9}
+
+
 def test_a_point_that_failed_or_was_interrupted_is_told_failed_once() -> None:
     base = load_experiment("spirals-mlp")
     spec = SweepSpec((parse_axis("optimizer.lr=0.01,0.1"),))

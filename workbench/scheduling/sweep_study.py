@@ -402,7 +402,8 @@ def suggest(trial: optuna.Trial, axis: Any, integer: bool) -> float | int:
 
 
 def epoch_values(run: RunDir, monitor: str) -> dict[int, float]:
-    """The monitored metric at each epoch's end, from the run's metrics.jsonl."""
+    """What the run's trial is told at each epoch's end (:func:`best_so_far`), from the run's
+    metrics.jsonl."""
     split, metric = split_monitor(monitor)
     values: dict[int, float] = {}
     for record in run.read_events():
@@ -410,7 +411,25 @@ def epoch_values(run: RunDir, monitor: str) -> dict[int, float]:
             value = (record.get(split) or {}).get(metric)
             if isinstance(value, int | float) and math.isfinite(value):
                 values[record["epoch"]] = float(value)
-    return values
+    return best_so_far(values, monitor)
+
+
+def best_so_far(values: dict[int, float], monitor: str) -> dict[int, float]:
+    """The best monitored value up to each epoch (``values``: the metric at each epoch's end).
+
+    A point's value is its best epoch's (the checkpoint its run keeps, what it is told when it
+    ends), so this is what the point is worth after each epoch: a pruner compares points on the
+    same measure that they are finally judged on, and a pruned point's last value, which TPE
+    ranks it by, is its run's best. With the raw metric of each epoch, a noisy validation metric
+    (a few hundred samples) made a point that had been best at its 4th epoch look poor at its
+    8th, and pruned it, while the one that had never been good went on."""
+    better = max if higher_is_better(monitor) else min
+    best: dict[int, float] = {}
+    running: float | None = None
+    for epoch in sorted(values):
+        running = values[epoch] if running is None else better(values[epoch], running)
+        best[epoch] = running
+    return best
 
 
 def read_trials(folder: Path) -> dict[str, Any]:
