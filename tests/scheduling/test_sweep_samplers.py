@@ -3,6 +3,7 @@ what they say to the user, and the settings that follow from the sweep."""
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import textwrap
@@ -26,3 +27,32 @@ def test_the_gp_sampler_says_nothing_about_a_missing_optional_package() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=300)
     assert done.returncode == 0 and done.stdout.split() == ["12"], done.stderr
     assert done.stderr == ""  # it asked its GP past its random start-up points, and nothing was printed
+
+
+def random_lead(sampler: str, samples: int) -> int:
+    """How many of a sweep's first points are random search's own (same seed, same order):
+    the learning sampler's random start-up points, before it draws from what it learnt."""
+    import optuna
+
+    from workbench.scheduling.sweep_study import sampler_for, suggest
+    from workbench.schema.sweep import SweepSpec, parse_axis
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    axes = (parse_axis("optimizer.lr=log-uniform:1e-3:1e-1"), parse_axis("optimizer.momentum=uniform:0.8:0.99"))
+    drawn = []
+    for spec in (SweepSpec(axes, samples=samples, sampler=sampler), SweepSpec(axes, samples=samples, sampler="random")):
+        study = optuna.create_study(sampler=sampler_for(spec))
+        points = []
+        for _ in range(samples):
+            trial = study.ask()
+            point = [suggest(trial, axis, False) for axis in axes]
+            study.tell(trial, abs(math.log10(float(point[0])) + 2) + abs(float(point[1]) - 0.9))  # best at lr 0.01, 0.9
+            points.append(point)
+        drawn.append(points)
+    learning, random = drawn
+    return next((n for n, (a, b) in enumerate(zip(learning, random, strict=True)) if a != b), samples)
+
+
+def test_a_short_tpe_sweep_learns_after_a_tenth_of_its_points_not_after_optunas_ten() -> None:
+    assert random_lead("tpe", 8) == 2  # Optuna's 10 start-up points: all 8 were random search's
+    assert random_lead("tpe", 36) == 4
