@@ -57,6 +57,7 @@ def test_preset_bar_tutorial_net_reaches_95_percent_test_accuracy_from_any_folde
     assert finished.test["acc"] >= 0.95  # 0.964 when written
 
 
+@pytest.mark.slow  # runs the tutorial's class once in a child process
 def test_the_blocks_preset_shows_the_names_the_tutorial_gave() -> None:
     """The named OrderedDict blocks are the model's rows, as conv.conv1 ... dense.dense3, and
     model.args reaches the class (hidden = 120 is the first dense layer's width)."""

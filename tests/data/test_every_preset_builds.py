@@ -42,7 +42,20 @@ def _write_dataset(name: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return []
 
 
-@pytest.mark.parametrize("preset", [entry.name for entry in list_presets()])
+def _runs_users_code(preset: str) -> bool:
+    """A preset of the user's own model or dataset class: checking it runs the class once in a
+    child process that imports torch (over a second each), so its case is in the slow suite."""
+    stored = read_experiment(preset)
+    return bool(stored.model.code) or stored.data.dataset == "code"
+
+
+@pytest.mark.parametrize(
+    "preset",
+    [
+        pytest.param(entry.name, marks=pytest.mark.slow) if _runs_users_code(entry.name) else entry.name
+        for entry in list_presets()
+    ],
+)
 def test_every_preset_loads_its_data_builds_its_model_and_takes_a_step(preset: str, monkeypatch: pytest.MonkeyPatch) -> None:
     stored = read_experiment(preset)
     # A step of 4 samples goes through the same paths as one of the preset's (a resnet18 at 224x224 took 10 s)

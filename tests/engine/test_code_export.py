@@ -17,6 +17,10 @@ from workbench.engine.code_export import source_literal
 from workbench.engine.model_export import export_checkpoint
 from workbench.runs.folder import RunDir
 
+#: Each test here trains or exports a model of the user's class, which is run once in a child
+#: process (importing torch) before it is built: the slow suite (issue 26's rule for processes).
+pytestmark = pytest.mark.slow
+
 #: The tutorial's Net for 8x8 digits, with a package of the user's it imports, a future import and a
 #: training block under the main guard, which an export must not run.
 NETS = '''"""The tutorial's Net."""
@@ -67,8 +71,7 @@ lr = 0.003
 epochs = 1
 """
 EXTENSIONS = {"onnx": ".onnx", "pt2": ".pt2", "safetensors": ".safetensors", "script": ".py"}
-#: safetensors in the quick suite; onnx's and pt2's exporters take seconds, the script's check starts an interpreter.
-EXPORTS = [fmt if fmt == "safetensors" else pytest.param(fmt, marks=pytest.mark.slow) for fmt in EXTENSIONS]
+EXPORTS = list(EXTENSIONS)
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +114,6 @@ def test_each_export_of_a_code_model_predicts_the_test_split_as_the_engine_does(
     assert result.max_abs_diff <= 1e-5
 
 
-@pytest.mark.slow  # checked by a fresh interpreter, a process of its own
 def test_the_script_export_carries_the_users_modules_and_runs_alone(
     in_its_home: RunDir, code_run: tuple[RunDir, Path], tmp_path: Path
 ) -> None:
@@ -144,7 +146,6 @@ def test_the_script_export_carries_the_users_modules_and_runs_alone(
     assert checked.stdout.strip() == "(2, 10) 48 False"
 
 
-@pytest.mark.slow  # checked by a fresh interpreter, a process of its own
 def test_the_script_carries_the_code_the_run_trained_with_not_the_edited_original(
     in_its_home: RunDir, code_run: tuple[RunDir, Path], tmp_path: Path
 ) -> None:

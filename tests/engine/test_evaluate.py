@@ -6,7 +6,6 @@ import json
 
 import pytest
 import torch
-from sklearn.metrics import mean_squared_error, precision_recall_fscore_support, r2_score
 
 from workbench.data.loading import load_splits
 from workbench.engine.evaluate import Evaluation, _classification_details, evaluate_checkpoint
@@ -40,6 +39,9 @@ def test_evaluating_the_chosen_checkpoint_repeats_the_end_of_training_test_metri
 
 
 def test_a_classification_report_adds_up(digits_run) -> None:
+    # scikit-learn, the reference, is imported where used: at the top it cost each worker a second of collection
+    from sklearn.metrics import precision_recall_fscore_support
+
     config, _, run = digits_run
     report = evaluate_checkpoint(run.best_checkpoint, "test")
     confusion = torch.tensor(report.confusion)
@@ -95,6 +97,8 @@ def test_the_validation_split_can_be_evaluated_and_a_missing_one_is_explained(di
 
 
 def test_a_regression_report_has_mse_mae_r2_that_agree_with_scikit_learn() -> None:
+    from sklearn.metrics import mean_squared_error, r2_score
+
     finished = Trainer(load_experiment("diabetes-regression", ["train.epochs=5"])).run()
     run = find_run("latest")
     report = evaluate_checkpoint(run.best_checkpoint, "test")

@@ -78,12 +78,12 @@ async def test_the_options_edit_the_experiments_data_section(fixed_app: Callable
         batch = app.screen.query_one("#data-form #field-batch_size", Input)
         batch.focus()
         batch.value = "128"
-        await pilot.pause()
-        assert app.draft.config.data.batch_size == 128
+        # Waited on, not paused for: under load the pilot's pause once came back before the edit.
+        await wait_for(pilot, lambda: app.draft.config.data.batch_size == 128, what="batch size 128 in the draft")
         batch.value = "0"
-        await pilot.pause()
+        hint = app.screen.query_one("#data-form #hint-batch_size", Static)
+        await wait_for(pilot, lambda: "0 is not allowed" in str(hint.render()), what="the refusal beside the field")
         assert app.draft.config.data.batch_size == 128
-        assert "0 is not allowed" in str(app.screen.query_one("#data-form #hint-batch_size", Static).render())
 
 
 async def test_a_preset_in_the_list_shows_its_dataset_and_enter_opens_it(fixed_app: Callable[..., WorkbenchApp]) -> None:

@@ -80,6 +80,7 @@ async def test_a_run_created_changed_and_deleted_by_another_process_shows_within
         assert list(_names(app).values()) == ["here-before"]
 
 
+@pytest.mark.slow  # a soak: rounds of the follower in which nothing may be read
 @WAYS
 async def test_an_app_left_open_reads_no_run_while_nothing_changes(
     fixed_app: Callable[..., WorkbenchApp], signals: bool, monkeypatch: pytest.MonkeyPatch

@@ -171,7 +171,8 @@ async def test_escape_leaves_the_code_view_for_the_layer_table(fixed_app: Callab
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")
         await wait_for(pilot, lambda: not app.screen.query_one("#code").has_class("hidden"))
-        assert "esc Layers" in screen_text(app)  # the footer says how to go back
+        # the footer says how to go back, once it has redrawn its keys for the code view
+        await wait_for(pilot, lambda: "esc Layers" in screen_text(app), what="esc Layers in the footer")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen.query_one("#code").has_class("hidden"))
         assert app.focused is app.screen.query_one("#layers")

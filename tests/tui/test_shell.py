@@ -163,6 +163,7 @@ def _help_rows(help_screen: HelpScreen) -> list[str]:
     return [str(cell) for column in table.columns for cell in column._cells]
 
 
+@pytest.mark.slow  # a tour: every screen and every action of each
 async def test_the_palette_reaches_every_screen_and_every_screen_action(fixed_app: Callable[..., WorkbenchApp]) -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -328,6 +329,7 @@ async def test_q_quits_at_once_when_nothing_would_be_lost(fixed_app: Callable[..
         assert not app.is_running
 
 
+@pytest.mark.slow  # a tour: every screen and dialog
 async def test_every_screen_and_dialog_renders_at_80x24(preset_app: Callable[..., WorkbenchApp]) -> None:
     app = preset_app("digits-cnn")
     async with app.run_test(size=SIZE) as pilot:
@@ -353,7 +355,8 @@ async def test_every_screen_and_dialog_renders_at_80x24(preset_app: Callable[...
     assert app.return_code in (None, 0)
 
 
-@pytest.mark.parametrize("size", [(60, 20), (80, 24)])
+# 60x20 in the quick suite (the keys left out); 80x24 in the slow one.
+@pytest.mark.parametrize("size", [(60, 20), pytest.param((80, 24), marks=pytest.mark.slow)])
 async def test_the_footer_leaves_out_keys_that_do_not_fit_and_never_cuts_one(
     fixed_app: Callable[..., WorkbenchApp], size: tuple[int, int]
 ) -> None:
@@ -412,6 +415,7 @@ async def test_a_failing_background_task_is_one_line_in_a_notification_and_the_a
         assert app.is_running and app.runs.shown is None and "Traceback" not in screen_text(app)
 
 
+@pytest.mark.slow  # a tour: every screen
 async def test_names_and_descriptions_holding_markup_show_as_themselves_on_every_screen() -> None:
     """User text is never markup: "[/]" in a run's name crashed the Runs screen, in a choice the
     Optimize form, in a description the Open dialog (each a MarkupError traceback)."""
