@@ -95,6 +95,34 @@ async def init_mode() -> None:
         assert app.screen is built
 
 
+async def css_update_count() -> None:
+    """A mode's screen stamped with the app's App._css_update_count (Screen._css_update_count)
+    is built by App._init_mode without App.refresh_css; one left unstamped is restyled with the
+    whole app, which the stamp is there to spare."""
+    restyled: list[str] = []
+
+    def stamped() -> Screen:
+        screen = Screen()
+        screen._css_update_count = screen.app._css_update_count
+        return screen
+
+    class Two(App[None]):
+        MODES = {"one": Screen, "stamped": stamped, "unstamped": Screen}  # noqa: RUF012
+
+        def refresh_css(self, animate: bool = True) -> None:
+            restyled.append(self.current_mode)
+            super().refresh_css(animate)
+
+    app = Two()
+    async with app.run_test():
+        await app.switch_mode("one")
+        restyled.clear()
+        app._init_mode("stamped")
+        assert restyled == [], "a stamped screen was restyled with the app"
+        app._init_mode("unstamped")
+        assert restyled, "an unstamped screen is no longer restyled with the app: the stamp is not needed"
+
+
 def map_coordinate_to_pixel() -> None:
     from textual_plot.plot_widget import map_coordinate_to_pixel
 
@@ -119,6 +147,7 @@ USES = [
     PrivateUse("textual.widgets._footer, Footer._bindings_ready", "textual", "workbench/tui/widgets/bars.py", footer_internals),
     PrivateUse('DOMNode "__watchers", MessagePump._closing', "textual", "workbench/tui/widgets/bars.py", watchers_attribute),
     PrivateUse("App._init_mode(mode), App._screen_stacks", "textual", "workbench/tui/app.py", init_mode),
+    PrivateUse("Screen._css_update_count, App._css_update_count", "textual", "workbench/tui/app.py", css_update_count),
     PrivateUse("textual.widgets._select.SelectOverlay", "textual", "workbench/tui/widgets/param_form.py", select_overlay),
     PrivateUse(
         "textual_plot.plot_widget.map_coordinate_to_pixel",

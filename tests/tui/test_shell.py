@@ -103,6 +103,35 @@ async def test_a_screen_shown_again_has_the_styles_of_a_theme_chosen_meanwhile(f
         assert data.query_one(StatusBar).styles.background == model_bar
 
 
+async def test_a_screen_first_shown_after_a_theme_change_has_its_styles_without_restyling_the_app(
+    fixed_app: Callable[..., WorkbenchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Textual re-read every CSS source and restyled every node of every screen when a main
+    screen was first built: the Runs screen built ahead did it under the screen in use (0.1 s of
+    the main thread on the Optimize screen). A screen built now takes the styles of now."""
+    restyled: list[str] = []
+    refresh_css = WorkbenchApp.refresh_css
+
+    def counted(self: WorkbenchApp, animate: bool = True) -> None:
+        restyled.append(self.current_mode)
+        refresh_css(self, animate)
+
+    monkeypatch.setattr(WorkbenchApp, "refresh_css", counted)
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        before = app.screen.query_one(StatusBar).styles.background
+        restyled.clear()  # the app's start (its theme set)
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await pilot.pause()
+        themed = app.screen.query_one(StatusBar).styles.background
+        assert themed != before and restyled == ["data"]  # a theme chosen restyles all: that stays
+        for key in "2345":
+            await pilot.press(key)
+            await wait_for(pilot, lambda: app.screen.query(StatusBar), what="the screen's status bar")
+            assert app.screen.query_one(StatusBar).styles.background == themed, app.current_mode
+        assert restyled == ["data"]
+
+
 async def test_the_screen_tabs_in_the_top_bar_take_a_mouse_click(fixed_app: Callable[..., WorkbenchApp]) -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
