@@ -56,3 +56,28 @@ def random_lead(sampler: str, samples: int) -> int:
 def test_a_short_tpe_sweep_learns_after_a_tenth_of_its_points_not_after_optunas_ten() -> None:
     assert random_lead("tpe", 8) == 2  # Optuna's 10 start-up points: all 8 were random search's
     assert random_lead("tpe", 36) == 4
+
+
+def test_the_median_pruner_judges_no_point_on_its_first_epoch() -> None:
+    import optuna
+
+    from workbench.scheduling.sweep_study import pruner_for
+    from workbench.schema.sweep import SweepSpec, parse_axis
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    spec = SweepSpec((parse_axis("optimizer.lr=log-uniform:1e-3:1e-1"),), samples=8, pruner="median")
+    study = optuna.create_study(pruner=pruner_for(spec))
+    for value in (0.3, 0.4):  # two points that started fast
+        trial = study.ask()
+        trial.report(value, 1)
+        trial.report(value, 2)
+        study.tell(trial, value)
+    slow = study.ask()  # a high learning rate: the worst after one epoch, the best after two
+    slow.report(1.1, 1)
+    assert not slow.should_prune()
+    slow.report(0.2, 2)
+    assert not slow.should_prune()
+    late = study.ask()  # worse than the median at its 2nd epoch: stopped there
+    late.report(1.1, 1)
+    late.report(0.9, 2)
+    assert late.should_prune()
