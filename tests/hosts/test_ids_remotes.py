@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from workbench.errors import WorkbenchError
-from workbench.hosts.ids import qualified, split_run_ref
+from workbench.hosts.ids import split_run_ref
 from workbench.hosts.remotes import DEFAULT_COMMAND, Remote, configured_remotes, find_remote, user_config_path
+from workbench.runs.mirrored import qualified_ref
 
 
 def test_a_host_prefix_splits_off_and_a_local_ref_stays_whole() -> None:
@@ -16,7 +17,7 @@ def test_a_host_prefix_splits_off_and_a_local_ref_stays_whole() -> None:
     assert split_run_ref("gpu1:latest") == ("gpu1", "latest")
     assert split_run_ref("20261207-101500-digits-cnn") == (None, "20261207-101500-digits-cnn")
     assert split_run_ref("/data/runs/a:b") == (None, "/data/runs/a:b")
-    assert qualified("gpu1", "RUN") == "gpu1:RUN" and qualified(None, "RUN") == "RUN"
+    assert qualified_ref("gpu1", "RUN") == "gpu1:RUN" and qualified_ref(None, "RUN") == "RUN"
 
 
 def test_a_host_name_that_is_not_a_name_is_one_line() -> None:

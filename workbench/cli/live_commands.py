@@ -22,8 +22,9 @@ from rich.console import Console
 from workbench.cli.remote_commands import add_remote_argument, far_output, remote_named
 from workbench.errors import WorkbenchError
 from workbench.formatting import counted
-from workbench.hosts.ids import qualified, split_run_ref
+from workbench.hosts.ids import split_run_ref
 from workbench.runs.history import LogLine, RunHistory
+from workbench.runs.mirrored import qualified_ref
 
 if TYPE_CHECKING:
     from workbench.runs.folder import RunDir
@@ -149,7 +150,7 @@ def follow_remote(args: argparse.Namespace, host: str, ref: str, console: Consol
             follow,
             console,
             f"`workbench resume {host}:{run.id}`",
-            qualified(host, run.id),
+            qualified_ref(host, run.id),
         )
     return 0
 
@@ -213,4 +214,4 @@ def attach_command(args: argparse.Namespace, console: Console) -> int:
     remote = remote_named(args, host)
     if remotes and host not in [item.partition("=")[0] for item in remotes]:
         remotes.append(host)
-    run_app(None, attach=qualified(host, resolve_far_run(remote, ref)), remotes=remotes)  # ends the process
+    run_app(None, attach=qualified_ref(host, resolve_far_run(remote, ref)), remotes=remotes)  # ends the process

@@ -24,11 +24,6 @@ def split_run_ref(text: str) -> tuple[str | None, str]:
     return host, run_id
 
 
-def qualified(host: str | None, run_id: str) -> str:
-    """The id to show: ``gpu1:RUN`` for a remote run, ``RUN`` for a local one."""
-    return f"{host}:{run_id}" if host else run_id
-
-
 def check_host_name(name: str) -> str:
     """``name`` when it is a usable host name, else one line saying what is allowed."""
     if not HOST_NAME.fullmatch(name):

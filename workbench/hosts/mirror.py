@@ -28,25 +28,21 @@ from typing import Any
 
 from workbench.atomic import atomic_write_bytes
 from workbench.hosts.ids import check_host_name
-from workbench.paths import data_dir
 from workbench.runs.folder import RunDir
 from workbench.runs.liveness import LOCK_NAME
+from workbench.runs.mirrored import HOST_RUNS_FOLDER, hosts_root
 from workbench.runs.status import LIVE_STATES
 
 CONNECTED, CONNECTING, RECONNECTING, UNREACHABLE = "connected", "connecting", "reconnecting", "unreachable"
 
 
-def hosts_dir() -> Path:
-    return data_dir() / "hosts"
-
-
 def host_dir(name: str) -> Path:
-    return hosts_dir() / check_host_name(name)
+    return hosts_root() / check_host_name(name)
 
 
 def host_runs_dir(name: str) -> Path:
     """Where the mirrored runs of host ``name`` are: one folder per run, as in the local runs folder."""
-    return host_dir(name) / "runs"
+    return host_dir(name) / HOST_RUNS_FOLDER
 
 
 def mirrored_run(name: str, run_id: str) -> RunDir:

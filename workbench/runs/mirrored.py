@@ -36,7 +36,7 @@ def mirror_host(folder: Path) -> str:
     return host.name if host.parent == hosts_root() else ""
 
 
-def qualified_ref(host: str, run_id: str) -> str:
+def qualified_ref(host: str | None, run_id: str) -> str:
     """``gpu1:RUN`` for a run of host ``gpu1``; the bare id for a run of this machine."""
     return f"{host}:{run_id}" if host else run_id
 
