@@ -8,7 +8,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 
+
+@pytest.mark.slow  # a process of its own, which imports torch through Optuna's GP sampler
 def test_the_gp_sampler_says_nothing_about_a_missing_optional_package() -> None:
     # In a process of its own: Optuna logs it once, when its GP module is first imported.
     script = textwrap.dedent(
