@@ -12,13 +12,20 @@ from workbench.tui.app import WorkbenchApp
 SIZE = (80, 24)
 
 
-async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 90.0, what: str = "") -> None:
+async def wait_for(
+    pilot: Pilot,
+    condition: Callable[[], object],
+    timeout: float = 90.0,
+    what: str = "",
+    shown: Callable[[], object] | None = None,
+) -> None:
     """Let the app run until ``condition()`` is true (workers read data, import torch...);
-    ``what`` says in the failure what was being waited on."""
+    ``what`` says in the failure what was being waited on, and ``shown()`` what there was instead."""
     waited = 0.0
     while not condition():
         if waited > timeout:
-            raise AssertionError(f"condition not met within {timeout}s {what}".strip())
+            instead = f"; instead: {shown()}" if shown is not None else ""
+            raise AssertionError(f"condition not met within {timeout}s {what}".strip() + instead)
         await pilot.pause(0.05)
         waited += 0.05
 

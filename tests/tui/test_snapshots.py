@@ -118,7 +118,12 @@ def test_three_runs_compared(snap_compare, fixed_app: Callable[..., WorkbenchApp
         assert len(pilot.app.screen.comparison.runs) == 3
         # The tables size their columns when the app is next idle: on a loaded machine the
         # picture was once taken before, with every setting cut to "model.l".
-        await wait_for(pilot, lambda: "model.layers.0.kernel_size" in screen_text(pilot.app))
+        await wait_for(
+            pilot,
+            lambda: "model.layers.0.kernel_size" in screen_text(pilot.app),
+            what="the first layer's kernel size among the differences",
+            shown=lambda: (pilot.app.screen, pilot.app.screen.comparison.differences[:6], screen_text(pilot.app)),
+        )
         await _charts_drawn(pilot)
         # M left an undo step: the footer draws ^z^y enabled once it next refreshes its
         # bindings, which under load came after the picture (a flake): refresh them now.
