@@ -3,6 +3,8 @@ it and then dropped it (an undo), never because a redraw came first."""
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.app import App, ComposeResult
 from textual.widgets import Input
 
@@ -41,3 +43,25 @@ async def test_refused_text_survives_a_redraw_that_has_not_heard_of_it_and_goes_
         assert field.value == "abc" and form.errors["lr"]
         form.show_problems([])  # and has dropped it: an undo, another experiment opened
         assert field.value == "0.1" and not field.has_class("-refused") and not form.errors
+
+
+MOMENTUM = Param("momentum", "float", 0.0, "momentum")
+DEVICE = Param("device", "choice", "auto", "where to train", choices=("auto", "cpu"))
+
+
+async def test_two_rebuilds_at_once_leave_the_rows_of_the_last_and_raise_nothing() -> None:
+    """The devices found and a schedule picked rebuilt the training form at once: the second
+    rebuild moved a row the first was still replacing ("Horizontal(id='row-device') is not a
+    child of ParamForm", the app ended with a traceback). Rebuilds now take turns."""
+    app = FormApp()
+    async with app.run_test() as pilot:
+        form = app.query_one(ParamForm)
+        values = {"lr": 0.1, "momentum": 0.9, "device": "cpu"}
+        await asyncio.gather(
+            form.set_schema((LR, DEVICE), values),
+            form.set_schema((LR, MOMENTUM, DEVICE), values),
+            form.set_schema((DEVICE, LR), values),
+        )
+        await pilot.pause()
+        assert [row.id for row in form.query(".row")] == ["row-device", "row-lr"]
+        assert form.params == (DEVICE, LR) and set(form.values) == {"device", "lr"}

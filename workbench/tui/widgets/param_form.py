@@ -11,6 +11,7 @@ collect them in a dialog).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -134,6 +135,9 @@ class ParamForm(Vertical, can_focus=False):
         self._problems: dict[str, str] = {}
         #: Where each field stands with whoever takes its values (see FieldSync).
         self._sync: dict[str, FieldSync] = {}
+        #: Held while rows are replaced: two rebuilds at once (the devices found, a schedule
+        #: picked) moved rows the other was still removing or mounting.
+        self._rebuilding = asyncio.Lock()
 
     # ------------------------------------------------------------------ building
 
@@ -161,8 +165,8 @@ class ParamForm(Vertical, can_focus=False):
         longest = max((len(c) for p in self.params for c in p.choices), default=0)
         field_width = min(MAX_FIELD_WIDTH, max(FIELD_WIDTH, longest + 3))
         for row in self.query(".row").results(Horizontal):
-            if len(row.children) < 2:  # being mounted by a rebuild under way (two at once: the
-                continue  # devices found, the schedule changed), which sizes it when mounted
+            if len(row.children) < 2:  # being mounted by a rebuild under way (the form's own
+                continue  # mount came meanwhile), which sizes it when mounted
             name, editor = row.children[0], row.children[1]
             name.styles.width = width
             editor.styles.width = field_width
@@ -187,8 +191,9 @@ class ParamForm(Vertical, can_focus=False):
         what is being typed into it (and keys not yet handled) is kept with its focus.
         """
         params = tuple(params)
-        if params != self.params:
-            await self._replace_rows(params, values)
+        async with self._rebuilding:  # in turn, each from the rows the one before left
+            if params != self.params:
+                await self._replace_rows(params, values)
         self.set_values(values)
 
     async def _replace_rows(self, params: tuple[Param, ...], values: Mapping[str, Any]) -> None:
