@@ -345,3 +345,20 @@ def test_a_far_side_older_than_version_or_missing_is_one_line(make_host: MakeHos
     message = str(caught.value)
     assert message.startswith(f"box: no workbench answered `{tmp_path}/nowhere/workbench version --json` (")
     assert "No such file or directory" in message and "[remotes.box]" in message and "\n" not in message
+
+
+def test_export_of_a_host_run_prints_its_metrics_from_the_host_and_a_file_export_says_pull_first(
+    make_host: MakeHost, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``export box:RUN`` said "no runs yet" (it looked here). The metrics come from the host as
+    it prints them; a model or a file, which would be written here, needs the run pulled first."""
+    _, home = make_host("box")
+    run_id = trained_on(home)
+    there = on_host(home, "export", run_id).stdout
+    assert len(there.splitlines()) > 1  # a header and the epochs
+    assert main(["export", f"box:{run_id}"]) == 0
+    assert capsys.readouterr().out == there
+    for option in (["--format", "pt2"], ["--out", "metrics.csv"], ["--tensorboard"]):
+        assert main(["export", f"box:{run_id}", *option]) == 1
+        said = capsys.readouterr().err
+        assert f"pull it first (workbench pull box:{run_id})" in said and said.count("\n") == 1, said

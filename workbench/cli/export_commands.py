@@ -79,9 +79,26 @@ def tensorboard_folder(value: str) -> Path | None:
 
 
 def export_command(args: argparse.Namespace, console: Console) -> int:
+    from workbench.cli.remote_commands import run_on_host
+    from workbench.hosts.ids import split_run_ref
     from workbench.outputs.export import metrics_table, write_csv
     from workbench.runs.store import find_run
 
+    host, _ = split_run_ref(args.run)
+    if host is not None:  # its metrics as CSV come from the host; a file written here needs the run here
+        written = (
+            ("--format", args.format in MODEL_FORMATS),
+            ("--out", args.out is not None),
+            ("--tensorboard", args.tensorboard is not None),
+        )
+        writes = [name for name, given in written if given]
+        if writes:
+            raise WorkbenchError(
+                f"export {writes[0]} writes files here and {args.run} is a run of host {host}: "
+                f"pull it first (workbench pull {args.run}), then export it"
+            )
+        run_on_host(args, console, "export", [], ["--steps"])
+        return 0
     if args.format in MODEL_FORMATS:
         return export_model_command(args, console)
     if args.checkpoint or args.json:

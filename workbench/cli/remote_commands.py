@@ -319,6 +319,29 @@ def resolve_far_run(remote: Remote, run_ref: str) -> str:
     return str(answer["run"])
 
 
+def run_on_host(args: argparse.Namespace, console: Console, command: str, valued: list[str], flags: list[str]) -> bool:
+    """For ``args.run`` of another host (``gpu1:RUN``): run the same command there, with the
+    options named in ``valued`` and ``flags`` that were given, and print what it printed; False
+    for a run of this machine."""
+    from workbench.hosts.ids import split_run_ref
+
+    host, ref = split_run_ref(args.run)
+    if host is None:
+        return False
+    from workbench.hosts.ssh import COMMAND_TIMEOUT_S, run_far
+
+    far = [command, ref]
+    for option in valued:
+        value = getattr(args, option.lstrip("-").replace("-", "_"))
+        if value is not None:
+            far += [option, str(value)]
+    far += [flag for flag in flags if getattr(args, flag.lstrip("-").replace("-", "_"))]
+    output = run_far(remote_named(args, host), far, timeout_s=COMMAND_TIMEOUT_S * 10)
+    console.file.write(output)
+    console.file.flush()
+    return True
+
+
 def train_remote(remote: Remote, config_toml: str, device: str | None) -> str:
     from workbench.hosts.session import check_version, start_far_run
 

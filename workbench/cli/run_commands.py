@@ -302,10 +302,11 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
     host, ref = split_run_ref(args.run)
     if host is not None:  # resumed there, detached; without --detach its log follows here
         from workbench.cli.live_commands import follow_remote
+        from workbench.cli.remote_commands import run_on_host
 
         detach = bool(args.detach)
         args.detach = True
-        if not _on_host(args, console, "resume", ["--epochs", "--device"], ["--detach", "--trust-code"]) or detach:
+        if not run_on_host(args, console, "resume", ["--epochs", "--device"], ["--detach", "--trust-code"]) or detach:
             return 0
         return follow_remote(args, host, ref, console)
     run = find_run(args.run)
@@ -334,28 +335,6 @@ def resume_command(args: argparse.Namespace, console: Console) -> int:
     if plan.workers.distributed:
         return _train_together(plan, args)
     return _drive(make, args, console)
-
-
-def _on_host(args: argparse.Namespace, console: Console, command: str, valued: list[str], flags: list[str]) -> bool:
-    """For ``args.run`` of another host (``gpu1:RUN``): run the same command there, with the
-    options named in ``valued`` and ``flags`` that were given, and print what it printed; False
-    for a run of this machine."""
-    host, ref = split_run_ref(args.run)
-    if host is None:
-        return False
-    from workbench.cli.remote_commands import remote_named
-    from workbench.hosts.ssh import COMMAND_TIMEOUT_S, run_far
-
-    far = [command, ref]
-    for option in valued:
-        value = getattr(args, option.lstrip("-").replace("-", "_"))
-        if value is not None:
-            far += [option, str(value)]
-    far += [flag for flag in flags if getattr(args, flag.lstrip("-").replace("-", "_"))]
-    output = run_far(remote_named(args, host), far, timeout_s=COMMAND_TIMEOUT_S * 10)
-    console.file.write(output)
-    console.file.flush()
-    return True
 
 
 def _launched(launched: Launched, console: Console, as_json: bool) -> int:
@@ -661,12 +640,13 @@ def tables_console(console: Console) -> Console:
 
 
 def eval_command(args: argparse.Namespace, console: Console) -> int:
+    from workbench.cli.remote_commands import run_on_host
     from workbench.engine.evaluate import evaluate_checkpoint
     from workbench.outputs.reports import write_report
     from workbench.runs.checkpoints import resolve_checkpoint
     from workbench.runs.store import find_run
 
-    if _on_host(args, console, "eval", ["--checkpoint", "--split", "--device"], ["--json", "--trust-code"]):
+    if run_on_host(args, console, "eval", ["--checkpoint", "--split", "--device"], ["--json", "--trust-code"]):
         return 0
     run = find_run(args.run)
     path = resolve_checkpoint(run, args.checkpoint)
