@@ -63,10 +63,14 @@ async def settled(app: object) -> None:
     assert isinstance(app, WorkbenchApp)
     while not (app.devices and app.listing is not None and all(w.is_finished or w.group == "follow-runs" for w in app.workers)):
         await asyncio.sleep(0.05)
-    built = app._screen_stacks.get("runs", [])  # built ahead once the app is warm (WorkbenchApp._build_ahead)
-    while app.current_mode != "runs" and not (built and getattr(built[0], "_listed", False)):
-        await asyncio.sleep(0.05)
+
+    def runs_screen_listed() -> bool:
+        """The Runs screen, built ahead once the app is warm (WorkbenchApp._build_ahead), has listed the runs."""
         built = app._screen_stacks.get("runs", [])
+        return bool(built) and getattr(built[0], "_listed", False)
+
+    while app.current_mode != "runs" and not runs_screen_listed():
+        await asyncio.sleep(0.05)
     await asyncio.sleep(1.0)
 
 

@@ -13,6 +13,7 @@ import pytest
 import torchvision.datasets as tv
 from dataset_files import write_cifar10_archive, write_image_classes, write_mnist
 
+from tests.marks import slow_unless
 from tests.weight_files import write_published_weights
 from workbench import paths
 from workbench.data.registry import describe
@@ -49,13 +50,7 @@ def _runs_users_code(preset: str) -> bool:
     return bool(stored.model.code) or stored.data.dataset == "code"
 
 
-@pytest.mark.parametrize(
-    "preset",
-    [
-        pytest.param(entry.name, marks=pytest.mark.slow) if _runs_users_code(entry.name) else entry.name
-        for entry in list_presets()
-    ],
-)
+@pytest.mark.parametrize("preset", slow_unless([entry.name for entry in list_presets()], lambda name: not _runs_users_code(name)))
 def test_every_preset_loads_its_data_builds_its_model_and_takes_a_step(preset: str, monkeypatch: pytest.MonkeyPatch) -> None:
     stored = read_experiment(preset)
     # A step of 4 samples goes through the same paths as one of the preset's (a resnet18 at 224x224 took 10 s)

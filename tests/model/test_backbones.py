@@ -35,12 +35,13 @@ from workbench.model.shapes import analyse
 from workbench.runs import events as ev
 from workbench.schema.config import LayerSpec, ModelConfig
 
+from ..marks import slow_unless
 from .stacks import layer
 from .test_shapes_match_torch import assert_matches_torch
 
 QUICK = ("resnet18", "mobilenet_v3_small")
 #: The others take seconds each to build: checked in the slow suite.
-BACKBONE_CASES = [name if name in QUICK else pytest.param(name, marks=pytest.mark.slow) for name in BACKBONES]
+BACKBONE_CASES = slow_unless(BACKBONES, lambda name: name in QUICK)
 
 
 def backbone(**params) -> LayerSpec:

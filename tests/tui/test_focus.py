@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.runs.screen import RunsScreen
 
+from ..marks import slow_unless
 from .helpers import SIZE, screen_text, wait_for
 from .runs import recorded_run
 
@@ -22,7 +23,7 @@ MAIN_WIDGETS = {"data": "catalog", "optimize": "forms", "runs": "runs"}
 
 def every_screen(modes: Iterable[str]) -> list[Any]:
     """A tour of ``modes``: the Data screen's in the quick suite, every other screen's in the slow one."""
-    return [mode if mode == "data" else pytest.param(mode, marks=pytest.mark.slow) for mode in modes]
+    return slow_unless(modes, lambda mode: mode == "data")
 
 
 @pytest.mark.parametrize("mode", every_screen(MAIN_WIDGETS))

@@ -25,6 +25,7 @@ from workbench.tui.setup.layer_dialogs import LayerEditor
 from workbench.tui.widgets.bars import StatusBar, problems_summary
 from workbench.tui.widgets.param_form import ParamForm
 
+from ..marks import slow_unless
 from .helpers import SIZE, fixed_experiment, wait_for
 
 Key = str | events.Paste
@@ -120,9 +121,7 @@ SLOW_CASES = {0, 1, 2, 3, 4, 7, 9}
 
 
 @pytest.mark.parametrize(
-    "case",
-    [pytest.param(case, marks=pytest.mark.slow) if index in SLOW_CASES else case for index, case in enumerate(CASES)],
-    ids=lambda c: f"{c.screen}-{c.path}-{c.shown}",
+    "case", slow_unless(CASES, lambda case: CASES.index(case) not in SLOW_CASES), ids=lambda c: f"{c.screen}-{c.path}-{c.shown}"
 )
 async def test_a_burst_of_keys_leaves_the_field_the_draft_and_the_status_bar_with_what_was_typed(case: Case) -> None:
     app = _start(case)
